@@ -1,0 +1,57 @@
+/*
+ * cmdutil: what nearly every command handler needs: parsing numeric
+ * arguments with Redis's error texts, and looking keys up with type
+ * checking. Handlers stay short and their errors stay uniform.
+ *
+ * Each parse_* function replies with the error itself and returns 0 on
+ * failure, so a handler writes: if (!parse_ll(c, c->argv[2], &n)) return;
+ */
+#ifndef KEEL_CMDUTIL_H
+#define KEEL_CMDUTIL_H
+
+#include "core/db.h"
+#include "core/entry.h"
+#include "net/client.h"
+
+int parse_ll(client *c, const kstr arg, long long *out);
+int parse_ll_msg(client *c, const kstr arg, long long *out, const char *msg);
+int parse_ll_range(client *c, const kstr arg, long long min, long long max, long long *out, const char *msg);
+int parse_long(client *c, const kstr arg, long *out);
+int parse_double(client *c, const kstr arg, double *out);
+int parse_long_double(client *c, const kstr arg, long double *out);
+/* Timeout argument of blocking commands, in ms (absolute deadline). */
+int parse_timeout(client *c, const kstr arg, int unit_seconds, long long *deadline_ms);
+
+/* Case-insensitive argument compare. */
+int arg_is(const kstr arg, const char *word);
+
+/* Lookups: NULL if missing. The _typed variants reply WRONGTYPE and set
+ * *wrong when the key holds another type, so the handler just returns. */
+entry *lookup_read(client *c, const kstr key);
+entry *lookup_write(client *c, const kstr key);
+entry *lookup_read_typed(client *c, const kstr key, int type, int *wrong);
+entry *lookup_write_typed(client *c, const kstr key, int type, int *wrong);
+
+/* Reply the value of a string entry as a bulk. */
+void reply_entry_string(client *c, const entry *e);
+
+/* Record a change for later subsystems (WATCH, keyspace events, dirty
+ * counter for persistence). */
+void signal_modified_key(client *c, db *d, const kstr key);
+void notify_keyspace_event(int type, const char *event, const kstr key, int dbid);
+
+extern long long server_dirty;
+
+
+/* SCAN-family options: [MATCH pattern] [COUNT n] [TYPE t] from argv[first..].
+ * allow_type: only SCAN accepts TYPE. Replies the error and returns 0. */
+typedef struct scan_args {
+    unsigned long long cursor;
+    const char *pattern;
+    size_t patlen;
+    long long count;
+    const char *type;   /* NULL = any */
+} scan_args;
+int parse_scan_args(client *c, int cursor_index, int allow_type, scan_args *out);
+int scan_pattern_matches(const scan_args *a, const char *s, size_t len);
+#endif

@@ -1,0 +1,205 @@
+/* See command.h for the design. */
+#include "core/command.h"
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+#include "net/reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Every module's table; a module adds commands by listing them in its
+ * own table, never by editing this file (except to add a new table). */
+static command *const module_tables[] = {
+    server_commands, keys_commands, string_commands, list_commands, hash_commands,
+    set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
+    sort_commands, memory_commands,
+};
+
+static command **sorted;   /* all top-level commands, sorted by name */
+static int ncommands;
+
+static const struct { const char *name; uint64_t bit; } flag_names[] = {
+    {"write", CMD_WRITE}, {"readonly", CMD_READONLY}, {"denyoom", CMD_DENYOOM},
+    {"module", CMD_MODULE}, {"admin", CMD_ADMIN}, {"pubsub", CMD_PUBSUB},
+    {"noscript", CMD_NOSCRIPT}, {"blocking", CMD_BLOCKING}, {"loading", CMD_LOADING},
+    {"stale", CMD_STALE}, {"skip_monitor", CMD_SKIP_MONITOR}, {"skip_slowlog", CMD_SKIP_SLOWLOG},
+    {"asking", CMD_ASKING}, {"fast", CMD_FAST}, {"no_auth", CMD_NO_AUTH},
+    {"may_replicate", CMD_MAY_REPLICATE}, {"sentinel", CMD_SENTINEL},
+    {"only_sentinel", CMD_ONLY_SENTINEL}, {"no_mandatory_keys", CMD_NO_MANDATORY_KEYS},
+    {"protected", CMD_PROTECTED}, {"no_async_loading", CMD_NO_ASYNC_LOADING},
+    {"no_multi", CMD_NO_MULTI}, {"movablekeys", CMD_MOVABLE_KEYS}, {"allow_busy", CMD_ALLOW_BUSY},
+};
+
+static uint64_t parse_flags(const char *s, const char *cmdname) {
+    uint64_t flags = 0;
+    if (!s) return 0;
+    char word[32];
+    while (*s) {
+        while (*s == ' ') s++;
+        size_t n = 0;
+        while (s[n] && s[n] != ' ') n++;
+        if (n == 0) break;
+        if (n >= sizeof(word)) n = sizeof(word) - 1;
+        memcpy(word, s, n);
+        word[n] = '\0';
+        s += n;
+        size_t i;
+        for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+            if (!strcmp(word, flag_names[i].name)) {
+                flags |= flag_names[i].bit;
+                break;
+            }
+        }
+        if (i == sizeof(flag_names) / sizeof(flag_names[0])) {
+            /* A typo in a table is a programming error: fail loudly. */
+            fprintf(stderr, "keel: unknown flag '%s' in command table for '%s'\n", word, cmdname);
+            abort();
+        }
+    }
+    return flags;
+}
+
+static void init_command(command *cmd, command *parent) {
+    cmd->flags = parse_flags(cmd->sflags, cmd->name);
+    cmd->parent = parent;
+    if (parent) snprintf(cmd->fullname, sizeof(cmd->fullname), "%s|%s", parent->name, cmd->name);
+    else snprintf(cmd->fullname, sizeof(cmd->fullname), "%s", cmd->name);
+    if (cmd->subcommands)
+        for (command *sub = cmd->subcommands; sub->name; sub++) init_command(sub, cmd);
+}
+
+static int cmp_commands(const void *a, const void *b) {
+    return strcmp((*(command *const *)a)->name, (*(command *const *)b)->name);
+}
+
+void command_table_init(void) {
+    int n = 0;
+    for (size_t t = 0; t < sizeof(module_tables) / sizeof(module_tables[0]); t++)
+        for (command *cmd = module_tables[t]; cmd->name; cmd++) n++;
+    sorted = zmalloc(sizeof(command *) * (size_t)(n ? n : 1));
+    ncommands = 0;
+    for (size_t t = 0; t < sizeof(module_tables) / sizeof(module_tables[0]); t++) {
+        for (command *cmd = module_tables[t]; cmd->name; cmd++) {
+            init_command(cmd, NULL);
+            sorted[ncommands++] = cmd;
+        }
+    }
+    qsort(sorted, (size_t)ncommands, sizeof(command *), cmp_commands);
+    for (int i = 1; i < ncommands; i++) {
+        if (!strcmp(sorted[i]->name, sorted[i - 1]->name)) {
+            fprintf(stderr, "keel: command '%s' defined twice\n", sorted[i]->name);
+            abort();
+        }
+    }
+}
+
+/* Compare a NUL-terminated lowercase name with user bytes, ignoring case. */
+static int name_cmp(const char *name, const char *s, size_t len) {
+    size_t i = 0;
+    for (; i < len && name[i]; i++) {
+        int a = (unsigned char)name[i], b = (unsigned char)s[i];
+        if (b >= 'A' && b <= 'Z') b += 'a' - 'A';
+        if (a != b) return a - b;
+    }
+    if (i < len) return -1;       /* name shorter */
+    return name[i] ? 1 : 0;       /* name longer */
+}
+
+command *command_lookup(const char *name, size_t len) {
+    int lo = 0, hi = ncommands - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int r = name_cmp(sorted[mid]->name, name, len);
+        if (r == 0) return sorted[mid];
+        if (r < 0) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return NULL;
+}
+
+static command *subcommand_lookup(command *parent, const char *name, size_t len) {
+    for (command *sub = parent->subcommands; sub->name; sub++)
+        if (name_cmp(sub->name, name, len) == 0) return sub;
+    return NULL;
+}
+
+command *command_lookup_argv(int argc, char **argv) {
+    if (argc < 1) return NULL;
+    command *cmd = command_lookup(argv[0], kstr_len(argv[0]));
+    if (!cmd || !cmd->subcommands || argc < 2) return cmd;
+    return subcommand_lookup(cmd, argv[1], kstr_len(argv[1]));
+}
+
+void command_foreach(command_visit_fn *fn, void *priv) {
+    for (int i = 0; i < ncommands; i++) fn(sorted[i], priv);
+}
+
+int command_count(void) { return ncommands; }
+
+static void reset_one(command *cmd, void *priv) {
+    (void)priv;
+    cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    if (cmd->subcommands)
+        for (command *sub = cmd->subcommands; sub->name; sub++) reset_one(sub, NULL);
+}
+
+void command_reset_stats(void) { command_foreach(reset_one, NULL); }
+
+static void reject_unknown_command(client *c) {
+    kstr args = kstr_empty();
+    for (int i = 1; i < c->argc && kstr_len(args) < 128; i++)
+        args = kstr_cat_printf(args, "'%.*s' ", 128 - (int)kstr_len(args), c->argv[i]);
+    reply_errorf(c, "ERR unknown command '%.128s', with args beginning with: %s", c->argv[0], args);
+    kstr_free(args);
+}
+
+static int arity_ok(const command *cmd, int argc) {
+    return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
+}
+
+/* Resolve, check, run. Each rejection uses Redis's exact words. */
+void command_dispatch(client *c) {
+    if (c->argc == 0) return;
+    server_update_cached_time();
+    command *cmd = command_lookup(c->argv[0], kstr_len(c->argv[0]));
+    if (!cmd) {
+        c->cmd = NULL;
+        reject_unknown_command(c);
+        return;
+    }
+    if (cmd->subcommands && c->argc >= 2) {
+        command *sub = subcommand_lookup(cmd, c->argv[1], kstr_len(c->argv[1]));
+        if (!sub) {
+            c->cmd = cmd;
+            cmd->rejected_calls++;
+            reply_error_subcommand(c);
+            return;
+        }
+        cmd = sub;
+    }
+    c->cmd = cmd;
+    if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED) &&
+        !(cmd->flags & CMD_NO_AUTH)) {
+        cmd->rejected_calls++;
+        reply_error(c, "NOAUTH Authentication required.");
+        return;
+    }
+    if (!arity_ok(cmd, c->argc)) {
+        cmd->rejected_calls++;
+        reply_error_arity(c);
+        return;
+    }
+    db_set_command_time(server_mstime());
+    long long start = ustime();
+    cmd->proc(c);
+    long long dur = ustime() - start;
+    cmd->calls++;
+    cmd->usec += dur;
+    c->lastcmd = cmd;
+    server.stat.numcommands++;
+    server_update_peak_memory();
+}

@@ -1,0 +1,664 @@
+/* See config.h for the design. */
+#include "core/config.h"
+#include "core/command.h"
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+#include "net/reply.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL } config_type;
+
+#define CF_IMMUTABLE (1 << 0)
+#define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
+#define CF_HIDDEN (1 << 2)
+
+typedef struct enum_value { const char *name; int value; } enum_value;
+
+typedef struct config_entry config_entry;
+typedef int apply_fn(const char **err);
+/* Special parameters parse and print themselves. */
+typedef int special_set_fn(const config_entry *ce, char **argv, int argc, const char **err);
+typedef kstr special_get_fn(const config_entry *ce);
+
+struct config_entry {
+    const char *name;
+    const char *alias;
+    config_type type;
+    void *ptr;
+    const char *def;
+    long long min, max;
+    const enum_value *enums;
+    int flags;
+    apply_fn *apply;
+    special_set_fn *sset;
+    special_get_fn *sget;
+};
+
+static const enum_value yesno_enum[] = {{"no", 0}, {"yes", 1}, {NULL, 0}};
+static const enum_value debug_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
+static const enum_value policy_enum[] = {
+    {"noeviction", MAXMEMORY_NO_EVICTION}, {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},
+    {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU}, {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM},
+    {"volatile-lru", MAXMEMORY_VOLATILE_LRU}, {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
+    {"volatile-random", MAXMEMORY_VOLATILE_RANDOM}, {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
+    {NULL, 0}};
+static const enum_value loglevel_enum[] = {
+    {"debug", LOG_DEBUG}, {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE}, {"warning", LOG_WARNING}, {NULL, 0}};
+
+static int apply_maxclients(const char **err);
+static int apply_hz(const char **err);
+static int set_bind(const config_entry *ce, char **argv, int argc, const char **err);
+static kstr get_bind(const config_entry *ce);
+static int set_save(const config_entry *ce, char **argv, int argc, const char **err);
+static kstr get_string_ptr(const config_entry *ce);
+static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err);
+
+/* Parameters Keel accepts and reports but does not act on yet: they keep
+ * stock redis.conf files loadable and exporters' CONFIG GET answered. */
+static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify, *cfg_cobl;
+static char *cfg_replica_read_only, *cfg_lua_time_limit, *cfg_slowlog_slower, *cfg_slowlog_max_len;
+static char *cfg_latency_monitor, *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
+static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
+static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_jemalloc_bg, *cfg_activerehashing;
+static char *cfg_aof_load_truncated, *cfg_aof_ts, *cfg_crash_log, *cfg_replica_serve_stale;
+static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_priority, *cfg_oom_score_adj;
+static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_rdb_del_sync, *cfg_replica_lazy_flush;
+static char *cfg_appenddirname, *cfg_cluster_enabled, *cfg_io_threads;
+static char *cfg_syslog, *cfg_sanitize, *cfg_latency_tracking, *cfg_repl_backlog;
+static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr, *cfg_aof_rewrite_incr;
+static char *cfg_locale, *cfg_shutdown_timeout, *cfg_save_on_sigterm;
+
+#define STUB(n, var, d) {n, NULL, CT_STRING, &var, d, 0, 0, NULL, 0, NULL, NULL, NULL}
+
+static config_entry configs[] = {
+    /* Networking. */
+    {"port", NULL, CT_INT, &server.port, "6379", 0, 65535, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"bind", NULL, CT_SPECIAL, NULL, "127.0.0.1 -::1", 0, 0, NULL, CF_IMMUTABLE, NULL, set_bind, get_bind},
+    {"unixsocket", NULL, CT_STRING, &server.unixsocket, "", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"unixsocketperm", NULL, CT_INT, &server.unixsocketperm, "0", 0, 0777, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"tcp-backlog", NULL, CT_INT, &server.tcp_backlog, "511", 0, INT_MAX, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"tcp-keepalive", NULL, CT_INT, &server.tcpkeepalive, "300", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"timeout", NULL, CT_INT, &server.maxidletime, "0", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"maxclients", NULL, CT_INT, &server.maxclients, "10000", 1, INT_MAX, NULL, 0, apply_maxclients, NULL, NULL},
+    {"protected-mode", NULL, CT_BOOL, &server.protected_mode, "yes", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"proto-max-bulk-len", NULL, CT_MEMORY, &server.proto_max_bulk_len, "512mb", 1024 * 1024, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"client-query-buffer-limit", NULL, CT_MEMORY, &server.client_max_querybuf_len, "1gb", 1024 * 1024, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    /* General. */
+    {"databases", NULL, CT_INT, &server.dbnum, "16", 1, INT_MAX, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"daemonize", NULL, CT_BOOL, &server.daemonize, "no", 0, 0, yesno_enum, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"pidfile", NULL, CT_STRING, &server.pidfile, "", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"logfile", NULL, CT_STRING, &server.logfile, "", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"loglevel", NULL, CT_ENUM, &server.verbosity, "notice", 0, 0, loglevel_enum, 0, NULL, NULL, NULL},
+    {"enable-debug-command", NULL, CT_ENUM, &server.enable_debug_cmd, "no", 0, 0, debug_enum, CF_IMMUTABLE, NULL, NULL, NULL},
+    {"hz", NULL, CT_INT, &server.hz, "10", 0, INT_MAX, NULL, 0, apply_hz, NULL, NULL},
+    {"dynamic-hz", NULL, CT_BOOL, &server.dynamic_hz, "yes", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"active-expire-effort", NULL, CT_INT, &server.active_expire_effort, "1", 1, 10, NULL, 0, NULL, NULL, NULL},
+    {"requirepass", NULL, CT_STRING, &server.requirepass, "", 0, 0, NULL, 0, NULL, NULL, NULL},
+    {"dir", NULL, CT_STRING, &server.dir, "", 0, 0, NULL, 0, NULL, NULL, NULL},
+    {"dbfilename", NULL, CT_STRING, &server.dbfilename, "dump.rdb", 0, 0, NULL, 0, NULL, NULL, NULL},
+    {"save", NULL, CT_SPECIAL, &server.save_params, "3600 1 300 100 60 10000", 0, 0, NULL, 0, NULL, set_save, get_string_ptr},
+    {"appendonly", NULL, CT_BOOL, &server.appendonly, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"appendfilename", NULL, CT_STRING, &server.appendfilename, "appendonly.aof", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    /* Memory. */
+    {"maxmemory", NULL, CT_MEMORY, &server.maxmemory, "0", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"maxmemory-policy", NULL, CT_ENUM, &server.maxmemory_policy, "noeviction", 0, 0, policy_enum, 0, NULL, NULL, NULL},
+    {"maxmemory-samples", NULL, CT_INT, &server.maxmemory_samples, "5", 1, 64, NULL, 0, NULL, NULL, NULL},
+    {"maxmemory-eviction-tenacity", NULL, CT_INT, &server.maxmemory_eviction_tenacity, "10", 0, 100, NULL, 0, NULL, NULL, NULL},
+    {"maxmemory-clients", NULL, CT_MEMORY, &server.maxmemory_clients, "0", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
+    {"lfu-log-factor", NULL, CT_INT, &server.lfu_log_factor, "10", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"lfu-decay-time", NULL, CT_INT, &server.lfu_decay_time, "1", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"lazyfree-lazy-eviction", NULL, CT_BOOL, &server.lazyfree_lazy_eviction, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"lazyfree-lazy-expire", NULL, CT_BOOL, &server.lazyfree_lazy_expire, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"lazyfree-lazy-server-del", NULL, CT_BOOL, &server.lazyfree_lazy_server_del, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"lazyfree-lazy-user-del", NULL, CT_BOOL, &server.lazyfree_lazy_user_del, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"lazyfree-lazy-user-flush", NULL, CT_BOOL, &server.lazyfree_lazy_user_flush, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"activedefrag", NULL, CT_BOOL, &server.active_defrag_enabled, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
+    {"active-defrag-ignore-bytes", NULL, CT_MEMORY, &server.active_defrag_ignore_bytes, "100mb", 1, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"active-defrag-threshold-lower", NULL, CT_INT, &server.active_defrag_threshold_lower, "10", 0, 1000, NULL, 0, NULL, NULL, NULL},
+    {"active-defrag-threshold-upper", NULL, CT_INT, &server.active_defrag_threshold_upper, "100", 0, 1000, NULL, 0, NULL, NULL, NULL},
+    {"active-defrag-cycle-min", NULL, CT_INT, &server.active_defrag_cycle_min, "1", 1, 99, NULL, 0, NULL, NULL, NULL},
+    {"active-defrag-cycle-max", NULL, CT_INT, &server.active_defrag_cycle_max, "25", 1, 99, NULL, 0, NULL, NULL, NULL},
+    {"active-defrag-max-scan-fields", NULL, CT_LL, &server.active_defrag_max_scan_fields, "1000", 1, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    /* Data type encodings (the *-ziplist-* names are Redis 6's). */
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL, &server.hash_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_MEMORY, &server.hash_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"set-max-intset-entries", NULL, CT_LL, &server.set_max_intset_entries, "512", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"set-max-listpack-entries", NULL, CT_LL, &server.set_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"set-max-listpack-value", NULL, CT_MEMORY, &server.set_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"zset-max-listpack-entries", "zset-max-ziplist-entries", CT_LL, &server.zset_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_MEMORY, &server.zset_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"list-max-listpack-size", "list-max-ziplist-size", CT_INT, &server.list_max_listpack_size, "-2", INT_MIN, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"list-compress-depth", NULL, CT_INT, &server.list_compress_depth, "0", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"hll-sparse-max-bytes", NULL, CT_MEMORY, &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"stream-node-max-bytes", NULL, CT_MEMORY, &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"stream-node-max-entries", NULL, CT_LL, &server.stream_node_max_entries, "100", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
+    {"client-output-buffer-limit", NULL, CT_SPECIAL, &cfg_cobl, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, NULL, 0, NULL, set_multiword, get_string_ptr},
+    {"notify-keyspace-events", NULL, CT_STRING, &cfg_notify, "", 0, 0, NULL, 0, NULL, NULL, NULL},
+    {"oom-score-adj-values", NULL, CT_SPECIAL, &cfg_oom_score_values, "0 200 800", 0, 0, NULL, 0, NULL, set_multiword, get_string_ptr},
+    STUB("appendfsync", cfg_appendfsync, "everysec"),
+    STUB("appenddirname", cfg_appenddirname, "appendonlydir"),
+    STUB("supervised", cfg_supervised, "no"),
+    STUB("repl-diskless-sync", cfg_repl_diskless_sync, "yes"),
+    STUB("repl-diskless-load", cfg_repl_diskless_load, "disabled"),
+    STUB("repl-disable-tcp-nodelay", cfg_repl_disable_nodelay, "no"),
+    STUB("repl-backlog-size", cfg_repl_backlog, "1048576"),
+    STUB("replica-read-only", cfg_replica_read_only, "yes"),
+    STUB("replica-serve-stale-data", cfg_replica_serve_stale, "yes"),
+    STUB("replica-priority", cfg_replica_priority, "100"),
+    STUB("replica-lazy-flush", cfg_replica_lazy_flush, "no"),
+    STUB("min-replicas-to-write", cfg_min_replicas, "0"),
+    STUB("lua-time-limit", cfg_lua_time_limit, "5000"),
+    STUB("slowlog-log-slower-than", cfg_slowlog_slower, "10000"),
+    STUB("slowlog-max-len", cfg_slowlog_max_len, "128"),
+    STUB("latency-monitor-threshold", cfg_latency_monitor, "0"),
+    STUB("latency-tracking", cfg_latency_tracking, "yes"),
+    STUB("always-show-logo", cfg_always_show_logo, "no"),
+    STUB("set-proc-title", cfg_set_proc_title, "yes"),
+    STUB("stop-writes-on-bgsave-error", cfg_stop_writes, "yes"),
+    STUB("rdbcompression", cfg_rdbcompression, "yes"),
+    STUB("rdbchecksum", cfg_rdbchecksum, "yes"),
+    STUB("rdb-del-sync-files", cfg_rdb_del_sync, "no"),
+    STUB("rdb-save-incremental-fsync", cfg_rdb_save_incr, "yes"),
+    STUB("aof-rewrite-incremental-fsync", cfg_aof_rewrite_incr, "yes"),
+    STUB("aof-use-rdb-preamble", cfg_aof_use_rdb_preamble, "yes"),
+    STUB("aof-load-truncated", cfg_aof_load_truncated, "yes"),
+    STUB("aof-timestamp-enabled", cfg_aof_ts, "no"),
+    STUB("no-appendfsync-on-rewrite", cfg_no_appendfsync, "no"),
+    STUB("auto-aof-rewrite-percentage", cfg_auto_aof_pct, "100"),
+    STUB("auto-aof-rewrite-min-size", cfg_auto_aof_min, "67108864"),
+    STUB("jemalloc-bg-thread", cfg_jemalloc_bg, "yes"),
+    STUB("activerehashing", cfg_activerehashing, "yes"),
+    STUB("crash-log-enabled", cfg_crash_log, "yes"),
+    STUB("crash-memcheck-enabled", cfg_sanitize, "yes"),
+    STUB("oom-score-adj", cfg_oom_score_adj, "no"),
+    STUB("disable-thp", cfg_disable_thp, "yes"),
+    STUB("cluster-enabled", cfg_cluster_enabled, "no"),
+    STUB("io-threads", cfg_io_threads, "1"),
+    STUB("syslog-enabled", cfg_syslog, "no"),
+    STUB("tracking-table-max-keys", cfg_tracking_table, "1000000"),
+    STUB("locale-collate", cfg_locale, ""),
+    STUB("shutdown-timeout", cfg_shutdown_timeout, "10"),
+    STUB("shutdown-on-sigterm", cfg_save_on_sigterm, "default"),
+    {NULL, NULL, 0, NULL, NULL, 0, 0, NULL, 0, NULL, NULL, NULL},
+};
+
+static config_entry *config_find(const char *name) {
+    for (config_entry *ce = configs; ce->name; ce++)
+        if (!strcasecmp(ce->name, name) || (ce->alias && !strcasecmp(ce->alias, name))) return ce;
+    return NULL;
+}
+
+static int enum_parse(const enum_value *ev, const char *s, int *out) {
+    for (; ev->name; ev++)
+        if (!strcasecmp(ev->name, s)) { *out = ev->value; return 1; }
+    return 0;
+}
+
+static const char *enum_name(const enum_value *ev, int v) {
+    for (; ev->name; ev++)
+        if (ev->value == v) return ev->name;
+    return "unknown";
+}
+
+/* Parse a value into 'out' (an 8-byte scratch holding int or long long),
+ * without touching the live value. */
+static int parse_value(const config_entry *ce, const char *val, long long *out, const char **err) {
+    switch (ce->type) {
+    case CT_BOOL: {
+        int v;
+        if (!enum_parse(yesno_enum, val, &v)) { *err = "argument must be 'yes' or 'no'"; return 0; }
+        *out = v;
+        return 1;
+    }
+    case CT_ENUM: {
+        int v;
+        if (!enum_parse(ce->enums, val, &v)) { *err = "argument(s) must be one of the following values"; return 0; }
+        *out = v;
+        return 1;
+    }
+    case CT_INT:
+    case CT_LL: {
+        long long v;
+        if (!string_to_ll(val, strlen(val), &v)) {
+            /* Redis also accepts memory units for integer-like sizes. */
+            if (!parse_memory_size(val, &v)) { *err = "argument couldn't be parsed into an integer"; return 0; }
+        }
+        if (v < ce->min || v > ce->max) { *err = "argument must be between the allowed limits"; return 0; }
+        *out = v;
+        return 1;
+    }
+    case CT_MEMORY: {
+        long long v;
+        size_t len = strlen(val);
+        if ((ce->flags & CF_PERCENT_OK) && len > 1 && val[len - 1] == '%') {
+            if (!string_to_ll(val, len - 1, &v) || v < 0 || v > 100) { *err = "argument must be a memory or percent value"; return 0; }
+            *out = -v; /* percentages are stored negative */
+            return 1;
+        }
+        if (!parse_memory_size(val, &v)) { *err = "argument must be a memory value"; return 0; }
+        if (v < ce->min || v > ce->max) { *err = "argument must be between the allowed limits"; return 0; }
+        *out = v;
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
+
+static void store_value(const config_entry *ce, long long v) {
+    switch (ce->type) {
+    case CT_BOOL: case CT_ENUM: case CT_INT: *(int *)ce->ptr = (int)v; break;
+    case CT_LL: case CT_MEMORY: *(long long *)ce->ptr = v; break;
+    default: break;
+    }
+}
+
+static long long load_value(const config_entry *ce) {
+    switch (ce->type) {
+    case CT_BOOL: case CT_ENUM: case CT_INT: return *(int *)ce->ptr;
+    case CT_LL: case CT_MEMORY: return *(long long *)ce->ptr;
+    default: return 0;
+    }
+}
+
+/* Set from argv (one value for plain types). Returns 1 on success. */
+static int config_set_args(const config_entry *ce, char **argv, int argc, const char **err) {
+    if (ce->type == CT_SPECIAL) return ce->sset(ce, argv, argc, err);
+    if (argc != 1) { *err = "wrong number of arguments"; return 0; }
+    if (ce->type == CT_STRING) {
+        char **p = ce->ptr;
+        zfree(*p);
+        *p = zstrdup(argv[0]);
+        return 1;
+    }
+    long long v;
+    if (!parse_value(ce, argv[0], &v, err)) return 0;
+    store_value(ce, v);
+    return 1;
+}
+
+static kstr config_get_value(const config_entry *ce) {
+    switch (ce->type) {
+    case CT_BOOL: return kstr_new(*(int *)ce->ptr ? "yes" : "no");
+    case CT_ENUM: return kstr_new(enum_name(ce->enums, *(int *)ce->ptr));
+    case CT_INT: return kstr_from_ll(*(int *)ce->ptr);
+    case CT_LL: return kstr_from_ll(*(long long *)ce->ptr);
+    case CT_MEMORY: {
+        long long v = *(long long *)ce->ptr;
+        if (v < 0) return kstr_cat_printf(kstr_empty(), "%lld%%", -v);
+        return kstr_from_ll(v);
+    }
+    case CT_STRING: {
+        char *s = *(char **)ce->ptr;
+        return kstr_new(s ? s : "");
+    }
+    case CT_SPECIAL: return ce->sget(ce);
+    }
+    return kstr_empty();
+}
+
+/* ---- Special parameters ---------------------------------------------- */
+
+static int set_bind(const config_entry *ce, char **argv, int argc, const char **err) {
+    (void)ce;
+    if (argc < 1 || argc > CONFIG_BINDADDR_MAX) { *err = "Too many bind addresses specified."; return 0; }
+    for (int i = 0; i < server.bindaddr_count; i++) zfree(server.bindaddr[i]);
+    for (int i = 0; i < argc; i++) server.bindaddr[i] = zstrdup(argv[i]);
+    server.bindaddr_count = argc;
+    return 1;
+}
+
+static kstr get_bind(const config_entry *ce) {
+    (void)ce;
+    kstr s = kstr_empty();
+    for (int i = 0; i < server.bindaddr_count; i++) {
+        if (i) s = kstr_cat(s, " ");
+        s = kstr_cat(s, server.bindaddr[i]);
+    }
+    return s;
+}
+
+static kstr join_args(char **argv, int argc) {
+    kstr s = kstr_empty();
+    for (int i = 0; i < argc; i++) {
+        if (i) s = kstr_cat(s, " ");
+        s = kstr_cat(s, argv[i]);
+    }
+    return s;
+}
+
+static void replace_string(const config_entry *ce, kstr s) {
+    char **p = ce->ptr;
+    zfree(*p);
+    *p = zstrdup(s);
+    kstr_free(s);
+}
+
+static int set_save(const config_entry *ce, char **argv, int argc, const char **err) {
+    /* "save" alone or save "" disables; otherwise pairs of seconds/changes. */
+    if (argc == 1 && argv[0][0] == '\0') { replace_string(ce, kstr_empty()); return 1; }
+    if (argc % 2 != 0) { *err = "Invalid save parameters"; return 0; }
+    for (int i = 0; i < argc; i++) {
+        long long v;
+        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) { *err = "Invalid save parameters"; return 0; }
+    }
+    replace_string(ce, join_args(argv, argc));
+    return 1;
+}
+
+static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err) {
+    (void)err;
+    replace_string(ce, join_args(argv, argc));
+    return 1;
+}
+
+static kstr get_string_ptr(const config_entry *ce) {
+    char *s = *(char **)ce->ptr;
+    return kstr_new(s ? s : "");
+}
+
+static int apply_maxclients(const char **err) {
+    if (!server.el) return 1;
+    int want = (int)server.maxclients + 128;
+    if (ev_get_size(server.el) < want && ev_set_size(server.el, want) < 0) {
+        *err = "The event loop API used by Keel is not able to handle the specified number of clients";
+        return 0;
+    }
+    return 1;
+}
+
+static int apply_hz(const char **err) {
+    (void)err;
+    if (server.hz < 1) server.hz = 1;
+    if (server.hz > 500) server.hz = 500;
+    return 1;
+}
+
+/* ---- Start-up ---------------------------------------------------------- */
+
+static void fatal_config(const char *source, int line, const char *text, const char *why) {
+    fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Keel %s) ***\n", KEEL_OWN_VERSION);
+    if (line > 0) fprintf(stderr, "Reading the configuration file, at line %d\n", line);
+    else fprintf(stderr, "Reading the configuration from %s\n", source);
+    fprintf(stderr, ">>> '%s'\n%s\n", text, why);
+    exit(1);
+}
+
+static void apply_directive(char **argv, int argc, const char *source, int line, const char *text) {
+    config_entry *ce = config_find(argv[0]);
+    if (!ce) fatal_config(source, line, text, "Bad directive or wrong number of arguments");
+    const char *err = "Bad directive or wrong number of arguments";
+    if (!config_set_args(ce, argv + 1, argc - 1, &err)) fatal_config(source, line, text, err);
+    if (ce->apply && !ce->apply(&err)) fatal_config(source, line, text, err);
+}
+
+static void load_config_text(const char *text, const char *source, int lines_are_real);
+
+static void load_file(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", path, strerror(errno));
+        exit(1);
+    }
+    kstr text = kstr_empty();
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) text = kstr_cat_len(text, buf, n);
+    fclose(f);
+    load_config_text(text, path, 1);
+    kstr_free(text);
+}
+
+static void load_config_text(const char *text, const char *source, int lines_are_real) {
+    int lineno = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        kstr line = kstr_new_len(p, len);
+        p += len + (nl ? 1 : 0);
+        /* Trim, skip comments and blank lines. */
+        size_t start = 0, end = kstr_len(line);
+        while (start < end && (line[start] == ' ' || line[start] == '\t' || line[start] == '\r')) start++;
+        while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r')) end--;
+        kstr_range(line, (long)start, (long)end - 1);
+        if (end <= start || line[0] == '#') { kstr_free(line); continue; }
+        int argc;
+        kstr *argv = kstr_split_args(line, &argc);
+        if (!argv) fatal_config(source, lines_are_real ? lineno : 0, line, "Unbalanced quotes in configuration line");
+        if (argc == 0) { kstr_free_split(argv, argc); kstr_free(line); continue; }
+        kstr_tolower(argv[0]);
+        if (!strcmp(argv[0], "include") && argc == 2) load_file(argv[1]);
+        else apply_directive(argv, argc, source, lines_are_real ? lineno : 0, line);
+        kstr_free_split(argv, argc);
+        kstr_free(line);
+    }
+}
+
+static void load_defaults(void) {
+    for (config_entry *ce = configs; ce->name; ce++) {
+        int argc;
+        kstr *argv = kstr_split_args(ce->def, &argc);
+        const char *err = NULL;
+        if (ce->type == CT_STRING) {
+            char **pp = ce->ptr;
+            *pp = zstrdup(ce->def);
+        } else if (!config_set_args(ce, argv, argc, &err)) {
+            fprintf(stderr, "keel: bad default for %s: %s\n", ce->name, err);
+            abort();
+        }
+        kstr_free_split(argv, argc);
+    }
+}
+
+/* Quote an argument for the synthetic config text of command-line
+ * options, so that `--save ""` and values with spaces survive. */
+static kstr cat_quoted(kstr s, const char *arg) {
+    s = kstr_cat(s, "\"");
+    for (const char *p = arg; *p; p++) {
+        if (*p == '"' || *p == '\\') s = kstr_cat_len(s, "\\", 1);
+        s = kstr_cat_len(s, p, 1);
+    }
+    return kstr_cat(s, "\"");
+}
+
+void config_load(int argc, char **argv) {
+    load_defaults();
+    int i = 1;
+    if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
+        char *abs = realpath(argv[1], NULL);
+        server.config_file = zstrdup(abs ? abs : argv[1]);
+        free(abs);
+        load_file(argv[1]);
+        i = 2;
+    }
+    /* Command-line options become config lines: "--port 6380" -> "port 6380". */
+    kstr text = kstr_empty();
+    for (; i < argc; i++) {
+        if (!strncmp(argv[i], "--", 2) && argv[i][2] && !(argv[i][2] >= '0' && argv[i][2] <= '9')) {
+            if (kstr_len(text)) text = kstr_cat(text, "\n");
+            text = kstr_cat(text, argv[i] + 2);
+        } else {
+            text = kstr_cat(text, " ");
+            text = cat_quoted(text, argv[i]);
+        }
+    }
+    if (kstr_len(text)) load_config_text(text, "the command line", 0);
+    kstr_free(text);
+}
+
+/* ---- CONFIG command ---------------------------------------------------- */
+
+void config_command_get(client *c) {
+    /* Collect matches first: the reply is a map of known length, and a
+     * parameter matched by two patterns is listed once. */
+    int nconf = 0;
+    for (config_entry *ce = configs; ce->name; ce++) nconf++;
+    char *matched = zcalloc((size_t)nconf);
+    long count = 0;
+    for (int a = 2; a < c->argc; a++) {
+        int i = 0;
+        for (config_entry *ce = configs; ce->name; ce++, i++) {
+            if (matched[i]) continue;
+            const char *pat = c->argv[a];
+            size_t plen = kstr_len(c->argv[a]);
+            if (glob_match(pat, plen, ce->name, strlen(ce->name), 1) ||
+                (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1) &&
+                 !strpbrk(pat, "*?["))) {
+                matched[i] = 1;
+                count++;
+            }
+        }
+    }
+    reply_map_len(c, count);
+    int i = 0;
+    for (config_entry *ce = configs; ce->name; ce++, i++) {
+        if (!matched[i]) continue;
+        kstr v = config_get_value(ce);
+        reply_bulk_cstr(c, ce->name);
+        reply_bulk(c, v, kstr_len(v));
+        kstr_free(v);
+    }
+    zfree(matched);
+}
+
+typedef struct saved_value {
+    config_entry *ce;
+    long long num;
+    char *str;
+} saved_value;
+
+void config_command_set(client *c) {
+    if (c->argc < 4 || (c->argc - 2) % 2 != 0) {
+        reply_error_arity(c);
+        return;
+    }
+    int n = (c->argc - 2) / 2;
+    saved_value *saved = zcalloc(sizeof(saved_value) * (size_t)n);
+    const char *err = NULL;
+    const char *bad = NULL;
+    int i;
+    /* Validate every name first: unknown, immutable, duplicate. */
+    for (i = 0; i < n; i++) {
+        const char *name = c->argv[2 + i * 2];
+        config_entry *ce = config_find(name);
+        if (!ce) {
+            reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
+            goto done;
+        }
+        if (ce->flags & CF_IMMUTABLE) { bad = name; err = "can't set immutable config"; break; }
+        for (int j = 0; j < i; j++)
+            if (saved[j].ce == ce) { bad = name; err = "duplicate parameter"; break; }
+        if (err) break;
+        saved[i].ce = ce;
+        if (ce->type == CT_STRING || ce->type == CT_SPECIAL) {
+            kstr v = config_get_value(ce);
+            saved[i].str = zstrdup(v);
+            kstr_free(v);
+        } else {
+            saved[i].num = load_value(ce);
+        }
+    }
+    /* Then set them all, undoing everything if one fails. */
+    if (!err) {
+        for (i = 0; i < n; i++) {
+            config_entry *ce = saved[i].ce;
+            const char *val = c->argv[3 + i * 2];
+            int ok;
+            if (ce->type == CT_SPECIAL) {
+                int argc;
+                kstr *argv = kstr_split_args(val, &argc);
+                if (!argv) { ok = 0; err = "unbalanced quotes"; }
+                else {
+                    if (argc == 0) {
+                        kstr_free_split(argv, argc);
+                        argv = zmalloc(sizeof(kstr));
+                        argv[0] = kstr_empty();
+                        argc = 1;
+                    }
+                    ok = config_set_args(ce, argv, argc, &err);
+                    kstr_free_split(argv, argc);
+                }
+            } else {
+                char *one[1] = {(char *)val};
+                ok = config_set_args(ce, one, 1, &err);
+            }
+            if (ok && ce->apply) ok = ce->apply(&err);
+            if (!ok) { bad = c->argv[2 + i * 2]; break; }
+        }
+        if (err) {
+            for (int j = 0; j < n && saved[j].ce; j++) {
+                config_entry *ce = saved[j].ce;
+                if (ce->type == CT_STRING || ce->type == CT_SPECIAL) {
+                    int argc;
+                    kstr *argv = kstr_split_args(saved[j].str, &argc);
+                    if (argv && argc == 0) {
+                        kstr_free_split(argv, argc);
+                        argv = zmalloc(sizeof(kstr));
+                        argv[0] = kstr_empty();
+                        argc = 1;
+                    }
+                    const char *e2;
+                    if (ce->type == CT_STRING) {
+                        char *one[1] = {saved[j].str};
+                        config_set_args(ce, one, 1, &e2);
+                    } else if (argv) {
+                        config_set_args(ce, argv, argc, &e2);
+                    }
+                    kstr_free_split(argv, argc);
+                } else {
+                    store_value(ce, saved[j].num);
+                }
+                if (ce->apply) { const char *e3; ce->apply(&e3); }
+            }
+        }
+    }
+    if (err) reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", bad, err);
+    else reply_ok(c);
+done:
+    for (i = 0; i < n; i++) zfree(saved[i].str);
+    zfree(saved);
+}
+
+void config_command_resetstat(client *c) {
+    size_t peak = server_used_memory();
+    memset(&server.stat, 0, sizeof(server.stat));
+    server.stat.peak_memory = peak;
+    command_reset_stats();
+    reply_reset_stats();
+    reply_ok(c);
+}
+
+void config_command_rewrite(client *c) {
+    if (!server.config_file) {
+        reply_error(c, "ERR The server is running without a config file");
+        return;
+    }
+    reply_error(c, "ERR CONFIG REWRITE is not supported yet");
+}
+
+void config_command_help(client *c) {
+    static const char *const help[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL,
+    };
+    reply_help(c, help);
+}

@@ -1,0 +1,331 @@
+/* See db.h for the design. */
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+
+#include <string.h>
+
+static db *dbs;
+static int ndbs;
+static long long command_time_ms;
+
+void (*db_on_key_added)(db *d, const entry *e);
+
+static const void *entry_key_of(const void *element, size_t *len) {
+    return entry_key((const entry *)element, len);
+}
+
+static void entry_destructor(void *element) { entry_free(element); }
+
+static const hashtable_type keys_table_type = {
+    .element_key = entry_key_of,
+    .element_destructor = entry_destructor,
+};
+
+static const hashtable_type expires_table_type = {
+    .element_key = entry_key_of,
+};
+
+void db_init_all(int count) {
+    ndbs = count;
+    dbs = zcalloc(sizeof(db) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        dbs[i].keys = hashtable_create(&keys_table_type);
+        dbs[i].expires = hashtable_create(&expires_table_type);
+        dbs[i].id = i;
+    }
+}
+
+void db_free_all(void) {
+    for (int i = 0; i < ndbs; i++) {
+        hashtable_release(dbs[i].expires);
+        hashtable_release(dbs[i].keys);
+    }
+    zfree(dbs);
+    dbs = NULL;
+    ndbs = 0;
+}
+
+db *db_get(int id) { return (id >= 0 && id < ndbs) ? &dbs[id] : NULL; }
+int db_count(void) { return ndbs; }
+
+long long db_now_ms(void) { return command_time_ms ? command_time_ms : mstime(); }
+void db_set_command_time(long long ms) { command_time_ms = ms; }
+
+int entry_is_expired(const entry *e, long long now_ms) {
+    if (!entry_has_expire(e)) return 0;
+    return entry_expire(e) <= now_ms;
+}
+
+entry *db_find(db *d, const char *key, size_t klen) {
+    void *e;
+    return hashtable_find(d->keys, key, klen, &e) ? e : NULL;
+}
+
+static void touch_entry(entry *e) {
+    /* LRU clock only for now; the memory module refines this (LFU). */
+    entry_set_lru(e, server.lru_clock);
+}
+
+entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
+    entry *e = db_find(d, key, klen);
+    if (e && !(flags & LOOKUP_NOEXPIRE) && entry_is_expired(e, db_now_ms())) {
+        db_expire_entry(d, e);
+        e = NULL;
+    }
+    if (!(flags & LOOKUP_NOSTATS) && !(flags & LOOKUP_WRITE)) {
+        if (e) server.stat.keyspace_hits++;
+        else server.stat.keyspace_misses++;
+    }
+    if (e && !(flags & LOOKUP_NOTOUCH)) {
+        client *c = server.current_client;
+        if (!c || !(c->flags & CLIENT_NO_TOUCH)) touch_entry(e);
+    }
+    return e;
+}
+
+void db_add(db *d, entry *e) {
+    touch_entry(e);
+    hashtable_add(d->keys, e);
+    if (entry_has_expire(e)) hashtable_add(d->expires, e);
+    if (db_on_key_added) db_on_key_added(d, e);
+}
+
+/* Point the slot of key (in table t) to a new entry. */
+static void swap_slot(hashtable *t, const entry *old, entry *e) {
+    size_t klen;
+    const char *key = entry_key(old, &klen);
+    void **ref = hashtable_find_ref(t, key, klen);
+    if (ref) *ref = e;
+}
+
+void db_replace(db *d, entry *old, entry *e, int keep_value) {
+    swap_slot(d->keys, old, e);
+    if (entry_has_expire(old) && entry_has_expire(e)) {
+        swap_slot(d->expires, old, e);
+    } else if (entry_has_expire(old)) {
+        size_t klen;
+        const char *key = entry_key(old, &klen);
+        void *unused;
+        hashtable_pop(d->expires, key, klen, &unused);
+    } else if (entry_has_expire(e)) {
+        hashtable_add(d->expires, e);
+    }
+    if (keep_value) entry_free_shell(old);
+    else entry_free(old);
+}
+
+void db_set(db *d, entry *e, int keepttl) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    entry *old = db_find(d, key, klen);
+    if (!old) {
+        db_add(d, e);
+        return;
+    }
+    if (keepttl && entry_has_expire(old) && !entry_has_expire(e)) e = entry_set_expire(e, entry_expire(old));
+    entry_set_lru(e, entry_lru(old));
+    touch_entry(e);
+    db_replace(d, old, e, 0);
+    if (db_on_key_added && entry_type(old) != entry_type(e)) db_on_key_added(d, e);
+}
+
+entry *db_unlink_entry(db *d, const char *key, size_t klen) {
+    void *e;
+    if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
+    if (entry_has_expire((entry *)e)) {
+        void *unused;
+        hashtable_pop(d->expires, key, klen, &unused);
+    }
+    return e;
+}
+
+int db_delete(db *d, const char *key, size_t klen) {
+    entry *e = db_unlink_entry(d, key, klen);
+    if (!e) return 0;
+    entry_free(e);
+    return 1;
+}
+
+entry *db_set_expire(db *d, entry *e, long long when) {
+    int had = entry_has_expire(e);
+    entry *n = entry_set_expire(e, when);
+    if (n != e) swap_slot(d->keys, e, n);
+    if (had) {
+        if (n != e) swap_slot(d->expires, e, n);
+    } else {
+        hashtable_add(d->expires, n);
+    }
+    return n;
+}
+
+entry *db_persist(db *d, entry *e) {
+    if (!entry_has_expire(e)) return e;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    void *unused;
+    hashtable_pop(d->expires, key, klen, &unused);
+    entry *n = entry_clear_expire(e);
+    if (n != e) swap_slot(d->keys, e, n);
+    return n;
+}
+
+void db_expire_entry(db *d, entry *e) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    /* Copy the key: deleting frees the entry that holds it. */
+    char stackbuf[128];
+    char *copy = klen <= sizeof(stackbuf) ? stackbuf : zmalloc(klen);
+    memcpy(copy, key, klen);
+    db_delete(d, copy, klen);
+    if (copy != stackbuf) zfree(copy);
+    server.stat.expiredkeys++;
+}
+
+size_t db_size(db *d) { return hashtable_size(d->keys); }
+size_t db_expires_size(db *d) { return hashtable_size(d->expires); }
+
+void db_empty(db *d) {
+    hashtable_empty(d->expires);
+    hashtable_empty(d->keys);
+    d->avg_ttl = 0;
+    d->expires_cursor = 0;
+}
+
+void db_empty_all(void) {
+    for (int i = 0; i < ndbs; i++) db_empty(&dbs[i]);
+}
+
+void db_swap(int a, int b) {
+    db tmp = dbs[a];
+    dbs[a].keys = dbs[b].keys;
+    dbs[a].expires = dbs[b].expires;
+    dbs[a].avg_ttl = dbs[b].avg_ttl;
+    dbs[a].expires_cursor = dbs[b].expires_cursor;
+    dbs[b].keys = tmp.keys;
+    dbs[b].expires = tmp.expires;
+    dbs[b].avg_ttl = tmp.avg_ttl;
+    dbs[b].expires_cursor = tmp.expires_cursor;
+}
+
+entry *db_random_key(db *d) {
+    for (int tries = 0; tries < 100; tries++) {
+        void *e;
+        if (!hashtable_random_element(d->keys, &e)) return NULL;
+        if (!entry_is_expired(e, db_now_ms())) return e;
+        /* If every key is volatile and expired we would spin: after a
+         * number of tries return the expired key as Redis does. */
+        if (hashtable_size(d->expires) == hashtable_size(d->keys) && tries == 99) return e;
+        db_expire_entry(d, e);
+        if (db_size(d) == 0) return NULL;
+    }
+    return NULL;
+}
+
+/* ---- Active expiry ---------------------------------------------------
+ *
+ * Like Redis: every cron tick, for each database, sample keys carrying a
+ * TTL (walking the expires index with a scan cursor so successive cycles
+ * cover the whole index), delete the expired ones, and repeat on the same
+ * database while more than an acceptable share of the sample was stale,
+ * within a CPU budget. active-expire-effort (1..10) raises the sample size
+ * and lowers the acceptable stale share. The fast cycle runs before
+ * sleeping, only when the last slow cycle ran out of time or found too
+ * many stale keys, with a 1 ms budget.
+ */
+
+typedef struct expire_sample {
+    entry *items[512];
+    size_t n;
+    size_t cap;
+} expire_sample;
+
+static void collect(void *priv, void *element) {
+    expire_sample *s = priv;
+    /* Probe chains of successive cursors can overlap, so an element may
+     * be reported twice: never queue it twice (it would be freed twice). */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i] == element) return;
+    if (s->n < s->cap) s->items[s->n++] = element;
+}
+
+static int last_cycle_stale_high;
+
+void db_active_expire_cycle(int fast) {
+    static int current_db;
+    static long long last_fast_start;
+    int effort = server.active_expire_effort - 1; /* 0..9 */
+    size_t keys_per_loop = 20 + 20 / 4 * (size_t)effort;
+    long long acceptable_stale = 10 - effort;
+    long long start = ustime();
+    long long budget;
+    if (fast) {
+        if (!last_cycle_stale_high) return;
+        if (start < last_fast_start + 2000) return;
+        last_fast_start = start;
+        budget = 1000 + 1000 / 4 * effort;
+    } else {
+        budget = 1000000LL * (25 + 2 * effort) / server.hz / 100;
+    }
+    long long sampled_total = 0, expired_total = 0;
+    int timeout = 0;
+    for (int i = 0; i < ndbs && !timeout; i++) {
+        db *d = &dbs[current_db % ndbs];
+        current_db++;
+        for (;;) {
+            if (hashtable_size(d->expires) == 0) break;
+            expire_sample s = {.n = 0, .cap = keys_per_loop < 512 ? keys_per_loop : 512};
+            size_t sampled = 0, expired = 0;
+            long long now = mstime();
+            int rounds = 0;
+            do {
+                d->expires_cursor = hashtable_scan(d->expires, d->expires_cursor, collect, &s);
+                rounds++;
+            } while (s.n < s.cap && d->expires_cursor != 0 && rounds < 64);
+            long long ttl_sum = 0, ttl_n = 0;
+            for (size_t k = 0; k < s.n; k++) {
+                entry *e = s.items[k];
+                sampled++;
+                long long when = entry_expire(e);
+                if (when <= now) {
+                    db_expire_entry(d, e);
+                    expired++;
+                } else {
+                    ttl_sum += when - now;
+                    ttl_n++;
+                }
+            }
+            if (ttl_n) {
+                long long avg = ttl_sum / ttl_n;
+                d->avg_ttl = d->avg_ttl ? (d->avg_ttl / 50) * 49 + avg / 50 : avg;
+            }
+            sampled_total += (long long)sampled;
+            expired_total += (long long)expired;
+            if (ustime() - start > budget) {
+                timeout = 1;
+                server.stat.expired_time_cap_reached_count++;
+                break;
+            }
+            if (sampled == 0 || (long long)expired * 100 <= (long long)sampled * acceptable_stale) break;
+        }
+    }
+    long long elapsed = ustime() - start;
+    server.stat.expire_cycle_time_used_us += elapsed;
+    double stale = sampled_total ? (double)expired_total * 100.0 / (double)sampled_total : 0;
+    server.stat.expired_stale_perc_x100 =
+        (long long)((double)server.stat.expired_stale_perc_x100 * 0.95 + stale * 100.0 * 0.05);
+    last_cycle_stale_high = timeout || stale > (double)acceptable_stale;
+}
+
+void db_rehash_step(long long us) {
+    long long start = ustime();
+    for (int i = 0; i < ndbs; i++) {
+        long long left = us - (ustime() - start);
+        if (left <= 0) break;
+        if (hashtable_is_rehashing(dbs[i].keys)) hashtable_rehash_microseconds(dbs[i].keys, (uint64_t)left);
+        if (hashtable_is_rehashing(dbs[i].expires)) hashtable_rehash_microseconds(dbs[i].expires, (uint64_t)left);
+        hashtable_shrink_if_needed(dbs[i].keys);
+        hashtable_shrink_if_needed(dbs[i].expires);
+    }
+}

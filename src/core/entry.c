@@ -1,0 +1,337 @@
+/* See entry.h for the layout and why. */
+#include "core/entry.h"
+#include "lib/kstr.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+#include "types/types.h"
+
+#include <assert.h>
+
+#define META_SIZE 4
+
+/* Varint: 7 bits per byte, little-endian, high bit = more. */
+static size_t varint_len(size_t v) {
+    size_t n = 1;
+    while (v >= 0x80) { v >>= 7; n++; }
+    return n;
+}
+
+static size_t varint_put(uint8_t *p, size_t v) {
+    size_t n = 0;
+    while (v >= 0x80) { p[n++] = (uint8_t)(v | 0x80); v >>= 7; }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t varint_get(const uint8_t *p, size_t *v) {
+    size_t r = 0, n = 0;
+    int shift = 0;
+    for (;;) {
+        uint8_t b = p[n++];
+        r |= (size_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+        shift += 7;
+    }
+    *v = r;
+    return n;
+}
+
+/* Offsets inside an entry. */
+typedef struct layout {
+    size_t keylen;
+    size_t key_off;    /* key bytes */
+    size_t expire_off; /* 0 when none */
+    size_t value_off;
+} layout;
+
+static layout entry_layout(const entry *e) {
+    const uint8_t *p = (const uint8_t *)e;
+    layout l;
+    size_t n = varint_get(p + META_SIZE, &l.keylen);
+    l.key_off = META_SIZE + n;
+    size_t after_key = l.key_off + l.keylen;
+    if (entry_has_expire(e)) {
+        l.expire_off = after_key;
+        l.value_off = after_key + 8;
+    } else {
+        l.expire_off = 0;
+        l.value_off = after_key;
+    }
+    return l;
+}
+
+static size_t value_size(int enc, size_t vlen) {
+    switch (enc) {
+    case ENC_INT: return 8;
+    case ENC_EMBSTR: return varint_len(vlen) + vlen;
+    default: return sizeof(void *);
+    }
+}
+
+/* Allocate and fill everything but the value. Returns the value offset. */
+static entry *entry_alloc(const char *key, size_t klen, int type, int enc, long long expire,
+                          size_t vsize, size_t *value_off) {
+    size_t hdr = META_SIZE + varint_len(klen) + klen + (expire >= 0 ? 8 : 0);
+    uint8_t *p = zmalloc(hdr + vsize);
+    p[0] = (uint8_t)((type & ENTRY_META_TYPE_MASK) | (enc << ENTRY_META_ENC_SHIFT) |
+                     (expire >= 0 ? ENTRY_META_EXPIRE : 0));
+    p[1] = p[2] = p[3] = 0;
+    size_t off = META_SIZE + varint_put(p + META_SIZE, klen);
+    memcpy(p + off, key, klen);
+    off += klen;
+    if (expire >= 0) {
+        memcpy(p + off, &expire, 8);
+        off += 8;
+    }
+    *value_off = off;
+    return (entry *)p;
+}
+
+const char *entry_key(const entry *e, size_t *len) {
+    const uint8_t *p = (const uint8_t *)e;
+    size_t n = varint_get(p + META_SIZE, len);
+    return (const char *)p + META_SIZE + n;
+}
+
+long long entry_expire(const entry *e) {
+    if (!entry_has_expire(e)) return -1;
+    layout l = entry_layout(e);
+    long long when;
+    memcpy(&when, (const uint8_t *)e + l.expire_off, 8);
+    return when;
+}
+
+static entry *new_embstr(const char *key, size_t klen, const char *val, size_t vlen, long long expire) {
+    size_t off;
+    entry *e = entry_alloc(key, klen, TYPE_STRING, ENC_EMBSTR, expire, value_size(ENC_EMBSTR, vlen), &off);
+    uint8_t *p = (uint8_t *)e + off;
+    p += varint_put(p, vlen);
+    if (vlen) memcpy(p, val, vlen);
+    return e;
+}
+
+entry *entry_new_int(const char *key, size_t klen, long long v, long long expire) {
+    size_t off;
+    entry *e = entry_alloc(key, klen, TYPE_STRING, ENC_INT, expire, 8, &off);
+    memcpy((uint8_t *)e + off, &v, 8);
+    return e;
+}
+
+entry *entry_new_ptr(const char *key, size_t klen, int type, int enc, void *ptr, long long expire) {
+    size_t off;
+    entry *e = entry_alloc(key, klen, type, enc, expire, sizeof(void *), &off);
+    memcpy((uint8_t *)e + off, &ptr, sizeof(void *));
+    return e;
+}
+
+entry *entry_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire) {
+    long long v;
+    if (vlen <= 20 && string_to_ll(val, vlen, &v)) return entry_new_int(key, klen, v, expire);
+    if (vlen <= EMBSTR_MAX_LEN) return new_embstr(key, klen, val, vlen, expire);
+    return entry_new_ptr(key, klen, TYPE_STRING, ENC_RAW, kstr_new_len(val, vlen), expire);
+}
+
+entry *entry_new_string_kstr(const char *key, size_t klen, char *val, long long expire) {
+    size_t vlen = kstr_len(val);
+    long long v;
+    if (vlen <= EMBSTR_MAX_LEN || (vlen <= 20 && string_to_ll(val, vlen, &v))) {
+        entry *e = entry_new_string(key, klen, val, vlen, expire);
+        kstr_free(val);
+        return e;
+    }
+    return entry_new_ptr(key, klen, TYPE_STRING, ENC_RAW, val, expire);
+}
+
+static entry *copy_meta(entry *to, const entry *from) {
+    entry_set_lru(to, entry_lru(from));
+    return to;
+}
+
+entry *entry_with_string(const entry *e, const char *val, size_t vlen) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    return copy_meta(entry_new_string(key, klen, val, vlen, entry_expire(e)), e);
+}
+
+entry *entry_with_ptr(const entry *e, int type, int enc, void *ptr) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    return copy_meta(entry_new_ptr(key, klen, type, enc, ptr, entry_expire(e)), e);
+}
+
+entry *entry_with_int(const entry *e, long long v) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    return copy_meta(entry_new_int(key, klen, v, entry_expire(e)), e);
+}
+
+/* Rebuild e with or without the expire field, value bytes moved along. */
+static entry *rebuild_expire(entry *e, long long when) {
+    layout l = entry_layout(e);
+    size_t total = zmalloc_size(e);
+    int enc = entry_encoding(e);
+    size_t vsize;
+    if (enc == ENC_EMBSTR) {
+        size_t vlen;
+        size_t n = varint_get((const uint8_t *)e + l.value_off, &vlen);
+        vsize = n + vlen;
+    } else {
+        vsize = value_size(enc, 0);
+    }
+    (void)total;
+    size_t newoff;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    entry *n = entry_alloc(key, klen, entry_type(e), enc, when, vsize, &newoff);
+    memcpy((uint8_t *)n + newoff, (const uint8_t *)e + l.value_off, vsize);
+    ((uint8_t *)n)[0] |= (uint8_t)(entry_meta(e) & ENTRY_META_SNAPMARK);
+    copy_meta(n, e);
+    zfree(e);
+    return n;
+}
+
+entry *entry_set_expire(entry *e, long long when) {
+    if (entry_has_expire(e)) {
+        layout l = entry_layout(e);
+        memcpy((uint8_t *)e + l.expire_off, &when, 8);
+        return e;
+    }
+    return rebuild_expire(e, when);
+}
+
+entry *entry_clear_expire(entry *e) {
+    if (!entry_has_expire(e)) return e;
+    return rebuild_expire(e, -1);
+}
+
+void *entry_ptr(const entry *e) {
+    layout l = entry_layout(e);
+    void *ptr;
+    memcpy(&ptr, (const uint8_t *)e + l.value_off, sizeof(void *));
+    return ptr;
+}
+
+void entry_set_ptr(entry *e, void *ptr) {
+    layout l = entry_layout(e);
+    memcpy((uint8_t *)e + l.value_off, &ptr, sizeof(void *));
+}
+
+void entry_set_encoding(entry *e, int enc) {
+    uint8_t *p = (uint8_t *)e;
+    assert(value_size(enc, 0) == sizeof(void *) && value_size(entry_encoding(e), 0) == sizeof(void *));
+    p[0] = (uint8_t)((p[0] & ~ENTRY_META_ENC_MASK) | (enc << ENTRY_META_ENC_SHIFT));
+}
+
+const char *entry_string(const entry *e, char *buf, size_t *len) {
+    layout l = entry_layout(e);
+    const uint8_t *v = (const uint8_t *)e + l.value_off;
+    switch (entry_encoding(e)) {
+    case ENC_INT: {
+        long long x;
+        memcpy(&x, v, 8);
+        *len = (size_t)ll_to_string(buf, 32, x);
+        return buf;
+    }
+    case ENC_EMBSTR: {
+        size_t n = varint_get(v, len);
+        return (const char *)v + n;
+    }
+    default: {
+        char *s;
+        memcpy(&s, v, sizeof(void *));
+        *len = kstr_len(s);
+        return s;
+    }
+    }
+}
+
+int entry_string_as_ll(const entry *e, long long *out) {
+    if (entry_encoding(e) == ENC_INT) {
+        layout l = entry_layout(e);
+        memcpy(out, (const uint8_t *)e + l.value_off, 8);
+        return 1;
+    }
+    char buf[32];
+    size_t len;
+    const char *s = entry_string(e, buf, &len);
+    return string_to_ll(s, len, out);
+}
+
+static int is_ptr_encoding(const entry *e) {
+    int enc = entry_encoding(e);
+    return !(entry_type(e) == TYPE_STRING && (enc == ENC_INT || enc == ENC_EMBSTR));
+}
+
+void entry_free(entry *e) {
+    if (!e) return;
+    if (is_ptr_encoding(e)) {
+        const type_ops *ops = type_ops_for(entry_type(e));
+        if (ops && ops->free_value) ops->free_value(entry_encoding(e), entry_ptr(e));
+    }
+    zfree(e);
+}
+
+void entry_free_shell(entry *e) { zfree(e); }
+
+entry *entry_dup(const entry *e, const char *newkey, size_t newklen) {
+    long long expire = entry_expire(e);
+    entry *n;
+    if (is_ptr_encoding(e)) {
+        const type_ops *ops = type_ops_for(entry_type(e));
+        void *dup = ops->dup_value(entry_encoding(e), entry_ptr(e));
+        n = entry_new_ptr(newkey, newklen, entry_type(e), entry_encoding(e), dup, expire);
+    } else {
+        char buf[32];
+        size_t len;
+        const char *s = entry_string(e, buf, &len);
+        n = entry_new_string(newkey, newklen, s, len, expire);
+    }
+    return copy_meta(n, e);
+}
+
+size_t entry_alloc_size(const entry *e) { return zmalloc_size(e); }
+
+const char *entry_type_name(int type) {
+    switch (type) {
+    case TYPE_STRING: return "string";
+    case TYPE_LIST: return "list";
+    case TYPE_SET: return "set";
+    case TYPE_ZSET: return "zset";
+    case TYPE_HASH: return "hash";
+    case TYPE_STREAM: return "stream";
+    default: return "unknown";
+    }
+}
+
+const char *entry_encoding_name(const entry *e) {
+    int t = entry_type(e);
+    switch (entry_encoding(e)) {
+    case ENC_RAW: return "raw";
+    case ENC_INT: return "int";
+    case ENC_EMBSTR: return "embstr";
+    case ENC_LISTPACK: return "listpack";
+    case ENC_QUICKLIST: return "quicklist";
+    case ENC_HASHTABLE: return "hashtable";
+    case ENC_INTSET: return "intset";
+    case ENC_SKIPLIST: return t == TYPE_STREAM ? "stream" : "skiplist";
+    default: return "unknown";
+    }
+}
+
+entry *entry_rekey(entry *e, const char *newkey, size_t newklen) {
+    layout l = entry_layout(e);
+    size_t vsize = zmalloc_size(e) - l.value_off; /* at least the value bytes */
+    int enc = entry_encoding(e);
+    if (enc == ENC_EMBSTR) {
+        size_t vlen;
+        vsize = varint_get((const uint8_t *)e + l.value_off, &vlen) + vlen;
+    } else {
+        vsize = value_size(enc, 0);
+    }
+    size_t off;
+    entry *n = entry_alloc(newkey, newklen, entry_type(e), enc, entry_expire(e), vsize, &off);
+    memcpy((uint8_t *)n + off, (const uint8_t *)e + l.value_off, vsize);
+    copy_meta(n, e);
+    zfree(e);
+    return n;
+}

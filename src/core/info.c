@@ -1,0 +1,285 @@
+/* See info.h. */
+#include "core/info.h"
+#include "core/command.h"
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+#include "net/reply.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static info_section_fn *memory_section_override;
+
+void info_set_memory_section(info_section_fn *fn) { memory_section_override = fn; }
+
+static kstr section_server(kstr s) {
+    struct utsname name;
+    uname(&name);
+    long long uptime = (server_mstime() - server.start_time_ms) / 1000;
+    s = kstr_cat_printf(s,
+        "# Server\r\n"
+        "redis_version:%s\r\n"
+        "keel_version:%s\r\n"
+        "redis_git_sha1:00000000\r\n"
+        "redis_git_dirty:0\r\n"
+        "redis_build_id:0\r\n"
+        "redis_mode:standalone\r\n"
+        "os:%s %s %s\r\n"
+        "arch_bits:%d\r\n"
+        "monotonic_clock:POSIX clock_gettime\r\n"
+        "multiplexing_api:epoll\r\n"
+        "atomicvar_api:c11-builtin\r\n"
+        "gcc_version:%d.%d.%d\r\n"
+        "process_id:%d\r\n"
+        "process_supervised:no\r\n"
+        "run_id:%s\r\n"
+        "tcp_port:%d\r\n"
+        "server_time_usec:%lld\r\n"
+        "uptime_in_seconds:%lld\r\n"
+        "uptime_in_days:%lld\r\n"
+        "hz:%d\r\n"
+        "configured_hz:%d\r\n"
+        "lru_clock:%u\r\n"
+        "executable:%s\r\n"
+        "config_file:%s\r\n"
+        "io_threads_active:0\r\n",
+        KEEL_VERSION, KEEL_OWN_VERSION, name.sysname, name.release, name.machine,
+        (int)(sizeof(void *) * 8),
+#ifdef __GNUC__
+        __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+#else
+        0, 0, 0,
+#endif
+        (int)getpid(), server.runid, server.port, ustime(), uptime, uptime / 86400, server.hz, server.hz,
+        server.lru_clock, server.executable ? server.executable : "",
+        server.config_file ? server.config_file : "");
+    return s;
+}
+
+static kstr section_clients(kstr s) {
+    size_t max_in = 0, max_out = 0;
+    for (client *c = server.clients; c; c = c->next) {
+        if (kstr_len(c->querybuf) > max_in) max_in = kstr_len(c->querybuf);
+        if (c->reply_bytes > max_out) max_out = c->reply_bytes;
+    }
+    return kstr_cat_printf(s,
+        "# Clients\r\n"
+        "connected_clients:%lu\r\n"
+        "cluster_connections:0\r\n"
+        "maxclients:%u\r\n"
+        "client_recent_max_input_buffer:%zu\r\n"
+        "client_recent_max_output_buffer:%zu\r\n"
+        "blocked_clients:0\r\n"
+        "tracking_clients:0\r\n"
+        "clients_in_timeout_table:0\r\n",
+        server.nclients, server.maxclients, max_in, max_out);
+}
+
+static const char *policy_name(int p) {
+    static const char *names[] = {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+                                  "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"};
+    return p >= 0 && p < 8 ? names[p] : "unknown";
+}
+
+static kstr section_memory(kstr s) {
+    size_t used = server_used_memory();
+    size_t rss = zmalloc_get_rss();
+    server_update_peak_memory();
+    size_t peak = server.stat.peak_memory;
+    char used_h[32], rss_h[32], peak_h[32], max_h[32], sys_h[32];
+    bytes_to_human(used_h, sizeof(used_h), used);
+    bytes_to_human(rss_h, sizeof(rss_h), rss);
+    bytes_to_human(peak_h, sizeof(peak_h), peak);
+    bytes_to_human(max_h, sizeof(max_h), (unsigned long long)server.maxmemory);
+    long long sysmem = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    bytes_to_human(sys_h, sizeof(sys_h), (unsigned long long)sysmem);
+    size_t clients_mem = 0;
+    for (client *c = server.clients; c; c = c->next) clients_mem += client_memory_usage(c);
+    return kstr_cat_printf(s,
+        "# Memory\r\n"
+        "used_memory:%zu\r\n"
+        "used_memory_human:%s\r\n"
+        "used_memory_rss:%zu\r\n"
+        "used_memory_rss_human:%s\r\n"
+        "used_memory_peak:%zu\r\n"
+        "used_memory_peak_human:%s\r\n"
+        "used_memory_peak_perc:%.2f%%\r\n"
+        "used_memory_startup:%zu\r\n"
+        "total_system_memory:%lld\r\n"
+        "total_system_memory_human:%s\r\n"
+        "maxmemory:%lld\r\n"
+        "maxmemory_human:%s\r\n"
+        "maxmemory_policy:%s\r\n"
+        "mem_fragmentation_ratio:%.2f\r\n"
+        "mem_fragmentation_bytes:%lld\r\n"
+        "mem_clients_normal:%zu\r\n"
+        "mem_clients_slaves:0\r\n"
+        "mem_aof_buffer:0\r\n"
+        "mem_replication_backlog:0\r\n"
+        "mem_allocator:%s\r\n",
+        used, used_h, rss, rss_h, peak, peak_h, peak ? (double)used * 100.0 / (double)peak : 0.0,
+        server.initial_memory_usage, sysmem, sys_h, server.maxmemory, max_h,
+        policy_name(server.maxmemory_policy), used ? (double)rss / (double)used : 0.0,
+        (long long)rss - (long long)used, clients_mem, zmalloc_allocator_name());
+}
+
+static kstr section_persistence(kstr s) {
+    return kstr_cat_printf(s,
+        "# Persistence\r\n"
+        "loading:0\r\n"
+        "async_loading:0\r\n"
+        "rdb_changes_since_last_save:0\r\n"
+        "rdb_bgsave_in_progress:0\r\n"
+        "rdb_last_save_time:%lld\r\n"
+        "rdb_last_bgsave_status:ok\r\n"
+        "aof_enabled:0\r\n"
+        "aof_rewrite_in_progress:0\r\n"
+        "aof_last_write_status:ok\r\n",
+        server.start_time_ms / 1000);
+}
+
+static kstr section_stats(kstr s) {
+    server_stats *st = &server.stat;
+    return kstr_cat_printf(s,
+        "# Stats\r\n"
+        "total_connections_received:%lld\r\n"
+        "total_commands_processed:%lld\r\n"
+        "instantaneous_ops_per_sec:0\r\n"
+        "total_net_input_bytes:%lld\r\n"
+        "total_net_output_bytes:%lld\r\n"
+        "rejected_connections:%lld\r\n"
+        "expired_keys:%lld\r\n"
+        "expired_stale_perc:%.2f\r\n"
+        "expired_time_cap_reached_count:%lld\r\n"
+        "expire_cycle_cpu_milliseconds:%lld\r\n"
+        "evicted_keys:%lld\r\n"
+        "evicted_clients:%lld\r\n"
+        "total_eviction_exceeded_time:%lld\r\n"
+        "current_eviction_exceeded_time:0\r\n"
+        "keyspace_hits:%lld\r\n"
+        "keyspace_misses:%lld\r\n"
+        "pubsub_channels:0\r\n"
+        "pubsub_patterns:0\r\n"
+        "latest_fork_usec:0\r\n"
+        "total_forks:0\r\n"
+        "client_query_buffer_limit_disconnections:%lld\r\n"
+        "client_output_buffer_limit_disconnections:%lld\r\n"
+        "total_error_replies:%llu\r\n"
+        "dump_payload_sanitizations:0\r\n"
+        "total_reads_processed:0\r\n"
+        "total_writes_processed:0\r\n",
+        st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn,
+        st->expiredkeys, (double)st->expired_stale_perc_x100 / 100.0, st->expired_time_cap_reached_count,
+        st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
+        st->total_eviction_exceeded_time_ms, st->keyspace_hits, st->keyspace_misses,
+        st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, reply_error_count());
+}
+
+static kstr section_replication(kstr s) {
+    return kstr_cat(s,
+        "# Replication\r\n"
+        "role:master\r\n"
+        "connected_slaves:0\r\n"
+        "master_failover_state:no-failover\r\n"
+        "master_replid:0000000000000000000000000000000000000000\r\n"
+        "master_repl_offset:0\r\n"
+        "repl_backlog_active:0\r\n");
+}
+
+static kstr section_cpu(kstr s) {
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    return kstr_cat_printf(s,
+        "# CPU\r\n"
+        "used_cpu_sys:%ld.%06ld\r\n"
+        "used_cpu_user:%ld.%06ld\r\n"
+        "used_cpu_sys_children:%ld.%06ld\r\n"
+        "used_cpu_user_children:%ld.%06ld\r\n",
+        (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
+        (long)self.ru_utime.tv_usec, (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
+        (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec);
+}
+
+static void commandstat_one(command *cmd, void *priv) {
+    kstr *s = priv;
+    if (cmd->calls || cmd->rejected_calls || cmd->failed_calls) {
+        *s = kstr_cat_printf(*s, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,failed_calls=%lld\r\n",
+                             cmd->fullname, cmd->calls, cmd->usec,
+                             cmd->calls ? (double)cmd->usec / (double)cmd->calls : 0.0, cmd->rejected_calls,
+                             cmd->failed_calls);
+    }
+    if (cmd->subcommands)
+        for (command *sub = cmd->subcommands; sub->name; sub++) commandstat_one(sub, priv);
+}
+
+static kstr section_commandstats(kstr s) {
+    s = kstr_cat(s, "# Commandstats\r\n");
+    command_foreach(commandstat_one, &s);
+    return s;
+}
+
+static kstr section_keyspace(kstr s) {
+    s = kstr_cat(s, "# Keyspace\r\n");
+    for (int i = 0; i < db_count(); i++) {
+        db *d = db_get(i);
+        size_t keys = db_size(d);
+        if (!keys) continue;
+        s = kstr_cat_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys, db_expires_size(d), d->avg_ttl);
+    }
+    return s;
+}
+
+static kstr section_errorstats(kstr s) { return kstr_cat(s, "# Errorstats\r\n"); }
+static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
+static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
+
+typedef struct info_section {
+    const char *name;
+    info_section_fn *fn;
+    int in_default;
+} info_section;
+
+static kstr memory_section(kstr s) {
+    return memory_section_override ? memory_section_override(s) : section_memory(s);
+}
+
+static const info_section sections[] = {
+    {"server", section_server, 1},           {"clients", section_clients, 1},
+    {"memory", memory_section, 1},           {"persistence", section_persistence, 1},
+    {"stats", section_stats, 1},             {"replication", section_replication, 1},
+    {"cpu", section_cpu, 1},                 {"modules", section_modules, 1},
+    {"commandstats", section_commandstats, 0}, {"errorstats", section_errorstats, 1},
+    {"cluster", section_cluster, 1},         {"keyspace", section_keyspace, 1},
+};
+
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+kstr info_generate(client *c, int argc, char **argv) {
+    (void)c;
+    int want[NSECTIONS] = {0};
+    if (argc == 0) {
+        for (size_t i = 0; i < NSECTIONS; i++) want[i] = sections[i].in_default;
+    }
+    for (int a = 0; a < argc; a++) {
+        const char *arg = argv[a];
+        int all = !strcasecmp(arg, "all") || !strcasecmp(arg, "everything");
+        int def = !strcasecmp(arg, "default");
+        for (size_t i = 0; i < NSECTIONS; i++) {
+            if (all || (def && sections[i].in_default) || !strcasecmp(arg, sections[i].name)) want[i] = 1;
+        }
+    }
+    kstr s = kstr_empty();
+    for (size_t i = 0; i < NSECTIONS; i++) {
+        if (!want[i]) continue;
+        if (kstr_len(s)) s = kstr_cat(s, "\r\n");
+        s = sections[i].fn(s);
+    }
+    return s;
+}

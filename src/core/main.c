@@ -1,0 +1,298 @@
+/*
+ * main: process start-up, listeners, the periodic cron, shutdown.
+ *
+ * Everything here is orchestration; the work itself lives in the modules
+ * (config, db, client, command). The cron runs server.hz times a second
+ * and does the time-based housekeeping: the LRU clock, active expiry,
+ * incremental rehashing, idle-client timeouts, memory peak tracking.
+ */
+#include "core/command.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/hashtable.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct server server;
+
+void server_log(int level, const char *fmt, ...) {
+    if (level < server.verbosity) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    char when[64];
+    size_t off = strftime(when, sizeof(when), "%d %b %Y %H:%M:%S.", &tm);
+    snprintf(when + off, sizeof(when) - off, "%03d", (int)(tv.tv_usec / 1000));
+    const char *marks = ".-*#";
+    FILE *out = stdout;
+    int close_it = 0;
+    if (server.logfile && server.logfile[0]) {
+        FILE *f = fopen(server.logfile, "a");
+        if (f) { out = f; close_it = 1; }
+    }
+    fprintf(out, "%d:M %s %c %s\n", (int)getpid(), when, marks[level], msg);
+    fflush(out);
+    if (close_it) fclose(out);
+}
+
+void server_update_cached_time(void) {
+    server.mstime_cached = mstime();
+    server.lru_clock = (uint32_t)((server.mstime_cached / 1000) & 0xFFFFFF);
+}
+
+size_t server_used_memory(void) { return zmalloc_used_memory(); }
+
+void server_update_peak_memory(void) {
+    size_t used = zmalloc_used_memory();
+    if (used > server.stat.peak_memory) {
+        server.stat.peak_memory = used;
+        server.stat.peak_memory_time = server.mstime_cached;
+    }
+}
+
+void server_prepare_shutdown(int exit_code) {
+    server.shutdown_asap = 1;
+    server.exit_code = exit_code;
+    ev_stop(server.el);
+}
+
+/* ---- Listeners --------------------------------------------------------- */
+
+static int listen_tcp(const char *addr, int port) {
+    int optional = addr[0] == '-';
+    if (optional) addr++;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    if (!strcmp(addr, "*")) addr = NULL;
+    int rv = getaddrinfo(addr, portstr, &hints, &res);
+    if (rv != 0) {
+        if (optional) return -2;
+        server_log(LOG_WARNING, "Could not resolve bind address %s: %s", addr ? addr : "*", gai_strerror(rv));
+        return -1;
+    }
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, res->ai_protocol);
+    if (fd < 0) goto fail;
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &yes, sizeof(yes));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, server.tcp_backlog) < 0) {
+        close(fd);
+        fd = -1;
+        goto fail;
+    }
+    freeaddrinfo(res);
+    return fd;
+fail:
+    freeaddrinfo(res);
+    if (optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) return -2;
+    server_log(LOG_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s",
+               addr ? addr : "*", port, strerror(errno));
+    return -1;
+}
+
+static int listen_unix(const char *path, unsigned int perm) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un sa = {0};
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        close(fd);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, server.tcp_backlog) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (perm) chmod(path, perm);
+    return fd;
+}
+
+static void open_listeners(void) {
+    server.ipfd_count = 0;
+    if (server.port != 0) {
+        for (int i = 0; i < server.bindaddr_count; i++) {
+            int fd = listen_tcp(server.bindaddr[i], server.port);
+            if (fd == -2) continue;
+            if (fd < 0) {
+                server_log(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", server.port);
+                exit(1);
+            }
+            server.ipfd[server.ipfd_count++] = fd;
+            ev_add_file(server.el, fd, EV_READABLE, (ev_file_proc *)client_accept_tcp, NULL);
+        }
+    }
+    server.sofd = -1;
+    if (server.unixsocket && server.unixsocket[0]) {
+        server.sofd = listen_unix(server.unixsocket, server.unixsocketperm);
+        if (server.sofd < 0) {
+            server_log(LOG_WARNING, "Failed opening Unix socket: %s", strerror(errno));
+            exit(1);
+        }
+        ev_add_file(server.el, server.sofd, EV_READABLE, (ev_file_proc *)client_accept_unix, NULL);
+    }
+    if (server.ipfd_count == 0 && server.sofd < 0) {
+        server_log(LOG_WARNING, "Configured to not listen anywhere, exiting.");
+        exit(1);
+    }
+}
+
+/* ---- Cron -------------------------------------------------------------- */
+
+static void close_idle_clients(void) {
+    if (server.maxidletime <= 0) return;
+    long long now = server_mstime();
+    for (client *c = server.clients; c; c = c->next) {
+        if (now - c->last_interaction_ms > (long long)server.maxidletime * 1000) {
+            server_log(LOG_VERBOSE, "Closing idle client");
+            client_close_async(c);
+        }
+    }
+}
+
+static long long server_cron(eventloop *el, long long id, void *data) {
+    (void)el; (void)id; (void)data;
+    server_update_cached_time();
+    server.cronloops++;
+    if (server.active_expire_enabled) db_active_expire_cycle(0);
+    db_rehash_step(1000);
+    close_idle_clients();
+    server_update_peak_memory();
+    clients_free_closed();
+    return 1000 / server.hz;
+}
+
+static void before_sleep(eventloop *el) {
+    (void)el;
+    server_update_cached_time();
+    if (server.active_expire_enabled) db_active_expire_cycle(1);
+    clients_flush_pending_writes();
+    clients_free_closed();
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    server.shutdown_asap = 1;
+    if (server.el) ev_stop(server.el);
+}
+
+static void setup_signals(void) {
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+}
+
+static void write_pidfile(void) {
+    if (!server.pidfile || !server.pidfile[0]) return;
+    FILE *f = fopen(server.pidfile, "w");
+    if (!f) return;
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+}
+
+static void make_runid(void) {
+    unsigned char raw[20];
+    get_random_bytes(raw, sizeof(raw));
+    for (int i = 0; i < 20; i++) snprintf(server.runid + i * 2, 3, "%02x", raw[i]);
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "Usage: ./keel-server [/path/to/keel.conf] [options] [-]\n"
+            "       ./keel-server - (read config from stdin)\n"
+            "       ./keel-server -v or --version\n"
+            "       ./keel-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./keel-server (run the server with default config)\n"
+            "       ./keel-server /etc/keel/6379.conf\n"
+            "       ./keel-server --port 7777\n"
+            "       ./keel-server /etc/mykeel.conf --loglevel verbose\n");
+    exit(1);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        printf("Keel server v=%s (Redis %s compatible) malloc=%s\n", KEEL_OWN_VERSION, KEEL_VERSION,
+               zmalloc_allocator_name());
+        return 0;
+    }
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) usage();
+
+    server.pid = getpid();
+    server.active_expire_enabled = 1;
+    server.executable = argv[0];
+    server_update_cached_time();
+    server.start_time_ms = server.mstime_cached;
+    config_load(argc, argv);
+    if (server.dir && server.dir[0] && chdir(server.dir) != 0) {
+        fprintf(stderr, "Can't chdir to '%s': %s\n", server.dir, strerror(errno));
+        return 1;
+    }
+    if (server.daemonize) {
+        if (fork() != 0) return 0;
+        setsid();
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) { dup2(fd, 0); dup2(fd, 1); dup2(fd, 2); if (fd > 2) close(fd); }
+    }
+    unsigned char seed[16];
+    get_random_bytes(seed, sizeof(seed));
+    hashtable_set_seed(seed);
+    make_runid();
+    setup_signals();
+    command_table_init();
+    db_init_all(server.dbnum);
+    server.el = ev_create((int)server.maxclients + 128);
+    if (!server.el) {
+        fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
+        return 1;
+    }
+    open_listeners();
+    write_pidfile();
+    ev_add_timer(server.el, 1, server_cron, NULL);
+    ev_set_before_sleep(server.el, before_sleep);
+    server.initial_memory_usage = zmalloc_used_memory();
+    server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
+               KEEL_VERSION, (int)getpid(), server.port);
+    server_log(LOG_NOTICE, "Ready to accept connections");
+    ev_run(server.el);
+
+    server_log(LOG_WARNING, "User requested shutdown...");
+    clients_flush_pending_writes();
+    if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
+    if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
+    server_log(LOG_WARNING, "Keel is now ready to exit, bye bye...");
+    return server.exit_code;
+}

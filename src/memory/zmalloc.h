@@ -1,0 +1,53 @@
+/*
+ * zmalloc: the one door every allocation in Keel goes through.
+ *
+ * Why a wrapper at all: used_memory must be exact from the first byte, and
+ * the only way to be exact is to count at the allocator boundary with the
+ * allocator's own idea of a block's size (jemalloc's usable size, which
+ * includes the size-class rounding), not with the size the caller asked for.
+ *
+ * The counter is an atomic so that a background thread (lazy free) can
+ * release memory while the main thread reads used_memory for eviction.
+ * Relaxed ordering is enough: the figure is a gauge, not a lock.
+ *
+ * Out of memory: the allocator returning NULL is treated as fatal, as in
+ * Redis. Keel's job is to never get there (maxmemory, backpressure); if the
+ * system still refuses memory, continuing with a half-applied write would
+ * lose data silently, which is worse than a clear abort with a message.
+ *
+ * Built with USE_JEMALLOC (the normal build) the statistics come from
+ * jemalloc; without it (the sanitizer build, since ASan replaces malloc)
+ * glibc's malloc_usable_size is used instead.
+ */
+#ifndef KEEL_ZMALLOC_H
+#define KEEL_ZMALLOC_H
+
+#include <stddef.h>
+
+void *zmalloc(size_t size);
+void *zcalloc(size_t size);
+void *zrealloc(void *ptr, size_t size);
+void zfree(void *ptr);
+char *zstrdup(const char *s);
+void *zmemdup(const void *p, size_t len);
+
+/* Usable size of a block returned by zmalloc (>= the size asked for). */
+size_t zmalloc_size(const void *ptr);
+
+/* Bytes currently allocated through this wrapper. */
+size_t zmalloc_used_memory(void);
+
+/* Name of the allocator, as INFO's mem_allocator shows it. */
+const char *zmalloc_allocator_name(void);
+
+/* Resident set size of the process in bytes, read from /proc. */
+size_t zmalloc_get_rss(void);
+
+/* Allocator-level figures (jemalloc stats.allocated/active/resident);
+ * returns 0 and leaves them untouched when not available. */
+int zmalloc_allocator_stats(size_t *allocated, size_t *active, size_t *resident);
+
+/* Return unused dirty pages to the OS (MEMORY PURGE). */
+void zmalloc_purge(void);
+
+#endif

@@ -1,0 +1,423 @@
+/* See client.h for the design. */
+#include "net/client.h"
+#include "core/command.h"
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+#include "net/reply.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#define READ_CHUNK (16 * 1024)
+#define BIG_ARG (32 * 1024)
+#define MAX_WRITE_PER_EVENT (1024 * 1024)
+
+static void read_handler(eventloop *el, int fd, void *data, int mask);
+static void write_handler(eventloop *el, int fd, void *data, int mask);
+
+static void format_addr(const struct sockaddr_storage *sa, char *out, size_t len) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        port = ntohs(s->sin_port);
+        snprintf(out, len, "%s:%d", ip, port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s->sin6_port);
+        snprintf(out, len, "%s:%d", ip, port);
+    } else {
+        snprintf(out, len, "%s:0", server.unixsocket ? server.unixsocket : "");
+    }
+}
+
+static void link_client(client *c) {
+    c->next = server.clients;
+    c->prev = NULL;
+    if (server.clients) server.clients->prev = c;
+    server.clients = c;
+    server.nclients++;
+}
+
+static void unlink_client(client *c) {
+    if (c->prev) c->prev->next = c->next;
+    else server.clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    server.nclients--;
+}
+
+static client *client_alloc(int fd) {
+    client *c = zcalloc(sizeof(*c));
+    c->id = ++server.next_client_id;
+    c->fd = fd;
+    c->resp = 2;
+    c->db = db_get(0);
+    c->querybuf = kstr_empty();
+    reqparse_init(&c->parser, (size_t)server.proto_max_bulk_len);
+    c->ctime_ms = c->last_interaction_ms = server_mstime();
+    return c;
+}
+
+client *client_create(int fd, int is_unix) {
+    client *c = client_alloc(fd);
+    if (is_unix) c->flags |= CLIENT_UNIX_SOCKET;
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    if (!is_unix && getpeername(fd, (struct sockaddr *)&sa, &salen) == 0) format_addr(&sa, c->addr, sizeof(c->addr));
+    else snprintf(c->addr, sizeof(c->addr), "%s:0", server.unixsocket ? server.unixsocket : "");
+    salen = sizeof(sa);
+    if (!is_unix && getsockname(fd, (struct sockaddr *)&sa, &salen) == 0) format_addr(&sa, c->laddr, sizeof(c->laddr));
+    else snprintf(c->laddr, sizeof(c->laddr), "%s:0", server.unixsocket ? server.unixsocket : "");
+    if (ev_add_file(server.el, fd, EV_READABLE, read_handler, c) < 0) {
+        close(fd);
+        reqparse_free(&c->parser);
+        kstr_free(c->querybuf);
+        zfree(c);
+        return NULL;
+    }
+    link_client(c);
+    return c;
+}
+
+client *client_create_fake(void) {
+    client *c = client_alloc(-1);
+    c->flags |= CLIENT_FAKE;
+    return c;
+}
+
+void client_free_argv(client *c) {
+    for (int i = 0; i < c->argc; i++) kstr_free(c->argv[i]);
+    zfree(c->argv);
+    c->argv = NULL;
+    c->argc = 0;
+}
+
+static void free_replies(client *c) {
+    reply_block *b = c->reply_head;
+    while (b) {
+        reply_block *next = b->next;
+        zfree(b);
+        b = next;
+    }
+    c->reply_head = c->reply_tail = NULL;
+    c->reply_bytes = 0;
+    c->sent_in_head = 0;
+}
+
+static void remove_from_pending(client *c) {
+    if (!(c->flags & CLIENT_PENDING_WRITE)) return;
+    client **pp = &server.pending_writes;
+    while (*pp) {
+        if (*pp == c) {
+            *pp = c->pending_next;
+            break;
+        }
+        pp = &(*pp)->pending_next;
+    }
+    c->flags &= ~CLIENT_PENDING_WRITE;
+}
+
+void client_free(client *c) {
+    if (server.current_client == c) server.current_client = NULL;
+    if (c->fd >= 0) {
+        ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
+        close(c->fd);
+        unlink_client(c);
+    }
+    remove_from_pending(c);
+    free_replies(c);
+    client_free_argv(c);
+    reqparse_free(&c->parser);
+    kstr_free(c->querybuf);
+    kstr_free(c->name);
+    kstr_free(c->lib_name);
+    kstr_free(c->lib_ver);
+    zfree(c);
+}
+
+void client_close_async(client *c) { c->flags |= CLIENT_CLOSE_ASAP; }
+
+void clients_free_closed(void) {
+    client *c = server.clients;
+    while (c) {
+        client *next = c->next;
+        if ((c->flags & CLIENT_CLOSE_ASAP) && !(c->flags & CLIENT_EXECUTING)) client_free(c);
+        c = next;
+    }
+}
+
+static void protocol_error(client *c) {
+    /* Redis logs these at verbose level only: a noisy client must not be
+     * able to flood the log. */
+    reply_error(c, c->parser.error);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    reqparse_reset(&c->parser);
+}
+
+/* Run as many complete requests as the query buffer holds. */
+void client_process_input(client *c) {
+    c->flags |= CLIENT_EXECUTING;
+    while (c->qb_pos < kstr_len(c->querybuf)) {
+        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) break;
+        size_t used = 0;
+        int r = reqparse_feed(&c->parser, c->querybuf + c->qb_pos, kstr_len(c->querybuf) - c->qb_pos, &used);
+        c->qb_pos += used;
+        if (r == REQ_ERROR) {
+            protocol_error(c);
+            break;
+        }
+        if (r == REQ_NEED_MORE) break;
+        c->argv = reqparse_take(&c->parser, &c->argc);
+        server.current_client = c;
+        command_dispatch(c);
+        server.current_client = NULL;
+        client_free_argv(c);
+    }
+    /* Drop the parsed prefix once per batch rather than per command. */
+    if (c->qb_pos) {
+        kstr_consume(c->querybuf, c->qb_pos);
+        c->qb_pos = 0;
+    }
+    c->flags &= ~CLIENT_EXECUTING;
+}
+
+static void read_handler(eventloop *el, int fd, void *data, int mask) {
+    (void)el; (void)mask;
+    client *c = data;
+    size_t readlen = READ_CHUNK;
+    /* When a big bulk argument is being received, read it in one go. */
+    if (c->parser.multibulk_left && c->parser.bulk_len >= BIG_ARG) {
+        size_t have = kstr_len(c->querybuf) - c->qb_pos;
+        size_t want = (size_t)c->parser.bulk_len + 2;
+        if (want > have && want - have > readlen) readlen = want - have;
+    }
+    c->querybuf = kstr_make_room(c->querybuf, readlen);
+    ssize_t n = read(fd, c->querybuf + kstr_len(c->querybuf), readlen);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        client_close_async(c);
+        return;
+    }
+    if (n == 0) {
+        client_close_async(c);
+        return;
+    }
+    kstr_incr_len(c->querybuf, (size_t)n);
+    c->net_input_bytes += (unsigned long long)n;
+    server.stat.net_input_bytes += n;
+    c->last_interaction_ms = server_mstime();
+    if (kstr_len(c->querybuf) > (size_t)server.client_max_querybuf_len) {
+        server_log(LOG_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
+                   (unsigned long long)c->id, c->addr, kstr_len(c->querybuf));
+        server.stat.client_qbuf_limit_disconnections++;
+        client_close_async(c);
+        return;
+    }
+    client_process_input(c);
+}
+
+/* Write as much of the reply list as the socket takes. Returns -1 if the
+ * connection broke. */
+static int write_to_client(client *c) {
+    size_t total = 0;
+    while (c->reply_head && total < MAX_WRITE_PER_EVENT) {
+        struct iovec iov[16];
+        int iovcnt = 0;
+        reply_block *b = c->reply_head;
+        size_t off = c->sent_in_head;
+        for (; b && iovcnt < 16; b = b->next) {
+            if (b->used - off == 0) { off = 0; continue; }
+            iov[iovcnt].iov_base = b->data + off;
+            iov[iovcnt].iov_len = b->used - off;
+            iovcnt++;
+            off = 0;
+        }
+        if (iovcnt == 0) {
+            free_replies(c);
+            break;
+        }
+        ssize_t n = writev(c->fd, iov, iovcnt);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+            return -1;
+        }
+        total += (size_t)n;
+        c->net_output_bytes += (unsigned long long)n;
+        server.stat.net_output_bytes += n;
+        c->reply_bytes -= (size_t)n;
+        /* Advance through fully written blocks. */
+        size_t left = (size_t)n;
+        while (left && c->reply_head) {
+            reply_block *h = c->reply_head;
+            size_t rem = h->used - c->sent_in_head;
+            if (left >= rem) {
+                left -= rem;
+                c->reply_head = h->next;
+                if (!c->reply_head) c->reply_tail = NULL;
+                c->sent_in_head = 0;
+                zfree(h);
+            } else {
+                c->sent_in_head += left;
+                left = 0;
+            }
+        }
+        /* Drop empty blocks at the head. */
+        while (c->reply_head && c->reply_head->used == c->sent_in_head && !c->reply_head->sealed) {
+            reply_block *h = c->reply_head;
+            c->reply_head = h->next;
+            if (!c->reply_head) c->reply_tail = NULL;
+            c->sent_in_head = 0;
+            zfree(h);
+        }
+    }
+    if (total) c->last_interaction_ms = server_mstime();
+    return 0;
+}
+
+static int has_pending_reply(client *c) { return c->reply_head != NULL && c->reply_bytes > 0; }
+
+static void after_write(client *c) {
+    if (has_pending_reply(c)) {
+        ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
+        return;
+    }
+    free_replies(c);
+    ev_del_file(server.el, c->fd, EV_WRITABLE);
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
+}
+
+static void write_handler(eventloop *el, int fd, void *data, int mask) {
+    (void)el; (void)fd; (void)mask;
+    client *c = data;
+    if (write_to_client(c) < 0) {
+        client_close_async(c);
+        return;
+    }
+    after_write(c);
+}
+
+void clients_flush_pending_writes(void) {
+    while (server.pending_writes) {
+        client *c = server.pending_writes;
+        server.pending_writes = c->pending_next;
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        c->pending_next = NULL;
+        if (c->fd < 0 || (c->flags & CLIENT_CLOSE_ASAP)) continue;
+        /* A write handler is already installed: let it do the job. */
+        if (ev_get_file_mask(server.el, c->fd) & EV_WRITABLE) continue;
+        if (write_to_client(c) < 0) {
+            client_close_async(c);
+            continue;
+        }
+        after_write(c);
+    }
+}
+
+static void set_socket_options(int fd, int is_tcp) {
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (!is_tcp) return;
+    int yes = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+    if (server.tcpkeepalive > 0) {
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof(yes));
+        int idle = server.tcpkeepalive, intvl = server.tcpkeepalive / 3 ? server.tcpkeepalive / 3 : 1, cnt = 3;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    }
+}
+
+static void accept_common(int listen_fd, int is_unix) {
+    /* Accept a batch per event: a connection storm should not starve
+     * the clients that are already connected, nor wait a full loop. */
+    for (int i = 0; i < 1000; i++) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                server_log(LOG_WARNING, "Accepting client connection: %s", strerror(errno));
+            return;
+        }
+        set_socket_options(fd, !is_unix);
+        server.stat.numconnections++;
+        if (server.nclients >= server.maxclients) {
+            static const char err[] = "-ERR max number of clients reached\r\n";
+            ssize_t w = write(fd, err, sizeof(err) - 1);
+            (void)w;
+            server.stat.rejected_conn++;
+            close(fd);
+            continue;
+        }
+        if (!client_create(fd, is_unix)) {
+            server_log(LOG_WARNING, "Error registering fd event for the new client: %s", strerror(errno));
+            continue;
+        }
+    }
+}
+
+void client_accept_tcp(void *el, int fd, void *data, int mask) {
+    (void)el; (void)data; (void)mask;
+    accept_common(fd, 0);
+}
+
+void client_accept_unix(void *el, int fd, void *data, int mask) {
+    (void)el; (void)data; (void)mask;
+    accept_common(fd, 1);
+}
+
+size_t client_memory_usage(const client *c) {
+    size_t mem = kstr_alloc_size(c->querybuf);
+    for (reply_block *b = c->reply_head; b; b = b->next) mem += zmalloc_size(b);
+    for (int i = 0; i < c->argc; i++) mem += kstr_alloc_size(c->argv[i]);
+    for (int i = 0; i < c->parser.argc; i++) mem += kstr_alloc_size(c->parser.argv[i]);
+    mem += zmalloc_size(c);
+    return mem;
+}
+
+static size_t reply_block_count(const client *c) {
+    size_t n = 0;
+    for (reply_block *b = c->reply_head; b; b = b->next) n++;
+    return n;
+}
+
+kstr client_info_string(kstr s, client *c) {
+    long long now = server_mstime();
+    char flags[16];
+    int f = 0;
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
+    if (c->flags & CLIENT_UNIX_SOCKET) flags[f++] = 'U';
+    if (c->flags & CLIENT_NO_EVICT) flags[f++] = 'e';
+    if (c->flags & CLIENT_NO_TOUCH) flags[f++] = 'T';
+    if (f == 0) flags[f++] = 'N';
+    flags[f] = '\0';
+    size_t omem = 0;
+    for (reply_block *b = c->reply_head; b; b = b->next) omem += zmalloc_size(b);
+    size_t qbuf = kstr_len(c->querybuf);
+    size_t argv_mem = 0;
+    for (int i = 0; i < c->argc; i++) argv_mem += kstr_alloc_size(c->argv[i]);
+    s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 ",
+                        (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+                        (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
+                        c->db ? c->db->id : 0);
+    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=%d",
+                        qbuf, kstr_avail(c->querybuf), argv_mem, (size_t)16384, (size_t)16384,
+                        c->reply_head ? c->reply_head->used : (size_t)0, reply_block_count(c), omem,
+                        client_memory_usage(c), c->reply_head ? "w" : "",
+                        c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
+    if (c->lib_name || c->lib_ver)
+        s = kstr_cat_printf(s, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+    return s;
+}

@@ -1,0 +1,99 @@
+/*
+ * client: one connection. Reading the socket into the query buffer,
+ * parsing requests, queuing replies and writing them back.
+ *
+ * Replies are queued in a list of blocks (16 KB, or larger for one big
+ * reply) allocated on demand, so an idle connection costs no reply
+ * memory. Replies are not written from inside commands: clients with
+ * pending output are collected and flushed once per event-loop iteration,
+ * which turns a pipeline of N commands into one write.
+ */
+#ifndef KEEL_CLIENT_H
+#define KEEL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/kstr.h"
+#include "net/reqparse.h"
+
+struct db;
+struct command;
+
+#define CLIENT_CLOSE_AFTER_REPLY (1 << 0)
+#define CLIENT_CLOSE_ASAP (1 << 1)
+#define CLIENT_PENDING_WRITE (1 << 2)
+#define CLIENT_UNIX_SOCKET (1 << 3)
+#define CLIENT_NO_TOUCH (1 << 4)
+#define CLIENT_NO_EVICT (1 << 5)
+#define CLIENT_EXECUTING (1 << 6)
+#define CLIENT_FAKE (1 << 7)   /* no socket: used for loading, scripts, tests */
+#define CLIENT_AUTHENTICATED (1 << 8)
+
+typedef struct reply_block {
+    struct reply_block *next;
+    size_t size, used;
+    int sealed;          /* holds a deferred length: append to a new block */
+    char data[];
+} reply_block;
+
+typedef struct client {
+    uint64_t id;
+    int fd;
+    int flags;
+    int resp;                   /* protocol version: 2 or 3 */
+    struct db *db;
+    kstr name;                  /* CLIENT SETNAME, NULL if none */
+    kstr lib_name, lib_ver;
+
+    kstr querybuf;
+    size_t qb_pos;              /* bytes of querybuf already parsed */
+    reqparse parser;
+    int argc;
+    kstr *argv;
+    struct command *cmd, *lastcmd;
+
+    reply_block *reply_head, *reply_tail;
+    size_t reply_bytes;         /* bytes queued, not yet written */
+    size_t sent_in_head;        /* bytes of reply_head already written */
+    unsigned long long net_input_bytes, net_output_bytes;
+
+    long long ctime_ms;         /* connection time */
+    long long last_interaction_ms;
+    char addr[64];              /* "ip:port" of the peer */
+    char laddr[64];             /* local "ip:port" */
+
+    struct client *prev, *next; /* all clients list */
+    struct client *pending_next;/* clients with output to flush */
+} client;
+
+/* Create a client for an accepted socket (already non-blocking). */
+client *client_create(int fd, int is_unix);
+/* A client without a socket (for internal execution). */
+client *client_create_fake(void);
+void client_free(client *c);
+/* Close at the next safe point (not while its command is running). */
+void client_close_async(client *c);
+
+/* Feed bytes as if read from the socket (fake clients, tests). */
+void client_process_input(client *c);
+
+/* Write pending replies of all clients; installs write handlers for
+ * sockets that could not take everything. Called before sleeping. */
+void clients_flush_pending_writes(void);
+/* Free clients flagged CLOSE_ASAP. */
+void clients_free_closed(void);
+
+/* Replace argv (the command handlers own c->argv while running). */
+void client_free_argv(client *c);
+
+/* "id=.. addr=.. ..." line of CLIENT LIST / CLIENT INFO. */
+kstr client_info_string(kstr s, client *c);
+
+/* Event-loop handlers. */
+void client_accept_tcp(void *el, int fd, void *data, int mask);
+void client_accept_unix(void *el, int fd, void *data, int mask);
+
+/* Total memory used by client buffers (INFO mem_clients_normal). */
+size_t client_memory_usage(const client *c);
+
+#endif
