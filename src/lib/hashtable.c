@@ -31,12 +31,17 @@
  * stay short at that fill: most lookups read one bucket, a few read two.
  * At 77% a slot costs 64/7 = 9.1 bytes, so an element costs 11.9 bytes
  * just before a doubling and 23.7 just after; a table filled to a random
- * size averages about 16.5 bytes per element. (A higher threshold such as
- * 87.5% saves about 10% of that but at least doubles the ever-full buckets
- * and the miss cost; 77% was the better trade in measurements.) If the
- * resize_allowed callback refuses a growth, the table keeps filling up to
- * HARD_FILL (95%) and then grows anyway: past that point probe chains grow
- * quickly and the last free slots could be far from home. The table
+ * size averages about 17 bytes per element (16.8 at one million). A higher
+ * threshold saves up to 12% of that (87.5%: about 15 bytes) but the misses,
+ * which every insert also pays, get much longer. Measured just below the
+ * threshold, fresh table: at 77% 27% of the buckets are ever-full and a
+ * miss reads 1.7 buckets; at 81% 36% and 2.3; at 86% 48% and 3.7, and
+ * churn roughly doubles the extra reads. 77% keeps misses near one cache
+ * line.
+ *
+ * If the resize_allowed callback refuses a growth, the table keeps filling
+ * up to HARD_FILL (95%) and then grows anyway: past that point probe chains
+ * grow quickly and the last free slots could be far from home. The table
  * shrinks when under 1/8 full, to the smallest power of two that keeps it
  * under GROW_FILL.
  *
@@ -45,7 +50,12 @@
  * empty ones), plus what hashtable_rehash_microseconds does from the cron.
  * While rehashing, lookups look in both tables and inserts go to the new
  * one, so the old one only empties. A safe iterator pauses the moves so
- * that elements stay where the iterator expects them.
+ * that elements stay where the iterator expects them. Growing may still
+ * start under a safe iterator (the new table only takes new elements), but
+ * shrinking and rebuilding wait, and a rehash cannot finish: inserting more
+ * than the rehash target can hold while an iterator lives aborts (it would
+ * take inserting about as many elements as the table holds during one
+ * iteration; callers are meant only to delete under safe iterators).
  *
  * SCAN. The cursor is a home-bucket index of the smaller table, advanced
  * by incrementing its bit-reversed value. Because the high bits of the
@@ -549,17 +559,24 @@ static size_t next_cursor(size_t cursor, size_t mask) {
     return reverse_bits(reverse_bits(cursor) + 1);
 }
 
-static void emit_bucket(const bucket *b, hashtable_scan_fn fn, void *privdata) {
-    for (unsigned p = b->meta & PRESENT_MASK; p; p &= p - 1)
-        fn(privdata, b->slot[lowest_bit(p)]);
+/* Emit the elements of b whose home bucket is 'home'. Elements that
+ * overflowed here from another home are emitted when that home is scanned,
+ * so in a stable table every element is returned exactly once. */
+static void emit_bucket(const hashtable *ht, const bucket *b, size_t home, size_t mask,
+                        hashtable_scan_fn fn, void *privdata) {
+    for (unsigned p = b->meta & PRESENT_MASK; p; p &= p - 1) {
+        void *el = b->slot[lowest_bit(p)];
+        if ((element_hash(ht, el) & mask) == home) fn(privdata, el);
+    }
 }
 
 /* A home bucket and the buckets its elements may have overflowed into. */
-static void scan_chain(hashtable *ht, int t, size_t idx, hashtable_scan_fn fn,
+static void scan_chain(hashtable *ht, int t, size_t home, hashtable_scan_fn fn,
                        void *privdata) {
+    size_t idx = home, mask = ht->buckets[t] - 1;
     for (size_t probes = 0; probes < ht->buckets[t]; probes++) {
         bucket *b = bucket_at(ht, t, idx);
-        emit_bucket(b, fn, privdata);
+        emit_bucket(ht, b, home, mask, fn, privdata);
         if (!(b->meta & EVER_FULL)) return;
         idx = next_index(ht, t, idx);
     }
