@@ -4,6 +4,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/zmalloc.h"
+#include "memory/memory.h"
 #include "net/reply.h"
 
 #include <stdio.h>
@@ -193,13 +194,17 @@ void command_dispatch(client *c) {
         reply_error_arity(c);
         return;
     }
+    if (server.maxmemory && !memory_command_allowed(c, cmd)) {
+        cmd->rejected_calls++;
+        return;
+    }
     db_set_command_time(server_mstime());
+    c->lastcmd = cmd;
     long long start = ustime();
     cmd->proc(c);
     long long dur = ustime() - start;
     cmd->calls++;
     cmd->usec += dur;
-    c->lastcmd = cmd;
     server.stat.numcommands++;
     server_update_peak_memory();
 }

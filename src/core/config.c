@@ -526,7 +526,17 @@ void config_command_get(client *c) {
     for (config_entry *ce = configs; ce->name; ce++, i++) {
         if (!matched[i]) continue;
         kstr v = config_get_value(ce);
-        reply_bulk_cstr(c, ce->name);
+        /* Like Redis, an exact (non-glob) request is answered with the
+         * name as the client wrote it (so aliases and case round-trip). */
+        const char *shown = ce->name;
+        for (int a = 2; a < c->argc; a++) {
+            if (!strpbrk(c->argv[a], "*?[") && (!strcasecmp(c->argv[a], ce->name) ||
+                                                 (ce->alias && !strcasecmp(c->argv[a], ce->alias)))) {
+                shown = c->argv[a];
+                break;
+            }
+        }
+        reply_bulk_cstr(c, shown);
         reply_bulk(c, v, kstr_len(v));
         kstr_free(v);
     }
@@ -540,8 +550,8 @@ typedef struct saved_value {
 } saved_value;
 
 void config_command_set(client *c) {
-    if (c->argc < 4 || (c->argc - 2) % 2 != 0) {
-        reply_error_arity(c);
+    if ((c->argc - 2) % 2 != 0) {
+        reply_error_syntax(c);
         return;
     }
     int n = (c->argc - 2) / 2;

@@ -2,6 +2,7 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "memory/memory.h"
 #include "memory/zmalloc.h"
 
 #include <string.h>
@@ -63,10 +64,7 @@ entry *db_find(db *d, const char *key, size_t klen) {
     return hashtable_find(d->keys, key, klen, &e) ? e : NULL;
 }
 
-static void touch_entry(entry *e) {
-    /* LRU clock only for now; the memory module refines this (LFU). */
-    entry_set_lru(e, server.lru_clock);
-}
+static void touch_entry(entry *e) { memory_entry_touched(e); }
 
 entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
@@ -86,24 +84,25 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
 }
 
 void db_add(db *d, entry *e) {
-    touch_entry(e);
+    memory_entry_created(e);
     hashtable_add(d->keys, e);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
 }
 
-/* Point the slot of key (in table t) to a new entry. */
-static void swap_slot(hashtable *t, const entry *old, entry *e) {
+/* Point the slot holding e's key (in table t) to e. The key is read from
+ * the new entry: the old one may already be freed (TTL rebuilds). */
+static void swap_slot(hashtable *t, entry *e) {
     size_t klen;
-    const char *key = entry_key(old, &klen);
+    const char *key = entry_key(e, &klen);
     void **ref = hashtable_find_ref(t, key, klen);
     if (ref) *ref = e;
 }
 
 void db_replace(db *d, entry *old, entry *e, int keep_value) {
-    swap_slot(d->keys, old, e);
+    swap_slot(d->keys, e);
     if (entry_has_expire(old) && entry_has_expire(e)) {
-        swap_slot(d->expires, old, e);
+        swap_slot(d->expires, e);
     } else if (entry_has_expire(old)) {
         size_t klen;
         const char *key = entry_key(old, &klen);
@@ -113,7 +112,7 @@ void db_replace(db *d, entry *old, entry *e, int keep_value) {
         hashtable_add(d->expires, e);
     }
     if (keep_value) entry_free_shell(old);
-    else entry_free(old);
+    else memory_free_entry(old, FREE_SERVER_DEL);
 }
 
 void db_set(db *d, entry *e, int keepttl) {
@@ -141,22 +140,32 @@ entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     return e;
 }
 
-int db_delete(db *d, const char *key, size_t klen) {
+int db_delete_reason(db *d, const char *key, size_t klen, int reason) {
     entry *e = db_unlink_entry(d, key, klen);
     if (!e) return 0;
-    entry_free(e);
+    memory_free_entry(e, reason);
     return 1;
+}
+
+int db_delete(db *d, const char *key, size_t klen) { return db_delete_reason(d, key, klen, FREE_SERVER_DEL); }
+
+/* The table slots are located while e is still valid: rebuilding the
+ * entry with or without a TTL frees the old block, and a lookup compares
+ * keys through the element pointers stored in the table. */
+static void **slot_of(hashtable *t, const entry *e) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    return hashtable_find_ref(t, key, klen);
 }
 
 entry *db_set_expire(db *d, entry *e, long long when) {
     int had = entry_has_expire(e);
+    void **kref = slot_of(d->keys, e);
+    void **xref = had ? slot_of(d->expires, e) : NULL;
     entry *n = entry_set_expire(e, when);
-    if (n != e) swap_slot(d->keys, e, n);
-    if (had) {
-        if (n != e) swap_slot(d->expires, e, n);
-    } else {
-        hashtable_add(d->expires, n);
-    }
+    *kref = n;
+    if (xref) *xref = n;
+    else hashtable_add(d->expires, n);
     return n;
 }
 
@@ -166,8 +175,9 @@ entry *db_persist(db *d, entry *e) {
     const char *key = entry_key(e, &klen);
     void *unused;
     hashtable_pop(d->expires, key, klen, &unused);
+    void **kref = slot_of(d->keys, e);
     entry *n = entry_clear_expire(e);
-    if (n != e) swap_slot(d->keys, e, n);
+    *kref = n;
     return n;
 }
 
@@ -178,7 +188,7 @@ void db_expire_entry(db *d, entry *e) {
     char stackbuf[128];
     char *copy = klen <= sizeof(stackbuf) ? stackbuf : zmalloc(klen);
     memcpy(copy, key, klen);
-    db_delete(d, copy, klen);
+    db_delete_reason(d, copy, klen, FREE_EXPIRE);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;
 }

@@ -51,6 +51,9 @@ void db_replace(db *d, entry *old, entry *e, int keep_value);
 void db_set(db *d, entry *e, int keepttl);
 /* Remove and free. Returns 1 if the key existed. */
 int db_delete(db *d, const char *key, size_t klen);
+/* Remove and free, telling the memory manager why (FREE_* in
+ * memory/memory.h), so that lazy-free settings apply. */
+int db_delete_reason(db *d, const char *key, size_t klen, int reason);
 /* Remove without freeing; the caller owns the entry. */
 entry *db_unlink_entry(db *d, const char *key, size_t klen);
 

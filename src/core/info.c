@@ -1,5 +1,6 @@
 /* See info.h. */
 #include "core/info.h"
+#include "core/blocking.h"
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
@@ -75,10 +76,10 @@ static kstr section_clients(kstr s) {
         "maxclients:%u\r\n"
         "client_recent_max_input_buffer:%zu\r\n"
         "client_recent_max_output_buffer:%zu\r\n"
-        "blocked_clients:0\r\n"
+        "blocked_clients:%ld\r\n"
         "tracking_clients:0\r\n"
         "clients_in_timeout_table:0\r\n",
-        server.nclients, server.maxclients, max_in, max_out);
+        server.nclients, server.maxclients, max_in, max_out, blocking_count());
 }
 
 static const char *policy_name(int p) {

@@ -7,6 +7,7 @@
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "memory/memory.h"
 #include "memory/zmalloc.h"
 #include "net/reply.h"
 
@@ -15,22 +16,21 @@
 #include <strings.h>
 #include <string.h>
 
-static void del_generic(client *c) {
+static void del_generic(client *c, int reason) {
     long long deleted = 0;
     for (int j = 1; j < c->argc; j++) {
         entry *e = lookup_write(c, c->argv[j]);
         if (!e) continue;
-        db_delete(c->db, c->argv[j], kstr_len(c->argv[j]));
+        db_delete_reason(c->db, c->argv[j], kstr_len(c->argv[j]), reason);
         signal_modified_key(c, c->db, c->argv[j]);
         deleted++;
     }
     reply_ll(c, deleted);
 }
 
-/* UNLINK frees in the background once lazy freeing exists (memory issue);
- * until then it behaves like DEL. */
-static void del_command(client *c) { del_generic(c); }
-static void unlink_command(client *c) { del_generic(c); }
+/* UNLINK differs from DEL only in how the memory manager frees values. */
+static void del_command(client *c) { del_generic(c, FREE_USER_DEL); }
+static void unlink_command(client *c) { del_generic(c, FREE_USER_UNLINK); }
 
 static void exists_command(client *c) {
     long long count = 0;
@@ -389,29 +389,32 @@ static void swapdb_command(client *c) {
     reply_ok(c);
 }
 
+/* Returns 1 for ASYNC, 0 for SYNC, the lazyfree-lazy-user-flush default
+ * without argument, -1 after a syntax error. */
 static int parse_flush_mode(client *c) {
-    if (c->argc > 2) {
+    if (c->argc > 2 || (c->argc == 2 && !arg_is(c->argv[1], "async") && !arg_is(c->argv[1], "sync"))) {
         reply_error_syntax(c);
-        return 0;
+        return -1;
     }
-    if (c->argc == 2 && !arg_is(c->argv[1], "async") && !arg_is(c->argv[1], "sync")) {
-        reply_error_syntax(c);
-        return 0;
-    }
-    return 1;
+    if (c->argc == 2) return arg_is(c->argv[1], "async");
+    return server.lazyfree_lazy_user_flush;
 }
 
 static void flushdb_command(client *c) {
-    if (!parse_flush_mode(c)) return;
+    int async = parse_flush_mode(c);
+    if (async < 0) return;
     server_dirty += (long long)db_size(c->db);
-    db_empty(c->db);
+    memory_empty_db(c->db, async);
     reply_ok(c);
 }
 
 static void flushall_command(client *c) {
-    if (!parse_flush_mode(c)) return;
-    for (int i = 0; i < db_count(); i++) server_dirty += (long long)db_size(db_get(i));
-    db_empty_all();
+    int async = parse_flush_mode(c);
+    if (async < 0) return;
+    for (int i = 0; i < db_count(); i++) {
+        server_dirty += (long long)db_size(db_get(i));
+        memory_empty_db(db_get(i), async);
+    }
     reply_ok(c);
 }
 
@@ -446,9 +449,7 @@ static void object_idletime_command(client *c) {
                        "switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    uint32_t now = server.lru_clock, lru = entry_lru(e);
-    long long idle = now >= lru ? (long long)(now - lru) : (long long)(now + 0x1000000 - lru);
-    reply_ll(c, idle);
+    reply_ll(c, memory_entry_idle_seconds(e));
 }
 
 static void object_freq_command(client *c) {
@@ -460,7 +461,7 @@ static void object_freq_command(client *c) {
                        "that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         return;
     }
-    reply_ll(c, entry_lru(e) & 0xff);
+    reply_ll(c, memory_entry_lfu_counter(e));
 }
 
 static void object_help_command(client *c) {

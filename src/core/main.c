@@ -6,12 +6,14 @@
  * and does the time-based housekeeping: the LRU clock, active expiry,
  * incremental rehashing, idle-client timeouts, memory peak tracking.
  */
+#include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/util.h"
+#include "memory/memory.h"
 #include "memory/zmalloc.h"
 
 #include <arpa/inet.h>
@@ -185,6 +187,8 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     server.cronloops++;
     if (server.active_expire_enabled) db_active_expire_cycle(0);
     db_rehash_step(1000);
+    blocking_cron();
+    memory_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -195,6 +199,7 @@ static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
+    blocking_handle_ready();
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -274,6 +279,7 @@ int main(int argc, char **argv) {
     setup_signals();
     command_table_init();
     db_init_all(server.dbnum);
+    blocking_init();
     server.el = ev_create((int)server.maxclients + 128);
     if (!server.el) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
@@ -283,6 +289,7 @@ int main(int argc, char **argv) {
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
+    memory_init();
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);

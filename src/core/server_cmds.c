@@ -488,9 +488,11 @@ static void client_info_command(client *c) {
     kstr_free(s);
 }
 
-static void kill_client(client *c, client *victim) {
-    if (victim == c) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-    else client_close_async(victim);
+/* Killing oneself must still deliver the reply: flag it after replying. */
+static int kill_client(client *c, client *victim) {
+    if (victim == c) return 1;
+    client_close_async(victim);
+    return 0;
 }
 
 static void client_kill_command(client *c) {
@@ -499,7 +501,7 @@ static void client_kill_command(client *c) {
         for (client *o = server.clients; o; o = o->next) {
             if (!strcmp(o->addr, c->argv[2])) {
                 reply_ok(c);
-                kill_client(c, o);
+                if (kill_client(c, o)) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
                 return;
             }
         }
@@ -552,6 +554,7 @@ static void client_kill_command(client *c) {
         }
     }
     long long killed = 0;
+    int self = 0;
     long long now = server_mstime();
     for (client *o = server.clients; o; o = o->next) {
         if (id && (long long)o->id != id) continue;
@@ -560,10 +563,11 @@ static void client_kill_command(client *c) {
         if (type_normal == 0) continue;
         if (skipme && o == c) continue;
         if (maxage && (now - o->ctime_ms) / 1000 < maxage) continue;
-        kill_client(c, o);
+        self |= kill_client(c, o);
         killed++;
     }
     reply_ll(c, killed);
+    if (self) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
 static int parse_on_off(client *c, const kstr arg, int *on) {

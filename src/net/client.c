@@ -1,5 +1,6 @@
 /* See client.h for the design. */
 #include "net/client.h"
+#include "core/blocking.h"
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
@@ -132,6 +133,7 @@ static void remove_from_pending(client *c) {
 
 void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
+    if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
     if (c->fd >= 0) {
         ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
         close(c->fd);
@@ -171,7 +173,7 @@ static void protocol_error(client *c) {
 void client_process_input(client *c) {
     c->flags |= CLIENT_EXECUTING;
     while (c->qb_pos < kstr_len(c->querybuf)) {
-        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) break;
+        if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
         size_t used = 0;
         int r = reqparse_feed(&c->parser, c->querybuf + c->qb_pos, kstr_len(c->querybuf) - c->qb_pos, &used);
         c->qb_pos += used;
@@ -184,7 +186,8 @@ void client_process_input(client *c) {
         server.current_client = c;
         command_dispatch(c);
         server.current_client = NULL;
-        client_free_argv(c);
+        /* A blocked command keeps its argv: it is re-run when served. */
+        if (!(c->flags & CLIENT_BLOCKED)) client_free_argv(c);
     }
     /* Drop the parsed prefix once per batch rather than per command. */
     if (c->qb_pos) {

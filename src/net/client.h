@@ -28,6 +28,7 @@ struct command;
 #define CLIENT_EXECUTING (1 << 6)
 #define CLIENT_FAKE (1 << 7)   /* no socket: used for loading, scripts, tests */
 #define CLIENT_AUTHENTICATED (1 << 8)
+#define CLIENT_BLOCKED (1 << 9)  /* waiting on keys: input not processed */
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -51,6 +52,7 @@ typedef struct client {
     int argc;
     kstr *argv;
     struct command *cmd, *lastcmd;
+    void *bstate;               /* owned by core/blocking.c while blocked */
 
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;         /* bytes queued, not yet written */

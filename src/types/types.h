@@ -9,6 +9,10 @@
 
 #include <stddef.h>
 
+/* Visit one element of an aggregate: lists in order, sets in any order,
+ * sorted sets by rank (with their score), hashes field then value. */
+typedef void type_visit_fn(void *priv, const char *s, size_t len, double score);
+
 typedef struct type_ops {
     const char *name; /* as TYPE replies */
     void (*free_value)(int enc, void *ptr);
@@ -17,7 +21,13 @@ typedef struct type_ops {
     size_t (*mem_usage)(int enc, const void *ptr, size_t samples);
     /* Number of elements (for the eviction/lazy-free "is it big" test). */
     size_t (*length)(int enc, const void *ptr);
+    /* Visit every element (SORT, MEMORY USAGE sampling, persistence). */
+    void (*iterate)(int enc, const void *ptr, type_visit_fn *fn, void *priv);
 } type_ops;
+
+/* A new list entry holding items (ownership of the kstrs is taken), with
+ * the encoding a list of that size gets (SORT ... STORE). */
+struct entry *list_entry_from_strings(const char *key, size_t klen, char **items, size_t n);
 
 extern const type_ops string_type_ops;
 extern const type_ops list_type_ops;

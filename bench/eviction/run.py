@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""Eviction quality benchmark: a look-aside cache in front of Keel and Redis.
+
+Workload: GET key; on a miss, SET key value (what an application caching a
+database does). Keys follow Zipf(0.99) over N keys ("zipf"), or the same
+mixed with a sequential scan walking the whole key space ("zipf+scan": a
+fifth of the requests come from the scan, the classic pattern that flushes
+an LRU cache). maxmemory is sized so that 10% or 30% of the keys fit,
+calibrated per server from its own bytes-per-key (Keel stores a key in
+fewer bytes than Redis, so the same byte limit would not be a fair test).
+
+The same trace is replayed against each server and each policy, and run
+through three simulated caches holding the same number of keys: exact LRU,
+exact LFU (in-cache counts, LRU among ties) and Belady's optimum (evict the
+key needed furthest in the future), the upper bound for any policy.
+
+Requests are pipelined in batches of BATCH: the GETs of a batch, then the
+SETs of its misses. A key missing twice in one batch counts two misses, a
+small pessimism (the simulations process the trace strictly in order).
+
+Also measured, on a separate write flood: how far used_memory goes above
+maxmemory (sampled after every pipeline of 100 SETs), and how the sum of
+MEMORY USAGE over all keys compares with the growth of used_memory.
+
+Usage: bench/eviction/run.py [--keel PATH] [--redis PATH] [--keys N]
+       [--requests R] [--quick]
+Runs in about 2-4 minutes with the defaults.
+"""
+
+import argparse
+import bisect
+import collections
+import heapq
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+BATCH = 50
+VALUE = b"x" * 100
+POLICIES = ["allkeys-lru", "allkeys-lfu", "allkeys-random"]
+
+
+# ---------------------------------------------------------------- traces
+
+def zipf_sampler(n, s, rng):
+    cum, total = [], 0.0
+    for rank in range(1, n + 1):
+        total += 1.0 / rank ** s
+        cum.append(total)
+    perm = list(range(n))
+    rng.shuffle(perm)  # hot keys spread over the key space
+
+    def draw(k):
+        return [perm[min(bisect.bisect_left(cum, rng.random() * total), n - 1)] for _ in range(k)]
+    return draw
+
+
+def make_trace(kind, n, requests, seed):
+    rng = random.Random(seed)
+    draw = zipf_sampler(n, 0.99, rng)
+    trace = draw(requests)
+    if kind == "zipf+scan":
+        cursor = 0
+        for i in range(requests):
+            if rng.random() < 0.2:
+                trace[i] = cursor
+                cursor = (cursor + 1) % n
+    return trace
+
+
+# ---------------------------------------------------------- simulations
+
+def sim_lru(trace, cap):
+    cache, hits = collections.OrderedDict(), 0
+    for k in trace:
+        if k in cache:
+            hits += 1
+            cache.move_to_end(k)
+        else:
+            cache[k] = True
+            if len(cache) > cap:
+                cache.popitem(last=False)
+    return hits / len(trace)
+
+
+def sim_lfu(trace, cap):
+    count, stamp, heap, hits = {}, {}, [], 0
+    for t, k in enumerate(trace):
+        if k in count:
+            hits += 1
+            count[k] += 1
+        else:
+            if len(count) >= cap:
+                while True:  # lazy deletion: skip heap items that are stale
+                    c, when, victim = heapq.heappop(heap)
+                    if count.get(victim) == c and stamp[victim] == when:
+                        del count[victim]
+                        break
+            count[k] = 1
+        stamp[k] = t
+        heapq.heappush(heap, (count[k], t, k))
+    return hits / len(trace)
+
+
+def sim_belady(trace, cap):
+    n = len(trace)
+    nxt, last = [0] * n, {}
+    for i in range(n - 1, -1, -1):
+        nxt[i] = last.get(trace[i], n + i)
+        last[trace[i]] = i
+    cached, heap, hits = {}, [], 0
+    for i, k in enumerate(trace):
+        if k in cached:
+            hits += 1
+        elif len(cached) >= cap:
+            while True:
+                neg, victim = heapq.heappop(heap)
+                if cached.get(victim) == -neg:
+                    del cached[victim]
+                    break
+        cached[k] = nxt[i]
+        heapq.heappush(heap, (-nxt[i], k))
+    return hits / n
+
+
+# --------------------------------------------------------------- servers
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name, binary):
+        self.name, self.binary = name, binary
+        self.dir = tempfile.mkdtemp(prefix="evbench-")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.c = redis.Redis(port=self.port)
+        for _ in range(200):
+            try:
+                if self.c.ping():
+                    break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+
+    def used(self):
+        return self.c.info("memory")["used_memory"]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def load_all(c, n, value=VALUE):
+    p = c.pipeline(transaction=False)
+    for i in range(n):
+        p.set("key:%d" % i, value)
+        if i % 1000 == 999:
+            p.execute()
+    p.execute()
+
+
+def calibrate(srv, n):
+    """Base memory, bytes per key, and MEMORY USAGE accuracy."""
+    c = srv.c
+    c.config_set("maxmemory", 0)
+    c.flushall()
+    time.sleep(0.2)
+    base = srv.used()
+    load_all(c, n)
+    grown = srv.used() - base
+    p = c.pipeline(transaction=False)
+    for i in range(0, n, 10):
+        p.memory_usage("key:%d" % i, samples=0)
+    usage = sum(p.execute()) * 10
+    c.flushall()
+    time.sleep(0.2)
+    return base, grown / n, usage / grown
+
+
+def replay(srv, trace, policy, base, per_key, frac, n):
+    c = srv.c
+    c.flushall()
+    c.config_set("maxmemory-policy", policy)
+    c.config_set("maxmemory", int(base + per_key * n * frac))
+    c.config_resetstat()
+    hits = 0
+    for start in range(0, len(trace), BATCH):
+        keys = ["key:%d" % k for k in trace[start:start + BATCH]]
+        p = c.pipeline(transaction=False)
+        for k in keys:
+            p.get(k)
+        res = p.execute()
+        misses = [k for k, v in zip(keys, res) if v is None]
+        hits += len(keys) - len(misses)
+        if misses:
+            for k in set(misses):
+                p.set(k, VALUE)
+            p.execute()
+    c.config_set("maxmemory", 0)
+    return hits / len(trace)
+
+
+def flood_overshoot(srv, base, mb=4, count=40000):
+    c = srv.c
+    c.flushall()
+    c.config_set("maxmemory-policy", "allkeys-lru")
+    limit = base + mb * 1024 * 1024
+    c.config_set("maxmemory", limit)
+    worst, p = 0, c.pipeline(transaction=False)
+    value = b"y" * 1000
+    for i in range(count):
+        p.set("flood:%d" % i, value)
+        if i % 100 == 99:
+            p.execute()
+            worst = max(worst, srv.used() - limit)
+    p.execute()
+    c.config_set("maxmemory", 0)
+    c.flushall()
+    return worst
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keel", default=os.path.join(REPO, "bin", "keel-server"))
+    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("--keys", type=int, default=20000)
+    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--quick", action="store_true", help="one workload, one size")
+    args = ap.parse_args()
+
+    servers = [Server("keel", args.keel)]
+    if args.redis and os.path.exists(args.redis):
+        servers.append(Server("redis", args.redis))
+    try:
+        cal = {}
+        for s in servers:
+            base, per_key, accuracy = calibrate(s, args.keys)
+            cal[s.name] = (base, per_key)
+            print("%-6s base %8d B, %6.1f B/key, sum(MEMORY USAGE)/used_memory growth = %.3f"
+                  % (s.name, base, per_key, accuracy))
+        for s in servers:
+            print("%-6s write flood (4MB limit, 1KB values): worst overshoot %d B"
+                  % (s.name, flood_overshoot(s, cal[s.name][0])))
+        print()
+        workloads = ["zipf"] if args.quick else ["zipf", "zipf+scan"]
+        fracs = [0.1] if args.quick else [0.1, 0.3]
+        header = "%-10s %5s  %8s %8s %8s" % ("workload", "cache", "LRU*", "LFU*", "Belady*")
+        cols = ["%s/%s" % (s.name, p.replace("allkeys-", "")) for s in servers for p in POLICIES]
+        print(header + "".join(" %12s" % col for col in cols))
+        for wi, kind in enumerate(workloads):
+            trace = make_trace(kind, args.keys, args.requests, seed=42 + wi)
+            for frac in fracs:
+                cap = int(args.keys * frac)
+                row = "%-10s %4d%%  %8.3f %8.3f %8.3f" % (kind, frac * 100, sim_lru(trace, cap),
+                                                           sim_lfu(trace, cap), sim_belady(trace, cap))
+                for s in servers:
+                    base, per_key = cal[s.name]
+                    for pol in POLICIES:
+                        row += " %12.3f" % replay(s, trace, pol, base, per_key, frac, args.keys)
+                print(row)
+                sys.stdout.flush()
+        print("\n* simulated with the same capacity in keys; server columns are measured hit ratios")
+    finally:
+        for s in servers:
+            s.stop()
+
+
+if __name__ == "__main__":
+    main()

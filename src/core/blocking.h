@@ -1,0 +1,45 @@
+/*
+ * blocking: clients waiting on keys (BLPOP, BLMOVE, BZPOPMIN, ...).
+ *
+ * A command that finds nothing to serve calls block_on_keys(); the client
+ * then stops reading its query buffer (later requests wait, in order).
+ * When any client creates or pushes to one of those keys, the key is
+ * signalled (blocking_signal_key); after the current command, the server
+ * re-runs each blocked client's command, in the order the clients blocked,
+ * while the key can still serve them. A re-run that still finds nothing
+ * simply blocks again, keeping its place. Timeouts are checked by cron and
+ * answer with a null array.
+ *
+ * Re-running the original command (rather than each type providing a
+ * "serve" callback) keeps one code path for the blocking and non-blocking
+ * forms of every command.
+ */
+#ifndef KEEL_BLOCKING_H
+#define KEEL_BLOCKING_H
+
+#include "core/db.h"
+#include "net/client.h"
+
+void blocking_init(void);
+
+/* Block c on keys (argv indexes given as kstr values) until deadline_ms
+ * (0 = forever). The command handler returns right after calling it. */
+void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms);
+/* True while the current command runs as a re-run for a ready key: the
+ * handler must not block again through the "nothing to serve" path with
+ * a new deadline, but call block_on_keys again to keep waiting. */
+int blocking_is_rerun(client *c);
+
+/* A key may now serve waiting clients. */
+void blocking_signal_key(db *d, const char *key, size_t klen);
+
+/* Serve clients whose keys were signalled (called before sleeping). */
+void blocking_handle_ready(void);
+/* Time out expired waits (called from cron). */
+void blocking_cron(void);
+/* A blocked client is being freed or reset. */
+void blocking_client_gone(client *c);
+/* Number of blocked clients (INFO blocked_clients). */
+long blocking_count(void);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * memory: the hooks through which the rest of the server tells the memory
+ * manager what happens (a command is about to run, a key was accessed or
+ * created, a value must be freed) and asks it for decisions (may this
+ * command run under maxmemory?). The memory manager owns maxmemory,
+ * eviction, LRU/LFU bookkeeping, lazy freeing, defragmentation and the
+ * MEMORY command; core code never looks at those details.
+ */
+#ifndef KEEL_MEMORY_H
+#define KEEL_MEMORY_H
+
+#include "core/command.h"
+#include "core/db.h"
+#include "core/entry.h"
+#include "net/client.h"
+
+/* Called once at start-up (after config, before serving). */
+void memory_init(void);
+/* Called from cron, server.hz times a second. */
+void memory_cron(void);
+
+/* Before running cmd: evict if over maxmemory. Returns 0 after replying
+ * the OOM error when the command must not run. */
+int memory_command_allowed(client *c, const command *cmd);
+
+/* A key was created (set its initial LRU/LFU data). */
+void memory_entry_created(entry *e);
+/* A key was accessed by a command (refresh its LRU/LFU data). */
+void memory_entry_touched(entry *e);
+
+/* OBJECT IDLETIME / OBJECT FREQ data of a key, decayed to now. */
+long long memory_entry_idle_seconds(const entry *e);
+int memory_entry_lfu_counter(const entry *e);
+
+/* Free an entry removed from the keyspace, in the background when it is
+ * large and lazy freeing applies. reason: one of LAZYFREE_* below. */
+enum { FREE_USER_DEL, FREE_USER_UNLINK, FREE_EXPIRE, FREE_EVICT, FREE_SERVER_DEL };
+void memory_free_entry(entry *e, int reason);
+/* Empty a database (FLUSHDB/FLUSHALL), asynchronously if async. */
+void memory_empty_db(db *d, int async);
+
+#endif
