@@ -74,6 +74,7 @@ struct server {
     uint64_t next_client_id;
     client *pending_writes;      /* clients with output to flush */
     client *current_client;
+    unsigned long clients_pending_close; /* flagged CLOSE_ASAP, not yet freed */
 
     /* Configuration (see config.c for names, defaults and limits). */
     int port;

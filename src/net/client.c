@@ -134,6 +134,7 @@ static void remove_from_pending(client *c) {
 void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
     if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
+    if (c->flags & CLIENT_CLOSE_ASAP) server.clients_pending_close--;
     if (c->fd >= 0) {
         ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
         close(c->fd);
@@ -150,9 +151,16 @@ void client_free(client *c) {
     zfree(c);
 }
 
-void client_close_async(client *c) { c->flags |= CLIENT_CLOSE_ASAP; }
+void client_close_async(client *c) {
+    if (c->flags & CLIENT_CLOSE_ASAP) return;
+    c->flags |= CLIENT_CLOSE_ASAP;
+    server.clients_pending_close++;
+}
 
+/* Runs every loop iteration: the counter keeps it free when nobody is
+ * closing, whatever the number of connected clients. */
 void clients_free_closed(void) {
+    if (server.clients_pending_close == 0) return;
     client *c = server.clients;
     while (c) {
         client *next = c->next;
