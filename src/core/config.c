@@ -241,7 +241,8 @@ static int parse_value(const config_entry *ce, const char *val, long long *out, 
         long long v;
         size_t len = strlen(val);
         if ((ce->flags & CF_PERCENT_OK) && len > 1 && val[len - 1] == '%') {
-            if (!string_to_ll(val, len - 1, &v) || v < 0 || v > 100) { *err = "argument must be a memory or percent value"; return 0; }
+            if (!string_to_ll(val, len - 1, &v) || v < 0) { *err = "argument must be a memory or percent value"; return 0; }
+            if (v > 100) { *err = "percentage argument must be less or equal to 100"; return 0; }
             *out = -v; /* percentages are stored negative */
             return 1;
         }

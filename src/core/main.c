@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -234,6 +235,32 @@ static void make_runid(void) {
     for (int i = 0; i < 20; i++) snprintf(server.runid + i * 2, 3, "%02x", raw[i]);
 }
 
+/* Each client is a file descriptor: raise the process limit to fit
+ * maxclients plus a margin for listeners and files, or lower maxclients to
+ * what the system allows, saying so (as Redis does). */
+#define RESERVED_FDS 32
+static void adjust_open_files_limit(void) {
+    rlim_t want = (rlim_t)server.maxclients + RESERVED_FDS;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= want) return;
+    rlim_t target = want;
+    while (target > lim.rlim_cur) {
+        struct rlimit n = {target, target > lim.rlim_max ? target : lim.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &n) == 0) break;
+        n.rlim_max = lim.rlim_max;
+        if (target <= lim.rlim_max && setrlimit(RLIMIT_NOFILE, &n) == 0) break;
+        target = target > 16 ? target - 16 : lim.rlim_cur;
+    }
+    getrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < want) {
+        unsigned int old = server.maxclients;
+        server.maxclients = lim.rlim_cur > RESERVED_FDS ? (unsigned int)(lim.rlim_cur - RESERVED_FDS) : 1;
+        server_log(LOG_WARNING, "You requested maxclients of %u requiring at least %llu max file descriptors. "
+                   "Server can't set maximum open files to %llu; maxclients has been reduced to %u.",
+                   old, (unsigned long long)want, (unsigned long long)want, server.maxclients);
+    }
+}
+
 static void usage(void) {
     fprintf(stderr,
             "Usage: ./keel-server [/path/to/keel.conf] [options] [-]\n"
@@ -277,6 +304,7 @@ int main(int argc, char **argv) {
     hashtable_set_seed(seed);
     make_runid();
     setup_signals();
+    adjust_open_files_limit();
     command_table_init();
     db_init_all(server.dbnum);
     blocking_init();

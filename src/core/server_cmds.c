@@ -7,9 +7,11 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
+#include "lib/siphash.h"
 #include "lib/util.h"
 #include "memory/zmalloc.h"
 #include "net/reply.h"
+#include "types/types.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -206,8 +208,9 @@ static const char *group_category(const char *group) {
     return NULL;
 }
 
-static void reply_acl_categories(client *c, const command *cmd) {
-    const char *cats[8];
+/* The ACL categories ("@write", ...) of cmd, derived from its flags and
+ * group; returns how many were stored in cats (room for 8). */
+static int command_categories(const command *cmd, const char *cats[8]) {
     int n = 0;
     if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
     if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
@@ -216,6 +219,12 @@ static void reply_acl_categories(client *c, const command *cmd) {
     if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
     const char *g = group_category(cmd->group);
     if (g) cats[n++] = g;
+    return n;
+}
+
+static void reply_acl_categories(client *c, const command *cmd) {
+    const char *cats[8];
+    int n = command_categories(cmd, cats);
     reply_set_len(c, n);
     for (int i = 0; i < n; i++) reply_status(c, cats[i]);
 }
@@ -350,15 +359,60 @@ static void command_docs_command(client *c) {
     reply_set_deferred_map_len(c, len, n);
 }
 
-static void command_list_visit(command *cmd, void *priv) { reply_bulk_cstr(priv, cmd->name); }
+/* COMMAND LIST [FILTERBY MODULE m | ACLCAT cat | PATTERN p]. Like Redis 7
+ * it names subcommands too ("config|get"), each filtered on its own. */
+enum { LIST_ALL, LIST_MODULE, LIST_ACLCAT, LIST_PATTERN };
+
+typedef struct list_filter {
+    client *c;
+    int kind;
+    kstr arg;
+    long count;
+} list_filter;
+
+static int command_in_category(const command *cmd, const kstr cat) {
+    const char *cats[8];
+    int n = command_categories(cmd, cats);
+    for (int i = 0; i < n; i++)
+        if (strlen(cats[i] + 1) == kstr_len(cat) && !strcasecmp(cats[i] + 1, cat)) return 1;
+    return 0;
+}
+
+static int list_filter_matches(const list_filter *f, const command *cmd) {
+    switch (f->kind) {
+    case LIST_MODULE: return 0; /* no modules */
+    case LIST_ACLCAT: return command_in_category(cmd, f->arg);
+    case LIST_PATTERN: return glob_match(f->arg, kstr_len(f->arg), cmd->fullname, strlen(cmd->fullname), 1);
+    default: return 1;
+    }
+}
+
+static void command_list_emit(command *cmd, list_filter *f) {
+    if (list_filter_matches(f, cmd)) {
+        reply_bulk_cstr(f->c, cmd->fullname);
+        f->count++;
+    }
+    if (cmd->subcommands)
+        for (command *sub = cmd->subcommands; sub->name; sub++) command_list_emit(sub, f);
+}
+
+static void command_list_visit(command *cmd, void *priv) { command_list_emit(cmd, priv); }
 
 static void command_list_command(client *c) {
-    if (c->argc > 2) {
+    list_filter f = {.c = c, .kind = LIST_ALL};
+    if (c->argc == 5 && arg_is(c->argv[2], "filterby")) {
+        if (arg_is(c->argv[3], "module")) f.kind = LIST_MODULE;
+        else if (arg_is(c->argv[3], "aclcat")) f.kind = LIST_ACLCAT;
+        else if (arg_is(c->argv[3], "pattern")) f.kind = LIST_PATTERN;
+        f.arg = c->argv[4];
+    }
+    if (c->argc != 2 && f.kind == LIST_ALL) {
         reply_error_syntax(c);
         return;
     }
-    reply_array_len(c, command_count());
-    command_foreach(command_list_visit, c);
+    void *len = reply_deferred_len(c);
+    command_foreach(command_list_visit, &f);
+    reply_set_deferred_array_len(c, len, f.count);
 }
 
 static void command_getkeys_command(client *c) {
@@ -729,15 +783,216 @@ static void debug_populate(client *c) {
     reply_ok(c);
 }
 
+/* ---- DEBUG DIGEST / DIGEST-VALUE ----
+ * A 160-bit content digest (printed as 40 hex digits, like Redis's) used by
+ * tests to compare datasets, e.g. a key before and after COPY. The values
+ * differ from Redis's (they only have to be stable within one server): three
+ * keyed SipHashes give 160 bits. Ordered values (strings, lists, sorted sets)
+ * chain element digests; unordered ones (sets, hashes) XOR them, so two
+ * equal values compare equal whatever their encoding or table layout. */
+typedef struct digest { uint8_t b[20]; } digest;
+
+static void digest_bytes(digest *out, const void *p, size_t len) {
+    static const uint8_t keys[3][16] = {
+        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '0', 1, 2, 3, 4},
+        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '1', 5, 6, 7, 8},
+        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '2', 9, 10, 11, 12},
+    };
+    for (int i = 0; i < 3; i++) {
+        uint64_t h = siphash_rounds(p, len, keys[i], 2, 4);
+        memcpy(out->b + i * 8, &h, i < 2 ? 8 : 4);
+    }
+}
+
+static void digest_xor(digest *acc, const digest *d) {
+    for (int i = 0; i < 20; i++) acc->b[i] ^= d->b[i];
+}
+
+/* acc = H(acc || element): order-dependent accumulation. */
+static void digest_chain(digest *acc, const void *p, size_t len) {
+    kstr buf = kstr_new_len((const char *)acc->b, sizeof(acc->b));
+    buf = kstr_cat_len(buf, p, len);
+    digest_bytes(acc, buf, kstr_len(buf));
+    kstr_free(buf);
+}
+
+typedef struct digest_walk {
+    int type;
+    digest acc;
+    kstr pending; /* hash field waiting for its value */
+} digest_walk;
+
+static void digest_visit(void *priv, const char *s, size_t len, double score) {
+    digest_walk *w = priv;
+    digest d;
+    if (w->type == TYPE_SET) {
+        digest_bytes(&d, s, len);
+        digest_xor(&w->acc, &d);
+    } else if (w->type == TYPE_HASH) {
+        if (!w->pending) {
+            w->pending = kstr_new_len(s, len);
+            return;
+        }
+        /* Length-prefix the field so ("ab","c") differs from ("a","bc"). */
+        kstr pair = kstr_cat_printf(kstr_empty(), "%zu:", kstr_len(w->pending));
+        pair = kstr_cat_len(pair, w->pending, kstr_len(w->pending));
+        pair = kstr_cat_len(pair, s, len);
+        digest_bytes(&d, pair, kstr_len(pair));
+        digest_xor(&w->acc, &d);
+        kstr_free(pair);
+        kstr_free(w->pending);
+        w->pending = NULL;
+    } else {
+        digest_chain(&w->acc, s, len);
+        if (w->type == TYPE_ZSET) {
+            char num[64];
+            int n = snprintf(num, sizeof(num), "%.17g", score);
+            digest_chain(&w->acc, num, (size_t)n);
+        }
+    }
+}
+
+static void digest_value(entry *e, digest *out) {
+    digest_walk w = {.type = entry_type(e)};
+    if (w.type == TYPE_STRING) {
+        char buf[32];
+        size_t len;
+        const char *s = entry_string(e, buf, &len);
+        digest_chain(&w.acc, s, len);
+    } else {
+        const type_ops *ops = type_ops_for(w.type);
+        if (ops && ops->iterate) ops->iterate(entry_encoding(e), entry_ptr(e), digest_visit, &w);
+        kstr_free(w.pending);
+    }
+    /* Mix the type in so an empty-looking list and set differ. */
+    digest_chain(&w.acc, &w.type, sizeof(w.type));
+    *out = w.acc;
+}
+
+static void reply_digest(client *c, const digest *d) {
+    char hex[41];
+    for (int i = 0; i < 20; i++) snprintf(hex + i * 2, 3, "%02x", d->b[i]);
+    reply_status(c, hex);
+}
+
+static void debug_digest_value(client *c) {
+    reply_array_len(c, c->argc - 2);
+    for (int j = 2; j < c->argc; j++) {
+        entry *e = db_lookup(c->db, c->argv[j], kstr_len(c->argv[j]), LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+        digest d = {{0}};
+        if (e) digest_value(e, &d);
+        reply_digest(c, &d);
+    }
+}
+
+/* The whole dataset: per key H(db, key, value digest, expire), XORed. */
+static void debug_digest(client *c) {
+    digest all = {{0}};
+    long long now = db_now_ms();
+    for (int i = 0; i < db_count(); i++) {
+        db *d = db_get(i);
+        hashtable_iterator it;
+        hashtable_iter_init(&it, d->keys, 1);
+        void *el;
+        while (hashtable_iter_next(&it, &el)) {
+            entry *e = el;
+            if (entry_is_expired(e, now)) continue;
+            size_t klen;
+            const char *k = entry_key(e, &klen);
+            digest kd;
+            digest_value(e, &kd);
+            long long expire = entry_expire(e);
+            digest_chain(&kd, &i, sizeof(i));
+            digest_chain(&kd, k, klen);
+            digest_chain(&kd, &expire, sizeof(expire));
+            digest_xor(&all, &kd);
+        }
+        hashtable_iter_release(&it);
+    }
+    reply_digest(c, &all);
+}
+
+/* DEBUG PROTOCOL <type>: one reply of each RESP type, for client tests.
+ * Big numbers and attributes have no reply helper (only this command sends
+ * them), so their RESP3 forms are written raw. */
+static void debug_protocol_bignum(client *c) {
+    static const char num[] = "1234567999999999999999999999999999999";
+    if (c->resp >= 3) {
+        reply_raw(c, "(", 1);
+        reply_raw(c, num, sizeof(num) - 1);
+        reply_raw(c, "\r\n", 2);
+    } else {
+        reply_bulk(c, num, sizeof(num) - 1);
+    }
+}
+
+static void debug_protocol(client *c) {
+    kstr t = c->argv[2];
+    if (arg_is(t, "string")) {
+        reply_bulk_cstr(c, "Hello World");
+    } else if (arg_is(t, "integer")) {
+        reply_ll(c, 12345);
+    } else if (arg_is(t, "double")) {
+        reply_double(c, 3.141);
+    } else if (arg_is(t, "bignum")) {
+        debug_protocol_bignum(c);
+    } else if (arg_is(t, "null")) {
+        reply_null(c);
+    } else if (arg_is(t, "array") || arg_is(t, "set")) {
+        if (arg_is(t, "array")) reply_array_len(c, 3);
+        else reply_set_len(c, 3);
+        for (int j = 0; j < 3; j++) reply_ll(c, j);
+    } else if (arg_is(t, "map")) {
+        reply_map_len(c, 3);
+        for (int j = 0; j < 3; j++) {
+            reply_ll(c, j);
+            reply_bool(c, j == 1);
+        }
+    } else if (arg_is(t, "attrib")) {
+        if (c->resp >= 3) {
+            reply_raw(c, "|1\r\n", 4);
+            reply_bulk_cstr(c, "key-popularity");
+            reply_array_len(c, 2);
+            reply_bulk_cstr(c, "key:123");
+            reply_ll(c, 90);
+        }
+        reply_bulk_cstr(c, "Some real reply following the attribute");
+    } else if (arg_is(t, "push")) {
+        if (c->resp < 3) {
+            reply_error(c, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        reply_push_len(c, 2);
+        reply_bulk_cstr(c, "server-cpu-usage");
+        reply_ll(c, 42);
+        reply_bulk_cstr(c, "Some real reply following the push reply");
+    } else if (arg_is(t, "true") || arg_is(t, "false")) {
+        reply_bool(c, arg_is(t, "true"));
+    } else if (arg_is(t, "verbatim")) {
+        reply_verbatim(c, "This is a verbatim\nstring", 25, "txt");
+    } else {
+        reply_error(c, "ERR Wrong protocol type name. Please use one of the following: "
+                       "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+    }
+}
+
 static void debug_command(client *c) {
     if (!debug_allowed(c)) return;
     kstr sub = c->argv[1];
     if (arg_is(sub, "help")) {
         static const char *const help[] = {
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
             "OBJECT <key>",
             "    Show low level info about the key and associated value.",
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys named key:<num>.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
             "SLEEP <seconds>",
@@ -751,6 +1006,12 @@ static void debug_command(client *c) {
         struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
         nanosleep(&ts, NULL);
         reply_ok(c);
+    } else if (arg_is(sub, "protocol") && c->argc == 3) {
+        debug_protocol(c);
+    } else if (arg_is(sub, "digest") && c->argc == 2) {
+        debug_digest(c);
+    } else if (arg_is(sub, "digest-value") && c->argc >= 2) {
+        debug_digest_value(c);
     } else if (arg_is(sub, "populate") && c->argc >= 3) {
         debug_populate(c);
     } else if (arg_is(sub, "object") && c->argc == 3) {

@@ -51,8 +51,12 @@ const type_ops string_type_ops = {
 
 /* ---- helpers ---- */
 
-static int check_string_length(client *c, long long total) {
-    if (total > server.proto_max_bulk_len) {
+/* size + append must stay within proto-max-bulk-len; both come from the
+ * client (SETRANGE's offset can be near LLONG_MAX), so the sum is formed
+ * unsigned and an overflow is rejected like an oversized result. */
+static int check_string_length(client *c, long long size, long long append) {
+    unsigned long long total = (unsigned long long)size + (unsigned long long)append;
+    if (total > (unsigned long long)server.proto_max_bulk_len || total < (unsigned long long)size) {
         reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return 0;
     }
@@ -314,7 +318,7 @@ static void append_command(client *c) {
     char buf[32];
     size_t len;
     entry_string(e, buf, &len);
-    if (!check_string_length(c, (long long)len + (long long)kstr_len(add))) return;
+    if (!check_string_length(c, (long long)len, (long long)kstr_len(add))) return;
     kstr s;
     e = make_raw(c, e, &s);
     s = kstr_cat_len(s, add, kstr_len(add));
@@ -384,7 +388,7 @@ static void setrange_command(client *c) {
             reply_ll(c, 0);
             return;
         }
-        if (!check_string_length(c, offset + (long long)vlen)) return;
+        if (!check_string_length(c, offset, (long long)vlen)) return;
         kstr s = kstr_grow_zero(kstr_empty(), (size_t)offset + vlen);
         memcpy(s + offset, val, vlen);
         entry *n = entry_new_ptr(c->argv[1], kstr_len(c->argv[1]), TYPE_STRING, ENC_RAW, s, -1);
@@ -400,7 +404,7 @@ static void setrange_command(client *c) {
         reply_ll(c, (long long)len);
         return;
     }
-    if (!check_string_length(c, offset + (long long)vlen)) return;
+    if (!check_string_length(c, offset, (long long)vlen)) return;
     kstr s;
     e = make_raw(c, e, &s);
     s = kstr_grow_zero(s, (size_t)offset + vlen);
