@@ -203,6 +203,15 @@ void db_empty(db *d) {
     d->expires_cursor = 0;
 }
 
+void db_take_tables(db *d, hashtable **keys, hashtable **expires) {
+    *keys = d->keys;
+    *expires = d->expires;
+    d->keys = hashtable_create(&keys_table_type);
+    d->expires = hashtable_create(&expires_table_type);
+    d->avg_ttl = 0;
+    d->expires_cursor = 0;
+}
+
 void db_empty_all(void) {
     for (int i = 0; i < ndbs; i++) db_empty(&dbs[i]);
 }

@@ -71,6 +71,9 @@ size_t db_expires_size(db *d);
 void db_empty(db *d);
 void db_empty_all(void);
 void db_swap(int a, int b);
+/* Hand over the database's tables (for freeing them in the background)
+ * and install fresh empty ones. */
+void db_take_tables(db *d, hashtable **keys, hashtable **expires);
 
 /* A random live key, or NULL. */
 entry *db_random_key(db *d);

@@ -5,6 +5,7 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "memory/memory.h"
 #include "memory/zmalloc.h"
 #include "net/reply.h"
 
@@ -82,54 +83,6 @@ static kstr section_clients(kstr s) {
         server.nclients, server.maxclients, max_in, max_out, blocking_count());
 }
 
-static const char *policy_name(int p) {
-    static const char *names[] = {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-                                  "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"};
-    return p >= 0 && p < 8 ? names[p] : "unknown";
-}
-
-static kstr section_memory(kstr s) {
-    size_t used = server_used_memory();
-    size_t rss = zmalloc_get_rss();
-    server_update_peak_memory();
-    size_t peak = server.stat.peak_memory;
-    char used_h[32], rss_h[32], peak_h[32], max_h[32], sys_h[32];
-    bytes_to_human(used_h, sizeof(used_h), used);
-    bytes_to_human(rss_h, sizeof(rss_h), rss);
-    bytes_to_human(peak_h, sizeof(peak_h), peak);
-    bytes_to_human(max_h, sizeof(max_h), (unsigned long long)server.maxmemory);
-    long long sysmem = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
-    bytes_to_human(sys_h, sizeof(sys_h), (unsigned long long)sysmem);
-    size_t clients_mem = 0;
-    for (client *c = server.clients; c; c = c->next) clients_mem += client_memory_usage(c);
-    return kstr_cat_printf(s,
-        "# Memory\r\n"
-        "used_memory:%zu\r\n"
-        "used_memory_human:%s\r\n"
-        "used_memory_rss:%zu\r\n"
-        "used_memory_rss_human:%s\r\n"
-        "used_memory_peak:%zu\r\n"
-        "used_memory_peak_human:%s\r\n"
-        "used_memory_peak_perc:%.2f%%\r\n"
-        "used_memory_startup:%zu\r\n"
-        "total_system_memory:%lld\r\n"
-        "total_system_memory_human:%s\r\n"
-        "maxmemory:%lld\r\n"
-        "maxmemory_human:%s\r\n"
-        "maxmemory_policy:%s\r\n"
-        "mem_fragmentation_ratio:%.2f\r\n"
-        "mem_fragmentation_bytes:%lld\r\n"
-        "mem_clients_normal:%zu\r\n"
-        "mem_clients_slaves:0\r\n"
-        "mem_aof_buffer:0\r\n"
-        "mem_replication_backlog:0\r\n"
-        "mem_allocator:%s\r\n",
-        used, used_h, rss, rss_h, peak, peak_h, peak ? (double)used * 100.0 / (double)peak : 0.0,
-        server.initial_memory_usage, sysmem, sys_h, server.maxmemory, max_h,
-        policy_name(server.maxmemory_policy), used ? (double)rss / (double)used : 0.0,
-        (long long)rss - (long long)used, clients_mem, zmalloc_allocator_name());
-}
-
 static kstr section_persistence(kstr s) {
     return kstr_cat_printf(s,
         "# Persistence\r\n"
@@ -147,6 +100,8 @@ static kstr section_persistence(kstr s) {
 
 static kstr section_stats(kstr s) {
     server_stats *st = &server.stat;
+    long long dh, dm, dkh, dkm;
+    memory_defrag_stats(&dh, &dm, &dkh, &dkm);
     return kstr_cat_printf(s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
@@ -162,7 +117,7 @@ static kstr section_stats(kstr s) {
         "evicted_keys:%lld\r\n"
         "evicted_clients:%lld\r\n"
         "total_eviction_exceeded_time:%lld\r\n"
-        "current_eviction_exceeded_time:0\r\n"
+        "current_eviction_exceeded_time:%lld\r\n"
         "keyspace_hits:%lld\r\n"
         "keyspace_misses:%lld\r\n"
         "pubsub_channels:0\r\n"
@@ -171,6 +126,10 @@ static kstr section_stats(kstr s) {
         "total_forks:0\r\n"
         "client_query_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections:%lld\r\n"
+        "active_defrag_hits:%lld\r\n"
+        "active_defrag_misses:%lld\r\n"
+        "active_defrag_key_hits:%lld\r\n"
+        "active_defrag_key_misses:%lld\r\n"
         "total_error_replies:%llu\r\n"
         "dump_payload_sanitizations:0\r\n"
         "total_reads_processed:0\r\n"
@@ -178,8 +137,10 @@ static kstr section_stats(kstr s) {
         st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn,
         st->expiredkeys, (double)st->expired_stale_perc_x100 / 100.0, st->expired_time_cap_reached_count,
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
-        st->total_eviction_exceeded_time_ms, st->keyspace_hits, st->keyspace_misses,
-        st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, reply_error_count());
+        st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),
+        memory_current_eviction_exceeded_ms(), st->keyspace_hits, st->keyspace_misses,
+        st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
+        reply_error_count());
 }
 
 static kstr section_replication(kstr s) {
@@ -247,8 +208,10 @@ typedef struct info_section {
     int in_default;
 } info_section;
 
+/* The memory section belongs to the memory manager (src/memory), which
+ * registers it at start-up. */
 static kstr memory_section(kstr s) {
-    return memory_section_override ? memory_section_override(s) : section_memory(s);
+    return memory_section_override ? memory_section_override(s) : kstr_cat(s, "# Memory\r\n");
 }
 
 static const info_section sections[] = {

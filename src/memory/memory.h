@@ -39,4 +39,12 @@ void memory_free_entry(entry *e, int reason);
 /* Empty a database (FLUSHDB/FLUSHALL), asynchronously if async. */
 void memory_empty_db(db *d, int async);
 
+/* Figures for INFO stats (core/info.c prints them in Redis's fields):
+ * current_eviction_exceeded_time (ms of the ongoing over-maxmemory
+ * episode, 0 when none; total_eviction_exceeded_time is the completed
+ * episodes in server.stat plus this), and active_defrag_hits, _misses,
+ * _key_hits, _key_misses. */
+long long memory_current_eviction_exceeded_ms(void);
+void memory_defrag_stats(long long *hits, long long *misses, long long *key_hits, long long *key_misses);
+
 #endif

@@ -127,3 +127,64 @@ void zmalloc_purge(void) {
     mallctl(cmd, NULL, NULL, NULL, 0);
 #endif
 }
+
+int zmalloc_stats_print(void (*cb)(void *opaque, const char *text), void *opaque) {
+#ifdef USE_JEMALLOC
+    malloc_stats_print(cb, opaque, NULL);
+    return 1;
+#else
+    (void)cb; (void)opaque;
+    return 0;
+#endif
+}
+
+#ifdef USE_JEMALLOC
+/* experimental.utilization.query output, as jemalloc 5.3 documents it. */
+typedef struct utilization {
+    void *slabcur_addr;
+    size_t nfree, nregs, size, bin_nfree, bin_nregs;
+} utilization;
+
+static size_t util_mib[4];
+static size_t util_miblen;
+static int util_state; /* 0 unknown, 1 available, -1 not */
+
+int zmalloc_defrag_supported(void) {
+    if (util_state == 0) {
+        util_miblen = sizeof(util_mib) / sizeof(util_mib[0]);
+        util_state = mallctlnametomib("experimental.utilization.query", util_mib, &util_miblen) == 0 ? 1 : -1;
+    }
+    return util_state == 1;
+}
+
+int zmalloc_defrag_hint(void *ptr) {
+    if (!ptr || !zmalloc_defrag_supported()) return 0;
+    utilization u;
+    size_t sz = sizeof(u);
+    if (mallctlbymib(util_mib, util_miblen, &u, &sz, &ptr, sizeof(ptr)) != 0) return 0;
+    if (u.nregs <= 1 || u.nfree == 0 || !u.bin_nregs) return 0; /* large, or slab full */
+    const char *p = ptr, *cur = u.slabcur_addr;
+    if (cur && p >= cur && p < cur + u.size) return 0; /* the slab being filled */
+    /* Used share of this slab below the bin's average: nfree/nregs above
+     * bin_nfree/bin_nregs, cross-multiplied to stay in integers. */
+    return u.nfree * u.bin_nregs > u.bin_nfree * u.nregs;
+}
+
+void *zmalloc_defrag_alloc(size_t size) {
+    void *p = mallocx(size ? size : 1, MALLOCX_TCACHE_NONE);
+    if (!p) oom_abort(size);
+    count_alloc(p);
+    return p;
+}
+
+void zmalloc_defrag_free(void *ptr) {
+    if (!ptr) return;
+    count_free(ptr);
+    dallocx(ptr, MALLOCX_TCACHE_NONE);
+}
+#else
+int zmalloc_defrag_supported(void) { return 0; }
+int zmalloc_defrag_hint(void *ptr) { (void)ptr; return 0; }
+void *zmalloc_defrag_alloc(size_t size) { return zmalloc(size); }
+void zmalloc_defrag_free(void *ptr) { zfree(ptr); }
+#endif

@@ -50,4 +50,22 @@ int zmalloc_allocator_stats(size_t *allocated, size_t *active, size_t *resident)
 /* Return unused dirty pages to the OS (MEMORY PURGE). */
 void zmalloc_purge(void);
 
+/* Allocator statistics as text (jemalloc's malloc_stats_print), handed to
+ * cb piece by piece. Returns 0 when the allocator has no such report. */
+int zmalloc_stats_print(void (*cb)(void *opaque, const char *text), void *opaque);
+
+/* Active defragmentation support (jemalloc only).
+ * zmalloc_defrag_hint: 1 when ptr lives in a slab used less than its size
+ * class's average (and is not the slab new allocations are served from),
+ * so moving it is likely to help empty that slab. 0 otherwise, and always
+ * 0 without jemalloc or for large allocations.
+ * zmalloc_defrag_alloc / zmalloc_defrag_free: allocate and free around
+ * the thread cache, which would otherwise hand the slot just freed back to
+ * the next allocation of that size and undo the move. Counted in
+ * used_memory like any block. Without jemalloc they are zmalloc/zfree. */
+int zmalloc_defrag_supported(void);
+int zmalloc_defrag_hint(void *ptr);
+void *zmalloc_defrag_alloc(size_t size);
+void zmalloc_defrag_free(void *ptr);
+
 #endif

@@ -27,6 +27,21 @@ from keel_helpers import RawConn, Server, ServerError  # noqa: E402,F401
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than about 2 seconds")
+    config.addinivalue_line("markers", "keel_only: Keel behaviour that deliberately differs from "
+                            "Redis 7.0 (skipped when KEEL_SERVER is a redis-server)")
+
+
+def running_against_redis():
+    return "redis-server" in os.path.basename(os.environ.get("KEEL_SERVER", ""))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not running_against_redis():
+        return
+    skip = pytest.mark.skip(reason="Keel-only behaviour")
+    for item in items:
+        if "keel_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,420 @@
+/*
+ * evict: LRU/LFU bookkeeping and maxmemory enforcement.
+ *
+ * Access data lives in the 24 bits every entry header reserves (entry.h):
+ *   LRU policies: a clock in seconds (server.lru_clock, wraps after ~194
+ *     days). One-second resolution is coarse, but it is what fits; keys
+ *     touched within the same second tie and sampling picks among them.
+ *   LFU policies: 16 bits of "minutes" (when the counter last decayed)
+ *     and an 8-bit logarithmic counter. The counter grows with probability
+ *     1 / ((counter - 5) * lfu-log-factor + 1), so 255 stands for roughly a
+ *     million hits at the default factor, and loses one point per
+ *     lfu-decay-time minutes without access. New keys start at 5 so that
+ *     they are not the first victims before they had a chance to be read.
+ * Switching policy at run time reinterprets the bits; like Redis we accept
+ * the transient nonsense instead of paying for two fields.
+ *
+ * Eviction is approximated as in Redis: each round samples
+ * maxmemory-samples keys per database (from the expires index for
+ * volatile-* policies) and merges them into a pool of the 16 best
+ * candidates seen so far. The pool persists across rounds and commands,
+ * so good candidates found earlier are not forgotten; it holds key copies,
+ * never entry pointers (entries move and die), and every candidate is
+ * looked up again before it is evicted.
+ *
+ * Time: one command may evict for at most the time the tenacity allows
+ * (500 us at the default 10). When that is not enough, an event-loop
+ * timer keeps evicting between client events, and the command runs
+ * anyway (used memory is moving down). Only when nothing can be evicted
+ * are denyoom commands refused.
+ */
+#include "memory/mem_internal.h"
+#include "memory/memory.h"
+#include "memory/zmalloc.h"
+#include "core/cmdutil.h"
+#include "core/info.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "net/reply.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LFU_INIT_VAL 5
+#define LRU_CLOCK_MAX 0xFFFFFF
+#define POOL_SIZE 16
+#define SAMPLES_MAX 64
+
+/* ---- small helpers ------------------------------------------------- */
+
+static uint64_t prng_state = 0x9E3779B97F4A7C15ULL;
+
+/* xorshift64*: the LFU increment and random eviction need speed, not
+ * quality, and rand() takes a lock in glibc. */
+static uint64_t prng_next(void) {
+    prng_state ^= prng_state >> 12;
+    prng_state ^= prng_state << 25;
+    prng_state ^= prng_state >> 27;
+    return prng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static double prng_unit(void) { return (double)(prng_next() >> 11) / (double)(1ULL << 53); }
+
+const char *evict_policy_name(int p) {
+    static const char *names[] = {"noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
+                                  "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"};
+    return p >= 0 && p < 8 ? names[p] : "unknown";
+}
+
+int evict_policy_is_lfu(void) {
+    return server.maxmemory_policy == MAXMEMORY_ALLKEYS_LFU || server.maxmemory_policy == MAXMEMORY_VOLATILE_LFU;
+}
+
+static int policy_is_volatile(void) { return server.maxmemory_policy >= MAXMEMORY_VOLATILE_LRU; }
+
+static int policy_is_random(void) {
+    return server.maxmemory_policy == MAXMEMORY_ALLKEYS_RANDOM ||
+           server.maxmemory_policy == MAXMEMORY_VOLATILE_RANDOM;
+}
+
+/* ---- LFU ------------------------------------------------------------- */
+
+static uint32_t lfu_minutes_now(void) { return (uint32_t)((server_mstime() / 60000) & 0xFFFF); }
+
+static uint32_t lfu_minutes_since(uint32_t then) {
+    uint32_t now = lfu_minutes_now();
+    return now >= then ? now - then : 0x10000 - then + now;
+}
+
+int evict_lfu_counter_now(uint32_t field) {
+    int counter = (int)(field & 0xFF);
+    if (server.lfu_decay_time <= 0) return counter;
+    uint32_t periods = lfu_minutes_since(field >> 8) / (uint32_t)server.lfu_decay_time;
+    return periods >= (uint32_t)counter ? 0 : counter - (int)periods;
+}
+
+static int lfu_log_increment(int counter) {
+    if (counter >= 255) return 255;
+    double base = counter > LFU_INIT_VAL ? (double)(counter - LFU_INIT_VAL) : 0.0;
+    double p = 1.0 / (base * (double)server.lfu_log_factor + 1.0);
+    return prng_unit() < p ? counter + 1 : counter;
+}
+
+static uint32_t lfu_field(int counter) { return (lfu_minutes_now() << 8) | (uint32_t)counter; }
+
+/* ---- hooks: access bookkeeping -------------------------------------- */
+
+void memory_entry_created(entry *e) {
+    entry_set_lru(e, evict_policy_is_lfu() ? lfu_field(LFU_INIT_VAL) : server.lru_clock);
+}
+
+void memory_entry_touched(entry *e) {
+    if (evict_policy_is_lfu()) {
+        int counter = lfu_log_increment(evict_lfu_counter_now(entry_lru(e)));
+        entry_set_lru(e, lfu_field(counter));
+    } else {
+        entry_set_lru(e, server.lru_clock);
+    }
+}
+
+static long long lru_idle_seconds(uint32_t lru) {
+    uint32_t now = server.lru_clock & LRU_CLOCK_MAX;
+    return now >= lru ? (long long)(now - lru) : (long long)(now + (LRU_CLOCK_MAX - lru));
+}
+
+long long memory_entry_idle_seconds(const entry *e) { return lru_idle_seconds(entry_lru(e)); }
+
+int memory_entry_lfu_counter(const entry *e) { return evict_lfu_counter_now(entry_lru(e)); }
+
+/* ---- the candidate pool ----------------------------------------------- */
+
+typedef struct pool_slot {
+    unsigned long long score; /* higher: better victim */
+    int dbid;
+    size_t klen;
+    char *key;  /* owned buffer, kept across uses to avoid churn */
+    size_t cap;
+} pool_slot;
+
+static pool_slot pool[POOL_SIZE]; /* [0, pool_len) sorted by ascending score */
+static int pool_len;
+
+static unsigned long long victim_score(const entry *e) {
+    switch (server.maxmemory_policy) {
+    case MAXMEMORY_ALLKEYS_LRU:
+    case MAXMEMORY_VOLATILE_LRU:
+        return (unsigned long long)lru_idle_seconds(entry_lru(e));
+    case MAXMEMORY_ALLKEYS_LFU:
+    case MAXMEMORY_VOLATILE_LFU:
+        return 255ULL - (unsigned long long)evict_lfu_counter_now(entry_lru(e));
+    case MAXMEMORY_VOLATILE_TTL:
+        return ULLONG_MAX - (unsigned long long)entry_expire(e);
+    default:
+        return 0;
+    }
+}
+
+static int pool_contains(int dbid, const char *key, size_t klen) {
+    for (int i = 0; i < pool_len; i++)
+        if (pool[i].dbid == dbid && pool[i].klen == klen && memcmp(pool[i].key, key, klen) == 0) return 1;
+    return 0;
+}
+
+static void slot_store_key(pool_slot *s, const char *key, size_t klen) {
+    if (s->cap < klen) {
+        s->key = zrealloc(s->key, klen);
+        s->cap = klen;
+    }
+    memcpy(s->key, key, klen);
+    s->klen = klen;
+}
+
+static void pool_insert(int dbid, const entry *e) {
+    unsigned long long score = victim_score(e);
+    if (pool_len == POOL_SIZE && score <= pool[0].score) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    if (pool_contains(dbid, key, klen)) return;
+    /* pos: first slot whose score is >= ours; we go just before it. */
+    int pos = 0;
+    while (pos < pool_len && pool[pos].score < score) pos++;
+    pool_slot spare;
+    if (pool_len < POOL_SIZE) {
+        spare = pool[pool_len];
+        memmove(&pool[pos + 1], &pool[pos], sizeof(pool_slot) * (size_t)(pool_len - pos));
+        pool_len++;
+    } else {
+        /* Full: the worst candidate (slot 0) leaves, its buffer is reused. */
+        spare = pool[0];
+        pos--;
+        memmove(&pool[0], &pool[1], sizeof(pool_slot) * (size_t)pos);
+    }
+    spare.score = score;
+    spare.dbid = dbid;
+    slot_store_key(&spare, key, klen);
+    pool[pos] = spare;
+}
+
+/* Remove slot i, keeping its buffer at the (now unused) end. */
+static void pool_remove(int i) {
+    pool_slot gone = pool[i];
+    memmove(&pool[i], &pool[i + 1], sizeof(pool_slot) * (size_t)(pool_len - i - 1));
+    pool_len--;
+    pool[pool_len] = gone;
+}
+
+static hashtable *candidate_table(db *d) { return policy_is_volatile() ? d->expires : d->keys; }
+
+/* Sample every database into the pool. Returns the keys available. */
+static size_t pool_populate(void) {
+    void *samples[SAMPLES_MAX];
+    size_t want = (size_t)server.maxmemory_samples;
+    if (want > SAMPLES_MAX) want = SAMPLES_MAX;
+    if (want < 1) want = 1;
+    size_t available = 0;
+    for (int i = 0; i < db_count(); i++) {
+        db *d = db_get(i);
+        hashtable *t = candidate_table(d);
+        size_t size = hashtable_size(t);
+        if (!size) continue;
+        available += size;
+        size_t n = hashtable_sample_elements(t, samples, want);
+        for (size_t k = 0; k < n; k++) pool_insert(i, samples[k]);
+    }
+    return available;
+}
+
+/* The victim picked, as a key copy (the entry dies before we are done). */
+typedef struct victim {
+    db *d;
+    kstr key;
+} victim;
+
+static int pick_from_pool(victim *v) {
+    for (;;) {
+        if (pool_populate() == 0) return 0;
+        for (int i = pool_len - 1; i >= 0; i--) {
+            db *d = db_get(pool[i].dbid);
+            void *found = NULL;
+            int live = d && hashtable_find(candidate_table(d), pool[i].key, pool[i].klen, &found);
+            if (live) {
+                v->d = d;
+                v->key = kstr_new_len(pool[i].key, pool[i].klen);
+                pool_remove(i);
+                return 1;
+            }
+            /* Stale candidate (deleted, or lost its TTL): drop it. */
+            pool_remove(i);
+        }
+    }
+}
+
+static int pick_random(victim *v) {
+    static int next_db;
+    for (int tries = 0; tries < db_count(); tries++) {
+        db *d = db_get(next_db++ % db_count());
+        void *e;
+        if (!hashtable_random_element(candidate_table(d), &e)) continue;
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        v->d = d;
+        v->key = kstr_new_len(key, klen);
+        return 1;
+    }
+    return 0;
+}
+
+/* Evict one key; *freed gets the bytes released now (lazy freeing can
+ * make that less than the key's size). Returns 0 when nothing is left. */
+static int evict_one_key(size_t *freed) {
+    victim v;
+    if (!(policy_is_random() ? pick_random(&v) : pick_from_pool(&v))) return 0;
+    size_t before = zmalloc_used_memory();
+    db_delete_reason(v.d, v.key, kstr_len(v.key), FREE_EVICT);
+    size_t after = zmalloc_used_memory();
+    *freed = before > after ? before - after : 0;
+    server.stat.evictedkeys++;
+    signal_modified_key(NULL, v.d, v.key);
+    notify_keyspace_event(0, "evicted", v.key, v.d->id);
+    kstr_free(v.key);
+    return 1;
+}
+
+/* ---- maxmemory enforcement -------------------------------------------- */
+
+enum { EVICT_OK, EVICT_RUNNING, EVICT_FAIL };
+
+static long long exceeded_since_us; /* start of the over-limit episode */
+static long long exceeded_total_us;
+static int timer_running;
+
+/* How long one call may evict: linear 0..500 us up to tenacity 10, then
+ * growing 15% per step (about two minutes at 99), unbounded at 100. */
+static long long eviction_time_limit_us(void) {
+    int t = server.maxmemory_eviction_tenacity;
+    if (t <= 10) return 50LL * t;
+    if (t < 100) return (long long)(500.0 * pow(1.15, (double)(t - 10)));
+    return LLONG_MAX;
+}
+
+static int over_limit(size_t *tofree) {
+    size_t used = memstats_used_for_eviction();
+    size_t max = (size_t)server.maxmemory;
+    if (!server.maxmemory || used <= max) return 0;
+    if (tofree) *tofree = used - max;
+    return 1;
+}
+
+static void note_episode(int result) {
+    if (result == EVICT_OK) {
+        if (exceeded_since_us) {
+            exceeded_total_us += ustime() - exceeded_since_us;
+            exceeded_since_us = 0;
+            server.stat.total_eviction_exceeded_time_ms = exceeded_total_us / 1000;
+        }
+    } else if (!exceeded_since_us) {
+        exceeded_since_us = ustime();
+    }
+}
+
+long long evict_current_exceeded_ms(void) {
+    return exceeded_since_us ? (ustime() - exceeded_since_us) / 1000 : 0;
+}
+
+static int perform_evictions(void);
+
+static long long eviction_timer(eventloop *el, long long id, void *data) {
+    (void)el; (void)id; (void)data;
+    if (perform_evictions() == EVICT_RUNNING) return 0;
+    timer_running = 0;
+    return -1;
+}
+
+static void continue_in_background(void) {
+    if (timer_running || !server.el) return;
+    timer_running = 1;
+    ev_add_timer(server.el, 0, eviction_timer, NULL);
+}
+
+/* Nothing evictable: lazily freed values may still bring us under. */
+static int wait_for_lazyfree(long long start, long long limit) {
+    while (lazyfree_pending_objects() && ustime() - start < limit) {
+        if (!over_limit(NULL)) return EVICT_OK;
+        usleep(limit < 1000 ? (useconds_t)limit : 1000);
+    }
+    return over_limit(NULL) ? EVICT_FAIL : EVICT_OK;
+}
+
+static int evict_until_under(size_t tofree) {
+    long long start = ustime(), limit = eviction_time_limit_us();
+    size_t freed = 0;
+    long long keys = 0;
+    while (freed < tofree) {
+        size_t delta;
+        if (!evict_one_key(&delta)) return wait_for_lazyfree(start, limit);
+        freed += delta;
+        keys++;
+        if (keys % 16 == 0) {
+            /* Lazy eviction frees in the thread: re-read the real gauge. */
+            if (server.lazyfree_lazy_eviction && !over_limit(NULL)) return EVICT_OK;
+            if (ustime() - start > limit) {
+                continue_in_background();
+                return EVICT_RUNNING;
+            }
+        }
+    }
+    return EVICT_OK;
+}
+
+static int perform_evictions(void) {
+    size_t tofree;
+    int result;
+    if (!over_limit(&tofree)) result = EVICT_OK;
+    else if (server.maxmemory_policy == MAXMEMORY_NO_EVICTION) result = wait_for_lazyfree(ustime(), eviction_time_limit_us());
+    else result = evict_until_under(tofree);
+    note_episode(result);
+    return result;
+}
+
+int memory_command_allowed(client *c, const command *cmd) {
+    if (perform_evictions() != EVICT_FAIL) return 1;
+    if (!(cmd->flags & CMD_DENYOOM)) return 1;
+    reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    return 0;
+}
+
+void evict_cron(void) {
+    if (!server.maxmemory) {
+        note_episode(EVICT_OK);
+        return;
+    }
+    if (!timer_running && over_limit(NULL)) perform_evictions();
+}
+
+/* ---- remaining hooks ---------------------------------------------------- */
+
+void memory_init(void) {
+    prng_state ^= (uint64_t)ustime() * 0x9E3779B97F4A7C15ULL;
+    if (!prng_state) prng_state = 1;
+    lazyfree_init();
+    memstats_refresh_cache();
+    info_set_memory_section(memstats_info_section);
+}
+
+void memory_cron(void) {
+    memstats_refresh_cache();
+    evict_cron();
+    defrag_cron();
+}
+
+long long memory_current_eviction_exceeded_ms(void) { return evict_current_exceeded_ms(); }
+
+void memory_defrag_stats(long long *hits, long long *misses, long long *key_hits, long long *key_misses) {
+    defrag_stats(hits, misses, key_hits, key_misses);
+}
+
+void memory_free_entry(entry *e, int reason) { lazyfree_free_entry(e, reason); }
+
+void memory_empty_db(db *d, int async) { lazyfree_empty_db(d, async); }

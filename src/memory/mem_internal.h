@@ -1,0 +1,80 @@
+/*
+ * mem_internal: what the memory manager's own files share with each other
+ * and nobody else (the rest of the server talks to memory.h only).
+ *
+ * The manager is split by concern so each piece stays small and testable
+ * on its own: evict.c (LRU/LFU bookkeeping, maxmemory enforcement),
+ * lazyfree.c (the background freeing thread), memstats.c (the figures
+ * INFO memory, MEMORY STATS and MEMORY DOCTOR read), defrag.c (active
+ * defragmentation) and memory_cmd.c (the MEMORY command).
+ */
+#ifndef KEEL_MEM_INTERNAL_H
+#define KEEL_MEM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/db.h"
+#include "core/entry.h"
+#include "lib/kstr.h"
+
+/* ---- evict.c ---- */
+const char *evict_policy_name(int policy);
+int evict_policy_is_lfu(void);
+/* Decayed LFU counter of an LRU/LFU field (no increment). */
+int evict_lfu_counter_now(uint32_t lru_field);
+/* Milliseconds of the ongoing over-maxmemory episode (0 when none). */
+long long evict_current_exceeded_ms(void);
+/* Eviction work for the cron tick: continue a cut-short eviction and
+ * react to a lowered maxmemory without waiting for a command. */
+void evict_cron(void);
+
+/* ---- lazyfree.c ---- */
+void lazyfree_init(void);
+/* Free e now or in the background thread, as settings and size decide. */
+void lazyfree_free_entry(entry *e, int reason);
+/* Empty d; async hands the old tables to the background thread. */
+void lazyfree_empty_db(db *d, int async);
+size_t lazyfree_pending_objects(void);
+size_t lazyfree_freed_objects(void);
+/* Block (up to max_us) until the background queue is empty. */
+void lazyfree_wait_idle(long long max_us);
+
+/* ---- memstats.c ---- */
+typedef struct mem_figures {
+    size_t used;            /* zmalloc's counter */
+    size_t peak;
+    size_t startup;
+    size_t rss;             /* cached, refreshed by cron */
+    size_t alloc_allocated; /* jemalloc stats (0 with libc) */
+    size_t alloc_active;
+    size_t alloc_resident;
+    size_t clients_normal;
+    size_t clients_slaves;
+    size_t aof_buffer;
+    size_t repl_backlog;
+    size_t tables;          /* every db's keys + expires tables */
+    size_t overhead;        /* startup + clients + buffers + tables */
+    size_t dataset;         /* used - overhead */
+    size_t keys;
+    size_t not_counted_for_evict;
+} mem_figures;
+
+void memstats_refresh_cache(void); /* cron: RSS and allocator figures */
+void memstats_collect(mem_figures *f);
+/* Used memory as maxmemory sees it (replication/AOF buffers excluded). */
+size_t memstats_used_for_eviction(void);
+long long memstats_total_system_memory(void);
+/* Value plus entry plus table slot share, as MEMORY USAGE reports. */
+size_t memstats_entry_usage(db *d, const entry *e, size_t samples);
+/* The INFO memory section. */
+kstr memstats_info_section(kstr s);
+
+/* ---- defrag.c ---- */
+void defrag_cron(void);
+int defrag_running(void);
+void defrag_stats(long long *hits, long long *misses, long long *key_hits, long long *key_misses);
+/* A db's tables were swapped: any scan in progress over them restarts. */
+void defrag_reset_scan(void);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * memstats: the memory figures INFO memory, MEMORY STATS and MEMORY DOCTOR
+ * print, computed in one place so that the three always agree.
+ *
+ * Cheap figures (zmalloc's counter, client buffers, table sizes) are read
+ * on demand. Expensive ones (RSS from /proc, jemalloc's stats, which need
+ * an epoch refresh) are cached by the cron every tick, as Redis does:
+ * monitoring tools poll INFO often and should not cost a syscall and an
+ * allocator walk each time. Values are therefore up to 1/hz seconds old.
+ *
+ * Overhead vs dataset: overhead is what the server spends whatever the
+ * data (start-up allocations, client buffers, the key tables); dataset is
+ * the rest, i.e. the entries and their values. Keel's per-key header lives
+ * inside the entry and is counted as dataset, like Redis counts its key
+ * strings and value objects; its table overhead is therefore smaller than
+ * Redis's, which includes a 24-byte dictEntry per key.
+ */
+#include "memory/mem_internal.h"
+#include "memory/memory.h"
+#include "memory/zmalloc.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "types/types.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+    size_t rss, allocated, active, resident;
+    int valid;
+} cache;
+
+void memstats_refresh_cache(void) {
+    cache.rss = zmalloc_get_rss();
+    size_t allocated = 0, active = 0, resident = 0;
+    if (zmalloc_allocator_stats(&allocated, &active, &resident)) {
+        cache.allocated = allocated;
+        cache.active = active;
+        cache.resident = resident;
+    } else {
+        /* Without jemalloc, present our own counter and RSS so that the
+         * ratios stay meaningful (1.0 rather than a division by zero). */
+        cache.allocated = cache.active = zmalloc_used_memory();
+        cache.resident = cache.rss;
+    }
+    cache.valid = 1;
+}
+
+long long memstats_total_system_memory(void) {
+    return (long long)sysconf(_SC_PHYS_PAGES) * (long long)sysconf(_SC_PAGESIZE);
+}
+
+/* No replication backlog, replica buffers or AOF buffer exist yet. */
+static size_t not_counted_for_evict(void) { return 0; }
+
+size_t memstats_used_for_eviction(void) {
+    size_t used = zmalloc_used_memory(), skip = not_counted_for_evict();
+    return used > skip ? used - skip : 0;
+}
+
+void memstats_collect(mem_figures *f) {
+    if (!cache.valid) memstats_refresh_cache();
+    memset(f, 0, sizeof(*f));
+    server_update_peak_memory();
+    f->used = zmalloc_used_memory();
+    f->peak = server.stat.peak_memory;
+    f->startup = server.initial_memory_usage;
+    f->rss = cache.rss;
+    f->alloc_allocated = cache.allocated;
+    f->alloc_active = cache.active;
+    f->alloc_resident = cache.resident;
+    for (client *c = server.clients; c; c = c->next) f->clients_normal += client_memory_usage(c);
+    for (int i = 0; i < db_count(); i++) {
+        db *d = db_get(i);
+        f->tables += hashtable_mem_usage(d->keys) + hashtable_mem_usage(d->expires);
+        f->keys += db_size(d);
+    }
+    f->overhead = f->startup + f->clients_normal + f->clients_slaves + f->aof_buffer + f->repl_backlog + f->tables;
+    f->dataset = f->used > f->overhead ? f->used - f->overhead : 0;
+    f->not_counted_for_evict = not_counted_for_evict();
+}
+
+static size_t value_usage(const entry *e, size_t samples) {
+    int enc = entry_encoding(e);
+    if (entry_type(e) == TYPE_STRING && (enc == ENC_INT || enc == ENC_EMBSTR)) return 0; /* inline */
+    const type_ops *ops = type_ops_for(entry_type(e));
+    if (!ops || !ops->mem_usage) return 0;
+    return ops->mem_usage(enc, entry_ptr(e), samples);
+}
+
+/* A table's bytes shared out among its elements. A small table is mostly
+ * empty buckets (minimum size, or just grown): charging those to its few
+ * keys would make one key's usage jump as others come and go, so the
+ * share assumes at least a half-full table (7 slots per bucket). */
+static size_t slot_share(hashtable *t) {
+    size_t n = hashtable_size(t), half_full = hashtable_buckets(t) * 7 / 2;
+    size_t denom = n > half_full ? n : half_full;
+    return denom ? (hashtable_mem_usage(t) + denom - 1) / denom : 0;
+}
+
+size_t memstats_entry_usage(db *d, const entry *e, size_t samples) {
+    size_t usage = entry_alloc_size(e) + value_usage(e, samples) + slot_share(d->keys);
+    if (entry_has_expire(e)) usage += slot_share(d->expires);
+    return usage;
+}
+
+static double ratio(size_t a, size_t b) { return b ? (double)a / (double)b : 0.0; }
+static long long diff(size_t a, size_t b) { return (long long)a - (long long)b; }
+
+kstr memstats_info_section(kstr s) {
+    mem_figures f;
+    memstats_collect(&f);
+    char used_h[32], rss_h[32], peak_h[32], sys_h[32], max_h[32];
+    long long sysmem = memstats_total_system_memory();
+    bytes_to_human(used_h, sizeof(used_h), f.used);
+    bytes_to_human(rss_h, sizeof(rss_h), f.rss);
+    bytes_to_human(peak_h, sizeof(peak_h), f.peak);
+    bytes_to_human(sys_h, sizeof(sys_h), (unsigned long long)sysmem);
+    bytes_to_human(max_h, sizeof(max_h), (unsigned long long)server.maxmemory);
+    size_t net = f.used > f.startup ? f.used - f.startup : 0;
+    s = kstr_cat_printf(s,
+        "# Memory\r\n"
+        "used_memory:%zu\r\n"
+        "used_memory_human:%s\r\n"
+        "used_memory_rss:%zu\r\n"
+        "used_memory_rss_human:%s\r\n"
+        "used_memory_peak:%zu\r\n"
+        "used_memory_peak_human:%s\r\n"
+        "used_memory_peak_perc:%.2f%%\r\n"
+        "used_memory_overhead:%zu\r\n"
+        "used_memory_startup:%zu\r\n"
+        "used_memory_dataset:%zu\r\n"
+        "used_memory_dataset_perc:%.2f%%\r\n"
+        "allocator_allocated:%zu\r\n"
+        "allocator_active:%zu\r\n"
+        "allocator_resident:%zu\r\n"
+        "total_system_memory:%lld\r\n"
+        "total_system_memory_human:%s\r\n"
+        /* No scripting engine yet: zeros keep exporters' parsers happy. */
+        "used_memory_lua:0\r\n"
+        "used_memory_vm_eval:0\r\n"
+        "used_memory_lua_human:0B\r\n"
+        "used_memory_scripts_eval:0\r\n"
+        "number_of_cached_scripts:0\r\n"
+        "number_of_functions:0\r\n"
+        "number_of_libraries:0\r\n"
+        "used_memory_vm_functions:0\r\n"
+        "used_memory_vm_total:0\r\n"
+        "used_memory_vm_total_human:0B\r\n"
+        "used_memory_functions:0\r\n"
+        "used_memory_scripts:0\r\n"
+        "used_memory_scripts_human:0B\r\n",
+        f.used, used_h, f.rss, rss_h, f.peak, peak_h, ratio(f.used, f.peak) * 100.0, f.overhead, f.startup,
+        f.dataset, ratio(f.dataset, net) * 100.0, f.alloc_allocated, f.alloc_active, f.alloc_resident, sysmem,
+        sys_h);
+    s = kstr_cat_printf(s,
+        "maxmemory:%lld\r\n"
+        "maxmemory_human:%s\r\n"
+        "maxmemory_policy:%s\r\n"
+        "allocator_frag_ratio:%.2f\r\n"
+        "allocator_frag_bytes:%lld\r\n"
+        "allocator_rss_ratio:%.2f\r\n"
+        "allocator_rss_bytes:%lld\r\n"
+        "rss_overhead_ratio:%.2f\r\n"
+        "rss_overhead_bytes:%lld\r\n"
+        "mem_fragmentation_ratio:%.2f\r\n"
+        "mem_fragmentation_bytes:%lld\r\n"
+        "mem_not_counted_for_evict:%zu\r\n"
+        "mem_replication_backlog:%zu\r\n"
+        "mem_total_replication_buffers:0\r\n"
+        "mem_clients_slaves:%zu\r\n"
+        "mem_clients_normal:%zu\r\n"
+        "mem_cluster_links:0\r\n"
+        "mem_aof_buffer:%zu\r\n"
+        "mem_allocator:%s\r\n"
+        "active_defrag_running:%d\r\n"
+        "lazyfree_pending_objects:%zu\r\n"
+        "lazyfreed_objects:%zu\r\n",
+        server.maxmemory, max_h, evict_policy_name(server.maxmemory_policy),
+        ratio(f.alloc_active, f.alloc_allocated), diff(f.alloc_active, f.alloc_allocated),
+        ratio(f.alloc_resident, f.alloc_active), diff(f.alloc_resident, f.alloc_active),
+        ratio(f.rss, f.alloc_resident), diff(f.rss, f.alloc_resident), ratio(f.rss, f.used), diff(f.rss, f.used),
+        f.not_counted_for_evict, f.repl_backlog, f.clients_slaves, f.clients_normal, f.aof_buffer,
+        zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects());
+    return s;
+}

@@ -1,0 +1,275 @@
+"""MEMORY subcommands and INFO memory, checked against Redis 7.0."""
+
+import os
+import re
+
+import pytest
+import redis
+
+from keel_helpers import cmd
+
+
+def is_redis():
+    return os.path.basename(os.environ.get("KEEL_SERVER", "")) == "redis-server"
+
+
+keel_only = pytest.mark.skipif(is_redis(), reason="Keel-only behaviour")
+
+
+def need(r, *args):
+    """Run a command, skipping the test if the server does not know it yet."""
+    try:
+        return cmd(r, *args)
+    except redis.ResponseError as e:
+        if "unknown command" in str(e):
+            pytest.skip("server does not implement %s" % args[0])
+        raise
+
+
+# --------------------------------------------------------------------------
+# MEMORY USAGE
+# --------------------------------------------------------------------------
+
+def test_usage_missing_key(r):
+    assert cmd(r, "MEMORY", "USAGE", "nokey") is None
+
+
+def test_usage_grows_with_value_size(r):
+    r.set("small", "x" * 10)
+    r.set("medium", "x" * 1000)
+    r.set("large", "x" * 100000)
+    s, m, l = (cmd(r, "MEMORY", "USAGE", k) for k in ("small", "medium", "large"))
+    assert 0 < s < m < l
+    assert 1000 <= m < 1000 * 1.5 + 200
+    assert 100000 <= l < 100000 * 1.3 + 200
+
+
+def test_usage_counts_ttl_and_key(r):
+    r.set("k", "x" * 100)
+    without = cmd(r, "MEMORY", "USAGE", "k")
+    r.set("k" * 200, "x" * 100)
+    assert cmd(r, "MEMORY", "USAGE", "k" * 200) > without + 150
+
+
+def test_usage_samples_argument(r):
+    r.set("k", "x" * 100)
+    exact = cmd(r, "MEMORY", "USAGE", "k", "SAMPLES", "0")
+    assert exact == cmd(r, "MEMORY", "USAGE", "k")
+    assert exact == cmd(r, "MEMORY", "USAGE", "k", "samples", "100")
+
+
+def test_usage_errors(r):
+    r.set("k", "v")
+    for args in (("SAMPLES",), ("SAMPLES", "-1"), ("FOO", "1"), ("SAMPLES", "1", "X")):
+        with pytest.raises(redis.ResponseError) as e:
+            cmd(r, "MEMORY", "USAGE", "k", *args)
+        assert str(e.value) == "syntax error"
+    with pytest.raises(redis.ResponseError) as e:
+        cmd(r, "MEMORY", "USAGE", "k", "SAMPLES", "abc")
+    assert str(e.value) == "value is not an integer or out of range"
+    with pytest.raises(redis.ResponseError) as e:
+        cmd(r, "MEMORY", "USAGE")
+    assert str(e.value) == "wrong number of arguments for 'memory|usage' command"
+
+
+def test_usage_does_not_touch(r):
+    r.set("k", "v")
+    r.config_set("maxmemory-policy", "allkeys-lfu")
+    try:
+        r.set("f", "v")
+        before = cmd(r, "OBJECT", "FREQ", "f")
+        for _ in range(50):
+            cmd(r, "MEMORY", "USAGE", "f")
+        assert cmd(r, "OBJECT", "FREQ", "f") == before
+    finally:
+        r.config_set("maxmemory-policy", "noeviction")
+
+
+def test_usage_aggregate_samples(r):
+    need(r, "HSET", "h", "f0", "v0")
+    p = r.pipeline(transaction=False)
+    for i in range(2000):
+        p.hset("h", "field:%d" % i, "value:%d" % i)
+    p.execute()
+    exact = cmd(r, "MEMORY", "USAGE", "h", "SAMPLES", "0")
+    estimate = cmd(r, "MEMORY", "USAGE", "h")
+    assert exact > 2000 * 10
+    assert 0.5 * exact < estimate < 2 * exact
+
+
+def test_usage_list_grows(r):
+    need(r, "RPUSH", "l", "x")
+    small = cmd(r, "MEMORY", "USAGE", "l", "SAMPLES", "0")
+    p = r.pipeline(transaction=False)
+    for i in range(5000):
+        p.rpush("l", "element-%d" % i)
+    p.execute()
+    assert cmd(r, "MEMORY", "USAGE", "l", "SAMPLES", "0") > small + 5000 * 8
+
+
+# --------------------------------------------------------------------------
+# MEMORY STATS / DOCTOR / PURGE / MALLOC-STATS / HELP
+# --------------------------------------------------------------------------
+
+STATS_FIELDS = [
+    "peak.allocated", "total.allocated", "startup.allocated", "replication.backlog",
+    "clients.slaves", "clients.normal", "aof.buffer", "lua.caches", "overhead.total",
+    "keys.count", "keys.bytes-per-key", "dataset.bytes", "dataset.percentage", "peak.percentage",
+    "allocator.allocated", "allocator.active", "allocator.resident",
+    "allocator-fragmentation.ratio", "allocator-fragmentation.bytes", "allocator-rss.ratio",
+    "allocator-rss.bytes", "rss-overhead.ratio", "rss-overhead.bytes", "fragmentation",
+    "fragmentation.bytes",
+]
+
+
+def stats_map(r):
+    flat = cmd(r, "MEMORY", "STATS")
+    out = {}
+    for i in range(0, len(flat), 2):
+        k = flat[i].decode()
+        v = flat[i + 1]
+        if isinstance(v, list):
+            v = {v[j].decode(): v[j + 1] for j in range(0, len(v), 2)}
+        out[k] = v
+    return out
+
+
+def test_stats_fields(r):
+    r.set("a", "1")
+    r.set("b", "2", ex=100)
+    r.execute_command("SELECT", 3)
+    r.set("c", "3")
+    r.execute_command("SELECT", 0)
+    st = stats_map(r)
+    for f in STATS_FIELDS:
+        assert f in st, f
+    assert st["keys.count"] == 3
+    assert "db.0" in st and "db.3" in st and "db.1" not in st
+    db0 = st["db.0"]
+    assert "overhead.hashtable.main" in db0 and "overhead.hashtable.expires" in db0
+    assert db0["overhead.hashtable.main"] > 0
+    assert st["total.allocated"] >= st["startup.allocated"]
+    assert st["peak.allocated"] >= st["startup.allocated"]
+    assert float(st["fragmentation"]) > 0
+    r.flushall()
+
+
+def test_stats_arity(r):
+    with pytest.raises(redis.ResponseError) as e:
+        cmd(r, "MEMORY", "STATS", "x")
+    assert str(e.value) == "wrong number of arguments for 'memory|stats' command"
+
+
+def test_doctor_speaks_to_sam(r):
+    out = cmd(r, "MEMORY", "DOCTOR")
+    text = out.decode() if isinstance(out, bytes) else str(out)
+    assert "Sam" in text
+
+
+@keel_only
+def test_doctor_reports_volatile_policy_without_ttls(r):
+    r.set("k", "v")
+    r.config_set("maxmemory-policy", "volatile-lru")
+    r.config_set("maxmemory", 1024 * 1024 * 1024)
+    try:
+        text = cmd(r, "MEMORY", "DOCTOR").decode()
+        assert text.startswith("Sam, I detected a few issues")
+        assert "volatile-lru" in text and "TTL" in text
+    finally:
+        r.config_set("maxmemory", 0)
+        r.config_set("maxmemory-policy", "noeviction")
+
+
+@keel_only
+def test_doctor_names_big_keys(r):
+    r.set("huge:blob", "x" * (3 * 1024 * 1024))
+    text = cmd(r, "MEMORY", "DOCTOR").decode()
+    assert "huge:blob" in text and "string" in text
+
+
+def test_purge(r):
+    assert cmd(r, "MEMORY", "PURGE") == b"OK"
+
+
+def test_malloc_stats(r):
+    out = cmd(r, "MEMORY", "MALLOC-STATS")
+    text = out.decode() if isinstance(out, bytes) else str(out)
+    assert text.startswith("___ Begin jemalloc statistics ___") or \
+        text == "Stats not supported for the current allocator"
+
+
+def test_help(r):
+    lines = cmd(r, "MEMORY", "HELP")
+    assert lines[0] == b"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    text = b"\n".join(lines)
+    for sub in (b"DOCTOR", b"MALLOC-STATS", b"PURGE", b"STATS", b"USAGE <key> [SAMPLES <count>]", b"HELP"):
+        assert sub in text
+
+
+def test_unknown_subcommand(r):
+    with pytest.raises(redis.ResponseError) as e:
+        cmd(r, "MEMORY", "NOSUCH")
+    assert str(e.value) == "unknown subcommand 'NOSUCH'. Try MEMORY HELP."
+    with pytest.raises(redis.ResponseError) as e:
+        cmd(r, "MEMORY")
+    assert str(e.value) == "wrong number of arguments for 'memory' command"
+
+
+# --------------------------------------------------------------------------
+# INFO memory
+# --------------------------------------------------------------------------
+
+INFO_FIELDS = [
+    "used_memory", "used_memory_human", "used_memory_rss", "used_memory_rss_human", "used_memory_peak",
+    "used_memory_peak_human", "used_memory_peak_perc", "used_memory_overhead", "used_memory_startup",
+    "used_memory_dataset", "used_memory_dataset_perc", "allocator_allocated", "allocator_active",
+    "allocator_resident", "allocator_frag_ratio", "allocator_frag_bytes", "allocator_rss_ratio",
+    "allocator_rss_bytes", "rss_overhead_ratio", "rss_overhead_bytes", "mem_fragmentation_ratio",
+    "mem_fragmentation_bytes", "total_system_memory", "total_system_memory_human", "maxmemory",
+    "maxmemory_human", "maxmemory_policy", "mem_not_counted_for_evict", "mem_clients_normal",
+    "mem_clients_slaves", "mem_aof_buffer", "mem_replication_backlog", "lazyfree_pending_objects",
+    "lazyfreed_objects", "active_defrag_running", "mem_allocator",
+]
+
+
+def test_info_memory_fields(r):
+    info = r.info("memory")
+    for f in INFO_FIELDS:
+        assert f in info, f
+    assert info["used_memory"] > 0
+    assert info["used_memory_rss"] > 0
+    assert info["used_memory_peak"] >= info["used_memory_startup"]
+    assert info["total_system_memory"] > info["used_memory"]
+    assert re.match(r"^\d+(\.\d+)?[BKMGTP]$", info["used_memory_human"])
+    assert info["maxmemory_policy"] == "noeviction"
+    assert info["mem_not_counted_for_evict"] == 0
+    assert info["lazyfree_pending_objects"] == 0
+    assert info["mem_allocator"].startswith(("jemalloc", "libc"))
+
+
+def test_info_memory_tracks_data(r):
+    before = r.info("memory")
+    r.set("big", "x" * 1000000)
+    after = r.info("memory")
+    assert after["used_memory"] - before["used_memory"] >= 1000000
+    assert after["used_memory_dataset"] > before["used_memory_dataset"]
+    assert after["used_memory_peak"] >= after["used_memory"]
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    r.config_set("maxmemory", "1gb")
+    try:
+        info = r.info("memory")
+        assert info["maxmemory"] == 1024 ** 3
+        assert info["maxmemory_human"] == "1.00G"
+        assert info["maxmemory_policy"] == "allkeys-lru"
+    finally:
+        r.config_set("maxmemory", 0)
+        r.config_set("maxmemory-policy", "noeviction")
+
+
+def test_info_memory_section_only(r):
+    text = r.execute_command("INFO", "memory")
+    if isinstance(text, dict):
+        assert "used_memory" in text
+    else:
+        s = text.decode() if isinstance(text, bytes) else text
+        assert s.startswith("# Memory")
