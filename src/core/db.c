@@ -126,8 +126,9 @@ void db_set(db *d, entry *e, int keepttl) {
     if (keepttl && entry_has_expire(old) && !entry_has_expire(e)) e = entry_set_expire(e, entry_expire(old));
     entry_set_lru(e, entry_lru(old));
     touch_entry(e);
-    db_replace(d, old, e, 0);
-    if (db_on_key_added && entry_type(old) != entry_type(e)) db_on_key_added(d, e);
+    int old_type = entry_type(old);
+    db_replace(d, old, e, 0); /* frees old */
+    if (db_on_key_added && old_type != entry_type(e)) db_on_key_added(d, e);
 }
 
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {

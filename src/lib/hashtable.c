@@ -619,10 +619,15 @@ int hashtable_random_element(hashtable *ht, void **found) {
     if (hashtable_size(ht) == 0) return 0;
     rehash_step(ht);
     size_t total = hashtable_buckets(ht);
+    /* A random (bucket, slot) pair, retried while the slot is empty, makes
+     * every element equally likely; choosing a non-empty bucket first would
+     * favour elements alone in their bucket by up to 7x. */
     for (int tries = 0; tries < 1000; tries++) {
-        bucket *b = virtual_bucket(ht, next_random() % total);
-        if (b->meta & PRESENT_MASK) {
-            *found = random_slot_of(b);
+        uint64_t r = next_random();
+        bucket *b = virtual_bucket(ht, (size_t)(r >> 3) % total);
+        unsigned slot = (unsigned)(r % 8);
+        if (slot < 7 && (b->meta & PRESENT_MASK & (1u << slot))) {
+            *found = b->slot[slot];
             return 1;
         }
     }

@@ -1,6 +1,1031 @@
-/* set type: not implemented yet (placeholder so the tree builds). */
+/*
+ * set: the set type and its commands.
+ *
+ * Encodings, with Redis 7.2's rules:
+ *   intset     every member is an integer and there are at most
+ *              set-max-intset-entries of them: 2-8 bytes per member,
+ *              binary-searchable;
+ *   listpack   at most set-max-listpack-entries members, none longer than
+ *              set-max-listpack-value bytes: a few bytes of overhead per
+ *              member, linear scans that stay in cache at that size;
+ *   hashtable  anything larger: a hashtable whose elements are the kstr
+ *              members themselves (the table holds only the pointer and the
+ *              key is the kstr's bytes, so a member costs one allocation).
+ * Conversions only go upward, as in Redis: a set that grew once will
+ * probably grow again, and converting down on SREM/SPOP would make an
+ * oscillating set pay O(n) conversions.
+ *
+ * Every function works on a set_value (encoding + pointer) rather than an
+ * entry, so that results of SINTERSTORE and friends can be built off-line
+ * with the same add path (and so get the encoding a set built by SADD
+ * would get) before they replace the destination.
+ *
+ * Members are addressed uniformly as "items" for random sampling: a
+ * position index for intsets, an entry pointer for listpacks, the kstr
+ * for hashtables. Picking k distinct random items from a compact set is a
+ * partial Fisher-Yates shuffle of its items; from a large table, random
+ * picks filtered by a small pointer set, so the cost follows k, not the
+ * set's size.
+ */
+#include "types/set.h"
+
+#include "core/cmdutil.h"
 #include "core/command.h"
+#include "core/server.h"
+#include "lib/hashtable.h"
+#include "lib/intset.h"
+#include "lib/listpack.h"
+#include "lib/util.h"
+#include "memory/zmalloc.h"
+#include "net/reply.h"
 #include "types/types.h"
 
-command set_commands[] = {{0}};
-const type_ops set_type_ops = {.name = "set"};
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- sampling helpers ---- */
+
+static uint64_t rng_s[2];
+static int rng_seeded;
+
+uint64_t sample_random(void) {
+    if (!rng_seeded) {
+        get_random_bytes((unsigned char *)rng_s, sizeof(rng_s));
+        if (!rng_s[0] && !rng_s[1]) rng_s[0] = 0x9e3779b97f4a7c15u;
+        rng_seeded = 1;
+    }
+    /* xorshift128+: fast, and plenty for picking members. */
+    uint64_t s1 = rng_s[0];
+    const uint64_t s0 = rng_s[1];
+    rng_s[0] = s0;
+    s1 ^= s1 << 23;
+    rng_s[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return rng_s[1] + s0;
+}
+
+void sample_shuffle_prefix(void **a, size_t n, size_t k) {
+    for (size_t i = 0; i < k && i + 1 < n; i++) {
+        size_t j = i + sample_below(n - i);
+        void *t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+#define FAIR_SAMPLE 16
+
+void *sample_table_element(hashtable *ht) {
+    void *sample[FAIR_SAMPLE];
+    size_t n = hashtable_sample_elements(ht, sample, FAIR_SAMPLE);
+    if (n) return sample[sample_below(n)];
+    void *el = NULL;
+    hashtable_random_element(ht, &el);
+    return el;
+}
+
+void ptr_set_init(ptr_set *ps, size_t expected) {
+    size_t size = 16;
+    while (size < expected * 2) size <<= 1;
+    ps->slots = zcalloc(size * sizeof(void *));
+    ps->mask = size - 1;
+    ps->used = 0;
+}
+
+int ptr_set_add(ptr_set *ps, void *p) {
+    uintptr_t h = (uintptr_t)p;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    for (size_t i = h & ps->mask;; i = (i + 1) & ps->mask) {
+        if (ps->slots[i] == p) return 0;
+        if (!ps->slots[i]) {
+            ps->slots[i] = p;
+            ps->used++;
+            return 1;
+        }
+    }
+}
+
+void ptr_set_release(ptr_set *ps) { zfree(ps->slots); }
+
+/* ---- hashtable of kstr members ---- */
+
+static const void *member_key(const void *element, size_t *keylen) {
+    *keylen = kstr_len((const kstr)element);
+    return element;
+}
+
+static void member_free(void *element) { kstr_free(element); }
+
+static const hashtable_type set_table_type = {
+    .element_key = member_key,
+    .element_destructor = member_free,
+};
+
+/* ---- members as seen by the commands ---- */
+
+typedef struct member {
+    const char *s;
+    size_t len;
+    int is_int;   /* ival valid (from an intset or a listpack integer) */
+    long long ival;
+    char buf[LP_INTBUF_SIZE];
+} member;
+
+static void member_from_int(member *m, long long v) {
+    m->is_int = 1;
+    m->ival = v;
+    m->len = (size_t)ll_to_string(m->buf, sizeof(m->buf), v);
+    m->s = m->buf;
+}
+
+static void member_from_lp(member *m, unsigned char *p) {
+    int64_t v;
+    unsigned int len;
+    unsigned char *s = lp_get(p, &v, &len);
+    if (s) {
+        m->is_int = 0;
+        m->s = (const char *)s;
+        m->len = len;
+    } else {
+        member_from_int(m, v);
+    }
+}
+
+static void member_from_kstr(member *m, const kstr s) {
+    m->is_int = 0;
+    m->s = s;
+    m->len = kstr_len(s);
+}
+
+/* ---- set values ---- */
+
+static int as_integer(const char *s, size_t len, long long *v) { return string_to_ll(s, len, v); }
+
+set_value set_value_new(const char *s, size_t len, size_t size_hint) {
+    long long v;
+    if (as_integer(s, len, &v) && (long long)size_hint <= server.set_max_intset_entries)
+        return (set_value){ENC_INTSET, intset_new()};
+    if ((long long)size_hint <= server.set_max_listpack_entries) return (set_value){ENC_LISTPACK, lp_new(LP_EMPTY_SIZE)};
+    hashtable *ht = hashtable_create(&set_table_type);
+    hashtable_expand(ht, size_hint);
+    return (set_value){ENC_HASHTABLE, ht};
+}
+
+static set_value set_value_empty_intset(void) { return (set_value){ENC_INTSET, intset_new()}; }
+
+void set_value_free(set_value *sv) {
+    if (sv->enc == ENC_INTSET) intset_free(sv->ptr);
+    else if (sv->enc == ENC_LISTPACK) lp_free(sv->ptr);
+    else hashtable_release(sv->ptr);
+    sv->ptr = NULL;
+}
+
+size_t set_value_size(const set_value *sv) {
+    if (sv->enc == ENC_INTSET) return intset_len(sv->ptr);
+    if (sv->enc == ENC_LISTPACK) return lp_length(sv->ptr);
+    return hashtable_size(sv->ptr);
+}
+
+static hashtable *table_from_intset(const intset *is, size_t extra) {
+    hashtable *ht = hashtable_create(&set_table_type);
+    uint32_t n = intset_len(is);
+    hashtable_expand(ht, n + extra);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t v;
+        intset_get(is, i, &v);
+        hashtable_add(ht, kstr_from_ll(v));
+    }
+    return ht;
+}
+
+static hashtable *table_from_listpack(unsigned char *lp, size_t extra) {
+    hashtable *ht = hashtable_create(&set_table_type);
+    hashtable_expand(ht, lp_length(lp) + extra);
+    unsigned char buf[LP_INTBUF_SIZE];
+    for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+        unsigned int len;
+        unsigned char *s = lp_get_value(p, buf, &len);
+        hashtable_add(ht, kstr_new_len(s, len));
+    }
+    return ht;
+}
+
+static void convert_to_table(set_value *sv, size_t extra) {
+    hashtable *ht;
+    if (sv->enc == ENC_INTSET) {
+        ht = table_from_intset(sv->ptr, extra);
+        intset_free(sv->ptr);
+    } else {
+        ht = table_from_listpack(sv->ptr, extra);
+        lp_free(sv->ptr);
+    }
+    sv->enc = ENC_HASHTABLE;
+    sv->ptr = ht;
+}
+
+static void convert_intset_to_listpack(set_value *sv) {
+    intset *is = sv->ptr;
+    unsigned char *lp = lp_new(LP_EMPTY_SIZE);
+    for (uint32_t i = 0, n = intset_len(is); i < n; i++) {
+        int64_t v;
+        intset_get(is, i, &v);
+        lp = lp_append_integer(lp, v);
+    }
+    intset_free(is);
+    sv->enc = ENC_LISTPACK;
+    sv->ptr = lp;
+}
+
+static size_t digits_of(long long v) {
+    char buf[LP_INTBUF_SIZE];
+    return (size_t)ll_to_string(buf, sizeof(buf), v);
+}
+
+/* Redis 7.2: a non-integer joining an intset moves it to a listpack if
+ * the result stays within the listpack limits, else to a hashtable. */
+static int intset_fits_listpack_with(const intset *is, size_t len) {
+    uint32_t n = intset_len(is);
+    size_t widest = 0;
+    if (n) {
+        size_t a = digits_of(intset_min(is)), b = digits_of(intset_max(is));
+        widest = a > b ? a : b;
+    }
+    return (long long)n < server.set_max_listpack_entries && (long long)len <= server.set_max_listpack_value &&
+           (long long)widest <= server.set_max_listpack_value;
+}
+
+static int table_add(hashtable *ht, const char *s, size_t len) {
+    void *found;
+    if (hashtable_find(ht, s, len, &found)) return 0;
+    hashtable_add(ht, kstr_new_len(s, len));
+    return 1;
+}
+
+int set_value_add(set_value *sv, const char *s, size_t len) {
+    long long v;
+    if (sv->enc == ENC_INTSET) {
+        if (as_integer(s, len, &v)) {
+            int added;
+            sv->ptr = intset_add(sv->ptr, v, &added);
+            if (added && (long long)intset_len(sv->ptr) > server.set_max_intset_entries) convert_to_table(sv, 0);
+            return added;
+        }
+        if (intset_fits_listpack_with(sv->ptr, len)) convert_intset_to_listpack(sv);
+        else convert_to_table(sv, 1);
+    }
+    if (sv->enc == ENC_LISTPACK) {
+        unsigned char *lp = sv->ptr;
+        unsigned char *p = lp_first(lp);
+        if (p && lp_find(lp, p, (const unsigned char *)s, len, 0)) return 0;
+        if ((long long)lp_length(lp) < server.set_max_listpack_entries &&
+            (long long)len <= server.set_max_listpack_value && lp_safe_to_add(lp, len + 16)) {
+            sv->ptr = lp_append(lp, (const unsigned char *)s, len);
+            return 1;
+        }
+        convert_to_table(sv, 1);
+    }
+    return table_add(sv->ptr, s, len);
+}
+
+static int set_value_remove(set_value *sv, const char *s, size_t len) {
+    long long v;
+    if (sv->enc == ENC_INTSET) {
+        int removed = 0;
+        if (as_integer(s, len, &v)) sv->ptr = intset_remove(sv->ptr, v, &removed);
+        return removed;
+    }
+    if (sv->enc == ENC_LISTPACK) {
+        unsigned char *lp = sv->ptr;
+        unsigned char *p = lp_first(lp);
+        if (p) p = lp_find(lp, p, (const unsigned char *)s, len, 0);
+        if (!p) return 0;
+        sv->ptr = lp_delete(lp, p, NULL);
+        return 1;
+    }
+    return hashtable_delete(sv->ptr, s, len);
+}
+
+static int set_value_has(const set_value *sv, const char *s, size_t len) {
+    long long v;
+    if (sv->enc == ENC_INTSET) return as_integer(s, len, &v) && intset_find(sv->ptr, v);
+    if (sv->enc == ENC_LISTPACK) {
+        unsigned char *p = lp_first(sv->ptr);
+        return p && lp_find(sv->ptr, p, (const unsigned char *)s, len, 0) != NULL;
+    }
+    void *found;
+    return hashtable_find(sv->ptr, s, len, &found);
+}
+
+/* Membership of a member view: skips the parse when both sides are ints. */
+static int set_value_has_member(const set_value *sv, const member *m) {
+    if (sv->enc == ENC_INTSET && m->is_int) return intset_find(sv->ptr, m->ival);
+    return set_value_has(sv, m->s, m->len);
+}
+
+/* Visit members; fn returns 0 to stop early. */
+typedef int member_fn(void *priv, const member *m);
+
+static void set_value_foreach(const set_value *sv, member_fn *fn, void *priv) {
+    member m;
+    if (sv->enc == ENC_INTSET) {
+        for (uint32_t i = 0, n = intset_len(sv->ptr); i < n; i++) {
+            int64_t v;
+            intset_get(sv->ptr, i, &v);
+            member_from_int(&m, v);
+            if (!fn(priv, &m)) return;
+        }
+    } else if (sv->enc == ENC_LISTPACK) {
+        unsigned char *lp = sv->ptr;
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            member_from_lp(&m, p);
+            if (!fn(priv, &m)) return;
+        }
+    } else {
+        hashtable_iterator it;
+        void *el;
+        hashtable_iter_init(&it, sv->ptr, 0);
+        while (hashtable_iter_next(&it, &el)) {
+            member_from_kstr(&m, el);
+            if (!fn(priv, &m)) break;
+        }
+        hashtable_iter_release(&it);
+    }
+}
+
+/* ---- items (for random sampling) ---- */
+
+static void member_of_item(const set_value *sv, void *item, member *m) {
+    if (sv->enc == ENC_INTSET) {
+        int64_t v;
+        intset_get(sv->ptr, (uint32_t)(uintptr_t)item, &v);
+        member_from_int(m, v);
+    } else if (sv->enc == ENC_LISTPACK) {
+        member_from_lp(m, item);
+    } else {
+        member_from_kstr(m, item);
+    }
+}
+
+static void **set_items(const set_value *sv, size_t *n) {
+    size_t len = set_value_size(sv), i = 0;
+    void **items = zmalloc(sizeof(void *) * (len ? len : 1));
+    if (sv->enc == ENC_INTSET) {
+        for (; i < len; i++) items[i] = (void *)(uintptr_t)i;
+    } else if (sv->enc == ENC_LISTPACK) {
+        for (unsigned char *p = lp_first(sv->ptr); p; p = lp_next(sv->ptr, p)) items[i++] = p;
+    } else {
+        hashtable_iterator it;
+        void *el;
+        hashtable_iter_init(&it, sv->ptr, 0);
+        while (hashtable_iter_next(&it, &el)) items[i++] = el;
+        hashtable_iter_release(&it);
+    }
+    *n = i;
+    return items;
+}
+
+static void *random_set_item(const set_value *sv) {
+    size_t n = set_value_size(sv);
+    if (sv->enc == ENC_INTSET) return (void *)(uintptr_t)sample_below(n);
+    if (sv->enc == ENC_LISTPACK) return lp_seek(sv->ptr, (long)sample_below(n));
+    return sample_table_element(sv->ptr);
+}
+
+static void reply_member(client *c, const member *m) { reply_bulk(c, m->s, m->len); }
+
+static void reply_item(client *c, const set_value *sv, void *item) {
+    member m;
+    member_of_item(sv, item, &m);
+    reply_member(c, &m);
+}
+
+/* ---- type ops ---- */
+
+static void set_free_value(int enc, void *ptr) {
+    set_value sv = {enc, ptr};
+    set_value_free(&sv);
+}
+
+static void *set_dup_value(int enc, const void *ptr) {
+    if (enc == ENC_INTSET) return zmemdup(ptr, intset_blob_len(ptr));
+    if (enc == ENC_LISTPACK) return zmemdup(ptr, lp_bytes(ptr));
+    hashtable *src = (hashtable *)ptr;
+    hashtable *ht = hashtable_create(&set_table_type);
+    hashtable_expand(ht, hashtable_size(src));
+    hashtable_iterator it;
+    void *el;
+    hashtable_iter_init(&it, src, 0);
+    while (hashtable_iter_next(&it, &el)) hashtable_add(ht, kstr_dup(el));
+    hashtable_iter_release(&it);
+    return ht;
+}
+
+static size_t set_mem_usage(int enc, const void *ptr, size_t samples) {
+    if (enc != ENC_HASHTABLE) return zmalloc_size(ptr);
+    hashtable *ht = (hashtable *)ptr;
+    size_t total = hashtable_mem_usage(ht), seen = 0, bytes = 0;
+    hashtable_iterator it;
+    void *el;
+    hashtable_iter_init(&it, ht, 0);
+    while ((samples == 0 || seen < samples) && hashtable_iter_next(&it, &el)) {
+        bytes += kstr_alloc_size(el);
+        seen++;
+    }
+    hashtable_iter_release(&it);
+    if (seen) total += (size_t)((double)bytes / (double)seen * (double)hashtable_size(ht));
+    return total;
+}
+
+static size_t set_length(int enc, const void *ptr) {
+    set_value sv = {enc, (void *)ptr};
+    return set_value_size(&sv);
+}
+
+typedef struct visit_ctx {
+    type_visit_fn *fn;
+    void *priv;
+} visit_ctx;
+
+static int visit_member(void *priv, const member *m) {
+    visit_ctx *vc = priv;
+    vc->fn(vc->priv, m->s, m->len, 0);
+    return 1;
+}
+
+static void set_iterate(int enc, const void *ptr, type_visit_fn *fn, void *priv) {
+    set_value sv = {enc, (void *)ptr};
+    visit_ctx vc = {fn, priv};
+    set_value_foreach(&sv, visit_member, &vc);
+}
+
+const type_ops set_type_ops = {
+    .name = "set",
+    .free_value = set_free_value,
+    .dup_value = set_dup_value,
+    .mem_usage = set_mem_usage,
+    .length = set_length,
+    .iterate = set_iterate,
+};
+
+/* ---- command helpers ---- */
+
+static set_value set_of(const entry *e) { return (set_value){entry_encoding(e), entry_ptr(e)}; }
+
+static void set_store(entry *e, const set_value *sv) {
+    entry_set_ptr(e, sv->ptr);
+    if (entry_encoding(e) != sv->enc) entry_set_encoding(e, sv->enc);
+}
+
+/* Write sv back to the key: into e, or as a new key. */
+static void set_commit(client *c, const kstr key, entry *e, set_value *sv) {
+    if (e) set_store(e, sv);
+    else db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_SET, sv->enc, sv->ptr, -1));
+    signal_modified_key(c, c->db, key);
+}
+
+/* After removals: drop the key when empty, as Redis does. */
+static void set_commit_after_remove(client *c, const kstr key, entry *e, set_value *sv) {
+    set_store(e, sv);
+    if (set_value_size(sv) == 0) db_delete(c->db, key, kstr_len(key));
+    else if (sv->enc == ENC_HASHTABLE) hashtable_shrink_if_needed(sv->ptr);
+    signal_modified_key(c, c->db, key);
+}
+
+static int reply_member_cb(void *priv, const member *m) {
+    reply_member(priv, m);
+    return 1;
+}
+
+static void reply_whole_set(client *c, const set_value *sv) {
+    reply_set_len(c, (long)set_value_size(sv));
+    set_value_foreach(sv, reply_member_cb, c);
+}
+
+/* ---- commands ---- */
+
+static void sadd_command(client *c) {
+    int wrong;
+    kstr key = c->argv[1];
+    entry *e = lookup_write_typed(c, key, TYPE_SET, &wrong);
+    if (wrong) return;
+    set_value sv = e ? set_of(e) : set_value_new(c->argv[2], kstr_len(c->argv[2]), (size_t)(c->argc - 2));
+    long long added = 0;
+    for (int j = 2; j < c->argc; j++) added += set_value_add(&sv, c->argv[j], kstr_len(c->argv[j]));
+    if (added || !e) set_commit(c, key, e, &sv);
+    reply_ll(c, added);
+}
+
+static void srem_command(client *c) {
+    int wrong;
+    kstr key = c->argv[1];
+    entry *e = lookup_write_typed(c, key, TYPE_SET, &wrong);
+    if (wrong) return;
+    if (!e) {
+        reply_ll(c, 0);
+        return;
+    }
+    set_value sv = set_of(e);
+    long long removed = 0;
+    for (int j = 2; j < c->argc && set_value_size(&sv) > 0; j++)
+        removed += set_value_remove(&sv, c->argv[j], kstr_len(c->argv[j]));
+    if (removed) set_commit_after_remove(c, key, e, &sv);
+    reply_ll(c, removed);
+}
+
+static void smembers_command(client *c) {
+    int wrong;
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+    if (wrong) return;
+    if (!e) {
+        reply_set_len(c, 0);
+        return;
+    }
+    set_value sv = set_of(e);
+    reply_whole_set(c, &sv);
+}
+
+static void sismember_command(client *c) {
+    int wrong;
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+    if (wrong) return;
+    set_value sv = e ? set_of(e) : (set_value){0, NULL};
+    reply_ll(c, e && set_value_has(&sv, c->argv[2], kstr_len(c->argv[2])));
+}
+
+static void smismember_command(client *c) {
+    int wrong;
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+    if (wrong) return;
+    set_value sv = e ? set_of(e) : (set_value){0, NULL};
+    reply_array_len(c, c->argc - 2);
+    for (int j = 2; j < c->argc; j++) reply_ll(c, e && set_value_has(&sv, c->argv[j], kstr_len(c->argv[j])));
+}
+
+static void scard_command(client *c) {
+    int wrong;
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+    if (wrong) return;
+    set_value sv = e ? set_of(e) : (set_value){0, NULL};
+    reply_ll(c, e ? (long long)set_value_size(&sv) : 0);
+}
+
+static void smove_command(client *c) {
+    kstr src = c->argv[1], dst = c->argv[2], m = c->argv[3];
+    entry *se = lookup_write(c, src);
+    entry *de = lookup_write(c, dst);
+    if (!se) {
+        reply_ll(c, 0);
+        return;
+    }
+    if (entry_type(se) != TYPE_SET || (de && entry_type(de) != TYPE_SET)) {
+        reply_error_wrongtype(c);
+        return;
+    }
+    set_value from = set_of(se);
+    if (se == de) {
+        reply_ll(c, set_value_has(&from, m, kstr_len(m)));
+        return;
+    }
+    if (!set_value_remove(&from, m, kstr_len(m))) {
+        reply_ll(c, 0);
+        return;
+    }
+    set_commit_after_remove(c, src, se, &from);
+    set_value to = de ? set_of(de) : set_value_new(m, kstr_len(m), 1);
+    set_value_add(&to, m, kstr_len(m));
+    set_commit(c, dst, de, &to);
+    reply_ll(c, 1);
+}
+
+/* ---- SPOP / SRANDMEMBER ---- */
+
+static void remove_item(set_value *sv, void *item) {
+    member m;
+    member_of_item(sv, item, &m);
+    if (sv->enc == ENC_LISTPACK) sv->ptr = lp_delete(sv->ptr, item, NULL);
+    else if (sv->enc == ENC_INTSET) sv->ptr = intset_remove(sv->ptr, m.ival, NULL);
+    else hashtable_delete(sv->ptr, m.s, m.len);
+}
+
+static int ptr_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Pop count (< size) random members, replying each. */
+static void spop_some(client *c, set_value *sv, size_t count) {
+    reply_set_len(c, (long)count);
+    if (sv->enc == ENC_HASHTABLE) {
+        for (size_t i = 0; i < count; i++) {
+            void *el = random_set_item(sv);
+            reply_bulk(c, el, kstr_len(el));
+            hashtable_delete(sv->ptr, el, kstr_len(el));
+        }
+        return;
+    }
+    size_t n;
+    void **items = set_items(sv, &n);
+    sample_shuffle_prefix(items, n, count);
+    for (size_t i = 0; i < count; i++) reply_item(c, sv, items[i]);
+    if (sv->enc == ENC_LISTPACK) {
+        /* One pass deletes them all; positions must be in order. */
+        qsort(items, count, sizeof(void *), ptr_cmp);
+        sv->ptr = lp_batch_delete(sv->ptr, (unsigned char **)items, count);
+    } else {
+        /* Read the values first: removing shifts the positions. */
+        for (size_t i = 0; i < count; i++) {
+            int64_t v;
+            intset_get(sv->ptr, (uint32_t)(uintptr_t)items[i], &v);
+            items[i] = (void *)(intptr_t)v;
+        }
+        for (size_t i = 0; i < count; i++) sv->ptr = intset_remove(sv->ptr, (int64_t)(intptr_t)items[i], NULL);
+    }
+    zfree(items);
+}
+
+static void spop_command(client *c) {
+    kstr key = c->argv[1];
+    long long count = -1;
+    if (c->argc > 3) {
+        reply_error_syntax(c);
+        return;
+    }
+    if (c->argc == 3 && !parse_ll_range(c, c->argv[2], 0, LLONG_MAX, &count, "ERR value is out of range, must be positive"))
+        return;
+    int wrong;
+    entry *e = lookup_write_typed(c, key, TYPE_SET, &wrong);
+    if (wrong) return;
+    if (!e || count == 0) {
+        if (count < 0) reply_null(c);
+        else reply_set_len(c, 0);
+        return;
+    }
+    set_value sv = set_of(e);
+    size_t size = set_value_size(&sv);
+    if (count < 0) {
+        void *item = random_set_item(&sv);
+        reply_item(c, &sv, item);
+        remove_item(&sv, item);
+    } else if ((size_t)count >= size) {
+        reply_whole_set(c, &sv);
+        db_delete(c->db, key, kstr_len(key));
+        signal_modified_key(c, c->db, key);
+        return;
+    } else {
+        spop_some(c, &sv, (size_t)count);
+    }
+    set_commit_after_remove(c, key, e, &sv);
+}
+
+static void srandmember_distinct(client *c, const set_value *sv, size_t count) {
+    size_t size = set_value_size(sv);
+    if (count >= size) {
+        reply_array_len(c, (long)size);
+        set_value_foreach(sv, reply_member_cb, c);
+        return;
+    }
+    reply_array_len(c, (long)count);
+    if (sv->enc == ENC_HASHTABLE && count * 3 <= size) {
+        ptr_set seen;
+        ptr_set_init(&seen, count);
+        for (size_t got = 0; got < count;) {
+            void *el = random_set_item(sv);
+            if (ptr_set_add(&seen, el)) {
+                reply_item(c, sv, el);
+                got++;
+            }
+        }
+        ptr_set_release(&seen);
+        return;
+    }
+    size_t n;
+    void **items = set_items(sv, &n);
+    sample_shuffle_prefix(items, n, count);
+    for (size_t i = 0; i < count; i++) reply_item(c, sv, items[i]);
+    zfree(items);
+}
+
+static void srandmember_repeating(client *c, const set_value *sv, size_t count) {
+    reply_array_len(c, (long)count);
+    if (sv->enc == ENC_LISTPACK) {
+        /* One walk to index the members, then O(1) per pick. */
+        size_t n;
+        void **items = set_items(sv, &n);
+        for (size_t i = 0; i < count; i++) reply_item(c, sv, items[sample_below(n)]);
+        zfree(items);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) reply_item(c, sv, random_set_item(sv));
+}
+
+static void srandmember_command(client *c) {
+    int wrong;
+    if (c->argc > 3) {
+        reply_error_syntax(c);
+        return;
+    }
+    if (c->argc == 2) {
+        entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+        if (wrong) return;
+        if (!e) {
+            reply_null(c);
+            return;
+        }
+        set_value sv = set_of(e);
+        reply_item(c, &sv, random_set_item(&sv));
+        return;
+    }
+    long long l;
+    if (!parse_ll(c, c->argv[2], &l)) return;
+    if (l < -LLONG_MAX) {
+        reply_errorf(c, "ERR value is out of range, value must between %lld and %lld", -LLONG_MAX, LLONG_MAX);
+        return;
+    }
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+    if (wrong) return;
+    if (!e || l == 0) {
+        reply_empty_array(c);
+        return;
+    }
+    set_value sv = set_of(e);
+    if (l > 0) srandmember_distinct(c, &sv, (size_t)l);
+    else srandmember_repeating(c, &sv, (size_t)-l);
+}
+
+/* ---- SINTER / SUNION / SDIFF and their STORE forms ---- */
+
+/* The sets named by argv[first .. first+n): NULL for missing keys. Replies
+ * WRONGTYPE and returns NULL if any key holds another type. */
+static set_value *lookup_sets(client *c, int first, int n, int for_write, int *wrong) {
+    set_value *sets = zmalloc(sizeof(set_value) * (size_t)n);
+    *wrong = 0;
+    for (int j = 0; j < n; j++) {
+        kstr key = c->argv[first + j];
+        entry *e = for_write ? lookup_write(c, key) : lookup_read(c, key);
+        if (e && entry_type(e) != TYPE_SET) {
+            reply_error_wrongtype(c);
+            zfree(sets);
+            *wrong = 1;
+            return NULL;
+        }
+        sets[j] = e ? set_of(e) : (set_value){0, NULL};
+    }
+    return sets;
+}
+
+static int by_size(const void *a, const void *b) {
+    size_t x = set_value_size(a), y = set_value_size(b);
+    return x < y ? -1 : x > y;
+}
+
+typedef struct inter_ctx {
+    set_value *others;
+    int nothers;
+    /* Output: a reply, a result set, or just a count. */
+    client *c;
+    set_value *result;
+    size_t found;
+    size_t limit; /* 0 = none */
+} inter_ctx;
+
+static int inter_visit(void *priv, const member *m) {
+    inter_ctx *ic = priv;
+    for (int j = 0; j < ic->nothers; j++)
+        if (!set_value_has_member(&ic->others[j], m)) return 1;
+    if (ic->result) set_value_add(ic->result, m->s, m->len);
+    else if (ic->c) reply_member(ic->c, m);
+    ic->found++;
+    return !ic->limit || ic->found < ic->limit;
+}
+
+/* Intersect sets[0..n) (all present): smallest first, probing the rest. */
+static void intersect(set_value *sets, int n, inter_ctx *ic) {
+    qsort(sets, (size_t)n, sizeof(set_value), by_size);
+    ic->others = sets + 1;
+    ic->nothers = n - 1;
+    set_value_foreach(&sets[0], inter_visit, ic);
+}
+
+static int any_missing(const set_value *sets, int n) {
+    for (int j = 0; j < n; j++)
+        if (!sets[j].ptr) return 1;
+    return 0;
+}
+
+/* Replace dst by result (or delete it when the result is empty). */
+static void store_result(client *c, const kstr dst, set_value *result) {
+    size_t size = result->ptr ? set_value_size(result) : 0;
+    if (size == 0) {
+        if (result->ptr) set_value_free(result);
+        if (lookup_write(c, dst)) {
+            db_delete(c->db, dst, kstr_len(dst));
+            signal_modified_key(c, c->db, dst);
+        }
+        reply_ll(c, 0);
+        return;
+    }
+    /* Delete then add rather than db_set: the old value may be of any
+     * type and its TTL must go, and this keeps "a set appeared here"
+     * visible to whoever waits for keys being added. */
+    db_delete(c->db, dst, kstr_len(dst));
+    db_add(c->db, entry_new_ptr(dst, kstr_len(dst), TYPE_SET, result->enc, result->ptr, -1));
+    signal_modified_key(c, c->db, dst);
+    reply_ll(c, (long long)size);
+}
+
+static void sinter_generic(client *c, int first, int n, const kstr dst) {
+    int wrong;
+    set_value *sets = lookup_sets(c, first, n, dst != NULL, &wrong);
+    if (wrong) return;
+    set_value result = {0, NULL};
+    if (any_missing(sets, n)) {
+        if (dst) store_result(c, dst, &result);
+        else reply_set_len(c, 0);
+        zfree(sets);
+        return;
+    }
+    inter_ctx ic = {0};
+    if (dst) {
+        result = set_value_empty_intset();
+        ic.result = &result;
+        intersect(sets, n, &ic);
+        store_result(c, dst, &result);
+    } else {
+        ic.c = c;
+        void *len = reply_deferred_len(c);
+        intersect(sets, n, &ic);
+        reply_set_deferred_set_len(c, len, (long)ic.found);
+    }
+    zfree(sets);
+}
+
+static void sinter_command(client *c) { sinter_generic(c, 1, c->argc - 1, NULL); }
+static void sinterstore_command(client *c) { sinter_generic(c, 2, c->argc - 2, c->argv[1]); }
+
+static void sintercard_command(client *c) {
+    long long numkeys, limit = 0;
+    if (!string_to_ll(c->argv[1], kstr_len(c->argv[1]), &numkeys) || numkeys < 1) {
+        reply_error(c, "ERR numkeys should be greater than 0");
+        return;
+    }
+    if (numkeys > c->argc - 2) {
+        reply_error(c, "ERR Number of keys can't be greater than number of args");
+        return;
+    }
+    for (int j = 2 + (int)numkeys; j < c->argc; j += 2) {
+        if (!arg_is(c->argv[j], "limit") || j + 1 >= c->argc) {
+            reply_error_syntax(c);
+            return;
+        }
+        if (!string_to_ll(c->argv[j + 1], kstr_len(c->argv[j + 1]), &limit) || limit < 0) {
+            reply_error(c, "ERR LIMIT can't be negative");
+            return;
+        }
+    }
+    int wrong;
+    set_value *sets = lookup_sets(c, 2, (int)numkeys, 0, &wrong);
+    if (wrong) return;
+    inter_ctx ic = {.limit = (size_t)limit};
+    if (!any_missing(sets, (int)numkeys)) intersect(sets, (int)numkeys, &ic);
+    reply_ll(c, (long long)ic.found);
+    zfree(sets);
+}
+
+typedef struct collect_ctx {
+    set_value *result;
+    const set_value *others;
+    int nothers;
+} collect_ctx;
+
+static int union_visit(void *priv, const member *m) {
+    collect_ctx *cc = priv;
+    set_value_add(cc->result, m->s, m->len);
+    return 1;
+}
+
+static int diff_visit(void *priv, const member *m) {
+    collect_ctx *cc = priv;
+    for (int j = 0; j < cc->nothers; j++)
+        if (cc->others[j].ptr && set_value_has_member(&cc->others[j], m)) return 1;
+    set_value_add(cc->result, m->s, m->len);
+    return 1;
+}
+
+static void sunion_sdiff_generic(client *c, int first, int n, const kstr dst, int diff) {
+    int wrong;
+    set_value *sets = lookup_sets(c, first, n, dst != NULL, &wrong);
+    if (wrong) return;
+    set_value result = set_value_empty_intset();
+    collect_ctx cc = {&result, sets + 1, n - 1};
+    if (diff) {
+        if (sets[0].ptr) set_value_foreach(&sets[0], diff_visit, &cc);
+    } else {
+        for (int j = 0; j < n; j++)
+            if (sets[j].ptr) set_value_foreach(&sets[j], union_visit, &cc);
+    }
+    zfree(sets);
+    if (dst) {
+        store_result(c, dst, &result);
+        return;
+    }
+    reply_whole_set(c, &result);
+    set_value_free(&result);
+}
+
+static void sunion_command(client *c) { sunion_sdiff_generic(c, 1, c->argc - 1, NULL, 0); }
+static void sunionstore_command(client *c) { sunion_sdiff_generic(c, 2, c->argc - 2, c->argv[1], 0); }
+static void sdiff_command(client *c) { sunion_sdiff_generic(c, 1, c->argc - 1, NULL, 1); }
+static void sdiffstore_command(client *c) { sunion_sdiff_generic(c, 2, c->argc - 2, c->argv[1], 1); }
+
+/* ---- SSCAN ---- */
+
+typedef struct scan_ctx {
+    client *c;
+    const scan_args *a;
+    long count;
+} scan_ctx;
+
+static int scan_reply_member(void *priv, const member *m) {
+    scan_ctx *sc = priv;
+    if (!scan_pattern_matches(sc->a, m->s, m->len)) return 1;
+    reply_member(sc->c, m);
+    sc->count++;
+    return 1;
+}
+
+typedef struct ptr_vec {
+    void **v;
+    size_t n, cap;
+} ptr_vec;
+
+static void ptr_vec_push(void *priv, void *element) {
+    ptr_vec *pv = priv;
+    if (pv->n == pv->cap) {
+        pv->cap = pv->cap ? pv->cap * 2 : 16;
+        pv->v = zrealloc(pv->v, pv->cap * sizeof(void *));
+    }
+    pv->v[pv->n++] = element;
+}
+
+static void sscan_command(client *c) {
+    scan_args a;
+    if (!parse_scan_args(c, 2, 0, &a)) return;
+    int wrong;
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_SET, &wrong);
+    if (wrong) return;
+    reply_array_len(c, 2);
+    if (!e) {
+        reply_bulk_cstr(c, "0");
+        reply_empty_array(c);
+        return;
+    }
+    set_value sv = set_of(e);
+    scan_ctx sc = {c, &a, 0};
+    if (sv.enc != ENC_HASHTABLE) {
+        /* Compact sets are returned whole, with cursor 0, as Redis does. */
+        reply_bulk_cstr(c, "0");
+        void *len = reply_deferred_len(c);
+        set_value_foreach(&sv, scan_reply_member, &sc);
+        reply_set_deferred_array_len(c, len, sc.count);
+        return;
+    }
+    ptr_vec found = {0};
+    size_t cursor = (size_t)a.cursor;
+    long long budget = a.count * 10;
+    do {
+        cursor = hashtable_scan(sv.ptr, cursor, ptr_vec_push, &found);
+    } while (cursor && budget-- > 0 && (long long)found.n < a.count);
+    reply_bulk_ll(c, (long long)cursor);
+    void *len = reply_deferred_len(c);
+    for (size_t i = 0; i < found.n; i++) {
+        member m;
+        member_from_kstr(&m, found.v[i]);
+        scan_reply_member(&sc, &m);
+    }
+    reply_set_deferred_array_len(c, len, sc.count);
+    zfree(found.v);
+}
+
+command set_commands[] = {
+    {"sadd", sadd_command, -3, "write denyoom fast", 1, 1, 1, "set", "1.0.0", "Add one or more members to a set.", NULL},
+    {"srem", srem_command, -3, "write fast", 1, 1, 1, "set", "1.0.0", "Remove one or more members from a set.", NULL},
+    {"smembers", smembers_command, 2, "readonly", 1, 1, 1, "set", "1.0.0", "Get all the members of a set.", NULL},
+    {"sismember", sismember_command, 3, "readonly fast", 1, 1, 1, "set", "1.0.0", "Determine whether a value is a member.", NULL},
+    {"smismember", smismember_command, -3, "readonly fast", 1, 1, 1, "set", "6.2.0", "Determine whether several values are members.", NULL},
+    {"scard", scard_command, 2, "readonly fast", 1, 1, 1, "set", "1.0.0", "Get the number of members.", NULL},
+    {"spop", spop_command, -2, "write fast", 1, 1, 1, "set", "1.0.0", "Remove and return random members.", NULL},
+    {"srandmember", srandmember_command, -2, "readonly", 1, 1, 1, "set", "1.0.0", "Get random members.", NULL},
+    {"smove", smove_command, 4, "write fast", 1, 2, 1, "set", "1.0.0", "Move a member from one set to another.", NULL},
+    {"sinter", sinter_command, -2, "readonly", 1, -1, 1, "set", "1.0.0", "Intersect sets.", NULL},
+    {"sintercard", sintercard_command, -3, "readonly movablekeys", 0, 0, 0, "set", "7.0.0", "Cardinality of the intersection of sets.", NULL},
+    {"sinterstore", sinterstore_command, -3, "write denyoom", 1, -1, 1, "set", "1.0.0", "Intersect sets and store the result.", NULL},
+    {"sunion", sunion_command, -2, "readonly", 1, -1, 1, "set", "1.0.0", "Add multiple sets.", NULL},
+    {"sunionstore", sunionstore_command, -3, "write denyoom", 1, -1, 1, "set", "1.0.0", "Add multiple sets and store the result.", NULL},
+    {"sdiff", sdiff_command, -2, "readonly", 1, -1, 1, "set", "1.0.0", "Subtract multiple sets.", NULL},
+    {"sdiffstore", sdiffstore_command, -3, "write denyoom", 1, -1, 1, "set", "1.0.0", "Subtract multiple sets and store the result.", NULL},
+    {"sscan", sscan_command, -3, "readonly", 1, 1, 1, "set", "2.0.0", "Iterate the members of a set.", NULL},
+    {0},
+};
