@@ -13,6 +13,7 @@
 #include "lib/util.h"
 #include "memory/zmalloc.h"
 #include "net/reply.h"
+#include "types/strval.h"
 #include "types/types.h"
 
 #include <limits.h>
@@ -69,23 +70,6 @@ static entry *store_string(client *c, const kstr key, const char *val, size_t vl
     db_set(c->db, e, keepttl);
     signal_modified_key(c, c->db, key);
     return e;
-}
-
-/* The value of a string key as a raw kstr we may modify in place; turns
- * an inline value into a raw one. Returns the (possibly new) entry. */
-static entry *make_raw(client *c, entry *e, kstr *out) {
-    if (entry_encoding(e) == ENC_RAW) {
-        *out = entry_ptr(e);
-        return e;
-    }
-    char buf[32];
-    size_t len;
-    const char *s = entry_string(e, buf, &len);
-    kstr k = kstr_new_len(s, len);
-    entry *n = entry_with_ptr(e, TYPE_STRING, ENC_RAW, k);
-    db_replace(c->db, e, n, 0);
-    *out = k;
-    return n;
 }
 
 /* ---- expire option parsing shared by SET and GETEX ---- */
@@ -320,7 +304,7 @@ static void append_command(client *c) {
     entry_string(e, buf, &len);
     if (!check_string_length(c, (long long)len, (long long)kstr_len(add))) return;
     kstr s;
-    e = make_raw(c, e, &s);
+    e = strval_make_raw(c, e, &s);
     s = kstr_cat_len(s, add, kstr_len(add));
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);
@@ -406,7 +390,7 @@ static void setrange_command(client *c) {
     }
     if (!check_string_length(c, offset, (long long)vlen)) return;
     kstr s;
-    e = make_raw(c, e, &s);
+    e = strval_make_raw(c, e, &s);
     s = kstr_grow_zero(s, (size_t)offset + vlen);
     memcpy(s + offset, val, vlen);
     entry_set_ptr(e, s);
