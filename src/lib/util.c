@@ -72,9 +72,21 @@ int string_to_long_double(const char *s, size_t len, long double *value) {
     return 1;
 }
 
+/* Hand-rolled: every reply header goes through here, and snprintf's
+ * format parsing showed up as the top cost of LRANGE replies. */
 int ll_to_string(char *dst, size_t dstlen, long long v) {
-    int n = snprintf(dst, dstlen, "%lld", v);
-    return n < 0 ? 0 : n;
+    char tmp[24];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) tmp[n++] = '-';
+    if ((size_t)n >= dstlen) return 0;
+    for (int i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
+    dst[n] = '\0';
+    return n;
 }
 
 int double_to_string(char *buf, size_t len, double v) {

@@ -147,3 +147,16 @@ Test(zmalloc, used_memory_tracks_usable_size) {
     zfree(p);
     cr_assert_eq(zmalloc_used_memory(), before);
 }
+
+Test(util, ll_to_string_edges) {
+    char buf[32];
+    cr_assert_eq(ll_to_string(buf, sizeof(buf), 0), 1);
+    cr_assert_str_eq(buf, "0");
+    ll_to_string(buf, sizeof(buf), -42);
+    cr_assert_str_eq(buf, "-42");
+    ll_to_string(buf, sizeof(buf), LLONG_MIN);
+    cr_assert_str_eq(buf, "-9223372036854775808");
+    ll_to_string(buf, sizeof(buf), LLONG_MAX);
+    cr_assert_str_eq(buf, "9223372036854775807");
+    cr_assert_eq(ll_to_string(buf, 3, 12345), 0);
+}
