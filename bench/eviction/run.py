@@ -22,9 +22,17 @@ Also measured, on a separate write flood: how far used_memory goes above
 maxmemory (sampled after every pipeline of 100 SETs), and how the sum of
 MEMORY USAGE over all keys compares with the growth of used_memory.
 
-Usage: bench/eviction/run.py [--keel PATH] [--redis PATH] [--keys N]
-       [--requests R] [--quick]
-Runs in about 2-4 minutes with the defaults.
+Reported with each run: the mean number of keys each server held during
+the replay as a fraction of the simulated capacity (so that a server is
+not credited for holding more keys, nor blamed for holding fewer), and
+the number of evictions (each one is a sampling round: this is how many
+rounds the approximation was judged on).
+
+Usage: bench/eviction/run.py [--keel PATH] [--redis PATH|''] [--keys N]
+       [--requests R] [--samples S] [--workloads zipf,zipf+scan]
+       [--fracs 0.1,0.3] [--policies lru,lfu,random] [--no-flood] [--quick]
+Runs in about 3-4 minutes with the defaults on two cores; the table is
+printed in Markdown.
 """
 
 import argparse
@@ -205,13 +213,18 @@ def calibrate(srv, n):
     return base, grown / n, usage / grown
 
 
-def replay(srv, trace, policy, base, per_key, frac, n):
+def replay(srv, trace, policy, base, per_key, frac, n, samples):
+    """Hit ratio, and the mean number of keys held as a fraction of the
+    simulated capacity (a server holding fewer keys than the simulations
+    is handicapped, one holding more is favoured)."""
     c = srv.c
     c.flushall()
     c.config_set("maxmemory-policy", policy)
+    c.config_set("maxmemory-samples", samples)
     c.config_set("maxmemory", int(base + per_key * n * frac))
     c.config_resetstat()
-    hits = 0
+    hits, held, held_samples = 0, 0, 0
+    warm = len(trace) // 5  # the cache is full well before that
     for start in range(0, len(trace), BATCH):
         keys = ["key:%d" % k for k in trace[start:start + BATCH]]
         p = c.pipeline(transaction=False)
@@ -224,8 +237,12 @@ def replay(srv, trace, policy, base, per_key, frac, n):
             for k in set(misses):
                 p.set(k, VALUE)
             p.execute()
+        if start >= warm and (start // BATCH) % 50 == 0:
+            held += c.dbsize()
+            held_samples += 1
     c.config_set("maxmemory", 0)
-    return hits / len(trace)
+    evicted = c.info("stats")["evicted_keys"]
+    return hits / len(trace), held / max(held_samples, 1) / (n * frac), evicted
 
 
 def flood_overshoot(srv, mb=4, count=40000):
@@ -256,17 +273,25 @@ def flood_overshoot(srv, mb=4, count=40000):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keel", default=os.path.join(REPO, "bin", "keel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("--redis", default="/usr/bin/redis-server", help="'' to skip Redis")
     ap.add_argument("--keys", type=int, default=50000)
     ap.add_argument("--requests", type=int, default=300000)
+    ap.add_argument("--samples", type=int, default=5, help="maxmemory-samples")
+    ap.add_argument("--workloads", default="zipf,zipf+scan")
+    ap.add_argument("--fracs", default="0.1,0.3", help="cache sizes, fractions of the keys")
+    ap.add_argument("--policies", default="lru,lfu,random")
+    ap.add_argument("--no-flood", action="store_true", help="skip the write flood")
     ap.add_argument("--quick", action="store_true", help="one workload, one size")
     args = ap.parse_args()
+    policies = ["allkeys-" + p for p in args.policies.split(",")]
+    workloads = ["zipf"] if args.quick else args.workloads.split(",")
+    fracs = [0.1] if args.quick else [float(f) for f in args.fracs.split(",")]
 
     servers = [Server("keel", args.keel)]
     if args.redis and os.path.exists(args.redis):
         servers.append(Server("redis", args.redis))
     try:
-        for s in servers:
+        for s in servers if not args.no_flood else []:
             worst, peak_over = flood_overshoot(s)
             print("%-6s write flood (4MB limit, 40k x 1KB SETs, pipelines of 100): used_memory - maxmemory "
                   "after each pipeline: worst %d B; used_memory_peak - maxmemory: %d B" % (s.name, worst, peak_over))
@@ -276,25 +301,29 @@ def main():
             cal[s.name] = (base, per_key)
             print("%-6s base %8d B, %6.1f B/key, sum(MEMORY USAGE)/used_memory growth = %.3f"
                   % (s.name, base, per_key, accuracy))
-        print()
-        workloads = ["zipf"] if args.quick else ["zipf", "zipf+scan"]
-        fracs = [0.1] if args.quick else [0.1, 0.3]
-        header = "%-10s %5s  %8s %8s %8s" % ("workload", "cache", "LRU*", "LFU*", "Belady*")
-        cols = ["%s/%s" % (s.name, p.replace("allkeys-", "")) for s in servers for p in POLICIES]
-        print(header + "".join(" %12s" % col for col in cols))
+        print("%d keys, %d requests per trace, maxmemory-samples %d\n" % (args.keys, args.requests, args.samples))
+        cols = ["%s %s" % (s.name, p.replace("allkeys-", "")) for s in servers for p in policies]
+        print("| workload | cache | exact LRU | exact LFU | Belady | " + " | ".join(cols) + " |")
+        print("|---|---|---|---|---|" + "---|" * len(cols))
+        details = []
         for wi, kind in enumerate(workloads):
             trace = make_trace(kind, args.keys, args.requests, seed=42 + wi)
             for frac in fracs:
                 cap = int(args.keys * frac)
-                row = "%-10s %4d%%  %8.3f %8.3f %8.3f" % (kind, frac * 100, sim_lru(trace, cap),
-                                                           sim_lfu(trace, cap), sim_belady(trace, cap))
+                row = "| %s | %d%% | %.3f | %.3f | %.3f |" % (kind, frac * 100, sim_lru(trace, cap),
+                                                            sim_lfu(trace, cap), sim_belady(trace, cap))
                 for s in servers:
                     base, per_key = cal[s.name]
-                    for pol in POLICIES:
-                        row += " %12.3f" % replay(s, trace, pol, base, per_key, frac, args.keys)
+                    for pol in policies:
+                        ratio, held, evicted = replay(s, trace, pol, base, per_key, frac, args.keys, args.samples)
+                        row += " %.3f |" % ratio
+                        details.append("%-10s %3d%%  %-6s %-15s keys held / capacity %.3f, %7d evictions"
+                                       % (kind, frac * 100, s.name, pol, held, evicted))
                 print(row)
                 sys.stdout.flush()
-        print("\n* simulated with the same capacity in keys; server columns are measured hit ratios")
+        print("\nexact LRU, exact LFU (in-cache counts, LRU among ties), Belady: simulated with the same "
+              "capacity in keys; server columns are measured hit ratios.\n")
+        print("\n".join(details))
     finally:
         for s in servers:
             s.stop()

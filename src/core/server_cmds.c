@@ -9,6 +9,7 @@
 #include "core/server.h"
 #include "lib/siphash.h"
 #include "lib/util.h"
+#include "memory/memory.h"
 #include "memory/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
@@ -1024,8 +1025,7 @@ static void debug_command(client *c) {
         size_t len = 0;
         if (entry_type(e) == TYPE_STRING) entry_string(e, buf, &len);
         uint32_t lru = entry_lru(e);
-        uint32_t now = server.lru_clock;
-        long long idle = now >= lru ? now - lru : now + 0x1000000 - lru;
+        long long idle = memory_entry_idle_seconds(e);
         kstr s = kstr_cat_printf(kstr_empty(),
                                  "Value at:%p refcount:1 encoding:%s serializedlength:%zu lru:%u lru_seconds_idle:%lld",
                                  (void *)e, entry_encoding_name(e), len, lru, idle);

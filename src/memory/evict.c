@@ -1,26 +1,24 @@
 /*
- * evict: LRU/LFU bookkeeping and maxmemory enforcement.
+ * evict: victim selection and maxmemory enforcement. What the access bits
+ * of an entry mean (LRU stamps, LFU counters) is access.c's business; this
+ * file only asks for a victim score.
  *
- * Access data lives in the 24 bits every entry header reserves (entry.h):
- *   LRU policies: a clock in seconds (server.lru_clock, wraps after ~194
- *     days). One-second resolution is coarse, but it is what fits; keys
- *     touched within the same second tie and sampling picks among them.
- *   LFU policies: 16 bits of "minutes" (when the counter last decayed)
- *     and an 8-bit logarithmic counter. The counter grows with probability
- *     1 / ((counter - 5) * lfu-log-factor + 1), so 255 stands for roughly a
- *     million hits at the default factor, and loses one point per
- *     lfu-decay-time minutes without access. New keys start at 5 so that
- *     they are not the first victims before they had a chance to be read.
- * Switching policy at run time reinterprets the bits; like Redis we accept
- * the transient nonsense instead of paying for two fields.
- *
- * Eviction is approximated as in Redis: each round samples
+ * Selection is approximated as in Redis: each round samples
  * maxmemory-samples keys per database (from the expires index for
  * volatile-* policies) and merges them into a pool of the 16 best
- * candidates seen so far. The pool persists across rounds and commands,
- * so good candidates found earlier are not forgotten; it holds key copies,
- * never entry pointers (entries move and die), and every candidate is
- * looked up again before it is evicted.
+ * candidates seen so far; the best one is evicted. The pool persists
+ * across rounds and commands, so good candidates found earlier are not
+ * forgotten; it holds key copies, never entry pointers (entries move and
+ * die), and every candidate is looked up again before it is evicted.
+ * Two things differ from Redis, both cheap and both measured to matter:
+ *   - Scores do not go stale with time. An LRU score is the (reversed)
+ *     access time, not the idle time when sampled, so a candidate sampled
+ *     a while ago compares fairly with one sampled now.
+ *   - A candidate is re-scored when it is picked: a key read since it
+ *     was sampled (LRU), or whose counter grew (LFU), goes back into the
+ *     pool at its real rank instead of being evicted as if still idle.
+ * Ties (same LFU counter, same millisecond) go to the candidate that
+ * entered the pool first, the one that has waited longest.
  *
  * Time: one command may evict for at most the time the tenacity allows
  * (500 us at the default 10). When that is not enough, an event-loop
@@ -42,25 +40,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LFU_INIT_VAL 5
-#define LRU_CLOCK_MAX 0xFFFFFF
 #define POOL_SIZE 16
 #define SAMPLES_MAX 64
 
-/* ---- small helpers ------------------------------------------------- */
-
-static uint64_t prng_state = 0x9E3779B97F4A7C15ULL;
-
-/* xorshift64*: the LFU increment and random eviction need speed, not
- * quality, and rand() takes a lock in glibc. */
-static uint64_t prng_next(void) {
-    prng_state ^= prng_state >> 12;
-    prng_state ^= prng_state << 25;
-    prng_state ^= prng_state >> 27;
-    return prng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static double prng_unit(void) { return (double)(prng_next() >> 11) / (double)(1ULL << 53); }
+/* ---- policies ------------------------------------------------------- */
 
 const char *evict_policy_name(int p) {
     static const char *names[] = {"noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
@@ -79,55 +62,6 @@ static int policy_is_random(void) {
            server.maxmemory_policy == MAXMEMORY_VOLATILE_RANDOM;
 }
 
-/* ---- LFU ------------------------------------------------------------- */
-
-static uint32_t lfu_minutes_now(void) { return (uint32_t)((server_mstime() / 60000) & 0xFFFF); }
-
-static uint32_t lfu_minutes_since(uint32_t then) {
-    uint32_t now = lfu_minutes_now();
-    return now >= then ? now - then : 0x10000 - then + now;
-}
-
-int evict_lfu_counter_now(uint32_t field) {
-    int counter = (int)(field & 0xFF);
-    if (server.lfu_decay_time <= 0) return counter;
-    uint32_t periods = lfu_minutes_since(field >> 8) / (uint32_t)server.lfu_decay_time;
-    return periods >= (uint32_t)counter ? 0 : counter - (int)periods;
-}
-
-static int lfu_log_increment(int counter) {
-    if (counter >= 255) return 255;
-    double base = counter > LFU_INIT_VAL ? (double)(counter - LFU_INIT_VAL) : 0.0;
-    double p = 1.0 / (base * (double)server.lfu_log_factor + 1.0);
-    return prng_unit() < p ? counter + 1 : counter;
-}
-
-static uint32_t lfu_field(int counter) { return (lfu_minutes_now() << 8) | (uint32_t)counter; }
-
-/* ---- hooks: access bookkeeping -------------------------------------- */
-
-void memory_entry_created(entry *e) {
-    entry_set_lru(e, evict_policy_is_lfu() ? lfu_field(LFU_INIT_VAL) : server.lru_clock);
-}
-
-void memory_entry_touched(entry *e) {
-    if (evict_policy_is_lfu()) {
-        int counter = lfu_log_increment(evict_lfu_counter_now(entry_lru(e)));
-        entry_set_lru(e, lfu_field(counter));
-    } else {
-        entry_set_lru(e, server.lru_clock);
-    }
-}
-
-static long long lru_idle_seconds(uint32_t lru) {
-    uint32_t now = server.lru_clock & LRU_CLOCK_MAX;
-    return now >= lru ? (long long)(now - lru) : (long long)(now + (LRU_CLOCK_MAX - lru));
-}
-
-long long memory_entry_idle_seconds(const entry *e) { return lru_idle_seconds(entry_lru(e)); }
-
-int memory_entry_lfu_counter(const entry *e) { return evict_lfu_counter_now(entry_lru(e)); }
-
 /* ---- the candidate pool ----------------------------------------------- */
 
 typedef struct pool_slot {
@@ -141,14 +75,27 @@ typedef struct pool_slot {
 static pool_slot pool[POOL_SIZE]; /* [0, pool_len) sorted by ascending score */
 static int pool_len;
 
+/* LRU: later access, lower score; independent of when it is computed. */
+static unsigned long long lru_score(const entry *e) {
+    unsigned long long accessed = (unsigned long long)server_mstime() - (unsigned long long)access_lru_idle_ms(entry_lru(e));
+    return (1ULL << 62) - accessed;
+}
+
+/* LFU: lower counter first; among equal counters, longer idle first. */
+static unsigned long long lfu_score(const entry *e) {
+    uint32_t field = entry_lru(e);
+    uint32_t idle = access_lfu_minutes_since(field);
+    return ((255ULL - (unsigned long long)evict_lfu_counter_now(field)) << 16) | (idle > 0xFFFF ? 0xFFFF : idle);
+}
+
 static unsigned long long victim_score(const entry *e) {
     switch (server.maxmemory_policy) {
     case MAXMEMORY_ALLKEYS_LRU:
     case MAXMEMORY_VOLATILE_LRU:
-        return (unsigned long long)lru_idle_seconds(entry_lru(e));
+        return lru_score(e);
     case MAXMEMORY_ALLKEYS_LFU:
     case MAXMEMORY_VOLATILE_LFU:
-        return 255ULL - (unsigned long long)evict_lfu_counter_now(entry_lru(e));
+        return lfu_score(e);
     case MAXMEMORY_VOLATILE_TTL:
         return ULLONG_MAX - (unsigned long long)entry_expire(e);
     default:
@@ -171,13 +118,10 @@ static void slot_store_key(pool_slot *s, const char *key, size_t klen) {
     s->klen = klen;
 }
 
-static void pool_insert(int dbid, const entry *e) {
-    unsigned long long score = victim_score(e);
+/* Insert below every candidate of equal score, so ties are evicted in
+ * the order they entered the pool. */
+static void pool_insert_scored(int dbid, const char *key, size_t klen, unsigned long long score) {
     if (pool_len == POOL_SIZE && score <= pool[0].score) return;
-    size_t klen;
-    const char *key = entry_key(e, &klen);
-    if (pool_contains(dbid, key, klen)) return;
-    /* pos: first slot whose score is >= ours; we go just before it. */
     int pos = 0;
     while (pos < pool_len && pool[pos].score < score) pos++;
     pool_slot spare;
@@ -197,12 +141,36 @@ static void pool_insert(int dbid, const entry *e) {
     pool[pos] = spare;
 }
 
+static void pool_insert(int dbid, entry *e) {
+    if (!evict_policy_is_lfu()) access_lru_age_entry(e);
+    unsigned long long score = victim_score(e);
+    if (pool_len == POOL_SIZE && score <= pool[0].score) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    if (pool_contains(dbid, key, klen)) return;
+    pool_insert_scored(dbid, key, klen, score);
+}
+
 /* Remove slot i, keeping its buffer at the (now unused) end. */
 static void pool_remove(int i) {
     pool_slot gone = pool[i];
     memmove(&pool[i], &pool[i + 1], sizeof(pool_slot) * (size_t)(pool_len - i - 1));
     pool_len--;
     pool[pool_len] = gone;
+}
+
+/* Slot i's candidate was accessed since it was scored: move it to its
+ * real rank (or out, when it no longer ranks). The key is copied out
+ * first because removing and inserting recycle slot buffers. */
+static void pool_rescore(int i, unsigned long long score) {
+    char small[64];
+    size_t klen = pool[i].klen;
+    char *key = klen <= sizeof(small) ? small : zmalloc(klen);
+    memcpy(key, pool[i].key, klen);
+    int dbid = pool[i].dbid;
+    pool_remove(i);
+    pool_insert_scored(dbid, key, klen, score);
+    if (key != small) zfree(key);
 }
 
 static hashtable *candidate_table(db *d) { return policy_is_volatile() ? d->expires : d->keys; }
@@ -232,22 +200,36 @@ typedef struct victim {
     kstr key;
 } victim;
 
+/* The best live candidate whose score still holds; stale ones are
+ * dropped, re-scored ones move down and the search restarts. */
+static int pool_pop_best(victim *v) {
+    int i = pool_len - 1;
+    while (i >= 0) {
+        db *d = db_get(pool[i].dbid);
+        void *found = NULL;
+        if (!d || !hashtable_find(candidate_table(d), pool[i].key, pool[i].klen, &found)) {
+            pool_remove(i); /* deleted, or lost its TTL */
+            i = pool_len - 1;
+            continue;
+        }
+        unsigned long long score = victim_score(found);
+        if (score < pool[i].score) {
+            pool_rescore(i, score);
+            i = pool_len - 1;
+            continue;
+        }
+        v->d = d;
+        v->key = kstr_new_len(pool[i].key, pool[i].klen);
+        pool_remove(i);
+        return 1;
+    }
+    return 0;
+}
+
 static int pick_from_pool(victim *v) {
     for (;;) {
         if (pool_populate() == 0) return 0;
-        for (int i = pool_len - 1; i >= 0; i--) {
-            db *d = db_get(pool[i].dbid);
-            void *found = NULL;
-            int live = d && hashtable_find(candidate_table(d), pool[i].key, pool[i].klen, &found);
-            if (live) {
-                v->d = d;
-                v->key = kstr_new_len(pool[i].key, pool[i].klen);
-                pool_remove(i);
-                return 1;
-            }
-            /* Stale candidate (deleted, or lost its TTL): drop it. */
-            pool_remove(i);
-        }
+        if (pool_pop_best(v)) return 1;
     }
 }
 
@@ -271,6 +253,10 @@ static int pick_random(victim *v) {
 static int evict_one_key(size_t *freed) {
     victim v;
     if (!(policy_is_random() ? pick_random(&v) : pick_from_pool(&v))) return 0;
+    if (evict_policy_is_lfu()) {
+        entry *e = db_find(v.d, v.key, kstr_len(v.key));
+        if (e) access_ghost_remember(e);
+    }
     size_t before = zmalloc_used_memory();
     db_delete_reason(v.d, v.key, kstr_len(v.key), FREE_EVICT);
     size_t after = zmalloc_used_memory();
@@ -396,8 +382,7 @@ void evict_cron(void) {
 /* ---- remaining hooks ---------------------------------------------------- */
 
 void memory_init(void) {
-    prng_state ^= (uint64_t)ustime() * 0x9E3779B97F4A7C15ULL;
-    if (!prng_state) prng_state = 1;
+    access_init();
     lazyfree_init();
     memstats_refresh_cache();
     info_set_memory_section(memstats_info_section);
@@ -405,6 +390,7 @@ void memory_init(void) {
 
 void memory_cron(void) {
     memstats_refresh_cache();
+    access_cron();
     evict_cron();
     defrag_cron();
 }

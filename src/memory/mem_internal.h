@@ -3,7 +3,8 @@
  * and nobody else (the rest of the server talks to memory.h only).
  *
  * The manager is split by concern so each piece stays small and testable
- * on its own: evict.c (LRU/LFU bookkeeping, maxmemory enforcement),
+ * on its own: access.c (what the LRU/LFU bits mean, their upkeep),
+ * evict.c (victim selection, maxmemory enforcement),
  * lazyfree.c (the background freeing thread), memstats.c (the figures
  * INFO memory, MEMORY STATS and MEMORY DOCTOR read), defrag.c (active
  * defragmentation) and memory_cmd.c (the MEMORY command).
@@ -17,6 +18,22 @@
 #include "core/db.h"
 #include "core/entry.h"
 #include "lib/kstr.h"
+
+/* ---- access.c ---- */
+#define ACCESS_LFU_INIT 5
+void access_init(void);
+/* Cron: the LRU stamp ager and the LFU eviction memory's upkeep. */
+void access_cron(void);
+/* LRU: the stamp an access writes now, and the idle time of a stamp. */
+uint32_t access_lru_stamp_now(void);
+long long access_lru_idle_ms(uint32_t lru_field);
+/* Rewrite an old fine stamp as a coarse one (see access.c). */
+void access_lru_age_entry(entry *e);
+/* LFU: minutes since the last access recorded in an LFU field. */
+uint32_t access_lfu_minutes_since(uint32_t lru_field);
+/* An evicted key's LFU data, to restore if the key comes back. */
+void access_ghost_remember(const entry *e);
+uint64_t access_prng_next(void);
 
 /* ---- evict.c ---- */
 const char *evict_policy_name(int policy);

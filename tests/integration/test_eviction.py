@@ -273,3 +273,55 @@ def test_write_flood_stays_near_limit(srv, policy):
     assert worst <= 128 * 1024
     assert c.info("stats")["evicted_keys"] > 0
     assert c.dbsize() < 6000
+
+
+def test_write_flood_overshoot_within_one_percent(srv):
+    """A pipelined flood of new keys: used_memory seen between pipelines
+    stays within 1% of maxmemory, and once the flood stops it is under."""
+    c = srv
+    c.config_set("maxmemory-policy", "allkeys-lru")
+    limit = used(c) + 4 * 1024 * 1024
+    c.config_set("maxmemory", limit)
+    worst = 0
+    p = c.pipeline(transaction=False)
+    for batch in range(100):
+        for i in range(100):
+            p.set("o:%d:%d" % (batch, i), VALUE)
+        p.execute()
+        worst = max(worst, used(c) - limit)
+    assert worst <= limit // 100
+    assert wait_for(lambda: used(c) <= limit, timeout=5)
+    assert c.info("stats")["evicted_keys"] > 0
+
+
+@pytest.mark.keel_only
+def test_lru_orders_accesses_within_a_second(srv):
+    """Keel's LRU stamps have millisecond resolution (Redis's: seconds, so
+    keys read in the same second tie): keys read a few milliseconds after
+    the others were written survive eviction without any sleep."""
+    c = srv
+    c.config_set("maxmemory-policy", "allkeys-lru")
+    n = 600
+    fill(c, "s:", n)
+    time.sleep(0.05)
+    hot = range(0, n, 2)
+    p = c.pipeline(transaction=False)
+    for i in hot:
+        p.get("s:%d" % i)
+    p.execute()
+    squeeze(c, 250 * 1024)
+    alive = set(existing(c, "s:", n))
+    hot_alive = sum(1 for i in hot if i in alive)
+    cold_alive = sum(1 for i in range(1, n, 2) if i in alive)
+    assert hot_alive >= 0.95 * len(hot)
+    assert hot_alive > cold_alive + len(hot) // 2
+
+
+def test_object_idletime_reports_seconds(srv):
+    c = srv
+    c.set("k", "v")
+    assert cmd(c, "OBJECT", "IDLETIME", "k") == 0
+    time.sleep(2.1)
+    assert 2 <= cmd(c, "OBJECT", "IDLETIME", "k") <= 3
+    cmd(c, "TOUCH", "k")
+    assert cmd(c, "OBJECT", "IDLETIME", "k") == 0

@@ -1,0 +1,256 @@
+/*
+ * access: what the 24 access bits of every entry header (entry.h) mean,
+ * and the background work that keeps them meaningful.
+ *
+ * LRU policies (and noeviction, volatile-random, volatile-ttl: OBJECT
+ * IDLETIME works under all of them). Redis stores seconds in these bits.
+ * A one-second clock is too coarse for eviction: a cache turns over its
+ * keys in well under a second under load, the oldest keys then all tie
+ * and sampled LRU degrades to random eviction (measured: 0.665 hit ratio
+ * against 0.707 for exact LRU, random 0.669). A plain millisecond clock
+ * in 24 bits would wrap after 4.7 hours, and a key idle for 5 hours would
+ * then look fresh. So the stamp has two forms, told apart by bit 23:
+ *   fine   (bit 23 = 0): the access time in milliseconds modulo 2^23
+ *          (wraps after 2 h 20 min);
+ *   coarse (bit 23 = 1): the access time in seconds modulo 2^23
+ *          (wraps after 97 days; Redis's wraps after 194).
+ * Accesses write fine stamps. The ager, run from cron, walks the whole
+ * keyspace every AGER_PASS_MS (10 minutes) and rewrites fine stamps older
+ * than FINE_LIMIT_MS (30 minutes) as coarse ones, so no fine stamp lives
+ * long enough to wrap: a key is rewritten at the latest 40 minutes after
+ * its last access, an hour and a half before its fine stamp would wrap.
+ * Costs: one scan step per key every ten minutes (a hundred thousand keys
+ * is 170 keys a second); a server stopped for more than 1 h 50 min (SIGSTOP,
+ * a suspended VM) can wake with some keys looking younger than they are,
+ * which costs eviction quality for one ager pass, never correctness.
+ * OBJECT IDLETIME stays in seconds, converted in one place
+ * (access_lru_idle_ms). Idle times compare in milliseconds; coarse
+ * stamps lose the sub-second part, irrelevant for keys idle 30 minutes.
+ *
+ * LFU policies: Redis's layout and formulas (8-bit logarithmic counter,
+ * 16 bits of "minutes" of the last access; the counter grows with
+ * probability 1 / ((counter - 5) * lfu-log-factor + 1) and loses one
+ * point per lfu-decay-time minutes without access; new keys start at 5).
+ * On top of it, an eviction memory ("ghost" table): when a key whose
+ * counter is above the initial 5 is evicted, its 24 bits are kept in a
+ * small direct-mapped table under a hash of its name; when the same key
+ * is created again (the look-aside cache re-filling it after a miss) it
+ * gets its old counter back, decayed for the time it was away, instead of
+ * starting at 5 like a key never seen. In-cache LFU forgets everything a
+ * key earned the moment it is evicted, so a popular key pushed out by a
+ * burst of one-time keys (a scan) has to earn its place again; this is
+ * the idea behind TinyLFU's admission filter, at 4 bytes per slot and one
+ * slot per 4 keys in the keyspace (about 0.6% of a cache of 100-byte
+ * values). Measured on bench/eviction: +0.004 hit ratio with the cache
+ * at 10% of the keys, nothing at 30%; one slot per key gained no more
+ * and cost 2.5% of the capacity, four per key cost 16%. Slots
+ * are tagged with 8 more bits of the hash so that a collision seeds a
+ * wrong counter in 1 case out of 255; a wrong seed only makes one key a
+ * little harder to evict. Only eviction feeds the table (DEL does not),
+ * so OBJECT FREQ of a key re-created after an eviction can start above 5,
+ * where Redis says 5. The table exists only while an LFU policy evicts.
+ */
+#include "memory/mem_internal.h"
+#include "memory/memory.h"
+#include "memory/zmalloc.h"
+#include "core/server.h"
+#include "lib/siphash.h"
+#include "lib/util.h"
+
+#include <string.h>
+
+#define STAMP_COARSE 0x800000u
+#define STAMP_MASK 0x7FFFFFu
+#define FINE_LIMIT_MS (30LL * 60 * 1000)
+#define AGER_PASS_MS (10LL * 60 * 1000)
+
+#define GHOST_SHIFT 2 /* one slot per 4 keys of the keyspace */
+#define GHOST_MIN_SLOTS 1024
+#define GHOST_MAX_SLOTS (1u << 24)
+
+/* ---- LRU stamps ------------------------------------------------------ */
+
+static uint64_t now_ms(void) { return (uint64_t)server_mstime(); }
+
+uint32_t access_lru_stamp_now(void) { return (uint32_t)(now_ms() & STAMP_MASK); }
+
+long long access_lru_idle_ms(uint32_t field) {
+    uint64_t now = now_ms();
+    if (field & STAMP_COARSE) return (long long)(((now / 1000) - (field & STAMP_MASK)) & STAMP_MASK) * 1000;
+    return (long long)((now - field) & STAMP_MASK);
+}
+
+static uint32_t lru_coarse_stamp(uint32_t field) {
+    uint64_t accessed = now_ms() - (uint64_t)access_lru_idle_ms(field);
+    return STAMP_COARSE | (uint32_t)((accessed / 1000) & STAMP_MASK);
+}
+
+void access_lru_age_entry(entry *e) {
+    uint32_t field = entry_lru(e);
+    if (!(field & STAMP_COARSE) && access_lru_idle_ms(field) >= FINE_LIMIT_MS) entry_set_lru(e, lru_coarse_stamp(field));
+}
+
+/* ---- the ager ---------------------------------------------------------- */
+
+static struct {
+    int dbid;
+    size_t cursor;
+    uint64_t last_ms;
+} ager;
+
+static void age_scanned(void *privdata, void *element) {
+    access_lru_age_entry(element);
+    (*(size_t *)privdata)++;
+}
+
+static size_t keyspace_size(void) {
+    size_t n = 0;
+    for (int i = 0; i < db_count(); i++) n += hashtable_size(db_get(i)->keys);
+    return n;
+}
+
+/* Visits the share of the keyspace that the time since the last call
+ * asks for, so a full pass takes AGER_PASS_MS whatever hz is. */
+static void ager_cron(void) {
+    uint64_t now = now_ms();
+    uint64_t elapsed = ager.last_ms && now > ager.last_ms ? now - ager.last_ms : 0;
+    ager.last_ms = now;
+    if (evict_policy_is_lfu()) return;
+    if (elapsed > (uint64_t)AGER_PASS_MS) elapsed = AGER_PASS_MS;
+    size_t budget = (size_t)((double)keyspace_size() * (double)elapsed / (double)AGER_PASS_MS) + 1;
+    size_t visited = 0, steps = 0, max_steps = budget * 4 + 64;
+    while (visited < budget && steps++ < max_steps) {
+        if (ager.dbid >= db_count()) ager.dbid = 0;
+        hashtable *t = db_get(ager.dbid)->keys;
+        ager.cursor = hashtable_size(t) ? hashtable_scan(t, ager.cursor, age_scanned, &visited) : 0;
+        if (ager.cursor == 0) ager.dbid++;
+    }
+}
+
+/* ---- LFU ----------------------------------------------------------------- */
+
+static uint32_t lfu_minutes_now(void) { return (uint32_t)((now_ms() / 60000) & 0xFFFF); }
+
+uint32_t access_lfu_minutes_since(uint32_t field) {
+    uint32_t then = field >> 8, now = lfu_minutes_now();
+    return now >= then ? now - then : 0x10000 - then + now;
+}
+
+int evict_lfu_counter_now(uint32_t field) {
+    int counter = (int)(field & 0xFF);
+    if (server.lfu_decay_time <= 0) return counter;
+    uint32_t periods = access_lfu_minutes_since(field) / (uint32_t)server.lfu_decay_time;
+    return periods >= (uint32_t)counter ? 0 : counter - (int)periods;
+}
+
+static uint64_t prng_state = 0x9E3779B97F4A7C15ULL;
+
+/* xorshift64*: the LFU increment needs speed, not quality, and rand()
+ * takes a lock in glibc. */
+uint64_t access_prng_next(void) {
+    prng_state ^= prng_state >> 12;
+    prng_state ^= prng_state << 25;
+    prng_state ^= prng_state >> 27;
+    return prng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static double prng_unit(void) { return (double)(access_prng_next() >> 11) / (double)(1ULL << 53); }
+
+static int lfu_log_increment(int counter) {
+    if (counter >= 255) return 255;
+    double base = counter > ACCESS_LFU_INIT ? (double)(counter - ACCESS_LFU_INIT) : 0.0;
+    double p = 1.0 / (base * (double)server.lfu_log_factor + 1.0);
+    return prng_unit() < p ? counter + 1 : counter;
+}
+
+static uint32_t lfu_field(int counter) { return (lfu_minutes_now() << 8) | (uint32_t)counter; }
+
+uint32_t access_lfu_touched(uint32_t field) { return lfu_field(lfu_log_increment(evict_lfu_counter_now(field))); }
+
+/* ---- the eviction memory (ghost table) ------------------------------------ */
+
+static uint32_t *ghost; /* tag << 24 | LFU field; 0 = empty */
+static size_t ghost_slots;
+static uint8_t ghost_key[16];
+
+static uint64_t ghost_hash(const char *key, size_t klen) { return siphash((const uint8_t *)key, klen, ghost_key); }
+
+static uint32_t ghost_tag(uint64_t h) { return (uint32_t)((h >> 56) | 1) << 24; }
+
+static size_t ghost_target_slots(void) {
+    size_t want = GHOST_MIN_SLOTS;
+    size_t keys = keyspace_size() >> GHOST_SHIFT;
+    while (want < keys && want < GHOST_MAX_SLOTS) want <<= 1;
+    return want;
+}
+
+static void ghost_release(void) {
+    zfree(ghost);
+    ghost = NULL;
+    ghost_slots = 0;
+}
+
+/* Resizing forgets everything: the table is a hint, and it is only
+ * resized when the keyspace changed by a factor of four. */
+static void ghost_fit(void) {
+    size_t want = ghost_target_slots();
+    if (ghost && want <= ghost_slots * 2 && want * 2 >= ghost_slots) return;
+    ghost_release();
+    ghost = zcalloc(want * sizeof(*ghost));
+    ghost_slots = want;
+}
+
+void access_ghost_remember(const entry *e) {
+    uint32_t field = entry_lru(e);
+    if (evict_lfu_counter_now(field) <= ACCESS_LFU_INIT) return;
+    if (!ghost) ghost_fit();
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    uint64_t h = ghost_hash(key, klen);
+    ghost[h & (ghost_slots - 1)] = ghost_tag(h) | field;
+}
+
+/* The LFU field a newly created key starts with. */
+static uint32_t lfu_initial_field(const entry *e) {
+    if (!ghost) return lfu_field(ACCESS_LFU_INIT);
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    uint64_t h = ghost_hash(key, klen);
+    uint32_t *slot = &ghost[h & (ghost_slots - 1)];
+    if (!*slot || (*slot & 0xFF000000u) != ghost_tag(h)) return lfu_field(ACCESS_LFU_INIT);
+    int counter = evict_lfu_counter_now(*slot & 0xFFFFFF);
+    *slot = 0;
+    return lfu_field(counter > ACCESS_LFU_INIT ? counter : ACCESS_LFU_INIT);
+}
+
+static void ghost_cron(void) {
+    int wanted = server.maxmemory && evict_policy_is_lfu();
+    if (!wanted) ghost_release();
+    else if (ghost) ghost_fit();
+}
+
+/* ---- hooks ------------------------------------------------------------------ */
+
+void memory_entry_created(entry *e) {
+    entry_set_lru(e, evict_policy_is_lfu() ? lfu_initial_field(e) : access_lru_stamp_now());
+}
+
+void memory_entry_touched(entry *e) {
+    entry_set_lru(e, evict_policy_is_lfu() ? access_lfu_touched(entry_lru(e)) : access_lru_stamp_now());
+}
+
+long long memory_entry_idle_seconds(const entry *e) { return access_lru_idle_ms(entry_lru(e)) / 1000; }
+
+int memory_entry_lfu_counter(const entry *e) { return evict_lfu_counter_now(entry_lru(e)); }
+
+void access_init(void) {
+    uint64_t seed = (uint64_t)ustime() * 0x9E3779B97F4A7C15ULL;
+    prng_state ^= seed;
+    if (!prng_state) prng_state = 1;
+    for (int i = 0; i < 16; i++) ghost_key[i] = (uint8_t)(access_prng_next() >> 56);
+}
+
+void access_cron(void) {
+    ager_cron();
+    ghost_cron();
+}
