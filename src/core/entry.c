@@ -101,6 +101,19 @@ long long entry_expire(const entry *e) {
     return when;
 }
 
+entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, size_t len, long long expire) {
+    size_t off;
+    entry *e = entry_alloc(key, klen, type, ENC_EMBSTR, expire, value_size(ENC_EMBSTR, len), &off);
+    uint8_t *p = (uint8_t *)e + off;
+    p += varint_put(p, len);
+    memcpy(p, lp, len);
+    return e;
+}
+
+size_t entry_inline_size(size_t klen, size_t lplen, int has_expire) {
+    return META_SIZE + varint_len(klen) + klen + (has_expire ? 8 : 0) + varint_len(lplen) + lplen;
+}
+
 static entry *new_embstr(const char *key, size_t klen, const char *val, size_t vlen, long long expire) {
     size_t off;
     entry *e = entry_alloc(key, klen, TYPE_STRING, ENC_EMBSTR, expire, value_size(ENC_EMBSTR, vlen), &off);
@@ -159,6 +172,12 @@ entry *entry_with_ptr(const entry *e, int type, int enc, void *ptr) {
     return copy_meta(entry_new_ptr(key, klen, type, enc, ptr, entry_expire(e)), e);
 }
 
+entry *entry_with_inline(const entry *e, int type, const void *lp, size_t len) {
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    return copy_meta(entry_new_inline(key, klen, type, lp, len, entry_expire(e)), e);
+}
+
 entry *entry_with_int(const entry *e, long long v) {
     size_t klen;
     const char *key = entry_key(e, &klen);
@@ -168,8 +187,7 @@ entry *entry_with_int(const entry *e, long long v) {
 /* Rebuild e with or without the expire field, value bytes moved along. */
 static entry *rebuild_expire(entry *e, long long when) {
     layout l = entry_layout(e);
-    size_t total = zmalloc_size(e);
-    int enc = entry_encoding(e);
+    int enc = entry_raw_encoding(e);
     size_t vsize;
     if (enc == ENC_EMBSTR) {
         size_t vlen;
@@ -178,7 +196,6 @@ static entry *rebuild_expire(entry *e, long long when) {
     } else {
         vsize = value_size(enc, 0);
     }
-    (void)total;
     size_t newoff;
     size_t klen;
     const char *key = entry_key(e, &klen);
@@ -206,19 +223,25 @@ entry *entry_clear_expire(entry *e) {
 
 void *entry_ptr(const entry *e) {
     layout l = entry_layout(e);
+    if (entry_is_inline_aggregate(e)) {
+        size_t len;
+        size_t n = varint_get((const uint8_t *)e + l.value_off, &len);
+        return (uint8_t *)e + l.value_off + n;
+    }
     void *ptr;
     memcpy(&ptr, (const uint8_t *)e + l.value_off, sizeof(void *));
     return ptr;
 }
 
 void entry_set_ptr(entry *e, void *ptr) {
+    assert(!entry_value_inline(e));
     layout l = entry_layout(e);
     memcpy((uint8_t *)e + l.value_off, &ptr, sizeof(void *));
 }
 
 void entry_set_encoding(entry *e, int enc) {
     uint8_t *p = (uint8_t *)e;
-    assert(value_size(enc, 0) == sizeof(void *) && value_size(entry_encoding(e), 0) == sizeof(void *));
+    assert(value_size(enc, 0) == sizeof(void *) && !entry_value_inline(e));
     p[0] = (uint8_t)((p[0] & ~ENTRY_META_ENC_MASK) | (enc << ENTRY_META_ENC_SHIFT));
 }
 
@@ -257,10 +280,7 @@ int entry_string_as_ll(const entry *e, long long *out) {
     return string_to_ll(s, len, out);
 }
 
-static int is_ptr_encoding(const entry *e) {
-    int enc = entry_encoding(e);
-    return !(entry_type(e) == TYPE_STRING && (enc == ENC_INT || enc == ENC_EMBSTR));
-}
+static int is_ptr_encoding(const entry *e) { return !entry_value_inline(e); }
 
 void entry_free(entry *e) {
     if (!e) return;
@@ -280,6 +300,11 @@ entry *entry_dup(const entry *e, const char *newkey, size_t newklen) {
         const type_ops *ops = type_ops_for(entry_type(e));
         void *dup = ops->dup_value(entry_encoding(e), entry_ptr(e));
         n = entry_new_ptr(newkey, newklen, entry_type(e), entry_encoding(e), dup, expire);
+    } else if (entry_is_inline_aggregate(e)) {
+        layout l = entry_layout(e);
+        size_t len;
+        size_t hdr = varint_get((const uint8_t *)e + l.value_off, &len);
+        n = entry_new_inline(newkey, newklen, entry_type(e), (const uint8_t *)e + l.value_off + hdr, len, expire);
     } else {
         char buf[32];
         size_t len;
@@ -320,8 +345,8 @@ const char *entry_encoding_name(const entry *e) {
 
 entry *entry_rekey(entry *e, const char *newkey, size_t newklen) {
     layout l = entry_layout(e);
-    size_t vsize = zmalloc_size(e) - l.value_off; /* at least the value bytes */
-    int enc = entry_encoding(e);
+    size_t vsize;
+    int enc = entry_raw_encoding(e);
     if (enc == ENC_EMBSTR) {
         size_t vlen;
         vsize = varint_get((const uint8_t *)e + l.value_off, &vlen) + vlen;

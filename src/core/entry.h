@@ -17,7 +17,9 @@
  *   expire absolute unix time in ms, present only when has-expire is set,
  *          so keys without a TTL pay nothing for it
  *   value  int encoding: 8-byte integer; embstr: varint length + bytes
- *          (strings up to 44 bytes); every other encoding: a pointer to the
+ *          (strings up to 44 bytes); a small aggregate's listpack may be
+ *          inline too (varint length + listpack bytes, see "Inline
+ *          aggregates" below); every other encoding: a pointer to the
  *          type's own structure (kstr, listpack, hashtable, ...)
  *
  * A 10-byte key with a 16-byte value takes 32 bytes (a jemalloc size
@@ -28,6 +30,15 @@
  * (db.c) is the only code that may do that, and it updates the table slot
  * and the expires index in the same step; callers always continue with the
  * entry pointer they are given back.
+ *
+ * Inline aggregates: a hash whose listpack is small is stored inside the
+ * entry rather than behind a pointer, saving an allocation, its size-class
+ * rounding and the pointer (16 to 32 bytes per small hash). The meta byte
+ * then holds the embstr code for a non-string type; entry_encoding()
+ * reports it as ENC_LISTPACK and entry_ptr() returns the listpack inside
+ * the entry, so every reader works unchanged. Writers must not realloc that
+ * listpack in place: they copy it out, modify the copy, and store the
+ * result back with entry_with_inline() (a new entry, through db_replace).
  *
  * The snapshot mark is reserved for fork-less snapshots: a saver walking
  * the table flips the expected mark as it writes each key, and a writer
@@ -68,8 +79,20 @@ typedef struct entry entry; /* opaque: a byte layout, see above */
 
 static inline uint8_t entry_meta(const entry *e) { return *(const uint8_t *)e; }
 static inline int entry_type(const entry *e) { return entry_meta(e) & ENTRY_META_TYPE_MASK; }
-static inline int entry_encoding(const entry *e) {
+static inline int entry_raw_encoding(const entry *e) {
     return (entry_meta(e) & ENTRY_META_ENC_MASK) >> ENTRY_META_ENC_SHIFT;
+}
+/* True when the value lives inside the entry (int, embstr, inline listpack). */
+static inline int entry_value_inline(const entry *e) {
+    int enc = entry_raw_encoding(e);
+    return enc == ENC_EMBSTR || (enc == ENC_INT && entry_type(e) == TYPE_STRING);
+}
+/* True for an aggregate whose listpack is stored inside the entry. */
+static inline int entry_is_inline_aggregate(const entry *e) {
+    return entry_raw_encoding(e) == ENC_EMBSTR && entry_type(e) != TYPE_STRING;
+}
+static inline int entry_encoding(const entry *e) {
+    return entry_is_inline_aggregate(e) ? ENC_LISTPACK : entry_raw_encoding(e);
 }
 static inline int entry_has_expire(const entry *e) { return (entry_meta(e) & ENTRY_META_EXPIRE) != 0; }
 
@@ -98,7 +121,13 @@ entry *entry_new_string_kstr(const char *key, size_t klen, char *kstr_val, long 
 entry *entry_new_int(const char *key, size_t klen, long long v, long long expire);
 /* Build an entry for a pointer-encoded value (aggregates, raw strings). */
 entry *entry_new_ptr(const char *key, size_t klen, int type, int enc, void *ptr, long long expire);
+/* An aggregate (hash) whose listpack of len bytes is copied inside. */
+entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, size_t len, long long expire);
+/* Bytes an inline aggregate entry with this key and listpack would take. */
+size_t entry_inline_size(size_t klen, size_t lplen, int has_expire);
+
 /* Same key/expire/lru as e, new value; e itself is left untouched. */
+entry *entry_with_inline(const entry *e, int type, const void *lp, size_t len);
 entry *entry_with_string(const entry *e, const char *val, size_t vlen);
 entry *entry_with_ptr(const entry *e, int type, int enc, void *ptr);
 entry *entry_with_int(const entry *e, long long v);

@@ -71,6 +71,7 @@ static void *maybe_move(void *block) {
 
 static int single_block_value(const entry *e) {
     int enc = entry_encoding(e);
+    if (entry_value_inline(e)) return 0; /* moves with the entry block */
     if (entry_type(e) == TYPE_STRING) return enc == ENC_RAW;
     return enc == ENC_LISTPACK || enc == ENC_INTSET;
 }

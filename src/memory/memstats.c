@@ -82,7 +82,7 @@ void memstats_collect(mem_figures *f) {
 
 static size_t value_usage(const entry *e, size_t samples) {
     int enc = entry_encoding(e);
-    if (entry_type(e) == TYPE_STRING && (enc == ENC_INT || enc == ENC_EMBSTR)) return 0; /* inline */
+    if (entry_value_inline(e)) return 0; /* counted in the entry block */
     const type_ops *ops = type_ops_for(entry_type(e));
     if (!ops || !ops->mem_usage) return 0;
     return ops->mem_usage(enc, entry_ptr(e), samples);

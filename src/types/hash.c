@@ -119,9 +119,42 @@ size_t hash_value_length(const hash_value *h) {
 
 static hash_value hash_of(const entry *e) { return (hash_value){entry_encoding(e), entry_ptr(e)}; }
 
-static void hash_store(entry *e, const hash_value *h) {
+/* Small listpacks are stored inside the key's entry (core/entry.h):
+ * one allocation per small hash instead of two. Past this size the
+ * listpack gets its own block, since every write rebuilds an inline one. */
+#define HASH_INLINE_MAX_BYTES 256
+
+static int hash_fits_inline(const hash_value *h) {
+    return h->enc == ENC_LISTPACK && lp_bytes(h->ptr) <= HASH_INLINE_MAX_BYTES;
+}
+
+/* The value of e ready to be modified (a new hash when e is NULL). An
+ * inline listpack is copied out, since listpack writes reallocate; the
+ * copy goes back through hash_store. */
+static hash_value hash_for_write(entry *e) {
+    if (!e) return hash_value_new();
+    hash_value h = hash_of(e);
+    if (entry_is_inline_aggregate(e)) h.ptr = zmemdup(h.ptr, lp_bytes(h.ptr));
+    return h;
+}
+
+/* Write h back as the value of e; returns the entry, which moves when the
+ * value goes inline or out of line. */
+static entry *hash_store(client *c, entry *e, hash_value *h) {
+    if (hash_fits_inline(h)) {
+        entry *n = entry_with_inline(e, TYPE_HASH, h->ptr, lp_bytes(h->ptr));
+        lp_free(h->ptr);
+        db_replace(c->db, e, n, 1); /* the old value was h's listpack or a copy */
+        return n;
+    }
+    if (entry_is_inline_aggregate(e)) {
+        entry *n = entry_with_ptr(e, TYPE_HASH, h->enc, h->ptr);
+        db_replace(c->db, e, n, 1);
+        return n;
+    }
     entry_set_ptr(e, h->ptr);
     if (entry_encoding(e) != h->enc) entry_set_encoding(e, h->enc);
+    return e;
 }
 
 /* The bytes of a listpack entry; integers are printed into buf. */
@@ -316,8 +349,14 @@ static entry *lookup_hash_write(client *c, int *wrong) { return lookup_write_typ
 /* Write h back: into e when the key exists, else as a new key. */
 static void hash_commit(client *c, entry *e, hash_value *h) {
     kstr key = c->argv[1];
-    if (e) hash_store(e, h);
-    else db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_HASH, h->enc, h->ptr, -1));
+    if (e) {
+        hash_store(c, e, h);
+    } else if (hash_fits_inline(h)) {
+        db_add(c->db, entry_new_inline(key, kstr_len(key), TYPE_HASH, h->ptr, lp_bytes(h->ptr), -1));
+        lp_free(h->ptr);
+    } else {
+        db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_HASH, h->enc, h->ptr, -1));
+    }
     signal_modified_key(c, c->db, key);
 }
 
@@ -325,16 +364,14 @@ static void hash_commit(client *c, entry *e, hash_value *h) {
 static void hash_commit_after_delete(client *c, entry *e, hash_value *h) {
     kstr key = c->argv[1];
     if (hash_value_length(h) == 0) {
-        hash_store(e, h);
+        hash_store(c, e, h);
         db_delete(c->db, key, kstr_len(key));
     } else {
         if (h->enc == ENC_HASHTABLE) hashtable_shrink_if_needed(h->ptr);
-        hash_store(e, h);
+        hash_store(c, e, h);
     }
     signal_modified_key(c, c->db, key);
 }
-
-static hash_value hash_of_or_new(entry *e) { return e ? hash_of(e) : hash_value_new(); }
 
 /* ---- commands ---- */
 
@@ -346,7 +383,7 @@ static void hset_generic(client *c, const char *name, int reply_count) {
     int wrong;
     entry *e = lookup_hash_write(c, &wrong);
     if (wrong) return;
-    hash_value h = hash_of_or_new(e);
+    hash_value h = hash_for_write(e);
     long long created = 0;
     for (int j = 2; j < c->argc; j += 2)
         created += hash_value_set(&h, c->argv[j], kstr_len(c->argv[j]), c->argv[j + 1], kstr_len(c->argv[j + 1]));
@@ -373,7 +410,7 @@ static void hsetnx_command(client *c) {
             return;
         }
     }
-    hash_value h = hash_of_or_new(e);
+    hash_value h = hash_for_write(e);
     hash_value_set(&h, f, kstr_len(f), v, kstr_len(v));
     hash_commit(c, e, &h);
     reply_ll(c, 1);
@@ -443,7 +480,7 @@ static void hdel_command(client *c) {
         reply_ll(c, 0);
         return;
     }
-    hash_value h = hash_of(e);
+    hash_value h = hash_for_write(e);
     long long deleted = 0;
     for (int j = 2; j < c->argc && hash_value_length(&h) > 0; j++)
         deleted += hash_value_delete(&h, c->argv[j], kstr_len(c->argv[j]));
@@ -489,20 +526,22 @@ static void hincrby_command(client *c) {
     int wrong;
     entry *e = lookup_hash_write(c, &wrong);
     if (wrong) return;
-    hash_value h = hash_of_or_new(e);
     unsigned char buf[LP_INTBUF_SIZE];
     const char *v;
     size_t vlen;
     kstr f = c->argv[2];
-    if (e && hash_value_get(&h, f, kstr_len(f), buf, &v, &vlen) && !string_to_ll(v, vlen, &value)) {
-        reply_error(c, "ERR hash value is not an integer");
-        return;
+    if (e) {
+        hash_value cur = hash_of(e);
+        if (hash_value_get(&cur, f, kstr_len(f), buf, &v, &vlen) && !string_to_ll(v, vlen, &value)) {
+            reply_error(c, "ERR hash value is not an integer");
+            return;
+        }
     }
     if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) || (incr > 0 && value > 0 && incr > LLONG_MAX - value)) {
-        if (!e) hash_value_free(&h);
         reply_error(c, "ERR increment or decrement would overflow");
         return;
     }
+    hash_value h = hash_for_write(e);
     value += incr;
     char out[32];
     int n = ll_to_string(out, sizeof(out), value);
@@ -539,7 +578,7 @@ static void hincrbyfloat_command(client *c) {
     }
     char out[5120];
     int n = long_double_to_string(out, sizeof(out), value);
-    hash_value h = hash_of_or_new(e);
+    hash_value h = hash_for_write(e);
     hash_value_set(&h, f, kstr_len(f), out, (size_t)n);
     hash_commit(c, e, &h);
     reply_bulk(c, out, (size_t)n);
