@@ -5,6 +5,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/zmalloc.h"
+#include "net/clientmem.h"
 #include "net/reply.h"
 
 #include <errno.h>
@@ -61,10 +62,12 @@ static kstr get_bind(const config_entry *ce);
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err);
 static kstr get_string_ptr(const config_entry *ce);
 static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err);
+static int set_obuf_limits(const config_entry *ce, char **argv, int argc, const char **err);
+static kstr get_obuf_limits(const config_entry *ce);
 
 /* Parameters Keel accepts and reports but does not act on yet: they keep
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
-static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify, *cfg_cobl;
+static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
 static char *cfg_replica_read_only, *cfg_lua_time_limit, *cfg_slowlog_slower, *cfg_slowlog_max_len;
 static char *cfg_latency_monitor, *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
 static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
@@ -92,6 +95,13 @@ static config_entry configs[] = {
     {"protected-mode", NULL, CT_BOOL, &server.protected_mode, "yes", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
     {"proto-max-bulk-len", NULL, CT_MEMORY, &server.proto_max_bulk_len, "512mb", 1024 * 1024, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"client-query-buffer-limit", NULL, CT_MEMORY, &server.client_max_querybuf_len, "1gb", 1024 * 1024, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    /* Client output: Redis's limits per class, and Keel's backpressure
+     * (net/clientmem.h): a client with this much pending output gets no
+     * new command until it reads; the total is shared by all clients
+     * (percent of maxmemory, none without maxmemory). 0 disables. */
+    {"client-output-buffer-limit", NULL, CT_SPECIAL, NULL, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, NULL, 0, NULL, set_obuf_limits, get_obuf_limits},
+    {"client-output-backpressure", NULL, CT_MEMORY, &client_output_backpressure, "1mb", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"client-output-backpressure-total", NULL, CT_MEMORY, &client_output_backpressure_total, "5%", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
     /* General. */
     {"databases", NULL, CT_INT, &server.dbnum, "16", 1, INT_MAX, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
     {"daemonize", NULL, CT_BOOL, &server.daemonize, "no", 0, 0, yesno_enum, CF_IMMUTABLE, NULL, NULL, NULL},
@@ -137,12 +147,11 @@ static config_entry configs[] = {
     {"zset-max-listpack-entries", "zset-max-ziplist-entries", CT_LL, &server.zset_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"zset-max-listpack-value", "zset-max-ziplist-value", CT_MEMORY, &server.zset_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", CT_INT, &server.list_max_listpack_size, "-2", INT_MIN, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"list-compress-depth", NULL, CT_INT, &server.list_compress_depth, "0", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
+    {"list-compress-depth", NULL, CT_INT, &server.list_compress_depth, "1", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
     {"hll-sparse-max-bytes", NULL, CT_MEMORY, &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"stream-node-max-bytes", NULL, CT_MEMORY, &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"stream-node-max-entries", NULL, CT_LL, &server.stream_node_max_entries, "100", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
-    {"client-output-buffer-limit", NULL, CT_SPECIAL, &cfg_cobl, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, NULL, 0, NULL, set_multiword, get_string_ptr},
     {"notify-keyspace-events", NULL, CT_STRING, &cfg_notify, "", 0, 0, NULL, 0, NULL, NULL, NULL},
     {"oom-score-adj-values", NULL, CT_SPECIAL, &cfg_oom_score_values, "0 200 800", 0, 0, NULL, 0, NULL, set_multiword, get_string_ptr},
     STUB("appendfsync", cfg_appendfsync, "everysec"),
@@ -361,6 +370,16 @@ static int set_multiword(const config_entry *ce, char **argv, int argc, const ch
     (void)err;
     replace_string(ce, join_args(argv, argc));
     return 1;
+}
+
+static int set_obuf_limits(const config_entry *ce, char **argv, int argc, const char **err) {
+    (void)ce;
+    return clientmem_set_obuf_limits(argv, argc, err);
+}
+
+static kstr get_obuf_limits(const config_entry *ce) {
+    (void)ce;
+    return clientmem_get_obuf_limits();
 }
 
 static kstr get_string_ptr(const config_entry *ce) {

@@ -484,3 +484,63 @@ def random_ops(r, depth):
         if step % 50 == 0:
             assert r.lrange("l", 0, -1) == model
     assert r.lrange("l", 0, -1) == model
+
+
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_random_ops_match_model_with_compression(r, depth):
+    """Compressed interior nodes must never change what a list holds:
+    random edits everywhere in a multi-node list, checked against a model."""
+    import random
+    rnd = random.Random(1234 + depth)
+    old = r.config_get("list-*")
+    try:
+        r.config_set("list-max-listpack-size", "32")
+        r.config_set("list-compress-depth", str(depth))
+        model = []
+        for i in range(3000):
+            v = ("val-%d-" % i) * rnd.randint(1, 6)
+            model.append(v)
+        r.rpush("L", *model)
+        for step in range(1500):
+            op = rnd.randrange(8)
+            n = len(model)
+            if op == 0:
+                v = "L%d" % step
+                r.lpush("L", v)
+                model.insert(0, v)
+            elif op == 1:
+                v = "R%d" % step
+                r.rpush("L", v)
+                model.append(v)
+            elif op == 2 and n:
+                i = rnd.randrange(n)
+                assert r.lindex("L", i).decode() == model[i]
+            elif op == 3 and n:
+                i = rnd.randrange(n)
+                v = "S%d" % step
+                r.lset("L", i, v)
+                model[i] = v
+            elif op == 4 and n:
+                i = rnd.randrange(n)
+                pivot = model[i]
+                v = "I%d" % step
+                r.linsert("L", "BEFORE", pivot, v)
+                model.insert(model.index(pivot), v)
+            elif op == 5 and n > 10:
+                assert r.lpop("L").decode() == model.pop(0)
+                assert r.rpop("L").decode() == model.pop()
+            elif op == 6 and n:
+                i = rnd.randrange(n)
+                j = min(n - 1, i + rnd.randrange(50))
+                got = [x.decode() for x in r.lrange("L", i, j)]
+                assert got == model[i:j + 1]
+            elif op == 7 and n > 100:
+                v = model[rnd.randrange(n)]
+                removed = r.lrem("L", 1, v)
+                assert removed == 1
+                model.remove(v)
+        assert [x.decode() for x in r.lrange("L", 0, -1)] == model
+        assert r.llen("L") == len(model)
+    finally:
+        r.config_set("list-max-listpack-size", old[b"list-max-listpack-size"] if b"list-max-listpack-size" in old else old["list-max-listpack-size"])
+        r.config_set("list-compress-depth", old[b"list-compress-depth"] if b"list-compress-depth" in old else old["list-compress-depth"])
