@@ -543,6 +543,20 @@ void hashtable_expand(hashtable *ht, size_t n) {
     start_resize(ht, buckets_for(n));
 }
 
+size_t hashtable_mem_usage_sampled(hashtable *ht, size_t samples, size_t (*elem_size)(const void *element)) {
+    size_t total = hashtable_mem_usage(ht), seen = 0, bytes = 0;
+    hashtable_iterator it;
+    void *el;
+    hashtable_iter_init(&it, ht, 0);
+    while ((samples == 0 || seen < samples) && hashtable_iter_next(&it, &el)) {
+        bytes += elem_size(el);
+        seen++;
+    }
+    hashtable_iter_release(&it);
+    if (seen) total += (size_t)((double)bytes / (double)seen * (double)hashtable_size(ht));
+    return total;
+}
+
 /* ---- SCAN ------------------------------------------------------------ */
 
 static size_t reverse_bits(size_t v) {

@@ -51,6 +51,10 @@ void hashtable_empty(hashtable *ht);
 size_t hashtable_size(const hashtable *ht);
 /* Bytes the table itself uses (bucket arrays and the struct), not elements. */
 size_t hashtable_mem_usage(const hashtable *ht);
+/* Bytes of the table plus its elements, each measured by elem_size.
+ * samples > 0 measures that many elements and extrapolates (MEMORY USAGE
+ * on big aggregates); 0 measures every element. */
+size_t hashtable_mem_usage_sampled(hashtable *ht, size_t samples, size_t (*elem_size)(const void *element));
 /* Number of buckets of the main table (and of the rehash target). */
 size_t hashtable_buckets(const hashtable *ht);
 int hashtable_is_rehashing(const hashtable *ht);

@@ -294,20 +294,11 @@ static void *hash_dup_value(int enc, const void *ptr) {
     return ht;
 }
 
+static size_t block_size(const void *block) { return zmalloc_size(block); }
+
 static size_t hash_mem_usage(int enc, const void *ptr, size_t samples) {
     if (enc == ENC_LISTPACK) return zmalloc_size(ptr);
-    hashtable *ht = (hashtable *)ptr;
-    size_t total = hashtable_mem_usage(ht), seen = 0, bytes = 0;
-    hashtable_iterator it;
-    void *hf;
-    hashtable_iter_init(&it, ht, 0);
-    while ((samples == 0 || seen < samples) && hashtable_iter_next(&it, &hf)) {
-        bytes += zmalloc_size(hf);
-        seen++;
-    }
-    hashtable_iter_release(&it);
-    if (seen) total += (size_t)((double)bytes / (double)seen * (double)hashtable_size(ht));
-    return total;
+    return hashtable_mem_usage_sampled((hashtable *)ptr, samples, block_size);
 }
 
 static size_t hash_length(int enc, const void *ptr) {

@@ -423,20 +423,11 @@ static void *set_dup_value(int enc, const void *ptr) {
     return ht;
 }
 
+static size_t member_size(const void *member) { return kstr_alloc_size((const kstr)member); }
+
 static size_t set_mem_usage(int enc, const void *ptr, size_t samples) {
     if (enc != ENC_HASHTABLE) return zmalloc_size(ptr);
-    hashtable *ht = (hashtable *)ptr;
-    size_t total = hashtable_mem_usage(ht), seen = 0, bytes = 0;
-    hashtable_iterator it;
-    void *el;
-    hashtable_iter_init(&it, ht, 0);
-    while ((samples == 0 || seen < samples) && hashtable_iter_next(&it, &el)) {
-        bytes += kstr_alloc_size(el);
-        seen++;
-    }
-    hashtable_iter_release(&it);
-    if (seen) total += (size_t)((double)bytes / (double)seen * (double)hashtable_size(ht));
-    return total;
+    return hashtable_mem_usage_sampled((hashtable *)ptr, samples, member_size);
 }
 
 static size_t set_length(int enc, const void *ptr) {

@@ -826,6 +826,14 @@ static void zrank_generic(client *c, int rev)
 static void zrank_command(client *c) { zrank_generic(c, 0); }
 static void zrevrank_command(client *c) { zrank_generic(c, 1); }
 
+/* Number of nodes from first to last inclusive, by rank difference. */
+static long nodes_between(skiplist *sl, skiplist_node *first, skiplist_node *last) {
+    size_t l1, l2;
+    const char *m1 = skiplist_node_ele(first, &l1), *m2 = skiplist_node_ele(last, &l2);
+    return (long)(skiplist_rank(sl, skiplist_node_score(last), m2, l2) -
+                  skiplist_rank(sl, skiplist_node_score(first), m1, l1) + 1);
+}
+
 static void zcount_command(client *c)
 {
     sl_range r;
@@ -837,13 +845,7 @@ static void zcount_command(client *c)
     if (e && !is_lp(e)) {
         zset *z = entry_ptr(e);
         skiplist_node *first = skiplist_first_in_range(z->sl, &r);
-        if (first) {
-            skiplist_node *last = skiplist_last_in_range(z->sl, &r);
-            size_t l1, l2;
-            const char *m1 = skiplist_node_ele(first, &l1), *m2 = skiplist_node_ele(last, &l2);
-            n = (long)(skiplist_rank(z->sl, skiplist_node_score(last), m2, l2) -
-                       skiplist_rank(z->sl, skiplist_node_score(first), m1, l1) + 1);
-        }
+        if (first) n = nodes_between(z->sl, first, skiplist_last_in_range(z->sl, &r));
     } else if (e) {
         zit it;
         for (zit_seek_score(&it, e, &r, 0); zit_valid(&it) && zit_score_ok(&it, &r); zit_next(&it)) n++;
@@ -862,13 +864,7 @@ static void zlexcount_command(client *c)
     if (e && !is_lp(e)) {
         zset *z = entry_ptr(e);
         skiplist_node *first = skiplist_first_in_lexrange(z->sl, &r);
-        if (first) {
-            skiplist_node *last = skiplist_last_in_lexrange(z->sl, &r);
-            size_t l1, l2;
-            const char *m1 = skiplist_node_ele(first, &l1), *m2 = skiplist_node_ele(last, &l2);
-            n = (long)(skiplist_rank(z->sl, skiplist_node_score(last), m2, l2) -
-                       skiplist_rank(z->sl, skiplist_node_score(first), m1, l1) + 1);
-        }
+        if (first) n = nodes_between(z->sl, first, skiplist_last_in_lexrange(z->sl, &r));
     } else if (e) {
         zit it;
         for (zit_seek_lex(&it, e, &r, 0); zit_valid(&it) && zit_lex_ok(&it, &r); zit_next(&it)) n++;
