@@ -27,10 +27,15 @@ void access_cron(void);
 /* LRU: the stamp an access writes now, and the idle time of a stamp. */
 uint32_t access_lru_stamp_now(void);
 long long access_lru_idle_ms(uint32_t lru_field);
-/* Rewrite an old fine stamp as a coarse one (see access.c). */
+/* Rewrite an old fine stamp as a coarse one (see access.c); the
+ * policy-independent form picks the LRU or LFU layout. */
 void access_lru_age_entry(entry *e);
-/* LFU: minutes since the last access recorded in an LFU field. */
+void access_age_entry(entry *e);
+/* LFU: minute boundaries crossed since the last access recorded in an
+ * LFU field, and the time of that access (ms, coarse stamps: to the
+ * minute). */
 uint32_t access_lfu_minutes_since(uint32_t lru_field);
+uint64_t access_lfu_accessed_ms(uint32_t lru_field);
 /* An evicted key's LFU data, to restore if the key comes back. */
 void access_ghost_remember(const entry *e);
 uint64_t access_prng_next(void);
@@ -40,6 +45,9 @@ const char *evict_policy_name(int policy);
 int evict_policy_is_lfu(void);
 /* Decayed LFU counter of an LRU/LFU field (no increment). */
 int evict_lfu_counter_now(uint32_t lru_field);
+/* A key was created in database dbid (LFU: remembered as a likely
+ * victim, see evict.c). */
+void evict_note_created(int dbid, const entry *e);
 /* Milliseconds of the ongoing over-maxmemory episode (0 when none). */
 long long evict_current_exceeded_ms(void);
 /* Eviction work for the cron tick: continue a cut-short eviction and
