@@ -84,7 +84,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
 }
 
 void db_add(db *d, entry *e) {
-    memory_entry_created(e);
+    memory_entry_created(d, e);
     hashtable_add(d->keys, e);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);

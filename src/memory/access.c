@@ -296,17 +296,13 @@ static void ghost_cron(void) {
 
 /* ---- hooks ------------------------------------------------------------------ */
 
-/* The database a key is being created in is not passed down; the
- * current client's is right for every command but MOVE and COPY ... DB
- * (whose keys then simply miss the newcomer ring, a hint). */
-void memory_entry_created(entry *e) {
+void memory_entry_created(db *d, entry *e) {
     if (!evict_policy_is_lfu()) {
         entry_set_lru(e, access_lru_stamp_now());
         return;
     }
     entry_set_lru(e, lfu_initial_field(e));
-    client *c = server.current_client;
-    if (c && c->db) evict_note_created(c->db->id, e);
+    evict_note_created(d->id, e);
 }
 
 void memory_entry_touched(entry *e) {

@@ -24,7 +24,7 @@ void memory_cron(void);
 int memory_command_allowed(client *c, const command *cmd);
 
 /* A key was created (set its initial LRU/LFU data). */
-void memory_entry_created(entry *e);
+void memory_entry_created(db *d, entry *e);
 /* A key was accessed by a command (refresh its LRU/LFU data). */
 void memory_entry_touched(entry *e);
 
