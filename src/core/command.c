@@ -15,7 +15,7 @@
 /* Every module's table; a module adds commands by listing them in its
  * own table, never by editing this file (except to add a new table). */
 static command *const module_tables[] = {
-    server_commands, keys_commands, string_commands, list_commands, hash_commands,
+    server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands,
 };

@@ -1,0 +1,399 @@
+/*
+ * conn_cmds: connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH
+ * and CLIENT. They act on the calling connection (or, for CLIENT KILL and
+ * LIST, on the others) and never touch the keyspace.
+ */
+#include "core/cmdutil.h"
+#include "core/command.h"
+#include "core/config.h"
+#include "core/info.h"
+#include "core/server.h"
+#include "lib/siphash.h"
+#include "lib/util.h"
+#include "memory/memory.h"
+#include "memory/zmalloc.h"
+#include "net/reply.h"
+#include "types/types.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- Connection ---- */
+
+static void ping_command(client *c) {
+    if (c->argc > 2) {
+        reply_error_arity(c);
+        return;
+    }
+    if (c->argc == 2) reply_bulk(c, c->argv[1], kstr_len(c->argv[1]));
+    else reply_status(c, "PONG");
+}
+
+static void echo_command(client *c) { reply_bulk(c, c->argv[1], kstr_len(c->argv[1])); }
+
+static void quit_command(client *c) {
+    reply_ok(c);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+static int password_matches(const kstr pass) {
+    return server.requirepass && server.requirepass[0] && strlen(server.requirepass) == kstr_len(pass) &&
+           memcmp(server.requirepass, pass, kstr_len(pass)) == 0;
+}
+
+static int check_auth(client *c, const kstr user, const kstr pass) {
+    if (!server.requirepass || !server.requirepass[0]) {
+        if (!user || !strcmp(user, "default")) return 1;
+        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return 0;
+    }
+    if ((user && strcmp(user, "default") != 0) || !password_matches(pass)) {
+        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return 0;
+    }
+    return 1;
+}
+
+static void auth_command(client *c) {
+    if (c->argc > 3) {
+        reply_error_syntax(c);
+        return;
+    }
+    if (c->argc == 2 && (!server.requirepass || !server.requirepass[0])) {
+        reply_error(c, "ERR AUTH <password> called without any password configured for the default user. "
+                       "Are you sure your configuration is correct?");
+        return;
+    }
+    kstr user = c->argc == 3 ? c->argv[1] : NULL;
+    kstr pass = c->argv[c->argc - 1];
+    if (!check_auth(c, user, pass)) return;
+    c->flags |= CLIENT_AUTHENTICATED;
+    reply_ok(c);
+}
+
+static int valid_client_name(const kstr name) {
+    for (size_t i = 0; i < kstr_len(name); i++)
+        if (name[i] < '!' || name[i] > '~') return 0;
+    return 1;
+}
+
+static void set_client_name(client *c, const kstr name) {
+    kstr_free(c->name);
+    c->name = kstr_len(name) ? kstr_dup(name) : NULL;
+}
+
+static void hello_command(client *c) {
+    long long ver = 0;
+    int next = 1;
+    if (c->argc >= 2) {
+        if (!string_to_ll(c->argv[1], kstr_len(c->argv[1]), &ver)) {
+            reply_error(c, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        next = 2;
+        if (ver < 2 || ver > 3) {
+            reply_error(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    kstr setname = NULL;
+    for (int j = next; j < c->argc; j++) {
+        int more = c->argc - j - 1;
+        if (arg_is(c->argv[j], "auth") && more >= 2) {
+            if (!check_auth(c, c->argv[j + 1], c->argv[j + 2])) return;
+            c->flags |= CLIENT_AUTHENTICATED;
+            j += 2;
+        } else if (arg_is(c->argv[j], "setname") && more >= 1) {
+            setname = c->argv[++j];
+            if (!valid_client_name(setname)) {
+                reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        } else {
+            reply_errorf(c, "ERR Syntax error in HELLO option '%s'", c->argv[j]);
+            return;
+        }
+    }
+    if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED)) {
+        reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+                       "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+                       "select the RESP protocol version at the same time");
+        return;
+    }
+    if (setname) set_client_name(c, setname);
+    if (ver) c->resp = (int)ver;
+    reply_map_len(c, 7);
+    reply_bulk_cstr(c, "server");
+    reply_bulk_cstr(c, "redis");
+    reply_bulk_cstr(c, "version");
+    reply_bulk_cstr(c, KEEL_VERSION);
+    reply_bulk_cstr(c, "proto");
+    reply_ll(c, c->resp);
+    reply_bulk_cstr(c, "id");
+    reply_ll(c, (long long)c->id);
+    reply_bulk_cstr(c, "mode");
+    reply_bulk_cstr(c, "standalone");
+    reply_bulk_cstr(c, "role");
+    reply_bulk_cstr(c, "master");
+    reply_bulk_cstr(c, "modules");
+    reply_empty_array(c);
+}
+
+static void reset_command(client *c) {
+    c->db = db_get(0);
+    c->resp = 2;
+    kstr_free(c->name);
+    c->name = NULL;
+    c->flags &= ~(CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
+    if (server.requirepass && server.requirepass[0]) c->flags &= ~CLIENT_AUTHENTICATED;
+    reply_status(c, "RESET");
+}
+/* ---- CLIENT ---- */
+
+static void client_id_command(client *c) { reply_ll(c, (long long)c->id); }
+
+static void client_setname_command(client *c) {
+    if (!valid_client_name(c->argv[2])) {
+        reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+    }
+    set_client_name(c, c->argv[2]);
+    reply_ok(c);
+}
+
+static void client_getname_command(client *c) {
+    if (c->name) reply_bulk(c, c->name, kstr_len(c->name));
+    else reply_null(c);
+}
+
+static void client_list_command(client *c) {
+    long long *ids = NULL;
+    int nids = 0;
+    if (c->argc > 2) {
+        if (arg_is(c->argv[2], "type") && c->argc == 4) {
+            kstr t = c->argv[3];
+            if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
+                !arg_is(t, "pubsub")) {
+                reply_errorf(c, "ERR Unknown client type '%s'", t);
+                return;
+            }
+            if (!arg_is(t, "normal")) {
+                reply_verbatim(c, "", 0, "txt");
+                return;
+            }
+        } else if (arg_is(c->argv[2], "id") && c->argc >= 4) {
+            ids = zmalloc(sizeof(long long) * (size_t)(c->argc - 3));
+            for (int j = 3; j < c->argc; j++) {
+                long long id;
+                if (!string_to_ll(c->argv[j], kstr_len(c->argv[j]), &id) || id <= 0) {
+                    reply_error(c, "ERR Invalid client ID");
+                    zfree(ids);
+                    return;
+                }
+                ids[nids++] = id;
+            }
+        } else {
+            reply_error_syntax(c);
+            return;
+        }
+    }
+    kstr s = kstr_empty();
+    for (client *o = server.clients; o; o = o->next) {
+        if (ids) {
+            int found = 0;
+            for (int i = 0; i < nids; i++) found |= ids[i] == (long long)o->id;
+            if (!found) continue;
+        }
+        s = client_info_string(s, o);
+        s = kstr_cat(s, "\n");
+    }
+    reply_verbatim(c, s, kstr_len(s), "txt");
+    kstr_free(s);
+    zfree(ids);
+}
+
+static void client_info_command(client *c) {
+    kstr s = client_info_string(kstr_empty(), c);
+    s = kstr_cat(s, "\n");
+    reply_verbatim(c, s, kstr_len(s), "txt");
+    kstr_free(s);
+}
+
+/* Killing oneself must still deliver the reply: flag it after replying. */
+static int kill_client(client *c, client *victim) {
+    if (victim == c) return 1;
+    client_close_async(victim);
+    return 0;
+}
+
+static void client_kill_command(client *c) {
+    if (c->argc == 3) {
+        /* Old form: CLIENT KILL addr:port */
+        for (client *o = server.clients; o; o = o->next) {
+            if (!strcmp(o->addr, c->argv[2])) {
+                reply_ok(c);
+                if (kill_client(c, o)) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+                return;
+            }
+        }
+        reply_error(c, "ERR No such client");
+        return;
+    }
+    long long id = 0;
+    const char *addr = NULL, *laddr = NULL;
+    int skipme = 1, type_normal = -1;
+    long long maxage = 0;
+    if ((c->argc - 2) % 2 != 0) {
+        reply_error_syntax(c);
+        return;
+    }
+    for (int j = 2; j < c->argc; j += 2) {
+        kstr opt = c->argv[j], val = c->argv[j + 1];
+        if (arg_is(opt, "id")) {
+            if (!string_to_ll(val, kstr_len(val), &id) || id <= 0) {
+                reply_error(c, "ERR client-id should be greater than 0");
+                return;
+            }
+        } else if (arg_is(opt, "addr")) {
+            addr = val;
+        } else if (arg_is(opt, "laddr")) {
+            laddr = val;
+        } else if (arg_is(opt, "type")) {
+            if (arg_is(val, "normal")) type_normal = 1;
+            else if (arg_is(val, "master") || arg_is(val, "replica") || arg_is(val, "slave") || arg_is(val, "pubsub")) type_normal = 0;
+            else {
+                reply_errorf(c, "ERR Unknown client type '%s'", val);
+                return;
+            }
+        } else if (arg_is(opt, "skipme")) {
+            if (arg_is(val, "yes")) skipme = 1;
+            else if (arg_is(val, "no")) skipme = 0;
+            else {
+                reply_error_syntax(c);
+                return;
+            }
+        } else if (arg_is(opt, "user")) {
+            if (strcmp(val, "default") != 0) {
+                reply_errorf(c, "ERR No such user '%s'", val);
+                return;
+            }
+        } else if (arg_is(opt, "maxage")) {
+            if (!parse_ll(c, val, &maxage)) return;
+        } else {
+            reply_error_syntax(c);
+            return;
+        }
+    }
+    long long killed = 0;
+    int self = 0;
+    long long now = server_mstime();
+    for (client *o = server.clients; o; o = o->next) {
+        if (id && (long long)o->id != id) continue;
+        if (addr && strcmp(o->addr, addr) != 0) continue;
+        if (laddr && strcmp(o->laddr, laddr) != 0) continue;
+        if (type_normal == 0) continue;
+        if (skipme && o == c) continue;
+        if (maxage && (now - o->ctime_ms) / 1000 < maxage) continue;
+        self |= kill_client(c, o);
+        killed++;
+    }
+    reply_ll(c, killed);
+    if (self) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+static int parse_on_off(client *c, const kstr arg, int *on) {
+    if (arg_is(arg, "on")) *on = 1;
+    else if (arg_is(arg, "off")) *on = 0;
+    else {
+        reply_error_syntax(c);
+        return 0;
+    }
+    return 1;
+}
+
+static void client_no_evict_command(client *c) {
+    int on;
+    if (!parse_on_off(c, c->argv[2], &on)) return;
+    if (on) c->flags |= CLIENT_NO_EVICT;
+    else c->flags &= ~CLIENT_NO_EVICT;
+    reply_ok(c);
+}
+
+static void client_no_touch_command(client *c) {
+    int on;
+    if (!parse_on_off(c, c->argv[2], &on)) return;
+    if (on) c->flags |= CLIENT_NO_TOUCH;
+    else c->flags &= ~CLIENT_NO_TOUCH;
+    reply_ok(c);
+}
+
+static void client_setinfo_command(client *c) {
+    kstr *slot;
+    if (arg_is(c->argv[2], "lib-name")) slot = &c->lib_name;
+    else if (arg_is(c->argv[2], "lib-ver")) slot = &c->lib_ver;
+    else {
+        reply_errorf(c, "ERR Unrecognized option '%s'", c->argv[2]);
+        return;
+    }
+    if (!valid_client_name(c->argv[3])) {
+        reply_errorf(c, "ERR %s cannot contain spaces, newlines or special characters.", c->argv[2]);
+        return;
+    }
+    kstr_free(*slot);
+    *slot = kstr_dup(c->argv[3]);
+    reply_ok(c);
+}
+
+static void client_help_command(client *c) {
+    static const char *const help[] = {
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
+        "LIST [options ...]",
+        "    Return information about client connections. Options: TYPE, ID.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect the current client connection from eviction.",
+        "NO-TOUCH (ON|OFF)",
+        "    Commands of this client do not change the LRU/LFU data of the keys they access.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>",
+        "    Set client meta attributes (LIB-NAME, LIB-VER).",
+        NULL,
+    };
+    reply_help(c, help);
+}
+
+static command client_subcommands[] = {
+    {"id", client_id_command, 2, "noscript loading stale", 0, 0, 0, "connection", "5.0.0", "Connection id.", NULL},
+    {"setname", client_setname_command, 3, "noscript loading stale", 0, 0, 0, "connection", "2.6.9", "Set the connection name.", NULL},
+    {"getname", client_getname_command, 2, "noscript loading stale", 0, 0, 0, "connection", "2.6.9", "Get the connection name.", NULL},
+    {"list", client_list_command, -2, "admin noscript loading stale", 0, 0, 0, "connection", "2.4.0", "List client connections.", NULL},
+    {"info", client_info_command, 2, "noscript loading stale", 0, 0, 0, "connection", "6.2.0", "Information about this connection.", NULL},
+    {"kill", client_kill_command, -3, "admin noscript loading stale", 0, 0, 0, "connection", "2.4.0", "Close connections.", NULL},
+    {"no-evict", client_no_evict_command, 3, "admin noscript loading stale", 0, 0, 0, "connection", "7.0.0", "Protect this connection from client eviction.", NULL},
+    {"no-touch", client_no_touch_command, 3, "noscript loading stale", 0, 0, 0, "connection", "7.2.0", "Do not touch LRU/LFU data of accessed keys.", NULL},
+    {"setinfo", client_setinfo_command, 4, "noscript loading stale", 0, 0, 0, "connection", "7.2.0", "Set client library name and version.", NULL},
+    {"help", client_help_command, 2, "loading stale", 0, 0, 0, "connection", "5.0.0", "Help on CLIENT.", NULL},
+    {0},
+};
+command connection_commands[] = {
+    {"ping", ping_command, -1, "fast stale loading", 0, 0, 0, "connection", "1.0.0", "Ping the server.", NULL},
+    {"echo", echo_command, 2, "fast stale loading", 0, 0, 0, "connection", "1.0.0", "Return the given string.", NULL},
+    {"quit", quit_command, -1, "allow_busy noscript loading stale fast no_auth", 0, 0, 0, "connection", "1.0.0", "Close the connection.", NULL},
+    {"reset", reset_command, 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", "6.2.0", "Reset the connection.", NULL},
+    {"hello", hello_command, -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", "6.0.0", "Handshake with the server.", NULL},
+    {"auth", auth_command, -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", "1.0.0", "Authenticate the connection.", NULL},
+    {"client", NULL, -2, "", 0, 0, 0, "connection", "2.4.0", "Connection management.", client_subcommands},
+    {0},
+};
