@@ -7,6 +7,8 @@
 #   rcli PORT ARGS...               redis-cli against 127.0.0.1:PORT
 #   info_field PORT SECTION FIELD   one field of INFO SECTION
 #   bench_rps PORT TEST [ARGS...]   redis-benchmark requests/s for one -t TEST
+#   pipe_load PORT < RESP           feed RESP through redis-cli --pipe; fails
+#                                   unless every reply came back without error
 #   add_row NAME KIND KEEL REDIS    record a result row (KIND: rps | bytes)
 #   print_table / print_markdown    print the recorded rows
 #
@@ -76,9 +78,19 @@ bench_rps() {
     local port=$1 test=$2 out rps; shift 2
     out=$(timeout "$BENCH_TIMEOUT" "$REDIS_BENCHMARK" -h "$HOST" -p "$port" \
           -t "$test" --csv "$@" 2>/dev/null) || true
-    # --csv: header line, then "TEST","rps",...
-    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR == 2 { print $4 }')
+    # --csv: header line, then "TEST","rps",... per test run; the last line
+    # is the one asked for (LRANGE_* first print their LPUSH fill).
+    rps=$(printf '%s\n' "$out" | awk -F'"' 'NR > 1 && $4 != "" { r = $4 } END { print r }')
     echo "${rps:-NA}"
+}
+
+pipe_load() {
+    local out
+    out=$("$REDIS_CLI" -h "$HOST" -p "$1" --pipe 2>&1) || { log "redis-cli --pipe failed: $out"; return 1; }
+    case $out in
+        *"errors: 0, replies:"*) return 0 ;;
+        *) log "redis-cli --pipe: $(printf '%s\n' "$out" | tail -1)"; return 1 ;;
+    esac
 }
 
 # max of numeric args, ignoring NA (NA if all are NA)
