@@ -19,13 +19,25 @@ static const void *entry_key_of(const void *element, size_t *len) {
 
 static void entry_destructor(void *element) { entry_free(element); }
 
+/* Growing a key table must not push used_memory past maxmemory: eviction
+ * would delete keys to pay for a bucket array that is mostly empty. The
+ * growth is postponed instead; the table keeps filling, and past 90% fill
+ * it is allowed (hashtable.c grows regardless at 95%), since longer probe
+ * chains would otherwise cost every lookup. */
+static int keyspace_resize_allowed(size_t more, double fill_factor) {
+    if (server.maxmemory <= 0 || fill_factor >= 0.90) return 1;
+    return memory_used_for_eviction() + more <= (size_t)server.maxmemory;
+}
+
 static const hashtable_type keys_table_type = {
     .element_key = entry_key_of,
     .element_destructor = entry_destructor,
+    .resize_allowed = keyspace_resize_allowed,
 };
 
 static const hashtable_type expires_table_type = {
     .element_key = entry_key_of,
+    .resize_allowed = keyspace_resize_allowed,
 };
 
 void db_init_all(int count) {

@@ -7,6 +7,7 @@
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "memory/zmalloc.h"
+#include "net/clientmem.h"
 #include "net/reply.h"
 
 #include <stdio.h>
@@ -65,11 +66,7 @@ static kstr section_server(kstr s) {
 }
 
 static kstr section_clients(kstr s) {
-    size_t max_in = 0, max_out = 0;
-    for (client *c = server.clients; c; c = c->next) {
-        if (kstr_len(c->querybuf) > max_in) max_in = kstr_len(c->querybuf);
-        if (c->reply_bytes > max_out) max_out = c->reply_bytes;
-    }
+    size_t max_in = clients_recent_max_input_buffer(), max_out = clients_recent_max_output_buffer();
     return kstr_cat_printf(s,
         "# Clients\r\n"
         "connected_clients:%lu\r\n"
@@ -79,8 +76,9 @@ static kstr section_clients(kstr s) {
         "client_recent_max_output_buffer:%zu\r\n"
         "blocked_clients:%ld\r\n"
         "tracking_clients:0\r\n"
-        "clients_in_timeout_table:0\r\n",
-        server.nclients, server.maxclients, max_in, max_out, blocking_count());
+        "clients_in_timeout_table:0\r\n"
+        "clients_in_backpressure:%lu\r\n",
+        server.nclients, server.maxclients, max_in, max_out, blocking_count(), clients_backpressured());
 }
 
 static kstr section_persistence(kstr s) {

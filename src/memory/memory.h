@@ -28,6 +28,10 @@ void memory_entry_created(db *d, entry *e);
 /* A key was accessed by a command (refresh its LRU/LFU data). */
 void memory_entry_touched(entry *e);
 
+/* used_memory as eviction counts it (client memory replaced by the
+ * clients' budget, see memstats.c). */
+size_t memory_used_for_eviction(void);
+
 /* OBJECT IDLETIME / OBJECT FREQ data of a key, decayed to now. */
 long long memory_entry_idle_seconds(const entry *e);
 int memory_entry_lfu_counter(const entry *e);

@@ -18,6 +18,7 @@
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
 #include "memory/zmalloc.h"
+#include "net/clientmem.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "types/types.h"
@@ -50,13 +51,24 @@ long long memstats_total_system_memory(void) {
     return (long long)sysconf(_SC_PHYS_PAGES) * (long long)sysconf(_SC_PAGESIZE);
 }
 
-/* No replication backlog, replica buffers or AOF buffer exist yet. */
-static size_t not_counted_for_evict(void) { return 0; }
+/* Memory eviction does not pay for: what clients hold (query buffers,
+ * argv, replies). No replication backlog or AOF buffer exist yet. */
+static size_t not_counted_for_evict(void) { return clients_memory_not_counted_for_evict(); }
 
+/* Client memory is never paid for by deleting keys (Keel issue 5). It is
+ * transient and bounded by backpressure, so eviction sees the clients as
+ * always using exactly their budget (client-output-backpressure-total,
+ * 5% of maxmemory by default) whatever they use at the moment: a burst of
+ * slow readers evicts nothing, and dataset + budget stays within
+ * maxmemory, so the whole process stays within what the operator gave
+ * it as long as clients stay within their budget. */
 size_t memstats_used_for_eviction(void) {
     size_t used = zmalloc_used_memory(), skip = not_counted_for_evict();
-    return used > skip ? used - skip : 0;
+    used = used > skip ? used - skip : 0;
+    return used + clients_memory_budget();
 }
+
+size_t memory_used_for_eviction(void) { return memstats_used_for_eviction(); }
 
 void memstats_collect(mem_figures *f) {
     if (!cache.valid) memstats_refresh_cache();

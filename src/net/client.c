@@ -1,5 +1,6 @@
 /* See client.h for the design. */
 #include "net/client.h"
+#include "net/clientmem.h"
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/db.h"
@@ -23,9 +24,26 @@
 #define READ_CHUNK (16 * 1024)
 #define BIG_ARG (32 * 1024)
 #define MAX_WRITE_PER_EVENT (1024 * 1024)
+#define REPLY_BLOCK_SIZE (16 * 1024) /* as in reply.c: the size a first block gets */
 
 static void read_handler(eventloop *el, int fd, void *data, int mask);
 static void write_handler(eventloop *el, int fd, void *data, int mask);
+
+/* The clients' periodic work (clientmem.c) runs on its own timer, set up
+ * with the first connection, so the core cron needs no knowledge of it. */
+static long long clients_timer(eventloop *el, long long id, void *data) {
+    (void)el; (void)id; (void)data;
+    server_update_cached_time();
+    clientmem_cron();
+    return 1000 / (server.hz > 0 ? server.hz : 10);
+}
+
+static void ensure_clients_timer(void) {
+    static int started;
+    if (started || !server.el) return;
+    started = 1;
+    ev_add_timer(server.el, 100, clients_timer, NULL);
+}
 
 static void format_addr(const struct sockaddr_storage *sa, char *out, size_t len) {
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -66,9 +84,10 @@ static client *client_alloc(int fd) {
     c->fd = fd;
     c->resp = 2;
     c->db = db_get(0);
-    c->querybuf = kstr_empty();
+    c->querybuf = querybuf_shared_empty();
     reqparse_init(&c->parser, (size_t)server.proto_max_bulk_len);
-    c->ctime_ms = c->last_interaction_ms = server_mstime();
+    c->ctime_ms = c->last_interaction_ms = c->last_write_ms = server_mstime();
+    clientmem_update(c);
     return c;
 }
 
@@ -84,12 +103,13 @@ client *client_create(int fd, int is_unix) {
     else snprintf(c->laddr, sizeof(c->laddr), "%s:0", server.unixsocket ? server.unixsocket : "");
     if (ev_add_file(server.el, fd, EV_READABLE, read_handler, c) < 0) {
         close(fd);
+        clientmem_forget(c);
         reqparse_free(&c->parser);
-        kstr_free(c->querybuf);
         zfree(c);
         return NULL;
     }
     link_client(c);
+    ensure_clients_timer();
     return c;
 }
 
@@ -106,11 +126,16 @@ void client_free_argv(client *c) {
     c->argc = 0;
 }
 
+static void free_block(client *c, reply_block *b) {
+    clientmem_reply_release(c, zmalloc_size(b));
+    zfree(b);
+}
+
 static void free_replies(client *c) {
     reply_block *b = c->reply_head;
     while (b) {
         reply_block *next = b->next;
-        zfree(b);
+        free_block(c, b);
         b = next;
     }
     c->reply_head = c->reply_tail = NULL;
@@ -143,8 +168,9 @@ void client_free(client *c) {
     remove_from_pending(c);
     free_replies(c);
     client_free_argv(c);
+    clientmem_forget(c);
     reqparse_free(&c->parser);
-    kstr_free(c->querybuf);
+    querybuf_release(c->querybuf);
     kstr_free(c->name);
     kstr_free(c->lib_name);
     kstr_free(c->lib_ver);
@@ -177,11 +203,52 @@ static void protocol_error(client *c) {
     reqparse_reset(&c->parser);
 }
 
+/* Backpressure: stop reading and running this client's requests until
+ * its output drains (see clientmem.h). Requests already read stay in
+ * the query buffer, in order. */
+static void pause_input(client *c) {
+    if (c->flags & CLIENT_OUTPUT_PAUSED) return;
+    c->flags |= CLIENT_OUTPUT_PAUSED;
+    c->paused_since_ms = server_mstime();
+    clientmem_note_pause();
+    if (c->fd >= 0) ev_del_file(server.el, c->fd, EV_READABLE);
+}
+
+static void resume_input(client *c) {
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_EXECUTING)) return;
+    c->flags &= ~(CLIENT_OUTPUT_PAUSED | CLIENT_PAUSED_READING);
+    if (c->fd >= 0) ev_add_file(server.el, c->fd, EV_READABLE, read_handler, c);
+    if (c->qb_pos < kstr_len(c->querybuf) && !(c->flags & CLIENT_BLOCKED)) client_process_input(c);
+}
+
+void client_read_while_paused(client *c) {
+    if (!(c->flags & CLIENT_OUTPUT_PAUSED) || c->fd < 0) return;
+    c->flags |= CLIENT_PAUSED_READING;
+    ev_add_file(server.el, c->fd, EV_READABLE, read_handler, c);
+}
+
+void client_drop_and_close(client *c) {
+    if (!(c->flags & CLIENT_EXECUTING)) {
+        free_replies(c);
+        querybuf_release(c->querybuf);
+        c->querybuf = querybuf_shared_empty();
+        c->qb_pos = 0;
+        reqparse_reset(&c->parser);
+        if (c->fd >= 0) ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
+        clientmem_update(c);
+    }
+    client_close_async(c);
+}
+
 /* Run as many complete requests as the query buffer holds. */
 void client_process_input(client *c) {
     c->flags |= CLIENT_EXECUTING;
     while (c->qb_pos < kstr_len(c->querybuf)) {
         if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)) break;
+        if (clientmem_should_pause(c)) {
+            pause_input(c);
+            break;
+        }
         size_t used = 0;
         int r = reqparse_feed(&c->parser, c->querybuf + c->qb_pos, kstr_len(c->querybuf) - c->qb_pos, &used);
         c->qb_pos += used;
@@ -203,6 +270,36 @@ void client_process_input(client *c) {
         c->qb_pos = 0;
     }
     c->flags &= ~CLIENT_EXECUTING;
+    clientmem_update(c);
+}
+
+/* Room for the next read. A first read gets exactly one chunk: most
+ * clients send small requests, and doubling here would give every new
+ * connection a 40 KB buffer. */
+static void reserve_read_room(client *c, size_t readlen) {
+    kstr qb = c->querybuf;
+    if (kstr_len(qb) == 0 && kstr_avail(qb) < readlen) {
+        querybuf_release(qb);
+        c->querybuf = kstr_empty_cap(readlen);
+        return;
+    }
+    if ((c->flags & CLIENT_PAUSED_READING) && kstr_avail(qb) < readlen) {
+        /* Requests parked while output drains: grow by an eighth, not by
+         * doubling, since many stalled clients may be doing this at once. */
+        size_t len = kstr_len(qb);
+        kstr bigger = kstr_cat_len(kstr_empty_cap(len + readlen + len / 8), qb, len);
+        querybuf_release(qb);
+        c->querybuf = bigger;
+        return;
+    }
+    c->querybuf = kstr_make_room(qb, readlen);
+}
+
+static void note_query_peak(client *c) {
+    size_t len = kstr_len(c->querybuf);
+    if (c->parser.multibulk_left && c->parser.bulk_len >= 0 && (size_t)c->parser.bulk_len + 2 > len)
+        len = (size_t)c->parser.bulk_len + 2;
+    if (len > c->qbuf_peak) c->qbuf_peak = len;
 }
 
 static void read_handler(eventloop *el, int fd, void *data, int mask) {
@@ -215,7 +312,7 @@ static void read_handler(eventloop *el, int fd, void *data, int mask) {
         size_t want = (size_t)c->parser.bulk_len + 2;
         if (want > have && want - have > readlen) readlen = want - have;
     }
-    c->querybuf = kstr_make_room(c->querybuf, readlen);
+    reserve_read_room(c, readlen);
     ssize_t n = read(fd, c->querybuf + kstr_len(c->querybuf), readlen);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
@@ -230,14 +327,22 @@ static void read_handler(eventloop *el, int fd, void *data, int mask) {
     c->net_input_bytes += (unsigned long long)n;
     server.stat.net_input_bytes += n;
     c->last_interaction_ms = server_mstime();
+    note_query_peak(c);
+    clientmem_track_input(c);
     if (kstr_len(c->querybuf) > (size_t)server.client_max_querybuf_len) {
-        server_log(LOG_WARNING, "Closing client that reached max query buffer length: id=%llu addr=%s qbuf=%zu",
-                   (unsigned long long)c->id, c->addr, kstr_len(c->querybuf));
+        kstr info = client_info_string(kstr_empty(), c);
+        server_log(LOG_WARNING, "Closing client that reached max query buffer length: %s (qbuf initial bytes: \"%.64s\")",
+                   info, c->querybuf);
+        kstr_free(info);
         server.stat.client_qbuf_limit_disconnections++;
-        client_close_async(c);
+        client_drop_and_close(c);
         return;
     }
-    client_process_input(c);
+    /* A paused client reading only to unblock its sender: keep the
+     * requests, run them when the output has drained. */
+    if (c->flags & CLIENT_OUTPUT_PAUSED) clientmem_update(c);
+    else client_process_input(c);
+    clients_evict_if_needed();
 }
 
 /* Write as much of the reply list as the socket takes. Returns -1 if the
@@ -266,6 +371,7 @@ static int write_to_client(client *c) {
             return -1;
         }
         total += (size_t)n;
+        c->last_write_ms = server_mstime();
         c->net_output_bytes += (unsigned long long)n;
         server.stat.net_output_bytes += n;
         c->reply_bytes -= (size_t)n;
@@ -279,7 +385,7 @@ static int write_to_client(client *c) {
                 c->reply_head = h->next;
                 if (!c->reply_head) c->reply_tail = NULL;
                 c->sent_in_head = 0;
-                zfree(h);
+                free_block(c, h);
             } else {
                 c->sent_in_head += left;
                 left = 0;
@@ -291,7 +397,7 @@ static int write_to_client(client *c) {
             c->reply_head = h->next;
             if (!c->reply_head) c->reply_tail = NULL;
             c->sent_in_head = 0;
-            zfree(h);
+            free_block(c, h);
         }
     }
     if (total) c->last_interaction_ms = server_mstime();
@@ -303,11 +409,12 @@ static int has_pending_reply(client *c) { return c->reply_head != NULL && c->rep
 static void after_write(client *c) {
     if (has_pending_reply(c)) {
         ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
-        return;
+    } else {
+        free_replies(c);
+        ev_del_file(server.el, c->fd, EV_WRITABLE);
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
     }
-    free_replies(c);
-    ev_del_file(server.el, c->fd, EV_WRITABLE);
-    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
+    if ((c->flags & CLIENT_OUTPUT_PAUSED) && !clientmem_should_pause(c)) resume_input(c);
 }
 
 static void write_handler(eventloop *el, int fd, void *data, int mask) {
@@ -389,44 +496,57 @@ void client_accept_unix(void *el, int fd, void *data, int mask) {
     accept_common(fd, 1);
 }
 
-size_t client_memory_usage(const client *c) {
-    size_t mem = kstr_alloc_size(c->querybuf);
-    for (reply_block *b = c->reply_head; b; b = b->next) mem += zmalloc_size(b);
-    for (int i = 0; i < c->argc; i++) mem += kstr_alloc_size(c->argv[i]);
-    for (int i = 0; i < c->parser.argc; i++) mem += kstr_alloc_size(c->parser.argv[i]);
-    mem += zmalloc_size(c);
-    return mem;
-}
-
 static size_t reply_block_count(const client *c) {
     size_t n = 0;
     for (reply_block *b = c->reply_head; b; b = b->next) n++;
     return n;
 }
 
-kstr client_info_string(kstr s, client *c) {
-    long long now = server_mstime();
-    char flags[16];
+/* Redis's argv-mem: the bytes of the arguments, parsed ones included. */
+static size_t argv_bytes(const client *c) {
+    size_t n = 0;
+    for (int i = 0; i < c->argc; i++) n += kstr_len(c->argv[i]);
+    for (int i = 0; i < c->parser.argc; i++) n += kstr_len(c->parser.argv[i]);
+    return n;
+}
+
+static void format_flags(const client *c, char *flags) {
     int f = 0;
+    if (c->flags & CLIENT_REPLICA) flags[f++] = (c->flags & CLIENT_MONITOR) ? 'O' : 'S';
+    if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
+    if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[f++] = 'U';
+    if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
     if (c->flags & CLIENT_NO_EVICT) flags[f++] = 'e';
     if (c->flags & CLIENT_NO_TOUCH) flags[f++] = 'T';
     if (f == 0) flags[f++] = 'N';
     flags[f] = '\0';
-    size_t omem = 0;
-    for (reply_block *b = c->reply_head; b; b = b->next) omem += zmalloc_size(b);
-    size_t qbuf = kstr_len(c->querybuf);
-    size_t argv_mem = 0;
-    for (int i = 0; i < c->argc; i++) argv_mem += kstr_alloc_size(c->argv[i]);
+}
+
+/* Output fields in Redis 7's sense: the first reply block plays the part
+ * of Redis's static buffer (obl = its bytes), the following blocks are
+ * the reply list (oll blocks, omem bytes allocated). */
+kstr client_info_string(kstr s, client *c) {
+    long long now = server_mstime();
+    char flags[16], events[3] = "";
+    format_flags(c, flags);
+    int mask = c->fd >= 0 ? ev_get_file_mask(server.el, c->fd) : 0;
+    int e = 0;
+    if (mask & EV_READABLE) events[e++] = 'r';
+    if (mask & EV_WRITABLE) events[e++] = 'w';
+    events[e] = '\0';
+    const reply_block *head = c->reply_head;
+    size_t oll = head ? reply_block_count(c) - 1 : 0;
     s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 ",
                         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                         (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
                         c->db ? c->db->id : 0);
-    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=%d",
-                        qbuf, kstr_avail(c->querybuf), argv_mem, (size_t)16384, (size_t)16384,
-                        c->reply_head ? c->reply_head->used : (size_t)0, reply_block_count(c), omem,
-                        client_memory_usage(c), c->reply_head ? "w" : "",
+    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+                        kstr_len(c->querybuf), kstr_avail(c->querybuf), argv_bytes(c),
+                        head ? head->size : (size_t)REPLY_BLOCK_SIZE, head ? head->size : (size_t)REPLY_BLOCK_SIZE,
+                        head ? head->used : (size_t)0,
+                        oll, client_output_list_memory(c), client_memory_usage(c), events,
                         c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
     if (c->lib_name || c->lib_ver)
         s = kstr_cat_printf(s, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");

@@ -7,6 +7,10 @@
  * memory. Replies are not written from inside commands: clients with
  * pending output are collected and flushed once per event-loop iteration,
  * which turns a pipeline of N commands into one write.
+ *
+ * How much a client may hold (and what happens when it holds too much:
+ * backpressure, output buffer limits, client eviction) is clientmem.h's
+ * business; this file only calls it at the points where memory changes.
  */
 #ifndef KEEL_CLIENT_H
 #define KEEL_CLIENT_H
@@ -29,6 +33,18 @@ struct command;
 #define CLIENT_FAKE (1 << 7)   /* no socket: used for loading, scripts, tests */
 #define CLIENT_AUTHENTICATED (1 << 8)
 #define CLIENT_BLOCKED (1 << 9)  /* waiting on keys: input not processed */
+/* Hooks for features not written yet: whoever implements pub/sub, MONITOR
+ * and replication sets these. They select the client-output-buffer-limit
+ * class and exempt the client from backpressure (its output does not come
+ * from its own commands, so holding its commands back would not help). */
+#define CLIENT_PUBSUB (1 << 10)
+#define CLIENT_MONITOR (1 << 11)
+#define CLIENT_REPLICA (1 << 12)
+/* Backpressure (clientmem.h): commands held back until output drains. */
+#define CLIENT_OUTPUT_PAUSED (1 << 13)
+/* Paused and its output stalled: the socket is read again (requests are
+ * buffered, not run) so a client blocked writing cannot deadlock us. */
+#define CLIENT_PAUSED_READING (1 << 14)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -57,6 +73,16 @@ typedef struct client {
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;         /* bytes queued, not yet written */
     size_t sent_in_head;        /* bytes of reply_head already written */
+    size_t reply_mem;           /* allocation of all reply blocks */
+
+    /* Memory accounting and limits (clientmem.c). */
+    size_t mem_other;           /* non-reply memory counted in the total */
+    size_t parser_mem;          /* allocation of parser.argv[0..parser_mem_argc) */
+    int parser_mem_argc;
+    size_t qbuf_peak;           /* largest query buffer use this cron period */
+    long long obuf_soft_since_ms; /* over the soft limit since, 0 = not */
+    long long paused_since_ms;  /* backpressure started (or last write) */
+    long long last_write_ms;    /* last time the socket took bytes */
     unsigned long long net_input_bytes, net_output_bytes;
 
     long long ctime_ms;         /* connection time */
@@ -95,7 +121,14 @@ kstr client_info_string(kstr s, client *c);
 void client_accept_tcp(void *el, int fd, void *data, int mask);
 void client_accept_unix(void *el, int fd, void *data, int mask);
 
-/* Total memory used by client buffers (INFO mem_clients_normal). */
+/* All memory a client holds (struct, buffers, argv): tot-mem. */
 size_t client_memory_usage(const client *c);
+/* Free c's buffers now and close it at the next safe point (output
+ * buffer limits, client eviction). Safe unless c is executing. */
+void client_drop_and_close(client *c);
+/* Backpressure stalled (no write progress): read the socket again. */
+void client_read_while_paused(client *c);
+/* Client type name for logs and limits: normal, replica, pubsub. */
+int client_class(const client *c);
 
 #endif

@@ -1,5 +1,6 @@
 /* See reply.h. */
 #include "net/reply.h"
+#include "net/clientmem.h"
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -31,11 +32,16 @@ static reply_block *new_block(client *c, size_t need, int exact) {
     if (c->reply_tail) c->reply_tail->next = b;
     else c->reply_head = b;
     c->reply_tail = b;
+    clientmem_reply_alloc(c, zmalloc_size(b));
     return b;
 }
 
+/* Nothing more is queued for a client that will be closed: either its
+ * last word was said, or it overcame a limit and its output is doomed. */
+static int output_closed(const client *c) { return (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) != 0; }
+
 void reply_raw(client *c, const char *p, size_t len) {
-    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return; /* nothing after the last word */
+    if (output_closed(c)) return;
     mark_pending_write(c);
     reply_block *b = c->reply_tail;
     if (b && !b->sealed) {
@@ -52,6 +58,9 @@ void reply_raw(client *c, const char *p, size_t len) {
         memcpy(b->data, p, len);
         b->used = len;
         c->reply_bytes += len;
+        /* Limits are checked when output grows by a block, which keeps
+         * the common append path free of them. */
+        clientmem_output_grew(c);
     }
 }
 
@@ -202,10 +211,11 @@ void reply_push_len(client *c, long n) { reply_header(c, c->resp >= 3 ? '>' : '*
 void reply_empty_array(client *c) { reply_raw(c, "*0\r\n", 4); }
 
 void *reply_deferred_len(client *c) {
-    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) return NULL;
+    if (output_closed(c)) return NULL;
     mark_pending_write(c);
     reply_block *b = new_block(c, 32, 1);
     b->sealed = 1;
+    clientmem_output_grew(c);
     /* The next reply_raw must not write into the placeholder. */
     return b;
 }
