@@ -24,9 +24,17 @@
  * Above active-defrag-threshold-lower percent and active-defrag-ignore-bytes
  * a pass starts; each tick gets a CPU share between active-defrag-cycle-min
  * and -max percent, scaled by how far fragmentation sits between the lower
- * and upper thresholds. A pass walks every database with a SCAN cursor, so
- * it is incremental and survives table resizes; it ends when every
- * database was walked once, and the next tick decides whether to go again.
+ * and upper thresholds; a started pass never slows down (as it succeeds,
+ * fragmentation falls, and slowing would only delay the slabs it is about
+ * to empty). A pass walks every database with a SCAN cursor, so it is
+ * incremental and survives table resizes; it ends when every database was
+ * walked once, and the next tick decides whether to go again.
+ *
+ * RSS: emptied slabs stay resident until jemalloc's decay returns them,
+ * which on a quiet server may be never (decay advances only with arena
+ * activity). A pass that moved anything therefore ends with a purge, run
+ * by the lazy free thread (the sweep takes ~0.1 s for a GB: too long for
+ * the main thread). mem_fragmentation_ratio drops right after each pass.
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
@@ -43,6 +51,7 @@ static struct {
     int db;             /* database being walked */
     size_t cursor;
     long long hits, misses, key_hits, key_misses;
+    long long pass_start_us, pass_start_hits;
 } state;
 
 int defrag_running(void) { return state.running_pct; }
@@ -133,19 +142,42 @@ static int fragmentation_pct(size_t *frag_bytes) {
     return (int)((active - allocated) * 100 / allocated);
 }
 
+/* Interpolated between cycle-min at threshold-lower and cycle-max at
+ * threshold-upper, clamped to that range: below threshold-lower (a pass
+ * that already started and made progress) it stays at cycle-min rather
+ * than dropping to 0 or below, which would stall the pass unfinished. */
 static int cpu_share_pct(int frag) {
     int lo = server.active_defrag_threshold_lower, hi = server.active_defrag_threshold_upper;
     int min = server.active_defrag_cycle_min, max = server.active_defrag_cycle_max;
     if (max < min) max = min;
     if (frag >= hi || hi <= lo) return max;
+    if (frag <= lo) return min;
     return min + (int)((long long)(max - min) * (frag - lo) / (hi - lo));
+}
+
+/* Until mem_internal.h declares it (lazyfree.c defines it). */
+
+/* Moving blocks empties slabs, but their pages stay resident (dirty) until
+ * jemalloc's decay returns them, and decay only advances when the arena is
+ * used: an idle server would keep its RSS, and mem_fragmentation_ratio
+ * (RSS / used_memory) would not move. So every pass that moved something
+ * ends with a purge. It runs in the lazy free thread: the madvise sweep
+ * over hundreds of MB takes about 0.1 s, far too long for the main thread.
+ * Once per pass, not per tick, because slabs empty mostly at the end of a
+ * pass (the scan visits a slab's survivors in random order). */
+static void end_pass(void) {
+    long long moved = state.hits - state.pass_start_hits;
+    if (moved) lazyfree_purge_async();
+    server_log(LOG_VERBOSE, "Active defrag pass done in %lld ms: %lld blocks moved",
+               (ustime() - state.pass_start_us) / 1000, moved);
+    state.running_pct = 0;
 }
 
 static void run_slice(long long budget_us) {
     long long start = ustime();
     while (ustime() - start < budget_us) {
         if (state.db >= db_count()) {
-            state.running_pct = 0; /* pass complete */
+            end_pass();
             return;
         }
         db *d = db_get(state.db);
@@ -168,8 +200,14 @@ void defrag_cron(void) {
             return;
         state.db = 0;
         state.cursor = 0;
+        state.pass_start_us = ustime();
+        state.pass_start_hits = state.hits;
     }
-    state.running_pct = cpu_share_pct(frag);
+    /* As the pass succeeds fragmentation falls, but a started pass keeps
+     * its pace: slowing down would only delay the slabs it is about to
+     * empty. It may speed up if fragmentation grows meanwhile. */
+    int share = cpu_share_pct(frag);
+    if (share > state.running_pct) state.running_pct = share;
     int hz = server.hz > 0 ? server.hz : 10;
     run_slice(1000000LL / hz * state.running_pct / 100);
 }

@@ -22,6 +22,13 @@
  *
  * One thread, one FIFO under a mutex: jobs are rare and large, so
  * contention is irrelevant and ordering makes lazyfree_wait_idle simple.
+ *
+ * The thread also runs allocator purges for the defragmenter: returning a
+ * few hundred MB of emptied pages to the system is one long madvise sweep
+ * (about 0.1 s per GB), a stall the main thread must not take. jemalloc
+ * 5.3 holds only its decay lock during the sweep, and its allocation paths
+ * try-lock that one (skipping decay when it is busy), so the main thread
+ * does not wait for the purge.
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
@@ -36,7 +43,7 @@
 
 #define LAZYFREE_THRESHOLD 64
 
-enum { JOB_ENTRY, JOB_TABLES };
+enum { JOB_ENTRY, JOB_TABLES, JOB_PURGE };
 
 typedef struct lazy_job {
     struct lazy_job *next;
@@ -53,6 +60,7 @@ static int thread_started;
 static _Atomic size_t pending_objects;
 static _Atomic size_t freed_objects;
 static _Atomic size_t jobs_in_flight; /* queued + being worked on */
+static atomic_int purge_queued;        /* at most one purge waiting */
 
 size_t lazyfree_pending_objects(void) { return atomic_load(&pending_objects); }
 size_t lazyfree_freed_objects(void) { return atomic_load(&freed_objects); }
@@ -60,6 +68,9 @@ size_t lazyfree_freed_objects(void) { return atomic_load(&freed_objects); }
 static void run_job(lazy_job *j) {
     if (j->kind == JOB_ENTRY) {
         entry_free(j->a);
+    } else if (j->kind == JOB_PURGE) {
+        atomic_store(&purge_queued, 0);
+        zmalloc_purge();
     } else {
         /* The expires index holds the same pointers without owning them:
          * release it first, then the owning table frees the entries. */
@@ -159,6 +170,16 @@ void lazyfree_empty_db(db *d, int async) {
     db_take_tables(d, &old_keys, &old_expires);
     defrag_reset_scan();
     submit(JOB_TABLES, old_keys, old_expires, keys);
+}
+
+/* Declared here until mem_internal.h carries it (see defrag.c). */
+
+/* Return the allocator's unused dirty pages to the system, off the main
+ * thread. Requests made while one is still queued are merged into it. */
+void lazyfree_purge_async(void) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&purge_queued, &expected, 1)) return;
+    submit(JOB_PURGE, NULL, NULL, 0);
 }
 
 void lazyfree_wait_idle(long long max_us) {

@@ -64,6 +64,9 @@ size_t lazyfree_pending_objects(void);
 size_t lazyfree_freed_objects(void);
 /* Block (up to max_us) until the background queue is empty. */
 void lazyfree_wait_idle(long long max_us);
+/* Return dirty pages to the system from the background thread (after a
+ * defrag pass; merged with one already queued). */
+void lazyfree_purge_async(void);
 
 /* ---- memstats.c ---- */
 typedef struct mem_figures {

@@ -165,6 +165,10 @@ int zmalloc_defrag_hint(void *ptr) {
     if (u.nregs <= 1 || u.nfree == 0 || !u.bin_nregs) return 0; /* large, or slab full */
     const char *p = ptr, *cur = u.slabcur_addr;
     if (cur && p >= cur && p < cur + u.size) return 0; /* the slab being filled */
+    /* Less than half used: always worth moving. jemalloc refills the
+     * oldest non-full slab, not the fullest, so in a bin where every slab
+     * is sparse the "below average" test alone would leave half of them. */
+    if (u.nfree * 2 > u.nregs) return 1;
     /* Used share of this slab below the bin's average: nfree/nregs above
      * bin_nfree/bin_nregs, cross-multiplied to stay in integers. */
     return u.nfree * u.bin_nregs > u.bin_nfree * u.nregs;

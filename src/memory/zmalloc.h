@@ -55,8 +55,9 @@ void zmalloc_purge(void);
 int zmalloc_stats_print(void (*cb)(void *opaque, const char *text), void *opaque);
 
 /* Active defragmentation support (jemalloc only).
- * zmalloc_defrag_hint: 1 when ptr lives in a slab used less than its size
- * class's average (and is not the slab new allocations are served from),
+ * zmalloc_defrag_hint: 1 when ptr lives in a slab less than half used or
+ * used less than its size class's average (and is not the slab new
+ * allocations are served from),
  * so moving it is likely to help empty that slab. 0 otherwise, and always
  * 0 without jemalloc or for large allocations.
  * zmalloc_defrag_alloc / zmalloc_defrag_free: allocate and free around

@@ -1,0 +1,156 @@
+"""Active defragmentation: activedefrag moves blocks and keeps data intact.
+
+Functional, not timed: fragmentation is created on purpose (many small
+keys, most deleted at random), the defragger is given low thresholds and a
+large CPU share, and the test checks that it moved blocks
+(active_defrag_hits grows) and that every key still holds exactly what it
+held before (its own checksum over all types, plus DEBUG DIGEST).
+
+Needs an allocator that supports it: skipped when INFO's mem_allocator is
+not jemalloc (sanitizer builds use libc) or when the server refuses
+`CONFIG SET activedefrag yes` (Debian's Redis links the stock jemalloc,
+which lacks the hint Redis's defragger needs).
+"""
+
+import hashlib
+import random
+
+import pytest
+import redis
+
+from keel_helpers import wait_for
+
+KEYS = 200000
+FAST_DEFRAG = ("--active-defrag-ignore-bytes", "1mb", "--active-defrag-threshold-lower", "1",
+               "--active-defrag-cycle-min", "50", "--active-defrag-cycle-max", "75")
+
+
+def defrag_server(start_server):
+    srv = start_server(*FAST_DEFRAG)
+    c = srv.client()
+    if not c.info("memory")["mem_allocator"].startswith("jemalloc"):
+        pytest.skip("active defrag needs jemalloc")
+    return c
+
+
+def enable_or_skip(c):
+    try:
+        c.config_set("activedefrag", "yes")
+    except redis.ResponseError as e:
+        if "Active defragmentation cannot be enabled" in str(e):
+            pytest.skip("this server's jemalloc cannot defragment")
+        raise
+
+
+def fragment(c, seed=7):
+    """Many small keys, 80% deleted at random, plus one key of every type."""
+    c.execute_command("DEBUG", "POPULATE", KEYS, "key", 64)
+    rng = random.Random(seed)
+    victims = ["key:%d" % i for i in range(KEYS) if rng.random() < 0.8]
+    p = c.pipeline(transaction=False)
+    for start in range(0, len(victims), 1000):
+        p.delete(*victims[start:start + 1000])
+    for i in range(0, 3000):
+        p.set("short:%d" % i, "v%d" % i)                      # embedded strings
+        p.set("ttl:%d" % i, "x" * (i % 300), ex=100000)       # raw strings with expiry
+    p.hset("hash:small", mapping={"f%d" % i: "v%d" % i for i in range(10)})
+    p.hset("hash:big", mapping={"f%d" % i: "v%d" % i for i in range(2000)})
+    p.sadd("set:ints", *range(100))
+    p.sadd("set:big", *("m%d" % i for i in range(2000)))
+    p.rpush("list:small", *("e%d" % i for i in range(20)))
+    p.rpush("list:big", *("e%d" % i for i in range(5000)))
+    p.zadd("zset:small", {"a": 1, "b": 2})
+    p.zadd("zset:big", {"m%d" % i: i for i in range(1000)})
+    p.execute()
+
+
+def checksum(c):
+    """One hash over every key's type, value and whether it has a TTL."""
+    h = hashlib.sha1()
+    keys = sorted(c.scan_iter(count=1000))
+    p = c.pipeline(transaction=False)
+    for k in keys:
+        p.type(k)
+    types = p.execute()
+    for k, t in zip(keys, types):
+        {b"string": p.get, b"hash": p.hgetall, b"set": p.smembers, b"list": lambda k: p.lrange(k, 0, -1),
+         b"zset": lambda k: p.zrange(k, 0, -1, withscores=True)}[t](k)
+        p.ttl(k)
+    replies = p.execute()
+    for i, (k, t) in enumerate(zip(keys, types)):
+        value, ttl = replies[2 * i], replies[2 * i + 1]
+        if isinstance(value, dict):
+            value = sorted(value.items())
+        elif isinstance(value, set):
+            value = sorted(value)
+        h.update(repr((k, t, value, ttl > 0)).encode())
+    return len(keys), h.hexdigest()
+
+
+def defrag_stats(c):
+    s = c.info("stats")
+    return s["active_defrag_hits"], s["active_defrag_key_hits"]
+
+
+def test_defrag_moves_blocks_and_keeps_data(start_server):
+    c = defrag_server(start_server)
+    fragment(c)
+    before = checksum(c)
+    digest = c.execute_command("DEBUG", "DIGEST")
+    frag_before = c.info("memory")["allocator_frag_ratio"]
+    hits0, key_hits0 = defrag_stats(c)
+    enable_or_skip(c)
+    # Moved blocks, and a pass completed (running back to 0).
+    assert wait_for(lambda: defrag_stats(c)[0] > hits0, timeout=20)
+    assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
+    c.config_set("activedefrag", "no")
+    hits, key_hits = defrag_stats(c)
+    assert hits > hits0 and key_hits > key_hits0
+    assert checksum(c) == before
+    assert c.execute_command("DEBUG", "DIGEST") == digest
+    assert c.info("memory")["allocator_frag_ratio"] < frag_before
+    # Everything still writable and deletable after being moved.
+    assert c.set("key:1", "new") and c.get("key:1") == b"new"
+    assert c.delete("hash:big", "set:big", "list:big", "zset:big") == 4
+    assert c.incr("short:counter") == 1
+
+
+def test_defrag_then_writes_and_deletes(start_server):
+    """Moved entries keep working under a write load during the pass."""
+    c = defrag_server(start_server)
+    fragment(c, seed=11)
+    enable_or_skip(c)
+    hits0 = defrag_stats(c)[0]
+    checked = ["key:%d" % i for i in range(0, 3000, 3)]
+    old = c.mget(checked)
+    p = c.pipeline(transaction=False)
+    for i in range(0, KEYS, 3):
+        p.append("key:%d" % i, "+")
+        if i % 7 == 0:
+            p.delete("key:%d" % (i + 1))
+    p.execute()
+    assert wait_for(lambda: defrag_stats(c)[0] > hits0, timeout=20)
+    assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
+    c.config_set("activedefrag", "no")
+    assert c.mget(checked) == [(v or b"") + b"+" for v in old]
+    assert c.get("short:5") == b"v5"
+    assert c.ttl("ttl:5") > 0
+
+
+def test_defrag_config_and_info_fields(r):
+    """The knobs and figures exist with Redis's defaults, whatever the allocator."""
+    cfg = r.config_get("active*")
+    assert cfg["activedefrag"] == "no"
+    assert cfg["active-defrag-ignore-bytes"] == "104857600"
+    assert cfg["active-defrag-threshold-lower"] == "10"
+    assert cfg["active-defrag-threshold-upper"] == "100"
+    assert cfg["active-defrag-cycle-min"] == "1"
+    assert cfg["active-defrag-cycle-max"] == "25"
+    stats = r.info("stats")
+    for field in ("active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits",
+                  "active_defrag_key_misses"):
+        assert field in stats
+    mem = r.info("memory")
+    assert mem["active_defrag_running"] == 0
+    for field in ("allocator_frag_ratio", "mem_fragmentation_ratio"):
+        assert field in mem
