@@ -142,7 +142,25 @@ void reply_ll(client *c, long long v) {
     reply_header(c, ':', v);
 }
 
+/* Bulks are most of the output of LRANGE, MGET, HGETALL...: when the
+ * whole "$len\r\n<bytes>\r\n" fits in the tail block, write it in one go
+ * instead of three appends. */
 void reply_bulk(client *c, const void *p, size_t len) {
+    reply_block *b = c->reply_tail;
+    if (b && !b->sealed && !output_closed(c) && b->size - b->used >= len + 26) {
+        mark_pending_write(c);
+        char *dst = b->data + b->used;
+        *dst = '$';
+        size_t h = 1 + (size_t)ll_to_string(dst + 1, 24, (long long)len);
+        dst[h++] = '\r';
+        dst[h++] = '\n';
+        memcpy(dst + h, p, len);
+        dst[h + len] = '\r';
+        dst[h + len + 1] = '\n';
+        b->used += h + len + 2;
+        c->reply_bytes += h + len + 2;
+        return;
+    }
     reply_header(c, '$', (long long)len);
     reply_raw(c, p, len);
     reply_raw(c, "\r\n", 2);
