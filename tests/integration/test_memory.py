@@ -280,3 +280,59 @@ def test_info_memory_section_only(r):
     else:
         s = text.decode() if isinstance(text, bytes) else text
         assert s.startswith("# Memory")
+
+
+# --------------------------------------------------------------------------
+# Every memory parameter is settable live, read back in its canonical form,
+# and refuses bad values without changing.
+
+MEMORY_PARAMS = [
+    # name, a new valid value, its CONFIG GET form, an invalid value
+    ("maxmemory", "100mb", "104857600", "lots"),
+    ("maxmemory-policy", "volatile-ttl", "volatile-ttl", "most-recent"),
+    ("maxmemory-samples", "7", "7", "0"),
+    ("maxmemory-eviction-tenacity", "50", "50", "101"),
+    ("lfu-log-factor", "20", "20", "-1"),
+    ("lfu-decay-time", "3", "3", "-1"),
+    ("lazyfree-lazy-eviction", "yes", "yes", "maybe"),
+    ("lazyfree-lazy-expire", "yes", "yes", "maybe"),
+    ("lazyfree-lazy-server-del", "yes", "yes", "maybe"),
+    ("lazyfree-lazy-user-del", "yes", "yes", "maybe"),
+    ("lazyfree-lazy-user-flush", "yes", "yes", "maybe"),
+    ("active-defrag-ignore-bytes", "200mb", "209715200", "lots"),
+    ("active-defrag-threshold-lower", "20", "20", "-5"),
+    ("active-defrag-threshold-upper", "80", "80", "-5"),
+    ("active-defrag-cycle-min", "5", "5", "0"),
+    ("active-defrag-cycle-max", "50", "50", "0"),
+    ("active-defrag-max-scan-fields", "500", "500", "0"),
+]
+
+
+@pytest.mark.parametrize("name,value,shown,bad", MEMORY_PARAMS, ids=[p[0] for p in MEMORY_PARAMS])
+def test_memory_parameter_config_set_live(r, name, value, shown, bad):
+    old = r.config_get(name)[name]
+    try:
+        assert r.config_set(name, value)
+        assert r.config_get(name)[name] == shown
+        with pytest.raises(redis.ResponseError, match="^CONFIG SET failed"):
+            r.config_set(name, bad)
+        assert r.config_get(name)[name] == shown
+    finally:
+        r.config_set(name, old)
+
+
+def test_maxmemory_live_change_evicts_and_shows_in_info(r):
+    r.config_set("maxmemory-policy", "allkeys-random")
+    try:
+        p = r.pipeline(transaction=False)
+        for i in range(2000):
+            p.set("k%d" % i, "x" * 1000)
+        p.execute()
+        used = int(r.info("memory")["used_memory"])
+        r.config_set("maxmemory", str(used - 500 * 1024))
+        r.set("trigger", "1")
+        assert int(r.info("stats")["evicted_keys"]) > 0
+        assert int(r.info("memory")["maxmemory"]) == used - 500 * 1024
+    finally:
+        r.config_set("maxmemory", "0")
+        r.config_set("maxmemory-policy", "noeviction")
