@@ -2,6 +2,8 @@
 #include "core/cmdutil.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "lib/hashtable.h"
+#include "memory/zmalloc.h"
 #include "net/reply.h"
 
 #include <math.h>
@@ -156,6 +158,31 @@ int parse_scan_args(client *c, int cursor_index, int allow_type, scan_args *out)
         }
     }
     return 1;
+}
+
+typedef struct element_vec {
+    void **v;
+    size_t n, cap;
+} element_vec;
+
+static void element_vec_push(void *priv, void *element) {
+    element_vec *ev = priv;
+    if (ev->n == ev->cap) {
+        ev->cap = ev->cap ? ev->cap * 2 : 16;
+        ev->v = zrealloc(ev->v, ev->cap * sizeof(void *));
+    }
+    ev->v[ev->n++] = element;
+}
+
+size_t scan_collect(struct hashtable *ht, size_t cursor, long long count, void ***elements, size_t *n) {
+    element_vec ev = {NULL, 0, 0};
+    long long budget = count * 10;
+    do {
+        cursor = hashtable_scan(ht, cursor, element_vec_push, &ev);
+    } while (cursor && budget-- > 0 && (long long)ev.n < count);
+    *elements = ev.v;
+    *n = ev.n;
+    return cursor;
 }
 
 int scan_pattern_matches(const scan_args *a, const char *s, size_t len) {

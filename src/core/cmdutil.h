@@ -54,4 +54,12 @@ typedef struct scan_args {
 } scan_args;
 int parse_scan_args(client *c, int cursor_index, int allow_type, scan_args *out);
 int scan_pattern_matches(const scan_args *a, const char *s, size_t len);
+/* One SCAN call over a hashtable (SCAN, HSCAN, SSCAN, ZSCAN): visits
+ * buckets from cursor until count elements were seen, or 10 x count
+ * buckets were visited so that a sparse table cannot make one call walk
+ * forever. The reply starts with the next cursor, known only at the end,
+ * hence the collection. Returns the next cursor; *elements (the caller
+ * zfree()s it) and *n get the elements seen. */
+struct hashtable;
+size_t scan_collect(struct hashtable *ht, size_t cursor, long long count, void ***elements, size_t *n);
 #endif

@@ -175,19 +175,6 @@ static void keys_command(client *c) {
     reply_set_deferred_array_len(c, lenptr, count);
 }
 
-typedef struct key_batch {
-    entry **items;
-    size_t n, cap;
-} key_batch;
-
-static void batch_add(void *priv, void *element) {
-    key_batch *b = priv;
-    if (b->n == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 16;
-        b->items = zrealloc(b->items, sizeof(entry *) * b->cap);
-    }
-    b->items[b->n++] = element;
-}
 
 static int type_matches(const entry *e, const char *type) {
     return !type || !strcasecmp(entry_type_name(entry_type(e)), type);
@@ -196,27 +183,19 @@ static int type_matches(const entry *e, const char *type) {
 static void scan_command(client *c) {
     scan_args a;
     if (!parse_scan_args(c, 1, 1, &a)) return;
-    key_batch b = {0};
-    unsigned long long cursor = a.cursor;
-    /* Visit buckets until COUNT elements were seen, bounded so that a
-     * sparse table cannot make one call walk forever. */
-    long long maxiter = a.count * 10;
-    do {
-        cursor = hashtable_scan(c->db->keys, (size_t)cursor, batch_add, &b);
-    } while (cursor && maxiter-- && b.n < (size_t)a.count);
-    /* Filter after the walk: deleting expired keys inside the callback
-     * would modify the table under the scan. Duplicate entries (probe
-     * chains overlap) are harmless for SCAN but not for expiry, so expire
-     * by key lookup. */
+    void **items;
+    size_t nitems;
+    size_t cursor = scan_collect(c->db->keys, (size_t)a.cursor, a.count, &items, &nitems);
+    /* Filter after the walk: MATCH, TYPE, and keys already expired (they
+     * are skipped, not deleted: deleting would modify the table between
+     * the walk and the reply). */
     reply_array_len(c, 2);
-    char cur[32];
-    int n = snprintf(cur, sizeof(cur), "%llu", cursor);
-    reply_bulk(c, cur, (size_t)n);
-    kstr *keys = zmalloc(sizeof(kstr) * (b.n ? b.n : 1));
+    reply_bulk_ll(c, (long long)cursor);
+    kstr *keys = zmalloc(sizeof(kstr) * (nitems ? nitems : 1));
     size_t nkeys = 0;
     long long now = db_now_ms();
-    for (size_t i = 0; i < b.n; i++) {
-        entry *e = b.items[i];
+    for (size_t i = 0; i < nitems; i++) {
+        entry *e = items[i];
         size_t klen;
         const char *k = entry_key(e, &klen);
         if (!scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
@@ -226,11 +205,10 @@ static void scan_command(client *c) {
     reply_array_len(c, (long)nkeys);
     for (size_t i = 0; i < nkeys; i++) {
         reply_bulk(c, keys[i], kstr_len(keys[i]));
-        /* Lazily expire what the scan saw, as a lookup would. */
         kstr_free(keys[i]);
     }
     zfree(keys);
-    zfree(b.items);
+    zfree(items);
 }
 
 static void randomkey_command(client *c) {

@@ -703,17 +703,9 @@ static void hrandfield_command(client *c) {
 
 typedef struct ptr_vec {
     void **v;
-    size_t n, cap;
+    size_t n;
 } ptr_vec;
 
-static void ptr_vec_push(void *priv, void *element) {
-    ptr_vec *pv = priv;
-    if (pv->n == pv->cap) {
-        pv->cap = pv->cap ? pv->cap * 2 : 16;
-        pv->v = zrealloc(pv->v, pv->cap * sizeof(void *));
-    }
-    pv->v[pv->n++] = element;
-}
 
 typedef struct scan_ctx {
     client *c;
@@ -752,12 +744,8 @@ static void hscan_command(client *c) {
         reply_set_deferred_array_len(c, len, sc.count);
         return;
     }
-    ptr_vec found = {0};
-    size_t cursor = (size_t)a.cursor;
-    long long budget = a.count * 10;
-    do {
-        cursor = hashtable_scan(h.ptr, cursor, ptr_vec_push, &found);
-    } while (cursor && budget-- > 0 && (long long)found.n < a.count);
+    ptr_vec found;
+    size_t cursor = scan_collect(h.ptr, (size_t)a.cursor, a.count, &found.v, &found.n);
     reply_bulk_ll(c, (long long)cursor);
     void *len = reply_deferred_len(c);
     for (size_t i = 0; i < found.n; i++) {

@@ -1408,18 +1408,8 @@ static void scan_node(void *priv, void *element)
 
 typedef struct node_vec {
     void **nodes;
-    size_t n, cap;
+    size_t n;
 } node_vec;
-
-static void collect_node(void *priv, void *element)
-{
-    node_vec *v = priv;
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 16;
-        v->nodes = zrealloc(v->nodes, v->cap * sizeof(void *));
-    }
-    v->nodes[v->n++] = element;
-}
 
 static int cursor_valid(const kstr s)
 {
@@ -1467,12 +1457,8 @@ static void zscan_command(client *c)
     /* The cursor goes first in the reply but is known only at the end:
      * collect the nodes of the visited buckets, then reply. Bounded, so a
      * sparse table cannot stall the server on one call. */
-    node_vec v = {NULL, 0, 0};
-    size_t cursor = (size_t)a.cursor;
-    long steps = 0;
-    do {
-        cursor = hashtable_scan(z->index, cursor, collect_node, &v);
-    } while (cursor && (long long)v.n < a.count && ++steps < a.count * 10);
+    node_vec v;
+    size_t cursor = scan_collect(z->index, (size_t)a.cursor, a.count, &v.nodes, &v.n);
     char cbuf[32];
     int cl = snprintf(cbuf, sizeof(cbuf), "%zu", cursor);
     reply_bulk(c, cbuf, (size_t)cl);
