@@ -77,7 +77,7 @@ integration: all
 	KEEL_SERVER=$(abspath $(BIN)) $(PYTEST) -q tests/integration
 
 integration-asan: asan
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  KEEL_SERVER=$(abspath bin/keel-server-asan) $(PYTEST) -q -x tests/integration
 
 test: deps all unit

@@ -411,7 +411,7 @@ static void fatal_config(const char *source, int line, const char *text, const c
     if (line > 0) fprintf(stderr, "Reading the configuration file, at line %d\n", line);
     else fprintf(stderr, "Reading the configuration from %s\n", source);
     fprintf(stderr, ">>> '%s'\n%s\n", text, why);
-    exit(1);
+    server_startup_exit(1);
 }
 
 static void apply_directive(char **argv, int argc, const char *source, int line, const char *text) {
@@ -428,7 +428,7 @@ static void load_file(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", path, strerror(errno));
-        exit(1);
+        server_startup_exit(1);
     }
     kstr text = kstr_empty();
     char buf[4096];

@@ -76,6 +76,12 @@ void server_update_peak_memory(void) {
     }
 }
 
+void server_startup_exit(int code) {
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
+}
+
 void server_prepare_shutdown(int exit_code) {
     server.shutdown_asap = 1;
     server.exit_code = exit_code;
@@ -148,7 +154,7 @@ static void open_listeners(void) {
             if (fd == -2) continue;
             if (fd < 0) {
                 server_log(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", server.port);
-                exit(1);
+                server_startup_exit(1);
             }
             server.ipfd[server.ipfd_count++] = fd;
             ev_add_file(server.el, fd, EV_READABLE, (ev_file_proc *)client_accept_tcp, NULL);
@@ -159,13 +165,13 @@ static void open_listeners(void) {
         server.sofd = listen_unix(server.unixsocket, server.unixsocketperm);
         if (server.sofd < 0) {
             server_log(LOG_WARNING, "Failed opening Unix socket: %s", strerror(errno));
-            exit(1);
+            server_startup_exit(1);
         }
         ev_add_file(server.el, server.sofd, EV_READABLE, (ev_file_proc *)client_accept_unix, NULL);
     }
     if (server.ipfd_count == 0 && server.sofd < 0) {
         server_log(LOG_WARNING, "Configured to not listen anywhere, exiting.");
-        exit(1);
+        server_startup_exit(1);
     }
 }
 
@@ -272,7 +278,7 @@ static void usage(void) {
             "       ./keel-server /etc/keel/6379.conf\n"
             "       ./keel-server --port 7777\n"
             "       ./keel-server /etc/mykeel.conf --loglevel verbose\n");
-    exit(1);
+    server_startup_exit(1);
 }
 
 int main(int argc, char **argv) {
@@ -329,6 +335,7 @@ int main(int argc, char **argv) {
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
 #if defined(__SANITIZE_ADDRESS__)
+    memory_shutdown();
     /* Sanitizer builds free the dataset so that LeakSanitizer reports only
      * real leaks (values are referenced from unaligned entry slots, which
      * it cannot see). Normal builds exit without the walk, like Redis. */

@@ -158,6 +158,11 @@ void server_update_cached_time(void);
 size_t server_used_memory(void);
 void server_update_peak_memory(void);
 
+/* Exit during start-up (bad configuration, no listener): there is nothing
+ * to save or release, so leave at once with the code, without atexit
+ * handlers (which would report the configuration still held as leaks). */
+void server_startup_exit(int code) __attribute__((noreturn));
+
 /* Ask the event loop to stop after the current iteration. */
 void server_prepare_shutdown(int exit_code);
 

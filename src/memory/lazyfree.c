@@ -182,6 +182,8 @@ void lazyfree_purge_async(void) {
     submit(JOB_PURGE, NULL, NULL, 0);
 }
 
+void memory_shutdown(void) { lazyfree_wait_idle(5 * 1000000LL); }
+
 void lazyfree_wait_idle(long long max_us) {
     long long start = ustime();
     while (atomic_load(&jobs_in_flight) && ustime() - start < max_us) usleep(200);

@@ -18,6 +18,8 @@
 void memory_init(void);
 /* Called from cron, server.hz times a second. */
 void memory_cron(void);
+/* At exit: let the background free thread finish its queue (bounded). */
+void memory_shutdown(void);
 
 /* Before running cmd: evict if over maxmemory. Returns 0 after replying
  * the OOM error when the command must not run. */
