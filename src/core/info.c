@@ -1,6 +1,7 @@
 /* See info.h. */
 #include "core/info.h"
 #include "core/blocking.h"
+#include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
@@ -86,14 +87,14 @@ static kstr section_persistence(kstr s) {
         "# Persistence\r\n"
         "loading:0\r\n"
         "async_loading:0\r\n"
-        "rdb_changes_since_last_save:0\r\n"
+        "rdb_changes_since_last_save:%lld\r\n"
         "rdb_bgsave_in_progress:0\r\n"
         "rdb_last_save_time:%lld\r\n"
         "rdb_last_bgsave_status:ok\r\n"
         "aof_enabled:0\r\n"
         "aof_rewrite_in_progress:0\r\n"
         "aof_last_write_status:ok\r\n",
-        server.start_time_ms / 1000);
+        server_dirty, server.start_time_ms / 1000);
 }
 
 static kstr section_stats(kstr s) {

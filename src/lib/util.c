@@ -1,5 +1,6 @@
 /* See util.h. */
 #include "lib/util.h"
+#include "memory/zmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,31 +44,43 @@ int string_to_ll(const char *s, size_t len, long long *value) {
     return 1;
 }
 
+/* Redis puts no length limit on a double argument (DBL_MAX written out in
+ * full is over 300 digits), so long inputs get a heap copy for strtod. */
 int string_to_double(const char *s, size_t len, double *value) {
-    char buf[256];
-    if (len == 0 || len >= sizeof(buf)) return 0;
+    char small[256];
+    if (len == 0) return 0;
     if (isspace((unsigned char)s[0])) return 0;
+    char *buf = len < sizeof(small) ? small : zmalloc(len + 1);
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    if ((size_t)(end - buf) != len || isnan(v)) return 0;
-    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) return 0;
+    int ok = (size_t)(end - buf) == len && !isnan(v) &&
+             !(errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO));
+    if (buf != small) zfree(buf);
+    if (!ok) return 0;
     *value = v;
     return 1;
 }
 
+/* Redis accepts long doubles written with up to 5 KB of characters
+ * (INCRBYFLOAT of a fully written-out 1e308, say). */
+#define LONG_DOUBLE_MAX_CHARS (5 * 1024)
+
 int string_to_long_double(const char *s, size_t len, long double *value) {
-    char buf[256];
-    if (len == 0 || len >= sizeof(buf)) return 0;
+    char small[256];
+    if (len == 0 || len > LONG_DOUBLE_MAX_CHARS) return 0;
     if (isspace((unsigned char)s[0])) return 0;
+    char *buf = len < sizeof(small) ? small : zmalloc(len + 1);
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
     errno = 0;
     long double v = strtold(buf, &end);
-    if ((size_t)(end - buf) != len || isnan(v) || errno == ERANGE) return 0;
+    int ok = (size_t)(end - buf) == len && !isnan(v) && errno != ERANGE;
+    if (buf != small) zfree(buf);
+    if (!ok) return 0;
     *value = v;
     return 1;
 }

@@ -939,6 +939,8 @@ static void sink_end(zsink *s, const kstr dst)
         if (db_delete(c->db, dst, kstr_len(dst))) signal_modified_key(c, c->db, dst);
     } else {
         for (long i = 0; i < s->count; i++) s->items[i].m = s->arena + (uintptr_t)s->items[i].m;
+        /* REV ranges arrive in descending order; the new key needs ascending. */
+        zset_sort_items(s->items, (size_t)s->count);
         db_set(c->db, zset_entry_from_sorted(dst, kstr_len(dst), s->items, (size_t)s->count), 0);
         signal_modified_key(c, c->db, dst);
     }
@@ -1183,16 +1185,18 @@ static void zpop_generic(client *c, int max)
         reply_error_syntax(c);
         return;
     }
+    /* Redis validates COUNT before looking the key up, so a bad count wins
+     * over WRONGTYPE. */
     long long count = 1;
-    int wrong;
-    entry *e = zset_write(c, c->argv[1], &wrong);
-    if (wrong) return;
     if (c->argc == 3) {
         if (!string_to_ll(c->argv[2], kstr_len(c->argv[2]), &count) || count < 0) {
             reply_error(c, "ERR value is out of range, must be positive");
             return;
         }
     }
+    int wrong;
+    entry *e = zset_write(c, c->argv[1], &wrong);
+    if (wrong) return;
     if (!e || count == 0) {
         reply_empty_array(c);
         return;
