@@ -359,12 +359,12 @@ static void lindex_command(client *c) {
     int wrong;
     entry *e = lookup_read_typed(c, c->argv[1], TYPE_LIST, &wrong);
     if (wrong) return;
-    long long index;
-    if (!parse_ll(c, c->argv[2], &index)) return;
-    if (!e) {
+    if (!e) { /* Redis answers a missing key before looking at the index */
         reply_null(c);
         return;
     }
+    long long index;
+    if (!parse_ll(c, c->argv[2], &index)) return;
     list_view v;
     ql_value val;
     if (ql_index(view_open(&v, e), index, &val)) reply_value(c, &val);

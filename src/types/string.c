@@ -232,17 +232,17 @@ static void getdel_command(client *c) {
 static void getex_command(client *c) {
     set_opts o;
     if (!parse_set_options(c, 2, 1, &o)) return;
+    int wrong;
+    entry *e = lookup_read_typed(c, c->argv[1], TYPE_STRING, &wrong);
+    if (wrong) return;
+    if (!e) { /* as Redis: a missing key is answered before the TTL is checked */
+        reply_null(c);
+        return;
+    }
     long long expire = -1;
     if (o.flags & OBJ_EXPIRE) {
         expire = expire_from_option(c, &o, "getex");
         if (expire < 0) return;
-    }
-    int wrong;
-    entry *e = lookup_read_typed(c, c->argv[1], TYPE_STRING, &wrong);
-    if (wrong) return;
-    if (!e) {
-        reply_null(c);
-        return;
     }
     reply_entry_string(c, e);
     if (expire >= 0 && expire <= db_now_ms()) {

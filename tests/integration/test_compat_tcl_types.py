@@ -79,3 +79,15 @@ def test_incrbyfloat_accepts_long_written_out_numbers(r):
     assert float(got) == float(long_number)
     with pytest.raises(redis.ResponseError, match="^value is not a valid float$"):
         r.execute_command("INCRBYFLOAT", "f", "1" * 6000)
+
+
+def test_missing_key_answered_before_arguments_are_parsed(r):
+    # Found by tests/fuzz/diff_commands.py: Redis looks the key up first.
+    assert r.execute_command("LINDEX", "nokey", "notanumber") is None
+    assert r.execute_command("GETEX", "nokey", "EX", "notanumber") is None
+    r.rpush("l", "a")
+    with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range$"):
+        r.execute_command("LINDEX", "l", "notanumber")
+    r.set("s", "v")
+    with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range$"):
+        r.execute_command("GETEX", "s", "EX", "notanumber")
