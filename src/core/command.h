@@ -73,6 +73,13 @@ command *command_lookup_argv(int argc, char **argv);
  * handler, then statistics. */
 void command_dispatch(struct client *c);
 
+/* Positions (argv indexes) of the keys of a request for cmd, including
+ * the commands whose keys move (numkeys, SORT ... STORE). Returns the
+ * number stored in idx (at most max), 0 for none, -1 when a numkeys
+ * argument is invalid. Read by COMMAND GETKEYS; later by cluster slot
+ * checks and ACL key patterns. */
+int command_get_keys(const command *cmd, int argc, char **argv, int *idx, int max);
+
 /* Iterate every top-level command (COMMAND, INFO commandstats). */
 typedef void command_visit_fn(command *cmd, void *priv);
 void command_foreach(command_visit_fn *fn, void *priv);

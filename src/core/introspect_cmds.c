@@ -271,15 +271,18 @@ static void command_getkeys_command(client *c) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
-    if (cmd->first_key <= 0) {
+    int idx[256];
+    int n = command_get_keys(cmd, argc, c->argv + 2, idx, 256);
+    if (n < 0) {
+        reply_error(c, "ERR Invalid arguments specified for command");
+        return;
+    }
+    if (n == 0) {
         reply_error(c, "ERR The command has no key arguments");
         return;
     }
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    long n = 0;
-    for (int j = cmd->first_key; j <= last; j += cmd->key_step) n++;
     reply_array_len(c, n);
-    for (int j = cmd->first_key; j <= last; j += cmd->key_step) reply_bulk(c, c->argv[2 + j], kstr_len(c->argv[2 + j]));
+    for (int j = 0; j < n; j++) reply_bulk(c, c->argv[2 + idx[j]], kstr_len(c->argv[2 + idx[j]]));
 }
 
 static void command_help_command(client *c) {
@@ -306,7 +309,7 @@ static command command_subcommands[] = {
     {"info", command_info_command, -2, "loading stale", 0, 0, 0, "server", "2.8.13", "Information about commands.", NULL},
     {"docs", command_docs_command, -2, "loading stale", 0, 0, 0, "server", "7.0.0", "Documentary information about commands.", NULL},
     {"list", command_list_command, -2, "loading stale", 0, 0, 0, "server", "7.0.0", "List of command names.", NULL},
-    {"getkeys", command_getkeys_command, -3, "loading stale", 0, 0, 0, "server", "2.8.13", "Extract the keys of a command.", NULL},
+    {"getkeys", command_getkeys_command, -4, "loading stale", 0, 0, 0, "server", "2.8.13", "Extract the keys of a command.", NULL},
     {"help", command_help_command, 2, "loading stale", 0, 0, 0, "server", "5.0.0", "Help on COMMAND.", NULL},
     {0},
 };

@@ -12,6 +12,8 @@ observable behaviour only, so the file also passes against real Redis:
 import pytest
 import redis
 
+from keel_helpers import cmd as raw_cmd
+
 DBL_MAX_DIGITS = (
     "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878"
     "171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075"
@@ -91,3 +93,22 @@ def test_missing_key_answered_before_arguments_are_parsed(r):
     r.set("s", "v")
     with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range$"):
         r.execute_command("GETEX", "s", "EX", "notanumber")
+
+
+@pytest.mark.parametrize("cmd,keys", [
+    (["SORT", "abc", "STORE", "def"], [b"abc", b"def"]),
+    (["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"], [b"d", b"a", b"b"]),
+    (["ZINTER", "2", "a", "b"], [b"a", b"b"]),
+    (["BLMPOP", "0", "2", "a", "b", "LEFT"], [b"a", b"b"]),
+    (["SINTERCARD", "3", "a", "b", "c", "LIMIT", "1"], [b"a", b"b", b"c"]),
+    (["MSET", "a", "1", "b", "2"], [b"a", b"b"]),
+])
+def test_command_getkeys_movable_keys(r, cmd, keys):
+    assert raw_cmd(r, "COMMAND", "GETKEYS", *cmd) == keys
+
+
+def test_command_getkeys_errors(r):
+    with pytest.raises(redis.ResponseError, match="^Invalid arguments specified for command$"):
+        raw_cmd(r, "COMMAND", "GETKEYS", "ZUNION", "5", "a", "b")
+    with pytest.raises(redis.ResponseError, match="^The command has no key arguments$"):
+        raw_cmd(r, "COMMAND", "GETKEYS", "PING", "x")
