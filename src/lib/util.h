@@ -9,6 +9,7 @@
 #ifndef KEEL_UTIL_H
 #define KEEL_UTIL_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,10 @@ int string_to_ll(const char *s, size_t len, long long *value);
  * arguments where Redis is equally strict: same rules. */
 int string_to_double(const char *s, size_t len, double *value); /* rejects NaN, spaces */
 int string_to_long_double(const char *s, size_t len, long double *value);
+/* Would a + b overflow a long long? (INCRBY, HINCRBY) */
+static inline int ll_add_overflows(long long a, long long b) {
+    return (b < 0 && a < 0 && b < LLONG_MIN - a) || (b > 0 && a > 0 && b > LLONG_MAX - a);
+}
 /* Write v in decimal; returns the length (dst must hold 21 bytes). */
 int ll_to_string(char *dst, size_t dstlen, long long v);
 /* Shortest "%.17g" form Redis uses for doubles in replies ("inf", "-inf"). */

@@ -528,7 +528,7 @@ static void hincrby_command(client *c) {
             return;
         }
     }
-    if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) || (incr > 0 && value > 0 && incr > LLONG_MAX - value)) {
+    if (ll_add_overflows(value, incr)) {
         reply_error(c, "ERR increment or decrement would overflow");
         return;
     }

@@ -407,8 +407,7 @@ static void incr_generic(client *c, long long incr) {
         reply_error_not_integer(c);
         return;
     }
-    if ((incr < 0 && value < 0 && incr < (LLONG_MIN - value)) ||
-        (incr > 0 && value > 0 && incr > (LLONG_MAX - value))) {
+    if (ll_add_overflows(value, incr)) {
         reply_error(c, "ERR increment or decrement would overflow");
         return;
     }
