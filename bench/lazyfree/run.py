@@ -220,7 +220,7 @@ def wait_freed(c, target_used, timeout=120):
 
 
 def prepare_eviction(c, lazy):
-    # Keel reserves part of maxmemory for client buffers (5% by default,
+    # Keel reserves part of maxmemory for client buffers (2% by default,
     # docs/ARCHITECTURE.md); with maxmemory set just above the current
     # usage that reserve alone would evict the set before the trigger.
     # Setting it to 0 makes both servers evict at the same point.

@@ -18,6 +18,7 @@ redis-server with maxmemory-clients 5%.
 
 Usage: bench/slow_readers/run.py [--keel PATH|''] [--redis PATH|'']
        [--keys N] [--clients C] [--pipeline P] [--mget M] [--wait S]
+       [--keel-option NAME=VALUE ...]
 Takes about a minute. The table is printed in Markdown.
 """
 
@@ -205,10 +206,17 @@ def main():
     ap.add_argument("--pipeline", type=int, default=100)
     ap.add_argument("--mget", type=int, default=200)
     ap.add_argument("--wait", type=float, default=5.0)
+    ap.add_argument("--keel-option", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra Keel setting, e.g. client-output-backpressure-total=2%% (repeatable)")
     args = ap.parse_args()
     configs = []
     if args.keel:
-        configs.append(("Keel (defaults)", args.keel, []))
+        extra = []
+        for opt in args.keel_option:
+            name, _, val = opt.partition("=")
+            extra += ["--" + name, val]
+        label = "Keel (%s)" % (", ".join(args.keel_option) if args.keel_option else "defaults")
+        configs.append((label, args.keel, extra))
     if args.redis:
         configs.append(("Redis 7.0 (defaults)", args.redis, []))
         configs.append(("Redis 7.0, maxmemory-clients 5%", args.redis, ["--maxmemory-clients", "5%"]))

@@ -4,6 +4,7 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "memory/memory.h"
 #include "memory/zmalloc.h"
 #include "net/clientmem.h"
 #include "net/reply.h"
@@ -57,6 +58,8 @@ static const enum_value loglevel_enum[] = {
 
 static int apply_maxclients(const char **err);
 static int apply_hz(const char **err);
+static int apply_jemalloc_bg(const char **err);
+static int apply_maxmemory(const char **err);
 static int set_bind(const config_entry *ce, char **argv, int argc, const char **err);
 static kstr get_bind(const config_entry *ce);
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err);
@@ -71,7 +74,7 @@ static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_not
 static char *cfg_replica_read_only, *cfg_lua_time_limit, *cfg_slowlog_slower, *cfg_slowlog_max_len;
 static char *cfg_latency_monitor, *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
 static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
-static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_jemalloc_bg, *cfg_activerehashing;
+static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_activerehashing;
 static char *cfg_aof_load_truncated, *cfg_aof_ts, *cfg_crash_log, *cfg_replica_serve_stale;
 static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_priority, *cfg_oom_score_adj;
 static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_rdb_del_sync, *cfg_replica_lazy_flush;
@@ -101,7 +104,7 @@ static config_entry configs[] = {
      * (percent of maxmemory, none without maxmemory). 0 disables. */
     {"client-output-buffer-limit", NULL, CT_SPECIAL, NULL, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, NULL, 0, NULL, set_obuf_limits, get_obuf_limits},
     {"client-output-backpressure", NULL, CT_MEMORY, &client_output_backpressure, "1mb", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"client-output-backpressure-total", NULL, CT_MEMORY, &client_output_backpressure_total, "5%", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
+    {"client-output-backpressure-total", NULL, CT_MEMORY, &client_output_backpressure_total, "2%", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
     /* General. */
     {"databases", NULL, CT_INT, &server.dbnum, "16", 1, INT_MAX, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
     {"daemonize", NULL, CT_BOOL, &server.daemonize, "no", 0, 0, yesno_enum, CF_IMMUTABLE, NULL, NULL, NULL},
@@ -119,10 +122,11 @@ static config_entry configs[] = {
     {"appendonly", NULL, CT_BOOL, &server.appendonly, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
     {"appendfilename", NULL, CT_STRING, &server.appendfilename, "appendonly.aof", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
     /* Memory. */
-    {"maxmemory", NULL, CT_MEMORY, &server.maxmemory, "0", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"maxmemory", NULL, CT_MEMORY, &server.maxmemory, "0", 0, LLONG_MAX, NULL, 0, apply_maxmemory, NULL, NULL},
     {"maxmemory-policy", NULL, CT_ENUM, &server.maxmemory_policy, "noeviction", 0, 0, policy_enum, 0, NULL, NULL, NULL},
     {"maxmemory-samples", NULL, CT_INT, &server.maxmemory_samples, "5", 1, 64, NULL, 0, NULL, NULL, NULL},
     {"maxmemory-eviction-tenacity", NULL, CT_INT, &server.maxmemory_eviction_tenacity, "10", 0, 100, NULL, 0, NULL, NULL, NULL},
+    {"jemalloc-bg-thread", NULL, CT_BOOL, &server.jemalloc_bg_thread, "yes", 0, 0, yesno_enum, 0, apply_jemalloc_bg, NULL, NULL},
     {"maxmemory-clients", NULL, CT_MEMORY, &server.maxmemory_clients, "0", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
     {"lfu-log-factor", NULL, CT_INT, &server.lfu_log_factor, "10", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
     {"lfu-decay-time", NULL, CT_INT, &server.lfu_decay_time, "1", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
@@ -185,7 +189,6 @@ static config_entry configs[] = {
     STUB("no-appendfsync-on-rewrite", cfg_no_appendfsync, "no"),
     STUB("auto-aof-rewrite-percentage", cfg_auto_aof_pct, "100"),
     STUB("auto-aof-rewrite-min-size", cfg_auto_aof_min, "67108864"),
-    STUB("jemalloc-bg-thread", cfg_jemalloc_bg, "yes"),
     STUB("activerehashing", cfg_activerehashing, "yes"),
     STUB("crash-log-enabled", cfg_crash_log, "yes"),
     STUB("crash-memcheck-enabled", cfg_sanitize, "yes"),
@@ -401,6 +404,20 @@ static int apply_hz(const char **err) {
     (void)err;
     if (server.hz < 1) server.hz = 1;
     if (server.hz > 500) server.hz = 500;
+    return 1;
+}
+
+/* Threads do not survive daemonize's fork: at start-up memory_init()
+ * applies the setting once the process is final. */
+static int apply_jemalloc_bg(const char **err) {
+    (void)err;
+    if (server.el) zmalloc_set_background_thread(server.jemalloc_bg_thread);
+    return 1;
+}
+
+static int apply_maxmemory(const char **err) {
+    (void)err;
+    if (server.el) memory_maxmemory_changed();
     return 1;
 }
 

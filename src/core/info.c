@@ -78,8 +78,10 @@ static kstr section_clients(kstr s) {
         "blocked_clients:%ld\r\n"
         "tracking_clients:0\r\n"
         "clients_in_timeout_table:0\r\n"
-        "clients_in_backpressure:%lu\r\n",
-        server.nclients, server.maxclients, max_in, max_out, blocking_count(), clients_backpressured());
+        "clients_in_backpressure:%lu\r\n"
+        "total_backpressure_pauses:%lld\r\n",
+        server.nclients, server.maxclients, max_in, max_out, blocking_count(), clients_backpressured(),
+        clients_backpressure_events());
 }
 
 static kstr section_persistence(kstr s) {

@@ -92,6 +92,7 @@ struct server {
     int enable_debug_cmd;        /* 0 no, 1 yes, 2 local */
     int hz;
     int dynamic_hz;
+    int jemalloc_bg_thread;
     int active_expire_effort;
     int active_expire_enabled;   /* DEBUG SET-ACTIVE-EXPIRE */
     int daemonize;

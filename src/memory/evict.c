@@ -503,6 +503,7 @@ void evict_cron(void) {
 void memory_init(void) {
     access_init();
     lazyfree_init();
+    zmalloc_set_background_thread(server.jemalloc_bg_thread);
     memstats_refresh_cache();
     info_set_memory_section(memstats_info_section);
 }
@@ -512,6 +513,14 @@ void memory_cron(void) {
     access_cron();
     evict_cron();
     defrag_cron();
+    reclaim_cron();
+}
+
+/* A lower limit may put RSS under pressure at once: return idle pages
+ * now rather than at the next tick, before new work dirties more. */
+void memory_maxmemory_changed(void) {
+    memstats_refresh_cache();
+    reclaim_cron();
 }
 
 long long memory_current_eviction_exceeded_ms(void) { return evict_current_exceeded_ms(); }

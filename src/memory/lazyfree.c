@@ -172,8 +172,6 @@ void lazyfree_empty_db(db *d, int async) {
     submit(JOB_TABLES, old_keys, old_expires, keys);
 }
 
-/* Declared here until mem_internal.h carries it (see defrag.c). */
-
 /* Return the allocator's unused dirty pages to the system, off the main
  * thread. Requests made while one is still queued are merged into it. */
 void lazyfree_purge_async(void) {

@@ -89,6 +89,9 @@ typedef struct mem_figures {
 } mem_figures;
 
 void memstats_refresh_cache(void); /* cron: RSS and allocator figures */
+/* Figures of the last refresh: RSS, and the allocator's resident but
+ * unused pages (0 without jemalloc). */
+void memstats_cached(size_t *rss, size_t *idle_pages);
 void memstats_collect(mem_figures *f);
 /* Used memory as maxmemory sees it (replication/AOF buffers excluded). */
 size_t memstats_used_for_eviction(void);
@@ -97,6 +100,11 @@ long long memstats_total_system_memory(void);
 size_t memstats_entry_usage(db *d, const entry *e, size_t samples);
 /* The INFO memory section. */
 kstr memstats_info_section(kstr s);
+
+/* ---- reclaim.c ---- */
+/* Cron: purge the allocator's idle pages when RSS nears maxmemory. */
+void reclaim_cron(void);
+long long reclaim_purges(void);
 
 /* ---- defrag.c ---- */
 void defrag_cron(void);

@@ -18,6 +18,8 @@
 void memory_init(void);
 /* Called from cron, server.hz times a second. */
 void memory_cron(void);
+/* maxmemory was changed at run time (CONFIG SET). */
+void memory_maxmemory_changed(void);
 /* At exit: let the background free thread finish its queue (bounded). */
 void memory_shutdown(void);
 

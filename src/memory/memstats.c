@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 static struct {
-    size_t rss, allocated, active, resident;
+    size_t rss, allocated, active, resident, idle_pages;
     int valid;
 } cache;
 
@@ -38,6 +38,7 @@ void memstats_refresh_cache(void) {
         cache.allocated = allocated;
         cache.active = active;
         cache.resident = resident;
+        cache.idle_pages = zmalloc_allocator_idle_pages_bytes();
     } else {
         /* Without jemalloc, present our own counter and RSS so that the
          * ratios stay meaningful (1.0 rather than a division by zero). */
@@ -45,6 +46,12 @@ void memstats_refresh_cache(void) {
         cache.resident = cache.rss;
     }
     cache.valid = 1;
+}
+
+void memstats_cached(size_t *rss, size_t *idle_pages) {
+    if (!cache.valid) memstats_refresh_cache();
+    *rss = cache.rss;
+    *idle_pages = cache.idle_pages;
 }
 
 long long memstats_total_system_memory(void) {
@@ -58,7 +65,7 @@ static size_t not_counted_for_evict(void) { return clients_memory_not_counted_fo
 /* Client memory is never paid for by deleting keys (Keel issue 5). It is
  * transient and bounded by backpressure, so eviction sees the clients as
  * always using exactly their budget (client-output-backpressure-total,
- * 5% of maxmemory by default) whatever they use at the moment: a burst of
+ * 2% of maxmemory by default) whatever they use at the moment: a burst of
  * slow readers evicts nothing, and dataset + budget stays within
  * maxmemory, so the whole process stays within what the operator gave
  * it as long as clients stay within their budget. */
@@ -187,12 +194,15 @@ kstr memstats_info_section(kstr s) {
         "mem_allocator:%s\r\n"
         "active_defrag_running:%d\r\n"
         "lazyfree_pending_objects:%zu\r\n"
-        "lazyfreed_objects:%zu\r\n",
+        "lazyfreed_objects:%zu\r\n"
+        /* Keel only: purges of idle allocator pages under pressure (reclaim.c). */
+        "allocator_reclaim_purges:%lld\r\n",
         server.maxmemory, max_h, evict_policy_name(server.maxmemory_policy),
         ratio(f.alloc_active, f.alloc_allocated), diff(f.alloc_active, f.alloc_allocated),
         ratio(f.alloc_resident, f.alloc_active), diff(f.alloc_resident, f.alloc_active),
         ratio(f.rss, f.alloc_resident), diff(f.rss, f.alloc_resident), ratio(f.rss, f.used), diff(f.rss, f.used),
         f.not_counted_for_evict, f.repl_backlog, f.clients_slaves, f.clients_normal, f.aof_buffer,
-        zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects());
+        zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects(),
+        reclaim_purges());
     return s;
 }

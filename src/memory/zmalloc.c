@@ -9,6 +9,7 @@
 
 #ifdef USE_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#include <stdbool.h>
 #define usable_size(p) malloc_usable_size((void *)(p))
 #else
 #include <malloc.h>
@@ -120,11 +121,36 @@ int zmalloc_allocator_stats(size_t *allocated, size_t *active, size_t *resident)
 #endif
 }
 
+size_t zmalloc_allocator_idle_pages_bytes(void) {
+#ifdef USE_JEMALLOC
+    /* Call after zmalloc_allocator_stats(), which refreshes the epoch. */
+    size_t dirty = 0, muzzy = 0, page = 0, sz = sizeof(size_t);
+    if (mallctl("stats.arenas.4096.pdirty", &dirty, &sz, NULL, 0) != 0) return 0;
+    sz = sizeof(size_t);
+    mallctl("stats.arenas.4096.pmuzzy", &muzzy, &sz, NULL, 0);
+    sz = sizeof(size_t);
+    mallctl("arenas.page", &page, &sz, NULL, 0);
+    return (dirty + muzzy) * page;
+#else
+    return 0;
+#endif
+}
+
 void zmalloc_purge(void) {
 #ifdef USE_JEMALLOC
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "arena.%d.purge", 4096 /* MALLCTL_ARENAS_ALL */);
     mallctl(cmd, NULL, NULL, NULL, 0);
+#endif
+}
+
+int zmalloc_set_background_thread(int enable) {
+#ifdef USE_JEMALLOC
+    bool on = enable != 0;
+    return mallctl("background_thread", NULL, NULL, &on, sizeof(on)) == 0;
+#else
+    (void)enable;
+    return 0;
 #endif
 }
 

@@ -47,8 +47,17 @@ size_t zmalloc_get_rss(void);
  * returns 0 and leaves them untouched when not available. */
 int zmalloc_allocator_stats(size_t *allocated, size_t *active, size_t *resident);
 
+/* Bytes of pages the allocator holds unused but resident (jemalloc's
+ * dirty and muzzy pages, as of the last zmalloc_allocator_stats()). */
+size_t zmalloc_allocator_idle_pages_bytes(void);
+
 /* Return unused dirty pages to the OS (MEMORY PURGE). */
 void zmalloc_purge(void);
+
+/* jemalloc's background threads (jemalloc-bg-thread): they return freed
+ * pages to the system on jemalloc's decay schedule even when the server
+ * is idle. Returns 0 when the allocator has none. */
+int zmalloc_set_background_thread(int enable);
 
 /* Allocator statistics as text (jemalloc's malloc_stats_print), handed to
  * cb piece by piece. Returns 0 when the allocator has no such report. */

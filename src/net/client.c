@@ -24,9 +24,10 @@
 #define READ_CHUNK (16 * 1024)
 #define BIG_ARG (32 * 1024)
 #define MAX_WRITE_PER_EVENT (1024 * 1024)
-#define REPLY_BLOCK_SIZE (16 * 1024) /* as in reply.c: the size a first block gets */
+#define LARGE_REPLY_WRITE_NOW (64 * 1024)
 
 static void read_handler(eventloop *el, int fd, void *data, int mask);
+static int write_to_client(client *c);
 static void write_handler(eventloop *el, int fd, void *data, int mask);
 
 /* The clients' periodic work (clientmem.c) runs on its own timer, set up
@@ -240,6 +241,22 @@ void client_drop_and_close(client *c) {
     client_close_async(c);
 }
 
+/* A large reply goes to the socket as soon as it is complete rather than
+ * at the end of the event loop iteration: when many clients send large
+ * reads at once, their replies would otherwise all sit in memory together
+ * before the first byte is written, far above the clients' budget. The
+ * kernel takes what it can and the blocks it took are reused by the next
+ * reply. Small replies still wait, so that pipelines batch their writes. */
+static int write_large_reply_now(client *c) {
+    if (c->reply_bytes < LARGE_REPLY_WRITE_NOW || c->fd < 0) return 0;
+    if (ev_get_file_mask(server.el, c->fd) & EV_WRITABLE) return 0; /* socket already full */
+    if (write_to_client(c) < 0) {
+        client_close_async(c);
+        return -1;
+    }
+    return 0;
+}
+
 /* Run as many complete requests as the query buffer holds. */
 void client_process_input(client *c) {
     c->flags |= CLIENT_EXECUTING;
@@ -263,6 +280,7 @@ void client_process_input(client *c) {
         server.current_client = NULL;
         /* A blocked command keeps its argv: it is re-run when served. */
         if (!(c->flags & CLIENT_BLOCKED)) client_free_argv(c);
+        if (write_large_reply_now(c) < 0) break;
     }
     /* Drop the parsed prefix once per batch rather than per command. */
     if (c->qb_pos) {

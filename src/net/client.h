@@ -53,6 +53,13 @@ typedef struct reply_block {
     char data[];
 } reply_block;
 
+/* A reply block with its header is exactly 16 KB, one of jemalloc's size
+ * classes: 16 KB of data plus the header would land in the 20 KB class
+ * and waste a fifth of every slow reader's output memory. Replies larger
+ * than a block get a block of their own size. */
+#define REPLY_BLOCK_ALLOC (16 * 1024)
+#define REPLY_BLOCK_SIZE (REPLY_BLOCK_ALLOC - sizeof(reply_block))
+
 typedef struct client {
     uint64_t id;
     int fd;

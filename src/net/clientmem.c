@@ -136,7 +136,16 @@ static size_t resolve_limit(long long v) {
 size_t clients_memory_total(void) { return reply_total + other_total; }
 size_t clients_memory_not_counted_for_evict(void) { return clients_memory_total(); }
 
-size_t clients_memory_budget(void) { return resolve_limit(client_output_backpressure_total); }
+/* A percentage of a small maxmemory can be less than what two idle
+ * connections hold (a 16 KB query buffer each): the budget would then be
+ * overrun by the operator's own redis-cli. */
+#define BUDGET_PERCENT_MIN (64 * 1024)
+
+size_t clients_memory_budget(void) {
+    size_t budget = resolve_limit(client_output_backpressure_total);
+    if (client_output_backpressure_total < 0 && budget && budget < BUDGET_PERCENT_MIN) budget = BUDGET_PERCENT_MIN;
+    return budget;
+}
 
 void clientmem_reply_alloc(client *c, size_t bytes) {
     c->reply_mem += bytes;
@@ -300,7 +309,7 @@ int clientmem_should_pause(const client *c) {
     size_t pending = c->reply_bytes;
     if (client_output_backpressure > 0 && pending >= (size_t)client_output_backpressure) return 1;
     if (pending < BACKPRESSURE_FLOOR) return 0;
-    size_t total = resolve_limit(client_output_backpressure_total);
+    size_t total = clients_memory_budget();
     return total && reply_total > total;
 }
 
@@ -379,7 +388,25 @@ static void trim_querybuf(client *c, long long now) {
     if (c->qbuf_peak < bulk_in_progress(c)) c->qbuf_peak = bulk_in_progress(c);
 }
 
+/* Parking. A held-back client that has not read anything for STALL_MS
+ * may be stuck in send(): many clients write a whole pipeline before
+ * reading any reply, and the kernel buffers (a few MB on loopback) fill.
+ * Not reading it then would deadlock both sides, so its socket is read
+ * again and the requests are parked in the query buffer, to be run in
+ * order once its output drains. Parked requests are client memory: while
+ * all clients together are over their budget, parking waits until the
+ * stall lasts PARK_OVER_BUDGET_MS (a client that merely reads late, the
+ * common case, costs nothing; a deadlocked one is freed, later). */
 #define STALL_MS 1000
+#define PARK_OVER_BUDGET_MS 10000
+
+static int may_park(const client *c, long long now) {
+    if (!(c->flags & CLIENT_OUTPUT_PAUSED) || (c->flags & CLIENT_PAUSED_READING)) return 0;
+    long long stalled = now - (c->paused_since_ms > c->last_write_ms ? c->paused_since_ms : c->last_write_ms);
+    if (stalled < STALL_MS) return 0;
+    size_t budget = clients_memory_budget();
+    return !budget || clients_memory_total() <= budget || stalled >= PARK_OVER_BUDGET_MS;
+}
 
 static void cron_one(client *c, long long now) {
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_EXECUTING)) return;
@@ -388,9 +415,7 @@ static void cron_one(client *c, long long now) {
     clientmem_track_input(c);
     track_output(c);
     if (c->reply_head) check_output_limits(c);
-    if ((c->flags & CLIENT_OUTPUT_PAUSED) && !(c->flags & CLIENT_PAUSED_READING) &&
-        now - c->paused_since_ms >= STALL_MS && now - c->last_write_ms >= STALL_MS)
-        client_read_while_paused(c);
+    if (may_park(c, now)) client_read_while_paused(c);
 }
 
 void clientmem_cron(void) {

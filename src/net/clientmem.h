@@ -9,13 +9,18 @@
  * both, in this order of defence:
  *
  *   1. Backpressure (client-output-backpressure, per client, default 1mb;
- *      client-output-backpressure-total, all clients, default 5% of
+ *      client-output-backpressure-total, all clients, default 2% of
  *      maxmemory). A client whose pending reply is over its share is not
  *      given its next command until the socket drains it: requests wait
  *      in order, nothing is dropped. Pending output is thus bounded by the
  *      threshold plus one reply per client, whatever the pipeline depth.
  *      The only cost is latency for a client that does not read, which is
- *      the client's own doing.
+ *      the client's own doing. Why not also hold a client with nothing
+ *      pending while the total is over: its reply may be exactly what
+ *      another connection of the same application is waiting for before
+ *      it reads the others, and holding it would deadlock that
+ *      application (a test does this). Every pause must be one that the
+ *      paused client's own reading can lift. The budget is small instead.
  *   2. client-output-buffer-limit (Redis's classes and defaults): for the
  *      clients backpressure cannot govern (pub/sub, replicas, MONITOR),
  *      whose output does not come from their own commands, and for normal

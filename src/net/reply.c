@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define REPLY_BLOCK_SIZE (16 * 1024)
 
 static unsigned long long error_replies;
 

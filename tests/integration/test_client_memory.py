@@ -344,7 +344,7 @@ def test_backpressure_bounds_output_of_non_reading_client(server, r):
 
 @pytest.mark.keel_only
 def test_backpressure_config(r):
-    assert r.config_get("client-output-backpressure-total")["client-output-backpressure-total"] == "5%"
+    assert r.config_get("client-output-backpressure-total")["client-output-backpressure-total"] == "2%"
     try:
         r.config_set("client-output-backpressure", "256kb")
         assert r.config_get("client-output-backpressure")["client-output-backpressure"] == "262144"
@@ -352,7 +352,7 @@ def test_backpressure_config(r):
         assert r.config_get("client-output-backpressure-total")["client-output-backpressure-total"] == str(64 << 20)
     finally:
         r.config_set("client-output-backpressure", "1mb")
-        r.config_set("client-output-backpressure-total", "5%")
+        r.config_set("client-output-backpressure-total", "2%")
 
 
 @pytest.mark.keel_only
@@ -380,3 +380,65 @@ def test_slow_readers_keep_keys_and_connections(start_server):
     assert r.dbsize() == 5000
     for c in conns:
         c.close()
+
+
+# ---- parking: a client that writes everything before reading ----------------
+
+def test_client_writing_whole_pipeline_before_reading_is_not_deadlocked(start_server):
+    # The request stream (about 8 MB) is more than the kernel buffers hold
+    # and the replies (about 10 MB) far more than the backpressure
+    # threshold, and the client reads nothing until its send returns, as
+    # many client libraries do. Without parking, the server would stop
+    # reading and the client would block in send() forever.
+    srv = start_server()
+    r = srv.client()
+    p = r.pipeline(transaction=False)
+    for i in range(2000):
+        p.set("k%d" % i, b"v%08d" % i)
+    p.execute()
+    batches = [[(j * 17 + i) % 2000 for i in range(200)] for j in range(3000)]
+    c = RawConn(srv.host, srv.port)
+    c.settimeout(60)
+    c.send(b"".join(encode_command("MGET", *["k%d" % k for k in b]) for b in batches))
+    for b in batches:
+        assert c.read() == [b"v%08d" % k for k in b]
+    assert c.cmd("PING") == b"PONG"
+    c.close()
+
+
+def parked_bytes(r, name):
+    e = client_entry(r, name)
+    return int(e["qbuf"]) + int(e["qbuf-free"])
+
+
+@pytest.mark.keel_only
+@pytest.mark.slow
+def test_stalled_client_requests_parked_only_within_budget(start_server):
+    # A non-reading client is stalled after its first replies. Its
+    # remaining requests wait in the kernel; the server parks them in the
+    # query buffer after a second only while all clients are within their
+    # output budget, since parked requests are client memory too.
+    srv = start_server("--maxmemory", "40mb")
+    r = srv.client()
+    fill_keys(r, 2000)
+    batches = [[(j * 13 + i) % 2000 for i in range(200)] for j in range(100)]
+    payload = b"".join(encode_command("MGET", *["k%d" % k for k in b]) for b in batches)
+
+    def run(name):
+        c = named_raw(srv, name)
+        c.send(payload)
+        time.sleep(2.5)
+        parked = parked_bytes(r, name)
+        for b in batches:
+            read_mget(c, b)
+        assert c.cmd("PING") == b"PONG"
+        c.close()
+        return parked
+
+    # 2% of 40 MB is 800 KB: one stalled client holding 1 MB is over it.
+    assert run("over-budget") < 64 * 1024
+    r.config_set("client-output-backpressure-total", "64mb")
+    try:
+        assert run("within-budget") > len(payload) // 2
+    finally:
+        r.config_set("client-output-backpressure-total", "2%")

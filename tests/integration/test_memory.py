@@ -2,6 +2,7 @@
 
 import os
 import re
+import time
 
 import pytest
 import redis
@@ -305,6 +306,7 @@ MEMORY_PARAMS = [
     ("active-defrag-cycle-min", "5", "5", "0"),
     ("active-defrag-cycle-max", "50", "50", "0"),
     ("active-defrag-max-scan-fields", "500", "500", "0"),
+    ("jemalloc-bg-thread", "no", "no", "maybe"),
 ]
 
 
@@ -336,3 +338,71 @@ def test_maxmemory_live_change_evicts_and_shows_in_info(r):
     finally:
         r.config_set("maxmemory", "0")
         r.config_set("maxmemory-policy", "noeviction")
+
+
+def jemalloc_stats(r):
+    text = cmd(r, "MEMORY", "MALLOC-STATS")
+    text = text.decode() if isinstance(text, bytes) else text
+    if "jemalloc" not in text:
+        pytest.skip("not built with jemalloc")
+    return text
+
+
+def test_jemalloc_bg_thread_toggles_the_allocator(r):
+    # jemalloc reports the live setting as "(background_thread: true)".
+    assert r.config_get("jemalloc-bg-thread")["jemalloc-bg-thread"] == "yes"
+    assert "background_thread: true" in jemalloc_stats(r)
+    try:
+        r.config_set("jemalloc-bg-thread", "no")
+        assert "background_thread: false" in jemalloc_stats(r)
+    finally:
+        r.config_set("jemalloc-bg-thread", "yes")
+    assert "background_thread: true" in jemalloc_stats(r)
+
+
+def rss(srv):
+    with open("/proc/%d/status" % srv.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+@keel_only
+def test_idle_pages_returned_when_rss_nears_maxmemory(start_server):
+    # 48 MB of values deleted: jemalloc keeps part of the freed pages
+    # resident (dirty) for its decay time, 10 s, and without its
+    # background thread a quiet server keeps them indefinitely. With
+    # maxmemory just above RSS, Keel purges them at once (reclaim.c).
+    srv = start_server("--jemalloc-bg-thread", "no")
+    r = srv.client()
+    jemalloc_stats(r)
+    base = rss(srv)
+    big = b"x" * (1 << 20)
+    for i in range(48):
+        r.set("big%d" % i, big)
+    r.flushall()
+    time.sleep(0.3)
+    before = rss(srv)
+    assert before > base + (16 << 20)
+    assert int(r.info("memory")["allocator_reclaim_purges"]) == 0
+    r.config_set("maxmemory", str(before + (before >> 4)))
+    deadline = time.time() + 10
+    while time.time() < deadline and rss(srv) > base + (8 << 20):
+        time.sleep(0.05)
+    assert rss(srv) <= base + (8 << 20)
+    assert int(r.info("memory")["allocator_reclaim_purges"]) >= 1
+
+
+@keel_only
+def test_no_purge_without_memory_pressure(start_server):
+    srv = start_server("--jemalloc-bg-thread", "no", "--maxmemory", "1gb")
+    r = srv.client()
+    jemalloc_stats(r)
+    big = b"x" * (1 << 20)
+    for i in range(16):
+        r.set("big%d" % i, big)
+    r.flushall()
+    time.sleep(0.5)
+    assert int(r.info("memory")["allocator_reclaim_purges"]) == 0
+    assert int(r.info("memory")["allocator_resident"]) > int(r.info("memory")["allocator_active"]) + (1 << 20)
