@@ -33,62 +33,15 @@ series and a Markdown summary.
 
 import argparse
 import os
-import shutil
 import random
-import re
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import redis
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    def __init__(self, binary):
-        self.dir = tempfile.mkdtemp(prefix="keel-defrag-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [os.path.abspath(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--enable-debug-command", "yes"], cwd=self.dir,
-            stdout=open(os.path.join(self.dir, "log"), "w"), stderr=subprocess.STDOUT)
-        self.c = redis.Redis(port=self.port, socket_timeout=600)
-        for _ in range(100):
-            try:
-                self.c.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        self.stop()
-        sys.exit("%s did not start" % binary)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def mem(c):
-    m = c.info("memory")
-    m.update(c.info("stats"))
-    return m
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import keelbench as kb  # noqa: E402
 
 
 def delete_random(c, n, frac, seed=1):
@@ -118,30 +71,24 @@ def write_new(c, m, size):
 
 def bench_get(port, new_keys, requests):
     """redis-benchmark GET on existing keys; requests per second."""
-    out = subprocess.run(
-        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", "50", "-n", str(requests),
-         "-r", str(new_keys), "--csv", "GET", "key:__rand_int__"],
-        capture_output=True, text=True, timeout=300).stdout
-    rows = [l for l in out.splitlines() if l.startswith('"GET')]
-    return float(rows[-1].split('","')[1]) if rows else float("nan")
+    return kb.benchmark_rps(port, ["-n", str(requests), "-r", str(new_keys), "GET", "key:__rand_int__"])
 
 
 def run_server(name, binary, args):
-    srv = Server(binary)
-    c = srv.c
-    try:
+    with kb.Server(binary, ["--enable-debug-command", "yes"], name=name, socket_timeout=600) as srv:
+        c = srv.client
         for kv in args.config:
             k, v = kv.split("=", 1)
             c.config_set(k, v)
         t = time.time()
         c.execute_command("DEBUG", "POPULATE", args.keys, "key", 64)
-        full = mem(c)
+        full = kb.info(c, "memory", "stats")
         deleted = delete_random(c, args.keys, 0.8)
         write_new(c, args.new_keys, 200)
         print("%s: filled %.0f MB, deleted %d keys, wrote %d new, setup %.0f s" % (
             name, full["used_memory"] / 1e6, deleted, args.new_keys, time.time() - t), file=sys.stderr)
         time.sleep(2)
-        before = mem(c)
+        before = kb.info(c, "memory", "stats")
         base_rps = bench_get(srv.port, args.new_keys, args.requests)
 
         try:
@@ -161,7 +108,7 @@ def run_server(name, binary, args):
         hits0 = before.get("active_defrag_hits", 0)
         while time.time() - t0 < args.seconds:
             time.sleep(1 - (time.time() - t0) % 1)
-            m = mem(c)
+            m = kb.info(c, "memory", "stats")
             row = (time.time() - t0, m["mem_fragmentation_ratio"], m["allocator_frag_ratio"],
                    m["used_memory"], m["used_memory_rss"], m.get("active_defrag_running", 0),
                    m.get("active_defrag_hits", 0) - hits0)
@@ -174,14 +121,12 @@ def run_server(name, binary, args):
             if idle >= 5 and not th.is_alive():
                 break
         th.join()
-        log = open(os.path.join(srv.dir, "log")).read().splitlines()
+        log = open(srv.log_path).read().splitlines()
         passes = [l for l in log if "defrag" in l.lower()]
         if passes:
             print("\n".join(passes[-5:]), file=sys.stderr)
         return {"supported": supported, "before": before, "base_rps": base_rps, "during_rps": during.get("rps"),
                 "bench_s": during.get("end", t0) - t0, "series": series, "full": full}
-    finally:
-        srv.stop()
 
 
 def first_below(series, limit):
@@ -193,8 +138,7 @@ def first_below(series, limit):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--keel", default=os.path.join(REPO, "bin", "keel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    kb.add_server_args(ap)
     ap.add_argument("--keys", type=int, default=10_000_000)
     ap.add_argument("--new-keys", type=int, default=1_000_000)
     ap.add_argument("--seconds", type=int, default=60)
@@ -207,10 +151,9 @@ def main():
 
     print("\n%d keys of 64 B, 80%% deleted, %d keys of 200 B written; activedefrag yes%s\n" % (
         args.keys, args.new_keys, (", " + ", ".join(args.config)) if args.config else " (default thresholds)"))
-    print("| server | used before | RSS before | mem_frag before | alloc_frag before | mem_frag < 1.2 after "
-          "| final mem_frag | final alloc_frag | final RSS | defrag hits | GET rps before | GET rps during "
-          "| during / before |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(kb.md_head(["server", "used before", "RSS before", "mem_frag before", "alloc_frag before",
+                      "mem_frag < 1.2 after", "final mem_frag", "final alloc_frag", "final RSS", "defrag hits",
+                      "GET rps before", "GET rps during", "during / before"], "l" + "r" * 12))
     for name, r in results:
         b, last = r["before"], r["series"][-1]
         if not r["supported"]:
@@ -221,15 +164,14 @@ def main():
             last[6], r["base_rps"], r["during_rps"], r["during_rps"] / r["base_rps"]))
     print("\nmem_fragmentation_ratio / allocator_frag_ratio by second:\n")
     names = [n for n, _ in results]
-    print("| s | " + " | ".join("%s mem / alloc" % n for n in names) + " |")
-    print("|---:|" + "---:|" * len(names))
+    print(kb.md_head(["s"] + ["%s mem / alloc" % n for n in names], "r" * (len(names) + 1)))
     longest = max(len(r["series"]) for _, r in results)
     for i in range(longest):
         cells = []
         for _, r in results:
             s = r["series"]
             cells.append("%.2f / %.2f" % (s[i][1], s[i][2]) if i < len(s) else "")
-        print("| %d | %s |" % (i + 1, " | ".join(cells)))
+        print(kb.md_row(["%d" % (i + 1)] + cells))
     for name, r in results:
         print("\n%s: the during-defrag GET run lasted %.1f s" % (name, r["bench_s"]))
 

@@ -41,17 +41,12 @@ import collections
 import heapq
 import os
 import random
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-import redis
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import keelbench as kb  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 BATCH = 50
 VALUE = b"x" * 100
 POLICIES = ["allkeys-lru", "allkeys-lfu", "allkeys-random"]
@@ -140,38 +135,7 @@ def sim_belady(trace, cap):
     return hits / n
 
 
-# --------------------------------------------------------------- servers
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name, binary):
-        self.name, self.binary = name, binary
-        self.dir = tempfile.mkdtemp(prefix="evbench-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.c = redis.Redis(port=self.port)
-        for _ in range(200):
-            try:
-                if self.c.ping():
-                    break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-
-    def used(self):
-        return self.c.info("memory")["used_memory"]
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
+# ------------------------------------------------------------- workloads
 
 def load_all(c, n, value=VALUE):
     p = c.pipeline(transaction=False)
@@ -197,13 +161,13 @@ def warm_buffers(c):
 
 def calibrate(srv, n):
     """Base memory, bytes per key, and MEMORY USAGE accuracy."""
-    c = srv.c
+    c = srv.client
     c.config_set("maxmemory", 0)
     c.flushall()
     warm_buffers(c)
-    base = srv.used()
+    base = kb.used_memory(c)
     load_all(c, n)
-    grown = srv.used() - base
+    grown = kb.used_memory(c) - base
     p = c.pipeline(transaction=False)
     for i in range(0, n, 10):
         p.memory_usage("key:%d" % i, samples=0)
@@ -217,7 +181,7 @@ def replay(srv, trace, policy, base, per_key, frac, n, samples):
     """Hit ratio, and the mean number of keys held as a fraction of the
     simulated capacity (a server holding fewer keys than the simulations
     is handicapped, one holding more is favoured)."""
-    c = srv.c
+    c = srv.client
     c.flushall()
     c.config_set("maxmemory-policy", policy)
     c.config_set("maxmemory-samples", samples)
@@ -249,10 +213,10 @@ def flood_overshoot(srv, mb=4, count=40000):
     """Run on a fresh server, so that used_memory_peak (which Keel updates
     after every command, Redis less often) tells the worst overshoot
     between INFO samples too. Returns (sampled worst, peak - limit)."""
-    c = srv.c
+    c = srv.client
     warm_buffers(c)
     c.config_set("maxmemory-policy", "allkeys-lru")
-    limit = srv.used() + mb * 1024 * 1024
+    limit = kb.used_memory(c) + mb * 1024 * 1024
     c.config_set("maxmemory", limit)
     worst, p = 0, c.pipeline(transaction=False)
     value = b"y" * 1000
@@ -260,7 +224,7 @@ def flood_overshoot(srv, mb=4, count=40000):
         p.set("flood:%d" % i, value)
         if i % 100 == 99:
             p.execute()
-            worst = max(worst, srv.used() - limit)
+            worst = max(worst, kb.used_memory(c) - limit)
     p.execute()
     peak = c.info("memory")["used_memory_peak"]
     c.config_set("maxmemory", 0)
@@ -272,8 +236,7 @@ def flood_overshoot(srv, mb=4, count=40000):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--keel", default=os.path.join(REPO, "bin", "keel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server", help="'' to skip Redis")
+    kb.add_server_args(ap, redis_help="'' to skip Redis")
     ap.add_argument("--keys", type=int, default=50000)
     ap.add_argument("--requests", type=int, default=300000)
     ap.add_argument("--samples", type=int, default=5, help="maxmemory-samples")
@@ -287,9 +250,9 @@ def main():
     workloads = ["zipf"] if args.quick else args.workloads.split(",")
     fracs = [0.1] if args.quick else [float(f) for f in args.fracs.split(",")]
 
-    servers = [Server("keel", args.keel)]
+    servers = [kb.Server(args.keel, name="keel")]
     if args.redis and os.path.exists(args.redis):
-        servers.append(Server("redis", args.redis))
+        servers.append(kb.Server(args.redis, name="redis"))
     try:
         for s in servers if not args.no_flood else []:
             worst, peak_over = flood_overshoot(s)
@@ -303,8 +266,7 @@ def main():
                   % (s.name, base, per_key, accuracy))
         print("%d keys, %d requests per trace, maxmemory-samples %d\n" % (args.keys, args.requests, args.samples))
         cols = ["%s %s" % (s.name, p.replace("allkeys-", "")) for s in servers for p in policies]
-        print("| workload | cache | exact LRU | exact LFU | Belady | " + " | ".join(cols) + " |")
-        print("|---|---|---|---|---|" + "---|" * len(cols))
+        print(kb.md_head(["workload", "cache", "exact LRU", "exact LFU", "Belady"] + cols))
         details = []
         for wi, kind in enumerate(workloads):
             trace = make_trace(kind, args.keys, args.requests, seed=42 + wi)

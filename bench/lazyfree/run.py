@@ -40,130 +40,14 @@ Prints a Markdown table. About 2-3 minutes with the defaults.
 import argparse
 import multiprocessing as mp
 import os
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import keelbench as kb  # noqa: E402
+
 MODES = ["unlink", "del", "evict-lazy", "evict-sync"]
 MARGIN_S = 0.3
-
-
-# ------------------------------------------------------------ raw client
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if not isinstance(a, bytes):
-            a = str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    """A minimal RESP client: replies parsed just enough to count them."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.s.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-"):
-            return rest.decode() if kind == b"+" else RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.reply() for _ in range(n)]
-        raise ValueError("bad reply %r" % line)
-
-    def call(self, *args):
-        self.s.sendall(resp(*args))
-        r = self.reply()
-        if isinstance(r, RuntimeError):
-            raise r
-        return r
-
-    def info(self, section):
-        text = self.call("INFO", section).decode()
-        out = {}
-        for line in text.split("\r\n"):
-            if ":" in line:
-                k, v = line.split(":", 1)
-                out[k] = v
-        return out
-
-    def close(self):
-        self.s.close()
-
-
-# ------------------------------------------------------------ server
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    def __init__(self, name, binary):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix="keel-lazyfree-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [os.path.abspath(binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], cwd=self.dir,
-            stdout=open(os.path.join(self.dir, "log"), "w"), stderr=subprocess.STDOUT)
-        for _ in range(100):
-            try:
-                c = Conn(self.port)
-                c.call("PING")
-                c.close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        sys.exit("%s did not start" % binary)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ------------------------------------------------------------ workload
@@ -191,8 +75,8 @@ def build_set(c, payload, ncmds):
 
 
 def pinger(port, pace_us, stop, out):
-    c = Conn(port)
-    ping = resp("PING")
+    c = kb.Conn(port)
+    ping = kb.resp("PING")
     pace = pace_us / 1e6
     starts, lats = [], []
     while not stop.is_set():
@@ -232,24 +116,24 @@ def prepare_eviction(c, lazy):
     c.call("CONFIG", "SET", "lazyfree-lazy-eviction", "yes" if lazy else "no")
     c.call("EXPIRE", "s", 1000000)
     c.call("SET", "pad", "x")
-    used = int(c.info("memory")["used_memory"])
+    used = kb.used_memory(c)
     c.call("CONFIG", "SET", "maxmemory", used + 64 * 1024)
 
 
 def trigger_eviction(c):
-    c.s.sendall(resp("SET", "pad2", b"x" * (128 << 10)) + resp("SET", "t", "1"))
+    c.s.sendall(kb.resp("SET", "pad2", b"x" * (128 << 10)) + kb.resp("SET", "t", "1"))
     first, second = c.reply(), c.reply()
     return "%s / %s" % (first, second)
 
 
 def run_mode(srv, mode, payload, ncmds, members, pace_us):
-    c = Conn(srv.port)
+    c = srv.conn()
     c.call("FLUSHALL")
-    base_used = int(c.info("memory")["used_memory"])
+    base_used = kb.used_memory(c)
     build_s = build_set(c, payload, ncmds)
     card = c.call("SCARD", "s")
     assert card == members, "SCARD %s, expected %d" % (card, members)
-    full_used = int(c.info("memory")["used_memory"])
+    full_used = kb.used_memory(c)
     if mode.startswith("evict"):
         prepare_eviction(c, mode == "evict-lazy")
 
@@ -301,8 +185,7 @@ def pct(sorted_vals, p):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--keel", default=os.path.join(REPO, "bin", "keel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    kb.add_server_args(ap)
     ap.add_argument("--members", type=int, default=10_000_000)
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--pace-us", type=int, default=0)
@@ -320,19 +203,15 @@ def main():
     servers = [("keel", args.keel)] + ([("redis", args.redis)] if args.redis else [])
     rows = []
     for name, binary in servers:
-        srv = Server(name, binary)
-        try:
+        with kb.Server(binary, name=name) as srv:
             for mode in modes:
                 r = run_mode(srv, mode, payload, ncmds, args.members, args.pace_us)
                 print("%s %s: %s" % (name, mode, r), file=sys.stderr)
                 rows.append((name, mode, r))
-        finally:
-            srv.stop()
 
     print("\n%d members, PING pace %d us\n" % (args.members, args.pace_us))
-    print("| server | removal | set MB | command ms | freed after s | samples | p50 ms | p99 ms "
-          "| p99.9 ms | max ms | > 1 ms | p99 before (idle) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(kb.md_head(["server", "removal", "set MB", "command ms", "freed after s", "samples", "p50 ms", "p99 ms",
+                      "p99.9 ms", "max ms", "> 1 ms", "p99 before (idle)"], "llrrrrrrrrrr"))
     for name, mode, r in rows:
         print("| %s | %s | %.0f | %.2f | %.2f | %d | %.3f | %.3f | %.3f | %.1f | %d | %.3f |" % (
             name, mode, r["used_mb"], r["cmd_ms"], r["free_s"], r["n"], r["p50"], r["p99"],

@@ -26,50 +26,14 @@ import argparse
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-import redis
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import keelbench as kb  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 VALUE_SIZE = 1000
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(binary, extra):
-    port = free_port()
-    d = tempfile.mkdtemp(prefix="slowreaders-")
-    log = open(os.path.join(d, "server.log"), "wb")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"] + extra, cwd=d, stdout=log, stderr=subprocess.STDOUT)
-    r = redis.Redis(port=port, socket_timeout=30)
-    for _ in range(200):
-        try:
-            if r.ping():
-                return proc, port, r, d
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise SystemExit("server %s did not start" % binary)
-
-
-def stop(proc, d):
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def value(i):
@@ -86,31 +50,15 @@ def load(r, n):
     p.execute()
 
 
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 class Reader:
     """One pipelining client: sends everything at once (from a thread, so a
     server that stops reading cannot stall the harness), reads nothing
     until told to, then reads and checks every reply."""
 
     def __init__(self, port, batches):
-        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.conn = kb.Conn(port)
         self.batches = batches
-        self.payload = b"".join(encode("MGET", *["key:%d" % k for k in b]) for b in batches)
+        self.payload = b"".join(kb.resp("MGET", *["key:%d" % k for k in b]) for b in batches)
         self.sent = threading.Thread(target=self._send, daemon=True)
         self.replies = 0
         self.dropped = False
@@ -118,64 +66,52 @@ class Reader:
 
     def _send(self):
         try:
-            self.sock.sendall(self.payload)
+            self.conn.s.sendall(self.payload)
         except OSError:
             self.dropped = True
 
     def read_all(self):
-        f = self.sock.makefile("rb")
         try:
             for b in self.batches:
-                head = f.readline()
-                if not head.startswith(b"*"):
+                values = self.conn.reply()
+                if not isinstance(values, list):
                     self.dropped = True
                     return
-                for k in b:
-                    line = f.readline()
-                    if not line:
-                        self.dropped = True
-                        return
-                    n = int(line[1:])
-                    if n < 0:
-                        continue            # evicted key: a null
-                    data = f.read(n + 2)[:-2]
-                    if data != value(k):
-                        self.wrong += 1
+                # None is an evicted key
+                self.wrong += sum(1 for k, v in zip(b, values) if v is not None and v != value(k))
                 self.replies += 1
         except (OSError, ValueError):
             self.dropped = True
         finally:
-            f.close()
-            self.sock.close()
+            self.conn.close()
 
 
 def run(label, binary, extra, args):
-    proc, port, r, d = start(binary, extra)
-    try:
+    with kb.Server(binary, extra, socket_timeout=30) as srv:
+        r = srv.client
         load(r, args.keys)
-        used = int(r.info("memory")["used_memory"])
-        maxmemory = int(used / 0.90)
+        maxmemory = int(kb.used_memory(r) / 0.90)
         r.config_set("maxmemory-policy", "allkeys-lru")
         r.config_set("maxmemory", str(maxmemory))
         rng = random.Random(7)
         readers = []
         for _ in range(args.clients):
             batches = [[rng.randrange(args.keys) for _ in range(args.mget)] for _ in range(args.pipeline)]
-            readers.append(Reader(port, batches))
+            readers.append(Reader(srv.port, batches))
         peak_used = peak_rss = 0
         for rd in readers:
             rd.sent.start()
         deadline = time.time() + args.wait
         while time.time() < deadline:
-            peak_used = max(peak_used, int(r.info("memory")["used_memory"]))
-            peak_rss = max(peak_rss, rss_bytes(proc.pid))
+            peak_used = max(peak_used, kb.used_memory(r))
+            peak_rss = max(peak_rss, srv.rss())
             time.sleep(0.05)
         threads = [threading.Thread(target=rd.read_all) for rd in readers]
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
-            peak_used = max(peak_used, int(r.info("memory")["used_memory"]))
-            peak_rss = max(peak_rss, rss_bytes(proc.pid))
+            peak_used = max(peak_used, kb.used_memory(r))
+            peak_rss = max(peak_rss, srv.rss())
             time.sleep(0.05)
         stats = r.info("stats")
         return {
@@ -189,8 +125,6 @@ def run(label, binary, extra, args):
             "peak_used": peak_used,
             "peak_rss": peak_rss,
         }
-    finally:
-        stop(proc, d)
 
 
 def mb(n):
@@ -199,8 +133,7 @@ def mb(n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--keel", default=os.path.join(REPO, "bin", "keel-server"))
-    ap.add_argument("--redis", default=shutil.which("redis-server") or "")
+    kb.add_server_args(ap, redis_default=shutil.which("redis-server") or "")
     ap.add_argument("--keys", type=int, default=100000)
     ap.add_argument("--clients", type=int, default=40)
     ap.add_argument("--pipeline", type=int, default=100)
@@ -226,8 +159,8 @@ def main():
         results.append(run(label, binary, extra, args))
     print("%d keys of %d B at ~90%% of maxmemory, allkeys-lru; %d clients x %d pipelined MGET of %d keys, "
           "not reading for %.0f s\n" % (args.keys, VALUE_SIZE, args.clients, args.pipeline, args.mget, args.wait))
-    print("| server | maxmemory | keys lost | clients dropped | wrong values | peak used_memory | peak RSS |")
-    print("|---|---|---|---|---|---|---|")
+    print(kb.md_head(["server", "maxmemory", "keys lost", "clients dropped", "wrong values", "peak used_memory",
+                      "peak RSS"]))
     for x in results:
         mm = x["maxmemory"]
         print("| %s | %s | %d (%.1f%%) | %d of %d | %d | %s (%.0f%%) | %s (%.0f%%) |" % (
