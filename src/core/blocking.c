@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "core/command.h"
+#include "core/pause.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "memory/zmalloc.h"
@@ -66,6 +67,7 @@ typedef struct bstate {
     long long deadline; /* 0 = none */
     struct bstate *prev, *next;
     int reblocked;
+    int postponed;      /* waiting for the end of CLIENT PAUSE, not for keys */
     int nwaiters;
     waiter w[];
 } bstate;
@@ -73,7 +75,7 @@ typedef struct bstate {
 static hashtable **tables;
 static int ntables;
 static bstate *blocked_head, *blocked_tail;
-static long nblocked;
+static long nblocked, npostponed;
 static bkey *ready_head, *ready_tail;
 static client *rerun_client;
 static long long timer_id = -1, timer_at;
@@ -150,6 +152,20 @@ static void arm_timer(long long deadline) {
     timer_id = ev_add_timer(server.el, delay > 0 ? delay : 1, timer_proc, NULL);
 }
 
+/* A blocked client's state, appended to the list of blocked clients. */
+static bstate *new_bstate(client *c, int nkeys) {
+    bstate *bs = zcalloc(sizeof(*bs) + sizeof(waiter) * (size_t)nkeys);
+    bs->c = c;
+    bs->prev = blocked_tail;
+    if (blocked_tail) blocked_tail->next = bs;
+    else blocked_head = bs;
+    blocked_tail = bs;
+    nblocked++;
+    c->bstate = bs;
+    c->flags |= CLIENT_BLOCKED;
+    return bs;
+}
+
 void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
     if (c == rerun_client) {
         ((bstate *)c->bstate)->reblocked = 1;
@@ -162,8 +178,7 @@ void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
         reply_null_array(c);
         return;
     }
-    bstate *bs = zcalloc(sizeof(*bs) + sizeof(waiter) * (size_t)nkeys);
-    bs->c = c;
+    bstate *bs = new_bstate(c, nkeys);
     bs->deadline = deadline_ms;
     for (int i = 0; i < nkeys; i++) {
         bkey *bk = get_bkey(c->db->id, keys[i]);
@@ -173,14 +188,18 @@ void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
         w->c = c;
         append_waiter(bk, w);
     }
-    bs->prev = blocked_tail;
-    if (blocked_tail) blocked_tail->next = bs;
-    else blocked_head = bs;
-    blocked_tail = bs;
-    nblocked++;
-    c->bstate = bs;
-    c->flags |= CLIENT_BLOCKED;
     arm_timer(deadline_ms);
+}
+
+void blocking_postpone(client *c) {
+    bstate *bs = new_bstate(c, 0);
+    bs->postponed = 1;
+    npostponed++;
+}
+
+int blocking_is_postponed(const client *c) {
+    const bstate *bs = c->bstate;
+    return bs && bs->postponed;
 }
 
 static void unblock(client *c) {
@@ -191,6 +210,7 @@ static void unblock(client *c) {
     else blocked_head = bs->next;
     if (bs->next) bs->next->prev = bs->prev;
     else blocked_tail = bs->prev;
+    if (bs->postponed) npostponed--;
     zfree(bs);
     nblocked--;
     c->bstate = NULL;
@@ -285,7 +305,56 @@ static void serve_key(bkey *bk, client_vec *served) {
     }
 }
 
+/* ---- CLIENT PAUSE and CLIENT UNBLOCK ---- */
+
+/* Clients unblocked by CLIENT UNBLOCK, by id: their pipelines are resumed
+ * here, before sleeping, not inside the CLIENT UNBLOCK that freed them
+ * (ids, because a client may disconnect in between). */
+static uint64_t *unblocked_ids;
+static size_t n_unblocked, cap_unblocked;
+
+int blocking_unblock(client *c, int with_error) {
+    bstate *bs = c->bstate;
+    /* A postponed command expects no timeout and no error: only the end
+     * of the pause releases it. */
+    if (!(c->flags & CLIENT_BLOCKED) || !bs || bs->postponed) return 0;
+    if (with_error) reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else reply_null_array(c);
+    unblock(c);
+    if (n_unblocked == cap_unblocked) {
+        cap_unblocked = cap_unblocked ? cap_unblocked * 2 : 8;
+        unblocked_ids = zrealloc(unblocked_ids, cap_unblocked * sizeof(*unblocked_ids));
+    }
+    unblocked_ids[n_unblocked++] = c->id;
+    return 1;
+}
+
+static void resume_unblocked(void) {
+    for (size_t i = 0; i < n_unblocked; i++) {
+        client *c = client_by_id(unblocked_ids[i]);
+        if (c && !(c->flags & CLIENT_BLOCKED)) resume(c);
+    }
+    n_unblocked = 0;
+}
+
+/* The pause is over: run every postponed command, in the order the
+ * clients were postponed. A command may be postponed again (a new pause
+ * started meanwhile) or block on keys; both append to the list, which is
+ * why the clients are collected first. */
+static void release_postponed(void) {
+    client_vec v = {0};
+    for (bstate *bs = blocked_head; bs; bs = bs->next)
+        if (bs->postponed) vec_push(&v, bs->c);
+    for (size_t i = 0; i < v.n; i++) {
+        unblock(v.v[i]);
+        client_run_postponed(v.v[i]);
+    }
+    zfree(v.v);
+}
+
 void blocking_handle_ready(void) {
+    if (n_unblocked) resume_unblocked();
+    if (npostponed && !pause_active()) release_postponed();
     while (ready_head) {
         bkey *bk = ready_head;
         ready_head = ready_tail = NULL;

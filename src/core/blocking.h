@@ -33,13 +33,23 @@ int blocking_is_rerun(client *c);
 /* A key may now serve waiting clients. */
 void blocking_signal_key(db *d, const char *key, size_t klen);
 
-/* Serve clients whose keys were signalled (called before sleeping). */
+/* Serve clients whose keys were signalled, release postponed clients
+ * once the pause is over (called before sleeping). */
 void blocking_handle_ready(void);
 /* Time out expired waits (called from cron). */
 void blocking_cron(void);
 /* A blocked client is being freed or reset. */
 void blocking_client_gone(client *c);
-/* Number of blocked clients (INFO blocked_clients). */
+/* Number of blocked clients, postponed ones included (INFO blocked_clients). */
 long blocking_count(void);
+
+/* CLIENT PAUSE: c's parsed command waits for the end of the pause
+ * (core/pause.h); it runs from blocking_handle_ready once the pause is
+ * over. */
+void blocking_postpone(client *c);
+int blocking_is_postponed(const client *c);
+/* CLIENT UNBLOCK: end c's wait on keys with a timeout reply, or with an
+ * UNBLOCKED error. Returns 0 when c is not waiting on keys. */
+int blocking_unblock(client *c, int with_error);
 
 #endif

@@ -1,5 +1,7 @@
 /* See command.h for the design. */
 #include "core/command.h"
+#include "core/blocking.h"
+#include "core/pause.h"
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -234,6 +236,10 @@ void command_dispatch(client *c) {
     if (!arity_ok(cmd, c->argc)) {
         cmd->rejected_calls++;
         reply_error_arity(c);
+        return;
+    }
+    if (pause_postpones(c, cmd)) {
+        blocking_postpone(c);
         return;
     }
     if (server.maxmemory && !memory_command_allowed(c, cmd)) {

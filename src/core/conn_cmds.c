@@ -3,10 +3,12 @@
  * and CLIENT. They act on the calling connection (or, for CLIENT KILL and
  * LIST, on the others) and never touch the keyspace.
  */
+#include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/config.h"
 #include "core/info.h"
+#include "core/pause.h"
 #include "core/server.h"
 #include "lib/siphash.h"
 #include "lib/util.h"
@@ -16,6 +18,7 @@
 #include "types/types.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -347,6 +350,70 @@ static void client_setinfo_command(client *c) {
     reply_ok(c);
 }
 
+/* ---- CLIENT PAUSE / UNPAUSE / UNBLOCK / REPLY ---- */
+
+static void client_pause_command(client *c) {
+    long long ms;
+    if (!string_to_ll(c->argv[2], kstr_len(c->argv[2]), &ms)) {
+        reply_error(c, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_error(c, "ERR timeout is negative");
+        return;
+    }
+    if (c->argc > 4) {
+        reply_error_subcommand_args(c);
+        return;
+    }
+    int mode = PAUSE_ALL;
+    if (c->argc == 4 && arg_is(c->argv[3], "write")) mode = PAUSE_WRITE;
+    else if (c->argc == 4 && !arg_is(c->argv[3], "all")) {
+        reply_error(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+        return;
+    }
+    if (ms > LLONG_MAX - server_mstime()) ms = LLONG_MAX - server_mstime();
+    pause_start(server_mstime() + ms, mode);
+    reply_ok(c);
+}
+
+static void client_unpause_command(client *c) {
+    pause_stop();
+    reply_ok(c);
+}
+
+static void client_unblock_command(client *c) {
+    if (c->argc > 4) {
+        reply_error_subcommand_args(c);
+        return;
+    }
+    long long id;
+    if (!parse_ll(c, c->argv[2], &id)) return;
+    int with_error = 0;
+    if (c->argc == 4) {
+        if (arg_is(c->argv[3], "error")) with_error = 1;
+        else if (!arg_is(c->argv[3], "timeout")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    client *target = id > 0 ? client_by_id((uint64_t)id) : NULL;
+    reply_ll(c, target ? blocking_unblock(target, with_error) : 0);
+}
+
+static void client_reply_command(client *c) {
+    if (arg_is(c->argv[2], "on")) {
+        c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT);
+        reply_ok(c);
+    } else if (arg_is(c->argv[2], "off")) {
+        c->flags |= CLIENT_REPLY_OFF;
+    } else if (arg_is(c->argv[2], "skip")) {
+        if (!(c->flags & CLIENT_REPLY_OFF)) c->flags |= CLIENT_REPLY_SKIP_NEXT;
+    } else {
+        reply_error_syntax(c);
+    }
+}
+
 static void client_help_command(client *c) {
     static const char *const help[] = {
         "GETNAME",
@@ -361,6 +428,14 @@ static void client_help_command(client *c) {
         "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME, MAXAGE.",
         "LIST [options ...]",
         "    Return information about client connections. Options: TYPE, ID.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend the commands of all clients (or only writes) for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the client waiting in a blocking command, as if it timed out or with an error.",
+        "UNPAUSE",
+        "    End a pause started with CLIENT PAUSE.",
         "NO-EVICT (ON|OFF)",
         "    Protect the current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -384,6 +459,10 @@ static command client_subcommands[] = {
     {"no-evict", client_no_evict_command, 3, "admin noscript loading stale", 0, 0, 0, "connection", "7.0.0", "Protect this connection from client eviction.", NULL},
     {"no-touch", client_no_touch_command, 3, "noscript loading stale", 0, 0, 0, "connection", "7.2.0", "Do not touch LRU/LFU data of accessed keys.", NULL},
     {"setinfo", client_setinfo_command, 4, "noscript loading stale", 0, 0, 0, "connection", "7.2.0", "Set client library name and version.", NULL},
+    {"pause", client_pause_command, -3, "admin noscript loading stale", 0, 0, 0, "connection", "3.0.0", "Suspend commands processing.", NULL},
+    {"unpause", client_unpause_command, 2, "admin noscript loading stale", 0, 0, 0, "connection", "6.2.0", "Resume processing of clients that were paused.", NULL},
+    {"unblock", client_unblock_command, -3, "admin noscript loading stale", 0, 0, 0, "connection", "5.0.0", "Unblock a client blocked in a blocking command.", NULL},
+    {"reply", client_reply_command, 3, "noscript loading stale", 0, 0, 0, "connection", "3.2.0", "Instruct the server whether to reply to commands.", NULL},
     {"help", client_help_command, 2, "loading stale", 0, 0, 0, "connection", "5.0.0", "Help on CLIENT.", NULL},
     {0},
 };

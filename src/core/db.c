@@ -1,5 +1,6 @@
 /* See db.h for the design. */
 #include "core/db.h"
+#include "core/pause.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
@@ -81,7 +82,10 @@ static void touch_entry(entry *e) { memory_entry_touched(e); }
 entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
     if (e && !(flags & LOOKUP_NOEXPIRE) && entry_is_expired(e, db_now_ms())) {
-        db_expire_entry(d, e);
+        /* CLIENT PAUSE freezes the dataset: an expired key reads as
+         * missing but is deleted after the pause. A write (only clients
+         * exempt from the pause get here) needs the slot free. */
+        if ((flags & LOOKUP_WRITE) || !pause_active()) db_expire_entry(d, e);
         e = NULL;
     }
     if (!(flags & LOOKUP_NOSTATS) && !(flags & LOOKUP_WRITE)) {
@@ -249,6 +253,7 @@ entry *db_random_key(db *d) {
         /* If every key is volatile and expired we would spin: after a
          * number of tries return the expired key as Redis does. */
         if (hashtable_size(d->expires) == hashtable_size(d->keys) && tries == 99) return e;
+        if (pause_active()) continue;
         db_expire_entry(d, e);
         if (db_size(d) == 0) return NULL;
     }
@@ -285,6 +290,7 @@ static void collect(void *priv, void *element) {
 static int last_cycle_stale_high;
 
 void db_active_expire_cycle(int fast) {
+    if (pause_active()) return;
     static int current_db;
     static long long last_fast_start;
     int effort = server.active_expire_effort - 1; /* 0..9 */

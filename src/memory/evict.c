@@ -51,6 +51,7 @@
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
 #include "memory/zmalloc.h"
+#include "core/pause.h"
 #include "core/cmdutil.h"
 #include "core/info.h"
 #include "core/server.h"
@@ -431,7 +432,7 @@ static int perform_evictions(void);
 
 static long long eviction_timer(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
-    if (perform_evictions() == EVICT_RUNNING) return 0;
+    if (!pause_active() && perform_evictions() == EVICT_RUNNING) return 0;
     timer_running = 0;
     return -1;
 }
@@ -483,6 +484,9 @@ static int perform_evictions(void) {
 }
 
 int memory_command_allowed(client *c, const command *cmd) {
+    /* CLIENT PAUSE freezes the dataset: no eviction, and the commands
+     * that could need memory are the paused ones. */
+    if (pause_active()) return 1;
     if (perform_evictions() != EVICT_FAIL) return 1;
     if (!(cmd->flags & CMD_DENYOOM)) return 1;
     reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
@@ -495,7 +499,7 @@ void evict_cron(void) {
         note_episode(EVICT_OK);
         return;
     }
-    if (!timer_running && over_limit(NULL)) perform_evictions();
+    if (!timer_running && !pause_active() && over_limit(NULL)) perform_evictions();
 }
 
 /* ---- remaining hooks ---------------------------------------------------- */

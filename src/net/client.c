@@ -257,6 +257,37 @@ static int write_large_reply_now(client *c) {
     return 0;
 }
 
+/* CLIENT REPLY SKIP silences the command after it, not itself. */
+static void advance_reply_skip(client *c) {
+    if (!(c->flags & (CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT))) return;
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+}
+
+static void run_command(client *c) {
+    server.current_client = c;
+    command_dispatch(c);
+    server.current_client = NULL;
+    /* A blocked command keeps its argv: it is re-run when served. */
+    if (!(c->flags & CLIENT_BLOCKED)) {
+        client_free_argv(c);
+        advance_reply_skip(c);
+    }
+}
+
+void client_run_postponed(client *c) {
+    c->flags |= CLIENT_EXECUTING;
+    run_command(c);
+    c->flags &= ~CLIENT_EXECUTING;
+    if (!(c->flags & CLIENT_BLOCKED)) client_process_input(c);
+}
+
+client *client_by_id(uint64_t id) {
+    for (client *c = server.clients; c; c = c->next)
+        if (c->id == id) return c;
+    return NULL;
+}
+
 /* Run as many complete requests as the query buffer holds. */
 void client_process_input(client *c) {
     c->flags |= CLIENT_EXECUTING;
@@ -275,11 +306,7 @@ void client_process_input(client *c) {
         }
         if (r == REQ_NEED_MORE) break;
         c->argv = reqparse_take(&c->parser, &c->argc);
-        server.current_client = c;
-        command_dispatch(c);
-        server.current_client = NULL;
-        /* A blocked command keeps its argv: it is re-run when served. */
-        if (!(c->flags & CLIENT_BLOCKED)) client_free_argv(c);
+        run_command(c);
         if (write_large_reply_now(c) < 0) break;
     }
     /* Drop the parsed prefix once per batch rather than per command. */

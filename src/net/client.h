@@ -45,6 +45,12 @@ struct command;
 /* Paused and its output stalled: the socket is read again (requests are
  * buffered, not run) so a client blocked writing cannot deadlock us. */
 #define CLIENT_PAUSED_READING (1 << 14)
+/* CLIENT REPLY OFF / SKIP: replies are dropped (OFF: until ON; SKIP: for
+ * the next command only, which SKIP_NEXT turns into once the CLIENT REPLY
+ * SKIP command itself is done). */
+#define CLIENT_REPLY_OFF (1 << 15)
+#define CLIENT_REPLY_SKIP (1 << 16)
+#define CLIENT_REPLY_SKIP_NEXT (1 << 17)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -135,6 +141,10 @@ size_t client_memory_usage(const client *c);
 void client_drop_and_close(client *c);
 /* Backpressure stalled (no write progress): read the socket again. */
 void client_read_while_paused(client *c);
+/* Run c's parsed command, postponed by CLIENT PAUSE, then whatever it
+ * pipelined behind it. */
+void client_run_postponed(client *c);
+client *client_by_id(uint64_t id);
 /* Client type name for logs and limits: normal, replica, pubsub. */
 int client_class(const client *c);
 

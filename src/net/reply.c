@@ -37,7 +37,9 @@ static reply_block *new_block(client *c, size_t need, int exact) {
 
 /* Nothing more is queued for a client that will be closed: either its
  * last word was said, or it overcame a limit and its output is doomed. */
-static int output_closed(const client *c) { return (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) != 0; }
+static int output_closed(const client *c) {
+    return (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
+}
 
 void reply_raw(client *c, const char *p, size_t len) {
     if (output_closed(c)) return;
@@ -132,6 +134,14 @@ void reply_error_subcommand(client *c) {
     kstr cmd = kstr_new(c->argv[0]);
     kstr_toupper(cmd);
     reply_errorf(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", c->argc > 1 ? c->argv[1] : "", cmd);
+    kstr_free(cmd);
+}
+
+void reply_error_subcommand_args(client *c) {
+    kstr cmd = kstr_new(c->argv[0]);
+    kstr_toupper(cmd);
+    reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+                 c->argc > 1 ? c->argv[1] : "", cmd);
     kstr_free(cmd);
 }
 

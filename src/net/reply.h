@@ -27,6 +27,9 @@ void reply_error_wrongtype(client *c);
 void reply_error_not_integer(client *c);
 void reply_error_not_float(client *c);
 void reply_error_subcommand(client *c);
+/* A known subcommand given the wrong number of arguments, in Redis's
+ * words for the container commands that check it themselves. */
+void reply_error_subcommand_args(client *c);
 
 void reply_ll(client *c, long long v);                 /* :v */
 void reply_bulk(client *c, const void *p, size_t len); /* $len */

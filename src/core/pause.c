@@ -1,0 +1,34 @@
+/* See pause.h. */
+#include "core/pause.h"
+#include "core/server.h"
+
+static int mode;
+static long long end_ms;
+
+void pause_start(long long until_ms, int new_mode) {
+    if (!pause_active()) {
+        mode = PAUSE_OFF;
+        end_ms = 0;
+    }
+    if (new_mode > mode) mode = new_mode;
+    if (until_ms > end_ms) end_ms = until_ms;
+}
+
+void pause_stop(void) {
+    mode = PAUSE_OFF;
+    end_ms = 0;
+}
+
+int pause_active(void) {
+    if (mode == PAUSE_OFF) return 0;
+    if (server_mstime() < end_ms) return 1;
+    pause_stop();
+    return 0;
+}
+
+int pause_postpones(const client *c, const command *cmd) {
+    if (!pause_active()) return 0;
+    if (c->flags & (CLIENT_FAKE | CLIENT_REPLICA)) return 0;
+    if (mode == PAUSE_ALL) return 1;
+    return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+}

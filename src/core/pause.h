@@ -1,0 +1,31 @@
+/*
+ * pause: CLIENT PAUSE and CLIENT UNPAUSE, the server-wide state they set.
+ *
+ * A pause is lazy, as in Redis: nothing happens to idle clients; a client
+ * is postponed only when it tries to run a command the pause covers (every
+ * command in ALL mode; in WRITE mode, the commands that could change data
+ * or feed replication: write and may_replicate ones). Its parsed command
+ * waits in core/blocking.c and runs when the pause ends, by timeout or
+ * CLIENT UNPAUSE. While paused, keys are neither expired nor evicted, so
+ * the dataset stays exactly as it was: an expired key reads as missing but
+ * is deleted only after the pause.
+ *
+ * A second CLIENT PAUSE never shortens or weakens the current one: the
+ * later end and the stronger mode win.
+ */
+#ifndef KEEL_PAUSE_H
+#define KEEL_PAUSE_H
+
+#include "core/command.h"
+#include "net/client.h"
+
+enum { PAUSE_OFF = 0, PAUSE_WRITE = 1, PAUSE_ALL = 2 };
+
+void pause_start(long long end_ms, int mode);
+void pause_stop(void);
+/* True while a pause is in force (any mode). */
+int pause_active(void);
+/* Should c's cmd wait for the end of the pause? */
+int pause_postpones(const client *c, const command *cmd);
+
+#endif
