@@ -38,9 +38,12 @@
 #include <string.h>
 
 #include "core/command.h"
+#include "core/latency.h"
+#include "core/slowlog.h"
 #include "core/pause.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
+#include "lib/util.h"
 #include "memory/zmalloc.h"
 #include "net/eventloop.h"
 #include "net/reply.h"
@@ -269,12 +272,16 @@ static int rerun(client *c) {
     rerun_client = c;
     c->flags |= CLIENT_EXECUTING;
     db_set_command_time(server_mstime());
+    long long start = ustime();
     c->cmd->proc(c);
+    long long ran_us = ustime() - start;
     c->flags &= ~CLIENT_EXECUTING;
     rerun_client = NULL;
     server.current_client = saved;
     if (bs->reblocked) return 0;
     unblock(c); /* dispatch already counted the call when it blocked */
+    slowlog_command_done(c, c->cmd, ran_us);
+    latency_add_sample("command-unblocking", ran_us / 1000);
     return 1;
 }
 

@@ -3,7 +3,9 @@
 #include "core/blocking.h"
 #include "core/pause.h"
 #include "core/db.h"
+#include "core/latency.h"
 #include "core/server.h"
+#include "core/slowlog.h"
 #include "lib/util.h"
 #include "memory/zmalloc.h"
 #include "memory/memory.h"
@@ -19,7 +21,7 @@
 static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
-    sort_commands, memory_commands,
+    sort_commands, memory_commands, slowlog_commands, latency_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -253,6 +255,8 @@ void command_dispatch(client *c) {
     long long dur = ustime() - start;
     cmd->calls++;
     cmd->usec += dur;
+    slowlog_command_done(c, cmd, dur);
+    latency_command_done(cmd, dur);
     server.stat.numcommands++;
     server_update_peak_memory();
 }

@@ -2,7 +2,9 @@
 #include "core/config.h"
 #include "core/command.h"
 #include "core/db.h"
+#include "core/latency.h"
 #include "core/server.h"
+#include "core/slowlog.h"
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "memory/zmalloc.h"
@@ -71,8 +73,8 @@ static kstr get_obuf_limits(const config_entry *ce);
 /* Parameters Keel accepts and reports but does not act on yet: they keep
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
 static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
-static char *cfg_replica_read_only, *cfg_lua_time_limit, *cfg_slowlog_slower, *cfg_slowlog_max_len;
-static char *cfg_latency_monitor, *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
+static char *cfg_replica_read_only, *cfg_lua_time_limit;
+static char *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
 static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
 static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_activerehashing;
 static char *cfg_aof_load_truncated, *cfg_aof_ts, *cfg_crash_log, *cfg_replica_serve_stale;
@@ -155,6 +157,10 @@ static config_entry configs[] = {
     {"hll-sparse-max-bytes", NULL, CT_MEMORY, &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"stream-node-max-bytes", NULL, CT_MEMORY, &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     {"stream-node-max-entries", NULL, CT_LL, &server.stream_node_max_entries, "100", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    /* Slow log and latency monitor (core/slowlog.h, core/latency.h). */
+    {"slowlog-log-slower-than", NULL, CT_LL, &slowlog_log_slower_than, "10000", -1, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"slowlog-max-len", NULL, CT_LL, &slowlog_max_len, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    {"latency-monitor-threshold", NULL, CT_LL, &latency_monitor_threshold, "0", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
     /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
     {"notify-keyspace-events", NULL, CT_STRING, &cfg_notify, "", 0, 0, NULL, 0, NULL, NULL, NULL},
     {"oom-score-adj-values", NULL, CT_SPECIAL, &cfg_oom_score_values, "0 200 800", 0, 0, NULL, 0, NULL, set_multiword, get_string_ptr},
@@ -171,9 +177,6 @@ static config_entry configs[] = {
     STUB("replica-lazy-flush", cfg_replica_lazy_flush, "no"),
     STUB("min-replicas-to-write", cfg_min_replicas, "0"),
     STUB("lua-time-limit", cfg_lua_time_limit, "5000"),
-    STUB("slowlog-log-slower-than", cfg_slowlog_slower, "10000"),
-    STUB("slowlog-max-len", cfg_slowlog_max_len, "128"),
-    STUB("latency-monitor-threshold", cfg_latency_monitor, "0"),
     STUB("latency-tracking", cfg_latency_tracking, "yes"),
     STUB("always-show-logo", cfg_always_show_logo, "no"),
     STUB("set-proc-title", cfg_set_proc_title, "yes"),
@@ -222,6 +225,15 @@ static const char *enum_name(const enum_value *ev, int v) {
     return "unknown";
 }
 
+/* Redis's words for an out-of-range number. The text lives until the next
+ * call, which is enough: the caller prints it at once. */
+static const char *range_error(const config_entry *ce) {
+    static char buf[96];
+    snprintf(buf, sizeof(buf), "argument must be between %lld and %lld inclusive", (long long)ce->min,
+             (long long)ce->max);
+    return buf;
+}
+
 /* Parse a value into 'out' (an 8-byte scratch holding int or long long),
  * without touching the live value. */
 static int parse_value(const config_entry *ce, const char *val, long long *out, const char **err) {
@@ -245,7 +257,7 @@ static int parse_value(const config_entry *ce, const char *val, long long *out, 
             /* Redis also accepts memory units for integer-like sizes. */
             if (!parse_memory_size(val, &v)) { *err = "argument couldn't be parsed into an integer"; return 0; }
         }
-        if (v < ce->min || v > ce->max) { *err = "argument must be between the allowed limits"; return 0; }
+        if (v < ce->min || v > ce->max) { *err = range_error(ce); return 0; }
         *out = v;
         return 1;
     }
@@ -259,7 +271,7 @@ static int parse_value(const config_entry *ce, const char *val, long long *out, 
             return 1;
         }
         if (!parse_memory_size(val, &v)) { *err = "argument must be a memory value"; return 0; }
-        if (v < ce->min || v > ce->max) { *err = "argument must be between the allowed limits"; return 0; }
+        if (v < ce->min || v > ce->max) { *err = range_error(ce); return 0; }
         *out = v;
         return 1;
     }

@@ -1,5 +1,6 @@
 /* See db.h for the design. */
 #include "core/db.h"
+#include "core/latency.h"
 #include "core/pause.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -349,6 +350,7 @@ void db_active_expire_cycle(int fast) {
         }
     }
     long long elapsed = ustime() - start;
+    latency_add_sample("expire-cycle", elapsed / 1000);
     server.stat.expire_cycle_time_used_us += elapsed;
     double stale = sampled_total ? (double)expired_total * 100.0 / (double)sampled_total : 0;
     server.stat.expired_stale_perc_x100 =

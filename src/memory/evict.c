@@ -51,6 +51,7 @@
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
 #include "memory/zmalloc.h"
+#include "core/latency.h"
 #include "core/pause.h"
 #include "core/cmdutil.h"
 #include "core/info.h"
@@ -478,7 +479,11 @@ static int perform_evictions(void) {
     int result;
     if (!over_limit(&tofree)) result = EVICT_OK;
     else if (server.maxmemory_policy == MAXMEMORY_NO_EVICTION) result = wait_for_lazyfree(ustime(), eviction_time_limit_us());
-    else result = evict_until_under(tofree);
+    else {
+        long long t0 = ustime();
+        result = evict_until_under(tofree);
+        latency_add_sample_since("eviction-cycle", t0);
+    }
     note_episode(result);
     return result;
 }

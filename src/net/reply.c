@@ -279,7 +279,7 @@ void reply_help(client *c, const char *const *lines) {
     reply_status(c, head);
     for (long i = 0; i < n; i++) reply_status(c, lines[i]);
     reply_status(c, "HELP");
-    reply_status(c, "    Print this help.");
+    reply_status(c, "    Prints this help.");
     kstr_free(head);
     kstr_free(cmd);
 }

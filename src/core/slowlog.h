@@ -1,0 +1,28 @@
+/*
+ * slowlog: the SLOWLOG command and the log of slow commands behind it.
+ *
+ * Dispatch hands every finished command to slowlog_command_done(); the
+ * entry is kept when the command ran for at least slowlog-log-slower-than
+ * microseconds (negative: never, 0: always). See slowlog.c for the design.
+ */
+#ifndef KEEL_SLOWLOG_H
+#define KEEL_SLOWLOG_H
+
+#include "core/command.h"
+
+struct client;
+
+/* Configuration (CONFIG SET slowlog-log-slower-than / slowlog-max-len). */
+extern long long slowlog_log_slower_than; /* microseconds; < 0 disables */
+extern long long slowlog_max_len;         /* entries kept; trimmed on push */
+
+/* A command ran for duration_us on c (c->argv still holds its arguments).
+ * Blocked clients are skipped: the command is logged when it is served. */
+void slowlog_command_done(struct client *c, const struct command *cmd, long long duration_us);
+
+/* SLOWLOG LEN, for INFO-style readers and tests. */
+long slowlog_length(void);
+
+extern command slowlog_commands[];
+
+#endif
