@@ -88,6 +88,10 @@ static client *client_alloc(int fd) {
     c->querybuf = querybuf_shared_empty();
     reqparse_init(&c->parser, (size_t)server.proto_max_bulk_len);
     c->ctime_ms = c->last_interaction_ms = c->last_write_ms = server_mstime();
+    /* As in Redis: a connection made while no password is required stays
+     * authenticated when one is set later (it logged in as the default
+     * user, which then had no password). */
+    if (!server.requirepass || !server.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
     clientmem_update(c);
     return c;
 }

@@ -173,6 +173,19 @@ def test_auth_without_password(raw):
     assert c.cmd("PING") == b"PONG"
 
 
+def test_requirepass_set_later_spares_existing_connections(r, raw):
+    before = raw()
+    r.config_set("requirepass", "secret")
+    try:
+        assert before.cmd("PING") == b"PONG"
+        after = raw()
+        assert after.cmd("PING") == "NOAUTH Authentication required."
+        assert after.cmd("AUTH", "secret") == b"OK"
+        assert after.cmd("PING") == b"PONG"
+    finally:
+        r.config_set("requirepass", "")
+
+
 def test_time(r):
     sec, usec = cmd(r, "TIME")
     assert isinstance(sec, bytes) and isinstance(usec, bytes)
