@@ -3,9 +3,10 @@
  * MALLOC-STATS, HELP), with Redis 7's replies and field names so that
  * tools written for Redis read Keel unchanged.
  *
- * MEMORY DOCTOR keeps Redis's voice ("Sam, ...") and its two fixed
- * answers (empty instance, nothing found), but looks at more than Redis
- * does: maxmemory headroom, a volatile policy with nothing volatile,
+ * MEMORY DOCTOR addresses the operator as Redis's does ("Sam, ...", the
+ * opening line that scripts grep for) and has the same three outcomes
+ * (issues found, too little data to judge, nothing found), in Keel's own
+ * words, but looks at more than Redis does: maxmemory headroom, a volatile policy with nothing volatile,
  * ongoing evictions, and the largest keys it can find by sampling. Every
  * finding carries its figures and something to do about it: a report that
  * only says "fragmentation is high" sends the reader to INFO anyway.
@@ -301,15 +302,13 @@ static void memory_doctor_command(client *c) {
     if (issues) {
         s = kstr_cat(kstr_empty(), "Sam, I detected a few issues in this Keel instance memory implants:\n\n");
         s = kstr_cat_len(s, body, kstr_len(body));
-        s = kstr_cat(s, "I'm here to keep you safe, Sam. I want to help you.\n");
+        s = kstr_cat(s, "Each finding gives its figures and a way out; INFO memory has the rest.\n");
     } else if (f.used < DOCTOR_MIN_USED) {
-        s = kstr_cat(kstr_empty(), "Hi Sam, this instance is empty or is using very little memory, my issues detector can't "
-                        "be used in these conditions. Please, leave for your mission on Earth and fill it with "
-                        "some data. The new Sam and I will be back to our programming as soon as I finished "
-                        "rebooting.");
+        s = kstr_cat(kstr_empty(), "Sam, this instance holds too little data (under 5 MB) for a memory diagnosis to "
+                                   "mean anything yet. Ask again once it carries its real load.");
     } else {
-        s = kstr_cat(kstr_empty(), "Hi Sam, I can't find any memory issue in your instance. I can only account for what "
-                        "occurs on this base.");
+        s = kstr_cat(kstr_empty(), "Sam, no memory issue found: fragmentation, peak usage, client buffers, "
+                                   "maxmemory headroom and the largest keys all look healthy.");
     }
     reply_verbatim(c, s, kstr_len(s), "txt");
     kstr_free(s);
