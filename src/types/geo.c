@@ -302,12 +302,7 @@ static void reply_point(client *c, const geo_query *q, const geo_point *p)
 
 static void store_points(client *c, const geo_query *q, geo_point *pts, size_t n)
 {
-    if (n == 0) {
-        if (db_delete(c->db, q->store, kstr_len(q->store))) signal_modified_key(c, c->db, q->store);
-        reply_ll(c, 0);
-        return;
-    }
-    zset_item *items = zmalloc(sizeof(*items) * n);
+    zset_item *items = zmalloc(sizeof(*items) * (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         items[i].score = q->storedist ? pts[i].dist / q->to_m : pts[i].score;
         items[i].m = pts[i].m;
@@ -315,9 +310,7 @@ static void store_points(client *c, const geo_query *q, geo_point *pts, size_t n
     }
     /* Members are distinct (one zset); only the order must be fixed. */
     zset_sort_items(items, n);
-    db_set(c->db, zset_entry_from_sorted(q->store, kstr_len(q->store), items, n), 0);
-    signal_modified_key(c, c->db, q->store);
-    reply_ll(c, (long long)n);
+    zset_store_result(c, q->store, items, n);
     zfree(items);
 }
 

@@ -246,7 +246,6 @@ int zset_score(const entry *e, const char *m, size_t len, double *score)
     return n != NULL;
 }
 
-#define ZADD_OUT_SAME 4 /* processed, score unchanged */
 
 static void set_score(entry *e, double cur, double score, const char *m, size_t len)
 {

@@ -27,6 +27,7 @@
 #define ZADD_OUT_ADDED 1
 #define ZADD_OUT_UPDATED 2
 #define ZADD_OUT_NAN 3 /* INCR produced NaN: nothing changed */
+#define ZADD_OUT_SAME 4 /* member present with that score already */
 
 /* A new, empty sorted-set entry, with the encoding that fits a first
  * member of length first_len. Not yet in the keyspace. */
@@ -57,5 +58,10 @@ typedef struct zset_item {
 entry *zset_entry_from_sorted(const char *key, size_t klen, const zset_item *items, size_t n);
 /* Sort items by score, then member bytes. */
 void zset_sort_items(zset_item *items, size_t n);
+
+/* Store items (sorted, distinct members) at dst, or delete dst when
+ * there are none, signal the change and reply the count: the common end
+ * of every *STORE command. */
+void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t n);
 
 #endif

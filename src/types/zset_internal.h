@@ -101,9 +101,7 @@ void zset_delete_if_empty(client *c, entry *e, const kstr key);
  * [member, score], RESP2 flattens), and the array length for n of them. */
 void zset_reply_member(client *c, const char *m, size_t len, double score, int withscores);
 long zset_reply_len(client *c, long n, int withscores);
-/* The STORE variants' ending: items (sorted, distinct) become key dst,
- * or dst is deleted when there are none; replies the cardinality. */
-void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t n);
+/* zset_store_result (zset.h) is the STORE variants' ending. */
 
 /* ---- command handlers (the table is in zset_cmd.c) ---- */
 
