@@ -1,11 +1,14 @@
 /* See entry.h for the layout and why. */
 #include "core/entry.h"
 #include "lib/kstr.h"
+#include "lib/smallpack.h"
 #include "lib/util.h"
 #include "memory/zmalloc.h"
 #include "types/types.h"
 
 #include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #define META_SIZE 4
 
@@ -68,6 +71,26 @@ static size_t value_size(int enc, size_t vlen) {
     }
 }
 
+/* Values stored as varint length + bytes: embstr strings and inline
+ * aggregates in either form. */
+static int value_has_length(const entry *e) {
+    int enc = entry_raw_encoding(e);
+    return enc == ENC_EMBSTR || (enc == ENC_INT && entry_type(e) != TYPE_STRING);
+}
+
+/* Bytes of e's value slot as stored (length prefix included). */
+static size_t stored_value_size(const entry *e, const layout *l) {
+    if (!value_has_length(e)) return value_size(entry_raw_encoding(e), 0);
+    size_t vlen;
+    return varint_get((const uint8_t *)e + l->value_off, &vlen) + vlen;
+}
+
+/* The bytes after an inline value's length prefix. */
+static const uint8_t *stored_value_bytes(const entry *e, const layout *l, size_t *len) {
+    const uint8_t *v = (const uint8_t *)e + l->value_off;
+    return v + varint_get(v, len);
+}
+
 /* Allocate and fill everything but the value. Returns the value offset. */
 static entry *entry_alloc(const char *key, size_t klen, int type, int enc, long long expire,
                           size_t vsize, size_t *value_off) {
@@ -101,9 +124,44 @@ long long entry_expire(const entry *e) {
     return when;
 }
 
+/* Readers of a smallpack entry get its listpack decoded into one of these
+ * (entry.h, "Inline aggregates"). Per thread, so that no thread can
+ * overwrite another's; a listpack bigger than a slot stays a plain inline
+ * listpack instead. */
+#define DECODE_SLOT_BYTES 512
+static _Thread_local _Alignas(16) unsigned char decode_slots[ENTRY_DECODE_SLOTS][DECODE_SLOT_BYTES];
+static _Thread_local unsigned decode_next;
+
+static unsigned char *decode_slot(void) {
+    unsigned char *slot = decode_slots[decode_next];
+    decode_next = (decode_next + 1) % ENTRY_DECODE_SLOTS;
+    return slot;
+}
+
+static void *smallpack_listpack(const entry *e, const layout *l) {
+    size_t len;
+    const uint8_t *sp = stored_value_bytes(e, l, &len);
+    unsigned char *lp = decode_slot();
+    if (!smallpack_decode(lp, DECODE_SLOT_BYTES, sp, len)) {
+        /* Only entry_new_inline writes this form, from a listpack it
+         * checked: the entry block itself has been overwritten. */
+        fprintf(stderr, "entry: corrupt smallpack value (%zu bytes)\n", len);
+        abort();
+    }
+    return lp;
+}
+
 entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, size_t len, long long expire) {
-    size_t off;
-    entry *e = entry_alloc(key, klen, type, ENC_EMBSTR, expire, value_size(ENC_EMBSTR, len), &off);
+    size_t off, splen;
+    unsigned char sp[DECODE_SLOT_BYTES];
+    if (len <= DECODE_SLOT_BYTES && smallpack_encode(sp, sizeof(sp), lp, len, &splen)) {
+        entry *e = entry_alloc(key, klen, type, ENC_INLINE_SMALLPACK, expire, varint_len(splen) + splen, &off);
+        uint8_t *p = (uint8_t *)e + off;
+        p += varint_put(p, splen);
+        memcpy(p, sp, splen);
+        return e;
+    }
+    entry *e = entry_alloc(key, klen, type, ENC_INLINE_LISTPACK, expire, value_size(ENC_EMBSTR, len), &off);
     uint8_t *p = (uint8_t *)e + off;
     p += varint_put(p, len);
     memcpy(p, lp, len);
@@ -188,14 +246,7 @@ entry *entry_with_int(const entry *e, long long v) {
 static entry *rebuild_expire(entry *e, long long when) {
     layout l = entry_layout(e);
     int enc = entry_raw_encoding(e);
-    size_t vsize;
-    if (enc == ENC_EMBSTR) {
-        size_t vlen;
-        size_t n = varint_get((const uint8_t *)e + l.value_off, &vlen);
-        vsize = n + vlen;
-    } else {
-        vsize = value_size(enc, 0);
-    }
+    size_t vsize = stored_value_size(e, &l);
     size_t newoff;
     size_t klen;
     const char *key = entry_key(e, &klen);
@@ -224,9 +275,9 @@ entry *entry_clear_expire(entry *e) {
 void *entry_ptr(const entry *e) {
     layout l = entry_layout(e);
     if (entry_is_inline_aggregate(e)) {
+        if (entry_raw_encoding(e) == ENC_INLINE_SMALLPACK) return smallpack_listpack(e, &l);
         size_t len;
-        size_t n = varint_get((const uint8_t *)e + l.value_off, &len);
-        return (uint8_t *)e + l.value_off + n;
+        return (void *)stored_value_bytes(e, &l, &len);
     }
     void *ptr;
     memcpy(&ptr, (const uint8_t *)e + l.value_off, sizeof(void *));
@@ -301,10 +352,11 @@ entry *entry_dup(const entry *e, const char *newkey, size_t newklen) {
         void *dup = ops->dup_value(entry_encoding(e), entry_ptr(e));
         n = entry_new_ptr(newkey, newklen, entry_type(e), entry_encoding(e), dup, expire);
     } else if (entry_is_inline_aggregate(e)) {
+        /* The stored form is copied as is: no decode, no re-encode. */
         layout l = entry_layout(e);
-        size_t len;
-        size_t hdr = varint_get((const uint8_t *)e + l.value_off, &len);
-        n = entry_new_inline(newkey, newklen, entry_type(e), (const uint8_t *)e + l.value_off + hdr, len, expire);
+        size_t vsize = stored_value_size(e, &l), off;
+        n = entry_alloc(newkey, newklen, entry_type(e), entry_raw_encoding(e), expire, vsize, &off);
+        memcpy((uint8_t *)n + off, (const uint8_t *)e + l.value_off, vsize);
     } else {
         char buf[32];
         size_t len;
@@ -345,14 +397,8 @@ const char *entry_encoding_name(const entry *e) {
 
 entry *entry_rekey(entry *e, const char *newkey, size_t newklen) {
     layout l = entry_layout(e);
-    size_t vsize;
+    size_t vsize = stored_value_size(e, &l);
     int enc = entry_raw_encoding(e);
-    if (enc == ENC_EMBSTR) {
-        size_t vlen;
-        vsize = varint_get((const uint8_t *)e + l.value_off, &vlen) + vlen;
-    } else {
-        vsize = value_size(enc, 0);
-    }
     size_t off;
     entry *n = entry_alloc(newkey, newklen, entry_type(e), enc, entry_expire(e), vsize, &off);
     memcpy((uint8_t *)n + off, (const uint8_t *)e + l.value_off, vsize);

@@ -17,9 +17,9 @@
  *   expire absolute unix time in ms, present only when has-expire is set,
  *          so keys without a TTL pay nothing for it
  *   value  int encoding: 8-byte integer; embstr: varint length + bytes
- *          (strings up to 44 bytes); a small aggregate's listpack may be
- *          inline too (varint length + listpack bytes, see "Inline
- *          aggregates" below); every other encoding: a pointer to the
+ *          (strings up to 44 bytes); a small aggregate may be inline
+ *          too (varint length + its smallpack or listpack bytes, see
+ *          "Inline aggregates" below); every other encoding: a pointer to the
  *          type's own structure (kstr, listpack, hashtable, ...)
  *
  * A 10-byte key with a 16-byte value takes 32 bytes (a jemalloc size
@@ -33,12 +33,26 @@
  *
  * Inline aggregates: a hash whose listpack is small is stored inside the
  * entry rather than behind a pointer, saving an allocation, its size-class
- * rounding and the pointer (16 to 32 bytes per small hash). The meta byte
- * then holds the embstr code for a non-string type; entry_encoding()
- * reports it as ENC_LISTPACK and entry_ptr() returns the listpack inside
- * the entry, so every reader works unchanged. Writers must not realloc that
- * listpack in place: they copy it out, modify the copy, and store the
- * result back with entry_with_inline() (a new entry, through db_replace).
+ * rounding and the pointer (16 to 32 bytes per small hash). It is stored
+ * in its smallpack form (lib/smallpack.h: the listpack without header,
+ * terminator and back-lengths; 1M hashes of ten short fields drop from
+ * jemalloc's 192-byte class to the 160-byte one), marked by the int code
+ * in the meta byte of a non-string type. The embstr code of a non-string
+ * type marks the same value kept as a plain listpack, the fallback for a
+ * listpack too big for the decode buffers. entry_encoding() reports both
+ * as ENC_LISTPACK, and entry_ptr() returns a real listpack, so every
+ * reader works unchanged:
+ *   - smallpack: decoded into one of ENTRY_DECODE_SLOTS buffers that
+ *     entry.c owns (per thread) and reuses round-robin, so the pointer
+ *     stays valid until that many more entry_ptr() calls on smallpack
+ *     entries. Readers use it within one command and hold at most two at a
+ *     time (HINCRBY: a read, then a copy for writing); nothing may keep it
+ *     across a command or a loop over other keys;
+ *   - plain listpack: the bytes inside the entry.
+ * In both cases nobody writes through that pointer: writers copy the
+ * listpack out, modify the copy, and store the result back with
+ * entry_with_inline() (a new entry, through db_replace), which chooses the
+ * form.
  *
  * The snapshot mark is reserved for fork-less snapshots: a saver walking
  * the table flips the expected mark as it writes each key, and a writer
@@ -82,14 +96,22 @@ static inline int entry_type(const entry *e) { return entry_meta(e) & ENTRY_META
 static inline int entry_raw_encoding(const entry *e) {
     return (entry_meta(e) & ENTRY_META_ENC_MASK) >> ENTRY_META_ENC_SHIFT;
 }
-/* True when the value lives inside the entry (int, embstr, inline listpack). */
+/* Meta codes of an inline aggregate (non-string types only; see "Inline
+ * aggregates" above). */
+#define ENC_INLINE_LISTPACK ENC_EMBSTR
+#define ENC_INLINE_SMALLPACK ENC_INT
+/* entry_ptr() results of smallpack entries that stay valid at once. */
+#define ENTRY_DECODE_SLOTS 8
+
+/* True when the value lives inside the entry (int, embstr, inline
+ * aggregate in either form). */
 static inline int entry_value_inline(const entry *e) {
     int enc = entry_raw_encoding(e);
-    return enc == ENC_EMBSTR || (enc == ENC_INT && entry_type(e) == TYPE_STRING);
+    return enc == ENC_EMBSTR || enc == ENC_INT;
 }
 /* True for an aggregate whose listpack is stored inside the entry. */
 static inline int entry_is_inline_aggregate(const entry *e) {
-    return entry_raw_encoding(e) == ENC_EMBSTR && entry_type(e) != TYPE_STRING;
+    return entry_value_inline(e) && entry_type(e) != TYPE_STRING;
 }
 static inline int entry_encoding(const entry *e) {
     return entry_is_inline_aggregate(e) ? ENC_LISTPACK : entry_raw_encoding(e);
@@ -123,7 +145,8 @@ entry *entry_new_int(const char *key, size_t klen, long long v, long long expire
 entry *entry_new_ptr(const char *key, size_t klen, int type, int enc, void *ptr, long long expire);
 /* An aggregate (hash) whose listpack of len bytes is copied inside. */
 entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, size_t len, long long expire);
-/* Bytes an inline aggregate entry with this key and listpack would take. */
+/* Bytes an inline aggregate entry with this key and listpack takes at
+ * most (the plain-listpack form; the smallpack form is smaller). */
 size_t entry_inline_size(size_t klen, size_t lplen, int has_expire);
 
 /* Same key/expire/lru as e, new value; e itself is left untouched. */
@@ -136,7 +159,8 @@ entry *entry_with_int(const entry *e, long long v);
 entry *entry_set_expire(entry *e, long long when_ms);
 entry *entry_clear_expire(entry *e);
 
-/* Pointer-encoded values. */
+/* Pointer-encoded values; for an inline aggregate, its listpack (read
+ * only, see "Inline aggregates" for how long it stays valid). */
 void *entry_ptr(const entry *e);
 void entry_set_ptr(entry *e, void *ptr);
 void entry_set_encoding(entry *e, int enc); /* keeps the value slot size class */
