@@ -200,6 +200,99 @@ int zmalloc_defrag_hint(void *ptr) {
     return u.nfree * u.bin_nregs > u.bin_nfree * u.nregs;
 }
 
+/* One jemalloc call for a whole batch: "experimental.utilization.batch_query"
+ * reads each pointer's slab (free and total regions, slab size) in a
+ * tight loop, so the cache misses on jemalloc's page map and slab headers
+ * of independent pointers overlap instead of being paid one after the
+ * other, and it skips the bin lock the verbose query takes per pointer.
+ * It knows nothing of the bin, so each size class seen in the batch gets
+ * one verbose query (bin average and current slab), shared by its other
+ * pointers: they are almost always in the same arena, and a stale answer
+ * only costs a useless move or a skipped one, never correctness.
+ * Both queries give the slab's (extent's) size, not the region's: a
+ * region is size / nregs, slabs being cut without a remainder. */
+typedef struct slab_util {
+    size_t nfree, nregs, size;
+} slab_util;
+
+typedef struct bin_view {
+    size_t slab_size, nregs; /* together they name the size class */
+    const char *slabcur, *slabcur_end;
+    size_t bin_nfree, bin_nregs;
+} bin_view;
+
+#define DEFRAG_BATCH_MAX 256
+#define BIN_VIEWS_MAX 16
+
+static size_t batch_mib[4];
+static size_t batch_miblen;
+static int batch_state; /* 0 unknown, 1 available, -1 not */
+
+static int batch_query_supported(void) {
+    if (batch_state == 0) {
+        batch_miblen = sizeof(batch_mib) / sizeof(batch_mib[0]);
+        batch_state = mallctlnametomib("experimental.utilization.batch_query", batch_mib, &batch_miblen) == 0 ? 1 : -1;
+    }
+    return batch_state == 1;
+}
+
+static int bin_view_of(void *ptr, bin_view *v) {
+    utilization u;
+    size_t sz = sizeof(u);
+    if (mallctlbymib(util_mib, util_miblen, &u, &sz, &ptr, sizeof(ptr)) != 0) return 0;
+    v->slab_size = u.size;
+    v->nregs = u.nregs;
+    v->slabcur = u.slabcur_addr;
+    v->slabcur_end = v->slabcur ? v->slabcur + u.size : NULL;
+    v->bin_nfree = u.bin_nfree;
+    v->bin_nregs = u.bin_nregs;
+    return 1;
+}
+
+/* The view of ptr's size class, queried on first sight in this batch. */
+static const bin_view *find_bin_view(bin_view *views, size_t *nviews, void *ptr, const slab_util *s) {
+    for (size_t i = 0; i < *nviews; i++)
+        if (views[i].slab_size == s->size && views[i].nregs == s->nregs) return &views[i];
+    if (*nviews == BIN_VIEWS_MAX || !bin_view_of(ptr, &views[*nviews])) return NULL;
+    return &views[(*nviews)++];
+}
+
+static int worth_moving(const slab_util *s, const bin_view *v, const void *ptr) {
+    if (s->nregs <= 1 || s->nfree == 0) return 0; /* large, or slab full */
+    const char *p = ptr;
+    if (v->slabcur && p >= v->slabcur && p < v->slabcur_end) return 0; /* the slab being filled */
+    if (s->nfree * 2 > s->nregs) return 1;
+    if (!v->bin_nregs) return 0;
+    return s->nfree * v->bin_nregs > v->bin_nfree * s->nregs;
+}
+
+size_t zmalloc_defrag_hints(void *const *ptrs, size_t n, size_t *move_sizes) {
+    size_t movable = 0;
+    while (n > DEFRAG_BATCH_MAX) {
+        movable += zmalloc_defrag_hints(ptrs, DEFRAG_BATCH_MAX, move_sizes);
+        ptrs += DEFRAG_BATCH_MAX;
+        move_sizes += DEFRAG_BATCH_MAX;
+        n -= DEFRAG_BATCH_MAX;
+    }
+    memset(move_sizes, 0, n * sizeof(*move_sizes));
+    if (!n || !zmalloc_defrag_supported() || !batch_query_supported()) return movable;
+    slab_util out[DEFRAG_BATCH_MAX];
+    size_t outlen = n * sizeof(out[0]);
+    if (mallctlbymib(batch_mib, batch_miblen, out, &outlen, (void *)ptrs, n * sizeof(ptrs[0])) != 0) return movable;
+    bin_view views[BIN_VIEWS_MAX];
+    size_t nviews = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].nregs <= 1 || out[i].nfree == 0) continue;
+        const bin_view *v = find_bin_view(views, &nviews, ptrs[i], &out[i]);
+        if (v && worth_moving(&out[i], v, ptrs[i])) {
+            size_t region = out[i].size / out[i].nregs;
+            move_sizes[i] = region * out[i].nregs == out[i].size ? region : usable_size(ptrs[i]);
+            movable++;
+        }
+    }
+    return movable;
+}
+
 void *zmalloc_defrag_alloc(size_t size) {
     void *p = mallocx(size ? size : 1, MALLOCX_TCACHE_NONE);
     if (!p) oom_abort(size);
@@ -215,6 +308,11 @@ void zmalloc_defrag_free(void *ptr) {
 #else
 int zmalloc_defrag_supported(void) { return 0; }
 int zmalloc_defrag_hint(void *ptr) { (void)ptr; return 0; }
+size_t zmalloc_defrag_hints(void *const *ptrs, size_t n, size_t *move_sizes) {
+    (void)ptrs;
+    memset(move_sizes, 0, n * sizeof(*move_sizes));
+    return 0;
+}
 void *zmalloc_defrag_alloc(size_t size) { return zmalloc(size); }
 void zmalloc_defrag_free(void *ptr) { zfree(ptr); }
 #endif

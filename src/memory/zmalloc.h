@@ -75,6 +75,10 @@ int zmalloc_stats_print(void (*cb)(void *opaque, const char *text), void *opaque
  * used_memory like any block. Without jemalloc they are zmalloc/zfree. */
 int zmalloc_defrag_supported(void);
 int zmalloc_defrag_hint(void *ptr);
+/* The batch form of zmalloc_defrag_hint, one allocator query for n
+ * blocks: move_sizes[i] is block i's usable size when it is worth moving,
+ * else 0. Returns how many are worth moving. */
+size_t zmalloc_defrag_hints(void *const *ptrs, size_t n, size_t *move_sizes);
 void *zmalloc_defrag_alloc(size_t size);
 void zmalloc_defrag_free(void *ptr);
 

@@ -154,3 +154,58 @@ def test_defrag_config_and_info_fields(r):
     assert mem["active_defrag_running"] == 0
     for field in ("allocator_frag_ratio", "mem_fragmentation_ratio"):
         assert field in mem
+
+
+def test_defrag_walks_every_database(start_server):
+    """Keys in other databases are moved too and keep their values: the
+    batches of a pass cross database boundaries."""
+    c = defrag_server(start_server)
+    fragment(c, seed=3)
+    other = client_on_db(c, 9)
+    p = other.pipeline(transaction=False)
+    for i in range(20000):
+        p.set("db9:%d" % i, "w" * (i % 100))
+    p.execute()
+    other.execute_command("DEBUG", "POPULATE", 50000, "spare", 64)
+    victims = ["spare:%d" % i for i in range(0, 50000, 5) if i % 2]
+    for start in range(0, len(victims), 1000):
+        other.delete(*victims[start:start + 1000])
+    before = (checksum(c), checksum(other))
+    enable_or_skip(c)
+    hits0 = defrag_stats(c)[0]
+    assert wait_for(lambda: defrag_stats(c)[0] > hits0, timeout=20)
+    assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
+    c.config_set("activedefrag", "no")
+    assert (checksum(c), checksum(other)) == before
+
+
+def client_on_db(c, db):
+    kw = c.connection_pool.connection_kwargs
+    return redis.Redis(host=kw.get("host", "127.0.0.1"), port=kw["port"], db=db)
+
+
+def test_defrag_toggled_and_flushed_mid_pass(start_server):
+    """Turning activedefrag off and on during a pass, and FLUSHALL under a
+    pass, leave the server consistent and able to start new passes."""
+    c = defrag_server(start_server)
+    c.config_set("active-defrag-cycle-min", "5")
+    c.config_set("active-defrag-cycle-max", "5")
+    fragment(c, seed=5)
+    before = checksum(c)
+    enable_or_skip(c)
+    for _ in range(5):
+        c.config_set("activedefrag", "no")
+        c.config_set("activedefrag", "yes")
+    assert c.ping()
+    c.config_set("active-defrag-cycle-min", "50")
+    c.config_set("active-defrag-cycle-max", "75")
+    assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
+    assert checksum(c) == before
+    # A new fragmented keyspace, then FLUSHALL while the pass runs over it.
+    c.flushall()
+    fragment(c, seed=6)
+    c.flushall()
+    assert c.dbsize() == 0
+    c.set("after", "flush")
+    assert c.get("after") == b"flush"
+    assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
