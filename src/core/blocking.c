@@ -174,10 +174,10 @@ void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
         ((bstate *)c->bstate)->reblocked = 1;
         return;
     }
-    /* A client without a connection (scripts, internal execution) cannot
-     * wait: the command times out at once, as Redis does in scripts and
-     * MULTI (add the MULTI flag here once transactions exist). */
-    if (c->flags & CLIENT_FAKE) {
+    /* A client without a connection (scripts, internal execution) or
+     * inside a transaction cannot wait: the command times out at once, as
+     * in Redis. */
+    if (c->flags & (CLIENT_FAKE | CLIENT_MULTI)) {
         reply_null_array(c);
         return;
     }

@@ -1,5 +1,6 @@
 /* See cmdutil.h. */
 #include "core/cmdutil.h"
+#include "core/multi.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "lib/hashtable.h"
@@ -114,7 +115,8 @@ void reply_entry_string(client *c, const entry *e) {
 }
 
 void signal_modified_key(client *c, db *d, const kstr key) {
-    (void)c; (void)d; (void)key;
+    (void)c;
+    multi_touch_key(d, key, kstr_len(key));
     server_dirty++;
 }
 

@@ -1,6 +1,7 @@
 /* See command.h for the design. */
 #include "core/command.h"
 #include "core/blocking.h"
+#include "core/multi.h"
 #include "core/pause.h"
 #include "core/db.h"
 #include "core/latency.h"
@@ -21,7 +22,7 @@
 static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
-    sort_commands, memory_commands, slowlog_commands, latency_commands,
+    sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -209,6 +210,13 @@ static int arity_ok(const command *cmd, int argc) {
 }
 
 /* Resolve, check, run. Each rejection uses Redis's exact words. */
+/* Every rejection goes through here: inside MULTI it also dooms the
+ * transaction (EXEC answers EXECABORT), as in Redis. */
+static void rejected(client *c, command *cmd) {
+    if (cmd) cmd->rejected_calls++;
+    multi_note_rejection(c);
+}
+
 void command_dispatch(client *c) {
     if (c->argc == 0) return;
     server_update_cached_time();
@@ -216,14 +224,15 @@ void command_dispatch(client *c) {
     if (!cmd) {
         c->cmd = NULL;
         reject_unknown_command(c);
+        rejected(c, NULL);
         return;
     }
     if (cmd->subcommands && c->argc >= 2) {
         command *sub = subcommand_lookup(cmd, c->argv[1], kstr_len(c->argv[1]));
         if (!sub) {
             c->cmd = cmd;
-            cmd->rejected_calls++;
             reply_error_subcommand(c);
+            rejected(c, cmd);
             return;
         }
         cmd = sub;
@@ -231,23 +240,39 @@ void command_dispatch(client *c) {
     c->cmd = cmd;
     if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED) &&
         !(cmd->flags & CMD_NO_AUTH)) {
-        cmd->rejected_calls++;
         reply_error(c, "NOAUTH Authentication required.");
+        rejected(c, cmd);
         return;
     }
     if (!arity_ok(cmd, c->argc)) {
-        cmd->rejected_calls++;
         reply_error_arity(c);
+        rejected(c, cmd);
+        return;
+    }
+    if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
+        reply_error(c, "ERR Command not allowed inside a transaction");
+        rejected(c, cmd);
         return;
     }
     if (pause_postpones(c, cmd)) {
         blocking_postpone(c);
         return;
     }
-    if (server.maxmemory && !memory_command_allowed(c, cmd)) {
-        cmd->rejected_calls++;
+    /* Queueing grows memory whatever the command, so in MULTI every
+     * command counts as denyoom (EXEC and DISCARD are not queued). */
+    int queue = multi_should_queue(c, cmd);
+    if (server.maxmemory && !memory_command_allowed(c, queue || (cmd->flags & CMD_DENYOOM))) {
+        rejected(c, cmd);
         return;
     }
+    if (queue) {
+        multi_queue(c, cmd);
+        return;
+    }
+    command_call(c, cmd);
+}
+
+void command_call(client *c, command *cmd) {
     db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();

@@ -72,6 +72,10 @@ command *command_lookup_argv(int argc, char **argv);
 /* Execute the request in c->argv: all the generic checks, then the
  * handler, then statistics. */
 void command_dispatch(struct client *c);
+/* Run cmd with c->argv as it stands, with the statistics (calls, time,
+ * slow log): the last step of command_dispatch, and what EXEC does for
+ * each queued command. */
+void command_call(struct client *c, command *cmd);
 
 /* Positions (argv indexes) of the keys of a request for cmd, including
  * the commands whose keys move (numkeys, SORT ... STORE). Returns the

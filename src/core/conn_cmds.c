@@ -8,6 +8,7 @@
 #include "core/command.h"
 #include "core/config.h"
 #include "core/info.h"
+#include "core/multi.h"
 #include "core/pause.h"
 #include "core/server.h"
 #include "lib/siphash.h"
@@ -146,6 +147,7 @@ static void hello_command(client *c) {
 }
 
 static void reset_command(client *c) {
+    multi_client_gone(c);
     c->db = db_get(0);
     c->resp = 2;
     kstr_free(c->name);

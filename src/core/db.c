@@ -1,6 +1,7 @@
 /* See db.h for the design. */
 #include "core/db.h"
 #include "core/latency.h"
+#include "core/multi.h"
 #include "core/pause.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -207,6 +208,7 @@ void db_expire_entry(db *d, entry *e) {
     char *copy = klen <= sizeof(stackbuf) ? stackbuf : zmalloc(klen);
     memcpy(copy, key, klen);
     db_delete_reason(d, copy, klen, FREE_EXPIRE);
+    multi_touch_expired_key(d, copy, klen);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;
 }

@@ -4,6 +4,7 @@
  * selecting and flushing databases, OBJECT introspection.
  */
 #include "core/cmdutil.h"
+#include "core/multi.h"
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -362,7 +363,10 @@ static void swapdb_command(client *c) {
         reply_error(c, "ERR DB index is out of range");
         return;
     }
-    if (a != b) db_swap((int)a, (int)b);
+    if (a != b) {
+        multi_touch_db(db_get((int)a), db_get((int)b));
+        db_swap((int)a, (int)b);
+    }
     server_dirty++;
     reply_ok(c);
 }
@@ -382,6 +386,7 @@ static void flushdb_command(client *c) {
     int async = parse_flush_mode(c);
     if (async < 0) return;
     server_dirty += (long long)db_size(c->db);
+    multi_touch_db(c->db, NULL);
     memory_empty_db(c->db, async);
     reply_ok(c);
 }
@@ -391,6 +396,7 @@ static void flushall_command(client *c) {
     if (async < 0) return;
     for (int i = 0; i < db_count(); i++) {
         server_dirty += (long long)db_size(db_get(i));
+        multi_touch_db(db_get(i), NULL);
         memory_empty_db(db_get(i), async);
     }
     reply_ok(c);

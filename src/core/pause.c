@@ -1,6 +1,9 @@
 /* See pause.h. */
 #include "core/pause.h"
+#include "core/multi.h"
 #include "core/server.h"
+
+#include <string.h>
 
 static int mode;
 static long long end_ms;
@@ -30,5 +33,8 @@ int pause_postpones(const client *c, const command *cmd) {
     if (!pause_active()) return 0;
     if (c->flags & (CLIENT_FAKE | CLIENT_REPLICA)) return 0;
     if (mode == PAUSE_ALL) return 1;
-    return (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
+    /* EXEC writes when one of its queued commands does. */
+    uint64_t flags = cmd->flags;
+    if (!strcmp(cmd->name, "exec")) flags |= multi_queued_flags(c);
+    return (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
 }

@@ -52,6 +52,7 @@
 #include "memory/memory.h"
 #include "memory/zmalloc.h"
 #include "core/latency.h"
+#include "core/multi.h"
 #include "core/pause.h"
 #include "core/cmdutil.h"
 #include "core/info.h"
@@ -379,6 +380,7 @@ static int evict_one_key(size_t *freed) {
     }
     size_t before = zmalloc_used_memory();
     db_delete_reason(v.d, v.key, kstr_len(v.key), FREE_EVICT);
+    multi_touch_key(v.d, v.key, kstr_len(v.key));
     size_t after = zmalloc_used_memory();
     *freed = before > after ? before - after : 0;
     server.stat.evictedkeys++;
@@ -488,12 +490,12 @@ static int perform_evictions(void) {
     return result;
 }
 
-int memory_command_allowed(client *c, const command *cmd) {
+int memory_command_allowed(client *c, int may_grow) {
     /* CLIENT PAUSE freezes the dataset: no eviction, and the commands
      * that could need memory are the paused ones. */
     if (pause_active()) return 1;
     if (perform_evictions() != EVICT_FAIL) return 1;
-    if (!(cmd->flags & CMD_DENYOOM)) return 1;
+    if (!may_grow) return 1;
     reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
     return 0;
 }

@@ -23,9 +23,10 @@ void memory_maxmemory_changed(void);
 /* At exit: let the background free thread finish its queue (bounded). */
 void memory_shutdown(void);
 
-/* Before running cmd: evict if over maxmemory. Returns 0 after replying
- * the OOM error when the command must not run. */
-int memory_command_allowed(client *c, const command *cmd);
+/* Before running a command: evict if over maxmemory. Returns 0 after
+ * replying the OOM error when memory is still over and the command may
+ * grow it (denyoom commands, and any command queued by MULTI). */
+int memory_command_allowed(client *c, int may_grow);
 
 /* A key was created (set its initial LRU/LFU data). */
 void memory_entry_created(db *d, entry *e);

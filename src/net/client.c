@@ -2,6 +2,7 @@
 #include "net/client.h"
 #include "net/clientmem.h"
 #include "core/blocking.h"
+#include "core/multi.h"
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
@@ -164,6 +165,7 @@ static void remove_from_pending(client *c) {
 void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
     if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
+    multi_client_gone(c);
     if (c->flags & CLIENT_CLOSE_ASAP) server.clients_pending_close--;
     if (c->fd >= 0) {
         ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);

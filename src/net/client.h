@@ -51,6 +51,11 @@ struct command;
 #define CLIENT_REPLY_OFF (1 << 15)
 #define CLIENT_REPLY_SKIP (1 << 16)
 #define CLIENT_REPLY_SKIP_NEXT (1 << 17)
+/* Transactions (core/multi.h): inside MULTI; a watched key changed; a
+ * command was rejected while queueing (EXEC will abort). */
+#define CLIENT_MULTI (1 << 18)
+#define CLIENT_DIRTY_CAS (1 << 19)
+#define CLIENT_DIRTY_EXEC (1 << 20)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -82,6 +87,7 @@ typedef struct client {
     kstr *argv;
     struct command *cmd, *lastcmd;
     void *bstate;               /* owned by core/blocking.c while blocked */
+    void *mstate;               /* owned by core/multi.c: queue and watches */
 
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;         /* bytes queued, not yet written */
