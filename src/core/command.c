@@ -210,6 +210,16 @@ static int arity_ok(const command *cmd, int argc) {
 }
 
 /* Resolve, check, run. Each rejection uses Redis's exact words. */
+#define OOM_ERROR "OOM command not allowed when used memory > 'maxmemory'."
+
+/* Refused when over maxmemory: denyoom commands, every command MULTI would
+ * queue (queueing itself grows memory), and EXEC when it queued a denyoom
+ * command. */
+static int may_grow_memory(const client *c, const command *cmd, int queue) {
+    if (queue || (cmd->flags & CMD_DENYOOM)) return 1;
+    return multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_DENYOOM);
+}
+
 /* Every rejection goes through here: inside MULTI it also dooms the
  * transaction (EXEC answers EXECABORT), as in Redis. */
 static void rejected(client *c, command *cmd) {
@@ -258,10 +268,10 @@ void command_dispatch(client *c) {
         blocking_postpone(c);
         return;
     }
-    /* Queueing grows memory whatever the command, so in MULTI every
-     * command counts as denyoom (EXEC and DISCARD are not queued). */
     int queue = multi_should_queue(c, cmd);
-    if (server.maxmemory && !memory_command_allowed(c, queue || (cmd->flags & CMD_DENYOOM))) {
+    if (server.maxmemory && !memory_make_room() && may_grow_memory(c, cmd, queue)) {
+        if (multi_is_exec(cmd)) multi_abort_exec(c, OOM_ERROR);
+        else reply_error(c, OOM_ERROR);
         rejected(c, cmd);
         return;
     }

@@ -37,6 +37,8 @@ typedef struct mstate {
     int nw, capw;
 } mstate;
 
+static void exec_command(client *c);
+
 static hashtable **tables;
 static int ntables;
 static long nwatched; /* (client, key) pairs: 0 means nothing to touch */
@@ -134,6 +136,11 @@ static wkey *get_wkey(int dbid, const kstr key) {
     return wk;
 }
 
+/* The key's entry, expired or not, without side effects. */
+static entry *peek(db *d, const kstr key) {
+    return db_lookup(d, key, kstr_len(key), LOOKUP_NOEXPIRE | LOOKUP_NOSTATS | LOOKUP_NOTOUCH);
+}
+
 static int watching(const mstate *ms, const wkey *wk) {
     for (int i = 0; i < ms->nw; i++)
         if (ms->w[i].wk == wk) return 1;
@@ -147,7 +154,7 @@ static void watch_key(client *c, const kstr key) {
     if (wk->n == wk->cap) wk->clients = grow(wk->clients, &wk->cap, sizeof(client *));
     wk->clients[wk->n++] = c;
     if (ms->nw == ms->capw) ms->w = grow(ms->w, &ms->capw, sizeof(watched));
-    entry *e = db_lookup(c->db, key, kstr_len(key), LOOKUP_NOEXPIRE | LOOKUP_NOSTATS | LOOKUP_NOTOUCH);
+    entry *e = peek(c->db, key);
     ms->w[ms->nw].wk = wk;
     ms->w[ms->nw].expired = e && entry_is_expired(e, db_now_ms());
     ms->nw++;
@@ -203,19 +210,45 @@ void multi_touch_expired_key(db *d, const char *key, size_t klen) {
     if (wk) touch(wk, 1);
 }
 
+/* Present and not logically expired: a stale key flushed or swapped away
+ * changes nothing a reader could have seen. */
 static int key_exists(db *d, const wkey *wk) {
-    return d && db_lookup(d, wk->key, kstr_len(wk->key), LOOKUP_NOEXPIRE | LOOKUP_NOSTATS | LOOKUP_NOTOUCH) != NULL;
+    entry *e = d ? peek(d, wk->key) : NULL;
+    return e && !entry_is_expired(e, db_now_ms());
+}
+
+/* A watched key that has expired since it was watched (nobody touched it,
+ * so no deletion marked the client) changed as far as the client can
+ * tell: EXEC must fail, as in Redis. */
+static int watched_key_expired(client *c) {
+    const mstate *ms = c->mstate;
+    for (int i = 0; ms && i < ms->nw; i++) {
+        if (ms->w[i].expired) continue;
+        const wkey *wk = ms->w[i].wk;
+        entry *e = peek(db_get(wk->dbid), wk->key);
+        if (e && entry_is_expired(e, db_now_ms())) return 1;
+    }
+    return 0;
 }
 
 void multi_touch_db(db *d, db *other) {
     if (!nwatched) return;
     for (client *c = server.clients; c; c = c->next) {
-        const mstate *ms = c->mstate;
+        mstate *ms = c->mstate;
         if (!ms) continue;
         for (int i = 0; i < ms->nw; i++) {
             const wkey *wk = ms->w[i].wk;
             if (wk->dbid != d->id && !(other && wk->dbid == other->id)) continue;
-            if (key_exists(d, wk) || key_exists(other, wk)) c->flags |= CLIENT_DIRTY_CAS;
+            if (key_exists(d, wk) || key_exists(other, wk)) {
+                c->flags |= CLIENT_DIRTY_CAS;
+                continue;
+            }
+            /* Untouched, but SWAPDB may bring in a stale key under that
+             * name: it expired before the client could see it, so EXEC's
+             * check for keys expired since WATCH must not count it. */
+            db *next = !other ? NULL : wk->dbid == d->id ? other : d;
+            entry *e = next ? peek(next, wk->key) : NULL;
+            if (e) ms->w[i].expired = 1;
         }
     }
 }
@@ -274,6 +307,14 @@ static void run_queue(client *c) {
     c->cmd = exec_cmd;
 }
 
+int multi_is_exec(const command *cmd) { return cmd->proc == exec_command; }
+
+void multi_abort_exec(client *c, const char *why) {
+    reply_errorf(c, "EXECABORT Transaction discarded because of: %s", why);
+    free_queue(c);
+    unwatch_all(c);
+}
+
 static void exec_command(client *c) {
     if (!(c->flags & CLIENT_MULTI)) {
         reply_error(c, "ERR EXEC without MULTI");
@@ -281,7 +322,7 @@ static void exec_command(client *c) {
     }
     if (c->flags & CLIENT_DIRTY_EXEC) {
         reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
-    } else if (c->flags & CLIENT_DIRTY_CAS) {
+    } else if ((c->flags & CLIENT_DIRTY_CAS) || watched_key_expired(c)) {
         reply_null_array(c);
     } else {
         /* Watches end before the queue runs: the transaction's own writes

@@ -33,6 +33,10 @@ void multi_queue(client *c, command *cmd);
 void multi_note_rejection(client *c);
 /* Flags of all queued commands (EXEC is a write when one of them is). */
 uint64_t multi_queued_flags(const client *c);
+int multi_is_exec(const command *cmd);
+/* EXEC refused before running (e.g. OOM): reply EXECABORT with why and
+ * discard the transaction. */
+void multi_abort_exec(client *c, const char *why);
 
 /* Key changes, for WATCH. */
 void multi_touch_key(db *d, const char *key, size_t klen);

@@ -490,14 +490,11 @@ static int perform_evictions(void) {
     return result;
 }
 
-int memory_command_allowed(client *c, int may_grow) {
+int memory_make_room(void) {
     /* CLIENT PAUSE freezes the dataset: no eviction, and the commands
      * that could need memory are the paused ones. */
     if (pause_active()) return 1;
-    if (perform_evictions() != EVICT_FAIL) return 1;
-    if (!may_grow) return 1;
-    reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
-    return 0;
+    return perform_evictions() != EVICT_FAIL;
 }
 
 void evict_cron(void) {

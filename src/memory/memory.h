@@ -23,10 +23,10 @@ void memory_maxmemory_changed(void);
 /* At exit: let the background free thread finish its queue (bounded). */
 void memory_shutdown(void);
 
-/* Before running a command: evict if over maxmemory. Returns 0 after
- * replying the OOM error when memory is still over and the command may
- * grow it (denyoom commands, and any command queued by MULTI). */
-int memory_command_allowed(client *c, int may_grow);
+/* Before running a command: evict if over maxmemory. Returns 0 when
+ * memory is still over the limit, in which case a command that may grow
+ * it (denyoom, or queued by MULTI) must be refused with the OOM error. */
+int memory_make_room(void);
 
 /* A key was created (set its initial LRU/LFU data). */
 void memory_entry_created(db *d, entry *e);

@@ -220,3 +220,30 @@ def test_commandstats_count_queued_commands(r, raw):
     stats = r.info("commandstats")
     assert stats["cmdstat_incr"]["calls"] == 2
     assert stats["cmdstat_exec"]["calls"] == 1
+
+
+def test_exec_with_a_write_refused_when_oom(r, raw):
+    c = raw()
+    c.cmd("MULTI")
+    c.cmd("SET", "x", "1")
+    c.cmd("GET", "x")
+    r.config_set("maxmemory", 1)
+    try:
+        reply = c.cmd("EXEC")
+        assert reply.startswith("EXECABORT") and "OOM" in reply
+    finally:
+        r.config_set("maxmemory", 0)
+    assert c.cmd("EXISTS", "x") == 0
+
+
+def test_exec_with_only_reads_runs_when_oom(r, raw):
+    c = raw()
+    c.cmd("SET", "x", "value")
+    c.cmd("MULTI")
+    c.cmd("GET", "x")
+    c.cmd("PING")
+    r.config_set("maxmemory", 1)
+    try:
+        assert c.cmd("EXEC") == [b"value", b"PONG"]
+    finally:
+        r.config_set("maxmemory", 0)
