@@ -61,6 +61,7 @@ typedef struct command {
     char fullname[48];    /* "get", "config|get" */
     struct command *parent;
     long long calls, usec, rejected_calls, failed_calls;
+    struct latency_hist *latency_hist; /* owned by core/latency.c */
 } command;
 
 void command_table_init(void);

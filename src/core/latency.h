@@ -24,7 +24,7 @@ void latency_add_sample_since(const char *event, long long start_us);
 
 /* A command ran for duration_us: feeds its histogram and, above the
  * threshold, the "command" or "fast-command" event. */
-void latency_command_done(const struct command *cmd, long long duration_us);
+void latency_command_done(struct command *cmd, long long duration_us);
 
 extern command latency_commands[];
 
