@@ -272,6 +272,12 @@ entry *entry_clear_expire(entry *e) {
     return rebuild_expire(e, -1);
 }
 
+const unsigned char *entry_smallpack(const entry *e, size_t *len) {
+    if (!entry_is_inline_aggregate(e) || entry_raw_encoding(e) != ENC_INLINE_SMALLPACK) return NULL;
+    layout l = entry_layout(e);
+    return stored_value_bytes(e, &l, len);
+}
+
 void *entry_ptr(const entry *e) {
     layout l = entry_layout(e);
     if (entry_is_inline_aggregate(e)) {

@@ -159,6 +159,11 @@ entry *entry_with_int(const entry *e, long long v);
 entry *entry_set_expire(entry *e, long long when_ms);
 entry *entry_clear_expire(entry *e);
 
+/* The stored smallpack of an inline aggregate in that form (NULL for any
+ * other entry), for readers that walk it in place instead of asking
+ * entry_ptr() for a decoded listpack (lib/smallpack.h). */
+const unsigned char *entry_smallpack(const entry *e, size_t *len);
+
 /* Pointer-encoded values; for an inline aggregate, its listpack (read
  * only, see "Inline aggregates" for how long it stays valid). */
 void *entry_ptr(const entry *e);

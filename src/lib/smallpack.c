@@ -166,3 +166,7 @@ size_t smallpack_decode(unsigned char *dst, size_t cap, const unsigned char *sp,
     if (cap < LP_HDR + 1) return 0;
     return decode(dst, cap, sp, len);
 }
+
+size_t smallpack_element_size(const unsigned char *sp, size_t len, size_t off) {
+    return off < len ? element_len(sp + off, len - off) : 0;
+}

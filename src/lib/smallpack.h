@@ -59,4 +59,9 @@ size_t smallpack_listpack_size(const unsigned char *sp, size_t len);
  * cap bytes (dst is then left in an unspecified state). */
 size_t smallpack_decode(unsigned char *dst, size_t cap, const unsigned char *sp, size_t len);
 
+/* Walking a smallpack in place: the element at offset off of sp (len
+ * bytes) is a listpack <encoding+data>, readable with lp_get/lp_compare.
+ * Returns its size; 0 at the end or if it is malformed. */
+size_t smallpack_element_size(const unsigned char *sp, size_t len, size_t off);
+
 #endif

@@ -31,6 +31,7 @@
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/listpack.h"
+#include "lib/smallpack.h"
 #include "lib/util.h"
 #include "memory/zmalloc.h"
 #include "net/reply.h"
@@ -407,11 +408,41 @@ static void hsetnx_command(client *c) {
     reply_ll(c, 1);
 }
 
-static void reply_field_value(client *c, const hash_value *h, const kstr f) {
+/* Field f of the small hash stored as a smallpack, read in place: single
+ * field reads skip decoding the whole hash into a listpack (which costs
+ * more than the search). Same contract as hash_value_get. */
+static int smallpack_get(const unsigned char *sp, size_t len, const char *f, size_t flen, unsigned char *buf,
+                         const char **v, size_t *vlen) {
+    size_t off = 0, fsize, vsize;
+    while ((fsize = smallpack_element_size(sp, len, off)) &&
+           (vsize = smallpack_element_size(sp, len, off + fsize))) {
+        if (lp_compare((unsigned char *)sp + off, (const unsigned char *)f, flen)) {
+            unsigned int l;
+            *v = (const char *)lp_get_value((unsigned char *)sp + off + fsize, buf, &l);
+            *vlen = l;
+            return 1;
+        }
+        off += fsize + vsize;
+    }
+    return 0;
+}
+
+/* Value of field f of the hash in e (NULL: no key), for the read-only
+ * single-field commands. */
+static int field_get(const entry *e, const kstr f, unsigned char *buf, const char **v, size_t *vlen) {
+    if (!e) return 0;
+    size_t splen;
+    const unsigned char *sp = entry_smallpack(e, &splen);
+    if (sp) return smallpack_get(sp, splen, f, kstr_len(f), buf, v, vlen);
+    hash_value h = hash_of(e);
+    return hash_value_get(&h, f, kstr_len(f), buf, v, vlen);
+}
+
+static void reply_field_value(client *c, const entry *e, const kstr f) {
     unsigned char buf[LP_INTBUF_SIZE];
     const char *v;
     size_t vlen;
-    if (h && hash_value_get(h, f, kstr_len(f), buf, &v, &vlen)) reply_bulk(c, v, vlen);
+    if (field_get(e, f, buf, &v, &vlen)) reply_bulk(c, v, vlen);
     else reply_null(c);
 }
 
@@ -419,17 +450,15 @@ static void hget_command(client *c) {
     int wrong;
     entry *e = lookup_hash_read(c, &wrong);
     if (wrong) return;
-    hash_value h = e ? hash_of(e) : (hash_value){0, NULL};
-    reply_field_value(c, e ? &h : NULL, c->argv[2]);
+    reply_field_value(c, e, c->argv[2]);
 }
 
 static void hmget_command(client *c) {
     int wrong;
     entry *e = lookup_hash_read(c, &wrong);
     if (wrong) return;
-    hash_value h = e ? hash_of(e) : (hash_value){0, NULL};
     reply_array_len(c, c->argc - 2);
-    for (int j = 2; j < c->argc; j++) reply_field_value(c, e ? &h : NULL, c->argv[j]);
+    for (int j = 2; j < c->argc; j++) reply_field_value(c, e, c->argv[j]);
 }
 
 static void hexists_command(client *c) {
@@ -439,8 +468,7 @@ static void hexists_command(client *c) {
     unsigned char buf[LP_INTBUF_SIZE];
     const char *v;
     size_t vlen;
-    hash_value h = e ? hash_of(e) : (hash_value){0, NULL};
-    reply_ll(c, e && hash_value_get(&h, c->argv[2], kstr_len(c->argv[2]), buf, &v, &vlen));
+    reply_ll(c, field_get(e, c->argv[2], buf, &v, &vlen));
 }
 
 static void hstrlen_command(client *c) {
@@ -450,8 +478,7 @@ static void hstrlen_command(client *c) {
     unsigned char buf[LP_INTBUF_SIZE];
     const char *v;
     size_t vlen = 0;
-    hash_value h = e ? hash_of(e) : (hash_value){0, NULL};
-    if (!e || !hash_value_get(&h, c->argv[2], kstr_len(c->argv[2]), buf, &v, &vlen)) vlen = 0;
+    if (!field_get(e, c->argv[2], buf, &v, &vlen)) vlen = 0;
     reply_ll(c, (long long)vlen);
 }
 

@@ -544,3 +544,17 @@ def test_type_and_memory_usage(r):
         pytest.skip("no MEMORY USAGE: %s" % e)
     assert small > 0 and large > small
     assert r.memory_usage("big", samples=0) > 500 * 4
+
+
+def test_single_field_reads_of_small_hashes_with_numbers(r):
+    # Small hashes are stored compactly and read in place by HGET, HMGET,
+    # HEXISTS and HSTRLEN; numeric fields and values are stored as integers.
+    r.hset("nums", mapping={"1": "100", "-7": "x", "007": "leading zero", "f": "-42", "big": "123456789012"})
+    assert r.hget("nums", "1") == b"100"
+    assert r.hget("nums", "-7") == b"x"
+    assert r.hget("nums", "007") == b"leading zero"
+    assert r.hget("nums", "7") is None
+    assert r.hmget("nums", "f", "big", "missing") == [b"-42", b"123456789012", None]
+    assert r.hexists("nums", "007") and not r.hexists("nums", "07")
+    assert r.hstrlen("nums", "big") == 12 and r.hstrlen("nums", "nope") == 0
+    assert r.object("encoding", "nums") == b"listpack"

@@ -290,3 +290,35 @@ Test(smallpack, encoder_accepts_only_what_lp_validate_accepts) {
         lp_free(lp);
     }
 }
+
+/* Walking in place visits the listpack's elements, in order, with the
+ * same values, and stops at the end (and at a truncated element). */
+Test(smallpack, walk_in_place_matches_listpack) {
+    unsigned char *lp = lp_new(0);
+    const char *items[] = {"f0", "v1234567", "12", "-5", "", "a longer string value of forty bytes....", "99999999999"};
+    size_t n = sizeof(items) / sizeof(items[0]);
+    for (size_t i = 0; i < n; i++) lp = lp_append(lp, (const unsigned char *)items[i], strlen(items[i]));
+    size_t splen;
+    cr_assert(smallpack_encode(NULL, 0, lp, lp_bytes(lp), &splen));
+    unsigned char *sp = malloc(splen);
+    cr_assert(smallpack_encode(sp, splen, lp, lp_bytes(lp), &splen));
+    size_t off = 0, seen = 0, size;
+    while ((size = smallpack_element_size(sp, splen, off))) {
+        cr_assert(seen < n);
+        cr_assert(lp_compare(sp + off, (const unsigned char *)items[seen], strlen(items[seen])), "element %zu", seen);
+        off += size;
+        seen++;
+    }
+    cr_assert_eq(seen, n);
+    cr_assert_eq(off, splen);
+    /* A smallpack cut in the middle of its last element ends the walk early. */
+    off = 0;
+    seen = 0;
+    while ((size = smallpack_element_size(sp, splen - 1, off))) {
+        off += size;
+        seen++;
+    }
+    cr_assert_eq(seen, n - 1);
+    free(sp);
+    lp_free(lp);
+}
