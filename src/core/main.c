@@ -211,8 +211,11 @@ static void before_sleep(eventloop *el) {
     clients_free_closed();
 }
 
+/* Logged after the loop ends: logging is not async-signal-safe. */
+static volatile sig_atomic_t shutdown_signal;
+
 static void on_signal(int sig) {
-    (void)sig;
+    shutdown_signal = sig;
     server.shutdown_asap = 1;
     if (server.el) ev_stop(server.el);
 }
@@ -330,7 +333,11 @@ int main(int argc, char **argv) {
     server_log(LOG_NOTICE, "Ready to accept connections");
     ev_run(server.el);
 
-    server_log(LOG_WARNING, "User requested shutdown...");
+    /* SHUTDOWN logs for itself; a signal is reported here, as Redis does. */
+    if (shutdown_signal) {
+        server_log(LOG_WARNING, "Received %s scheduling shutdown...", shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
+        server_log(LOG_WARNING, "User requested shutdown...");
+    }
     clients_flush_pending_writes();
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
