@@ -114,6 +114,15 @@ void reply_entry_string(client *c, const entry *e) {
     reply_bulk(c, s, len);
 }
 
+int clamp_rank_range(long long len, long long *start, long long *end) {
+    if (*start < 0) *start += len;
+    if (*end < 0) *end += len;
+    if (*start < 0) *start = 0;
+    if (*start > *end || *start >= len) return 0;
+    if (*end >= len) *end = len - 1;
+    return 1;
+}
+
 void signal_modified_key(client *c, db *d, const kstr key) {
     (void)c;
     multi_touch_key(d, key, kstr_len(key));

@@ -24,6 +24,10 @@ int parse_timeout(client *c, const kstr arg, int unit_seconds, long long *deadli
 
 /* Case-insensitive argument compare. */
 int arg_is(const kstr arg, const char *word);
+/* A rank range of a list or sorted set (LRANGE, LTRIM, ZRANGE, ...):
+ * negative ranks count from the end, start is raised to 0 and end lowered
+ * to len - 1. Returns 0 when nothing is in range. */
+int clamp_rank_range(long long len, long long *start, long long *end);
 
 /* Lookups: NULL if missing. The _typed variants reply WRONGTYPE and set
  * *wrong when the key holds another type, so the handler just returns. */

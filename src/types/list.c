@@ -338,15 +338,10 @@ static void lrange_command(client *c) {
     }
     list_view v;
     quicklist *q = view_open(&v, e);
-    long long len = (long long)q->count;
-    if (start < 0) start = len + start;
-    if (end < 0) end = len + end;
-    if (start < 0) start = 0;
-    if (start > end || start >= len) {
+    if (!clamp_rank_range((long long)q->count, &start, &end)) {
         reply_empty_array(c);
         return;
     }
-    if (end >= len) end = len - 1;
     long long n = end - start + 1;
     reply_array_len(c, (long)n);
     ql_iter it;
@@ -474,15 +469,8 @@ static void ltrim_command(client *c) {
     }
     list_view v;
     quicklist *q = view_open(&v, e);
-    long long len = (long long)q->count, ltrim, rtrim;
-    if (start < 0) start = len + start;
-    if (end < 0) end = len + end;
-    if (start < 0) start = 0;
-    if (start > end || start >= len) {
-        ltrim = len;
-        rtrim = 0;
-    } else {
-        if (end >= len) end = len - 1;
+    long long len = (long long)q->count, ltrim = len, rtrim = 0;
+    if (clamp_rank_range(len, &start, &end)) {
         ltrim = start;
         rtrim = len - end - 1;
     }

@@ -8,8 +8,8 @@
  * score or lex selection is a zvalrange, which the iterator and the
  * primitives of zset.c accept as is, so reading, counting and removing
  * a range are each written once for both kinds and both encodings. Rank
- * ranges share one normalisation (negative indexes, clamping) between
- * reading and removing.
+ * ranges are normalised by clamp_rank_range (core/cmdutil.h), the same
+ * rules as LRANGE and LTRIM.
  *
  * Results go through a sink: straight to the client, or collected for
  * ZRANGESTORE, so that the store form cannot drift from the read form.
@@ -113,18 +113,6 @@ typedef struct zrange_req {
     long long offset, limit; /* LIMIT; limit < 0 means no limit */
 } zrange_req;
 
-/* Resolve negative ranks against len and clamp to the set; 0 when the
- * range selects nothing. */
-static int clamp_ranks(long long len, long long *start, long long *end)
-{
-    if (*start < 0) *start += len;
-    if (*end < 0) *end += len;
-    if (*start < 0) *start = 0;
-    if (*start > *end || *start >= len) return 0;
-    if (*end >= len) *end = len - 1;
-    return 1;
-}
-
 /* Where results go: to the client, or collected for ZRANGESTORE (the
  * members are copied into one arena: the destination may be the source). */
 typedef struct zsink {
@@ -187,7 +175,7 @@ static void sink_end(zsink *s, const kstr dst)
 static void range_by_rank(const entry *e, zrange_req *q, zsink *s)
 {
     long long start = q->start, end = q->end;
-    if (!clamp_ranks((long long)zset_length(e), &start, &end)) return;
+    if (!clamp_rank_range((long long)zset_length(e), &start, &end)) return;
     zit it;
     zit_seek_rank(&it, e, (unsigned long)start, q->rev);
     for (long long n = end - start + 1; n > 0 && zit_valid(&it); n--, zit_next(&it)) {
@@ -326,7 +314,7 @@ static void zremrange_generic(client *c, int type)
     unsigned long removed = 0;
     if (type == RANGE_RANK) {
         long long start = q.start, end = q.end;
-        if (clamp_ranks((long long)zset_length(e), &start, &end))
+        if (clamp_rank_range((long long)zset_length(e), &start, &end))
             removed = zset_delete_ranks(e, (unsigned long)start, (unsigned long)end);
     } else {
         removed = zset_delete_range(e, &q.by);
