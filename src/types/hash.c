@@ -387,27 +387,6 @@ static void hset_generic(client *c, const char *name, int reply_count) {
 static void hset_command(client *c) { hset_generic(c, "hset", 1); }
 static void hmset_command(client *c) { hset_generic(c, "hmset", 0); }
 
-static void hsetnx_command(client *c) {
-    int wrong;
-    entry *e = lookup_hash_write(c, &wrong);
-    if (wrong) return;
-    kstr f = c->argv[2], v = c->argv[3];
-    if (e) {
-        hash_value h = hash_of(e);
-        unsigned char buf[LP_INTBUF_SIZE];
-        const char *old;
-        size_t oldlen;
-        if (hash_value_get(&h, f, kstr_len(f), buf, &old, &oldlen)) {
-            reply_ll(c, 0);
-            return;
-        }
-    }
-    hash_value h = hash_for_write(e);
-    hash_value_set(&h, f, kstr_len(f), v, kstr_len(v));
-    hash_commit(c, e, &h);
-    reply_ll(c, 1);
-}
-
 /* Field f of the small hash stored as a smallpack, read in place: single
  * field reads skip decoding the whole hash into a listpack (which costs
  * more than the search). Same contract as hash_value_get. */
@@ -427,8 +406,9 @@ static int smallpack_get(const unsigned char *sp, size_t len, const char *f, siz
     return 0;
 }
 
-/* Value of field f of the hash in e (NULL: no key), for the read-only
- * single-field commands. */
+/* Value of field f of the hash in e (NULL: no key), for the commands
+ * that read one field (HGET, HEXISTS, ..., and HSETNX/HINCRBY* before
+ * they write): a small hash is read in place, not decoded. */
 static int field_get(const entry *e, const kstr f, unsigned char *buf, const char **v, size_t *vlen) {
     if (!e) return 0;
     size_t splen;
@@ -436,6 +416,24 @@ static int field_get(const entry *e, const kstr f, unsigned char *buf, const cha
     if (sp) return smallpack_get(sp, splen, f, kstr_len(f), buf, v, vlen);
     hash_value h = hash_of(e);
     return hash_value_get(&h, f, kstr_len(f), buf, v, vlen);
+}
+
+static void hsetnx_command(client *c) {
+    int wrong;
+    entry *e = lookup_hash_write(c, &wrong);
+    if (wrong) return;
+    kstr f = c->argv[2], v = c->argv[3];
+    unsigned char buf[LP_INTBUF_SIZE];
+    const char *old;
+    size_t oldlen;
+    if (field_get(e, f, buf, &old, &oldlen)) {
+        reply_ll(c, 0);
+        return;
+    }
+    hash_value h = hash_for_write(e);
+    hash_value_set(&h, f, kstr_len(f), v, kstr_len(v));
+    hash_commit(c, e, &h);
+    reply_ll(c, 1);
 }
 
 static void reply_field_value(client *c, const entry *e, const kstr f) {
@@ -548,12 +546,9 @@ static void hincrby_command(client *c) {
     const char *v;
     size_t vlen;
     kstr f = c->argv[2];
-    if (e) {
-        hash_value cur = hash_of(e);
-        if (hash_value_get(&cur, f, kstr_len(f), buf, &v, &vlen) && !string_to_ll(v, vlen, &value)) {
-            reply_error(c, "ERR hash value is not an integer");
-            return;
-        }
+    if (field_get(e, f, buf, &v, &vlen) && !string_to_ll(v, vlen, &value)) {
+        reply_error(c, "ERR hash value is not an integer");
+        return;
     }
     if (ll_add_overflows(value, incr)) {
         reply_error(c, "ERR increment or decrement would overflow");
@@ -582,12 +577,9 @@ static void hincrbyfloat_command(client *c) {
     const char *v;
     size_t vlen;
     kstr f = c->argv[2];
-    if (e) {
-        hash_value cur = hash_of(e);
-        if (hash_value_get(&cur, f, kstr_len(f), buf, &v, &vlen) && !string_to_long_double(v, vlen, &value)) {
-            reply_error(c, "ERR hash value is not a float");
-            return;
-        }
+    if (field_get(e, f, buf, &v, &vlen) && !string_to_long_double(v, vlen, &value)) {
+        reply_error(c, "ERR hash value is not a float");
+        return;
     }
     value += incr;
     if (isnan(value) || isinf(value)) {
