@@ -219,8 +219,9 @@ static void defrag_batch(db *d, batch *b) {
 
 /* Allocator fragmentation in percent over 100 (active/allocated - 1). */
 static int fragmentation_pct(size_t *frag_bytes) {
-    size_t allocated = 0, active = 0, resident = 0;
-    if (!zmalloc_allocator_stats(&allocated, &active, &resident) || !allocated || active < allocated) {
+    const alloc_figures *a = memstats_cached(); /* refreshed by this tick's memory cron */
+    size_t allocated = a->allocated, active = a->active;
+    if (!allocated || active < allocated) {
         *frag_bytes = 0;
         return 0;
     }
@@ -368,7 +369,7 @@ static void purge_idle_pages(void) {
     long long now = ustime();
     if (!state.running_pct && now > state.purge_until_us) return;
     if (now - state.last_purge_us < PURGE_EVERY_MS * 1000LL) return;
-    size_t idle = zmalloc_allocator_idle_pages_bytes();
+    size_t idle = memstats_cached()->idle_pages;
     if ((long long)idle < PURGE_MIN_BYTES) return;
     state.last_purge_us = now;
     lazyfree_purge_async();
@@ -381,7 +382,7 @@ void defrag_cron(void) {
         return;
     }
     size_t frag_bytes;
-    int frag = fragmentation_pct(&frag_bytes); /* also refreshes the stats */
+    int frag = fragmentation_pct(&frag_bytes);
     purge_idle_pages();
     int idle = server_idle_since_last_tick();
     if (!state.running_pct) {

@@ -88,10 +88,16 @@ typedef struct mem_figures {
     size_t not_counted_for_evict;
 } mem_figures;
 
-void memstats_refresh_cache(void); /* cron: RSS and allocator figures */
-/* Figures of the last refresh: RSS, and the allocator's resident but
- * unused pages (0 without jemalloc). */
-void memstats_cached(size_t *rss, size_t *idle_pages);
+void memstats_refresh_cache(void); /* cron, every tick: the figures below */
+typedef struct alloc_figures {
+    size_t rss;
+    size_t allocated, active, resident; /* jemalloc's; without it used_memory and RSS */
+    size_t idle_pages;                  /* resident but unused pages (0 without jemalloc) */
+} alloc_figures;
+/* The last refresh: the memory cron's consumers read these rather than
+ * asking the allocator again (refreshing its statistics merges every
+ * arena's). */
+const alloc_figures *memstats_cached(void);
 void memstats_collect(mem_figures *f);
 /* Used memory as maxmemory sees it (replication/AOF buffers excluded). */
 size_t memstats_used_for_eviction(void);

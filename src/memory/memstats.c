@@ -26,10 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct {
-    size_t rss, allocated, active, resident, idle_pages;
-    int valid;
-} cache;
+static alloc_figures cache;
+static int cache_valid;
 
 void memstats_refresh_cache(void) {
     cache.rss = zmalloc_get_rss();
@@ -45,13 +43,12 @@ void memstats_refresh_cache(void) {
         cache.allocated = cache.active = zmalloc_used_memory();
         cache.resident = cache.rss;
     }
-    cache.valid = 1;
+    cache_valid = 1;
 }
 
-void memstats_cached(size_t *rss, size_t *idle_pages) {
-    if (!cache.valid) memstats_refresh_cache();
-    *rss = cache.rss;
-    *idle_pages = cache.idle_pages;
+const alloc_figures *memstats_cached(void) {
+    if (!cache_valid) memstats_refresh_cache();
+    return &cache;
 }
 
 long long memstats_total_system_memory(void) {
@@ -78,7 +75,7 @@ size_t memstats_used_for_eviction(void) {
 size_t memory_used_for_eviction(void) { return memstats_used_for_eviction(); }
 
 void memstats_collect(mem_figures *f) {
-    if (!cache.valid) memstats_refresh_cache();
+    if (!cache_valid) memstats_refresh_cache();
     memset(f, 0, sizeof(*f));
     server_update_peak_memory();
     f->used = zmalloc_used_memory();

@@ -35,8 +35,8 @@ long long reclaim_purges(void) { return purges; }
 
 void reclaim_cron(void) {
     if (server.maxmemory <= 0) return;
-    size_t rss, idle;
-    memstats_cached(&rss, &idle);
+    const alloc_figures *a = memstats_cached();
+    size_t rss = a->rss, idle = a->idle_pages;
     size_t limit = (size_t)server.maxmemory;
     if (rss < limit / 100 * RECLAIM_NEAR_PCT) return;
     if (idle < limit / 100 * RECLAIM_MIN_PCT || idle < RECLAIM_MIN_BYTES) return;
