@@ -320,6 +320,8 @@ def test_non_reading_pipeline_gets_every_reply_in_order(server, r):
 
 @pytest.mark.keel_only
 def test_backpressure_bounds_output_of_non_reading_client(server, r):
+    # The session server's counter: earlier test files may have evicted.
+    evicted_before = int(r.info("stats").get("evicted_keys", 0))
     fill_keys(r, 2000)
     threshold = int(r.config_get("client-output-backpressure")["client-output-backpressure"])
     assert threshold == 1 << 20
@@ -333,7 +335,7 @@ def test_backpressure_bounds_output_of_non_reading_client(server, r):
         peak = max(peak, int(e["omem"]) + int(e["obl"]))
         time.sleep(0.05)
     assert 0 < peak <= threshold + reply
-    assert int(r.info("stats").get("evicted_keys", 0)) == 0
+    assert int(r.info("stats").get("evicted_keys", 0)) == evicted_before
     for b in batches:
         read_mget(c, b)
     assert c.cmd("PING") == b"PONG"
