@@ -3,8 +3,6 @@
 #include "core/multi.h"
 #include "core/server.h"
 
-#include <string.h>
-
 static int mode;
 static long long end_ms;
 
@@ -35,6 +33,6 @@ int pause_postpones(const client *c, const command *cmd) {
     if (mode == PAUSE_ALL) return 1;
     /* EXEC writes when one of its queued commands does. */
     uint64_t flags = cmd->flags;
-    if (!strcmp(cmd->name, "exec")) flags |= multi_queued_flags(c);
+    if (multi_is_exec(cmd)) flags |= multi_queued_flags(c);
     return (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
 }
