@@ -30,7 +30,7 @@ LIBS        := $(ALLOC_LIBS) -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
-LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/memory/zmalloc.c src/net/reqparse.c
+LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)

@@ -44,7 +44,7 @@
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/eventloop.h"
 #include "net/reply.h"
 

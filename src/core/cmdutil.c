@@ -4,7 +4,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "lib/hashtable.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <math.h>

@@ -8,7 +8,7 @@
 #include "core/server.h"
 #include "core/slowlog.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
 

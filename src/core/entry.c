@@ -3,7 +3,7 @@
 #include "lib/kstr.h"
 #include "lib/smallpack.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "types/types.h"
 
 #include <assert.h>

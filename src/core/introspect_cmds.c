@@ -11,7 +11,7 @@
 #include "lib/siphash.h"
 #include "lib/util.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
 

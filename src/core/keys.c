@@ -9,7 +9,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <limits.h>

@@ -26,7 +26,7 @@
 #include "core/latency.h"
 #include "core/command.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/client.h"
 #include "net/reply.h"
 

@@ -14,7 +14,7 @@
 #include "lib/hashtable.h"
 #include "lib/util.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include "core/cmdutil.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 /* A watched key: the clients watching it, in one table per database. */

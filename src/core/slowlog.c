@@ -28,7 +28,7 @@
 #include "core/slowlog.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/client.h"
 #include "net/reply.h"
 

@@ -21,8 +21,7 @@
 #define RAD2DEG(r) ((r) * (180.0 / M_PI))
 
 /* Put the 32 bits of v on the even bit positions of the result. */
-static uint64_t spread_bits(uint32_t v)
-{
+static uint64_t spread_bits(uint32_t v) {
     uint64_t x = v;
     x = (x | (x << 16)) & 0x0000FFFF0000FFFFULL;
     x = (x | (x << 8)) & 0x00FF00FF00FF00FFULL;
@@ -33,8 +32,7 @@ static uint64_t spread_bits(uint32_t v)
 }
 
 /* Inverse of spread_bits: gather the even bits. */
-static uint32_t gather_bits(uint64_t x)
-{
+static uint32_t gather_bits(uint64_t x) {
     x &= 0x5555555555555555ULL;
     x = (x | (x >> 1)) & 0x3333333333333333ULL;
     x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0FULL;
@@ -46,18 +44,15 @@ static uint32_t gather_bits(uint64_t x)
 
 /* Latitude on the even bits, longitude on the odd ones (so the top bit of
  * a hash is a longitude bit, as in the geohash description). */
-static uint64_t interleave(uint32_t ilat, uint32_t ilon)
-{
+static uint64_t interleave(uint32_t ilat, uint32_t ilon) {
     return spread_bits(ilat) | (spread_bits(ilon) << 1);
 }
 
-int geo_coords_valid(double lon, double lat)
-{
+int geo_coords_valid(double lon, double lat) {
     return lon >= GEO_LON_MIN && lon <= GEO_LON_MAX && lat >= GEO_LAT_MIN && lat <= GEO_LAT_MAX;
 }
 
-uint64_t geo_encode_range(double lon, double lat, double lat_min, double lat_max, int step)
-{
+uint64_t geo_encode_range(double lon, double lat, double lat_min, double lat_max, int step) {
     double scale = (double)(1ULL << step);
     double lat_off = (lat - lat_min) / (lat_max - lat_min) * scale;
     double lon_off = (lon - GEO_LON_MIN) / (GEO_LON_MAX - GEO_LON_MIN) * scale;
@@ -69,15 +64,13 @@ uint64_t geo_encode_range(double lon, double lat, double lat_min, double lat_max
     return interleave((uint32_t)lat_off, (uint32_t)lon_off);
 }
 
-uint64_t geo_encode(double lon, double lat)
-{
+uint64_t geo_encode(double lon, double lat) {
     return geo_encode_range(lon, lat, GEO_LAT_MIN, GEO_LAT_MAX, GEO_STEP_MAX);
 }
 
 static double clamp(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-void geo_decode(uint64_t bits, double *lon, double *lat)
-{
+void geo_decode(uint64_t bits, double *lon, double *lat) {
     uint32_t ilat = gather_bits(bits), ilon = gather_bits(bits >> 1);
     double cells = (double)(1ULL << GEO_STEP_MAX);
     double lat_scale = GEO_LAT_MAX - GEO_LAT_MIN, lon_scale = GEO_LON_MAX - GEO_LON_MIN;
@@ -89,8 +82,7 @@ void geo_decode(uint64_t bits, double *lon, double *lat)
     *lat = clamp((lat_lo + lat_hi) / 2, GEO_LAT_MIN, GEO_LAT_MAX);
 }
 
-void geo_hash_string(uint64_t bits, char *buf)
-{
+void geo_hash_string(uint64_t bits, char *buf) {
     static const char alphabet[] = "0123456789bcdefghjkmnpqrstuvwxyz";
     double lon, lat;
     geo_decode(bits, &lon, &lat);
@@ -106,26 +98,22 @@ void geo_hash_string(uint64_t bits, char *buf)
     buf[11] = '\0';
 }
 
-geo_cell geo_cell_of(uint64_t bits52, int step)
-{
+geo_cell geo_cell_of(uint64_t bits52, int step) {
     geo_cell c = {bits52 >> (2 * (GEO_STEP_MAX - step)), step};
     return c;
 }
 
-void geo_cell_range(geo_cell cell, uint64_t *lo, uint64_t *hi)
-{
+void geo_cell_range(geo_cell cell, uint64_t *lo, uint64_t *hi) {
     int shift = 2 * (GEO_STEP_MAX - cell.step);
     *lo = cell.bits << shift;
     *hi = (cell.bits + 1) << shift;
 }
 
-static double lat_distance(double lat1, double lat2)
-{
+static double lat_distance(double lat1, double lat2) {
     return GEO_EARTH_RADIUS_M * fabs(DEG2RAD(lat2) - DEG2RAD(lat1));
 }
 
-double geo_distance(double lon1, double lat1, double lon2, double lat2)
-{
+double geo_distance(double lon1, double lat1, double lon2, double lat2) {
     double v = sin((DEG2RAD(lon2) - DEG2RAD(lon1)) / 2);
     /* Same meridian: the haversine reduces to the latitude difference,
      * computed directly (cheaper, and exact rather than via asin). */
@@ -137,8 +125,7 @@ double geo_distance(double lon1, double lat1, double lon2, double lat2)
 }
 
 int geo_in_box(double clon, double clat, double width_m, double height_m, double lon, double lat,
-               double *dist)
-{
+               double *dist) {
     if (lat_distance(clat, lat) > height_m / 2) return 0;
     if (geo_distance(clon, lat, lon, lat) > width_m / 2) return 0;
     *dist = geo_distance(clon, clat, lon, lat);
@@ -150,8 +137,7 @@ int geo_in_box(double clon, double clat, double width_m, double height_m, double
  * costs a few extra distance computations. */
 static double widen(double deg) { return deg * (1 + 1e-9) + 1e-9; }
 
-void geo_radius_extent(double lat, double radius_m, double *dlon, double *dlat)
-{
+void geo_radius_extent(double lat, double radius_m, double *dlon, double *dlat) {
     double d = radius_m / GEO_EARTH_RADIUS_M; /* angular radius */
     *dlat = widen(RAD2DEG(d));
     if (d >= M_PI / 2 || fabs(lat) + RAD2DEG(d) >= 90.0) {
@@ -162,8 +148,7 @@ void geo_radius_extent(double lat, double radius_m, double *dlon, double *dlat)
     *dlon = s >= 1.0 ? 180.0 : widen(RAD2DEG(asin(s)));
 }
 
-void geo_box_extent(double lat, double width_m, double height_m, double *dlon, double *dlat)
-{
+void geo_box_extent(double lat, double width_m, double height_m, double *dlon, double *dlat) {
     double hd = RAD2DEG(height_m / 2 / GEO_EARTH_RADIUS_M);
     *dlat = widen(hd);
     double maxlat = fabs(lat) + hd;
@@ -182,8 +167,7 @@ void geo_box_extent(double lat, double width_m, double height_m, double *dlon, d
 /* Does the 3x3 block of step-'step' cells around (lon, lat) contain the
  * box? Fills the cell coordinates when it does. */
 static int block_covers(double lon, double lat, double dlon, double dlat, int step, long *ilon,
-                        long *ilat)
-{
+                        long *ilat) {
     long n = 1L << step;
     double clon = (GEO_LON_MAX - GEO_LON_MIN) / n, clat = (GEO_LAT_MAX - GEO_LAT_MIN) / n;
     long x = (long)((lon - GEO_LON_MIN) / clon), y = (long)((lat - GEO_LAT_MIN) / clat);
@@ -204,8 +188,7 @@ static int block_covers(double lon, double lat, double dlon, double dlat, int st
     return lo >= bottom && hi <= top;
 }
 
-int geo_cover_cells(double lon, double lat, double dlon, double dlat, geo_cell *out)
-{
+int geo_cover_cells(double lon, double lat, double dlon, double dlat, geo_cell *out) {
     int step;
     long x = 0, y = 0;
     for (step = GEO_STEP_MAX; step > 0; step--)

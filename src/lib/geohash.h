@@ -24,11 +24,11 @@
 
 #include <stdint.h>
 
-#define GEO_LON_MIN -180.0
-#define GEO_LON_MAX 180.0
-#define GEO_LAT_MIN -85.05112878
-#define GEO_LAT_MAX 85.05112878
-#define GEO_STEP_MAX 26 /* bits per coordinate: 52-bit hashes */
+#define GEO_LON_MIN        -180.0
+#define GEO_LON_MAX        180.0
+#define GEO_LAT_MIN        -85.05112878
+#define GEO_LAT_MAX        85.05112878
+#define GEO_STEP_MAX       26 /* bits per coordinate: 52-bit hashes */
 #define GEO_EARTH_RADIUS_M 6372797.560856
 
 /* A cell: the hash of its top 2*step bits (right-aligned) and its step. */

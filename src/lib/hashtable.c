@@ -78,7 +78,7 @@
 #include <time.h>
 
 #include "lib/siphash.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #define SLOTS 7
 #define PRESENT_MASK 0x7f

@@ -61,21 +61,20 @@
 #include <math.h>
 #include <string.h>
 
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
-#define HLL_SEED 0xadc83b19ULL
-#define HLL_MASK (HLL_REGISTERS - 1)
-#define HLL_BODY_DENSE (HLL_DENSE_SIZE - HLL_HDR_SIZE) /* 12288 */
+#define HLL_SEED          0xadc83b19ULL
+#define HLL_MASK          (HLL_REGISTERS - 1)
+#define HLL_BODY_DENSE    (HLL_DENSE_SIZE - HLL_HDR_SIZE) /* 12288 */
 #define HLL_VAL_MAX_VALUE 32
-#define HLL_VAL_MAX_LEN 4
-#define HLL_ZERO_MAX_LEN 64
+#define HLL_VAL_MAX_LEN   4
+#define HLL_ZERO_MAX_LEN  64
 #define HLL_XZERO_MAX_LEN 16384
-#define HLL_ALPHA_INF 0.721347520444481703680 /* 1 / (2 ln 2) */
+#define HLL_ALPHA_INF     0.721347520444481703680 /* 1 / (2 ln 2) */
 
 /* ---- hashing ---------------------------------------------------------- */
 
-uint64_t hll_murmur64a(const void *key, size_t len, uint64_t seed)
-{
+uint64_t hll_murmur64a(const void *key, size_t len, uint64_t seed) {
     const uint64_t m = 0xc6a4a7935bd1e995ULL;
     const int r = 47;
     const uint8_t *data = key;
@@ -84,9 +83,8 @@ uint64_t hll_murmur64a(const void *key, size_t len, uint64_t seed)
 
     for (size_t i = 0; i < nblocks; i++, data += 8) {
         uint64_t k = (uint64_t)data[0] | (uint64_t)data[1] << 8 | (uint64_t)data[2] << 16 |
-                     (uint64_t)data[3] << 24 | (uint64_t)data[4] << 32 |
-                     (uint64_t)data[5] << 40 | (uint64_t)data[6] << 48 |
-                     (uint64_t)data[7] << 56;
+                     (uint64_t)data[3] << 24 | (uint64_t)data[4] << 32 | (uint64_t)data[5] << 40 |
+                     (uint64_t)data[6] << 48 | (uint64_t)data[7] << 56;
         k *= m;
         k ^= k >> r;
         k *= m;
@@ -104,8 +102,7 @@ uint64_t hll_murmur64a(const void *key, size_t len, uint64_t seed)
     return h;
 }
 
-int hll_pattern(const void *ele, size_t len, long *index)
-{
+int hll_pattern(const void *ele, size_t len, long *index) {
     uint64_t hash = hll_murmur64a(ele, len, HLL_SEED);
     *index = (long)(hash & HLL_MASK);
     hash >>= HLL_P;
@@ -115,8 +112,7 @@ int hll_pattern(const void *ele, size_t len, long *index)
 
 /* ---- header ----------------------------------------------------------- */
 
-static int header_ok(const uint8_t *p, size_t len)
-{
+static int header_ok(const uint8_t *p, size_t len) {
     if (len < HLL_HDR_SIZE || memcmp(p, "HYLL", 4) != 0) return 0;
     if (p[4] == HLL_DENSE) return len == HLL_DENSE_SIZE;
     return p[4] == HLL_SPARSE;
@@ -125,21 +121,18 @@ static int header_ok(const uint8_t *p, size_t len)
 static int cache_valid(const uint8_t *p) { return (p[15] & 0x80) == 0; }
 static void cache_invalidate(uint8_t *p) { p[15] |= 0x80; }
 
-static uint64_t cache_get(const uint8_t *p)
-{
+static uint64_t cache_get(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[8 + i];
     return v;
 }
 
-static void cache_set(uint8_t *p, uint64_t v)
-{
+static void cache_set(uint8_t *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[8 + i] = (uint8_t)(v >> (8 * i));
     p[15] &= 0x7f;
 }
 
-static void header_init(uint8_t *p, int enc)
-{
+static void header_init(uint8_t *p, int enc) {
     memcpy(p, "HYLL", 4);
     p[4] = (uint8_t)enc;
     memset(p + 5, 0, 11);
@@ -148,8 +141,7 @@ static void header_init(uint8_t *p, int enc)
 
 /* ---- dense registers -------------------------------------------------- */
 
-static inline int dense_get(const uint8_t *body, long i)
-{
+static inline int dense_get(const uint8_t *body, long i) {
     unsigned long bit = (unsigned long)i * HLL_BITS;
     unsigned long b = bit >> 3, fb = bit & 7;
     unsigned v = body[b] >> fb;
@@ -157,8 +149,7 @@ static inline int dense_get(const uint8_t *body, long i)
     return (int)(v & 63);
 }
 
-static inline void dense_set(uint8_t *body, long i, int val)
-{
+static inline void dense_set(uint8_t *body, long i, int val) {
     unsigned long bit = (unsigned long)i * HLL_BITS;
     unsigned long b = bit >> 3, fb = bit & 7;
     unsigned v = (unsigned)val & 63;
@@ -170,8 +161,7 @@ static inline void dense_set(uint8_t *body, long i, int val)
 }
 
 /* Four registers live in every three bytes: unpack/pack by groups. */
-static void dense_unpack(const uint8_t *body, uint8_t *regs)
-{
+static void dense_unpack(const uint8_t *body, uint8_t *regs) {
     for (long g = 0; g < HLL_REGISTERS / 4; g++, body += 3, regs += 4) {
         unsigned b0 = body[0], b1 = body[1], b2 = body[2];
         regs[0] = (uint8_t)(b0 & 63);
@@ -181,8 +171,7 @@ static void dense_unpack(const uint8_t *body, uint8_t *regs)
     }
 }
 
-static void dense_pack(uint8_t *body, const uint8_t *regs)
-{
+static void dense_pack(uint8_t *body, const uint8_t *regs) {
     for (long g = 0; g < HLL_REGISTERS / 4; g++, body += 3, regs += 4) {
         unsigned r0 = regs[0] > 63 ? 63 : regs[0], r1 = regs[1] > 63 ? 63 : regs[1];
         unsigned r2 = regs[2] > 63 ? 63 : regs[2], r3 = regs[3] > 63 ? 63 : regs[3];
@@ -196,8 +185,7 @@ static void dense_pack(uint8_t *body, const uint8_t *regs)
 
 /* Decode the opcode at *pp. Returns 1 with its value (0 for zero runs) and
  * length, 0 at the end of the buffer, -1 if the opcode is truncated. */
-static inline int sparse_op(const uint8_t **pp, const uint8_t *end, int *val, long *runlen)
-{
+static inline int sparse_op(const uint8_t **pp, const uint8_t *end, int *val, long *runlen) {
     const uint8_t *p = *pp;
     if (p >= end) return 0;
     uint8_t c = *p;
@@ -221,8 +209,7 @@ static inline int sparse_op(const uint8_t **pp, const uint8_t *end, int *val, lo
 /* Walk the whole sparse body; with regs != NULL also write the registers
  * (regs[i] = value) or, with merge set, regs[i] = max(regs[i], value);
  * with hist != NULL count the values. Returns 0 if valid, -1 otherwise. */
-static int sparse_walk(const uint8_t *body, size_t len, uint8_t *regs, int merge, int *hist)
-{
+static int sparse_walk(const uint8_t *body, size_t len, uint8_t *regs, int merge, int *hist) {
     const uint8_t *p = body, *end = body + len;
     long idx = 0, runlen;
     int val, rc;
@@ -241,23 +228,18 @@ static int sparse_walk(const uint8_t *body, size_t len, uint8_t *regs, int merge
     return (rc == 0 && idx == HLL_REGISTERS) ? 0 : -1;
 }
 
-int hll_is_valid(const char *ptr, size_t len)
-{
+int hll_is_valid(const char *ptr, size_t len) {
     const uint8_t *p = (const uint8_t *)ptr;
     if (!p || !header_ok(p, len)) return 0;
     if (p[4] == HLL_DENSE) return 1;
     return sparse_walk(p + HLL_HDR_SIZE, len - HLL_HDR_SIZE, NULL, 0, NULL) == 0;
 }
 
-int hll_is_sparse(const kstr h)
-{
-    return kstr_len(h) > 4 && (uint8_t)h[4] == HLL_SPARSE;
-}
+int hll_is_sparse(const kstr h) { return kstr_len(h) > 4 && (uint8_t)h[4] == HLL_SPARSE; }
 
 /* ---- creation / conversion -------------------------------------------- */
 
-kstr hll_create(void)
-{
+kstr hll_create(void) {
     kstr h = kstr_new_len(NULL, HLL_HDR_SIZE + 2);
     uint8_t *p = (uint8_t *)h;
     header_init(p, HLL_SPARSE);
@@ -266,16 +248,14 @@ kstr hll_create(void)
     return h;
 }
 
-kstr hll_from_registers(const uint8_t regs[HLL_REGISTERS])
-{
+kstr hll_from_registers(const uint8_t regs[HLL_REGISTERS]) {
     kstr h = kstr_new_len(NULL, HLL_DENSE_SIZE);
     header_init((uint8_t *)h, HLL_DENSE);
     dense_pack((uint8_t *)h + HLL_HDR_SIZE, regs);
     return h;
 }
 
-kstr hll_to_dense(kstr h)
-{
+kstr hll_to_dense(kstr h) {
     uint8_t *p = (uint8_t *)h;
     size_t len = kstr_len(h);
     if (!header_ok(p, len) || p[4] == HLL_DENSE) return h;
@@ -294,12 +274,11 @@ kstr hll_to_dense(kstr h)
 /* ---- adding ----------------------------------------------------------- */
 
 struct op {
-    int val;     /* 0: zero run */
+    int val; /* 0: zero run */
     long len;
 };
 
-static size_t encode_ops(const struct op *ops, int n, uint8_t *out)
-{
+static size_t encode_ops(const struct op *ops, int n, uint8_t *out) {
     size_t o = 0;
     for (int i = 0; i < n; i++) {
         long len = ops[i].len;
@@ -326,8 +305,7 @@ static size_t encode_ops(const struct op *ops, int n, uint8_t *out)
  * moved) kstr; *changed as in hll_add. *promote is set when the update
  * cannot be done in the sparse form (the caller converts and retries). */
 static kstr sparse_set(kstr h, long index, int count, int *changed, int *promote,
-                       size_t sparse_max_bytes)
-{
+                       size_t sparse_max_bytes) {
     uint8_t *base = (uint8_t *)h;
     size_t len = kstr_len(h);
     const uint8_t *end = base + len;
@@ -425,8 +403,7 @@ static kstr sparse_set(kstr h, long index, int count, int *changed, int *promote
     return h;
 }
 
-kstr hll_add(kstr h, const void *ele, size_t len, int *changed, size_t sparse_max_bytes)
-{
+kstr hll_add(kstr h, const void *ele, size_t len, int *changed, size_t sparse_max_bytes) {
     int dummy;
     if (!changed) changed = &dummy;
     *changed = 0;
@@ -466,8 +443,7 @@ kstr hll_add(kstr h, const void *ele, size_t len, int *changed, size_t sparse_ma
 
 /* ---- estimation ------------------------------------------------------- */
 
-static double hll_sigma(double x)
-{
+static double hll_sigma(double x) {
     if (x == 1.0) return INFINITY;
     double y = 1.0, z = x, zprev;
     do {
@@ -479,8 +455,7 @@ static double hll_sigma(double x)
     return z;
 }
 
-static double hll_tau(double x)
-{
+static double hll_tau(double x) {
     if (x == 0.0 || x == 1.0) return 0.0;
     double y = 1.0, z = 1.0 - x, zprev;
     do {
@@ -492,8 +467,7 @@ static double hll_tau(double x)
     return z / 3.0;
 }
 
-static uint64_t estimate(const int hist[64])
-{
+static uint64_t estimate(const int hist[64]) {
     double m = HLL_REGISTERS;
     double z = m * hll_tau((m - hist[HLL_Q + 1]) / m);
     for (int k = HLL_Q; k >= 1; k--) {
@@ -504,15 +478,13 @@ static uint64_t estimate(const int hist[64])
     return (uint64_t)llround(HLL_ALPHA_INF * m * m / z);
 }
 
-uint64_t hll_count_registers(const uint8_t regs[HLL_REGISTERS])
-{
+uint64_t hll_count_registers(const uint8_t regs[HLL_REGISTERS]) {
     int hist[64] = {0};
     for (long i = 0; i < HLL_REGISTERS; i++) hist[regs[i] > 63 ? 63 : regs[i]]++;
     return estimate(hist);
 }
 
-uint64_t hll_count(kstr h, int *invalid)
-{
+uint64_t hll_count(kstr h, int *invalid) {
     uint8_t *p = (uint8_t *)h;
     size_t len = kstr_len(h);
     if (invalid) *invalid = 0;
@@ -542,8 +514,7 @@ bad:
 
 /* ---- merging ---------------------------------------------------------- */
 
-int hll_merge_into_registers(uint8_t regs[HLL_REGISTERS], const char *ptr, size_t len)
-{
+int hll_merge_into_registers(uint8_t regs[HLL_REGISTERS], const char *ptr, size_t len) {
     const uint8_t *p = (const uint8_t *)ptr;
     if (!hll_is_valid(ptr, len)) return -1;
     if (p[4] == HLL_DENSE) {

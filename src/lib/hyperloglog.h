@@ -19,15 +19,15 @@
 
 #include "lib/kstr.h"
 
-#define HLL_P 14
-#define HLL_REGISTERS (1 << HLL_P) /* 16384 */
-#define HLL_Q (64 - HLL_P)          /* 50 hash bits for the run length */
-#define HLL_BITS 6
-#define HLL_HDR_SIZE 16
-#define HLL_DENSE_SIZE (HLL_HDR_SIZE + (HLL_REGISTERS * HLL_BITS + 7) / 8) /* 12304 */
+#define HLL_P                        14
+#define HLL_REGISTERS                (1 << HLL_P) /* 16384 */
+#define HLL_Q                        (64 - HLL_P) /* 50 hash bits for the run length */
+#define HLL_BITS                     6
+#define HLL_HDR_SIZE                 16
+#define HLL_DENSE_SIZE               (HLL_HDR_SIZE + (HLL_REGISTERS * HLL_BITS + 7) / 8) /* 12304 */
 #define HLL_SPARSE_MAX_BYTES_DEFAULT 3000
 
-#define HLL_DENSE 0
+#define HLL_DENSE  0
 #define HLL_SPARSE 1
 
 /* A new, empty HLL in the sparse encoding (18 bytes, cache invalid, as

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 struct intset {
     unsigned char hdr[INTSET_HDR_SIZE]; /* encoding, length (uint32 LE) */

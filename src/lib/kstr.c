@@ -1,6 +1,6 @@
 /* See kstr.h for the design. */
 #include "lib/kstr.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>

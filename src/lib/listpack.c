@@ -26,7 +26,7 @@
 
 #include <string.h>
 
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #define LP_ENC_7BIT_UINT_MASK 0x80
 #define LP_ENC_6BIT_STR 0x80

@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 static const size_t byte_limits[] = {4096, 8192, 16384, 32768, 65536};
 

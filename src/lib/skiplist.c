@@ -50,7 +50,7 @@
 #include <string.h>
 #include <stdio.h>
 
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 struct sl_level {
     skiplist_node *forward;
@@ -73,17 +73,13 @@ struct skiplist {
     size_t mem;
 };
 
-static inline char *node_ele(const skiplist_node *n)
-{
-    return (char *)&n->lv[n->level];
-}
+static inline char *node_ele(const skiplist_node *n) { return (char *)&n->lv[n->level]; }
 
 /* ---- random levels ---------------------------------------------------- */
 
 static uint64_t sl_rng_state = 0x9E3779B97F4A7C15ULL;
 
-static uint64_t sl_rng(void)
-{
+static uint64_t sl_rng(void) {
     uint64_t x = sl_rng_state;
     x ^= x >> 12;
     x ^= x << 25;
@@ -92,8 +88,7 @@ static uint64_t sl_rng(void)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-static int random_level(void)
-{
+static int random_level(void) {
     /* P(level >= k+1) = 4^-k: each level needs two more trailing zeros.
      * The sentinel bit at 62 caps the count at 62, i.e. level 32. */
     uint64_t r = sl_rng() | (1ULL << 62);
@@ -103,8 +98,7 @@ static int random_level(void)
 
 /* ---- ordering --------------------------------------------------------- */
 
-static inline int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
+static inline int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen) {
     size_t min = alen < blen ? alen : blen;
     int c = min ? memcmp(a, b, min) : 0;
     if (c) return c;
@@ -112,8 +106,7 @@ static inline int bytes_cmp(const char *a, size_t alen, const char *b, size_t bl
 }
 
 /* Compare node n with the key (score, ele). */
-static inline int node_cmp(const skiplist_node *n, double score, const char *ele, size_t len)
-{
+static inline int node_cmp(const skiplist_node *n, double score, const char *ele, size_t len) {
     if (n->score < score) return -1;
     if (n->score > score) return 1;
     return bytes_cmp(node_ele(n), n->len, ele, len);
@@ -121,8 +114,7 @@ static inline int node_cmp(const skiplist_node *n, double score, const char *ele
 
 /* ---- allocation ------------------------------------------------------- */
 
-static skiplist_node *node_new(skiplist *sl, int level, double score, const char *ele, size_t len)
-{
+static skiplist_node *node_new(skiplist *sl, int level, double score, const char *ele, size_t len) {
     if (len > UINT32_MAX) {
         fprintf(stderr, "skiplist: member too long (%zu bytes)\n", len);
         abort();
@@ -137,14 +129,12 @@ static skiplist_node *node_new(skiplist *sl, int level, double score, const char
     return n;
 }
 
-static void node_free(skiplist *sl, skiplist_node *n)
-{
+static void node_free(skiplist *sl, skiplist_node *n) {
     sl->mem -= zmalloc_size(n);
     zfree(n);
 }
 
-skiplist *skiplist_create(void)
-{
+skiplist *skiplist_create(void) {
     skiplist *sl = zmalloc(sizeof(*sl));
     sl->mem = zmalloc_size(sl);
     sl->level = 1;
@@ -158,8 +148,7 @@ skiplist *skiplist_create(void)
     return sl;
 }
 
-void skiplist_free(skiplist *sl)
-{
+void skiplist_free(skiplist *sl) {
     if (!sl) return;
     skiplist_node *n = sl->header->lv[0].forward;
     while (n) {
@@ -177,8 +166,7 @@ size_t skiplist_mem_usage(const skiplist *sl) { return sl->mem; }
 /* ---- insertion / removal ---------------------------------------------- */
 
 /* Link an allocated node (score, member and level already set). */
-static void insert_node(skiplist *sl, skiplist_node *n)
-{
+static void insert_node(skiplist *sl, skiplist_node *n) {
     skiplist_node *update[SKIPLIST_MAXLEVEL];
     unsigned long rank[SKIPLIST_MAXLEVEL];
     const char *ele = node_ele(n);
@@ -218,16 +206,14 @@ static void insert_node(skiplist *sl, skiplist_node *n)
     sl->length++;
 }
 
-skiplist_node *skiplist_insert(skiplist *sl, double score, const char *ele, size_t len)
-{
+skiplist_node *skiplist_insert(skiplist *sl, double score, const char *ele, size_t len) {
     skiplist_node *n = node_new(sl, random_level(), score, ele, len);
     insert_node(sl, n);
     return n;
 }
 
 /* Unlink x given its predecessors at every level. Does not free. */
-static void unlink_node(skiplist *sl, skiplist_node *x, skiplist_node **update)
-{
+static void unlink_node(skiplist *sl, skiplist_node *x, skiplist_node **update) {
     for (int i = 0; i < sl->level; i++) {
         if (update[i]->lv[i].forward == x) {
             update[i]->lv[i].span += x->lv[i].span - 1;
@@ -247,8 +233,7 @@ static void unlink_node(skiplist *sl, skiplist_node *x, skiplist_node **update)
 /* Fill update[] with the last node before (score, ele) at every level and
  * return the level-0 successor of update[0] (the candidate match). */
 static skiplist_node *find_update(const skiplist *sl, double score, const char *ele, size_t len,
-                                  skiplist_node **update)
-{
+                                  skiplist_node **update) {
     skiplist_node *x = sl->header;
     for (int i = sl->level - 1; i >= 0; i--) {
         while (x->lv[i].forward && node_cmp(x->lv[i].forward, score, ele, len) < 0)
@@ -258,8 +243,7 @@ static skiplist_node *find_update(const skiplist *sl, double score, const char *
     return x->lv[0].forward;
 }
 
-int skiplist_delete(skiplist *sl, double score, const char *ele, size_t len)
-{
+int skiplist_delete(skiplist *sl, double score, const char *ele, size_t len) {
     skiplist_node *update[SKIPLIST_MAXLEVEL];
     skiplist_node *x = find_update(sl, score, ele, len, update);
     if (!x || node_cmp(x, score, ele, len) != 0) return 0;
@@ -269,8 +253,7 @@ int skiplist_delete(skiplist *sl, double score, const char *ele, size_t len)
 }
 
 skiplist_node *skiplist_update_score(skiplist *sl, double curscore, const char *ele, size_t len,
-                                     double newscore)
-{
+                                     double newscore) {
     skiplist_node *update[SKIPLIST_MAXLEVEL];
     skiplist_node *x = find_update(sl, curscore, ele, len, update);
     if (!x || node_cmp(x, curscore, ele, len) != 0) return NULL;
@@ -289,8 +272,7 @@ skiplist_node *skiplist_update_score(skiplist *sl, double curscore, const char *
 
 /* ---- rank ------------------------------------------------------------- */
 
-unsigned long skiplist_rank(const skiplist *sl, double score, const char *ele, size_t len)
-{
+unsigned long skiplist_rank(const skiplist *sl, double score, const char *ele, size_t len) {
     const skiplist_node *x = sl->header;
     unsigned long rank = 0;
     for (int i = sl->level - 1; i >= 0; i--) {
@@ -303,8 +285,7 @@ unsigned long skiplist_rank(const skiplist *sl, double score, const char *ele, s
     return 0;
 }
 
-skiplist_node *skiplist_by_rank(const skiplist *sl, unsigned long rank)
-{
+skiplist_node *skiplist_by_rank(const skiplist *sl, unsigned long rank) {
     if (rank == 0 || rank > sl->length) return NULL;
     skiplist_node *x = sl->header;
     unsigned long traversed = 0;
@@ -323,8 +304,7 @@ skiplist_node *skiplist_by_rank(const skiplist *sl, unsigned long rank)
 int sl_value_gte_min(double v, const sl_range *r) { return r->minex ? v > r->min : v >= r->min; }
 int sl_value_lte_max(double v, const sl_range *r) { return r->maxex ? v < r->max : v <= r->max; }
 
-static int range_nonempty(const skiplist *sl, const sl_range *r)
-{
+static int range_nonempty(const skiplist *sl, const sl_range *r) {
     if (r->min > r->max || (r->min == r->max && (r->minex || r->maxex))) return 0;
     if (!sl->tail || !sl_value_gte_min(sl->tail->score, r)) return 0;
     const skiplist_node *first = sl->header->lv[0].forward;
@@ -332,8 +312,7 @@ static int range_nonempty(const skiplist *sl, const sl_range *r)
     return 1;
 }
 
-skiplist_node *skiplist_first_in_range(const skiplist *sl, const sl_range *r)
-{
+skiplist_node *skiplist_first_in_range(const skiplist *sl, const sl_range *r) {
     if (!range_nonempty(sl, r)) return NULL;
     skiplist_node *x = sl->header;
     for (int i = sl->level - 1; i >= 0; i--)
@@ -343,8 +322,7 @@ skiplist_node *skiplist_first_in_range(const skiplist *sl, const sl_range *r)
     return (x && sl_value_lte_max(x->score, r)) ? x : NULL;
 }
 
-skiplist_node *skiplist_last_in_range(const skiplist *sl, const sl_range *r)
-{
+skiplist_node *skiplist_last_in_range(const skiplist *sl, const sl_range *r) {
     if (!range_nonempty(sl, r)) return NULL;
     skiplist_node *x = sl->header;
     for (int i = sl->level - 1; i >= 0; i--)
@@ -355,8 +333,7 @@ skiplist_node *skiplist_last_in_range(const skiplist *sl, const sl_range *r)
 }
 
 unsigned long skiplist_delete_range_by_score(skiplist *sl, const sl_range *r, skiplist_del_cb cb,
-                                             void *ctx)
-{
+                                             void *ctx) {
     skiplist_node *update[SKIPLIST_MAXLEVEL];
     unsigned long removed = 0;
     if (!range_nonempty(sl, r)) return 0;
@@ -380,24 +357,21 @@ unsigned long skiplist_delete_range_by_score(skiplist *sl, const sl_range *r, sk
 
 /* ---- lexicographic ranges --------------------------------------------- */
 
-int sl_lex_gte_min(const char *ele, size_t len, const sl_lexrange *r)
-{
+int sl_lex_gte_min(const char *ele, size_t len, const sl_lexrange *r) {
     if (r->min_inf < 0) return 1;
     if (r->min_inf > 0) return 0;
     int c = bytes_cmp(ele, len, r->min, r->minlen);
     return r->minex ? c > 0 : c >= 0;
 }
 
-int sl_lex_lte_max(const char *ele, size_t len, const sl_lexrange *r)
-{
+int sl_lex_lte_max(const char *ele, size_t len, const sl_lexrange *r) {
     if (r->max_inf > 0) return 1;
     if (r->max_inf < 0) return 0;
     int c = bytes_cmp(ele, len, r->max, r->maxlen);
     return r->maxex ? c < 0 : c <= 0;
 }
 
-static int lexrange_nonempty(const skiplist *sl, const sl_lexrange *r)
-{
+static int lexrange_nonempty(const skiplist *sl, const sl_lexrange *r) {
     if (r->min_inf > 0 || r->max_inf < 0) return 0;
     if (r->min_inf == 0 && r->max_inf == 0) {
         int c = bytes_cmp(r->min, r->minlen, r->max, r->maxlen);
@@ -409,8 +383,7 @@ static int lexrange_nonempty(const skiplist *sl, const sl_lexrange *r)
     return 1;
 }
 
-skiplist_node *skiplist_first_in_lexrange(const skiplist *sl, const sl_lexrange *r)
-{
+skiplist_node *skiplist_first_in_lexrange(const skiplist *sl, const sl_lexrange *r) {
     if (!lexrange_nonempty(sl, r)) return NULL;
     skiplist_node *x = sl->header;
     for (int i = sl->level - 1; i >= 0; i--)
@@ -421,8 +394,7 @@ skiplist_node *skiplist_first_in_lexrange(const skiplist *sl, const sl_lexrange 
     return (x && sl_lex_lte_max(node_ele(x), x->len, r)) ? x : NULL;
 }
 
-skiplist_node *skiplist_last_in_lexrange(const skiplist *sl, const sl_lexrange *r)
-{
+skiplist_node *skiplist_last_in_lexrange(const skiplist *sl, const sl_lexrange *r) {
     if (!lexrange_nonempty(sl, r)) return NULL;
     skiplist_node *x = sl->header;
     for (int i = sl->level - 1; i >= 0; i--)
@@ -434,8 +406,7 @@ skiplist_node *skiplist_last_in_lexrange(const skiplist *sl, const sl_lexrange *
 }
 
 unsigned long skiplist_delete_range_by_lex(skiplist *sl, const sl_lexrange *r, skiplist_del_cb cb,
-                                           void *ctx)
-{
+                                           void *ctx) {
     skiplist_node *update[SKIPLIST_MAXLEVEL];
     unsigned long removed = 0;
     if (!lexrange_nonempty(sl, r)) return 0;
@@ -461,8 +432,7 @@ unsigned long skiplist_delete_range_by_lex(skiplist *sl, const sl_lexrange *r, s
 /* ---- rank ranges ------------------------------------------------------ */
 
 unsigned long skiplist_delete_range_by_rank(skiplist *sl, unsigned long start, unsigned long end,
-                                            skiplist_del_cb cb, void *ctx)
-{
+                                            skiplist_del_cb cb, void *ctx) {
     skiplist_node *update[SKIPLIST_MAXLEVEL];
     unsigned long traversed = 0, removed = 0;
     if (start == 0) start = 1;
@@ -494,8 +464,7 @@ unsigned long skiplist_delete_range_by_rank(skiplist *sl, unsigned long start, u
 
 double skiplist_node_score(const skiplist_node *n) { return n->score; }
 
-const char *skiplist_node_ele(const skiplist_node *n, size_t *len)
-{
+const char *skiplist_node_ele(const skiplist_node *n, size_t *len) {
     if (len) *len = n->len;
     return node_ele(n);
 }

@@ -1,6 +1,6 @@
 /* See util.h. */
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -78,7 +78,7 @@
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "core/server.h"
 #include "lib/siphash.h"
 #include "lib/util.h"

@@ -73,7 +73,7 @@
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "core/latency.h"
 #include "core/server.h"
 #include "lib/util.h"

@@ -50,7 +50,7 @@
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "core/latency.h"
 #include "core/multi.h"
 #include "core/pause.h"

@@ -32,7 +32,7 @@
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "core/server.h"
 #include "types/types.h"
 #include "lib/util.h"

@@ -13,7 +13,7 @@
  */
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"

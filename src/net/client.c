@@ -7,7 +7,7 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <arpa/inet.h>

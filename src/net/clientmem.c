@@ -2,7 +2,7 @@
 #include "net/clientmem.h"
 #include "core/server.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* See eventloop.h for the design. */
 #include "net/eventloop.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <errno.h>
 #include <string.h>

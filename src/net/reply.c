@@ -4,7 +4,7 @@
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* See reqparse.h for the design. */
 #include "net/reqparse.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <limits.h>
 #include <string.h>

@@ -22,7 +22,7 @@
 #include "core/command.h"
 #include "lib/geohash.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/zset.h"
 
@@ -36,8 +36,7 @@
 
 /* Coordinates as Redis prints them: "%.17Lf" without trailing zeros, a
  * RESP3 double or a RESP2 bulk string. */
-static void reply_coord(client *c, double v)
-{
+static void reply_coord(client *c, double v) {
     char buf[128];
     int n = long_double_to_string(buf, sizeof(buf), (long double)v);
     if (c->resp >= 3) {
@@ -50,19 +49,21 @@ static void reply_coord(client *c, double v)
 }
 
 /* Distances: always 4 decimals, always a bulk string (as Redis). */
-static void reply_distance(client *c, double d)
-{
+static void reply_distance(client *c, double d) {
     char buf[64];
     int n = snprintf(buf, sizeof(buf), "%.4f", d);
     reply_bulk(c, buf, (size_t)n);
 }
 
-static int parse_unit(client *c, const kstr u, double *to_m)
-{
-    if (arg_is(u, "m")) *to_m = 1;
-    else if (arg_is(u, "km")) *to_m = 1000;
-    else if (arg_is(u, "ft")) *to_m = 0.3048;
-    else if (arg_is(u, "mi")) *to_m = 1609.34;
+static int parse_unit(client *c, const kstr u, double *to_m) {
+    if (arg_is(u, "m"))
+        *to_m = 1;
+    else if (arg_is(u, "km"))
+        *to_m = 1000;
+    else if (arg_is(u, "ft"))
+        *to_m = 0.3048;
+    else if (arg_is(u, "mi"))
+        *to_m = 1609.34;
     else {
         reply_error(c, "ERR unsupported unit provided. please use M, KM, FT, MI");
         return 0;
@@ -70,8 +71,7 @@ static int parse_unit(client *c, const kstr u, double *to_m)
     return 1;
 }
 
-static int parse_lonlat(client *c, kstr *argv, double *lon, double *lat)
-{
+static int parse_lonlat(client *c, kstr *argv, double *lon, double *lat) {
     if (!parse_double(c, argv[0], lon) || !parse_double(c, argv[1], lat)) return 0;
     if (!geo_coords_valid(*lon, *lat)) {
         reply_errorf(c, "ERR invalid longitude,latitude pair %f,%f", *lon, *lat);
@@ -81,8 +81,7 @@ static int parse_lonlat(client *c, kstr *argv, double *lon, double *lat)
 }
 
 /* Position of a stored member; 0 if absent or its score is no geohash. */
-static int member_position(const entry *e, const kstr m, double *lon, double *lat)
-{
+static int member_position(const entry *e, const kstr m, double *lon, double *lat) {
     double score;
     if (!e || !zset_score(e, m, kstr_len(m), &score)) return 0;
     if (!(score >= 0 && score < (double)(1ULL << 52))) return 0;
@@ -90,21 +89,23 @@ static int member_position(const entry *e, const kstr m, double *lon, double *la
     return 1;
 }
 
-static entry *geo_lookup(client *c, const kstr key, int *wrong)
-{
+static entry *geo_lookup(client *c, const kstr key, int *wrong) {
     return lookup_read_typed(c, key, TYPE_ZSET, wrong);
 }
 
 /* ---- GEOADD ---- */
 
-static void geoadd_command(client *c)
-{
+static void geoadd_command(client *c) {
     int flags = 0, ch = 0, j = 2;
     for (; j < c->argc; j++) {
-        if (arg_is(c->argv[j], "nx")) flags |= ZADD_IN_NX;
-        else if (arg_is(c->argv[j], "xx")) flags |= ZADD_IN_XX;
-        else if (arg_is(c->argv[j], "ch")) ch = 1;
-        else break;
+        if (arg_is(c->argv[j], "nx"))
+            flags |= ZADD_IN_NX;
+        else if (arg_is(c->argv[j], "xx"))
+            flags |= ZADD_IN_XX;
+        else if (arg_is(c->argv[j], "ch"))
+            ch = 1;
+        else
+            break;
     }
     int triples = c->argc - j;
     if (triples == 0 || triples % 3 || ((flags & ZADD_IN_NX) && (flags & ZADD_IN_XX))) {
@@ -145,8 +146,7 @@ done:
 
 /* ---- GEOPOS, GEODIST, GEOHASH ---- */
 
-static void geopos_command(client *c)
-{
+static void geopos_command(client *c) {
     int wrong;
     entry *e = geo_lookup(c, c->argv[1], &wrong);
     if (wrong) return;
@@ -163,8 +163,7 @@ static void geopos_command(client *c)
     }
 }
 
-static void geodist_command(client *c)
-{
+static void geodist_command(client *c) {
     double to_m = 1;
     if (c->argc == 5) {
         if (!parse_unit(c, c->argv[4], &to_m)) return;
@@ -176,15 +175,15 @@ static void geodist_command(client *c)
     entry *e = geo_lookup(c, c->argv[1], &wrong);
     if (wrong) return;
     double lon1, lat1, lon2, lat2;
-    if (!member_position(e, c->argv[2], &lon1, &lat1) || !member_position(e, c->argv[3], &lon2, &lat2)) {
+    if (!member_position(e, c->argv[2], &lon1, &lat1) ||
+        !member_position(e, c->argv[3], &lon2, &lat2)) {
         reply_null(c);
         return;
     }
     reply_distance(c, geo_distance(lon1, lat1, lon2, lat2) / to_m);
 }
 
-static void geohash_command(client *c)
-{
+static void geohash_command(client *c) {
     int wrong;
     entry *e = geo_lookup(c, c->argv[1], &wrong);
     if (wrong) return;
@@ -208,13 +207,13 @@ enum { SORT_NONE, SORT_ASC, SORT_DESC };
 
 typedef struct geo_query {
     int is_box, has_from, has_shape;
-    double lon, lat;             /* centre */
-    double radius_m;             /* circle */
-    double width_m, height_m;    /* box */
-    double to_m;                 /* unit of the reply distances */
+    double lon, lat;          /* centre */
+    double radius_m;          /* circle */
+    double width_m, height_m; /* box */
+    double to_m;              /* unit of the reply distances */
     int withdist, withhash, withcoord, any, sort;
-    long long count;             /* 0 = all */
-    kstr store;                  /* STORE / STOREDIST / GEOSEARCHSTORE key */
+    long long count; /* 0 = all */
+    kstr store;      /* STORE / STOREDIST / GEOSEARCHSTORE key */
     int storedist;
 } geo_query;
 
@@ -231,8 +230,7 @@ typedef struct geo_results {
     kstr arena;
 } geo_results;
 
-static int collect_point(void *priv, const char *m, size_t len, double score)
-{
+static int collect_point(void *priv, const char *m, size_t len, double score) {
     geo_results *r = priv;
     const geo_query *q = r->q;
     geo_point p;
@@ -256,12 +254,13 @@ static int collect_point(void *priv, const char *m, size_t len, double score)
     return !(q->any && (long long)r->n >= q->count);
 }
 
-static void run_search(const entry *e, geo_results *r)
-{
+static void run_search(const entry *e, geo_results *r) {
     const geo_query *q = r->q;
     double dlon, dlat;
-    if (q->is_box) geo_box_extent(q->lat, q->width_m, q->height_m, &dlon, &dlat);
-    else geo_radius_extent(q->lat, q->radius_m, &dlon, &dlat);
+    if (q->is_box)
+        geo_box_extent(q->lat, q->width_m, q->height_m, &dlon, &dlat);
+    else
+        geo_radius_extent(q->lat, q->radius_m, &dlon, &dlat);
     geo_cell cells[9];
     int n = geo_cover_cells(q->lon, q->lat, dlon, dlat, cells);
     for (int i = 0; i < n; i++) {
@@ -274,16 +273,14 @@ static void run_search(const entry *e, geo_results *r)
     for (size_t i = 0; i < r->n; i++) r->pts[i].m = r->arena + (uintptr_t)r->pts[i].m;
 }
 
-static int by_dist_asc(const void *a, const void *b)
-{
+static int by_dist_asc(const void *a, const void *b) {
     double x = ((const geo_point *)a)->dist, y = ((const geo_point *)b)->dist;
     return x < y ? -1 : (x > y ? 1 : 0);
 }
 
 static int by_dist_desc(const void *a, const void *b) { return by_dist_asc(b, a); }
 
-static void reply_point(client *c, const geo_query *q, const geo_point *p)
-{
+static void reply_point(client *c, const geo_query *q, const geo_point *p) {
     int extra = q->withdist + q->withhash + q->withcoord;
     if (!extra) {
         reply_bulk(c, p->m, p->len);
@@ -300,8 +297,7 @@ static void reply_point(client *c, const geo_query *q, const geo_point *p)
     }
 }
 
-static void store_points(client *c, const geo_query *q, geo_point *pts, size_t n)
-{
+static void store_points(client *c, const geo_query *q, geo_point *pts, size_t n) {
     zset_item *items = zmalloc(sizeof(*items) * (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
         items[i].score = q->storedist ? pts[i].dist / q->to_m : pts[i].score;
@@ -314,8 +310,7 @@ static void store_points(client *c, const geo_query *q, geo_point *pts, size_t n
     zfree(items);
 }
 
-static void search_and_reply(client *c, const entry *e, geo_query *q)
-{
+static void search_and_reply(client *c, const entry *e, geo_query *q) {
     geo_results r = {q, NULL, 0, 0, kstr_empty()};
     run_search(e, &r);
     /* COUNT without an order still means "the closest N". */
@@ -335,8 +330,7 @@ static void search_and_reply(client *c, const entry *e, geo_query *q)
 }
 
 /* "<value> <unit>" at argv[0..1]; *v in metres. */
-static int parse_distance(client *c, kstr *argv, const char *what, double *v, double *to_m)
-{
+static int parse_distance(client *c, kstr *argv, const char *what, double *v, double *to_m) {
     double d;
     if (!string_to_double(argv[0], kstr_len(argv[0]), &d)) {
         reply_errorf(c, "ERR need numeric %s", what);
@@ -351,8 +345,7 @@ static int parse_distance(client *c, kstr *argv, const char *what, double *v, do
     return 1;
 }
 
-static int parse_box(client *c, kstr *argv, geo_query *q)
-{
+static int parse_box(client *c, kstr *argv, geo_query *q) {
     double w, h;
     if (!string_to_double(argv[0], kstr_len(argv[0]), &w)) {
         reply_error(c, "ERR need numeric width");
@@ -373,24 +366,30 @@ static int parse_box(client *c, kstr *argv, geo_query *q)
 }
 
 /* Command shapes. */
-#define GEO_RADIUS_COORDS 1 /* GEORADIUS key lon lat radius unit */
-#define GEO_RADIUS_MEMBER 2 /* GEORADIUSBYMEMBER key member radius unit */
-#define GEO_SEARCH 4        /* GEOSEARCH key ... */
-#define GEO_SEARCHSTORE 8   /* GEOSEARCHSTORE dst key ... */
-#define GEO_NOSTORE 16      /* the _RO variants */
+#define GEO_RADIUS_COORDS 1  /* GEORADIUS key lon lat radius unit */
+#define GEO_RADIUS_MEMBER 2  /* GEORADIUSBYMEMBER key member radius unit */
+#define GEO_SEARCH        4  /* GEOSEARCH key ... */
+#define GEO_SEARCHSTORE   8  /* GEOSEARCHSTORE dst key ... */
+#define GEO_NOSTORE       16 /* the _RO variants */
 
-static int parse_option(client *c, int flags, const entry *e, geo_query *q, int *i, int *missing_from)
-{
+static int parse_option(client *c, int flags, const entry *e, geo_query *q, int *i,
+                        int *missing_from) {
     kstr a = c->argv[*i];
     int left = c->argc - *i - 1;
     int search = flags & (GEO_SEARCH | GEO_SEARCHSTORE);
     int legacy_store = !(flags & GEO_NOSTORE) && !search;
-    if (arg_is(a, "withdist")) q->withdist = 1;
-    else if (arg_is(a, "withhash")) q->withhash = 1;
-    else if (arg_is(a, "withcoord")) q->withcoord = 1;
-    else if (arg_is(a, "any")) q->any = 1;
-    else if (arg_is(a, "asc")) q->sort = SORT_ASC;
-    else if (arg_is(a, "desc")) q->sort = SORT_DESC;
+    if (arg_is(a, "withdist"))
+        q->withdist = 1;
+    else if (arg_is(a, "withhash"))
+        q->withhash = 1;
+    else if (arg_is(a, "withcoord"))
+        q->withcoord = 1;
+    else if (arg_is(a, "any"))
+        q->any = 1;
+    else if (arg_is(a, "asc"))
+        q->sort = SORT_ASC;
+    else if (arg_is(a, "desc"))
+        q->sort = SORT_DESC;
     else if (arg_is(a, "count") && left >= 1) {
         if (!parse_ll(c, c->argv[*i + 1], &q->count)) return 0;
         if (q->count <= 0) {
@@ -433,8 +432,7 @@ static int parse_option(client *c, int flags, const entry *e, geo_query *q, int 
     return 1;
 }
 
-static void georadius_generic(client *c, int src_index, int flags)
-{
+static void georadius_generic(client *c, int src_index, int flags) {
     int wrong;
     entry *e = geo_lookup(c, c->argv[src_index], &wrong);
     if (wrong) return;
@@ -468,11 +466,13 @@ static void georadius_generic(client *c, int src_index, int flags)
         return;
     }
     if ((flags & (GEO_SEARCH | GEO_SEARCHSTORE)) && !q.has_from) {
-        reply_errorf(c, "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s", c->argv[0]);
+        reply_errorf(c, "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s",
+                     c->argv[0]);
         return;
     }
     if ((flags & (GEO_SEARCH | GEO_SEARCHSTORE)) && !q.has_shape) {
-        reply_errorf(c, "ERR exactly one of BYRADIUS and BYBOX can be specified for %s", c->argv[0]);
+        reply_errorf(c, "ERR exactly one of BYRADIUS and BYBOX can be specified for %s",
+                     c->argv[0]);
         return;
     }
     if (q.any && !q.count) {
@@ -481,7 +481,8 @@ static void georadius_generic(client *c, int src_index, int flags)
     }
     if (!e) {
         if (q.store) {
-            if (db_delete(c->db, q.store, kstr_len(q.store))) signal_modified_key(c, c->db, q.store);
+            if (db_delete(c->db, q.store, kstr_len(q.store)))
+                signal_modified_key(c, c->db, q.store);
             reply_ll(c, 0);
         } else {
             reply_empty_array(c);
@@ -492,18 +493,22 @@ static void georadius_generic(client *c, int src_index, int flags)
 }
 
 static void georadius_command(client *c) { georadius_generic(c, 1, GEO_RADIUS_COORDS); }
-static void georadius_ro_command(client *c) { georadius_generic(c, 1, GEO_RADIUS_COORDS | GEO_NOSTORE); }
+static void georadius_ro_command(client *c) {
+    georadius_generic(c, 1, GEO_RADIUS_COORDS | GEO_NOSTORE);
+}
 static void georadiusbymember_command(client *c) { georadius_generic(c, 1, GEO_RADIUS_MEMBER); }
-static void georadiusbymember_ro_command(client *c)
-{
+static void georadiusbymember_ro_command(client *c) {
     georadius_generic(c, 1, GEO_RADIUS_MEMBER | GEO_NOSTORE);
 }
 static void geosearch_command(client *c) { georadius_generic(c, 1, GEO_SEARCH); }
-static void geosearchstore_command(client *c) { georadius_generic(c, 2, GEO_SEARCH | GEO_SEARCHSTORE); }
+static void geosearchstore_command(client *c) {
+    georadius_generic(c, 2, GEO_SEARCH | GEO_SEARCHSTORE);
+}
 
 command geo_commands[] = {
     {"geoadd", geoadd_command, -5, "write denyoom", 1, 1, 1, "geo", "3.2.0",
-     "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", NULL},
+     "Adds one or more members to a geospatial index. The key is created if it doesn't exist.",
+     NULL},
     {"geopos", geopos_command, -2, "readonly", 1, 1, 1, "geo", "3.2.0",
      "Returns the longitude and latitude of members from a geospatial index.", NULL},
     {"geodist", geodist_command, -4, "readonly", 1, 1, 1, "geo", "3.2.0",
@@ -511,15 +516,22 @@ command geo_commands[] = {
     {"geohash", geohash_command, -2, "readonly", 1, 1, 1, "geo", "3.2.0",
      "Returns members from a geospatial index as geohash strings.", NULL},
     {"georadius", georadius_command, -6, "write denyoom movablekeys", 1, 1, 1, "geo", "3.2.0",
-     "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.", NULL},
+     "Queries a geospatial index for members within a distance from a coordinate, optionally "
+     "stores the result.",
+     NULL},
     {"georadius_ro", georadius_ro_command, -6, "readonly", 1, 1, 1, "geo", "3.2.10",
      "Returns members from a geospatial index that are within a distance from a coordinate.", NULL},
-    {"georadiusbymember", georadiusbymember_command, -5, "write denyoom movablekeys", 1, 1, 1, "geo", "3.2.0",
-     "Queries a geospatial index for members within a distance from a member, optionally stores the result.", NULL},
+    {"georadiusbymember", georadiusbymember_command, -5, "write denyoom movablekeys", 1, 1, 1,
+     "geo", "3.2.0",
+     "Queries a geospatial index for members within a distance from a member, optionally stores "
+     "the result.",
+     NULL},
     {"georadiusbymember_ro", georadiusbymember_ro_command, -5, "readonly", 1, 1, 1, "geo", "3.2.10",
      "Returns members from a geospatial index that are within a distance from a member.", NULL},
     {"geosearch", geosearch_command, -7, "readonly", 1, 1, 1, "geo", "6.2.0",
      "Queries a geospatial index for members inside an area of a box or a circle.", NULL},
     {"geosearchstore", geosearchstore_command, -8, "write denyoom", 1, 2, 1, "geo", "6.2.0",
-     "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.", NULL},
+     "Queries a geospatial index for members inside an area of a box or a circle, optionally "
+     "stores the result.",
+     NULL},
     {0}};

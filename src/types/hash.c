@@ -33,7 +33,7 @@
 #include "lib/listpack.h"
 #include "lib/smallpack.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/set.h"
 #include "types/types.h"

@@ -27,7 +27,7 @@
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/hyperloglog.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/strval.h"
 

@@ -36,7 +36,7 @@
 #include "core/server.h"
 #include "lib/quicklist.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
 

@@ -36,7 +36,7 @@
 #include "lib/intset.h"
 #include "lib/listpack.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
 

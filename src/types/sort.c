@@ -28,7 +28,7 @@
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
 

@@ -11,7 +11,7 @@
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/strval.h"
 #include "types/types.h"

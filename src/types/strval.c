@@ -2,7 +2,7 @@
 #include "types/strval.h"
 
 #include "core/db.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 entry *strval_make_raw(client *c, entry *e, kstr *out) {
     if (entry_encoding(e) == ENC_RAW) {

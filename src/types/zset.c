@@ -45,7 +45,7 @@
 #include "lib/hashtable.h"
 #include "lib/listpack.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,41 +60,35 @@ typedef struct zset {
  * Skiplist + index encoding
  * ==================================================================== */
 
-static const void *node_key(const void *element, size_t *len)
-{
+static const void *node_key(const void *element, size_t *len) {
     return skiplist_node_ele(element, len);
 }
 
 static const hashtable_type zset_index_type = {.element_key = node_key};
 
-static zset *zs_create(void)
-{
+static zset *zs_create(void) {
     zset *z = zmalloc(sizeof(*z));
     z->sl = skiplist_create();
     z->index = hashtable_create(&zset_index_type);
     return z;
 }
 
-static void zs_free(zset *z)
-{
+static void zs_free(zset *z) {
     hashtable_release(z->index); /* no destructor: nodes belong to the skiplist */
     skiplist_free(z->sl);
     zfree(z);
 }
 
-static skiplist_node *zs_find(zset *z, const char *m, size_t len)
-{
+static skiplist_node *zs_find(zset *z, const char *m, size_t len) {
     void *node;
     return hashtable_find(z->index, m, len, &node) ? node : NULL;
 }
 
-static void zs_insert(zset *z, double score, const char *m, size_t len)
-{
+static void zs_insert(zset *z, double score, const char *m, size_t len) {
     hashtable_add(z->index, skiplist_insert(z->sl, score, m, len));
 }
 
-static int zs_delete(zset *z, const char *m, size_t len)
-{
+static int zs_delete(zset *z, const char *m, size_t len) {
     void *node;
     if (!hashtable_pop(z->index, m, len, &node)) return 0;
     size_t nlen;
@@ -105,8 +99,7 @@ static int zs_delete(zset *z, const char *m, size_t len)
 
 /* Range deletions report each removed member: drop it from the index
  * while its bytes (inside the node) are still valid. */
-static void unindex_member(const char *ele, size_t len, double score, void *ctx)
-{
+static void unindex_member(const char *ele, size_t len, double score, void *ctx) {
     (void)score;
     void *unused;
     hashtable_pop(ctx, ele, len, &unused);
@@ -118,8 +111,7 @@ static int is_lp(const entry *e) { return entry_encoding(e) == ENC_LISTPACK; }
  * Listpack encoding: member, score, member, score, ...
  * ==================================================================== */
 
-static double lp_score_at(unsigned char *sp)
-{
+static double lp_score_at(unsigned char *sp) {
     int64_t iv;
     unsigned int slen;
     unsigned char *s = lp_get(sp, &iv, &slen);
@@ -131,24 +123,21 @@ static double lp_score_at(unsigned char *sp)
     return strtod(buf, NULL);
 }
 
-static const char *lp_member_at(unsigned char *p, char *buf, size_t *len)
-{
+static const char *lp_member_at(unsigned char *p, char *buf, size_t *len) {
     unsigned int l;
     const char *s = (const char *)lp_get_value(p, (unsigned char *)buf, &l);
     *len = l;
     return s;
 }
 
-static int member_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
+static int member_cmp(const char *a, size_t alen, const char *b, size_t blen) {
     size_t min = alen < blen ? alen : blen;
     int c = min ? memcmp(a, b, min) : 0;
     if (c) return c;
     return alen < blen ? -1 : (alen > blen ? 1 : 0);
 }
 
-static unsigned char *zlp_find(unsigned char *lp, const char *m, size_t len, double *score)
-{
+static unsigned char *zlp_find(unsigned char *lp, const char *m, size_t len, double *score) {
     unsigned char *p = lp_first(lp);
     if (!p) return NULL;
     p = lp_find(lp, p, (const unsigned char *)m, len, 1);
@@ -156,8 +145,7 @@ static unsigned char *zlp_find(unsigned char *lp, const char *m, size_t len, dou
     return p;
 }
 
-static unsigned char *zlp_insert(unsigned char *lp, double score, const char *m, size_t len)
-{
+static unsigned char *zlp_insert(unsigned char *lp, double score, const char *m, size_t len) {
     char sbuf[SCORE_BUF], mbuf[LP_INTBUF_SIZE];
     int slen = double_to_string(sbuf, sizeof(sbuf), score);
     unsigned char *p = lp_first(lp);
@@ -181,42 +169,39 @@ static unsigned char *zlp_insert(unsigned char *lp, double score, const char *m,
     return lp_insert_string(lp, (const unsigned char *)sbuf, (size_t)slen, newp, LP_AFTER, NULL);
 }
 
-static unsigned char *zlp_delete(unsigned char *lp, unsigned char *p)
-{
+static unsigned char *zlp_delete(unsigned char *lp, unsigned char *p) {
     return lp_delete_range_with_entry(lp, &p, 2);
 }
 
 static unsigned long zlp_length(unsigned char *lp) { return lp_length(lp) / 2; }
 
-static int lp_must_convert(unsigned char *lp, size_t newlen)
-{
+static int lp_must_convert(unsigned char *lp, size_t newlen) {
     return zlp_length(lp) + 1 > (unsigned long long)server.zset_max_listpack_entries ||
            newlen > (unsigned long long)server.zset_max_listpack_value ||
            !lp_safe_to_add(lp, newlen + SCORE_BUF + 16);
 }
 
-static size_t value_length(int enc, const void *ptr)
-{
+static size_t value_length(int enc, const void *ptr) {
     if (enc == ENC_LISTPACK) return zlp_length((unsigned char *)ptr);
     return skiplist_length(((const zset *)ptr)->sl);
 }
 
 static void zset_iterate(int enc, const void *ptr, type_visit_fn *fn, void *priv);
 
-static void insert_visit(void *priv, const char *m, size_t len, double score) { zs_insert(priv, score, m, len); }
+static void insert_visit(void *priv, const char *m, size_t len, double score) {
+    zs_insert(priv, score, m, len);
+}
 
 /* A skiplist encoding holding the members of a value of either encoding;
  * the index is sized for 'extra' more members to come. */
-static zset *zs_from_value(int enc, const void *ptr, size_t extra)
-{
+static zset *zs_from_value(int enc, const void *ptr, size_t extra) {
     zset *z = zs_create();
     hashtable_expand(z->index, value_length(enc, ptr) + extra);
     zset_iterate(enc, ptr, insert_visit, z);
     return z;
 }
 
-static void convert_to_skiplist(entry *e)
-{
+static void convert_to_skiplist(entry *e) {
     unsigned char *lp = entry_ptr(e);
     zset *z = zs_from_value(ENC_LISTPACK, lp, 1);
     lp_free(lp);
@@ -228,8 +213,7 @@ static void convert_to_skiplist(entry *e)
  * Encoding-independent access (also the API of zset.h)
  * ==================================================================== */
 
-entry *zset_new_entry(const char *key, size_t klen, size_t first_len)
-{
+entry *zset_new_entry(const char *key, size_t klen, size_t first_len) {
     if (server.zset_max_listpack_entries == 0 ||
         first_len > (unsigned long long)server.zset_max_listpack_value)
         return entry_new_ptr(key, klen, TYPE_ZSET, ENC_SKIPLIST, zs_create(), -1);
@@ -238,17 +222,14 @@ entry *zset_new_entry(const char *key, size_t klen, size_t first_len)
 
 size_t zset_length(const entry *e) { return value_length(entry_encoding(e), entry_ptr(e)); }
 
-int zset_score(const entry *e, const char *m, size_t len, double *score)
-{
+int zset_score(const entry *e, const char *m, size_t len, double *score) {
     if (is_lp(e)) return zlp_find(entry_ptr(e), m, len, score) != NULL;
     skiplist_node *n = zs_find(entry_ptr(e), m, len);
     if (n && score) *score = skiplist_node_score(n);
     return n != NULL;
 }
 
-
-static void set_score(entry *e, double cur, double score, const char *m, size_t len)
-{
+static void set_score(entry *e, double cur, double score, const char *m, size_t len) {
     if (is_lp(e)) {
         unsigned char *lp = entry_ptr(e);
         lp = zlp_delete(lp, zlp_find(lp, m, len, NULL));
@@ -259,8 +240,7 @@ static void set_score(entry *e, double cur, double score, const char *m, size_t 
     }
 }
 
-static void insert_new(entry *e, double score, const char *m, size_t len)
-{
+static void insert_new(entry *e, double score, const char *m, size_t len) {
     if (is_lp(e) && lp_must_convert(entry_ptr(e), len)) convert_to_skiplist(e);
     if (is_lp(e))
         entry_set_ptr(e, zlp_insert(entry_ptr(e), score, m, len));
@@ -268,8 +248,7 @@ static void insert_new(entry *e, double score, const char *m, size_t len)
         zs_insert(entry_ptr(e), score, m, len);
 }
 
-int zset_add(entry *e, double score, const char *m, size_t len, int flags, double *newscore)
-{
+int zset_add(entry *e, double score, const char *m, size_t len, int flags, double *newscore) {
     double cur;
     if (zset_score(e, m, len, &cur)) {
         if (flags & ZADD_IN_NX) return ZADD_OUT_NOP;
@@ -292,8 +271,7 @@ int zset_add(entry *e, double score, const char *m, size_t len, int flags, doubl
     return ZADD_OUT_ADDED;
 }
 
-int zset_remove(entry *e, const char *m, size_t len)
-{
+int zset_remove(entry *e, const char *m, size_t len) {
     if (!is_lp(e)) return zs_delete(entry_ptr(e), m, len);
     unsigned char *lp = entry_ptr(e);
     unsigned char *p = zlp_find(lp, m, len, NULL);
@@ -302,30 +280,30 @@ int zset_remove(entry *e, const char *m, size_t len)
     return 1;
 }
 
-
 /* ======================================================================
  * Iterator
  * ==================================================================== */
 
-static void zit_init_value(zit *it, int enc, const void *ptr, int rev)
-{
+static void zit_init_value(zit *it, int enc, const void *ptr, int rev) {
     memset(it, 0, sizeof(*it));
     it->rev = rev;
     if (enc == ENC_LISTPACK) {
         it->lp = (unsigned char *)ptr;
-        it->p = rev ? (lp_last(it->lp) ? lp_prev(it->lp, lp_last(it->lp)) : NULL) : lp_first(it->lp);
+        it->p =
+            rev ? (lp_last(it->lp) ? lp_prev(it->lp, lp_last(it->lp)) : NULL) : lp_first(it->lp);
     } else {
         const zset *z = ptr;
         it->n = rev ? skiplist_last(z->sl) : skiplist_first(z->sl);
     }
 }
 
-void zit_init(zit *it, const entry *e, int rev) { zit_init_value(it, entry_encoding(e), entry_ptr(e), rev); }
+void zit_init(zit *it, const entry *e, int rev) {
+    zit_init_value(it, entry_encoding(e), entry_ptr(e), rev);
+}
 
 int zit_valid(const zit *it) { return it->lp ? it->p != NULL : it->n != NULL; }
 
-void zit_next(zit *it)
-{
+void zit_next(zit *it) {
     if (it->lp) {
         if (it->rev) {
             unsigned char *sp = lp_prev(it->lp, it->p);
@@ -338,20 +316,17 @@ void zit_next(zit *it)
     }
 }
 
-const char *zit_member(zit *it, size_t *len)
-{
+const char *zit_member(zit *it, size_t *len) {
     if (it->lp) return lp_member_at(it->p, it->buf, len);
     return skiplist_node_ele(it->n, len);
 }
 
-double zit_score(const zit *it)
-{
+double zit_score(const zit *it) {
     if (it->lp) return lp_score_at(lp_next(it->lp, it->p));
     return skiplist_node_score(it->n);
 }
 
-void zit_seek_rank(zit *it, const entry *e, unsigned long rank, int rev)
-{
+void zit_seek_rank(zit *it, const entry *e, unsigned long rank, int rev) {
     zit_init(it, e, rev);
     if (it->lp) {
         long idx = rev ? -(long)(2 * rank + 2) : (long)(2 * rank);
@@ -365,8 +340,7 @@ void zit_seek_rank(zit *it, const entry *e, unsigned long rank, int rev)
 
 /* Whether the current element is inside r's lower bound (lower) or its
  * upper bound (!lower). */
-static int zit_inside(zit *it, const zvalrange *r, int lower)
-{
+static int zit_inside(zit *it, const zvalrange *r, int lower) {
     if (r->type == RANGE_SCORE) {
         double s = zit_score(it);
         return lower ? sl_value_gte_min(s, &r->score) : sl_value_lte_max(s, &r->score);
@@ -383,15 +357,15 @@ static int zit_past_start(zit *it, const zvalrange *r) { return zit_inside(it, r
 int zit_in_range(zit *it, const zvalrange *r) { return zit_inside(it, r, it->rev); }
 
 /* The skiplist's first (or last) node in r. */
-static skiplist_node *zs_range_edge(const zset *z, const zvalrange *r, int last)
-{
+static skiplist_node *zs_range_edge(const zset *z, const zvalrange *r, int last) {
     if (r->type == RANGE_SCORE)
-        return last ? skiplist_last_in_range(z->sl, &r->score) : skiplist_first_in_range(z->sl, &r->score);
-    return last ? skiplist_last_in_lexrange(z->sl, &r->lex) : skiplist_first_in_lexrange(z->sl, &r->lex);
+        return last ? skiplist_last_in_range(z->sl, &r->score)
+                    : skiplist_first_in_range(z->sl, &r->score);
+    return last ? skiplist_last_in_lexrange(z->sl, &r->lex)
+                : skiplist_first_in_lexrange(z->sl, &r->lex);
 }
 
-void zit_seek_range(zit *it, const entry *e, const zvalrange *r, int rev)
-{
+void zit_seek_range(zit *it, const entry *e, const zvalrange *r, int rev) {
     zit_init(it, e, rev);
     if (it->lp) {
         while (it->p && !zit_past_start(it, r)) zit_next(it);
@@ -405,8 +379,7 @@ void zit_seek_range(zit *it, const entry *e, const zvalrange *r, int rev)
  * Primitives over either encoding (zset_internal.h)
  * ==================================================================== */
 
-long zset_rank(const entry *e, const char *m, size_t len, int rev, double *score)
-{
+long zset_rank(const entry *e, const char *m, size_t len, int rev, double *score) {
     unsigned long n = zset_length(e);
     if (is_lp(e)) {
         unsigned char *lp = entry_ptr(e);
@@ -428,15 +401,13 @@ long zset_rank(const entry *e, const char *m, size_t len, int rev, double *score
 }
 
 /* 1-based rank of a node. */
-static unsigned long node_rank(const zset *z, const skiplist_node *node)
-{
+static unsigned long node_rank(const zset *z, const skiplist_node *node) {
     size_t len;
     const char *m = skiplist_node_ele(node, &len);
     return skiplist_rank(z->sl, skiplist_node_score(node), m, len);
 }
 
-unsigned long zset_count_range(const entry *e, const zvalrange *r)
-{
+unsigned long zset_count_range(const entry *e, const zvalrange *r) {
     unsigned long n = 0;
     if (!is_lp(e)) {
         /* By rank difference: no walk. */
@@ -452,8 +423,7 @@ unsigned long zset_count_range(const entry *e, const zvalrange *r)
 
 /* Listpack: the matching elements are consecutive; find the first and
  * count them, then cut the block in one memmove. */
-static unsigned long zlp_delete_in_range(entry *e, const zvalrange *r)
-{
+static unsigned long zlp_delete_in_range(entry *e, const zvalrange *r) {
     zit it;
     unsigned long first = 0, n = 0;
     for (zit_init(&it, e, 0); zit_valid(&it) && !zit_past_start(&it, r); zit_next(&it)) first++;
@@ -462,16 +432,15 @@ static unsigned long zlp_delete_in_range(entry *e, const zvalrange *r)
     return n;
 }
 
-unsigned long zset_delete_range(entry *e, const zvalrange *r)
-{
+unsigned long zset_delete_range(entry *e, const zvalrange *r) {
     if (is_lp(e)) return zlp_delete_in_range(e, r);
     zset *z = entry_ptr(e);
-    return r->type == RANGE_SCORE ? skiplist_delete_range_by_score(z->sl, &r->score, unindex_member, z->index)
-                                  : skiplist_delete_range_by_lex(z->sl, &r->lex, unindex_member, z->index);
+    return r->type == RANGE_SCORE
+               ? skiplist_delete_range_by_score(z->sl, &r->score, unindex_member, z->index)
+               : skiplist_delete_range_by_lex(z->sl, &r->lex, unindex_member, z->index);
 }
 
-unsigned long zset_delete_ranks(entry *e, unsigned long start, unsigned long end)
-{
+unsigned long zset_delete_ranks(entry *e, unsigned long start, unsigned long end) {
     if (is_lp(e)) {
         entry_set_ptr(e, lp_delete_range(entry_ptr(e), (long)(2 * start), 2 * (end - start + 1)));
         return end - start + 1;
@@ -480,8 +449,7 @@ unsigned long zset_delete_ranks(entry *e, unsigned long start, unsigned long end
     return skiplist_delete_range_by_rank(z->sl, start + 1, end + 1, unindex_member, z->index);
 }
 
-void zset_delete_at(entry *e, zit *it)
-{
+void zset_delete_at(entry *e, zit *it) {
     if (it->lp) {
         entry_set_ptr(e, zlp_delete(entry_ptr(e), it->p));
         return;
@@ -491,9 +459,8 @@ void zset_delete_at(entry *e, zit *it)
     zs_delete(entry_ptr(e), m, len);
 }
 
-void zset_scan(const entry *e, size_t cursor, long long count, zset_scan_begin_fn *begin, type_visit_fn *visit,
-               void *priv)
-{
+void zset_scan(const entry *e, size_t cursor, long long count, zset_scan_begin_fn *begin,
+               type_visit_fn *visit, void *priv) {
     if (is_lp(e)) {
         begin(priv, 0);
         zset_iterate(ENC_LISTPACK, entry_ptr(e), visit, priv);
@@ -514,8 +481,7 @@ void zset_scan(const entry *e, size_t cursor, long long count, zset_scan_begin_f
     zfree(nodes);
 }
 
-void zset_range_by_score(const entry *e, const sl_range *range, zset_visit_fn *fn, void *priv)
-{
+void zset_range_by_score(const entry *e, const sl_range *range, zset_visit_fn *fn, void *priv) {
     zvalrange r = {.type = RANGE_SCORE, .score = *range};
     zit it;
     for (zit_seek_range(&it, e, &r, 0); zit_valid(&it) && zit_in_range(&it, &r); zit_next(&it)) {
@@ -527,8 +493,7 @@ void zset_range_by_score(const entry *e, const sl_range *range, zset_visit_fn *f
 
 /* ---- building whole sets ---- */
 
-static int item_cmp(const void *a, const void *b)
-{
+static int item_cmp(const void *a, const void *b) {
     const zset_item *x = a, *y = b;
     if (x->score < y->score) return -1;
     if (x->score > y->score) return 1;
@@ -537,8 +502,7 @@ static int item_cmp(const void *a, const void *b)
 
 void zset_sort_items(zset_item *items, size_t n) { qsort(items, n, sizeof(*items), item_cmp); }
 
-entry *zset_entry_from_sorted(const char *key, size_t klen, const zset_item *items, size_t n)
-{
+entry *zset_entry_from_sorted(const char *key, size_t klen, const zset_item *items, size_t n) {
     size_t maxlen = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
         if (items[i].len > maxlen) maxlen = items[i].len;
@@ -565,14 +529,14 @@ entry *zset_entry_from_sorted(const char *key, size_t klen, const zset_item *ite
  * type_ops
  * ==================================================================== */
 
-static void zset_free_value(int enc, void *ptr)
-{
-    if (enc == ENC_LISTPACK) lp_free(ptr);
-    else zs_free(ptr);
+static void zset_free_value(int enc, void *ptr) {
+    if (enc == ENC_LISTPACK)
+        lp_free(ptr);
+    else
+        zs_free(ptr);
 }
 
-static void *zset_dup_value(int enc, const void *ptr)
-{
+static void *zset_dup_value(int enc, const void *ptr) {
     if (enc == ENC_LISTPACK) {
         size_t n = lp_bytes(ptr);
         unsigned char *copy = zmalloc(n);
@@ -584,16 +548,14 @@ static void *zset_dup_value(int enc, const void *ptr)
 
 /* Exact in O(1) for both encodings (the skiplist keeps a running total),
  * so there is nothing to gain from sampling. */
-static size_t zset_mem_usage(int enc, const void *ptr, size_t samples)
-{
+static size_t zset_mem_usage(int enc, const void *ptr, size_t samples) {
     (void)samples;
     if (enc == ENC_LISTPACK) return zmalloc_size((void *)ptr);
     const zset *z = ptr;
     return zmalloc_size((void *)z) + skiplist_mem_usage(z->sl) + hashtable_mem_usage(z->index);
 }
 
-static void zset_iterate(int enc, const void *ptr, type_visit_fn *fn, void *priv)
-{
+static void zset_iterate(int enc, const void *ptr, type_visit_fn *fn, void *priv) {
     zit it;
     for (zit_init_value(&it, enc, ptr, 0); zit_valid(&it); zit_next(&it)) {
         size_t len;

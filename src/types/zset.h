@@ -17,17 +17,17 @@
 #include "net/client.h"
 
 /* ZADD input flags. */
-#define ZADD_IN_NX (1 << 0)
-#define ZADD_IN_XX (1 << 1)
-#define ZADD_IN_GT (1 << 2)
-#define ZADD_IN_LT (1 << 3)
+#define ZADD_IN_NX   (1 << 0)
+#define ZADD_IN_XX   (1 << 1)
+#define ZADD_IN_GT   (1 << 2)
+#define ZADD_IN_LT   (1 << 3)
 #define ZADD_IN_INCR (1 << 4)
 /* ZADD outcome. */
-#define ZADD_OUT_NOP 0
-#define ZADD_OUT_ADDED 1
+#define ZADD_OUT_NOP     0
+#define ZADD_OUT_ADDED   1
 #define ZADD_OUT_UPDATED 2
-#define ZADD_OUT_NAN 3 /* INCR produced NaN: nothing changed */
-#define ZADD_OUT_SAME 4 /* member present with that score already */
+#define ZADD_OUT_NAN     3 /* INCR produced NaN: nothing changed */
+#define ZADD_OUT_SAME    4 /* member present with that score already */
 
 /* A new, empty sorted-set entry, with the encoding that fits a first
  * member of length first_len. Not yet in the keyspace. */

@@ -16,7 +16,7 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <stdio.h>
@@ -26,35 +26,29 @@
  * Helpers shared by the command files
  * ==================================================================== */
 
-entry *zset_read(client *c, const kstr key, int *wrong)
-{
+entry *zset_read(client *c, const kstr key, int *wrong) {
     return lookup_read_typed(c, key, TYPE_ZSET, wrong);
 }
 
-entry *zset_write(client *c, const kstr key, int *wrong)
-{
+entry *zset_write(client *c, const kstr key, int *wrong) {
     return lookup_write_typed(c, key, TYPE_ZSET, wrong);
 }
 
-void zset_delete_if_empty(client *c, entry *e, const kstr key)
-{
+void zset_delete_if_empty(client *c, entry *e, const kstr key) {
     if (zset_length(e) == 0) db_delete(c->db, key, kstr_len(key));
 }
 
-void zset_reply_member(client *c, const char *m, size_t len, double score, int withscores)
-{
+void zset_reply_member(client *c, const char *m, size_t len, double score, int withscores) {
     if (withscores && c->resp >= 3) reply_array_len(c, 2);
     reply_bulk(c, m, len);
     if (withscores) reply_double(c, score);
 }
 
-long zset_reply_len(client *c, long n, int withscores)
-{
+long zset_reply_len(client *c, long n, int withscores) {
     return withscores && c->resp < 3 ? 2 * n : n;
 }
 
-void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t n)
-{
+void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t n) {
     if (n) {
         db_set(c->db, zset_entry_from_sorted(dst, kstr_len(dst), items, n), 0);
         signal_modified_key(c, c->db, dst);
@@ -68,20 +62,26 @@ void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t
  * ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK
  * ==================================================================== */
 
-static int parse_zadd_flags(client *c, int *flags, int *ch, int *first)
-{
+static int parse_zadd_flags(client *c, int *flags, int *ch, int *first) {
     int j = 2;
     *flags = 0;
     *ch = 0;
     for (; j < c->argc; j++) {
         kstr a = c->argv[j];
-        if (arg_is(a, "nx")) *flags |= ZADD_IN_NX;
-        else if (arg_is(a, "xx")) *flags |= ZADD_IN_XX;
-        else if (arg_is(a, "gt")) *flags |= ZADD_IN_GT;
-        else if (arg_is(a, "lt")) *flags |= ZADD_IN_LT;
-        else if (arg_is(a, "incr")) *flags |= ZADD_IN_INCR;
-        else if (arg_is(a, "ch")) *ch = 1;
-        else break;
+        if (arg_is(a, "nx"))
+            *flags |= ZADD_IN_NX;
+        else if (arg_is(a, "xx"))
+            *flags |= ZADD_IN_XX;
+        else if (arg_is(a, "gt"))
+            *flags |= ZADD_IN_GT;
+        else if (arg_is(a, "lt"))
+            *flags |= ZADD_IN_LT;
+        else if (arg_is(a, "incr"))
+            *flags |= ZADD_IN_INCR;
+        else if (arg_is(a, "ch"))
+            *ch = 1;
+        else
+            break;
     }
     *first = j;
     int pairs = c->argc - j;
@@ -106,8 +106,7 @@ static int parse_zadd_flags(client *c, int *flags, int *ch, int *first)
     return 1;
 }
 
-static void zadd_generic(client *c, int flags, int ch, int first)
-{
+static void zadd_generic(client *c, int flags, int ch, int first) {
     int npairs = (c->argc - first) / 2;
     double stackbuf[16];
     double *scores = npairs <= 16 ? stackbuf : zmalloc(sizeof(double) * (size_t)npairs);
@@ -121,8 +120,10 @@ static void zadd_generic(client *c, int flags, int ch, int first)
     if (wrong) goto done;
     if (!e) {
         if (flags & ZADD_IN_XX) {
-            if (incr) reply_null(c);
-            else reply_ll(c, 0);
+            if (incr)
+                reply_null(c);
+            else
+                reply_ll(c, 0);
             goto done;
         }
         e = zset_new_entry(key, kstr_len(key), kstr_len(c->argv[first + 1]));
@@ -144,8 +145,10 @@ static void zadd_generic(client *c, int flags, int ch, int first)
     }
     if (added || updated) signal_modified_key(c, c->db, key);
     if (incr) {
-        if (processed) reply_double(c, newscore);
-        else reply_null(c);
+        if (processed)
+            reply_double(c, newscore);
+        else
+            reply_null(c);
     } else {
         reply_ll(c, ch ? added + updated : added);
     }
@@ -153,21 +156,18 @@ done:
     if (scores != stackbuf) zfree(scores);
 }
 
-static void zadd_command(client *c)
-{
+static void zadd_command(client *c) {
     int flags, ch, first;
     if (!parse_zadd_flags(c, &flags, &ch, &first)) return;
     zadd_generic(c, flags, ch, first);
 }
 
-static void zincrby_command(client *c)
-{
+static void zincrby_command(client *c) {
     /* ZINCRBY key incr member == ZADD key INCR incr member */
     zadd_generic(c, ZADD_IN_INCR, 0, 2);
 }
 
-static void zrem_command(client *c)
-{
+static void zrem_command(client *c) {
     int wrong;
     entry *e = zset_write(c, c->argv[1], &wrong);
     if (!e) {
@@ -186,38 +186,38 @@ static void zrem_command(client *c)
     reply_ll(c, removed);
 }
 
-static void zcard_command(client *c)
-{
+static void zcard_command(client *c) {
     int wrong;
     entry *e = zset_read(c, c->argv[1], &wrong);
     if (!wrong) reply_ll(c, e ? (long long)zset_length(e) : 0);
 }
 
-static void zscore_command(client *c)
-{
+static void zscore_command(client *c) {
     int wrong;
     double s;
     entry *e = zset_read(c, c->argv[1], &wrong);
     if (wrong) return;
-    if (e && zset_score(e, c->argv[2], kstr_len(c->argv[2]), &s)) reply_double(c, s);
-    else reply_null(c);
+    if (e && zset_score(e, c->argv[2], kstr_len(c->argv[2]), &s))
+        reply_double(c, s);
+    else
+        reply_null(c);
 }
 
-static void zmscore_command(client *c)
-{
+static void zmscore_command(client *c) {
     int wrong;
     entry *e = zset_read(c, c->argv[1], &wrong);
     if (wrong) return;
     reply_array_len(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
         double s;
-        if (e && zset_score(e, c->argv[j], kstr_len(c->argv[j]), &s)) reply_double(c, s);
-        else reply_null(c);
+        if (e && zset_score(e, c->argv[j], kstr_len(c->argv[j]), &s))
+            reply_double(c, s);
+        else
+            reply_null(c);
     }
 }
 
-static void zrank_generic(client *c, int rev)
-{
+static void zrank_generic(client *c, int rev) {
     int withscore = 0;
     if (c->argc > 4) {
         reply_error_arity(c);
@@ -236,8 +236,10 @@ static void zrank_generic(client *c, int rev)
     double score = 0;
     long r = e ? zset_rank(e, c->argv[2], kstr_len(c->argv[2]), rev, &score) : -1;
     if (r < 0) {
-        if (withscore) reply_null_array(c);
-        else reply_null(c);
+        if (withscore)
+            reply_null_array(c);
+        else
+            reply_null(c);
         return;
     }
     if (withscore) {
@@ -263,8 +265,7 @@ typedef struct scan_ctx {
     long n;
 } scan_ctx;
 
-static void scan_begin(void *priv, size_t next_cursor)
-{
+static void scan_begin(void *priv, size_t next_cursor) {
     scan_ctx *s = priv;
     char cbuf[32];
     int cl = snprintf(cbuf, sizeof(cbuf), "%zu", next_cursor);
@@ -272,8 +273,7 @@ static void scan_begin(void *priv, size_t next_cursor)
     s->deferred = reply_deferred_len(s->c);
 }
 
-static void scan_emit(void *priv, const char *m, size_t len, double score)
-{
+static void scan_emit(void *priv, const char *m, size_t len, double score) {
     scan_ctx *s = priv;
     if (!scan_pattern_matches(s->args, m, len)) return;
     char buf[SCORE_BUF];
@@ -283,8 +283,7 @@ static void scan_emit(void *priv, const char *m, size_t len, double score)
     s->n++;
 }
 
-static int cursor_valid(const kstr s)
-{
+static int cursor_valid(const kstr s) {
     size_t n = kstr_len(s);
     if (n == 0 || n > 20) return 0;
     for (size_t i = 0; i < n; i++)
@@ -292,9 +291,7 @@ static int cursor_valid(const kstr s)
     return n < 20 || strcmp(s, "18446744073709551615") <= 0;
 }
 
-
-static void zscan_command(client *c)
-{
+static void zscan_command(client *c) {
     scan_args a;
     int wrong;
     /* Redis's order: cursor, then the key, then the options (so a missing
@@ -368,21 +365,31 @@ command zset_commands[] = {
     {"zpopmax", zpopmax_command, -2, "write fast", 1, 1, 1, "sorted-set", "5.0.0",
      "Returns the highest-scoring members from a sorted set after removing them.", NULL},
     {"zmpop", zmpop_command, -4, "write movablekeys", 0, 0, 0, "sorted-set", "7.0.0",
-     "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them.", NULL},
-    {"bzpopmin", bzpopmin_command, -3, "write noscript blocking fast", 1, -2, 1, "sorted-set", "5.0.0",
-     "Removes and returns the member with the lowest score from one or more sorted sets, or blocks until one is available.", NULL},
-    {"bzpopmax", bzpopmax_command, -3, "write noscript blocking fast", 1, -2, 1, "sorted-set", "5.0.0",
-     "Removes and returns the member with the highest score from one or more sorted sets, or blocks until one is available.", NULL},
+     "Returns the highest- or lowest-scoring members from one or more sorted sets after removing "
+     "them.",
+     NULL},
+    {"bzpopmin", bzpopmin_command, -3, "write noscript blocking fast", 1, -2, 1, "sorted-set",
+     "5.0.0",
+     "Removes and returns the member with the lowest score from one or more sorted sets, or blocks "
+     "until one is available.",
+     NULL},
+    {"bzpopmax", bzpopmax_command, -3, "write noscript blocking fast", 1, -2, 1, "sorted-set",
+     "5.0.0",
+     "Removes and returns the member with the highest score from one or more sorted sets, or "
+     "blocks until one is available.",
+     NULL},
     {"bzmpop", bzmpop_command, -5, "write blocking movablekeys", 0, 0, 0, "sorted-set", "7.0.0",
-     "Removes and returns a member by score from one or more sorted sets, or blocks until one is available.", NULL},
+     "Removes and returns a member by score from one or more sorted sets, or blocks until one is "
+     "available.",
+     NULL},
     {"zrandmember", zrandmember_command, -2, "readonly", 1, 1, 1, "sorted-set", "6.2.0",
      "Returns one or more random members from a sorted set.", NULL},
-    {"zunionstore", zunionstore_command, -4, "write denyoom movablekeys", 1, 1, 1, "sorted-set", "2.0.0",
-     "Stores the union of multiple sorted sets in a key.", NULL},
-    {"zinterstore", zinterstore_command, -4, "write denyoom movablekeys", 1, 1, 1, "sorted-set", "2.0.0",
-     "Stores the intersect of multiple sorted sets in a key.", NULL},
-    {"zdiffstore", zdiffstore_command, -4, "write denyoom movablekeys", 1, 1, 1, "sorted-set", "6.2.0",
-     "Stores the difference of multiple sorted sets in a key.", NULL},
+    {"zunionstore", zunionstore_command, -4, "write denyoom movablekeys", 1, 1, 1, "sorted-set",
+     "2.0.0", "Stores the union of multiple sorted sets in a key.", NULL},
+    {"zinterstore", zinterstore_command, -4, "write denyoom movablekeys", 1, 1, 1, "sorted-set",
+     "2.0.0", "Stores the intersect of multiple sorted sets in a key.", NULL},
+    {"zdiffstore", zdiffstore_command, -4, "write denyoom movablekeys", 1, 1, 1, "sorted-set",
+     "6.2.0", "Stores the difference of multiple sorted sets in a key.", NULL},
     {"zunion", zunion_command, -3, "readonly movablekeys", 0, 0, 0, "sorted-set", "6.2.0",
      "Returns the union of multiple sorted sets.", NULL},
     {"zinter", zinter_command, -3, "readonly movablekeys", 0, 0, 0, "sorted-set", "6.2.0",
@@ -394,4 +401,3 @@ command zset_commands[] = {
     {"zscan", zscan_command, -3, "readonly", 1, 1, 1, "sorted-set", "2.8.0",
      "Iterates over members and scores of a sorted set.", NULL},
     {0}};
-

@@ -88,8 +88,8 @@ void zset_delete_at(entry *e, zit *it);
  * with the cursor), then visit for each member of the step. A listpack is
  * small enough to go in one step, with next cursor 0. */
 typedef void zset_scan_begin_fn(void *priv, size_t next_cursor);
-void zset_scan(const entry *e, size_t cursor, long long count, zset_scan_begin_fn *begin, type_visit_fn *visit,
-               void *priv);
+void zset_scan(const entry *e, size_t cursor, long long count, zset_scan_begin_fn *begin,
+               type_visit_fn *visit, void *priv);
 
 /* ---- helpers shared by the command files (zset_cmd.c) ---- */
 

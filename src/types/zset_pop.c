@@ -30,8 +30,7 @@
 /* Pop up to count elements from one end, replying each as a member/score
  * (nested pairs when 'nested', flat otherwise). Deletes the key when it
  * empties. Returns the number popped. */
-static long pop_elements(client *c, entry *e, const kstr key, int max, long count, int nested)
-{
+static long pop_elements(client *c, entry *e, const kstr key, int max, long count, int nested) {
     long n = (long)zset_length(e);
     if (count < n) n = count;
     for (long i = 0; i < n; i++) {
@@ -50,8 +49,7 @@ static long pop_elements(client *c, entry *e, const kstr key, int max, long coun
     return n;
 }
 
-static void zpop_generic(client *c, int max)
-{
+static void zpop_generic(client *c, int max) {
     if (c->argc > 3) {
         reply_error_syntax(c);
         return;
@@ -83,8 +81,7 @@ void zpopmin_command(client *c) { zpop_generic(c, 0); }
 void zpopmax_command(client *c) { zpop_generic(c, 1); }
 
 /* Transactions and scripts cannot wait: they get the timeout answer. */
-static int may_block(client *c)
-{
+static int may_block(client *c) {
 #ifdef CLIENT_MULTI
     if (c->flags & CLIENT_MULTI) return 0;
 #endif
@@ -94,8 +91,7 @@ static int may_block(client *c)
     return !(c->flags & CLIENT_FAKE);
 }
 
-static void bzpop_generic(client *c, int max)
-{
+static void bzpop_generic(client *c, int max) {
     long long deadline;
     if (!parse_timeout(c, c->argv[c->argc - 1], 1, &deadline)) return;
     for (int j = 1; j < c->argc - 1; j++) {
@@ -119,8 +115,7 @@ void bzpopmin_command(client *c) { bzpop_generic(c, 0); }
 void bzpopmax_command(client *c) { bzpop_generic(c, 1); }
 
 /* [BZ]MPOP: numkeys key... MIN|MAX [COUNT n], numkeys at argv[first]. */
-static void mpop_generic(client *c, int first, long long deadline, int blocking)
-{
+static void mpop_generic(client *c, int first, long long deadline, int blocking) {
     long long numkeys, count = -1;
     if (!string_to_ll(c->argv[first], kstr_len(c->argv[first]), &numkeys) || numkeys <= 0 ||
         numkeys > INT_MAX) {
@@ -133,8 +128,10 @@ static void mpop_generic(client *c, int first, long long deadline, int blocking)
         return;
     }
     int max;
-    if (arg_is(c->argv[where], "min")) max = 0;
-    else if (arg_is(c->argv[where], "max")) max = 1;
+    if (arg_is(c->argv[where], "min"))
+        max = 0;
+    else if (arg_is(c->argv[where], "max"))
+        max = 1;
     else {
         reply_error_syntax(c);
         return;
@@ -174,8 +171,7 @@ static void mpop_generic(client *c, int first, long long deadline, int blocking)
 
 void zmpop_command(client *c) { mpop_generic(c, 1, 0, 0); }
 
-void bzmpop_command(client *c)
-{
+void bzmpop_command(client *c) {
     long long deadline;
     if (!parse_timeout(c, c->argv[1], 1, &deadline)) return;
     mpop_generic(c, 2, deadline, 1);
@@ -185,13 +181,11 @@ void bzmpop_command(client *c)
  * ZRANDMEMBER
  * ==================================================================== */
 
-static unsigned long rand_below(unsigned long n)
-{
+static unsigned long rand_below(unsigned long n) {
     return (unsigned long)(((unsigned long long)random() << 31 ^ (unsigned long long)random()) % n);
 }
 
-static void reply_at_rank(client *c, const entry *e, unsigned long rank, int withscores)
-{
+static void reply_at_rank(client *c, const entry *e, unsigned long rank, int withscores) {
     zit it;
     zit_seek_rank(&it, e, rank, 0);
     size_t len;
@@ -199,8 +193,7 @@ static void reply_at_rank(client *c, const entry *e, unsigned long rank, int wit
     zset_reply_member(c, m, len, zit_score(&it), withscores);
 }
 
-static void zrandmember_with_count(client *c, const entry *e, long long count, int withscores)
-{
+static void zrandmember_with_count(client *c, const entry *e, long long count, int withscores) {
     unsigned long size = zset_length(e);
     if (count < 0) { /* repeats allowed */
         unsigned long n = (unsigned long)(-count);
@@ -223,8 +216,7 @@ static void zrandmember_with_count(client *c, const entry *e, long long count, i
     }
 }
 
-void zrandmember_command(client *c)
-{
+void zrandmember_command(client *c) {
     long long count = 0;
     int withscores = 0;
     if (c->argc > 4 || (c->argc == 4 && !arg_is(c->argv[3], "withscores"))) {
@@ -243,8 +235,10 @@ void zrandmember_command(client *c)
     entry *e = zset_read(c, c->argv[1], &wrong);
     if (wrong) return;
     if (c->argc == 2) {
-        if (!e) reply_null(c);
-        else reply_at_rank(c, e, rand_below(zset_length(e)), 0);
+        if (!e)
+            reply_null(c);
+        else
+            reply_at_rank(c, e, rand_below(zset_length(e)), 0);
         return;
     }
     if (!e || count == 0) {

@@ -17,7 +17,7 @@
 #include "types/zset_internal.h"
 
 #include "core/cmdutil.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <math.h>
@@ -31,8 +31,7 @@
 
 /* "(1.5" exclusive, "1.5" inclusive, "-inf" / "+inf". Deliberately
  * strtod's grammar, as Redis: it also takes " 1", "0x10" and "" (0). */
-static int parse_score_bound(const kstr a, double *v, int *ex)
-{
+static int parse_score_bound(const kstr a, double *v, int *ex) {
     const char *s = a, *end = a + kstr_len(a);
     *ex = 0;
     if (s < end && s[0] == '(') {
@@ -44,9 +43,9 @@ static int parse_score_bound(const kstr a, double *v, int *ex)
     return eptr == end && !isnan(*v);
 }
 
-static int parse_score_range(client *c, const kstr min, const kstr max, sl_range *r)
-{
-    if (!parse_score_bound(min, &r->min, &r->minex) || !parse_score_bound(max, &r->max, &r->maxex)) {
+static int parse_score_range(client *c, const kstr min, const kstr max, sl_range *r) {
+    if (!parse_score_bound(min, &r->min, &r->minex) ||
+        !parse_score_bound(max, &r->max, &r->maxex)) {
         reply_error(c, "ERR min or max is not a float");
         return 0;
     }
@@ -54,8 +53,7 @@ static int parse_score_range(client *c, const kstr min, const kstr max, sl_range
 }
 
 /* "[a" inclusive, "(a" exclusive, "-" and "+" the infinities. */
-static int parse_lex_bound(const kstr a, const char **s, size_t *len, int *ex, int *inf)
-{
+static int parse_lex_bound(const kstr a, const char **s, size_t *len, int *ex, int *inf) {
     size_t n = kstr_len(a);
     *ex = 0;
     *inf = 0;
@@ -72,8 +70,7 @@ static int parse_lex_bound(const kstr a, const char **s, size_t *len, int *ex, i
     return 1;
 }
 
-static int parse_lex_range(client *c, const kstr min, const kstr max, sl_lexrange *r)
-{
+static int parse_lex_range(client *c, const kstr min, const kstr max, sl_lexrange *r) {
     if (!parse_lex_bound(min, &r->min, &r->minlen, &r->minex, &r->min_inf) ||
         !parse_lex_bound(max, &r->max, &r->maxlen, &r->maxex, &r->max_inf)) {
         reply_error(c, "ERR min or max not valid string range item");
@@ -86,8 +83,7 @@ static int parse_lex_range(client *c, const kstr min, const kstr max, sl_lexrang
  * ZCOUNT, ZLEXCOUNT
  * ==================================================================== */
 
-static void count_generic(client *c, int type)
-{
+static void count_generic(client *c, int type) {
     zvalrange r;
     r.type = type;
     if (type == RANGE_SCORE ? !parse_score_range(c, c->argv[2], c->argv[3], &r.score)
@@ -107,7 +103,7 @@ void zlexcount_command(client *c) { count_generic(c, RANGE_LEX); }
  * ==================================================================== */
 
 typedef struct zrange_req {
-    zvalrange by;            /* by.type: any RANGE_*; the bounds for SCORE / LEX */
+    zvalrange by; /* by.type: any RANGE_*; the bounds for SCORE / LEX */
     int rev, withscores;
     long long start, end;    /* RANGE_RANK */
     long long offset, limit; /* LIMIT; limit < 0 means no limit */
@@ -125,18 +121,18 @@ typedef struct zsink {
     size_t cap;
 } zsink;
 
-static void sink_begin(zsink *s, client *c, int store, int withscores)
-{
+static void sink_begin(zsink *s, client *c, int store, int withscores) {
     memset(s, 0, sizeof(*s));
     s->c = c;
     s->store = store;
     s->withscores = withscores;
-    if (store) s->arena = kstr_empty();
-    else s->deferred = reply_deferred_len(c);
+    if (store)
+        s->arena = kstr_empty();
+    else
+        s->deferred = reply_deferred_len(c);
 }
 
-static void sink_emit(zsink *s, const char *m, size_t len, double score)
-{
+static void sink_emit(zsink *s, const char *m, size_t len, double score) {
     if (!s->store) {
         zset_reply_member(s->c, m, len, score, s->withscores);
         s->count++;
@@ -155,8 +151,7 @@ static void sink_emit(zsink *s, const char *m, size_t len, double score)
 }
 
 /* Finish: the reply length, or the stored key and its cardinality. */
-static void sink_end(zsink *s, const kstr dst)
-{
+static void sink_end(zsink *s, const kstr dst) {
     client *c = s->c;
     if (!s->store) {
         reply_set_deferred_array_len(c, s->deferred, zset_reply_len(c, s->count, s->withscores));
@@ -172,8 +167,7 @@ static void sink_end(zsink *s, const kstr dst)
     zfree(s->items);
 }
 
-static void range_by_rank(const entry *e, zrange_req *q, zsink *s)
-{
+static void range_by_rank(const entry *e, zrange_req *q, zsink *s) {
     long long start = q->start, end = q->end;
     if (!clamp_rank_range((long long)zset_length(e), &start, &end)) return;
     zit it;
@@ -185,8 +179,7 @@ static void range_by_rank(const entry *e, zrange_req *q, zsink *s)
     }
 }
 
-static void range_by_value(const entry *e, zrange_req *q, zsink *s)
-{
+static void range_by_value(const entry *e, zrange_req *q, zsink *s) {
     if (q->offset < 0) return;
     zit it;
     long long skip = q->offset, limit = q->limit;
@@ -205,8 +198,7 @@ static void range_by_value(const entry *e, zrange_req *q, zsink *s)
 
 /* Options after <key> <min> <max>; type/rev fixed by the legacy commands
  * (RANGE_AUTO / -1 when the caller accepts BYSCORE, BYLEX, REV). */
-static int parse_zrange_options(client *c, int first, int store, zrange_req *q)
-{
+static int parse_zrange_options(client *c, int first, int store, zrange_req *q) {
     int limit_given = 0;
     for (int j = first; j < c->argc; j++) {
         int left = c->argc - j - 1;
@@ -232,7 +224,8 @@ static int parse_zrange_options(client *c, int first, int store, zrange_req *q)
     if (q->rev == -1) q->rev = 0;
     if (q->by.type == RANGE_AUTO) q->by.type = RANGE_RANK;
     if (limit_given && q->by.type == RANGE_RANK) {
-        reply_error(c, "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        reply_error(c, "ERR syntax error, LIMIT is only supported in combination with either "
+                       "BYSCORE or BYLEX");
         return 0;
     }
     if (q->withscores && q->by.type == RANGE_LEX) {
@@ -242,8 +235,7 @@ static int parse_zrange_options(client *c, int first, int store, zrange_req *q)
     return 1;
 }
 
-static int parse_zrange_bounds(client *c, kstr min, kstr max, zrange_req *q)
-{
+static int parse_zrange_bounds(client *c, kstr min, kstr max, zrange_req *q) {
     /* Reverse score/lex ranges are written max first. */
     if (q->rev && q->by.type != RANGE_RANK) {
         kstr t = min;
@@ -251,18 +243,14 @@ static int parse_zrange_bounds(client *c, kstr min, kstr max, zrange_req *q)
         max = t;
     }
     switch (q->by.type) {
-    case RANGE_RANK:
-        return parse_ll(c, min, &q->start) && parse_ll(c, max, &q->end);
-    case RANGE_SCORE:
-        return parse_score_range(c, min, max, &q->by.score);
-    default:
-        return parse_lex_range(c, min, max, &q->by.lex);
+    case RANGE_RANK: return parse_ll(c, min, &q->start) && parse_ll(c, max, &q->end);
+    case RANGE_SCORE: return parse_score_range(c, min, max, &q->by.score);
+    default: return parse_lex_range(c, min, max, &q->by.lex);
     }
 }
 
 /* keyidx: the source key (the destination, for STORE, is keyidx - 1). */
-static void zrange_generic(client *c, int keyidx, int store, int type, int rev)
-{
+static void zrange_generic(client *c, int keyidx, int store, int type, int rev) {
     zrange_req q;
     memset(&q, 0, sizeof(q));
     q.by.type = type;
@@ -280,8 +268,10 @@ static void zrange_generic(client *c, int keyidx, int store, int type, int rev)
     zsink s;
     sink_begin(&s, c, store, q.withscores);
     if (e) {
-        if (q.by.type == RANGE_RANK) range_by_rank(e, &q, &s);
-        else range_by_value(e, &q, &s);
+        if (q.by.type == RANGE_RANK)
+            range_by_rank(e, &q, &s);
+        else
+            range_by_value(e, &q, &s);
     }
     sink_end(&s, store ? c->argv[keyidx - 1] : NULL);
 }
@@ -298,8 +288,7 @@ void zrevrangebylex_command(client *c) { zrange_generic(c, 1, 0, RANGE_LEX, 1); 
  * ZREMRANGEBY*
  * ==================================================================== */
 
-static void zremrange_generic(client *c, int type)
-{
+static void zremrange_generic(client *c, int type) {
     zrange_req q;
     memset(&q, 0, sizeof(q));
     q.by.type = type;

@@ -18,7 +18,7 @@
 #include "core/command.h"
 #include "lib/hashtable.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <math.h>
@@ -41,8 +41,7 @@ typedef struct acc_item {
     char m[];
 } acc_item;
 
-static const void *acc_key(const void *el, size_t *len)
-{
+static const void *acc_key(const void *el, size_t *len) {
     const acc_item *a = el;
     *len = a->len;
     return a->m;
@@ -52,8 +51,7 @@ static void acc_free(void *el) { zfree(el); }
 
 static const hashtable_type acc_type = {.element_key = acc_key, .element_destructor = acc_free};
 
-static acc_item *acc_new(const char *m, size_t len, double score)
-{
+static acc_item *acc_new(const char *m, size_t len, double score) {
     acc_item *a = zmalloc(sizeof(*a) + len);
     a->score = score;
     a->len = (uint32_t)len;
@@ -71,14 +69,12 @@ typedef struct zsrc {
     size_t size;
 } zsrc;
 
-static void load_set_member(void *priv, const char *s, size_t len, double score)
-{
+static void load_set_member(void *priv, const char *s, size_t len, double score) {
     (void)score;
     hashtable_add(priv, acc_new(s, len, 1.0));
 }
 
-static void src_load(zsrc *src, entry *e)
-{
+static void src_load(zsrc *src, entry *e) {
     src->e = e;
     src->tmp = NULL;
     src->weight = 1.0;
@@ -93,8 +89,7 @@ static void src_load(zsrc *src, entry *e)
     }
 }
 
-static int src_score(zsrc *src, const char *m, size_t len, double *score)
-{
+static int src_score(zsrc *src, const char *m, size_t len, double *score) {
     if (!src->e) return 0;
     if (!src->tmp) return zset_score(src->e, m, len, score);
     void *found;
@@ -103,8 +98,7 @@ static int src_score(zsrc *src, const char *m, size_t len, double *score)
     return 1;
 }
 
-static void src_foreach(zsrc *src, type_visit_fn *fn, void *priv)
-{
+static void src_foreach(zsrc *src, type_visit_fn *fn, void *priv) {
     if (!src->e) return;
     if (!src->tmp) {
         zset_type_ops.iterate(entry_encoding(src->e), entry_ptr(src->e), fn, priv);
@@ -120,14 +114,12 @@ static void src_foreach(zsrc *src, type_visit_fn *fn, void *priv)
     hashtable_iter_release(&it);
 }
 
-static double weighted(double score, double weight)
-{
+static double weighted(double score, double weight) {
     double v = score * weight;
     return isnan(v) ? 0 : v; /* 0 * inf: Redis's convention is 0 */
 }
 
-static double aggregate(int agg, double a, double b)
-{
+static double aggregate(int agg, double a, double b) {
     if (agg == AGG_MIN) return a < b ? a : b;
     if (agg == AGG_MAX) return a > b ? a : b;
     double s = a + b;
@@ -138,15 +130,14 @@ typedef struct setop {
     int op, agg;
     zsrc *src;
     int n;
-    hashtable *acc;  /* union */
-    acc_item **out;  /* inter / diff */
+    hashtable *acc; /* union */
+    acc_item **out; /* inter / diff */
     size_t nout, cap;
-    double weight;   /* of the source being visited */
-    long limit;      /* ZINTERCARD: stop after this many (0 = none) */
+    double weight; /* of the source being visited */
+    long limit;    /* ZINTERCARD: stop after this many (0 = none) */
 } setop;
 
-static void out_push(setop *so, acc_item *a)
-{
+static void out_push(setop *so, acc_item *a) {
     if (so->nout == so->cap) {
         so->cap = so->cap ? so->cap * 2 : 16;
         so->out = zrealloc(so->out, so->cap * sizeof(*so->out));
@@ -154,8 +145,7 @@ static void out_push(setop *so, acc_item *a)
     so->out[so->nout++] = a;
 }
 
-static void union_visit(void *priv, const char *m, size_t len, double score)
-{
+static void union_visit(void *priv, const char *m, size_t len, double score) {
     setop *so = priv;
     double v = weighted(score, so->weight);
     void **ref = hashtable_find_ref(so->acc, m, len);
@@ -167,8 +157,7 @@ static void union_visit(void *priv, const char *m, size_t len, double score)
     }
 }
 
-static void inter_visit(void *priv, const char *m, size_t len, double score)
-{
+static void inter_visit(void *priv, const char *m, size_t len, double score) {
     setop *so = priv;
     if (so->limit && (long)so->nout >= so->limit) return;
     double v = weighted(score, so->src[0].weight);
@@ -180,8 +169,7 @@ static void inter_visit(void *priv, const char *m, size_t len, double score)
     out_push(so, acc_new(m, len, v));
 }
 
-static void diff_visit(void *priv, const char *m, size_t len, double score)
-{
+static void diff_visit(void *priv, const char *m, size_t len, double score) {
     setop *so = priv;
     for (int j = 1; j < so->n; j++) {
         double s;
@@ -190,15 +178,13 @@ static void diff_visit(void *priv, const char *m, size_t len, double score)
     out_push(so, acc_new(m, len, score));
 }
 
-static int src_cmp_size(const void *a, const void *b)
-{
+static int src_cmp_size(const void *a, const void *b) {
     const zsrc *x = a, *y = b;
     return x->size < y->size ? -1 : (x->size > y->size ? 1 : 0);
 }
 
 /* Runs the operation; results end up in so->out (unsorted). */
-static void setop_run(setop *so)
-{
+static void setop_run(setop *so) {
     if (so->op == SETOP_DIFF) {
         src_foreach(&so->src[0], diff_visit, so);
         return;
@@ -221,8 +207,7 @@ static void setop_run(setop *so)
     hashtable_iter_release(&it);
 }
 
-static void setop_free(setop *so)
-{
+static void setop_free(setop *so) {
     if (so->acc) {
         hashtable_release(so->acc); /* frees the items, also listed in out */
     } else {
@@ -234,8 +219,7 @@ static void setop_free(setop *so)
     zfree(so->src);
 }
 
-static zset_item *sorted_items(setop *so)
-{
+static zset_item *sorted_items(setop *so) {
     zset_item *items = zmalloc(sizeof(*items) * (so->nout ? so->nout : 1));
     for (size_t i = 0; i < so->nout; i++) {
         items[i].score = so->out[i]->score;
@@ -247,8 +231,7 @@ static zset_item *sorted_items(setop *so)
 }
 
 /* Parse "numkeys key..." at argv[idx], load the inputs. */
-static int load_sources(client *c, int idx, int write, setop *so)
-{
+static int load_sources(client *c, int idx, int write, setop *so) {
     long long numkeys;
     if (!parse_ll(c, c->argv[idx], &numkeys)) return 0;
     if (numkeys < 1) {
@@ -274,14 +257,14 @@ static int load_sources(client *c, int idx, int write, setop *so)
     return 1;
 }
 
-static int parse_setop_options(client *c, int j, int store, setop *so, int *withscores)
-{
+static int parse_setop_options(client *c, int j, int store, setop *so, int *withscores) {
     for (; j < c->argc; j++) {
         int left = c->argc - j - 1;
         kstr a = c->argv[j];
         if (so->op != SETOP_DIFF && left >= so->n && arg_is(a, "weights")) {
             for (int k = 0; k < so->n; k++) {
-                if (!string_to_double(c->argv[j + 1 + k], kstr_len(c->argv[j + 1 + k]), &so->src[k].weight)) {
+                if (!string_to_double(c->argv[j + 1 + k], kstr_len(c->argv[j + 1 + k]),
+                                      &so->src[k].weight)) {
                     reply_error(c, "ERR weight value is not a float");
                     return 0;
                 }
@@ -289,9 +272,12 @@ static int parse_setop_options(client *c, int j, int store, setop *so, int *with
             j += so->n;
         } else if (so->op != SETOP_DIFF && left >= 1 && arg_is(a, "aggregate")) {
             kstr v = c->argv[++j];
-            if (arg_is(v, "sum")) so->agg = AGG_SUM;
-            else if (arg_is(v, "min")) so->agg = AGG_MIN;
-            else if (arg_is(v, "max")) so->agg = AGG_MAX;
+            if (arg_is(v, "sum"))
+                so->agg = AGG_SUM;
+            else if (arg_is(v, "min"))
+                so->agg = AGG_MIN;
+            else if (arg_is(v, "max"))
+                so->agg = AGG_MAX;
             else {
                 reply_error_syntax(c);
                 return 0;
@@ -306,8 +292,7 @@ static int parse_setop_options(client *c, int j, int store, setop *so, int *with
     return 1;
 }
 
-static void setop_generic(client *c, int op, int store)
-{
+static void setop_generic(client *c, int op, int store) {
     setop so;
     memset(&so, 0, sizeof(so));
     so.op = op;
@@ -320,7 +305,8 @@ static void setop_generic(client *c, int op, int store)
         zset_store_result(c, c->argv[1], items, so.nout);
     } else {
         reply_array_len(c, zset_reply_len(c, (long)so.nout, withscores));
-        for (size_t i = 0; i < so.nout; i++) zset_reply_member(c, items[i].m, items[i].len, items[i].score, withscores);
+        for (size_t i = 0; i < so.nout; i++)
+            zset_reply_member(c, items[i].m, items[i].len, items[i].score, withscores);
     }
     zfree(items);
 done:
@@ -334,8 +320,7 @@ void zunionstore_command(client *c) { setop_generic(c, SETOP_UNION, 1); }
 void zinterstore_command(client *c) { setop_generic(c, SETOP_INTER, 1); }
 void zdiffstore_command(client *c) { setop_generic(c, SETOP_DIFF, 1); }
 
-void zintercard_command(client *c)
-{
+void zintercard_command(client *c) {
     setop so;
     memset(&so, 0, sizeof(so));
     so.op = SETOP_INTER;

@@ -9,7 +9,7 @@
  * is a valid kstr whose bytes can be read in full.
  */
 #include "net/reqparse.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 OUT=build-fuzz
 mkdir -p $OUT tests/fuzz/corpus
-SRCS="tests/fuzz/fuzz_reqparse.c src/net/reqparse.c src/lib/kstr.c src/lib/util.c src/memory/zmalloc.c"
+SRCS="tests/fuzz/fuzz_reqparse.c src/net/reqparse.c src/lib/kstr.c src/lib/util.c src/lib/zmalloc.c"
 clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
       -fno-sanitize-recover=undefined $SRCS -o $OUT/fuzz_reqparse
 # Seeds: a few well-formed and malformed requests.

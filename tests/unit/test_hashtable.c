@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "lib/hashtable.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 /* Test elements: a key of up to 23 bytes (binary) and a payload. */
 typedef struct item {

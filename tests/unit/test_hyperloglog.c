@@ -13,7 +13,7 @@
 
 #include "lib/hyperloglog.h"
 #include "lib/kstr.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 /* Captured from redis-server 7.0: PFADD s200 e:0 .. e:199, then GET
  * (PFCOUNT gives 199); PFADD d100k e:0 .. e:99999, then GET (PFCOUNT gives

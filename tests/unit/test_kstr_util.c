@@ -6,7 +6,7 @@
 
 #include "lib/kstr.h"
 #include "lib/util.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 Test(kstr, new_cat_len_binary_safe) {
     kstr s = kstr_new_len("a\0b", 3);

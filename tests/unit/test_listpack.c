@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "lib/listpack.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void) {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "lib/quicklist.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 static void push_str(quicklist *ql, const char *s, int where) { ql_push(ql, s, strlen(s), where); }
 

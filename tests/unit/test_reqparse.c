@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 #include "net/reqparse.h"
 
 typedef struct parsed {

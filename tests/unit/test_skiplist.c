@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "lib/skiplist.h"
-#include "memory/zmalloc.h"
+#include "lib/zmalloc.h"
 
 #define MAXM 8
 
