@@ -93,4 +93,4 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
--include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d)
+-include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -3,6 +3,7 @@
 #include "lib/kstr.h"
 #include "lib/smallpack.h"
 #include "lib/util.h"
+#include "lib/varint.h"
 #include "lib/zmalloc.h"
 #include "types/types.h"
 
@@ -11,33 +12,6 @@
 #include <stdlib.h>
 
 #define META_SIZE 4
-
-/* Varint: 7 bits per byte, little-endian, high bit = more. */
-static size_t varint_len(size_t v) {
-    size_t n = 1;
-    while (v >= 0x80) { v >>= 7; n++; }
-    return n;
-}
-
-static size_t varint_put(uint8_t *p, size_t v) {
-    size_t n = 0;
-    while (v >= 0x80) { p[n++] = (uint8_t)(v | 0x80); v >>= 7; }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-static size_t varint_get(const uint8_t *p, size_t *v) {
-    size_t r = 0, n = 0;
-    int shift = 0;
-    for (;;) {
-        uint8_t b = p[n++];
-        r |= (size_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-        shift += 7;
-    }
-    *v = r;
-    return n;
-}
 
 /* Offsets inside an entry. */
 typedef struct layout {
@@ -66,7 +40,7 @@ static layout entry_layout(const entry *e) {
 static size_t value_size(int enc, size_t vlen) {
     switch (enc) {
     case ENC_INT: return 8;
-    case ENC_EMBSTR: return varint_len(vlen) + vlen;
+    case ENC_EMBSTR: return varint_size(vlen) + vlen;
     default: return sizeof(void *);
     }
 }
@@ -94,7 +68,7 @@ static const uint8_t *stored_value_bytes(const entry *e, const layout *l, size_t
 /* Allocate and fill everything but the value. Returns the value offset. */
 static entry *entry_alloc(const char *key, size_t klen, int type, int enc, long long expire,
                           size_t vsize, size_t *value_off) {
-    size_t hdr = META_SIZE + varint_len(klen) + klen + (expire >= 0 ? 8 : 0);
+    size_t hdr = META_SIZE + varint_size(klen) + klen + (expire >= 0 ? 8 : 0);
     uint8_t *p = zmalloc(hdr + vsize);
     p[0] = (uint8_t)((type & ENTRY_META_TYPE_MASK) | (enc << ENTRY_META_ENC_SHIFT) |
                      (expire >= 0 ? ENTRY_META_EXPIRE : 0));
@@ -155,7 +129,7 @@ entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, 
     size_t off, splen;
     unsigned char sp[DECODE_SLOT_BYTES];
     if (len <= DECODE_SLOT_BYTES && smallpack_encode(sp, sizeof(sp), lp, len, &splen)) {
-        entry *e = entry_alloc(key, klen, type, ENC_INLINE_SMALLPACK, expire, varint_len(splen) + splen, &off);
+        entry *e = entry_alloc(key, klen, type, ENC_INLINE_SMALLPACK, expire, varint_size(splen) + splen, &off);
         uint8_t *p = (uint8_t *)e + off;
         p += varint_put(p, splen);
         memcpy(p, sp, splen);
@@ -169,7 +143,7 @@ entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, 
 }
 
 size_t entry_inline_size(size_t klen, size_t lplen, int has_expire) {
-    return META_SIZE + varint_len(klen) + klen + (has_expire ? 8 : 0) + varint_len(lplen) + lplen;
+    return META_SIZE + varint_size(klen) + klen + (has_expire ? 8 : 0) + varint_size(lplen) + lplen;
 }
 
 static entry *new_embstr(const char *key, size_t klen, const char *val, size_t vlen, long long expire) {

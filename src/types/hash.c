@@ -33,6 +33,7 @@
 #include "lib/listpack.h"
 #include "lib/smallpack.h"
 #include "lib/util.h"
+#include "lib/varint.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/set.h"
@@ -44,34 +45,6 @@
 #include <string.h>
 
 /* ---- hfield: one field + value in one block ---- */
-
-static size_t varint_size(size_t v) {
-    size_t n = 1;
-    while (v >= 0x80) { v >>= 7; n++; }
-    return n;
-}
-
-static size_t varint_put(unsigned char *p, size_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return n;
-}
-
-static size_t varint_get(const unsigned char *p, size_t *v) {
-    size_t n = 0, shift = 0, out = 0;
-    for (;;) {
-        unsigned char b = p[n++];
-        out |= (size_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-        shift += 7;
-    }
-    *v = out;
-    return n;
-}
 
 static void *hfield_new(const char *f, size_t flen, const char *v, size_t vlen) {
     unsigned char *p = zmalloc(varint_size(flen) + flen + varint_size(vlen) + vlen);
