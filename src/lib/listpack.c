@@ -181,44 +181,16 @@ static size_t lp_encode_str_hdr(unsigned char *buf, size_t len) {
     return 5;
 }
 
-/* Bytes needed by the backlen of an entry whose encoding+data is l bytes.
- * The thresholds are those of the reference format (one short of the
- * 7*k-bit maximum), kept so that listpacks are byte-identical. */
-static inline size_t lp_backlen_size(size_t l) {
-    if (l <= 127) return 1;
-    if (l < 16383) return 2;
-    if (l < 2097151) return 3;
-    if (l < 268435455) return 4;
-    return 5;
-}
-
-/* Writes the backlen for l at buf; returns its size. The first byte has
- * its high bit clear (it ends a right-to-left decode); each byte to its
- * right carries the next lower 7 bits with the high bit set. */
-static size_t lp_encode_backlen(unsigned char *buf, size_t l) {
+/* The first byte has its high bit clear (it ends a right-to-left decode);
+ * each byte to its right carries the next lower 7 bits with the high bit
+ * set. */
+size_t lp_backlen_write(unsigned char *buf, size_t l) {
     size_t n = lp_backlen_size(l);
     for (size_t i = 0; i < n; i++) {
-        size_t shift = 7 * (n - 1 - i);
-        unsigned char b = (unsigned char)((l >> shift) & 127);
-        if (i > 0) b |= 128;
-        buf[i] = b;
+        unsigned char b = (unsigned char)((l >> (7 * (n - 1 - i))) & 127);
+        buf[i] = i ? (unsigned char)(b | 128) : b;
     }
     return n;
-}
-
-/* Decodes the backlen whose last byte is at q (walking left). Only used on
- * trusted listpacks: validation guarantees at most 5 bytes and that they
- * stay within the entry. */
-static size_t lp_decode_backlen(const unsigned char *q) {
-    size_t v = 0;
-    unsigned shift = 0;
-    for (;;) {
-        v |= (size_t)(q[0] & 127) << shift;
-        if (!(q[0] & 128)) break;
-        shift += 7;
-        q--;
-    }
-    return v;
 }
 
 /* Size of <encoding+data> of the (trusted) entry at p. */
@@ -307,7 +279,7 @@ unsigned char *lp_next(unsigned char *lp, unsigned char *p) {
 
 unsigned char *lp_prev(unsigned char *lp, unsigned char *p) {
     if (p <= lp + LP_HDR_SIZE) return NULL;
-    size_t l = lp_decode_backlen(p - 1);
+    size_t l = lp_backlen_read(p - 1);
     return p - l - lp_backlen_size(l);
 }
 
@@ -485,7 +457,7 @@ static unsigned char *lp_splice(unsigned char *lp, size_t off, size_t oldlen,
         unsigned char *dst = lp + off;
         memcpy(dst, hdr, hdrlen);
         if (datalen) memmove(dst + hdrlen, data, datalen);
-        lp_encode_backlen(dst + enclen, enclen);
+        lp_backlen_write(dst + enclen, enclen);
     }
     set_total(lp, newtotal);
     uint16_t n = hdr_count(lp);
@@ -661,13 +633,10 @@ int lp_validate_with_cb(const unsigned char *lp, size_t size,
         size_t avail = (size_t)(eof - p);
         size_t l = lp_enc_len_checked(p, avail);
         if (l == 0) return 0;
-        size_t bl = lp_backlen_size(l);
-        if (bl > avail - l) return 0;
+        size_t bl;
         /* Require the exact canonical backlen: then lp_prev, which trusts
          * it, always lands on the start of the previous entry. */
-        unsigned char expect[5];
-        lp_encode_backlen(expect, l);
-        if (memcmp(p + l, expect, bl) != 0) return 0;
+        if (!lp_backlen_matches(p + l, avail - l, l, &bl)) return 0;
         if (cb && !cb((unsigned char *)p, ud)) return 0;
         p += l + bl;
         n++;

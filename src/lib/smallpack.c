@@ -1,6 +1,9 @@
 /* See smallpack.h for the format and why. The listpack element encodings
- * are those documented in listpack.h; only their lengths matter here. */
+ * are those documented in listpack.h; only their lengths matter here. The
+ * back-lengths it checks and writes back are listpack.h's own
+ * (lp_backlen_*), so the two formats cannot drift apart. */
 #include "lib/smallpack.h"
+#include "lib/listpack.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -47,25 +50,6 @@ static size_t element_len(const unsigned char *p, size_t avail) {
     return len <= avail ? len : 0;
 }
 
-/* A listpack back-length: the element's <encoding+data> size, 7 bits per
- * byte, readable right to left. The size thresholds are listpack's. */
-static size_t backlen_size(size_t l) {
-    if (l <= 127) return 1;
-    if (l < 16383) return 2;
-    if (l < 2097151) return 3;
-    if (l < 268435455) return 4;
-    return 5;
-}
-
-static size_t backlen_write(unsigned char *p, size_t l) {
-    size_t n = backlen_size(l);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)((l >> (7 * (n - 1 - i))) & 127);
-        p[i] = i ? (unsigned char)(b | 128) : b;
-    }
-    return n;
-}
-
 /* Copies an element of n bytes. Elements are mostly under 16 bytes, where
  * a call to memcpy costs more than the copy: when both buffers have room
  * for it, one 16-byte block or whole 8-byte words are moved instead, the
@@ -84,20 +68,6 @@ static void copy_element(unsigned char *dst, size_t dst_room, const unsigned cha
     memcpy(dst, src, n);
 }
 
-/* 1 if the back-length at p (avail bytes readable) is the one listpack
- * writes for an element of l bytes; its size in *size. */
-static int backlen_ok(const unsigned char *p, size_t avail, size_t l, size_t *size) {
-    if (l <= 127) { /* the common case: one byte holding l */
-        *size = 1;
-        return avail >= 1 && p[0] == l;
-    }
-    size_t n = backlen_size(l);
-    unsigned char expect[5];
-    backlen_write(expect, l);
-    *size = n;
-    return avail >= n && memcmp(expect, p, n) == 0;
-}
-
 /* One pass that checks the listpack (each element's bounds and
  * back-length, the header's total and count, the terminator) and copies
  * the elements' <encoding+data> to dst (unless dst is NULL). */
@@ -110,7 +80,7 @@ int smallpack_encode(unsigned char *dst, size_t cap, const unsigned char *lp, si
         if (b < 0x80) l = 1;
         else if (b < 0xC0) l = 1 + (size_t)(b & 0x3F);
         else l = element_len(lp + off, end - off);
-        if (!l || l > end - off || !backlen_ok(lp + off + l, end - off - l, l, &bl)) return 0;
+        if (!l || l > end - off || !lp_backlen_matches(lp + off + l, end - off - l, l, &bl)) return 0;
         if (dst) {
             if (l > cap - w) return 0;
             copy_element(dst + w, cap - w, lp + off, end - off, l);
@@ -137,12 +107,12 @@ static size_t decode(unsigned char *dst, size_t cap, const unsigned char *sp, si
         else if (b < 0xC0) l = 1 + (size_t)(b & 0x3F);    /* 6-bit str */
         else l = element_len(sp + in, len - in);
         if (!l || l > len - in) return 0;
-        size_t bl = l <= 127 ? 1 : backlen_size(l);
+        size_t bl = l <= 127 ? 1 : lp_backlen_size(l);
         if (out + l + bl + 1 > cap) return 0;
         if (dst) {
             copy_element(dst + out, cap - out, sp + in, len - in, l);
             if (bl == 1) dst[out + l] = (unsigned char)l;
-            else backlen_write(dst + out + l, l);
+            else lp_backlen_write(dst + out + l, l);
         }
         in += l;
         out += l + bl;

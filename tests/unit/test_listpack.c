@@ -727,3 +727,65 @@ Test(listpack, figures) {
     cr_assert_eq(lp_bytes(lp), 7 + 100 * 3);
     lp_free(lp);
 }
+
+/* The back-length helpers listpack.h exports for smallpack.c: sizes at
+ * every threshold of the reference format, exact bytes, a right-to-left
+ * read from the last byte, and lp_backlen_matches refusing anything but
+ * the canonical form. */
+static void check_backlen(size_t l, size_t want_size) {
+    unsigned char buf[8];
+    memset(buf, 0xEE, sizeof buf);
+    cr_assert_eq(lp_backlen_size(l), want_size, "size of backlen(%zu)", l);
+    size_t n = lp_backlen_write(buf, l);
+    cr_assert_eq(n, want_size, "bytes written for %zu", l);
+    cr_assert_eq(buf[n], 0xEE, "wrote past the backlen of %zu", l);
+    cr_assert_eq(buf[0] & 128, 0, "first byte of %zu must end a backward read", l);
+    for (size_t i = 1; i < n; i++) cr_assert(buf[i] & 128, "byte %zu of %zu", i, l);
+    cr_assert_eq(lp_backlen_read(buf + n - 1), l, "read back %zu", l);
+    size_t sz = 0;
+    cr_assert(lp_backlen_matches(buf, n, l, &sz));
+    cr_assert_eq(sz, n);
+    cr_assert_not(lp_backlen_matches(buf, n - 1, l, &sz), "truncated backlen of %zu accepted", l);
+    cr_assert_not(lp_backlen_matches(buf, n, l + 1, &sz), "backlen of %zu taken for %zu", l, l + 1);
+}
+
+Test(listpack, backlen_boundaries) {
+    check_backlen(1, 1);
+    check_backlen(127, 1);
+    check_backlen(128, 2);
+    check_backlen(16382, 2);
+    check_backlen(16383, 3); /* one short of 2^14: the reference format's threshold */
+    check_backlen(2097150, 3);
+    check_backlen(2097151, 4);
+    check_backlen(268435454, 4);
+    check_backlen(268435455, 5);
+    check_backlen(LP_MAX_BYTES - 1, 5);
+    unsigned char buf[5];
+    lp_backlen_write(buf, 300); /* 300 = 2 * 128 + 44: high group first */
+    cr_assert(buf[0] == 0x02 && buf[1] == (0x80 | 44));
+    /* A redundant two-byte form of 100 reads as 100 but is not canonical,
+     * so validation (and smallpack_encode) must refuse it. */
+    unsigned char redundant[2] = {0x00, 0x80 | 100};
+    size_t sz;
+    cr_assert_eq(lp_backlen_read(redundant + 1), 100);
+    cr_assert_not(lp_backlen_matches(redundant, 2, 100, &sz));
+}
+
+Test(listpack, backlen_of_real_entries) {
+    /* The helper's bytes are the ones the listpack itself writes after
+     * each entry, for entries on both sides of the 127-byte step. */
+    size_t lens[] = {0, 1, 62, 63, 64, 125, 126, 127, 200, 4094, 4095, 4096, 20000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        unsigned char *s = malloc(lens[i] + 1);
+        memset(s, 'x', lens[i]);
+        unsigned char *lp = lp_append(lp_new(0), s, lens[i]);
+        unsigned char *p = lp_first(lp);
+        size_t enc = lens[i] + (lens[i] < 64 ? 1 : lens[i] < 4096 ? 2 : 5); /* string header */
+        cr_assert_eq(lp_bytes(lp), LP_EMPTY_SIZE + enc + lp_backlen_size(enc));
+        size_t sz;
+        cr_assert(lp_backlen_matches(p + enc, lp_backlen_size(enc), enc, &sz), "string of %zu", lens[i]);
+        cr_assert_eq(lp_backlen_read(lp + lp_bytes(lp) - 2), enc);
+        free(s);
+        lp_free(lp);
+    }
+}
