@@ -12,6 +12,7 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
+#include "lib/random.h"
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
@@ -244,6 +245,39 @@ static void make_runid(void) {
     for (int i = 0; i < 20; i++) snprintf(server.runid + i * 2, 3, "%02x", raw[i]);
 }
 
+/* The SipHash key of every table and the seed of the generator behind
+ * every random choice (lib/random.h) come from /dev/urandom: clients must
+ * not be able to aim keys at one bucket or predict samples and skiplist
+ * levels. KEEL_RANDOM_SEED=<decimal> fixes both instead (the hash key
+ * too, since table layouts decide what a sample sees), so that a test
+ * run, or a reported problem, can be repeated exactly. */
+static void seed_randomness(void) {
+    unsigned char hash_seed[16];
+    uint64_t seed;
+    const char *fixed = getenv("KEEL_RANDOM_SEED");
+    if (fixed && fixed[0]) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(fixed, &end, 10);
+        if (errno || *end || fixed[0] < '0' || fixed[0] > '9') {
+            fprintf(stderr, "KEEL_RANDOM_SEED must be an unsigned decimal integer, got '%s'\n", fixed);
+            server_startup_exit(1);
+        }
+        uint64_t derive = v;
+        for (int i = 0; i < 16; i += 8) {
+            uint64_t word = random_splitmix64(&derive);
+            memcpy(hash_seed + i, &word, 8);
+        }
+        seed = random_splitmix64(&derive);
+        server_log(LOG_NOTICE, "Random seed fixed by KEEL_RANDOM_SEED=%llu (hash seed included)", v);
+    } else {
+        get_random_bytes(hash_seed, sizeof(hash_seed));
+        get_random_bytes((unsigned char *)&seed, sizeof(seed));
+    }
+    hashtable_set_seed(hash_seed);
+    random_seed(seed);
+}
+
 /* Each client is a file descriptor: raise the process limit to fit
  * maxclients plus a margin for listeners and files, or lower maxclients to
  * what the system allows, saying so (as Redis does). */
@@ -308,9 +342,7 @@ int main(int argc, char **argv) {
         int fd = open("/dev/null", O_RDWR);
         if (fd >= 0) { dup2(fd, 0); dup2(fd, 1); dup2(fd, 2); if (fd > 2) close(fd); }
     }
-    unsigned char seed[16];
-    get_random_bytes(seed, sizeof(seed));
-    hashtable_set_seed(seed);
+    seed_randomness();
     make_runid();
     setup_signals();
     adjust_open_files_limit();

@@ -77,6 +77,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/random.h"
 #include "lib/siphash.h"
 #include "lib/zmalloc.h"
 
@@ -152,17 +153,6 @@ static bool element_has_key(const hashtable *ht, const void *element,
 }
 
 /* ---- Small helpers --------------------------------------------------- */
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-/* splitmix64: random enough for picking buckets, and deterministic so that
- * sampling behaves the same from run to run. */
-static uint64_t next_random(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
 
 static inline int lowest_bit(unsigned bits) {
     return __builtin_ctz(bits);
@@ -621,7 +611,7 @@ static bucket *virtual_bucket(const hashtable *ht, size_t v) {
 
 static void *random_slot_of(const bucket *b) {
     unsigned present = b->meta & PRESENT_MASK;
-    for (int skip = (int)(next_random() % (uint64_t)count_bits(present)); skip; skip--)
+    for (int skip = (int)random_below((uint64_t)count_bits(present)); skip; skip--)
         present &= present - 1;
     return b->slot[lowest_bit(present)];
 }
@@ -637,15 +627,15 @@ int hashtable_random_element(hashtable *ht, void **found) {
      * every element equally likely; choosing a non-empty bucket first would
      * favour elements alone in their bucket by up to 7x. */
     for (int tries = 0; tries < 1000; tries++) {
-        uint64_t r = next_random();
-        bucket *b = virtual_bucket(ht, (size_t)(r >> 3) % total);
-        unsigned slot = (unsigned)(r % 8);
+        uint64_t r = random_below((uint64_t)total * 8);
+        bucket *b = virtual_bucket(ht, (size_t)(r >> 3));
+        unsigned slot = (unsigned)(r & 7);
         if (slot < 7 && (b->meta & PRESENT_MASK & (1u << slot))) {
             *found = b->slot[slot];
             return 1;
         }
     }
-    for (size_t v = next_random() % total;; v = (v + 1) % total) {
+    for (size_t v = random_below(total);; v = (v + 1) % total) {
         bucket *b = virtual_bucket(ht, v);
         if (b->meta & PRESENT_MASK) {
             *found = random_slot_of(b);
@@ -660,7 +650,7 @@ size_t hashtable_sample_elements(hashtable *ht, void **dst, size_t count) {
     size_t total = hashtable_buckets(ht);
     size_t max_visits = count * 10 < total ? count * 10 : total;
     size_t stored = 0;
-    size_t v = next_random() % total;
+    size_t v = random_below(total);
     for (size_t visits = 0; visits < max_visits && stored < count; visits++) {
         bucket *b = virtual_bucket(ht, v);
         for (unsigned p = b->meta & PRESENT_MASK; p && stored < count; p &= p - 1)

@@ -91,7 +91,10 @@ void hashtable_expand(hashtable *ht, size_t n);
 typedef void (*hashtable_scan_fn)(void *privdata, void *element);
 size_t hashtable_scan(hashtable *ht, size_t cursor, hashtable_scan_fn fn, void *privdata);
 
-/* A random element, or 0 if empty. Cheap: picks a random non-empty bucket. */
+/* A random element, or 0 if empty. Every element equally likely: random
+ * (bucket, slot) pairs are drawn until one holds an element (a walk from a
+ * random bucket takes over on a very sparse table). The numbers come from
+ * the process generator (lib/random.h), as do the sample's. */
 int hashtable_random_element(hashtable *ht, void **found);
 /* Up to count elements from a random region of the table (for eviction and
  * expiry sampling); may return fewer. Returns the number stored in dst. */

@@ -12,9 +12,9 @@
  */
 #include "lib/intset.h"
 
-#include <stdlib.h>
 #include <string.h>
 
+#include "lib/random.h"
 #include "lib/zmalloc.h"
 
 struct intset {
@@ -177,10 +177,7 @@ int intset_get(const intset *is, uint32_t pos, int64_t *v) {
 int64_t intset_random(const intset *is) {
     uint32_t n = is_len(is);
     if (n == 0) return 0;
-    /* rand() gives at least 15 bits; combine two calls so sets larger than
-     * RAND_MAX are covered uniformly enough. */
-    uint64_t r = ((uint64_t)(unsigned)rand() << 31) ^ (uint64_t)(unsigned)rand();
-    return get_at(is, (uint32_t)(r % n), is_enc(is));
+    return get_at(is, (uint32_t)random_below(n), is_enc(is));
 }
 
 int64_t intset_min(const intset *is) {

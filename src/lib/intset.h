@@ -47,7 +47,7 @@ int intset_find(const intset *is, int64_t v);
 uint32_t intset_len(const intset *is);
 /* Member at pos (sorted order); returns 0 if pos is out of range. */
 int intset_get(const intset *is, uint32_t pos, int64_t *v);
-/* A random member, using rand(); the set must not be empty. */
+/* A random member (lib/random.h), 0 if the set is empty. */
 int64_t intset_random(const intset *is);
 /* Smallest / largest member; the set must not be empty (0 if it is). */
 int64_t intset_min(const intset *is);

@@ -25,11 +25,12 @@
  * reallocates the node; it relinks it). Member length is stored in 32 bits:
  * Keel's bulk strings are bounded far below 4 GB by proto-max-bulk-len.
  *
- * Level generation uses a private xorshift64* generator: two zero bits per
- * extra level, read from the count of trailing zeros, one random draw per
- * insert. The sequence is deterministic from process start, which is fine
- * for balance (the input is not adversarially tied to it in practice) and
- * makes test runs reproducible.
+ * Level generation: two zero bits per extra level, read from the count of
+ * trailing zeros of one draw from the process generator (lib/random.h)
+ * per insert. The server seeds that generator from /dev/urandom, so
+ * levels cannot be predicted from the code (a client that could predict
+ * them could build a degenerate list); a unit test, or a server started
+ * with KEEL_RANDOM_SEED, gets the same levels on every run.
  *
  * Ordering: score first, then member with memcmp, the shorter member first
  * on a common prefix. -0.0 and 0.0 compare equal, so their order comes from
@@ -50,6 +51,7 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "lib/random.h"
 #include "lib/zmalloc.h"
 
 struct sl_level {
@@ -77,21 +79,10 @@ static inline char *node_ele(const skiplist_node *n) { return (char *)&n->lv[n->
 
 /* ---- random levels ---------------------------------------------------- */
 
-static uint64_t sl_rng_state = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t sl_rng(void) {
-    uint64_t x = sl_rng_state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    sl_rng_state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 static int random_level(void) {
     /* P(level >= k+1) = 4^-k: each level needs two more trailing zeros.
      * The sentinel bit at 62 caps the count at 62, i.e. level 32. */
-    uint64_t r = sl_rng() | (1ULL << 62);
+    uint64_t r = random_u64() | (1ULL << 62);
     int lvl = 1 + __builtin_ctzll(r) / 2;
     return lvl > SKIPLIST_MAXLEVEL ? SKIPLIST_MAXLEVEL : lvl;
 }

@@ -80,8 +80,8 @@
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "core/server.h"
+#include "lib/random.h"
 #include "lib/siphash.h"
-#include "lib/util.h"
 
 #include <string.h>
 
@@ -205,24 +205,11 @@ int evict_lfu_counter_now(uint32_t field) {
     return periods >= (uint32_t)counter ? 0 : counter - (int)periods;
 }
 
-static uint64_t prng_state = 0x9E3779B97F4A7C15ULL;
-
-/* xorshift64*: the LFU increment needs speed, not quality, and rand()
- * takes a lock in glibc. */
-uint64_t access_prng_next(void) {
-    prng_state ^= prng_state >> 12;
-    prng_state ^= prng_state << 25;
-    prng_state ^= prng_state >> 27;
-    return prng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static double prng_unit(void) { return (double)(access_prng_next() >> 11) / (double)(1ULL << 53); }
-
 static int lfu_log_increment(int counter) {
     if (counter >= 255) return 255;
     double base = counter > ACCESS_LFU_INIT ? (double)(counter - ACCESS_LFU_INIT) : 0.0;
     double p = 1.0 / (base * (double)server.lfu_log_factor + 1.0);
-    return prng_unit() < p ? counter + 1 : counter;
+    return random_unit() < p ? counter + 1 : counter;
 }
 
 static uint32_t lfu_field(int counter) {
@@ -314,10 +301,7 @@ long long memory_entry_idle_seconds(const entry *e) { return access_lru_idle_ms(
 int memory_entry_lfu_counter(const entry *e) { return evict_lfu_counter_now(entry_lru(e)); }
 
 void access_init(void) {
-    uint64_t seed = (uint64_t)ustime() * 0x9E3779B97F4A7C15ULL;
-    prng_state ^= seed;
-    if (!prng_state) prng_state = 1;
-    for (int i = 0; i < 16; i++) ghost_key[i] = (uint8_t)(access_prng_next() >> 56);
+    for (int i = 0; i < 16; i++) ghost_key[i] = (uint8_t)(random_u64() >> 56);
 }
 
 void access_cron(void) {

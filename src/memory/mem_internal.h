@@ -38,7 +38,6 @@ uint32_t access_lfu_minutes_since(uint32_t lru_field);
 uint64_t access_lfu_accessed_ms(uint32_t lru_field);
 /* An evicted key's LFU data, to restore if the key comes back. */
 void access_ghost_remember(const entry *e);
-uint64_t access_prng_next(void);
 
 /* ---- evict.c ---- */
 const char *evict_policy_name(int policy);

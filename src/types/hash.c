@@ -31,12 +31,13 @@
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/listpack.h"
+#include "lib/random.h"
+#include "lib/sample.h"
 #include "lib/smallpack.h"
 #include "lib/util.h"
 #include "lib/varint.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
-#include "types/set.h"
 #include "types/types.h"
 
 #include <limits.h>
@@ -606,7 +607,7 @@ static void **hash_items(const hash_value *h, size_t *n) {
 }
 
 static void *random_item(const hash_value *h) {
-    if (h->enc == ENC_LISTPACK) return lp_seek(h->ptr, (long)(2 * sample_below(hash_value_length(h))));
+    if (h->enc == ENC_LISTPACK) return lp_seek(h->ptr, (long)(2 * random_below(hash_value_length(h))));
     return sample_table_element(h->ptr);
 }
 
@@ -619,7 +620,7 @@ static void hrandfield_with_count(client *c, const hash_value *h, size_t count, 
             /* One walk to index the pairs, then O(1) per pick. */
             size_t n;
             void **items = hash_items(h, &n);
-            for (size_t i = 0; i < count; i++) reply_random_item(c, h, items[sample_below(n)], withvalues);
+            for (size_t i = 0; i < count; i++) reply_random_item(c, h, items[random_below(n)], withvalues);
             zfree(items);
         } else {
             for (size_t i = 0; i < count; i++) reply_random_item(c, h, random_item(h), withvalues);

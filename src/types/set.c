@@ -35,6 +35,8 @@
 #include "lib/hashtable.h"
 #include "lib/intset.h"
 #include "lib/listpack.h"
+#include "lib/random.h"
+#include "lib/sample.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
@@ -44,71 +46,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- sampling helpers ---- */
-
-static uint64_t rng_s[2];
-static int rng_seeded;
-
-uint64_t sample_random(void) {
-    if (!rng_seeded) {
-        get_random_bytes((unsigned char *)rng_s, sizeof(rng_s));
-        if (!rng_s[0] && !rng_s[1]) rng_s[0] = 0x9e3779b97f4a7c15u;
-        rng_seeded = 1;
-    }
-    /* xorshift128+: fast, and plenty for picking members. */
-    uint64_t s1 = rng_s[0];
-    const uint64_t s0 = rng_s[1];
-    rng_s[0] = s0;
-    s1 ^= s1 << 23;
-    rng_s[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-    return rng_s[1] + s0;
-}
-
-void sample_shuffle_prefix(void **a, size_t n, size_t k) {
-    for (size_t i = 0; i < k && i + 1 < n; i++) {
-        size_t j = i + sample_below(n - i);
-        void *t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-    }
-}
-
-#define FAIR_SAMPLE 16
-
-void *sample_table_element(hashtable *ht) {
-    void *sample[FAIR_SAMPLE];
-    size_t n = hashtable_sample_elements(ht, sample, FAIR_SAMPLE);
-    if (n) return sample[sample_below(n)];
-    void *el = NULL;
-    hashtable_random_element(ht, &el);
-    return el;
-}
-
-void ptr_set_init(ptr_set *ps, size_t expected) {
-    size_t size = 16;
-    while (size < expected * 2) size <<= 1;
-    ps->slots = zcalloc(size * sizeof(void *));
-    ps->mask = size - 1;
-    ps->used = 0;
-}
-
-int ptr_set_add(ptr_set *ps, void *p) {
-    uintptr_t h = (uintptr_t)p;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    for (size_t i = h & ps->mask;; i = (i + 1) & ps->mask) {
-        if (ps->slots[i] == p) return 0;
-        if (!ps->slots[i]) {
-            ps->slots[i] = p;
-            ps->used++;
-            return 1;
-        }
-    }
-}
-
-void ptr_set_release(ptr_set *ps) { zfree(ps->slots); }
 
 /* ---- hashtable of kstr members ---- */
 
@@ -389,8 +326,8 @@ static void **set_items(const set_value *sv, size_t *n) {
 
 static void *random_set_item(const set_value *sv) {
     size_t n = set_value_size(sv);
-    if (sv->enc == ENC_INTSET) return (void *)(uintptr_t)sample_below(n);
-    if (sv->enc == ENC_LISTPACK) return lp_seek(sv->ptr, (long)sample_below(n));
+    if (sv->enc == ENC_INTSET) return (void *)(uintptr_t)random_below(n);
+    if (sv->enc == ENC_LISTPACK) return lp_seek(sv->ptr, (long)random_below(n));
     return sample_table_element(sv->ptr);
 }
 
@@ -705,7 +642,7 @@ static void srandmember_repeating(client *c, const set_value *sv, size_t count) 
         /* One walk to index the members, then O(1) per pick. */
         size_t n;
         void **items = set_items(sv, &n);
-        for (size_t i = 0; i < count; i++) reply_item(c, sv, items[sample_below(n)]);
+        for (size_t i = 0; i < count; i++) reply_item(c, sv, items[random_below(n)]);
         zfree(items);
         return;
     }

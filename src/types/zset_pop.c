@@ -17,6 +17,7 @@
 
 #include "core/blocking.h"
 #include "core/cmdutil.h"
+#include "lib/random.h"
 #include "lib/util.h"
 #include "net/reply.h"
 
@@ -181,10 +182,6 @@ void bzmpop_command(client *c) {
  * ZRANDMEMBER
  * ==================================================================== */
 
-static unsigned long rand_below(unsigned long n) {
-    return (unsigned long)(((unsigned long long)random() << 31 ^ (unsigned long long)random()) % n);
-}
-
 static void reply_at_rank(client *c, const entry *e, unsigned long rank, int withscores) {
     zit it;
     zit_seek_rank(&it, e, rank, 0);
@@ -198,7 +195,7 @@ static void zrandmember_with_count(client *c, const entry *e, long long count, i
     if (count < 0) { /* repeats allowed */
         unsigned long n = (unsigned long)(-count);
         reply_array_len(c, zset_reply_len(c, (long)n, withscores));
-        for (unsigned long i = 0; i < n; i++) reply_at_rank(c, e, rand_below(size), withscores);
+        for (unsigned long i = 0; i < n; i++) reply_at_rank(c, e, random_below(size), withscores);
         return;
     }
     unsigned long want = (unsigned long)count < size ? (unsigned long)count : size;
@@ -208,7 +205,7 @@ static void zrandmember_with_count(client *c, const entry *e, long long count, i
     unsigned long needed = want, remaining = size;
     zit it;
     for (zit_init(&it, e, 0); zit_valid(&it) && needed; zit_next(&it), remaining--) {
-        if (rand_below(remaining) >= needed) continue;
+        if (random_below(remaining) >= needed) continue;
         size_t len;
         const char *m = zit_member(&it, &len);
         zset_reply_member(c, m, len, zit_score(&it), withscores);
@@ -238,7 +235,7 @@ void zrandmember_command(client *c) {
         if (!e)
             reply_null(c);
         else
-            reply_at_rank(c, e, rand_below(zset_length(e)), 0);
+            reply_at_rank(c, e, random_below(zset_length(e)), 0);
         return;
     }
     if (!e || count == 0) {

@@ -17,6 +17,13 @@ import redis
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
+# Servers start with this fixed random seed (KEEL_RANDOM_SEED, core/main.c),
+# so that every random choice of a run (samples, skiplist levels, SRANDMEMBER)
+# repeats when the run is repeated. Set KEEL_RANDOM_SEED in the environment to
+# try another seed, or to an empty string for the /dev/urandom seeding a
+# production server uses.
+TEST_RANDOM_SEED = "9"
+
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
     "ERROR: LeakSanitizer",
@@ -47,8 +54,10 @@ class Server:
     host = "127.0.0.1"
 
     def __init__(self, extra_args=(), binary=None, base_args=True, name="keeltest",
-                 config_file=None):
+                 config_file=None, random_seed=None):
         self.binary = binary or server_binary()
+        # None: the suite's seed (above); "": seeded from /dev/urandom.
+        self.random_seed = random_seed
         self.config_file = config_file
         self.extra_args = [str(a) for a in extra_args]
         self.base_args = base_args
@@ -82,7 +91,7 @@ class Server:
             logf = open(self.log, "ab")
             self.proc = subprocess.Popen(
                 self.args(self.port), cwd=self.dir, stdout=logf, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL)
+                stdin=subprocess.DEVNULL, env=self.environment())
             logf.close()
             try:
                 self.wait_ready(timeout)
@@ -95,6 +104,13 @@ class Server:
                 if "in use" not in self.log_text():
                     break
         raise last_err
+
+    def environment(self):
+        env = dict(os.environ)
+        env.setdefault("KEEL_RANDOM_SEED", TEST_RANDOM_SEED)
+        if self.random_seed is not None:
+            env["KEEL_RANDOM_SEED"] = str(self.random_seed)
+        return env
 
     def wait_ready(self, timeout):
         deadline = time.time() + timeout
