@@ -3,9 +3,10 @@
  *
  * Every command is described once, in its module's table: name, handler,
  * arity, flags, key positions, group. Dispatch reads the table for the
- * generic checks (unknown command, arity, later: denyoom under maxmemory,
- * ACL, cluster slots) and COMMAND INFO/DOCS/COUNT read the very same table,
- * so what the server enforces and what it advertises cannot drift apart.
+ * generic checks (unknown command and subcommand, authentication, arity,
+ * no-multi, CLIENT PAUSE, denyoom under maxmemory; later: ACL, cluster
+ * slots) and COMMAND INFO/DOCS/COUNT read the very same table, so what
+ * the server enforces and what it advertises cannot drift apart.
  *
  * Flags are written as a space-separated string in the tables ("write
  * denyoom fast") because that reads like Redis's documentation; they are

@@ -12,8 +12,16 @@
  *   +--------+--------+---------+-----------+----------+----------------+
  *
  *   meta   type (3 bits), encoding (3 bits), has-expire, snapshot mark
- *   lru    24 bits: LRU clock (seconds) or LFU (16-bit minutes + 8-bit
- *          logarithmic counter), as the eviction policy wants
+ *   lru    24 bits of access data, written and read only by
+ *          memory/access.c (which says why); their meaning follows the
+ *          eviction policy:
+ *            LRU (and every non-LFU policy): bit 23 clear: a fine stamp,
+ *            the last access in milliseconds modulo 2^23; bit 23 set: a
+ *            coarse stamp, in seconds modulo 2^23, which the background
+ *            ager writes over fine stamps older than 30 minutes;
+ *            LFU: bits 8-23 the last access (bit 23 clear: 16 ms units
+ *            modulo 2^15; set: minutes modulo 2^15, written by the ager),
+ *            bits 0-7 Redis's logarithmic access counter
  *   expire absolute unix time in ms, present only when has-expire is set,
  *          so keys without a TTL pay nothing for it
  *   value  int encoding: 8-byte integer; embstr: varint length + bytes

@@ -42,7 +42,8 @@ long long memory_entry_idle_seconds(const entry *e);
 int memory_entry_lfu_counter(const entry *e);
 
 /* Free an entry removed from the keyspace, in the background when it is
- * large and lazy freeing applies. reason: one of LAZYFREE_* below. */
+ * large and lazy freeing applies. reason: one of FREE_* below; it picks
+ * the lazyfree-lazy-* setting that applies (UNLINK is always lazy). */
 enum { FREE_USER_DEL, FREE_USER_UNLINK, FREE_EXPIRE, FREE_EVICT, FREE_SERVER_DEL };
 void memory_free_entry(entry *e, int reason);
 /* Empty a database (FLUSHDB/FLUSHALL), asynchronously if async. */

@@ -26,13 +26,19 @@
  *      whose output does not come from their own commands, and for normal
  *      clients when the user asks for it.
  *   3. maxmemory-clients (opt-in): disconnects the biggest clients when
- *      all clients together exceed it. With 1 in place it rarely fires.
+ *      all clients together exceed it. With backpressure in place it
+ *      rarely fires.
  *
- * What counts toward maxmemory: nothing a client owns (its struct, query
- * buffer, argv, reply blocks). maxmemory is the budget of the dataset;
- * client memory is transient and bounded by the mechanisms above, so the
- * process needs maxmemory plus the client budget. The eviction code gets
- * that figure from clients_memory_not_counted_for_evict().
+ * What counts toward maxmemory (docs/ARCHITECTURE.md says why): maxmemory
+ * is the whole budget, and a fixed share of it,
+ * client-output-backpressure-total (clients_memory_budget()), is reserved
+ * for clients; the rest is the dataset's. Eviction (memory/memstats.c)
+ * counts used_memory minus what clients hold at this instant (their
+ * structs, query buffers, argv, reply blocks:
+ * clients_memory_not_counted_for_evict()) plus that fixed budget, so a
+ * burst of client memory never makes it delete keys, and dataset plus
+ * clients stays within maxmemory as long as clients stay within their
+ * budget, which the mechanisms above keep them near.
  *
  * Accounting is incremental so that the checks run on every command: the
  * reply part is exact at every block allocation and release; the rest

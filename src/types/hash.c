@@ -17,10 +17,10 @@
  * Redis spends a dictEntry (24 bytes) plus two sds strings (two more
  * allocations with their headers and rounding) per field; here a field
  * "name" with value "alice" costs one 11-byte block (16 with jemalloc's
- * rounding) plus ~9-16 bytes of table. Lengths are varints because short
- * fields dominate: one byte each below 128. Field-first ordering keeps
- * element_key (called on every probe that passes the hash-byte filter) to
- * one varint decode. The price: changing a value allocates a new block
+ * rounding) plus 12-24 bytes of table (about 17, lib/hashtable.h).
+ * Lengths are varints (lib/varint.h) because short fields dominate: one
+ * byte each below 128. Field-first ordering keeps element_key (called on
+ * every probe that passes the hash-byte filter) to one varint decode. The price: changing a value allocates a new block
  * and swaps the pointer in its slot (hashtable_find_ref, no second
  * lookup) - cheap next to the table walk, and values rarely grow in place.
  */
