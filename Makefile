@@ -1,10 +1,11 @@
 # Keel build. GNU make only.
 #
-#   make            bin/keel-server (optimised, jemalloc)
-#   make asan       bin/keel-server-asan (AddressSanitizer + UBSan, libc malloc)
+#   make            bin/keel-server (optimised, jemalloc, asserts off)
+#   make asan       bin/keel-server-asan (AddressSanitizer + UBSan, libc malloc,
+#                   asserts on)
 #   make run        install missing Debian packages, build, start on :6379
 #   make test       install, build both, run unit + integration tests
-#   make unit       C unit tests only (Criterion)
+#   make unit       C unit tests only (Criterion, asserts on)
 #   make fuzz       build and run the request-parser fuzzer for a while
 #
 # BUILD names the object directory so that several builds can live side by
@@ -25,13 +26,23 @@ ifeq ($(ALLOC),jemalloc)
   ALLOC_LIBS   := -ljemalloc
 endif
 
-KEEL_CFLAGS := $(CSTD) $(WARN) $(INCS) $(CFLAGS) $(ALLOC_CFLAGS) -MMD -MP
+# assert() states the invariants whose breaking would corrupt data
+# silently (hashtable probe chains, listpack and smallpack lengths, the
+# entry layout); each check is O(1) or paid for by the work it guards. They
+# are compiled into the ASan build and the unit tests (ASSERTS empty) and
+# left out of the optimised server (NDEBUG).
+ASSERTS ?= -DNDEBUG
+
+BASE_CFLAGS := $(CSTD) $(WARN) $(INCS) $(CFLAGS) $(ALLOC_CFLAGS) -MMD -MP
+KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 LIBS        := $(ALLOC_LIBS) -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# The unit tests link their own copy of the library objects, asserts on.
+UNIT_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/unit-lib/%.o)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
@@ -49,12 +60,16 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KEEL_CFLAGS) -c $< -o $@
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/unit-lib/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KEEL_CFLAGS) -o $@ $< $(LIB_OBJS) -lcriterion $(LIBS)
+	$(CC) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -o $@ $< $(UNIT_OBJS) -lcriterion $(LIBS)
 
 asan:
-	$(MAKE) BUILD=build-asan BIN=bin/keel-server-asan ALLOC=libc \
+	$(MAKE) BUILD=build-asan BIN=bin/keel-server-asan ALLOC=libc ASSERTS= \
 	  OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LIBS_EXTRA= all
 	@true
@@ -93,4 +108,4 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
--include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_BINS:=.d)

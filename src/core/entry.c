@@ -21,7 +21,29 @@ typedef struct layout {
     size_t value_off;
 } layout;
 
+#ifndef NDEBUG
+/* Which encodings each type's entries may carry (bit per encoding code;
+ * for a hash, the int and embstr codes mark its inline forms). */
+#define ENC_BIT(enc) (1u << (enc))
+static const uint8_t encodings_of_type[8] = {
+    [TYPE_STRING] = ENC_BIT(ENC_RAW) | ENC_BIT(ENC_INT) | ENC_BIT(ENC_EMBSTR),
+    [TYPE_LIST] = ENC_BIT(ENC_LISTPACK) | ENC_BIT(ENC_QUICKLIST),
+    [TYPE_SET] = ENC_BIT(ENC_INTSET) | ENC_BIT(ENC_LISTPACK) | ENC_BIT(ENC_HASHTABLE),
+    [TYPE_ZSET] = ENC_BIT(ENC_LISTPACK) | ENC_BIT(ENC_SKIPLIST),
+    [TYPE_HASH] = ENC_BIT(ENC_LISTPACK) | ENC_BIT(ENC_HASHTABLE) | ENC_BIT(ENC_INLINE_LISTPACK) |
+                  ENC_BIT(ENC_INLINE_SMALLPACK),
+    [TYPE_STREAM] = ENC_BIT(ENC_SKIPLIST),
+};
+
+/* The meta byte names a type and an encoding that go together: the
+ * flags decide how every other byte of the entry is read. */
+static inline int meta_is_valid(const entry *e) {
+    return (encodings_of_type[entry_type(e)] & ENC_BIT(entry_raw_encoding(e))) != 0;
+}
+#endif
+
 static layout entry_layout(const entry *e) {
+    assert(meta_is_valid(e) && "entry meta byte: type and encoding do not go together");
     const uint8_t *p = (const uint8_t *)e;
     layout l;
     size_t n = varint_get(p + META_SIZE, &l.keylen);
@@ -65,6 +87,14 @@ static const uint8_t *stored_value_bytes(const entry *e, const layout *l, size_t
     return v + varint_get(v, len);
 }
 
+#ifndef NDEBUG
+/* The value slot that e's flags and length prefix describe lies inside
+ * e's block: checked before the value bytes are copied out. */
+static int value_fits_block(const entry *e, const layout *l) {
+    return l->value_off + stored_value_size(e, l) <= zmalloc_size(e);
+}
+#endif
+
 /* Allocate and fill everything but the value. Returns the value offset. */
 static entry *entry_alloc(const char *key, size_t klen, int type, int enc, long long expire,
                           size_t vsize, size_t *value_off) {
@@ -95,6 +125,7 @@ long long entry_expire(const entry *e) {
     layout l = entry_layout(e);
     long long when;
     memcpy(&when, (const uint8_t *)e + l.expire_off, 8);
+    assert(when >= 0 && "has-expire set on an entry without an expire time");
     return when;
 }
 
@@ -115,6 +146,7 @@ static unsigned char *decode_slot(void) {
 static void *smallpack_listpack(const entry *e, const layout *l) {
     size_t len;
     const uint8_t *sp = stored_value_bytes(e, l, &len);
+    assert(len < DECODE_SLOT_BYTES && "smallpack longer than any listpack it could come from");
     unsigned char *lp = decode_slot();
     if (!smallpack_decode(lp, DECODE_SLOT_BYTES, sp, len)) {
         /* Only entry_new_inline writes this form, from a listpack it
@@ -129,6 +161,7 @@ entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, 
     size_t off, splen;
     unsigned char sp[DECODE_SLOT_BYTES];
     if (len <= DECODE_SLOT_BYTES && smallpack_encode(sp, sizeof(sp), lp, len, &splen)) {
+        assert(smallpack_listpack_size(sp, splen) == len && "smallpack does not decode to its listpack");
         entry *e = entry_alloc(key, klen, type, ENC_INLINE_SMALLPACK, expire, varint_size(splen) + splen, &off);
         uint8_t *p = (uint8_t *)e + off;
         p += varint_put(p, splen);
@@ -219,6 +252,7 @@ entry *entry_with_int(const entry *e, long long v) {
 /* Rebuild e with or without the expire field, value bytes moved along. */
 static entry *rebuild_expire(entry *e, long long when) {
     layout l = entry_layout(e);
+    assert(value_fits_block(e, &l));
     int enc = entry_raw_encoding(e);
     size_t vsize = stored_value_size(e, &l);
     size_t newoff;
@@ -233,6 +267,7 @@ static entry *rebuild_expire(entry *e, long long when) {
 }
 
 entry *entry_set_expire(entry *e, long long when) {
+    assert(when >= 0 && "a negative time would read as no expire");
     if (entry_has_expire(e)) {
         layout l = entry_layout(e);
         memcpy((uint8_t *)e + l.expire_off, &when, 8);
@@ -288,6 +323,7 @@ const char *entry_string(const entry *e, char *buf, size_t *len) {
     }
     case ENC_EMBSTR: {
         size_t n = varint_get(v, len);
+        assert(*len <= EMBSTR_MAX_LEN && "embstr length prefix corrupt");
         return (const char *)v + n;
     }
     default: {
@@ -334,6 +370,7 @@ entry *entry_dup(const entry *e, const char *newkey, size_t newklen) {
     } else if (entry_is_inline_aggregate(e)) {
         /* The stored form is copied as is: no decode, no re-encode. */
         layout l = entry_layout(e);
+        assert(value_fits_block(e, &l));
         size_t vsize = stored_value_size(e, &l), off;
         n = entry_alloc(newkey, newklen, entry_type(e), entry_raw_encoding(e), expire, vsize, &off);
         memcpy((uint8_t *)n + off, (const uint8_t *)e + l.value_off, vsize);
@@ -377,6 +414,7 @@ const char *entry_encoding_name(const entry *e) {
 
 entry *entry_rekey(entry *e, const char *newkey, size_t newklen) {
     layout l = entry_layout(e);
+    assert(value_fits_block(e, &l));
     size_t vsize = stored_value_size(e, &l);
     int enc = entry_raw_encoding(e);
     size_t off;

@@ -235,6 +235,7 @@ static bool find_position(const hashtable *ht, const void *key, size_t keylen,
 
 static void mark_ever_full(hashtable *ht, int t, bucket *b) {
     if (b->meta & EVER_FULL) return;
+    assert((b->meta & PRESENT_MASK) == PRESENT_MASK && ht->everfull[t] < ht->buckets[t]);
     b->meta |= EVER_FULL;
     ht->everfull[t]++;
 }
@@ -269,7 +270,23 @@ static void **insert_in_table(hashtable *ht, int t, void *element, uint64_t hash
     table_full(nb);
 }
 
+#ifndef NDEBUG
+/* The probe-chain invariant, for an element found in bucket idx of table
+ * t with this stored hash byte and this hash: the byte is its hash's (else
+ * lookups skip it: its key changed in place, or the slot was overwritten)
+ * and every bucket from its home up to idx is ever-full (else lookups stop
+ * before reaching it). O(distance from home), nearly always 0 or 1. */
+static bool reachable_from_home(const hashtable *ht, int t, size_t idx, uint8_t stored_byte,
+                                uint64_t hash) {
+    if (stored_byte != hash_byte_of(hash)) return false;
+    for (size_t i = hash & (ht->buckets[t] - 1); i != idx; i = next_index(ht, t, i))
+        if (!(bucket_at(ht, t, i)->meta & EVER_FULL)) return false;
+    return true;
+}
+#endif
+
 static void remove_at(hashtable *ht, const position *pos) {
+    assert((pos->b->meta & (1u << pos->slot)) && ht->used[pos->table] > 0);
     pos->b->meta &= (uint8_t)~(1u << pos->slot);
     ht->used[pos->table]--;
     if (pos->table == 0 && !is_rehashing(ht)) ht->deletes++;
@@ -283,6 +300,7 @@ static void reset_table(hashtable *ht, int t) {
 }
 
 static void finish_rehash(hashtable *ht) {
+    assert(ht->used[0] == 0 && "finishing a rehash would drop elements");
     zfree(ht->table[0]);
     ht->table[0] = ht->table[1];
     ht->buckets[0] = ht->buckets[1];
@@ -296,13 +314,18 @@ static void finish_rehash(hashtable *ht) {
 /* Move the elements of the next old bucket. The ever-full bit stays: other
  * elements of the old table may still sit beyond this bucket. */
 static bool move_next_bucket(hashtable *ht) {
-    bucket *b = bucket_at(ht, 0, ht->rehash_idx++);
+    assert(ht->rehash_idx < ht->buckets[0]);
+    size_t idx = ht->rehash_idx++;
+    bucket *b = bucket_at(ht, 0, idx);
     unsigned present = b->meta & PRESENT_MASK;
     for (unsigned p = present; p; p &= p - 1) {
         void *element = b->slot[lowest_bit(p)];
-        insert_in_table(ht, 1, element, element_hash(ht, element));
+        uint64_t hash = element_hash(ht, element);
+        assert(reachable_from_home(ht, 0, idx, b->hash_byte[lowest_bit(p)], hash));
+        insert_in_table(ht, 1, element, hash);
     }
     b->meta &= EVER_FULL;
+    assert(ht->used[0] >= (size_t)count_bits(present));
     ht->used[0] -= (size_t)count_bits(present);
     return present != 0;
 }
@@ -570,7 +593,9 @@ static void emit_bucket(const hashtable *ht, const bucket *b, size_t home, size_
                         hashtable_scan_fn fn, void *privdata) {
     for (unsigned p = b->meta & PRESENT_MASK; p; p &= p - 1) {
         void *el = b->slot[lowest_bit(p)];
-        if ((element_hash(ht, el) & mask) == home) fn(privdata, el);
+        uint64_t hash = element_hash(ht, el);
+        assert(b->hash_byte[lowest_bit(p)] == hash_byte_of(hash) && "element key changed in the table");
+        if ((hash & mask) == home) fn(privdata, el);
     }
 }
 

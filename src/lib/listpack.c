@@ -24,6 +24,7 @@
  */
 #include "lib/listpack.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "lib/zmalloc.h"
@@ -237,7 +238,9 @@ unsigned long lp_length(unsigned char *lp) {
     uint16_t n = hdr_count(lp);
     if (n != LP_COUNT_UNKNOWN) return n;
     unsigned long count = 0;
-    for (unsigned char *p = lp + LP_HDR_SIZE; *p != LP_EOF; p += lp_entry_len(p)) count++;
+    unsigned char *p = lp + LP_HDR_SIZE;
+    for (; *p != LP_EOF; p += lp_entry_len(p)) count++;
+    assert(p == lp + hdr_total(lp) - 1 && "entry lengths disagree with the total size");
     /* The count saturated at some point but deletions may have brought it
      * back into range: cache it so the next call is O(1). */
     if (count < LP_COUNT_UNKNOWN) set_count(lp, count);
@@ -267,6 +270,7 @@ size_t lp_entry_size_for(const unsigned char *s, size_t len) {
  * ------------------------------------------------------------------- */
 
 unsigned char *lp_first(unsigned char *lp) {
+    assert(lp[hdr_total(lp) - 1] == LP_EOF && "total size does not end at the terminator");
     unsigned char *p = lp + LP_HDR_SIZE;
     return *p == LP_EOF ? NULL : p;
 }
@@ -274,13 +278,16 @@ unsigned char *lp_first(unsigned char *lp) {
 unsigned char *lp_next(unsigned char *lp, unsigned char *p) {
     (void)lp;
     p += lp_entry_len(p);
+    assert(p <= lp + hdr_total(lp) - 1 && "an entry runs past the terminator");
     return *p == LP_EOF ? NULL : p;
 }
 
 unsigned char *lp_prev(unsigned char *lp, unsigned char *p) {
     if (p <= lp + LP_HDR_SIZE) return NULL;
     size_t l = lp_backlen_read(p - 1);
-    return p - l - lp_backlen_size(l);
+    unsigned char *prev = p - l - lp_backlen_size(l);
+    assert(prev >= lp + LP_HDR_SIZE && lp_enc_len(prev) == l && "back-length does not match its entry");
+    return prev;
 }
 
 unsigned char *lp_last(unsigned char *lp) {
@@ -410,6 +417,17 @@ unsigned char *lp_find(unsigned char *lp, unsigned char *p,
  * Modification
  * ------------------------------------------------------------------- */
 
+#ifndef NDEBUG
+/* True when offset at of lp is where an entry ends (or the entries
+ * begin): the back-length just before it describes an entry that starts
+ * after the header and whose <encoding+data> has that length. */
+static int entry_boundary(const unsigned char *lp, size_t at) {
+    if (at == LP_HDR_SIZE) return 1;
+    size_t l = lp_backlen_read(lp + at - 1), whole = l + lp_backlen_size(l);
+    return whole <= at - LP_HDR_SIZE && lp_enc_len(lp + at - whole) == l;
+}
+#endif
+
 /* Replaces `oldlen` bytes at offset `off` with the entry made of hdr/hdrlen
  * followed by data/datalen plus its backlen (or with nothing when hdr is
  * NULL). `delta_count` is the change in the number of entries. Returns the
@@ -420,6 +438,8 @@ static unsigned char *lp_splice(unsigned char *lp, size_t off, size_t oldlen,
                                 const unsigned char *data, size_t datalen,
                                 long delta_count) {
     size_t total = lp_bytes(lp);
+    assert(lp[total - 1] == LP_EOF && off >= LP_HDR_SIZE && off + oldlen <= total - 1);
+    assert(entry_boundary(lp, off) && entry_boundary(lp, off + oldlen) && "splice inside an entry");
     size_t enclen = hdr ? hdrlen + datalen : 0;
     size_t newlen = hdr ? enclen + lp_backlen_size(enclen) : 0;
     if (hdr && (datalen > LP_MAX_BYTES || newlen > LP_MAX_BYTES ||
@@ -460,7 +480,9 @@ static unsigned char *lp_splice(unsigned char *lp, size_t off, size_t oldlen,
         lp_backlen_write(dst + enclen, enclen);
     }
     set_total(lp, newtotal);
+    assert(lp[newtotal - 1] == LP_EOF);
     uint16_t n = hdr_count(lp);
+    assert(n == LP_COUNT_UNKNOWN || (long)n + delta_count >= 0);
     if (n != LP_COUNT_UNKNOWN) set_count(lp, (unsigned long)((long)n + delta_count));
     return lp;
 }

@@ -5,6 +5,7 @@
 #include "lib/smallpack.h"
 #include "lib/listpack.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -89,6 +90,7 @@ int smallpack_encode(unsigned char *dst, size_t cap, const unsigned char *lp, si
         off += l + bl;
         count++;
     }
+    assert(off == end && "element lengths disagree with the listpack's total");
     unsigned hdr_count = (unsigned)lp[4] | (unsigned)lp[5] << 8;
     if (hdr_count != LP_COUNT_SATURATED && hdr_count != count) return 0;
     *out = w;
@@ -118,6 +120,7 @@ static size_t decode(unsigned char *dst, size_t cap, const unsigned char *sp, si
         out += l + bl;
         count++;
     }
+    assert(in == len);
     size_t total = out + 1;
     if (total > UINT32_MAX) return 0;
     if (dst) {
