@@ -175,6 +175,9 @@ def test_auth_without_password(raw):
 
 def test_requirepass_set_later_spares_existing_connections(r, raw):
     before = raw()
+    # Answered, so the server has accepted the connection (the kernel's
+    # handshake alone does not make it existing) before the password is set.
+    assert before.cmd("PING") == b"PONG"
     r.config_set("requirepass", "secret")
     try:
         assert before.cmd("PING") == b"PONG"
