@@ -161,7 +161,7 @@ entry *entry_new_inline(const char *key, size_t klen, int type, const void *lp, 
     size_t off, splen;
     unsigned char sp[DECODE_SLOT_BYTES];
     if (len <= DECODE_SLOT_BYTES && smallpack_encode(sp, sizeof(sp), lp, len, &splen)) {
-        assert(smallpack_listpack_size(sp, splen) == len && "smallpack does not decode to its listpack");
+        assert(smallpack_listpack_size(sp, splen) == len && "smallpack does not decode back");
         entry *e = entry_alloc(key, klen, type, ENC_INLINE_SMALLPACK, expire, varint_size(splen) + splen, &off);
         uint8_t *p = (uint8_t *)e + off;
         p += varint_put(p, splen);

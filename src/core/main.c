@@ -260,7 +260,8 @@ static void seed_randomness(void) {
         errno = 0;
         unsigned long long v = strtoull(fixed, &end, 10);
         if (errno || *end || fixed[0] < '0' || fixed[0] > '9') {
-            fprintf(stderr, "KEEL_RANDOM_SEED must be an unsigned decimal integer, got '%s'\n", fixed);
+            fprintf(stderr, "KEEL_RANDOM_SEED must be an unsigned decimal integer, got '%s'\n",
+                    fixed);
             server_startup_exit(1);
         }
         uint64_t derive = v;
@@ -269,7 +270,7 @@ static void seed_randomness(void) {
             memcpy(hash_seed + i, &word, 8);
         }
         seed = random_splitmix64(&derive);
-        server_log(LOG_NOTICE, "Random seed fixed by KEEL_RANDOM_SEED=%llu (hash seed included)", v);
+        server_log(LOG_NOTICE, "Random seed fixed by KEEL_RANDOM_SEED=%llu (hash seed too)", v);
     } else {
         get_random_bytes(hash_seed, sizeof(hash_seed));
         get_random_bytes((unsigned char *)&seed, sizeof(seed));

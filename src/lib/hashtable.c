@@ -594,7 +594,7 @@ static void emit_bucket(const hashtable *ht, const bucket *b, size_t home, size_
     for (unsigned p = b->meta & PRESENT_MASK; p; p &= p - 1) {
         void *el = b->slot[lowest_bit(p)];
         uint64_t hash = element_hash(ht, el);
-        assert(b->hash_byte[lowest_bit(p)] == hash_byte_of(hash) && "element key changed in the table");
+        assert(b->hash_byte[lowest_bit(p)] == hash_byte_of(hash) && "key changed in the table");
         if ((hash & mask) == home) fn(privdata, el);
     }
 }

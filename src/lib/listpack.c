@@ -286,7 +286,7 @@ unsigned char *lp_prev(unsigned char *lp, unsigned char *p) {
     if (p <= lp + LP_HDR_SIZE) return NULL;
     size_t l = lp_backlen_read(p - 1);
     unsigned char *prev = p - l - lp_backlen_size(l);
-    assert(prev >= lp + LP_HDR_SIZE && lp_enc_len(prev) == l && "back-length does not match its entry");
+    assert(prev >= lp + LP_HDR_SIZE && lp_enc_len(prev) == l && "back-length disagrees");
     return prev;
 }
 

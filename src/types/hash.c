@@ -20,9 +20,10 @@
  * rounding) plus 12-24 bytes of table (about 17, lib/hashtable.h).
  * Lengths are varints (lib/varint.h) because short fields dominate: one
  * byte each below 128. Field-first ordering keeps element_key (called on
- * every probe that passes the hash-byte filter) to one varint decode. The price: changing a value allocates a new block
- * and swaps the pointer in its slot (hashtable_find_ref, no second
- * lookup) - cheap next to the table walk, and values rarely grow in place.
+ * every probe that passes the hash-byte filter) to one varint decode.
+ * The price: changing a value allocates a new block and swaps the pointer
+ * in its slot (hashtable_find_ref, no second lookup) - cheap next to the
+ * table walk, and values rarely grow in place.
  */
 #include "types/hash.h"
 

@@ -783,7 +783,8 @@ Test(listpack, backlen_of_real_entries) {
         size_t enc = lens[i] + (lens[i] < 64 ? 1 : lens[i] < 4096 ? 2 : 5); /* string header */
         cr_assert_eq(lp_bytes(lp), LP_EMPTY_SIZE + enc + lp_backlen_size(enc));
         size_t sz;
-        cr_assert(lp_backlen_matches(p + enc, lp_backlen_size(enc), enc, &sz), "string of %zu", lens[i]);
+        cr_assert(lp_backlen_matches(p + enc, lp_backlen_size(enc), enc, &sz), "string of %zu",
+                  lens[i]);
         cr_assert_eq(lp_backlen_read(lp + lp_bytes(lp) - 2), enc);
         free(s);
         lp_free(lp);

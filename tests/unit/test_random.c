@@ -23,10 +23,10 @@ Test(random, splitmix64_known_values) {
 }
 
 Test(random, known_sequence_of_a_seed) {
-    static const uint64_t seed0[] = {0x99ec5f36cb75f2b4ULL, 0xbf6e1f784956452aULL, 0x1a5f849d4933e6e0ULL,
-                                     0x6aa594f1262d2d2cULL};
-    static const uint64_t seed42[] = {0x15780b2e0c2ec716ULL, 0x6104d9866d113a7eULL, 0xae17533239e499a1ULL,
-                                      0xecb8ad4703b360a1ULL};
+    static const uint64_t seed0[] = {0x99ec5f36cb75f2b4ULL, 0xbf6e1f784956452aULL,
+                                     0x1a5f849d4933e6e0ULL, 0x6aa594f1262d2d2cULL};
+    static const uint64_t seed42[] = {0x15780b2e0c2ec716ULL, 0x6104d9866d113a7eULL,
+                                      0xae17533239e499a1ULL, 0xecb8ad4703b360a1ULL};
     random_seed(0);
     for (int i = 0; i < 4; i++) cr_assert_eq(random_u64(), seed0[i], "seed 0, draw %d", i);
     random_seed(42);
@@ -54,7 +54,9 @@ Test(random, initial_state_is_the_default_seed) {
 }
 
 Test(random, below_stays_in_range) {
-    static const uint64_t ns[] = {1, 2, 3, 7, 10, 1000, 4294967297ULL, (1ULL << 63) + 1, UINT64_MAX};
+    static const uint64_t ns[] = {
+        1, 2, 3, 7, 10, 1000, 4294967297ULL, (1ULL << 63) + 1, UINT64_MAX,
+    };
     random_seed(7);
     for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
         for (int i = 0; i < 20000; i++) cr_assert_lt(random_below(ns[k]), ns[k]);

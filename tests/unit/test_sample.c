@@ -34,7 +34,8 @@ Test(sample, shuffle_prefix_picks_distinct_items_fairly) {
     }
     /* Each item lands in the prefix with probability K/N = 1/4: 10,000 of
      * 40,000 rounds, standard deviation 87. */
-    for (int i = 0; i < N; i++) cr_assert(picked[i] > 9400 && picked[i] < 10600, "item %d: %u", i, picked[i]);
+    for (int i = 0; i < N; i++)
+        cr_assert(picked[i] > 9400 && picked[i] < 10600, "item %d: %u", i, picked[i]);
 }
 
 Test(sample, shuffle_prefix_of_everything_is_a_permutation) {
@@ -86,6 +87,7 @@ Test(sample, table_element_is_a_member_and_reaches_all) {
     }
     /* 200 per element on average; an element never picked, or picked
      * four times too often, would be a broken pick. */
-    for (int i = 0; i < N; i++) cr_assert(hits[i] > 50 && hits[i] < 800, "element %d: %u", i, hits[i]);
+    for (int i = 0; i < N; i++)
+        cr_assert(hits[i] > 50 && hits[i] < 800, "element %d: %u", i, hits[i]);
     hashtable_release(ht);
 }

@@ -73,7 +73,8 @@ Test(varint, every_length_boundary) {
     }
     cr_assert_eq(round_trip(SIZE_MAX), VARINT_MAX_BYTES);
     cr_assert_eq(round_trip(SIZE_MAX - 1), VARINT_MAX_BYTES);
-    cr_assert_eq(round_trip(SIZE_MAX >> 1), (sizeof(size_t) * 8 - 1 + 6) / 7); /* 63 bits: 9 bytes */
+    cr_assert_eq(round_trip(SIZE_MAX >> 1),
+                 (sizeof(size_t) * 8 - 1 + 6) / 7); /* 63 bits: 9 bytes */
 }
 
 Test(varint, max_value_bytes) {
@@ -93,7 +94,8 @@ Test(varint, truncated_input_is_refused) {
         for (size_t avail = 0; avail < n; avail++) {
             unsigned char *cut = exact_copy(buf, avail);
             size_t got = 12345;
-            cr_assert_eq(varint_get_bounded(cut, avail, &got), 0, "%zu cut to %zu bytes", values[i], avail);
+            cr_assert_eq(varint_get_bounded(cut, avail, &got), 0, "%zu cut to %zu bytes", values[i],
+                         avail);
             cr_assert_eq(got, 12345, "output written on failure");
             free(cut);
         }
