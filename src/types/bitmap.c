@@ -175,12 +175,12 @@ static kstr writable_string(client *c, const kstr key, size_t minlen, entry **ou
     }
     kstr s;
     if (!e) {
-        s = kstr_grow_zero(kstr_empty(), minlen);
+        s = kstr_new_len(NULL, minlen); /* exact, like SET */
         e = strval_add_raw(c, key, s);
     } else {
         e = strval_make_raw(c, e, &s);
         if (kstr_len(s) < minlen) {
-            s = kstr_grow_zero(s, minlen);
+            s = strval_grow_zero(s, minlen);
             entry_set_ptr(e, s);
         }
     }

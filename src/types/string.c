@@ -6,6 +6,12 @@
  * key's entry ("embstr"), longer ones as a kstr the entry points to
  * ("raw"). A value modified in place (APPEND, SETRANGE) becomes raw, as in
  * Redis, since it is likely to be modified again.
+ *
+ * Memory: every path that creates a value allocates it exactly (SETRANGE
+ * or SETBIT on a missing key cost what SET of the same bytes costs); paths
+ * that grow one in place reserve about 1/8 of room (strval_reserve_tight),
+ * the least slack that keeps repeated APPENDs amortised O(1), and never
+ * more than Redis's doubling would leave.
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -305,7 +311,7 @@ static void append_command(client *c) {
     if (!check_string_length(c, (long long)len, (long long)kstr_len(add))) return;
     kstr s;
     e = strval_make_raw(c, e, &s);
-    s = kstr_cat_len(s, add, kstr_len(add));
+    s = strval_append(s, add, kstr_len(add));
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);
     reply_ll(c, (long long)kstr_len(s));
@@ -373,7 +379,7 @@ static void setrange_command(client *c) {
             return;
         }
         if (!check_string_length(c, offset, (long long)vlen)) return;
-        kstr s = kstr_grow_zero(kstr_empty(), (size_t)offset + vlen);
+        kstr s = kstr_new_len(NULL, (size_t)offset + vlen); /* exact, like SET */
         memcpy(s + offset, val, vlen);
         entry *n = entry_new_ptr(c->argv[1], kstr_len(c->argv[1]), TYPE_STRING, ENC_RAW, s, -1);
         db_add(c->db, n);
@@ -391,7 +397,7 @@ static void setrange_command(client *c) {
     if (!check_string_length(c, offset, (long long)vlen)) return;
     kstr s;
     e = strval_make_raw(c, e, &s);
-    s = kstr_grow_zero(s, (size_t)offset + vlen);
+    s = strval_grow_zero(s, (size_t)offset + vlen);
     memcpy(s + offset, val, vlen);
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);

@@ -24,9 +24,18 @@ entry *strval_make_raw(client *c, entry *e, kstr *out);
 entry *strval_add_raw(client *c, const kstr key, kstr s);
 
 /* Grow s so that it has at least `need` bytes of free room, growing the
- * allocation by about 1/8 instead of doubling: values such as sparse
- * HyperLogLogs grow a few bytes at a time and live long, so slack left by
- * doubling would be paid by every key. Amortised cost stays O(1) per byte. */
+ * allocation by about 1/8 (at most STRVAL_GROW_MAX) instead of doubling:
+ * a value grown by APPEND, SETRANGE, SETBIT or PFADD lives in the
+ * keyspace, where slack left by doubling would stay after the command and
+ * be paid by every key (Redis 7.0 doubles up to 1 MB, then adds 1 MB; this
+ * never leaves more). Growth stays geometric up to 8 MB, so appending in a
+ * loop is amortised O(1) per byte. */
+#define STRVAL_GROW_MAX (1024 * 1024)
 kstr strval_reserve_tight(kstr s, size_t need);
+
+/* The keyspace's versions of kstr_cat_len and kstr_grow_zero: the same
+ * result, with room reserved by strval_reserve_tight. */
+kstr strval_append(kstr s, const void *t, size_t len);
+kstr strval_grow_zero(kstr s, size_t len);
 
 #endif
