@@ -176,48 +176,6 @@ static void reset_one(command *cmd, void *priv) {
 
 void command_reset_stats(void) { command_foreach(reset_one, NULL); }
 
-/* Key positions of the movablekeys commands. Kept here, beside the fixed
- * ranges of the tables, as data: dest is an argv index of a destination
- * key (0 = none), numkeys the index of the count of keys that follow it. */
-static const struct movable_spec {
-    const char *name;
-    int dest;
-    int numkeys;
-} movable_specs[] = {
-    {"zunionstore", 1, 2}, {"zinterstore", 1, 2}, {"zdiffstore", 1, 2},
-    {"zunion", 0, 1}, {"zinter", 0, 1}, {"zdiff", 0, 1}, {"zintercard", 0, 1},
-    {"sintercard", 0, 1}, {"zmpop", 0, 1}, {"lmpop", 0, 1},
-    {"bzmpop", 0, 2}, {"blmpop", 0, 2},
-};
-
-static int add_key(int *idx, int n, int max, int pos) {
-    if (n < max) idx[n] = pos;
-    return n + 1;
-}
-
-int command_get_keys(const command *cmd, int argc, char **argv, int *idx, int max) {
-    int n = 0;
-    for (size_t i = 0; i < sizeof(movable_specs) / sizeof(movable_specs[0]); i++) {
-        const struct movable_spec *m = &movable_specs[i];
-        if (strcmp(m->name, cmd->name) != 0) continue;
-        long long numkeys;
-        if (m->numkeys >= argc || !string_to_ll(argv[m->numkeys], kstr_len(argv[m->numkeys]), &numkeys) ||
-            numkeys < 1 || numkeys > argc - m->numkeys - 1)
-            return -1;
-        if (m->dest) n = add_key(idx, n, max, m->dest);
-        for (int j = 0; j < (int)numkeys; j++) n = add_key(idx, n, max, m->numkeys + 1 + j);
-        return n < max ? n : max;
-    }
-    if (cmd->first_key <= 0) return 0;
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    for (int j = cmd->first_key; j <= last && j < argc; j += cmd->key_step) n = add_key(idx, n, max, j);
-    /* SORT key ... STORE dest */
-    if (!strcmp(cmd->name, "sort"))
-        for (int j = 2; j + 1 < argc; j++)
-            if (!strcasecmp(argv[j], "store")) n = add_key(idx, n, max, j + 1);
-    return n < max ? n : max;
-}
-
 static void reject_unknown_command(client *c) {
     kstr args = kstr_empty();
     for (int i = 1; i < c->argc && kstr_len(args) < 128; i++)

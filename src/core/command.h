@@ -80,11 +80,18 @@ void command_dispatch(struct client *c);
 void command_call(struct client *c, command *cmd);
 
 /* Positions (argv indexes) of the keys of a request for cmd, including
- * the commands whose keys move (numkeys, SORT ... STORE). Returns the
- * number stored in idx (at most max), 0 for none, -1 when a numkeys
- * argument is invalid. Read by COMMAND GETKEYS; later by cluster slot
- * checks and ACL key patterns. */
+ * the commands whose keys move (numkeys, SORT ... STORE, GEORADIUS ...
+ * STORE). Returns the number stored in idx (at most max), 0 for none, -1
+ * when a numkeys argument is invalid. Read by COMMAND GETKEYS; later by
+ * cluster slot checks and ACL key patterns. Defined in keyspec.c. */
 int command_get_keys(const command *cmd, int argc, char **argv, int *idx, int max);
+/* Whether cmd takes keys at all (a key range in its row, or movable). */
+int command_has_keys(const command *cmd);
+
+/* How cmd uses the nth key (0-based) that command_get_keys found in argv:
+ * Redis 7's key-spec flags, space-separated ("RW access delete"). Static
+ * text. Defined in keyspec.c. */
+const char *command_key_flags(const command *cmd, int argc, char **argv, int nth);
 
 /* Iterate every top-level command (COMMAND, INFO commandstats). */
 typedef void command_visit_fn(command *cmd, void *priv);

@@ -1,6 +1,6 @@
 /*
  * introspect_cmds: COMMAND and its subcommands (COUNT, INFO, DOCS, LIST,
- * GETKEYS), answered from the command table itself, so what the server
+ * GETKEYS, GETKEYSANDFLAGS), answered from the command table itself, so what the server
  * enforces and what it advertises cannot drift apart.
  */
 #include "core/cmdutil.h"
@@ -260,10 +260,32 @@ static void command_list_command(client *c) {
     reply_set_deferred_array_len(c, len, f.count);
 }
 
-static void command_getkeys_command(client *c) {
+/* Each word of a space-separated flag list as a status string, in a set. */
+static void reply_flag_words(client *c, const char *words) {
+    int n = 0;
+    for (const char *p = words; *p; p++)
+        if (*p != ' ' && (p == words || p[-1] == ' ')) n++;
+    reply_set_len(c, n);
+    char word[32];
+    while (*words) {
+        size_t len = strcspn(words, " ");
+        snprintf(word, sizeof(word), "%.*s", (int)len, words);
+        reply_status(c, word);
+        words += len;
+        words += strspn(words, " ");
+    }
+}
+
+/* COMMAND GETKEYS and GETKEYSANDFLAGS: the same keys, the latter with how
+ * the command uses each one (see keyspec.c). */
+static void getkeys_generic(client *c, int with_flags) {
     command *cmd = command_lookup_argv(c->argc - 2, c->argv + 2);
     if (!cmd) {
         reply_error(c, "ERR Invalid command specified");
+        return;
+    }
+    if (!command_has_keys(cmd)) {
+        reply_error(c, "ERR The command has no key arguments");
         return;
     }
     int argc = c->argc - 2;
@@ -282,8 +304,20 @@ static void command_getkeys_command(client *c) {
         return;
     }
     reply_array_len(c, n);
-    for (int j = 0; j < n; j++) reply_bulk(c, c->argv[2 + idx[j]], kstr_len(c->argv[2 + idx[j]]));
+    for (int j = 0; j < n; j++) {
+        kstr key = c->argv[2 + idx[j]];
+        if (!with_flags) {
+            reply_bulk(c, key, kstr_len(key));
+            continue;
+        }
+        reply_array_len(c, 2);
+        reply_bulk(c, key, kstr_len(key));
+        reply_flag_words(c, command_key_flags(cmd, argc, c->argv + 2, j));
+    }
 }
+
+static void command_getkeys_command(client *c) { getkeys_generic(c, 0); }
+static void command_getkeysandflags_command(client *c) { getkeys_generic(c, 1); }
 
 static void command_help_command(client *c) {
     static const char *const help[] = {
@@ -299,6 +333,8 @@ static void command_help_command(client *c) {
         "    Return documentation details about multiple commands.",
         "GETKEYS <full-command>",
         "    Return the keys from a full command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full command.",
         NULL,
     };
     reply_help(c, help);
@@ -310,6 +346,7 @@ static command command_subcommands[] = {
     {"docs", command_docs_command, -2, "loading stale", 0, 0, 0, "server", "7.0.0", "Documentary information about commands.", NULL},
     {"list", command_list_command, -2, "loading stale", 0, 0, 0, "server", "7.0.0", "List of command names.", NULL},
     {"getkeys", command_getkeys_command, -4, "loading stale", 0, 0, 0, "server", "2.8.13", "Extract the keys of a command.", NULL},
+    {"getkeysandflags", command_getkeysandflags_command, -4, "loading stale", 0, 0, 0, "server", "7.0.0", "Extract the keys of a command and how it uses them.", NULL},
     {"help", command_help_command, 2, "loading stale", 0, 0, 0, "server", "5.0.0", "Help on COMMAND.", NULL},
     {0},
 };
