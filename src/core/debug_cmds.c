@@ -267,6 +267,18 @@ static void debug_protocol(client *c) {
     }
 }
 
+/* DEBUG ERROR: the message goes out verbatim, error code included or not
+ * ("LOADING ...", "foo"), as Redis sends it; only CR and LF are blanked so
+ * that the reply stays one protocol line. */
+static void debug_error(client *c, const kstr msg) {
+    kstr line = kstr_cat_len(kstr_new("-"), msg, kstr_len(msg));
+    for (size_t i = 0; i < kstr_len(line); i++)
+        if (line[i] == '\r' || line[i] == '\n') line[i] = ' ';
+    line = kstr_cat_len(line, "\r\n", 2);
+    reply_raw(c, line, kstr_len(line));
+    kstr_free(line);
+}
+
 static void debug_command(client *c) {
     if (!debug_allowed(c)) return;
     kstr sub = c->argv[1];
@@ -276,6 +288,9 @@ static void debug_command(client *c) {
             "    Output a hex signature representing the current DB content.",
             "DIGEST-VALUE <key> [<key> ...]",
             "    Output a hex signature of the values of all the specified keys.",
+            "ERROR <string>",
+            "    Reply with the error <string>, as given (client libraries test their",
+            "    error handling with it: LOADING, READONLY, ...).",
             "OBJECT <key>",
             "    Show low level info about the key and associated value.",
             "POPULATE <count> [<prefix>] [<size>]",
@@ -321,6 +336,8 @@ static void debug_command(client *c) {
                                  (void *)e, entry_encoding_name(e), len, lru, idle);
         reply_status(c, s);
         kstr_free(s);
+    } else if (arg_is(sub, "error") && c->argc == 3) {
+        debug_error(c, c->argv[2]);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;

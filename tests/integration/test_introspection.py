@@ -1,4 +1,4 @@
-"""COMMAND GETKEYS / GETKEYSANDFLAGS, checked
+"""COMMAND GETKEYS / GETKEYSANDFLAGS and DEBUG ERROR, checked
 against Redis 7.0 (the expected replies below were measured on
 /usr/bin/redis-server 7.0.15; running this file against it passes).
 
@@ -114,3 +114,26 @@ def test_command_getkeys_errors_as_redis(r, sub, request_, error):
 def test_command_help_lists_getkeysandflags(r):
     text = b"\n".join(cmd(r, "COMMAND", "HELP"))
     assert b"GETKEYSANDFLAGS <full-command>" in text
+
+
+# --------------------------------------------------------------------------
+# DEBUG ERROR
+# --------------------------------------------------------------------------
+
+def test_debug_error_replies_the_message_verbatim(raw):
+    c = raw()
+    c.send(b'DEBUG ERROR "LOADING fake message"\r\nDEBUG ERROR foo\r\n'
+           b'DEBUG ERROR "a\\r\\nb"\r\nDEBUG ERROR ""\r\nPING\r\n')
+    assert c.read() == "LOADING fake message"
+    assert c.read() == "foo"            # no ERR prefix added
+    assert c.read() == "a  b"           # one protocol line
+    assert c.read() == ""
+    assert c.read() == b"PONG"
+
+
+def test_debug_error_drives_redis_py_exceptions(r):
+    with pytest.raises(redis.BusyLoadingError):
+        r.execute_command("DEBUG", "ERROR", "LOADING fake message")
+    with pytest.raises(redis.ReadOnlyError):
+        r.execute_command("DEBUG", "ERROR", "READONLY blah blah")
+    assert r.ping()
