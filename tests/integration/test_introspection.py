@@ -1,4 +1,4 @@
-"""COMMAND GETKEYS / GETKEYSANDFLAGS and DEBUG ERROR, checked
+"""COMMAND GETKEYS / GETKEYSANDFLAGS, LOLWUT and DEBUG ERROR, checked
 against Redis 7.0 (the expected replies below were measured on
 /usr/bin/redis-server 7.0.15; running this file against it passes).
 
@@ -114,6 +114,34 @@ def test_command_getkeys_errors_as_redis(r, sub, request_, error):
 def test_command_help_lists_getkeysandflags(r):
     text = b"\n".join(cmd(r, "COMMAND", "HELP"))
     assert b"GETKEYSANDFLAGS <full-command>" in text
+
+
+# --------------------------------------------------------------------------
+# LOLWUT
+# --------------------------------------------------------------------------
+
+def test_lolwut_ends_with_the_version_line(r):
+    version = r.info("server")["redis_version"]
+    for args in ((), ("5", "6", "7", "8"), ("VERSION", "5"), ("VERSION", "6", "20", "5")):
+        out = cmd(r, "LOLWUT", *args).decode()
+        assert out.endswith("Redis ver. %s\n" % version), args
+
+
+def test_lolwut_version_must_be_an_integer(r):
+    with pytest.raises(redis.ResponseError, match="value is not an integer or out of range"):
+        cmd(r, "LOLWUT", "VERSION", "x")
+
+
+@pytest.mark.keel_only
+def test_lolwut_draws_its_own_art_to_size(r):
+    out = cmd(r, "LOLWUT", "VERSION", "7", "30", "8").decode()
+    art = out.split("\n\n")[0].split("\n")
+    assert len(art) == 8 and all(len(line) == 30 for line in art)
+    assert all("\u2800" <= ch <= "\u28ff" for line in art for ch in line)
+    assert any(ch != "\u2800" for line in art for ch in line)
+    # the swells move with the version
+    assert cmd(r, "LOLWUT", "VERSION", "8", "30", "8").decode() != out
+    assert cmd(r, "LOLWUT", "VERSION", "7", "30", "8").decode() == out
 
 
 # --------------------------------------------------------------------------
