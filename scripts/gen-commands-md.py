@@ -219,8 +219,8 @@ def main():
 
     notes = read_notes(args.notes)
     for name in notes:
-        if name not in commands:
-            print("warning: %s: %s is not a Redis %s command" % (args.notes, display(name), version),
+        if name not in commands and name not in keel:
+            print("warning: %s: %s is neither a Redis %s nor a Keel command" % (args.notes, display(name), version),
                   file=sys.stderr)
 
     status = {}
@@ -254,7 +254,9 @@ def main():
     extra = sorted(n for n in keel if n not in commands)
     if extra:
         out += ["## Keel commands not in Redis %s" % version, "",
-                ", ".join("`%s`" % display(n) for n in extra), ""]
+                "| Command | Notes |", "|---|---|"]
+        out += ["| %s | %s |" % (display(n), md_escape(notes.get(n, ("", ""))[1])) for n in extra]
+        out.append("")
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:

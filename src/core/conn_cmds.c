@@ -174,6 +174,33 @@ static void client_getname_command(client *c) {
     else reply_null(c);
 }
 
+static kstr cat_client_line(kstr s, client *o) {
+    s = client_info_string(s, o);
+    return kstr_cat(s, "\n");
+}
+
+/* CLIENT LIST lists in connection order, ascending ids, as Redis does. The
+ * list is kept newest first (a connection is linked at its head), so this
+ * walks it from the tail. */
+static kstr clients_oldest_first(void) {
+    kstr s = kstr_empty();
+    client *o = server.clients;
+    while (o && o->next) o = o->next;
+    for (; o; o = o->prev) s = cat_client_line(s, o);
+    return s;
+}
+
+/* CLIENT LIST ID a b ...: in the order asked, an id given twice listed
+ * twice, unknown ids skipped (Redis's behaviour). */
+static kstr clients_by_ids(const long long *ids, int nids) {
+    kstr s = kstr_empty();
+    for (int i = 0; i < nids; i++) {
+        client *o = client_by_id((uint64_t)ids[i]);
+        if (o) s = cat_client_line(s, o);
+    }
+    return s;
+}
+
 static void client_list_command(client *c) {
     long long *ids = NULL;
     int nids = 0;
@@ -205,16 +232,7 @@ static void client_list_command(client *c) {
             return;
         }
     }
-    kstr s = kstr_empty();
-    for (client *o = server.clients; o; o = o->next) {
-        if (ids) {
-            int found = 0;
-            for (int i = 0; i < nids; i++) found |= ids[i] == (long long)o->id;
-            if (!found) continue;
-        }
-        s = client_info_string(s, o);
-        s = kstr_cat(s, "\n");
-    }
+    kstr s = ids ? clients_by_ids(ids, nids) : clients_oldest_first();
     reply_verbatim(c, s, kstr_len(s), "txt");
     kstr_free(s);
     zfree(ids);

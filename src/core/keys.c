@@ -40,10 +40,15 @@ static void exists_command(client *c) {
     reply_ll(c, count);
 }
 
+/* TOUCH touches even for a client in CLIENT NO-TOUCH mode: touching is
+ * what it asks for (Redis 7.2's rule for that mode). */
 static void touch_command(client *c) {
     long long count = 0;
+    int no_touch = c->flags & CLIENT_NO_TOUCH;
+    c->flags &= ~CLIENT_NO_TOUCH;
     for (int j = 1; j < c->argc; j++)
         if (lookup_read(c, c->argv[j])) count++;
+    c->flags |= no_touch;
     reply_ll(c, count);
 }
 
