@@ -371,3 +371,25 @@ void db_rehash_step(long long us) {
         hashtable_shrink_if_needed(dbs[i].expires);
     }
 }
+
+/* ---- iteration ---- */
+
+struct db_iter {
+    hashtable_iterator it;
+};
+
+db_iter *db_iter_new(db *d) {
+    db_iter *it = zmalloc(sizeof(*it));
+    hashtable_iter_init(&it->it, d->keys, 0);
+    return it;
+}
+
+entry *db_iter_next(db_iter *it) {
+    void *e;
+    return hashtable_iter_next(&it->it, &e) ? e : NULL;
+}
+
+void db_iter_free(db_iter *it) {
+    hashtable_iter_release(&it->it);
+    zfree(it);
+}
