@@ -12,6 +12,7 @@
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "persist/rdb.h"
 #include "types/types.h"
 
 #include <ctype.h>
@@ -71,6 +72,33 @@ static void debug_populate(client *c) {
     }
     kstr_free(key);
     kstr_free(val);
+    reply_ok(c);
+}
+
+/* DEBUG RELOAD [NOSAVE]: through the RDB file, as Redis does. */
+static void debug_reload(client *c) {
+    int save = 1;
+    for (int j = 2; j < c->argc; j++) {
+        if (arg_is(c->argv[j], "nosave")) save = 0;
+        else if (!arg_is(c->argv[j], "noflush") && !arg_is(c->argv[j], "merge")) {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    char err[512];
+    if (save && rdb_save(err, sizeof(err)) < 0) {
+        reply_error(c, "ERR");
+        return;
+    }
+    char path[4096];
+    rdb_file_path(path, sizeof(path));
+    db_empty_all();
+    if (rdb_load_file(path, NULL, err, sizeof(err)) < 0) {
+        server_log(LOG_WARNING, "%s", err);
+        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    server_log(LOG_NOTICE, "DB reloaded by DEBUG RELOAD");
     reply_ok(c);
 }
 
@@ -299,6 +327,8 @@ static void debug_command(client *c) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "RELOAD [NOSAVE]",
+            "    Save the RDB on disk and reload it back to memory (NOSAVE: just reload).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
             "SLEEP <seconds>",
@@ -314,6 +344,8 @@ static void debug_command(client *c) {
         reply_ok(c);
     } else if (arg_is(sub, "protocol") && c->argc == 3) {
         debug_protocol(c);
+    } else if (arg_is(sub, "reload")) {
+        debug_reload(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {

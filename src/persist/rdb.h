@@ -146,6 +146,22 @@ int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rd
                   char *err, size_t errlen);
 int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err,
                    size_t errlen);
+/* rdb_parse_mem with the name messages use (a file name). */
+int rdb_parse_named(const char *name, const unsigned char *buf, size_t len, const rdb_visitor *v,
+                    rdb_load_stats *st, char *err, size_t errlen);
+/* Map a whole file read-only (0 ok, -1 with a message). */
+int rdb_map_file(const char *path, const unsigned char **buf, size_t *len, char *err, size_t errlen);
+void rdb_unmap_file(const unsigned char *buf, size_t len);
+/* Whether t is a value type byte (loadable or not) rather than an opcode
+ * or garbage. */
+int rdb_is_value_type(int t);
+
+/* dir/dbfilename as the server sees it. */
+void rdb_file_path(char *buf, size_t len);
+/* SAVE: the keyspace to dir/dbfilename, logged; resets the dirty counter
+ * and sets rdb_last_save_time. 0 ok, -1 with a message. */
+int rdb_save(char *err, size_t errlen);
+extern long long rdb_last_save_time;
 
 /* Start-up: load dir/dbfilename if it exists, logging as Redis does.
  * 0 ok or no file; -1 on a refused file (the caller exits 1). */
