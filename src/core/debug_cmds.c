@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
+#include "lib/sha1.h"
 #include "lib/siphash.h"
 #include "lib/util.h"
 #include "memory/memory.h"
@@ -103,89 +104,80 @@ static void debug_reload(client *c) {
 }
 
 /* ---- DEBUG DIGEST / DIGEST-VALUE ----
- * A 160-bit content digest (printed as 40 hex digits, like Redis's) used by
- * tests to compare datasets, e.g. a key before and after COPY. The values
- * differ from Redis's (they only have to be stable within one server): three
- * keyed SipHashes give 160 bits. Ordered values (strings, lists, sorted sets)
- * chain element digests; unordered ones (sets, hashes) XOR them, so two
- * equal values compare equal whatever their encoding or table layout. */
+ * A 160-bit content digest (40 hex digits) equal to Redis's for the same
+ * data, so tests can compare a Keel dataset with a Redis one (RDB
+ * interop). The scheme, as Redis defines it: xor(d, x) xors SHA1(x) into
+ * d (order-free: set members, hash pairs, keys of a database); mix(d, x)
+ * is d = SHA1(d xor SHA1(x)) (ordered: list elements, a string, the parts
+ * of a pair). A value's digest mixes its type (32-bit big endian) then its
+ * content; hash fields and sorted-set members get a digest of their own
+ * (field then value; member then score as "%.17g") xored in; a key with a
+ * TTL xors in "!!expire!!". The dataset digest mixes each non-empty
+ * database's number (32-bit big endian) and xors in, per key, mix(key)
+ * followed by the value's digest. */
 typedef struct digest { uint8_t b[20]; } digest;
 
-static void digest_bytes(digest *out, const void *p, size_t len) {
-    static const uint8_t keys[3][16] = {
-        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '0', 1, 2, 3, 4},
-        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '1', 5, 6, 7, 8},
-        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '2', 9, 10, 11, 12},
-    };
-    for (int i = 0; i < 3; i++) {
-        uint64_t h = siphash_rounds(p, len, keys[i], 2, 4);
-        memcpy(out->b + i * 8, &h, i < 2 ? 8 : 4);
-    }
+static void digest_xor_bytes(digest *d, const void *p, size_t len) {
+    unsigned char h[20];
+    sha1(p, len, h);
+    for (int i = 0; i < 20; i++) d->b[i] ^= h[i];
 }
 
-static void digest_xor(digest *acc, const digest *d) {
-    for (int i = 0; i < 20; i++) acc->b[i] ^= d->b[i];
-}
-
-/* acc = H(acc || element): order-dependent accumulation. */
-static void digest_chain(digest *acc, const void *p, size_t len) {
-    kstr buf = kstr_new_len((const char *)acc->b, sizeof(acc->b));
-    buf = kstr_cat_len(buf, p, len);
-    digest_bytes(acc, buf, kstr_len(buf));
-    kstr_free(buf);
+static void digest_mix(digest *d, const void *p, size_t len) {
+    digest_xor_bytes(d, p, len);
+    sha1(d->b, 20, d->b);
 }
 
 typedef struct digest_walk {
     int type;
-    digest acc;
+    digest *acc;
     kstr pending; /* hash field waiting for its value */
 } digest_walk;
 
 static void digest_visit(void *priv, const char *s, size_t len, double score) {
     digest_walk *w = priv;
-    digest d;
-    if (w->type == TYPE_SET) {
-        digest_bytes(&d, s, len);
-        digest_xor(&w->acc, &d);
+    if (w->type == TYPE_LIST) {
+        digest_mix(w->acc, s, len);
+    } else if (w->type == TYPE_SET) {
+        digest_xor_bytes(w->acc, s, len);
     } else if (w->type == TYPE_HASH) {
         if (!w->pending) {
             w->pending = kstr_new_len(s, len);
             return;
         }
-        /* Length-prefix the field so ("ab","c") differs from ("a","bc"). */
-        kstr pair = kstr_cat_printf(kstr_empty(), "%zu:", kstr_len(w->pending));
-        pair = kstr_cat_len(pair, w->pending, kstr_len(w->pending));
-        pair = kstr_cat_len(pair, s, len);
-        digest_bytes(&d, pair, kstr_len(pair));
-        digest_xor(&w->acc, &d);
-        kstr_free(pair);
+        digest el = {{0}};
+        digest_mix(&el, w->pending, kstr_len(w->pending));
+        digest_mix(&el, s, len);
+        digest_xor_bytes(w->acc, el.b, 20);
         kstr_free(w->pending);
         w->pending = NULL;
-    } else {
-        digest_chain(&w->acc, s, len);
-        if (w->type == TYPE_ZSET) {
-            char num[64];
-            int n = snprintf(num, sizeof(num), "%.17g", score);
-            digest_chain(&w->acc, num, (size_t)n);
-        }
+    } else if (w->type == TYPE_ZSET) {
+        char num[128];
+        int n = snprintf(num, sizeof(num), "%.17g", score);
+        digest el = {{0}};
+        digest_mix(&el, s, len);
+        digest_mix(&el, num, (size_t)n);
+        digest_xor_bytes(w->acc, el.b, 20);
     }
 }
 
-static void digest_value(entry *e, digest *out) {
-    digest_walk w = {.type = entry_type(e)};
-    if (w.type == TYPE_STRING) {
+/* Mix e's value (type, content, TTL marker) into d. */
+static void digest_value(entry *e, digest *d) {
+    int type = entry_type(e);
+    uint8_t be[4] = {0, 0, 0, (uint8_t)type};
+    digest_mix(d, be, 4);
+    if (type == TYPE_STRING) {
         char buf[32];
         size_t len;
         const char *s = entry_string(e, buf, &len);
-        digest_chain(&w.acc, s, len);
+        digest_mix(d, s, len);
     } else {
-        const type_ops *ops = type_ops_for(w.type);
+        digest_walk w = {.type = type, .acc = d};
+        const type_ops *ops = type_ops_for(type);
         if (ops && ops->iterate) ops->iterate(entry_encoding(e), entry_ptr(e), digest_visit, &w);
         kstr_free(w.pending);
     }
-    /* Mix the type in so an empty-looking list and set differ. */
-    digest_chain(&w.acc, &w.type, sizeof(w.type));
-    *out = w.acc;
+    if (entry_has_expire(e)) digest_xor_bytes(d, "!!expire!!", 10);
 }
 
 static void reply_digest(client *c, const digest *d) {
@@ -197,19 +189,24 @@ static void reply_digest(client *c, const digest *d) {
 static void debug_digest_value(client *c) {
     reply_array_len(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
-        entry *e = db_lookup(c->db, c->argv[j], kstr_len(c->argv[j]), LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+        /* Like Redis: logically expired keys are digested too. */
+        entry *e = db_find(c->db, c->argv[j], kstr_len(c->argv[j]));
         digest d = {{0}};
         if (e) digest_value(e, &d);
         reply_digest(c, &d);
     }
 }
 
-/* The whole dataset: per key H(db, key, value digest, expire), XORed. */
+/* The whole dataset. Keys already expired (not yet reclaimed) are left
+ * out, so a digest taken before and after DEBUG RELOAD agrees. */
 static void debug_digest(client *c) {
     digest all = {{0}};
     long long now = db_now_ms();
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
+        if (db_size(d) == 0) continue;
+        uint8_t be[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        digest_mix(&all, be, 4);
         hashtable_iterator it;
         hashtable_iter_init(&it, d->keys, 1);
         void *el;
@@ -218,13 +215,10 @@ static void debug_digest(client *c) {
             if (entry_is_expired(e, now)) continue;
             size_t klen;
             const char *k = entry_key(e, &klen);
-            digest kd;
+            digest kd = {{0}};
+            digest_mix(&kd, k, klen);
             digest_value(e, &kd);
-            long long expire = entry_expire(e);
-            digest_chain(&kd, &i, sizeof(i));
-            digest_chain(&kd, k, klen);
-            digest_chain(&kd, &expire, sizeof(expire));
-            digest_xor(&all, &kd);
+            digest_xor_bytes(&all, kd.b, 20);
         }
         hashtable_iter_release(&it);
     }
