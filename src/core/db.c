@@ -232,6 +232,15 @@ void db_take_tables(db *d, hashtable **keys, hashtable **expires) {
     d->expires_cursor = 0;
 }
 
+void db_restore_tables(db *d, hashtable *keys, hashtable *expires) {
+    hashtable_release(d->expires);
+    hashtable_release(d->keys); /* frees the entries */
+    d->keys = keys;
+    d->expires = expires;
+    d->avg_ttl = 0;
+    d->expires_cursor = 0;
+}
+
 void db_empty_all(void) {
     for (int i = 0; i < ndbs; i++) db_empty(&dbs[i]);
 }

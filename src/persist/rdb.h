@@ -141,6 +141,8 @@ typedef struct rdb_visitor {
     /* Return 0 to continue, -1 to stop with an error. */
     int (*on_key)(void *priv, const rdb_key_info *ki, entry *e);
     void (*on_warning)(void *priv, const char *msg);
+    /* Where on_key leaves the reason it refused a key (may be NULL). */
+    const char *key_error;
 } rdb_visitor;
 int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st,
                   char *err, size_t errlen);

@@ -584,7 +584,7 @@ static int parse(rd *r) {
                 rstr_free(&key);
                 if (!r->failed) {
                     r->pos = at;
-                    fail(r, "key refused");
+                    fail(r, "%s", r->v->key_error && r->v->key_error[0] ? r->v->key_error : "key refused");
                 }
                 return -1;
             }

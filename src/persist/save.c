@@ -7,10 +7,10 @@
  * directory, so a crash or a full disk at any point leaves either the old
  * file or the new one, complete.
  *
- * Loading into the keyspace: when the databases are empty (start-up,
- * DEBUG RELOAD after its flush) keys go straight in and a failure empties
- * them again; otherwise keys are staged and swapped in only when the file
- * was read completely. Either way a refused file changes nothing.
+ * Loading into the keyspace: the current tables of non-empty databases
+ * are set aside and keys go into fresh ones; when the whole file has been
+ * read and checked the old tables are freed, otherwise the new ones are
+ * and the old ones put back. A refused file changes nothing.
  */
 #include "persist/rdb.h"
 
@@ -27,6 +27,7 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "lib/hashtable.h"
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
@@ -121,46 +122,15 @@ static void save_command(client *c) {
 
 /* ---- loading into the keyspace ---- */
 
-typedef struct staged {
-    int dbid;
-    long long expire;
-    long long idle;
-    int freq;
-    entry *e;
-} staged;
-
 typedef struct load_ctx {
-    int direct;
-    staged *st;
-    size_t n, cap;
     rdb_load_stats *stats;
-    char dup_err[256];
+    char key_err[256];
 } load_ctx;
-
-static void apply_access(entry *e, long long idle, int freq) {
-    if (idle >= 0) memory_entry_set_idle_seconds(e, idle);
-    if (freq >= 0) memory_entry_set_lfu_counter(e, freq);
-}
-
-static int add_key(int dbid, entry *e, long long expire, long long idle, int freq, char *err, size_t errlen) {
-    db *d = db_get(dbid);
-    size_t klen;
-    const char *key = entry_key(e, &klen);
-    if (db_find(d, key, klen)) {
-        snprintf(err, errlen, "RDB has duplicated key '%.*s' in DB %d", (int)(klen > 64 ? 64 : klen), key, dbid);
-        entry_free(e);
-        return -1;
-    }
-    db_add(d, e);
-    if (expire >= 0) e = db_set_expire(d, e, expire);
-    apply_access(e, idle, freq);
-    return 0;
-}
 
 static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     load_ctx *lc = priv;
     if (ki->dbid < 0 || ki->dbid >= db_count()) {
-        snprintf(lc->dup_err, sizeof(lc->dup_err),
+        snprintf(lc->key_err, sizeof(lc->key_err),
                  "FATAL: Data file was created with a Redis server configured to handle more than %d databases",
                  db_count());
         entry_free(e);
@@ -171,13 +141,20 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
         entry_free(e);
         return 0;
     }
-    lc->stats->keys_loaded++;
-    if (lc->direct) return add_key(ki->dbid, e, ki->expire_ms, ki->idle_s, ki->freq, lc->dup_err, sizeof(lc->dup_err));
-    if (lc->n == lc->cap) {
-        lc->cap = lc->cap ? lc->cap * 2 : 1024;
-        lc->st = zrealloc(lc->st, lc->cap * sizeof(staged));
+    db *d = db_get(ki->dbid);
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    if (db_find(d, key, klen)) {
+        snprintf(lc->key_err, sizeof(lc->key_err), "RDB has duplicated key '%.*s' in DB %d",
+                 (int)(klen > 64 ? 64 : klen), key, ki->dbid);
+        entry_free(e);
+        return -1;
     }
-    lc->st[lc->n++] = (staged){ki->dbid, ki->expire_ms, ki->idle_s, ki->freq, e};
+    db_add(d, e);
+    if (ki->expire_ms >= 0) e = db_set_expire(d, e, ki->expire_ms);
+    if (ki->idle_s >= 0) memory_entry_set_idle_seconds(e, ki->idle_s);
+    if (ki->freq >= 0) memory_entry_set_lfu_counter(e, ki->freq);
+    lc->stats->keys_loaded++;
     return 0;
 }
 
@@ -186,59 +163,39 @@ static void on_warning(void *priv, const char *msg) {
     server_log(LOG_WARNING, "%s", msg);
 }
 
-static int keyspace_empty(void) {
-    for (int i = 0; i < db_count(); i++)
-        if (db_size(db_get(i))) return 0;
-    return 1;
-}
-
-static int swap_in_staged(load_ctx *lc, char *err, size_t errlen) {
-    db_empty_all();
-    for (size_t i = 0; i < lc->n; i++) {
-        staged *s = &lc->st[i];
-        size_t klen;
-        const char *key = entry_key(s->e, &klen);
-        db *d = db_get(s->dbid);
-        if (db_find(d, key, klen)) {
-            snprintf(err, errlen, "RDB has duplicated key '%.*s' in DB %d", (int)(klen > 64 ? 64 : klen), key, s->dbid);
-            for (size_t j = i; j < lc->n; j++) entry_free(lc->st[j].e);
-            db_empty_all();
-            return -1;
-        }
-        entry *e = s->e;
-        db_add(d, e);
-        if (s->expire >= 0) e = db_set_expire(d, e, s->expire);
-        apply_access(e, s->idle, s->freq);
-    }
-    return 0;
-}
-
+/* Keys go into fresh tables; the old ones are set aside and either freed
+ * (success) or put back (failure), so a refused file changes nothing. */
 int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st, char *err,
                  size_t errlen) {
     rdb_load_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof(*st));
-    load_ctx lc = {0};
-    lc.direct = keyspace_empty();
-    lc.stats = st;
-    rdb_visitor v = {.priv = &lc, .on_key = on_key, .on_warning = on_warning};
+    int n = db_count();
+    hashtable **old = zcalloc(sizeof(hashtable *) * 2 * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (db_size(db_get(i))) db_take_tables(db_get(i), &old[2 * i], &old[2 * i + 1]);
+    load_ctx lc = {.stats = st};
+    rdb_visitor v = {.priv = &lc, .on_key = on_key, .on_warning = on_warning, .key_error = lc.key_err};
     double t0 = now_seconds();
     rdb_loading = 1;
     int rc = rdb_parse_named(name, buf, len, &v, st, err, errlen);
-    if (rc < 0 && lc.dup_err[0]) snprintf(err, errlen, "%s: %s", name, lc.dup_err);
-    if (lc.direct) {
-        if (rc < 0) db_empty_all();
-    } else {
-        if (rc == 0) rc = swap_in_staged(&lc, err, errlen);
-        else
-            for (size_t i = 0; i < lc.n; i++) entry_free(lc.st[i].e);
-        zfree(lc.st);
+    for (int i = 0; i < n; i++) {
+        db *d = db_get(i);
+        if (rc < 0) {
+            if (old[2 * i]) db_restore_tables(d, old[2 * i], old[2 * i + 1]);
+            else db_empty(d);
+        } else if (old[2 * i]) {
+            hashtable_release(old[2 * i + 1]);
+            hashtable_release(old[2 * i]);
+        }
     }
+    zfree(old);
     rdb_loading = 0;
     st->seconds = now_seconds() - t0;
     if (rc == 0) {
         rdb_last_load_keys_loaded = st->keys_loaded;
         rdb_last_load_keys_expired = st->keys_expired;
+        server_dirty = 0;
     }
     return rc;
 }
