@@ -181,3 +181,31 @@ def test_save_writes_a_loadable_file(start_server):
     assert data.startswith(b"REDIS0010")
     assert b"redis-ver" in data
     assert not [n for n in os.listdir(srv.dir) if n.startswith("temp-")]
+
+
+def check_rdb_binary():
+    from keel_helpers import REPO_ROOT
+    return os.path.join(REPO_ROOT, "bin", "keel-check-rdb")
+
+
+@pytest.mark.keel_only
+def test_keel_check_rdb_reports(tmp_path):
+    import subprocess
+    good = tmp_path / "good.rdb"
+    good.write_bytes(rdb_file(aux("redis-ver", "7.0.15") + selectdb(0) + key(0, "k", rdb_str("v")) +
+                              key(16, "h", rdb_str(listpack(["f", "v"])), expire_ms=4102444800000) +
+                              selectdb(3) + key(11, "s", rdb_str(intset([1, 2])))))
+    out = subprocess.run([check_rdb_binary(), str(good)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "RDB version 10" in out.stdout
+    assert "AUX FIELD redis-ver = '7.0.15'" in out.stdout
+    assert "3 keys read" in out.stdout and "1 expires" in out.stdout
+    assert "string keys: 1" in out.stdout and "hash keys: 1" in out.stdout and "set keys: 1" in out.stdout
+    assert "db 3: 1 keys" in out.stdout
+    assert "RDB looks OK" in out.stdout
+    bad = tmp_path / "bad.rdb"
+    bad.write_bytes(rdb_file(selectdb(0) + key(0, "k", rdb_str("v")) + key(21, "st", rdb_str("x"))))
+    out = subprocess.run([check_rdb_binary(), str(bad)], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "RDB ERROR DETECTED" in out.stdout
+    assert "type 21" in out.stdout and "offset" in out.stdout and "bad.rdb" in out.stdout
