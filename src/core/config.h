@@ -16,7 +16,8 @@
  * A module that has settings lists them in its own table, terminated by
  * an all-zero row, declares it below and appends it to
  * module_config_tables[] in config.c (as command tables are listed in
- * command.c). Values live where the module keeps them (struct server or
+ * command.c). That static list is the registration: there is no
+ * config_register_table() call to make at run time. Values live where the module keeps them (struct server or
  * the module's own state); only this module writes them, through the
  * table: from the file, the command line, CONFIG SET and defaults. A
  * module reacts to a change through the row's apply hook. Write rows with
