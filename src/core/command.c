@@ -6,6 +6,7 @@
 #include "core/db.h"
 #include "core/latency.h"
 #include "persist/persist_cmds.h"
+#include "persist/rdb.h"
 #include "core/server.h"
 #include "core/slowlog.h"
 #include "lib/util.h"
@@ -242,6 +243,11 @@ void command_dispatch(client *c) {
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
+        rejected(c, cmd);
+        return;
+    }
+    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, RDB_LOADING_ERR + 1); /* without the '-' */
         rejected(c, cmd);
         return;
     }
