@@ -247,7 +247,7 @@ void command_dispatch(client *c) {
         return;
     }
     if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
-        reply_error(c, RDB_LOADING_ERR + 1); /* without the '-' */
+        reply_error(c, RDB_LOADING_ERR);
         rejected(c, cmd);
         return;
     }
