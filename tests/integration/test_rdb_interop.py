@@ -186,3 +186,35 @@ def test_debug_digest_matches_redis():
     finally:
         assert rs.stop() == []
         assert ks.stop() == []
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu"])
+def test_idle_and_freq_survive_a_save(policy):
+    """IDLE (LRU policies) and FREQ (LFU) are written with each key and
+    read back, by Keel and by Redis."""
+    k = Server(extra_args=("--maxmemory-policy", policy)).start()
+    readers = [Server(extra_args=("--maxmemory-policy", policy)),
+               Server(extra_args=("--maxmemory-policy", policy), binary=REDIS)]
+    try:
+        c = k.client()
+        p = c.dump("x") if c.set("x", "v") else None
+        if policy == "allkeys-lfu":
+            c.restore("y", 0, p, frequency=100)
+        else:
+            c.restore("y", 0, p, idletime=5000)
+        assert c.save()
+        for r in readers:
+            copy_dump(k, r)
+    finally:
+        assert k.stop() == []
+    for r in readers:
+        r.start()
+        try:
+            rc = r.client()
+            if policy == "allkeys-lfu":
+                assert rc.object("freq", "y") in (99, 100)
+            else:
+                assert rc.object("idletime", "y") >= 5000
+                assert rc.object("idletime", "x") < 100
+        finally:
+            assert r.stop() == []
