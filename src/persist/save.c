@@ -158,6 +158,21 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     return 0;
 }
 
+/* Redis's start-up lines about the file's origin. */
+static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t vlen) {
+    (void)priv;
+    char val[128];
+    snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
+    if (klen == 9 && memcmp(k, "redis-ver", 9) == 0) {
+        server_log(LOG_NOTICE, "Loading RDB produced by version %s", val);
+    } else if (klen == 5 && memcmp(k, "ctime", 5) == 0) {
+        long long age = (long long)time(NULL) - strtoll(val, NULL, 10);
+        server_log(LOG_NOTICE, "RDB age %lld seconds", age < 0 ? 0 : age);
+    } else if (klen == 8 && memcmp(k, "used-mem", 8) == 0) {
+        server_log(LOG_NOTICE, "RDB memory usage when created %.2f Mb", (double)strtoll(val, NULL, 10) / (1024 * 1024));
+    }
+}
+
 static void on_warning(void *priv, const char *msg) {
     (void)priv;
     server_log(LOG_WARNING, "%s", msg);
@@ -175,7 +190,8 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     for (int i = 0; i < n; i++)
         if (db_size(db_get(i))) db_take_tables(db_get(i), &old[2 * i], &old[2 * i + 1]);
     load_ctx lc = {.stats = st};
-    rdb_visitor v = {.priv = &lc, .on_key = on_key, .on_warning = on_warning, .key_error = lc.key_err};
+    rdb_visitor v = {.priv = &lc, .on_aux = on_aux, .on_key = on_key, .on_warning = on_warning,
+                     .key_error = lc.key_err};
     double t0 = now_seconds();
     rdb_loading = 1;
     int rc = rdb_parse_named(name, buf, len, &v, st, err, errlen);

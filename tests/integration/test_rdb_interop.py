@@ -129,6 +129,7 @@ def test_redis_dump_loads_in_keel():
     log = transfer(REDIS, None)
     assert "Done loading RDB, keys loaded: " in log
     assert "DB loaded from disk" in log
+    assert "Loading RDB produced by version 7.0.15" in log
 
 
 def test_keel_dump_loads_in_redis():
