@@ -94,6 +94,22 @@ size_t lzf_compress(const void *in, size_t inlen, void *out, size_t outcap) {
     return (size_t)(op - (unsigned char *)out);
 }
 
+/* op[0..len) = the bytes off behind it; when off < len the source
+ * overlaps what is being written (a run): copy off bytes at a time, each
+ * chunk reading only bytes already written. */
+static void copy_ref(unsigned char *op, size_t off, size_t len) {
+    if (off >= len) {
+        memcpy(op, op - off, len);
+    } else if (off == 1) {
+        memset(op, op[-1], len);
+    } else {
+        for (size_t done = 0; done < len; done += off) {
+            size_t k = len - done < off ? len - done : off;
+            memcpy(op + done, op + done - off, k);
+        }
+    }
+}
+
 size_t lzf_decompress(const void *in, size_t inlen, void *out, size_t outcap) {
     const unsigned char *ip = in, *iend = ip + inlen;
     unsigned char *op = out, *obase = out, *oend = op + outcap;
@@ -116,8 +132,7 @@ size_t lzf_decompress(const void *in, size_t inlen, void *out, size_t outcap) {
         size_t off = ((c & 31) << 8) + *ip++ + 1;
         len += 2;
         if (off > (size_t)(op - obase) || (size_t)(oend - op) < len) return 0;
-        const unsigned char *ref = op - off;
-        for (size_t i = 0; i < len; i++) op[i] = ref[i]; /* may overlap */
+        copy_ref(op, off, len);
         op += len;
     }
     return (size_t)(op - obase);
