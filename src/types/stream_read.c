@@ -196,8 +196,22 @@ static void pin_dollar_ids(client *c, const read_args *a) {
     }
 }
 
+/* A blocked XREADGROUP woken because one of its keys went away (see
+ * core/blocking.c): that ends the wait with Redis's error. */
+static int key_went_away(client *c, const read_args *a) {
+    for (int k = 0; k < a->nstreams; k++) {
+        entry *e = db_find(c->db, c->argv[a->streams + k], kstr_len(c->argv[a->streams + k]));
+        if (!e || entry_type(e) != TYPE_STREAM) {
+            reply_error(c, "UNBLOCKED the stream key no longer exists");
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void read_generic(client *c, int group_mode) {
     read_args a = {.group_mode = group_mode, .deadline = -1};
+    if (group_mode && blocking_is_rerun(c) && parse_options(c, &a) && key_went_away(c, &a)) return;
     if (!parse_options(c, &a) || !parse_ids(c, &a)) { read_args_free(&a); return; }
     int ready = 0;
     for (int k = 0; k < a.nstreams; k++) {
