@@ -194,7 +194,7 @@ static kstr section_keyspace(kstr s) {
         db *d = db_get(i);
         size_t keys = db_size(d);
         if (!keys) continue;
-        s = kstr_cat_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys, db_expires_size(d), d->avg_ttl);
+        s = kstr_cat_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys, db_expires_size(d), db_avg_ttl(d));
     }
     return s;
 }

@@ -200,7 +200,14 @@ static void pool_rescore(int i, unsigned long long score) {
     if (key != small) zfree(key);
 }
 
-static hashtable *candidate_table(db *d) { return policy_is_volatile() ? d->expires : d->keys; }
+/* A key eviction may consider under the policy: any key, or (volatile-*)
+ * only keys with a TTL. */
+static entry *candidate_find(db *d, const char *key, size_t klen) {
+    entry *e = db_find(d, key, klen);
+    return e && (!policy_is_volatile() || entry_has_expire(e)) ? e : NULL;
+}
+
+static size_t candidates_in(db *d) { return policy_is_volatile() ? db_expires_size(d) : db_size(d); }
 
 /* ---- the newcomer ring (LFU) ------------------------------------------- */
 
@@ -220,14 +227,8 @@ typedef struct newcomer {
 static newcomer *ring;
 static size_t ring_slots, ring_head, ring_len;
 
-static size_t keyspace_keys(void) {
-    size_t n = 0;
-    for (int i = 0; i < db_count(); i++) n += hashtable_size(db_get(i)->keys);
-    return n;
-}
-
 static size_t ring_target_slots(void) {
-    size_t want = keyspace_keys() / RING_DIVISOR;
+    size_t want = db_size_all() / RING_DIVISOR;
     return want < RING_MIN_SLOTS ? RING_MIN_SLOTS : want > RING_MAX_SLOTS ? RING_MAX_SLOTS : want;
 }
 
@@ -280,8 +281,8 @@ static void ring_feed_pool(void) {
         ring_head = ring_index(ring_head + 1);
         ring_len--;
         db *d = n->dbid < db_count() ? db_get(n->dbid) : NULL;
-        void *e;
-        if (d && hashtable_find(candidate_table(d), n->key, n->klen, &e)) {
+        entry *e = d ? candidate_find(d, n->key, n->klen) : NULL;
+        if (e) {
             pool_insert(n->dbid, e);
             taken++;
         } else {
@@ -297,18 +298,17 @@ static void ring_cron(void) {
 
 /* Sample every database into the pool. Returns the keys available. */
 static size_t pool_populate(void) {
-    void *samples[SAMPLES_MAX];
+    entry *samples[SAMPLES_MAX];
     size_t want = (size_t)server.maxmemory_samples;
     if (want > SAMPLES_MAX) want = SAMPLES_MAX;
     if (want < 1) want = 1;
     size_t available = 0;
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
-        hashtable *t = candidate_table(d);
-        size_t size = hashtable_size(t);
+        size_t size = candidates_in(d);
         if (!size) continue;
         available += size;
-        size_t n = hashtable_sample_elements(t, samples, want);
+        size_t n = db_sample(d, policy_is_volatile(), samples, want);
         for (size_t k = 0; k < n; k++) pool_insert(i, samples[k]);
     }
     if (available && ring_len) ring_feed_pool();
@@ -327,8 +327,8 @@ static int pool_pop_best(victim *v) {
     int i = pool_len - 1;
     while (i >= 0) {
         db *d = db_get(pool[i].dbid);
-        void *found = NULL;
-        if (!d || !hashtable_find(candidate_table(d), pool[i].key, pool[i].klen, &found)) {
+        entry *found = d ? candidate_find(d, pool[i].key, pool[i].klen) : NULL;
+        if (!found) {
             pool_remove(i); /* deleted, or lost its TTL */
             i = pool_len - 1;
             continue;
@@ -358,8 +358,8 @@ static int pick_random(victim *v) {
     static int next_db;
     for (int tries = 0; tries < db_count(); tries++) {
         db *d = db_get(next_db++ % db_count());
-        void *e;
-        if (!hashtable_random_element(candidate_table(d), &e)) continue;
+        entry *e = db_random_entry(d, policy_is_volatile());
+        if (!e) continue;
         size_t klen;
         const char *key = entry_key(e, &klen);
         v->d = d;
@@ -385,7 +385,7 @@ static int evict_one_key(size_t *freed) {
     *freed = before > after ? before - after : 0;
     server.stat.evictedkeys++;
     signal_modified_key(NULL, v.d, v.key);
-    notify_keyspace_event(0, "evicted", v.key, v.d->id);
+    notify_keyspace_event(0, "evicted", v.key, db_id(v.d));
     kstr_free(v.key);
     return 1;
 }
