@@ -7,7 +7,6 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
-#include "lib/zmalloc.h"
 #include "net/clientmem.h"
 #include "net/reply.h"
 

@@ -13,7 +13,6 @@
 #include "net/reply.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <strings.h>
 #include <string.h>
 

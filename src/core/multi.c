@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "core/cmdutil.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/zmalloc.h"

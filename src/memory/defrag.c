@@ -72,7 +72,6 @@
  * drops during the last seconds of a pass and right after it.
  */
 #include "memory/mem_internal.h"
-#include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "core/latency.h"
 #include "core/server.h"

@@ -58,7 +58,6 @@
 #include "core/info.h"
 #include "core/server.h"
 #include "lib/util.h"
-#include "net/reply.h"
 
 #include <limits.h>
 #include <math.h>

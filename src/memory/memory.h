@@ -9,10 +9,8 @@
 #ifndef KEEL_MEMORY_H
 #define KEEL_MEMORY_H
 
-#include "core/command.h"
 #include "core/db.h"
 #include "core/entry.h"
-#include "net/client.h"
 
 /* Called once at start-up (after config, before serving). */
 void memory_init(void);

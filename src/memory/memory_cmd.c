@@ -12,7 +12,6 @@
  * only says "fragmentation is high" sends the reader to INFO anyway.
  */
 #include "memory/mem_internal.h"
-#include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "core/cmdutil.h"
 #include "core/command.h"

@@ -6,7 +6,6 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
-#include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 
