@@ -1,5 +1,6 @@
 /* See db.h for the design. */
 #include "core/db.h"
+#include "core/cmdutil.h"
 #include "lib/hashtable.h"
 #include "core/latency.h"
 #include "core/multi.h"
@@ -222,6 +223,14 @@ void db_expire_entry(db *d, entry *e) {
     multi_touch_expired_key(d, copy, klen);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;
+}
+
+int db_evict_key(db *d, const char *key, size_t klen) {
+    if (!db_delete_reason(d, key, klen, FREE_EVICT)) return 0;
+    multi_touch_key(d, key, klen);
+    server_dirty++;
+    notify_keyspace_event(0, "evicted", (kstr)key, d->id); /* reads the key only */
+    return 1;
 }
 
 size_t db_size(db *d) { return hashtable_size(d->keys); }

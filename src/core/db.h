@@ -106,6 +106,10 @@ entry *db_persist(db *d, entry *e);
 int entry_is_expired(const entry *e, long long now_ms);
 /* Delete an expired key, counting it in expired_keys. */
 void db_expire_entry(db *d, entry *e);
+/* Delete a key the memory manager chose to evict (freed as FREE_EVICT),
+ * telling WATCH and keyspace events as for any server-side change.
+ * Returns 1 if the key existed. */
+int db_evict_key(db *d, const char *key, size_t klen);
 
 size_t db_size(db *d);
 size_t db_expires_size(db *d);

@@ -17,10 +17,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static info_section_fn *memory_section_override;
-
-void info_set_memory_section(info_section_fn *fn) { memory_section_override = fn; }
-
 static kstr section_server(kstr s) {
     struct utsname name;
     uname(&name);
@@ -202,17 +198,16 @@ static kstr section_errorstats(kstr s) { return kstr_cat(s, "# Errorstats\r\n");
 static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
 static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
 
+typedef kstr info_section_fn(kstr s);
+
 typedef struct info_section {
     const char *name;
     info_section_fn *fn;
     int in_default;
 } info_section;
 
-/* The memory section belongs to the memory manager (src/memory), which
- * registers it at start-up. */
-static kstr memory_section(kstr s) {
-    return memory_section_override ? memory_section_override(s) : kstr_cat(s, "# Memory\r\n");
-}
+/* The memory section belongs to the memory manager (src/memory). */
+static kstr memory_section(kstr s) { return memory_info_section(s); }
 
 static const info_section sections[] = {
     {"server", section_server, 1},           {"clients", section_clients, 1},

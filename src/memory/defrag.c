@@ -73,7 +73,6 @@
  */
 #include "memory/mem_internal.h"
 #include "lib/zmalloc.h"
-#include "core/latency.h"
 #include "core/server.h"
 #include "lib/util.h"
 
@@ -336,7 +335,7 @@ static long long defrag_timer(eventloop *el, long long id, void *data) {
     if (state.running_pct) {
         long long start = ustime();
         run_slice(slice_us(state.pace_pct));
-        latency_add_sample_since("active-defrag-cycle", start);
+        mem_latency_event("active-defrag-cycle", start);
         if (state.running_pct) return gap_ms(ustime() - start, state.pace_pct);
     }
     state.timer_armed = 0;

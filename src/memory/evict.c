@@ -51,11 +51,6 @@
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
-#include "core/latency.h"
-#include "core/multi.h"
-#include "core/pause.h"
-#include "core/cmdutil.h"
-#include "core/info.h"
 #include "core/server.h"
 #include "lib/util.h"
 
@@ -378,13 +373,10 @@ static int evict_one_key(size_t *freed) {
         if (e) access_ghost_remember(e);
     }
     size_t before = zmalloc_used_memory();
-    db_delete_reason(v.d, v.key, kstr_len(v.key), FREE_EVICT);
-    multi_touch_key(v.d, v.key, kstr_len(v.key));
+    db_evict_key(v.d, v.key, kstr_len(v.key));
     size_t after = zmalloc_used_memory();
     *freed = before > after ? before - after : 0;
     server.stat.evictedkeys++;
-    signal_modified_key(NULL, v.d, v.key);
-    notify_keyspace_event(0, "evicted", v.key, db_id(v.d));
     kstr_free(v.key);
     return 1;
 }
@@ -434,7 +426,7 @@ static int perform_evictions(void);
 
 static long long eviction_timer(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
-    if (!pause_active() && perform_evictions() == EVICT_RUNNING) return 0;
+    if (!mem_dataset_frozen() && perform_evictions() == EVICT_RUNNING) return 0;
     timer_running = 0;
     return -1;
 }
@@ -483,7 +475,7 @@ static int perform_evictions(void) {
     else {
         long long t0 = ustime();
         result = evict_until_under(tofree);
-        latency_add_sample_since("eviction-cycle", t0);
+        mem_latency_event("eviction-cycle", t0);
     }
     note_episode(result);
     return result;
@@ -492,7 +484,7 @@ static int perform_evictions(void) {
 int memory_make_room(void) {
     /* CLIENT PAUSE freezes the dataset: no eviction, and the commands
      * that could need memory are the paused ones. */
-    if (pause_active()) return 1;
+    if (mem_dataset_frozen()) return 1;
     return perform_evictions() != EVICT_FAIL;
 }
 
@@ -502,18 +494,29 @@ void evict_cron(void) {
         note_episode(EVICT_OK);
         return;
     }
-    if (!timer_running && !pause_active() && over_limit(NULL)) perform_evictions();
+    if (!timer_running && !mem_dataset_frozen() && over_limit(NULL)) perform_evictions();
 }
 
 /* ---- remaining hooks ---------------------------------------------------- */
+
+static memory_callbacks callbacks;
+
+void memory_set_callbacks(const memory_callbacks *cb) { callbacks = *cb; }
+
+int mem_dataset_frozen(void) { return callbacks.dataset_frozen && callbacks.dataset_frozen(); }
+
+void mem_latency_event(const char *event, long long start_us) {
+    if (callbacks.latency_event) callbacks.latency_event(event, start_us);
+}
 
 void memory_init(void) {
     access_init();
     lazyfree_init();
     zmalloc_set_background_thread(server.jemalloc_bg_thread);
     memstats_refresh_cache();
-    info_set_memory_section(memstats_info_section);
 }
+
+kstr memory_info_section(kstr s) { return memstats_info_section(s); }
 
 void memory_cron(void) {
     memstats_refresh_cache();
