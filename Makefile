@@ -6,6 +6,8 @@
 #   make run        install missing Debian packages, build, start on :6379
 #   make test       install, build both, run unit + integration tests
 #   make unit       C unit tests only (Criterion, asserts on)
+#   make check-deps the includes between src/ folders match the table in
+#                   docs/ARCHITECTURE.md (part of make test)
 #   make fuzz       build and run the request-parser fuzzer for a while
 #
 # BUILD names the object directory so that several builds can live side by
@@ -48,7 +50,7 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench
+.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps
 
 all: $(BIN)
 
@@ -95,7 +97,10 @@ integration-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  KEEL_SERVER=$(abspath bin/keel-server-asan) $(PYTEST) -q -x tests/integration
 
-test: deps all unit
+check-deps:
+	@/usr/bin/python3 scripts/check-deps.py
+
+test: deps check-deps all unit
 	$(MAKE) integration
 	$(MAKE) integration-asan
 
