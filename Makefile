@@ -45,6 +45,12 @@ LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
 UNIT_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/unit-lib/%.o)
+# Tests of the key layout and the keyspace (test_core_*.c) also link
+# core's entry.c and db.c, with tests/unit/stubs_core.c standing in for
+# the rest of the server.
+UNIT_CORE_SRCS := src/core/entry.c src/core/db.c tests/unit/stubs_core.c
+UNIT_CORE_OBJS := $(UNIT_CORE_SRCS:%.c=$(BUILD)/unit-lib/%.o)
+.SECONDARY: $(UNIT_OBJS) $(UNIT_CORE_OBJS)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
@@ -64,11 +70,15 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/unit-lib/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -I. -c $< -o $@
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $< $(UNIT_OBJS) -lcriterion $(LIBS)
+
+$(BUILD)/unit/test_core_%: tests/unit/test_core_%.c $(UNIT_OBJS) $(UNIT_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -I. -o $@ $< $(UNIT_OBJS) $(UNIT_CORE_OBJS) -lcriterion $(LIBS)
 
 asan:
 	$(MAKE) BUILD=build-asan BIN=bin/keel-server-asan ALLOC=libc ASSERTS= \
@@ -113,4 +123,4 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
--include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_CORE_OBJS:.o=.d) $(UNIT_BINS:=.d)
