@@ -25,11 +25,6 @@ static int ndbs;
 static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
-void (*db_on_key_change)(db *d, entry *e);
-
-static inline void before_change(db *d, entry *e) {
-    if (db_on_key_change) db_on_key_change(d, e);
-}
 
 static const void *entry_key_of(const void *element, size_t *len) {
     return entry_key((const entry *)element, len);
@@ -107,7 +102,6 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
         if ((flags & LOOKUP_WRITE) || !pause_active()) db_expire_entry(d, e);
         e = NULL;
     }
-    if (e && (flags & LOOKUP_WRITE)) before_change(d, e);
     if (!(flags & LOOKUP_NOSTATS) && !(flags & LOOKUP_WRITE)) {
         if (e) server.stat.keyspace_hits++;
         else server.stat.keyspace_misses++;
@@ -136,7 +130,6 @@ static void swap_slot(hashtable *t, entry *e) {
 }
 
 void db_replace(db *d, entry *old, entry *e, int keep_value) {
-    before_change(d, old);
     swap_slot(d->keys, e);
     if (entry_has_expire(old) && entry_has_expire(e)) {
         swap_slot(d->expires, e);
@@ -171,7 +164,6 @@ void db_set(db *d, entry *e, int keepttl) {
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     void *e;
     if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
-    before_change(d, e);
     if (entry_has_expire((entry *)e)) {
         void *unused;
         hashtable_pop(d->expires, key, klen, &unused);
@@ -198,7 +190,6 @@ static void **slot_of(hashtable *t, const entry *e) {
 }
 
 entry *db_set_expire(db *d, entry *e, long long when) {
-    before_change(d, e);
     int had = entry_has_expire(e);
     void **kref = slot_of(d->keys, e);
     void **xref = had ? slot_of(d->expires, e) : NULL;
@@ -211,7 +202,6 @@ entry *db_set_expire(db *d, entry *e, long long when) {
 
 entry *db_persist(db *d, entry *e) {
     if (!entry_has_expire(e)) return e;
-    before_change(d, e);
     size_t klen;
     const char *key = entry_key(e, &klen);
     void *unused;
@@ -255,7 +245,6 @@ size_t db_size_all(void) {
 void db_reserve(db *d, size_t n) { hashtable_expand(d->keys, n); }
 
 void db_empty(db *d) {
-    before_change(d, NULL);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
     d->avg_ttl = 0;
@@ -267,7 +256,6 @@ struct db_detached {
 };
 
 db_detached *db_detach(db *d) {
-    before_change(d, NULL);
     db_detached *old = zmalloc(sizeof(*old));
     old->keys = d->keys;
     old->expires = d->expires;
@@ -291,8 +279,6 @@ void db_empty_all(void) {
 }
 
 void db_swap(int a, int b) {
-    before_change(&dbs[a], NULL);
-    before_change(&dbs[b], NULL);
     db tmp = dbs[a];
     dbs[a].keys = dbs[b].keys;
     dbs[a].expires = dbs[b].expires;

@@ -46,9 +46,8 @@
  *   - db_mem: the tables' own bytes (not the entries'), per database.
  *
  * A fork-less snapshot needs exactly this: db_scan over each database with
- * the entry's snapshot mark (entry.h) to write each key once,
- * db_on_key_change to save a key's old version before it changes, and
- * db_on_key_added to mark keys created after the snapshot began.
+ * the entry's snapshot mark (entry.h) to write each key once, and a hook
+ * before a key is modified, called from inside db.c like db_on_key_added.
  * Per-slot cluster tables change only db.c: the cursor, the samples and
  * the figures keep their meaning over several tables.
  */
@@ -169,15 +168,6 @@ void db_rehash_step(long long us);
 /* Called after a key is added or changes type (blocking operations use it
  * to wake clients waiting for that key). NULL when nobody listens. */
 extern void (*db_on_key_added)(db *d, const entry *e);
-/* Called before an existing key changes, with the entry as it still is:
- * a write lookup (LOOKUP_WRITE: the caller may modify the value in place,
- * so commands that do must look up that way), db_replace/db_set of it,
- * a TTL set or removed, a removal (delete, unlink, expiry, eviction: the
- * entry is already out of the table but intact). e is NULL when the whole
- * database changes at once (db_empty, db_detach, db_swap of either). For
- * a fork-less snapshot, which writes the old version of a key it has not
- * saved yet. NULL when nobody listens. */
-extern void (*db_on_key_change)(db *d, entry *e);
 
 /* Current time as seen by commands: fixed during one command so that a
  * key does not expire half-way through a multi-key operation. */

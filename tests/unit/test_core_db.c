@@ -209,59 +209,6 @@ Test(db, random_key_skips_expired_keys) {
     cr_assert_null(db_random_key(d));
 }
 
-/* ---- the change hook (what a snapshot saver needs) ---- */
-
-static int changes, whole_db_changes;
-static entry *last_changed;
-static char last_changed_key[32];
-
-static void on_change(db *in, entry *e) {
-    (void)in;
-    if (!e) {
-        whole_db_changes++;
-        return;
-    }
-    changes++;
-    last_changed = e;
-    size_t klen;
-    const char *k = entry_key(e, &klen); /* the entry must still be intact */
-    snprintf(last_changed_key, sizeof(last_changed_key), "%.*s", (int)klen, k);
-}
-
-Test(db, every_change_of_an_existing_key_is_announced_before_it_happens) {
-    db_on_key_change = on_change;
-    changes = whole_db_changes = 0;
-    entry *e = add_key(d, "k", -1);
-    cr_assert_eq(changes, 0, "adding is not a change of an existing key");
-    db_lookup(d, "k", 1, LOOKUP_NONE);
-    cr_assert_eq(changes, 0, "a read lookup announced a change");
-    cr_assert_eq(db_lookup(d, "k", 1, LOOKUP_WRITE), e);
-    cr_assert_eq(changes, 1);
-    cr_assert_eq(last_changed, e);
-    e = db_set_expire(d, e, 9000000);
-    cr_assert_eq(changes, 2);
-    e = db_persist(d, e);
-    cr_assert_eq(changes, 3);
-    db_set(d, entry_new_string("k", 1, "new", 3, -1), 0);
-    cr_assert_eq(changes, 4);
-    cr_assert_eq(last_changed, e, "the hook saw the new entry, not the old one");
-    db_delete(d, "k", 1);
-    cr_assert_eq(changes, 5);
-    cr_assert_str_eq(last_changed_key, "k");
-    add_key(d, "gone", 1); /* expired */
-    db_lookup(d, "gone", 4, LOOKUP_NONE);
-    cr_assert_eq(changes, 6, "lazy expiry removed a key unannounced");
-    add_key(d, "victim", -1);
-    db_evict_key(d, "victim", 6);
-    cr_assert_eq(changes, 7);
-    cr_assert_str_eq(last_changed_key, "victim");
-    db_empty(d);
-    db_swap(0, 1);
-    db_detached_free(db_detach(d));
-    cr_assert_eq(whole_db_changes, 4);
-    db_on_key_change = NULL;
-}
-
 /* ---- walkers ---- */
 
 typedef struct seen {
