@@ -21,8 +21,6 @@ import redis
 
 from keel_helpers import requires_jemalloc, running_against_redis, wait_for
 
-pytestmark = requires_jemalloc
-
 KEYS = 200000
 FAST_DEFRAG = ("--active-defrag-ignore-bytes", "1mb", "--active-defrag-threshold-lower", "1",
                "--active-defrag-cycle-min", "50", "--active-defrag-cycle-max", "75")
@@ -91,6 +89,7 @@ def defrag_stats(c):
     return s["active_defrag_hits"], s["active_defrag_key_hits"]
 
 
+@requires_jemalloc
 def test_defrag_moves_blocks_and_keeps_data(start_server):
     c = defrag_server(start_server)
     fragment(c)
@@ -114,6 +113,7 @@ def test_defrag_moves_blocks_and_keeps_data(start_server):
     assert c.incr("short:counter") == 1
 
 
+@requires_jemalloc
 def test_defrag_then_writes_and_deletes(start_server):
     """Moved entries keep working under a write load during the pass."""
     c = defrag_server(start_server)
@@ -155,6 +155,7 @@ def test_defrag_config_and_info_fields(r):
         assert field in mem
 
 
+@requires_jemalloc
 def test_defrag_walks_every_database(start_server):
     """Keys in other databases are moved too and keep their values: the
     batches of a pass cross database boundaries."""
@@ -183,6 +184,7 @@ def client_on_db(c, db):
     return redis.Redis(host=kw.get("host", "127.0.0.1"), port=kw["port"], db=db)
 
 
+@requires_jemalloc
 def test_defrag_toggled_and_flushed_mid_pass(start_server):
     """Turning activedefrag off and on during a pass, and FLUSHALL under a
     pass, leave the server consistent and able to start new passes."""
