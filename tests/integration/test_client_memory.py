@@ -159,7 +159,7 @@ def test_output_buffer_limit_config(r):
             with pytest.raises(redis.ResponseError, match=why):
                 r.config_set("client-output-buffer-limit", bad)
         # A bad class later in the line leaves the earlier ones untouched.
-        with pytest.raises(redis.ResponseError):
+        with pytest.raises(redis.ResponseError, match="Invalid client class"):
             r.config_set("client-output-buffer-limit", "normal 5 5 5 foo 1 1 1")
         got2 = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
         assert got2 == got

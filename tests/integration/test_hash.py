@@ -7,7 +7,7 @@ import random
 import pytest
 import redis
 
-from keel_helpers import WRONGTYPE, Null, cmd, exactly
+from keel_helpers import NOT_INT, WRONGTYPE, Null, cmd, exactly
 
 
 pytestmark = pytest.mark.usefixtures("flush_after")
@@ -212,7 +212,7 @@ def test_hincrby(r, big):
 
 
 def test_hincrby_creates_key_only_on_success(r):
-    with pytest.raises(redis.ResponseError):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "HINCRBY", "h", "n", "x")
     assert r.exists("h") == 0
     assert r.hincrby("h", "n", 0) == 0
