@@ -325,6 +325,39 @@ def flood_overshoot(srv, mb=4, count=40000):
 
 # ------------------------------------------------------------------ main
 
+def run_workloads(args, servers, policies, workloads, fracs):
+    """The zipf / zipf+scan table: every server and policy in turn, each
+    replay as fast as the client goes."""
+    cal = {}
+    for s in servers:
+        base, per_key, accuracy = calibrate(s, args.keys)
+        cal[s.name] = (base, per_key)
+        print("%-6s base %8d B, %6.1f B/key, sum(MEMORY USAGE)/used_memory growth = %.3f"
+              % (s.name, base, per_key, accuracy))
+    print("%d keys, %d requests per trace, maxmemory-samples %d\n" % (args.keys, args.requests, args.samples))
+    cols = ["%s %s" % (s.name, p.replace("allkeys-", "")) for s in servers for p in policies]
+    print(kb.md_head(["workload", "cache", "exact LRU", "exact LFU", "Belady"] + cols))
+    details = []
+    for wi, kind in enumerate(workloads):
+        trace = make_trace(kind, args.keys, args.requests, seed=42 + wi)
+        for frac in fracs:
+            cap = int(args.keys * frac)
+            row = "| %s | %d%% | %.3f | %.3f | %.3f |" % (kind, frac * 100, sim_lru(trace, cap),
+                                                        sim_lfu(trace, cap), sim_belady(trace, cap))
+            for s in servers:
+                base, per_key = cal[s.name]
+                for pol in policies:
+                    ratio, held, evicted = replay(s, trace, pol, base, per_key, frac, args.keys, args.samples)
+                    row += " %.3f |" % ratio
+                    details.append("%-10s %3d%%  %-6s %-15s keys held / capacity %.3f, %7d evictions"
+                                   % (kind, frac * 100, s.name, pol, held, evicted))
+            print(row)
+            sys.stdout.flush()
+    print("\nexact LRU, exact LFU (in-cache counts, LRU among ties), Belady: simulated with the same "
+          "capacity in keys; server columns are measured hit ratios.\n")
+    print("\n".join(details))
+
+
 def main():
     ap = argparse.ArgumentParser()
     kb.add_server_args(ap, redis_help="'' to skip Redis")
@@ -354,34 +387,8 @@ def main():
             worst, peak_over = flood_overshoot(s)
             print("%-6s write flood (4MB limit, 40k x 1KB SETs, pipelines of 100): used_memory - maxmemory "
                   "after each pipeline: worst %d B; used_memory_peak - maxmemory: %d B" % (s.name, worst, peak_over))
-        cal = {}
-        for s in servers:
-            base, per_key, accuracy = calibrate(s, args.keys)
-            cal[s.name] = (base, per_key)
-            print("%-6s base %8d B, %6.1f B/key, sum(MEMORY USAGE)/used_memory growth = %.3f"
-                  % (s.name, base, per_key, accuracy))
-        print("%d keys, %d requests per trace, maxmemory-samples %d\n" % (args.keys, args.requests, args.samples))
-        cols = ["%s %s" % (s.name, p.replace("allkeys-", "")) for s in servers for p in policies]
-        print(kb.md_head(["workload", "cache", "exact LRU", "exact LFU", "Belady"] + cols))
-        details = []
-        for wi, kind in enumerate(workloads):
-            trace = make_trace(kind, args.keys, args.requests, seed=42 + wi)
-            for frac in fracs:
-                cap = int(args.keys * frac)
-                row = "| %s | %d%% | %.3f | %.3f | %.3f |" % (kind, frac * 100, sim_lru(trace, cap),
-                                                            sim_lfu(trace, cap), sim_belady(trace, cap))
-                for s in servers:
-                    base, per_key = cal[s.name]
-                    for pol in policies:
-                        ratio, held, evicted = replay(s, trace, pol, base, per_key, frac, args.keys, args.samples)
-                        row += " %.3f |" % ratio
-                        details.append("%-10s %3d%%  %-6s %-15s keys held / capacity %.3f, %7d evictions"
-                                       % (kind, frac * 100, s.name, pol, held, evicted))
-                print(row)
-                sys.stdout.flush()
-        print("\nexact LRU, exact LFU (in-cache counts, LRU among ties), Belady: simulated with the same "
-              "capacity in keys; server columns are measured hit ratios.\n")
-        print("\n".join(details))
+        if workloads:
+            run_workloads(args, servers, policies, workloads, fracs)
         if args.live_seconds and not args.quick:
             binaries = [(s.name, b) for s, b in zip(servers, [args.keel, args.redis])]
             binaries += [tuple(a.split("=", 1)) for a in args.also]
