@@ -251,27 +251,25 @@ void db_empty(db *d) {
     d->expires_cursor = 0;
 }
 
-struct db_detached {
-    hashtable *keys, *expires;
-};
-
-db_detached *db_detach(db *d) {
-    db_detached *old = zmalloc(sizeof(*old));
-    old->keys = d->keys;
-    old->expires = d->expires;
+db *db_detach(db *d) {
+    db *x = zcalloc(sizeof(db));
+    x->id = d->id;
+    x->keys = d->keys;
+    x->expires = d->expires;
+    x->avg_ttl = d->avg_ttl;
     d->keys = hashtable_create(&keys_table_type);
     d->expires = hashtable_create(&expires_table_type);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
-    return old;
+    return x;
 }
 
 /* The expires index holds the same pointers without owning them: release
  * it first, then the owning table frees the entries. */
-void db_detached_free(db_detached *old) {
-    hashtable_release(old->expires);
-    hashtable_release(old->keys);
-    zfree(old);
+void db_free_detached(db *x) {
+    hashtable_release(x->expires);
+    hashtable_release(x->keys);
+    zfree(x);
 }
 
 void db_empty_all(void) {

@@ -24,15 +24,17 @@
  *     between calls (adds, deletes, TTL changes, table resizes and
  *     rehashes); keys added or deleted during the walk may or may not be
  *     seen; a key may be seen more than once while the tables resize or
- *     rehash, exactly once otherwise. One call visits a bounded amount of the table (a home bucket and its
- *     probe chain, per table). fn may change the entry's bytes in place
+ *     rehash, exactly once otherwise. Expired keys not yet deleted are
+ *     passed too (entry_is_expired tells). One call visits a bounded
+ *     amount of the table (a home bucket and its probe chain, per
+ *     table). fn may change the entry's bytes in place
  *     (its access bits, its snapshot mark) but must not add, delete or
  *     replace keys: collect them and act after the call returns. Cursors
  *     survive across commands; after db_swap, db_empty or db_detach a
  *     cursor is still safe to pass (it walks the new contents, without the
  *     guarantee: restart at 0 to have it).
  *   - db_iter: visits every key present for the whole iteration exactly
- *     once, within one command (no other command runs meanwhile). The
+ *     once (expired ones included), within one command (no other command runs meanwhile). The
  *     caller may delete the entry just returned (db_delete*,
  *     db_expire_entry) or replace it (db_replace, db_set_expire,
  *     db_persist); any other change to the database while the iterator
@@ -45,9 +47,10 @@
  *     skips (and deletes) expired keys.
  *   - db_mem: the tables' own bytes (not the entries'), per database.
  *
- * A fork-less snapshot needs exactly this: db_scan over each database with
- * the entry's snapshot mark (entry.h) to write each key once, and a hook
- * before a key is modified, called from inside db.c like db_on_key_added.
+ * A fork-less snapshot walks with db_scan, marks what it wrote with the
+ * entry's snapshot mark (entry.h), and keeps a flushed database's old
+ * contents with db_detach; the rest it needs (saving a key before it
+ * changes) are hooks called from inside db.c, like db_on_key_added.
  * Per-slot cluster tables change only db.c: the cursor, the samples and
  * the figures keep their meaning over several tables.
  */
@@ -120,12 +123,14 @@ void db_reserve(db *d, size_t n);
 void db_empty(db *d);
 void db_empty_all(void);
 void db_swap(int a, int b);
-/* Take the database's contents away (for freeing them in the
- * background), leaving it empty. db_detached_free may run on any thread:
- * it touches only the detached contents and the allocator. */
-typedef struct db_detached db_detached;
-db_detached *db_detach(db *d);
-void db_detached_free(db_detached *old);
+/* Move d's contents into a new database outside the keyspace (same id;
+ * db_scan, db_iter, db_size work on it) and leave d empty: FLUSH ASYNC
+ * hands the old contents to the lazy free thread this way, and a
+ * snapshot could keep saving them. db_free_detached frees such a
+ * database and its keys at once; it may run on any thread, as it touches
+ * only x and the allocator. */
+db *db_detach(db *d);
+void db_free_detached(db *x);
 
 /* ---- Walking, sampling, measuring (guarantees: see the top) ---- */
 typedef void db_scan_fn(void *ctx, entry *e);

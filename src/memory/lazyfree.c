@@ -48,7 +48,7 @@ enum { JOB_ENTRY, JOB_TABLES, JOB_PURGE };
 typedef struct lazy_job {
     struct lazy_job *next;
     int kind;
-    void *a;        /* entry, or db_detached contents */
+    void *a;        /* entry, or a detached database (db_detach) */
     size_t objects; /* as counted by lazyfree_pending_objects */
 } lazy_job;
 
@@ -72,7 +72,7 @@ static void run_job(lazy_job *j) {
         atomic_store(&purge_queued, 0);
         zmalloc_purge();
     } else {
-        db_detached_free(j->a);
+        db_free_detached(j->a);
     }
     atomic_fetch_sub(&pending_objects, j->objects);
     atomic_fetch_add(&freed_objects, j->objects);
@@ -162,7 +162,7 @@ void lazyfree_empty_db(db *d, int async) {
         db_empty(d);
         return;
     }
-    db_detached *old = db_detach(d);
+    db *old = db_detach(d);
     defrag_reset_scan();
     submit(JOB_TABLES, old, keys);
 }

@@ -361,13 +361,17 @@ Test(db, table_figures_grow_with_the_tables) {
 Test(db, detach_leaves_the_database_empty_and_frees_elsewhere) {
     add_many("k", 0, 200, -1);
     add_many("t", 0, 50, 9000000);
-    db_detached *old = db_detach(d);
+    db *old = db_detach(d);
+    cr_assert_eq(db_size(old), 250);
+    cr_assert_eq(db_expires_size(old), 50);
+    cr_assert_eq(db_id(old), db_id(d));
+    cr_assert_not_null(db_find(old, "k:1", 3));
     cr_assert_eq(db_size(d), 0);
     cr_assert_eq(db_expires_size(d), 0);
     cr_assert_null(find("k:1"));
     add_key(d, "k:1", -1); /* the database works on */
     cr_assert_eq(db_size(d), 1);
-    db_detached_free(old); /* teardown checks that every entry went */
+    db_free_detached(old); /* teardown checks that every entry went */
 }
 
 Test(db, swap_exchanges_contents_not_ids) {
