@@ -7,10 +7,11 @@
  * directory, so a crash or a full disk at any point leaves either the old
  * file or the new one, complete.
  *
- * Loading into the keyspace: the current tables of non-empty databases
- * are set aside and keys go into fresh ones; when the whole file has been
- * read and checked the old tables are freed, otherwise the new ones are
- * and the old ones put back. A refused file changes nothing.
+ * Loading into the keyspace: the contents of non-empty databases are set
+ * aside (db_detach) and keys go into fresh tables; when the whole file has
+ * been read and checked the old contents are freed, otherwise the new ones
+ * are and the old ones put back (db_reattach). A refused file changes
+ * nothing.
  */
 #include "persist/rdb.h"
 
@@ -27,7 +28,6 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
-#include "lib/hashtable.h"
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
@@ -186,9 +186,9 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     if (!st) st = &local;
     memset(st, 0, sizeof(*st));
     int n = db_count();
-    hashtable **old = zcalloc(sizeof(hashtable *) * 2 * (size_t)n);
+    db **old = zcalloc(sizeof(db *) * (size_t)n);
     for (int i = 0; i < n; i++)
-        if (db_size(db_get(i))) db_take_tables(db_get(i), &old[2 * i], &old[2 * i + 1]);
+        if (db_size(db_get(i))) old[i] = db_detach(db_get(i));
     load_ctx lc = {.stats = st};
     rdb_visitor v = {.priv = &lc, .on_aux = on_aux, .on_key = on_key, .on_warning = on_warning,
                      .key_error = lc.key_err};
@@ -198,11 +198,10 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     for (int i = 0; i < n; i++) {
         db *d = db_get(i);
         if (rc < 0) {
-            if (old[2 * i]) db_restore_tables(d, old[2 * i], old[2 * i + 1]);
+            if (old[i]) db_reattach(d, old[i]);
             else db_empty(d);
-        } else if (old[2 * i]) {
-            hashtable_release(old[2 * i + 1]);
-            hashtable_release(old[2 * i]);
+        } else if (old[i]) {
+            db_free_detached(old[i]);
         }
     }
     zfree(old);
