@@ -10,6 +10,7 @@
 #include "memory/memory.h"
 #include "net/reply.h"
 #include "persist/rdb.h"
+#include "types/stream.h"
 #include "types/types.h"
 
 #include <stdio.h>
@@ -164,6 +165,21 @@ static void digest_value(entry *e, digest *d) {
         size_t len;
         const char *s = entry_string(e, buf, &len);
         digest_mix(d, s, len);
+    } else if (type == TYPE_STREAM) {
+        /* Redis: each entry's "ms.seq", then its fields and values, in
+         * order (consumer groups are not part of the digest). */
+        stream_iter it;
+        stream_iter_start(&it, entry_ptr(e), (stream_id){0, 0}, (stream_id){UINT64_MAX, UINT64_MAX}, 0);
+        while (stream_iter_next(&it)) {
+            char id[64];
+            int n = snprintf(id, sizeof(id), "%llu.%llu", (unsigned long long)it.id.ms, (unsigned long long)it.id.seq);
+            digest_mix(d, id, (size_t)n);
+            for (size_t i = 0; i < it.nfields; i++) {
+                digest_mix(d, it.fields[i].f, it.fields[i].flen);
+                digest_mix(d, it.fields[i].v, it.fields[i].vlen);
+            }
+        }
+        stream_iter_stop(&it);
     } else {
         digest_walk w = {.type = type, .acc = d};
         const type_ops *ops = type_ops_for(type);

@@ -173,8 +173,11 @@ def test_debug_digest_matches_redis():
             c.sadd("s", "m", 5)
             c.zadd("z", {"m": 1.5, "n": 2})
             c.hset("h", mapping={"f": "v"})
+            c.xadd("st", {"f": "v", "n": 1}, id="5-1")
+            c.xadd("st", {"g": "w"}, id="7-0")
+            c.xgroup_create("st", "grp", id="0")
         rc, kc = rs.client(), ks.client()
-        for k in ("a", "l", "s", "z", "h", "missing"):
+        for k in ("a", "l", "s", "z", "h", "st", "missing"):
             assert kc.execute_command("DEBUG", "DIGEST-VALUE", k) == \
                    rc.execute_command("DEBUG", "DIGEST-VALUE", k), k
         assert digest(ks) == digest(rs)
