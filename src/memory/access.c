@@ -141,15 +141,9 @@ static struct {
     uint64_t last_ms;
 } ager;
 
-static void age_scanned(void *privdata, void *element) {
-    access_age_entry(element);
+static void age_scanned(void *privdata, entry *e) {
+    access_age_entry(e);
     (*(size_t *)privdata)++;
-}
-
-static size_t keyspace_size(void) {
-    size_t n = 0;
-    for (int i = 0; i < db_count(); i++) n += hashtable_size(db_get(i)->keys);
-    return n;
 }
 
 /* Visits the share of the keyspace that the time since the last call
@@ -160,12 +154,12 @@ static void ager_cron(void) {
     ager.last_ms = now;
     uint64_t pass = evict_policy_is_lfu() ? LFU_AGER_PASS_MS : AGER_PASS_MS;
     if (elapsed > pass) elapsed = pass;
-    size_t budget = (size_t)((double)keyspace_size() * (double)elapsed / (double)pass) + 1;
+    size_t budget = (size_t)((double)db_size_all() * (double)elapsed / (double)pass) + 1;
     size_t visited = 0, steps = 0, max_steps = budget * 4 + 64;
     while (visited < budget && steps++ < max_steps) {
         if (ager.dbid >= db_count()) ager.dbid = 0;
-        hashtable *t = db_get(ager.dbid)->keys;
-        ager.cursor = hashtable_size(t) ? hashtable_scan(t, ager.cursor, age_scanned, &visited) : 0;
+        db *d = db_get(ager.dbid);
+        ager.cursor = db_size(d) ? db_scan(d, ager.cursor, age_scanned, &visited) : 0;
         if (ager.cursor == 0) ager.dbid++;
     }
 }
@@ -265,7 +259,7 @@ static uint32_t ghost_tag(uint64_t h) { return (uint32_t)((h >> 56) | 1) << 24; 
 
 static size_t ghost_target_slots(void) {
     size_t want = GHOST_MIN_SLOTS;
-    size_t keys = keyspace_size() >> GHOST_SHIFT;
+    size_t keys = db_size_all() >> GHOST_SHIFT;
     while (want < keys && want < GHOST_MAX_SLOTS) want <<= 1;
     return want;
 }
@@ -324,7 +318,7 @@ void memory_entry_created(db *d, entry *e) {
         return;
     }
     entry_set_lru(e, lfu_initial_field(e));
-    evict_note_created(d->id, e);
+    evict_note_created(db_id(d), e);
 }
 
 void memory_entry_touched(entry *e) {

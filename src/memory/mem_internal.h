@@ -19,6 +19,11 @@
 #include "core/entry.h"
 #include "lib/kstr.h"
 
+/* ---- evict.c: the callbacks core registered (memory.h) ---- */
+/* pause: no eviction while the dataset is frozen. */
+int mem_dataset_frozen(void);
+void mem_latency_event(const char *event, long long start_us);
+
 /* ---- access.c ---- */
 #define ACCESS_LFU_INIT 5
 void access_init(void);
