@@ -17,7 +17,7 @@ BIN     ?= bin/keel-server
 OPT     ?= -O2
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-INCS    := -Isrc
+INCS    := -Isrc $(shell pkg-config --cflags lua5.1)
 CFLAGS  ?= $(OPT) -g
 ALLOC   ?= jemalloc
 
@@ -35,7 +35,10 @@ ASSERTS ?= -DNDEBUG
 
 BASE_CFLAGS := $(CSTD) $(WARN) $(INCS) $(CFLAGS) $(ALLOC_CFLAGS) -MMD -MP
 KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
-LIBS        := $(ALLOC_LIBS) -lm -lpthread
+# Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
+# (the Lua-visible API of both is the one Redis scripts use).
+LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "script/script.h"
 #include "lib/hashtable.h"
 #include "lib/random.h"
 #include "lib/util.h"
@@ -360,6 +361,7 @@ int main(int argc, char **argv) {
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
     memory_init();
+    script_init();
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);

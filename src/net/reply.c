@@ -110,6 +110,20 @@ void reply_error(client *c, const char *msg) {
     reply_raw(c, "\r\n", 2);
 }
 
+void reply_error_verbatim(client *c, const char *msg, size_t len) {
+    error_replies++;
+    if (c->cmd) c->cmd->failed_calls++;
+    reply_raw(c, "-", 1);
+    for (size_t i = 0; i < len; i++) {
+        size_t j = i;
+        while (j < len && msg[j] != '\r' && msg[j] != '\n') j++;
+        reply_raw(c, msg + i, j - i);
+        if (j < len) reply_raw(c, " ", 1);
+        i = j;
+    }
+    reply_raw(c, "\r\n", 2);
+}
+
 void reply_errorf(client *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

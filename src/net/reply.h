@@ -21,6 +21,9 @@ void reply_status(client *c, const char *s);           /* +s */
  * Newlines in msg are replaced by spaces (protocol safety). */
 void reply_error(client *c, const char *msg);
 void reply_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "-<msg>" exactly as given (msg carries its own code, or none: script
+ * error tables are replied verbatim, as in Redis). */
+void reply_error_verbatim(client *c, const char *msg, size_t len);
 void reply_error_arity(client *c);
 void reply_error_syntax(client *c);
 void reply_error_wrongtype(client *c);
