@@ -326,7 +326,7 @@ static const char *str_field(lua_State *L, const char *name, size_t *len) {
 
 void lua_reply_error(client *c, lua_State *L, const char *funcname, int status) {
     if (status == LUA_ERRMEM) {
-        reply_errorf(c, "ERR Error running script %s, not enough memory (lua-memory-limit of %zu bytes reached)",
+        reply_errorf(c, "ERR Error running script %s, not enough memory (lua-memory-limit of %lld bytes reached)",
                      funcname, luavm_memory_limit);
         lua_pop(L, 1);
         return;

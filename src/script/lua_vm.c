@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t luavm_memory_limit = 1024ULL * 1024 * 1024;
+long long luavm_memory_limit = 1024LL * 1024 * 1024;
 
 /* ---- memory ---- */
 
@@ -29,7 +29,7 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         vm->used -= osize;
         return NULL;
     }
-    if (nsize > osize && luavm_memory_limit && vm->used + (nsize - osize) > luavm_memory_limit) {
+    if (nsize > osize && luavm_memory_limit && vm->used + (nsize - osize) > (size_t)luavm_memory_limit) {
         vm->hit_limit = 1;
         return NULL;
     }
@@ -225,7 +225,7 @@ static void install_sandbox(luavm *vm) {
 luavm *luavm_create(int functions) {
     luavm *vm = zcalloc(sizeof(*vm));
     vm->functions = functions;
-    size_t limit = luavm_memory_limit;
+    long long limit = luavm_memory_limit;
     luavm_memory_limit = 0; /* the set-up itself is never refused */
     vm->L = lua_newstate(vm_alloc, vm);
     lua_atpanic(vm->L, vm_panic);
@@ -248,7 +248,7 @@ luavm *luavm_create(int functions) {
 
 void luavm_free(luavm *vm) {
     if (!vm) return;
-    size_t limit = luavm_memory_limit;
+    long long limit = luavm_memory_limit;
     luavm_memory_limit = 0;
     lua_close(vm->L);
     luavm_memory_limit = limit;
@@ -331,7 +331,7 @@ int luavm_call(luavm *vm, int eval_mode, kstr *keys, int nkeys, kstr *args, int 
     lua_remove(L, -2); /* the handler */
     if (status == LUA_ERRMEM || vm->hit_limit) {
         /* Collect what the failed script left before anyone else runs. */
-        size_t limit = luavm_memory_limit;
+        long long limit = luavm_memory_limit;
         luavm_memory_limit = 0;
         lua_gc(L, LUA_GCCOLLECT, 0);
         luavm_memory_limit = limit;

@@ -35,7 +35,7 @@ typedef struct luavm {
 } luavm;
 
 /* The ceiling for each interpreter, bytes (0: none). */
-extern size_t luavm_memory_limit;
+extern long long luavm_memory_limit;
 
 luavm *luavm_create(int functions);
 void luavm_free(luavm *vm);

@@ -2,6 +2,19 @@
 #include "script/script.h"
 #include "script/functions.h"
 #include "script/run.h"
+#include "script/lua_vm.h"
+#include "core/config.h"
+#include "lib/util.h"
+
+/* busy-reply-threshold (Redis 7's name; lua-time-limit is the older one)
+ * and Keel's lua-memory-limit: the most memory each Lua interpreter may
+ * hold (0: no limit). Redis has no such limit: an allocation bomb there
+ * takes the server down. */
+config_entry script_configs[] = {
+    CONFIG_LL("busy-reply-threshold", &run_busy_threshold_ms, "5000", 0, 1LL << 40, 0, NULL, .alias = "lua-time-limit"),
+    CONFIG_MEMORY("lua-memory-limit", &luavm_memory_limit, "1gb", 0, 1LL << 50, 0, NULL),
+    CONFIG_END,
+};
 
 void eval_init(void);
 size_t eval_vm_memory(void);
@@ -36,4 +49,30 @@ void script_memory_get(script_memory *m) {
     size_t bytes;
     functions_counts(&m->libraries, &m->functions, &bytes);
     m->functions_caches = bytes;
+}
+
+kstr script_memory_info(kstr s) {
+    script_memory m;
+    script_memory_get(&m);
+    char eval_h[32], total_h[32], scripts_h[32];
+    size_t total = m.vm_eval + m.vm_functions, scripts = m.scripts_eval + m.functions_caches;
+    bytes_to_human(eval_h, sizeof(eval_h), m.vm_eval);
+    bytes_to_human(total_h, sizeof(total_h), total);
+    bytes_to_human(scripts_h, sizeof(scripts_h), scripts);
+    return kstr_cat_printf(s,
+                           "used_memory_lua:%zu\r\n"
+                           "used_memory_vm_eval:%zu\r\n"
+                           "used_memory_lua_human:%s\r\n"
+                           "used_memory_scripts_eval:%zu\r\n"
+                           "number_of_cached_scripts:%zu\r\n"
+                           "number_of_functions:%zu\r\n"
+                           "number_of_libraries:%zu\r\n"
+                           "used_memory_vm_functions:%zu\r\n"
+                           "used_memory_vm_total:%zu\r\n"
+                           "used_memory_vm_total_human:%s\r\n"
+                           "used_memory_functions:%zu\r\n"
+                           "used_memory_scripts:%zu\r\n"
+                           "used_memory_scripts_human:%s\r\n",
+                           m.vm_eval, m.vm_eval, eval_h, m.scripts_eval, m.cached_scripts, m.functions, m.libraries,
+                           m.vm_functions, total, total_h, m.functions_caches, scripts, scripts_h);
 }

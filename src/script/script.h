@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/command.h"
+#include "lib/kstr.h"
 #include "net/client.h"
 
 /* Start-up: create the interpreters. */
@@ -39,6 +40,8 @@ typedef struct script_memory {
     size_t functions, libraries;
 } script_memory;
 void script_memory_get(script_memory *m);
+/* The scripting lines of INFO memory, in Redis's order, appended to s. */
+kstr script_memory_info(kstr s);
 
 extern command eval_commands[];
 extern command function_commands[];
