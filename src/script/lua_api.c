@@ -17,6 +17,7 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int raise_msg(lua_State *L, const char *msg) {
@@ -31,9 +32,15 @@ static kstr *args_to_argv(lua_State *L, int argc) {
     for (int j = 0; j < argc; j++) {
         int t = lua_type(L, j + 1);
         if (t == LUA_TNUMBER) {
-            /* Lua's own conversion keeps 14 digits only. */
+            /* The shortest text that reads back as the same double, as
+             * Redis 7.0 writes numbers (Lua's own keeps 14 digits). */
+            double v = (double)lua_tonumber(L, j + 1);
             char buf[64];
-            int n = snprintf(buf, sizeof(buf), "%.17g", (double)lua_tonumber(L, j + 1));
+            int n = 0;
+            for (int prec = 15; prec <= 17; prec++) {
+                n = snprintf(buf, sizeof(buf), "%.*g", prec, v);
+                if (strtod(buf, NULL) == v) break;
+            }
             argv[j] = kstr_new_len(buf, (size_t)n);
         } else if (t == LUA_TSTRING) {
             size_t len;
