@@ -218,9 +218,23 @@ static int register_function(lua_State *L) {
     return add_function(L, name, nlen, NULL, 0);
 }
 
+#define REG_REDIS "keel.redis_table"
+
+/* Called with the (real, unprotected) redis table on top of the stack:
+ * kept so that register_function can be added to it for the time of a
+ * FUNCTION LOAD only, as in Redis (a function calling it at run time
+ * finds nil). */
 void functions_register_api(lua_State *L) {
-    lua_pushcfunction(L, register_function);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_REDIS);
+}
+
+static void expose_register_function(lua_State *L, int on) {
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_REDIS);
+    if (on) lua_pushcfunction(L, register_function);
+    else lua_pushnil(L);
     lua_setfield(L, -2, "register_function");
+    lua_pop(L, 1);
 }
 
 /* ---- loading a library ---- */
@@ -296,9 +310,11 @@ static int run_library_code(library *lib, const char *code, size_t len, kstr *er
     }
     loading = lib;
     load_start_us = monotonic_us();
+    expose_register_function(L, 1);
     lua_sethook(L, load_hook, LUA_MASKCOUNT, 100000);
     int status = lua_pcall(L, 0, 0, 0);
     lua_sethook(L, NULL, 0, 0);
+    expose_register_function(L, 0);
     loading = NULL;
     if (status == 0) return 0;
     const char *msg = NULL;
