@@ -51,7 +51,7 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench
+.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench clients
 
 all: $(BIN)
 
@@ -101,6 +101,11 @@ integration-asan: asan
 test: deps all unit
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) clients
+
+# Node.js client tests (ioredis from npm) in tests/clients.
+clients: all
+	cd tests/clients && npm install --no-audit --no-fund --silent && KEEL_SERVER=$(abspath $(BIN)) node --test
 
 fuzz:
 	./tests/fuzz/run.sh
