@@ -150,6 +150,15 @@ static void free_replies(client *c) {
 }
 
 void client_discard_replies(client *c) {
+    /* A fake client reused for many commands (scripts' redis.call) keeps
+     * its one ordinary block rather than freeing and reallocating it. */
+    reply_block *b = c->reply_head;
+    if (b && !b->next && b->size == REPLY_BLOCK_SIZE && !b->sealed) {
+        b->used = 0;
+        c->reply_bytes = 0;
+        c->sent_in_head = 0;
+        return;
+    }
     free_replies(c);
 }
 
