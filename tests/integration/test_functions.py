@@ -206,3 +206,41 @@ def test_function_kill_and_stats_while_busy(start_server):
 def test_load_timeout(f):
     with pytest.raises(redis.ResponseError, match="FUNCTION LOAD timeout"):
         f.function_load("#!lua name=slow\nwhile true do end")
+
+
+def test_dump_and_restore(f):
+    f.function_load(LIB)
+    f.function_load("#!lua name=second\n-- " + "x" * 200 + "\nredis.register_function('two', function() return 2 end)")
+    payload = f.function_dump()
+    f.function_flush()
+    assert f.function_restore(payload) is True
+    assert f.fcall("two", 0) == 2 and f.fcall_ro("echo_ro", 0, "x") == b"x"
+    with pytest.raises(redis.ResponseError, match="Library .* already exists"):
+        f.function_restore(payload)
+    assert f.function_restore(payload, "REPLACE") is True
+    f.function_load("#!lua name=third\nredis.register_function('three', function() return 3 end)")
+    assert f.function_restore(payload, "FLUSH") is True
+    assert len(f.function_list()) == 2
+    with pytest.raises(redis.ResponseError, match="Function not found"):
+        f.fcall("three", 0)
+
+
+def test_restore_errors_keep_existing_functions(f):
+    f.function_load(LIB)
+    payload = f.function_dump()
+    with pytest.raises(redis.ResponseError, match="DUMP payload version or checksum are wrong"):
+        f.function_restore(payload[:-1] + bytes([payload[-1] ^ 1]))
+    with pytest.raises(redis.ResponseError, match="Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."):
+        f.function_restore(payload, "MERGE")
+    f.function_flush()
+    f.function_load("#!lua name=other\nredis.register_function('getkey', function() return 'other' end)")
+    with pytest.raises(redis.ResponseError, match="Function getkey already exists"):
+        f.function_restore(payload)
+    assert f.fcall("getkey", 0) == b"other"
+    assert len(f.function_list()) == 1
+
+
+def test_empty_dump_restores(f):
+    payload = f.function_dump()
+    assert f.function_restore(payload) is True
+    assert f.function_list() == []
