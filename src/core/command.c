@@ -268,7 +268,7 @@ void command_dispatch(client *c) {
 }
 
 void command_call(client *c, command *cmd) {
-    db_set_command_time(server_mstime());
+    if (!script_is_running()) db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
     cmd->proc(c);

@@ -231,7 +231,7 @@ static int join_saved(library **saved, int nsaved, int replace, kstr *err) {
 void function_restore_command(client *c) {
     enum { APPEND, REPLACE, FLUSH } policy = APPEND;
     if (c->argc > 4) {
-        reply_error_syntax(c);
+        reply_error_subcommand_args(c);
         return;
     }
     if (c->argc == 4) {

@@ -21,6 +21,7 @@
 #include "net/reply.h"
 
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -32,7 +33,14 @@ static int nlibs;
 static library *loading;      /* the library being loaded, during LOAD */
 static long long load_start_us;
 
-void functions_init(void) { vm = luavm_create(1); }
+static void make_load_globals(lua_State *L);
+
+static void create_vm(void) {
+    vm = luavm_create(1);
+    make_load_globals(vm->L);
+}
+
+void functions_init(void) { create_vm(); }
 
 size_t functions_vm_memory(void) { return vm ? vm->used : 0; }
 
@@ -57,9 +65,10 @@ static int valid_name(const char *s, size_t len) {
     return 1;
 }
 
+/* Library and function names are case-insensitive, as in Redis. */
 static library *find_library(const char *name) {
     for (int i = 0; i < nlibs; i++)
-        if (!strcmp(libs[i]->name, name)) return libs[i];
+        if (!strcasecmp(libs[i]->name, name)) return libs[i];
     return NULL;
 }
 
@@ -68,7 +77,7 @@ static function *find_function(const char *name, size_t len, const library *exce
         if (libs[i] == except) continue;
         for (int j = 0; j < libs[i]->nfns; j++) {
             function *f = &libs[i]->fns[j];
-            if (kstr_len(f->name) == len && !memcmp(f->name, name, len)) return f;
+            if (kstr_len(f->name) == len && !strncasecmp(f->name, name, len)) return f;
         }
     }
     return NULL;
@@ -139,7 +148,7 @@ static int add_function(lua_State *L, const char *name, size_t nlen, const char 
         return reg_error(L, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
     }
     for (int j = 0; j < loading->nfns; j++) {
-        if (kstr_len(loading->fns[j].name) == nlen && !memcmp(loading->fns[j].name, name, nlen)) {
+        if (kstr_len(loading->fns[j].name) == nlen && !strncasecmp(loading->fns[j].name, name, nlen)) {
             lua_pop(L, 1);
             return reg_error(L, "Function already exists in the library");
         }
@@ -218,22 +227,51 @@ static int register_function(lua_State *L) {
     return add_function(L, name, nlen, NULL, 0);
 }
 
-#define REG_REDIS "keel.redis_table"
+/* Nothing to add to the run-time redis table: register_function lives
+ * only in the load-time globals below. */
+void functions_register_api(lua_State *L) { (void)L; }
 
-/* Called with the (real, unprotected) redis table on top of the stack:
- * kept so that register_function can be added to it for the time of a
- * FUNCTION LOAD only, as in Redis (a function calling it at run time
- * finds nil). */
-void functions_register_api(lua_State *L) {
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, REG_REDIS);
+/* What a library's top-level code sees while FUNCTION LOAD runs it, as in
+ * Redis: only redis.register_function, redis.log and the constants;
+ * anything else is "nonexistent". The functions it registers run later
+ * with the ordinary globals (the proxy's __index is switched back). */
+#define REG_LOADG "keel.load_globals"
+static const char load_globals_lua[] =
+    "local register = ...\n"
+    "local function lookup(t, what)\n"
+    "  return function(_, n)\n"
+    "    local v = t[n]\n"
+    "    if v == nil then error(\"Script attempted to access nonexistent global variable '\" .. tostring(n) .. \"'\", 2) end\n"
+    "    return v\n"
+    "  end\n"
+    "end\n"
+    "local function refuse() error('Attempt to modify a readonly table', 2) end\n"
+    "local r = {register_function = register, log = redis.log, LOG_DEBUG = redis.LOG_DEBUG,\n"
+    "  LOG_VERBOSE = redis.LOG_VERBOSE, LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,\n"
+    "  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM}\n"
+    "local g = {redis = setmetatable({}, {__index = lookup(r), __newindex = refuse, __metatable = false})}\n"
+    "return setmetatable({}, {__index = lookup(g), __newindex = refuse, __metatable = false})\n";
+
+static void make_load_globals(lua_State *L) {
+    if (luaL_loadbuffer(L, load_globals_lua, sizeof(load_globals_lua) - 1, "=keel_sandbox") != 0) abort();
+    lua_pushcfunction(L, register_function);
+    lua_call(L, 1, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_LOADG);
 }
 
-static void expose_register_function(lua_State *L, int on) {
-    lua_getfield(L, LUA_REGISTRYINDEX, REG_REDIS);
-    if (on) lua_pushcfunction(L, register_function);
-    else lua_pushnil(L);
-    lua_setfield(L, -2, "register_function");
+/* Switch what globals resolve to: the load-time table or the real one. */
+static void use_load_globals(lua_State *L, int on) {
+    static int saved_ref = LUA_NOREF;
+    lua_getmetatable(L, LUA_GLOBALSINDEX); /* the proxy's own metatable */
+    if (on) {
+        lua_getfield(L, -1, "__index");
+        saved_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_getfield(L, LUA_REGISTRYINDEX, REG_LOADG);
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, saved_ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, saved_ref);
+    }
+    lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 }
 
@@ -278,7 +316,10 @@ static int parse_metadata(const char *code, size_t len, kstr *engine, kstr *name
                 *err = kstr_new("Invalid metadata value, name argument was given multiple times");
                 rc = -1;
             } else {
-                *name = kstr_new(parts[i] + 5);
+                const char *v = parts[i] + 5;
+                size_t vlen = strlen(v);
+                if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') *name = kstr_new_len(v + 1, vlen - 2);
+                else *name = kstr_new(v);
             }
         } else {
             *err = kstr_cat_printf(kstr_empty(), "Invalid metadata value given: %s", parts[i]);
@@ -310,11 +351,11 @@ static int run_library_code(library *lib, const char *code, size_t len, kstr *er
     }
     loading = lib;
     load_start_us = monotonic_us();
-    expose_register_function(L, 1);
+    use_load_globals(L, 1);
     lua_sethook(L, load_hook, LUA_MASKCOUNT, 100000);
     int status = lua_pcall(L, 0, 0, 0);
     lua_sethook(L, NULL, 0, 0);
-    expose_register_function(L, 0);
+    use_load_globals(L, 0);
     loading = NULL;
     if (status == 0) return 0;
     const char *msg = NULL;
@@ -381,7 +422,7 @@ void functions_flush(void) {
     for (int i = 0; i < nlibs; i++) free_library(libs[i]);
     nlibs = 0;
     luavm_free(vm);
-    vm = luavm_create(1);
+    create_vm();
 }
 
 /* Take all libraries out (RESTORE keeps them to put back on failure). */
@@ -492,9 +533,9 @@ static void function_list_command(client *c) {
     int withcode = 0;
     kstr pattern = NULL;
     for (int i = 2; i < c->argc; i++) {
-        if (arg_is(c->argv[i], "withcode")) {
+        if (arg_is(c->argv[i], "withcode") && !withcode) {
             withcode = 1;
-        } else if (arg_is(c->argv[i], "libraryname")) {
+        } else if (arg_is(c->argv[i], "libraryname") && !pattern) {
             if (i + 1 >= c->argc) {
                 reply_error(c, "ERR library name argument was not given");
                 return;
@@ -538,7 +579,11 @@ static void function_delete_command(client *c) {
 }
 
 static void function_flush_command(client *c) {
-    if (c->argc > 3 || (c->argc == 3 && !arg_is(c->argv[2], "sync") && !arg_is(c->argv[2], "async"))) {
+    if (c->argc > 3) {
+        reply_error_subcommand_args(c);
+        return;
+    }
+    if ((c->argc == 3 && !arg_is(c->argv[2], "sync") && !arg_is(c->argv[2], "async"))) {
         reply_error(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }

@@ -43,6 +43,12 @@ void script_memory_get(script_memory *m);
 /* The scripting lines of INFO memory, in Redis's order, appended to s. */
 kstr script_memory_info(kstr s);
 
+/* DEBUG SET-DISABLE-DENY-SCRIPTS: let scripts run no-script commands. */
+void script_set_disable_deny(int on);
+/* A script is running (its inner commands keep the script's start time
+ * as their command time, so a key cannot expire half-way through). */
+int script_is_running(void);
+
 extern command eval_commands[];
 extern command function_commands[];
 
