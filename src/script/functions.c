@@ -238,6 +238,7 @@ void functions_register_api(lua_State *L) { (void)L; }
 #define REG_LOADG "keel.load_globals"
 static const char load_globals_lua[] =
     "local register = ...\n"
+    "local error, tostring, setmetatable = error, tostring, setmetatable\n"
     "local function lookup(t, what)\n"
     "  return function(_, n)\n"
     "    local v = t[n]\n"

@@ -244,3 +244,20 @@ def test_empty_dump_restores(f):
     payload = f.function_dump()
     assert f.function_restore(payload) is True
     assert f.function_list() == []
+
+
+@pytest.mark.parametrize("code,name", [
+    ("local _ = math.random()", "math"),
+    ("local _ = redis.call('ping')", "call"),
+    ("redis.setresp(3)", "setresp"),
+    ("local _ = getmetatable('')", "getmetatable"),
+])
+def test_load_time_globals_are_limited(f, code, name):
+    with pytest.raises(redis.ResponseError, match="Script attempted to access nonexistent global variable '%s'" % name):
+        f.function_load("#!lua name=lim\n" + code + "\nredis.register_function('x', function() return 1 end)")
+
+
+def test_functions_see_full_globals_at_run_time(f):
+    f.function_load("#!lua name=full\nredis.log(redis.LOG_NOTICE, 'loading')\n"
+                    "redis.register_function('m', function() return string.upper(redis.call('ping')['ok']) end)")
+    assert f.fcall("m", 0) == b"PONG"
