@@ -184,7 +184,7 @@ void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
     bstate *bs = new_bstate(c, nkeys);
     bs->deadline = deadline_ms;
     for (int i = 0; i < nkeys; i++) {
-        bkey *bk = get_bkey(c->db->id, keys[i]);
+        bkey *bk = get_bkey(db_id(c->db), keys[i]);
         /* A key named twice: our own waiter is already its tail. */
         if (bk->tail && bk->tail->c == c) continue;
         waiter *w = &bs->w[bs->nwaiters++];
@@ -237,7 +237,7 @@ long blocking_count(void) { return nblocked; }
 
 void blocking_signal_key(db *d, const char *key, size_t klen) {
     if (!nblocked) return;
-    bkey *bk = find_bkey(d->id, key, klen);
+    bkey *bk = find_bkey(db_id(d), key, klen);
     if (!bk || bk->ready) return;
     bk->ready = 1;
     bk->ready_next = NULL;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Every module's table; a module adds commands by listing them in its
  * own table, never by editing this file (except to add a new table). */

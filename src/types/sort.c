@@ -28,7 +28,6 @@
 #include "script/script.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
