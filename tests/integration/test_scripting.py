@@ -615,3 +615,45 @@ def test_allowed_commands_while_busy(start_server):
     assert b.execute_command("SCRIPT", "KILL") == b"OK"
     t.join(20)
     assert c.set("x", 1)
+
+
+# ---- cmsgpack and struct ----
+
+def test_cmsgpack_pack_bytes(r):
+    # The exact encodings Redis's cmsgpack produces.
+    assert r.eval("return cmsgpack.pack({1, 2, 3, {a = 1}}, 'x', 1.5, -5, 300, true, nil)", 0) == \
+        bytes.fromhex("940102038" + "1a16101a178ca3fc00000fbcd012cc3c0")
+    assert r.eval("return cmsgpack.pack(0.1)", 0) == bytes.fromhex("cb3fb999999999999a")
+    assert r.eval("return cmsgpack.pack(-9223372036854775807)", 0)[0] == 0xd3
+    assert r.eval("return cmsgpack.pack(string.rep('x', 40))", 0)[:2] == bytes([0xd9, 40])
+    assert r.eval("return cmsgpack.pack({})", 0) == b"\x90"
+
+
+def test_cmsgpack_round_trip_and_partial_unpack(r):
+    assert r.eval("return {cmsgpack.unpack(cmsgpack.pack({1, 2, {3, 'x'}}, 'y', 7))}", 0) == [[1, 2, [3, b"x"]], b"y", 7]
+    assert r.eval("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}", 0) == [1, 1]
+    assert r.eval("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 0)}", 0) == [2, 1, 2]
+    assert r.eval("return {cmsgpack.unpack_one(cmsgpack.pack(1), 0)}", 0) == [-1, 1]
+    assert r.eval("local t = cmsgpack.unpack(cmsgpack.pack({a = 1, b = 'two'})) return {t.a, t.b}", 0) == [1, b"two"]
+
+
+def test_cmsgpack_circular_reference_and_bad_input(r):
+    packed = r.eval("local a = {} a[1] = a return cmsgpack.pack(a)", 0)
+    assert packed.endswith(b"\xc0") and packed.startswith(b"\x91" * 16)
+    with pytest.raises(redis.ResponseError, match="Missing bytes in input."):
+        r.eval("return cmsgpack.unpack('\\146\\1')", 0)
+    with pytest.raises(redis.ResponseError, match="Bad data format in input."):
+        r.eval("return cmsgpack.unpack('\\193')", 0)
+
+
+def test_struct(r):
+    assert r.eval("return struct.pack('>I2', 258)", 0) == b"\x01\x02"
+    assert r.eval("return struct.pack('<i4', -2)", 0) == b"\xfe\xff\xff\xff"
+    assert r.eval("return {struct.unpack('<i4 h', struct.pack('<i4 h', -2, 7))}", 0) == [-2, 7, 7]
+    assert r.eval("return {struct.unpack('>bBhH', '\\255\\255\\255\\254\\255\\254')}", 0) == [-1, 255, -2, 65534, 7]
+    assert r.eval("return struct.size('>iihd')", 0) == 18
+    assert r.eval("return {struct.unpack('s', struct.pack('s', 'hi'))}", 0) == [b"hi", 4]
+    assert r.eval("return {struct.unpack('b c0', struct.pack('b c0', 3, 'abc'))}", 0) == [b"abc", 5]
+    assert r.eval("return struct.unpack('d', struct.pack('d', 1.5))", 0) == 1
+    with pytest.raises(redis.ResponseError, match="invalid format option 'q'"):
+        r.eval("return struct.pack('q', 1)", 0)
