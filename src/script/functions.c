@@ -354,7 +354,7 @@ static int run_library_code(library *lib, const char *code, size_t len, kstr *er
     load_start_us = monotonic_us();
     use_load_globals(L, 1);
     lua_sethook(L, load_hook, LUA_MASKCOUNT, 100000);
-    int status = lua_pcall(L, 0, 0, 0);
+    int status = luavm_pcall(vm, 0, 0, 0);
     lua_sethook(L, NULL, 0, 0);
     use_load_globals(L, 0);
     loading = NULL;

@@ -29,7 +29,7 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         vm->used -= osize;
         return NULL;
     }
-    if (nsize > osize && luavm_memory_limit && vm->used + (nsize - osize) > (size_t)luavm_memory_limit) {
+    if (nsize > osize && vm->enforce && luavm_memory_limit && vm->used + (nsize - osize) > (size_t)luavm_memory_limit) {
         vm->hit_limit = 1;
         return NULL;
     }
@@ -225,9 +225,7 @@ static void install_sandbox(luavm *vm) {
 luavm *luavm_create(int functions) {
     luavm *vm = zcalloc(sizeof(*vm));
     vm->functions = functions;
-    long long limit = luavm_memory_limit;
-    luavm_memory_limit = 0; /* the set-up itself is never refused */
-    vm->L = lua_newstate(vm_alloc, vm);
+    vm->L = lua_newstate(vm_alloc, vm); /* not enforced: the set-up is never refused */
     lua_atpanic(vm->L, vm_panic);
     lua_State *L = vm->L;
     open_lib(L, "", luaopen_base);
@@ -242,16 +240,12 @@ luavm *luavm_create(int functions) {
     replace_math_random(L);
     lua_api_register(vm);
     install_sandbox(vm);
-    luavm_memory_limit = limit;
     return vm;
 }
 
 void luavm_free(luavm *vm) {
     if (!vm) return;
-    long long limit = luavm_memory_limit;
-    luavm_memory_limit = 0;
     lua_close(vm->L);
-    luavm_memory_limit = limit;
     zfree(vm);
 }
 
@@ -272,7 +266,10 @@ int luavm_compile(luavm *vm, const char *code, size_t len, const char *chunkname
         *err = kstr_new("Lua binary chunks are not allowed");
         return -1;
     }
-    if (luaL_loadbuffer(L, code, len, chunkname) != 0) {
+    vm->enforce = 1;
+    int rc = luaL_loadbuffer(L, code, len, chunkname);
+    vm->enforce = 0;
+    if (rc != 0) {
         const char *msg = lua_tostring(L, -1);
         *err = kstr_new(msg ? msg : "not enough memory");
         lua_pop(L, 1);
@@ -302,6 +299,13 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     lua_error(L);
 }
 
+int luavm_pcall(luavm *vm, int nargs, int nresults, int errfunc) {
+    vm->enforce = 1;
+    int status = lua_pcall(vm->L, nargs, nresults, errfunc);
+    vm->enforce = 0;
+    return status;
+}
+
 int luavm_call(luavm *vm, int eval_mode, kstr *keys, int nkeys, kstr *args, int nargs) {
     lua_State *L = vm->L;
     /* stack: fn */
@@ -321,20 +325,22 @@ int luavm_call(luavm *vm, int eval_mode, kstr *keys, int nkeys, kstr *args, int 
         luavm_set_global(vm, "KEYS");
         push_array(L, args, nargs);
         luavm_set_global(vm, "ARGV");
-        status = lua_pcall(L, 0, 1, -2);
+        status = luavm_pcall(vm, 0, 1, -2);
     } else {
         push_array(L, keys, nkeys);
         push_array(L, args, nargs);
-        status = lua_pcall(L, 2, 1, -4);
+        status = luavm_pcall(vm, 2, 1, -4);
     }
     lua_sethook(L, NULL, 0, 0);
     lua_remove(L, -2); /* the handler */
     if (status == LUA_ERRMEM || vm->hit_limit) {
-        /* Collect what the failed script left before anyone else runs. */
-        long long limit = luavm_memory_limit;
-        luavm_memory_limit = 0;
-        lua_gc(L, LUA_GCCOLLECT, 0);
-        luavm_memory_limit = limit;
+        /* Collect what the failed script left before anyone else runs;
+         * each full cycle also halves Lua's oversized string buffer. */
+        for (int i = 0; i < 16; i++) {
+            size_t before = vm->used;
+            lua_gc(L, LUA_GCCOLLECT, 0);
+            if (vm->used >= before) break;
+        }
     } else {
         /* A little incremental collection per run keeps full cycles rare. */
         static int runs;

@@ -32,6 +32,9 @@ typedef struct luavm {
     size_t peak;
     int functions;      /* the FUNCTION interpreter (else EVAL's) */
     int hit_limit;      /* an allocation was refused since last reset */
+    int enforce;        /* the limit applies: only inside protected calls,
+                         * where Lua turns a refusal into an error (outside
+                         * one it would be a panic) */
 } luavm;
 
 /* The ceiling for each interpreter, bytes (0: none). */
@@ -61,6 +64,9 @@ void luavm_set_global(luavm *vm, const char *name);
 void luavm_push_error(lua_State *L, const char *msg);
 /* Raise the error table on top of the stack (does not return). */
 int luavm_raise(lua_State *L);
+
+/* Run f(L) as a protected call with the memory limit enforced. */
+int luavm_pcall(luavm *vm, int nargs, int nresults, int errfunc);
 
 /* Defined in lua_api.c: the redis table (set as a global). */
 void lua_api_register(luavm *vm);

@@ -525,6 +525,16 @@ def test_allocation_bomb_is_stopped_cleanly(start_server):
     assert c.eval("return 'alive'", 0) == b"alive"
     assert c.info("memory")["used_memory_lua"] < 32 * 1024 * 1024
     assert c.config_get("lua-memory-limit") == {"lua-memory-limit": str(32 * 1024 * 1024)}
+    # Arguments are handed to the script even when they alone pass the
+    # limit (the request is already in memory); the script may read them.
+    c = start_server("--lua-memory-limit", "1mb").client()
+    assert c.eval("return #ARGV[1]", 0, "x" * (2 * 1024 * 1024)) == 2 * 1024 * 1024
+    with pytest.raises(redis.ResponseError, match="not enough memory"):
+        c.eval("return ARGV[1] .. ARGV[1]", 0, "x" * (2 * 1024 * 1024))
+    # Loading a script past the limit is an error, not a crash.
+    with pytest.raises(redis.ResponseError, match="not enough memory"):
+        c.script_load("return '" + "y" * (2 * 1024 * 1024) + "'")
+    assert c.ping()
 
 
 # ---- slow scripts: BUSY, SCRIPT KILL ----
