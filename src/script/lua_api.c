@@ -77,6 +77,14 @@ static int take_reply(lua_State *L, client *fake) {
     return is_error;
 }
 
+/* The error on top of the stack was already counted in INFO errorstats
+ * (where the command failed or was refused): the script's own error
+ * reply must not count it again. */
+static void mark_counted(lua_State *L) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "ignore_error_stats_update");
+}
+
 static int generic_call(lua_State *L, int raise) {
     script_run *run = run_current();
     if (!run) return raise_msg(L, "redis.call/pcall can only be called inside a script invocation");
@@ -91,9 +99,11 @@ static int generic_call(lua_State *L, int raise) {
     if (run_command(run, argc, argv, &err) < 0) {
         luavm_push_error(L, err);
         kstr_free(err);
+        mark_counted(L);
         return raise ? lua_error(L) : 1;
     }
     int is_error = take_reply(L, run->fake);
+    if (is_error && lua_istable(L, -1)) mark_counted(L);
     if (is_error && raise) return lua_error(L);
     return 1;
 }

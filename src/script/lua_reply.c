@@ -212,7 +212,11 @@ static int reply_special(client *c, lua_State *L, int script_resp) {
     const char *s;
     if (field(L, "err") == LUA_TSTRING) {
         s = lua_tolstring(L, -1, &len);
-        reply_error_verbatim(c, s, len);
+        lua_pushstring(L, "ignore_error_stats_update");
+        lua_rawget(L, -3);
+        int counted = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        reply_error_verbatim(c, s, len, !counted);
         return 1;
     }
     lua_pop(L, 1);
@@ -341,11 +345,14 @@ void lua_reply_error(client *c, lua_State *L, const char *funcname, int status) 
     const char *msg = str_field(L, "err", &len);
     const char *source = str_field(L, "source", &slen);
     const char *line = str_field(L, "line", &llen);
+    lua_getfield(L, -1, "ignore_error_stats_update");
+    int counted = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     kstr out = kstr_empty();
     if (msg) out = kstr_cat_len(out, msg, len);
     else out = kstr_cat(out, "ERR unknown error");
     if (source && line) out = kstr_cat_printf(out, " script: %s, on %s:%s.", funcname, source, line);
-    reply_error_verbatim(c, out, kstr_len(out));
+    reply_error_verbatim(c, out, kstr_len(out), !counted);
     kstr_free(out);
     lua_pop(L, 1);
 }

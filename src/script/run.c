@@ -129,6 +129,13 @@ static int check_command(script_run *run, command *cmd, int argc, kstr *err) {
 int run_command(script_run *run, int argc, kstr *argv, kstr *err) {
     command *cmd = command_lookup_argv(argc, argv);
     if (check_command(run, cmd, argc, err) < 0) {
+        /* Counted as a rejected call and an error reply, as Redis does
+         * (the script's own error reply then does not count it again). */
+        if (cmd) cmd->rejected_calls++;
+        const char *e = (*err)[0] == '-' ? *err + 1 : *err;
+        kstr full = (*err)[0] == '-' ? kstr_new(e) : kstr_cat(kstr_new("ERR "), e);
+        reply_note_error(full, kstr_len(full));
+        kstr_free(full);
         for (int i = 0; i < argc; i++) kstr_free(argv[i]);
         zfree(argv);
         return -1;
