@@ -667,3 +667,42 @@ def test_struct(r):
     assert r.eval("return struct.unpack('d', struct.pack('d', 1.5))", 0) == 1
     with pytest.raises(redis.ResponseError, match="invalid format option 'q'"):
         r.eval("return struct.pack('q', 1)", 0)
+
+
+# ---- errors in INFO errorstats ----
+
+def errorstat(r, code):
+    v = r.info("errorstats").get("errorstat_" + code)
+    return int(v.split("=")[1]) if isinstance(v, str) else (v or {}).get("count", 0)
+
+
+def test_errorstats_count_script_errors_once(r):
+    r.set("s", "x")
+    r.config_resetstat()
+    with pytest.raises(redis.ResponseError):
+        r.eval("return redis.call('LPUSH', 's', 'x')", 0)
+    assert errorstat(r, "WRONGTYPE") == 1
+    assert r.info("stats")["total_error_replies"] == 1
+    cmds = r.info("commandstats")
+    assert cmds["cmdstat_eval"]["failed_calls"] == 1
+    assert cmds["cmdstat_lpush"]["failed_calls"] == 1
+
+
+def test_errorstats_error_reply_code(r):
+    r.config_resetstat()
+    with pytest.raises(redis.ResponseError):
+        r.eval("return redis.error_reply('MY_ERR_CODE custom msg')", 0)
+    with pytest.raises(redis.ResponseError):
+        r.eval("return {err='OTHER thing'}", 0)
+    assert errorstat(r, "MY_ERR_CODE") == 1
+    assert errorstat(r, "OTHER") == 1
+
+
+def test_errorstats_refused_inside_script(r):
+    r.config_resetstat()
+    with pytest.raises(redis.ResponseError, match="Write commands are not allowed from read-only scripts"):
+        r.eval("#!lua flags=no-writes\nreturn redis.call('SET', 'k', 'v')", 0)
+    assert errorstat(r, "ERR") == 1
+    assert r.info("stats")["total_error_replies"] == 1
+    cmds = r.info("commandstats")
+    assert cmds["cmdstat_set"]["rejected_calls"] == 1
