@@ -706,3 +706,12 @@ def test_errorstats_refused_inside_script(r):
     assert r.info("stats")["total_error_replies"] == 1
     cmds = r.info("commandstats")
     assert cmds["cmdstat_set"]["rejected_calls"] == 1
+
+
+def test_xread_block_refused_in_scripts(r):
+    r.xgroup_create("s", "g", "$", mkstream=True)
+    assert r.eval("return redis.pcall('XREAD', 'STREAMS', 's', '$')", 1, "s") is None
+    with pytest.raises(redis.ResponseError, match="(?i)xread command is not allowed with BLOCK option from scripts"):
+        r.eval("return redis.pcall('XREAD', 'BLOCK', 0, 'STREAMS', 's', '$')", 1, "s")
+    with pytest.raises(redis.ResponseError, match="(?i)xreadgroup command is not allowed with BLOCK option from scripts"):
+        r.eval("return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', 's', '>')", 1, "s")
