@@ -59,6 +59,7 @@ before(async () => {
   server = spawn(bin, ['--port', String(port), '--save', ''], { stdio: 'ignore' });
   redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 50,
                       retryStrategy: () => 50 });
+  redis.on('error', () => {}); // refused connections until the server is up
   await waitReady(redis);
 });
 
