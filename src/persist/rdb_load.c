@@ -553,7 +553,7 @@ static int parse(rd *r) {
             rstr code;
             if (get_string(r, &code) < 0) return -1;
             rstr_free(&code);
-            warn(r, "skipping a function library: Keel has no scripting yet");
+            warn(r, "skipping a function library: loading functions from RDB files is not implemented yet");
             continue;
         }
         case RDB_OPCODE_FUNCTION_PRE_GA:
