@@ -12,6 +12,8 @@
 #include "memory/memory.h"
 #include "net/reply.h"
 
+#include "persist/persist.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
+    persist_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -251,6 +254,13 @@ void command_dispatch(client *c) {
     if (server.maxmemory && !memory_make_room() && may_grow_memory(c, cmd, queue)) {
         if (multi_is_exec(cmd)) multi_abort_exec(c, OOM_ERROR);
         else reply_error(c, OOM_ERROR);
+        rejected(c, cmd);
+        return;
+    }
+    const char *misconf = persist_deny_write(c, cmd);
+    if (misconf) {
+        if (multi_is_exec(cmd)) multi_abort_exec(c, misconf);
+        else reply_error(c, misconf);
         rejected(c, cmd);
         return;
     }
