@@ -370,13 +370,24 @@ static void replace_string(const config_entry *ce, kstr s) {
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err) {
     /* "save" alone or save "" disables; otherwise pairs of seconds/changes. */
     if (argc == 1 && argv[0][0] == '\0') { replace_string(ce, kstr_empty()); return 1; }
-    if (argc % 2 != 0) { *err = "Invalid save parameters"; return 0; }
-    for (int i = 0; i < argc; i++) {
-        long long v;
-        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) { *err = "Invalid save parameters"; return 0; }
+    /* One argument holding all the pairs, as --save "3600 1 300 100". */
+    char *words[64];
+    char *copy = NULL;
+    if (argc == 1 && strchr(argv[0], ' ')) {
+        copy = zstrdup(argv[0]);
+        argc = 0;
+        for (char *t = strtok(copy, " "); t && argc < 64; t = strtok(NULL, " ")) words[argc++] = t;
+        argv = words;
     }
-    replace_string(ce, join_args(argv, argc));
-    return 1;
+    int ok = argc % 2 == 0;
+    for (int i = 0; ok && i < argc; i++) {
+        long long v;
+        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) ok = 0;
+    }
+    if (ok) replace_string(ce, join_args(argv, argc));
+    else *err = "Invalid save parameters";
+    zfree(copy);
+    return ok;
 }
 
 static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err) {
