@@ -18,13 +18,14 @@
 
 int snapshot_key_save_delay;
 
-/* Share of the main thread the walk may take while clients are busy (a
- * slice of at most SLICE_MAX_US follows each stretch of command work, and
- * lasts this share of it); when no command ran since the last slice the
- * walk takes whole slices. */
+/* Share of the main thread the walk may take while clients are busy: a
+ * slice follows each stretch of command work and lasts this share of the
+ * total. When no command has run for IDLE_AFTER_US the walk takes whole
+ * slices of SLICE_MAX_US, the longest a client arriving then waits. */
 #define BUSY_SHARE_PERCENT 20
 #define SLICE_MAX_US 1000
-#define SLICE_MIN_US 50
+#define SLICE_MIN_US 20
+#define IDLE_AFTER_US 20000
 
 enum phase { PHASE_IDLE, PHASE_WALK, PHASE_UNMARK };
 
@@ -51,7 +52,7 @@ static struct {
     int cur;           /* slot being walked */
     long long keys_total, keys_done;
     long long timer_id;
-    long long last_slice_end_us, last_numcommands;
+    long long last_slice_end_us, last_numcommands, last_command_us;
     double delay_credit;
     /* The file sync on its own thread. */
     int syncing;
@@ -191,9 +192,11 @@ static void fail_job(const char *why, int aborted);
 
 static long long slice_budget_us(void) {
     long long now = now_us();
-    long long busy = server.stat.numcommands != snap.last_numcommands;
-    snap.last_numcommands = server.stat.numcommands;
-    if (!busy || snap.phase == PHASE_UNMARK) return SLICE_MAX_US;
+    if (server.stat.numcommands != snap.last_numcommands) {
+        snap.last_numcommands = server.stat.numcommands;
+        snap.last_command_us = now;
+    }
+    if (now - snap.last_command_us > IDLE_AFTER_US) return SLICE_MAX_US;
     long long budget = (now - snap.last_slice_end_us) * BUSY_SHARE_PERCENT / (100 - BUSY_SHARE_PERCENT);
     return budget < SLICE_MIN_US ? SLICE_MIN_US : budget > SLICE_MAX_US ? SLICE_MAX_US : budget;
 }
@@ -378,6 +381,7 @@ int snapshot_start(const snapshot_job *job, char *err, size_t errlen) {
     snap.delay_credit = 0;
     snap.last_slice_end_us = now_us();
     snap.last_numcommands = server.stat.numcommands;
+    snap.last_command_us = snap.last_slice_end_us;
     slots_init();
     /* From here every existing key (mark 0) is "not written yet", every
      * new entry "not part of this snapshot" (mark 1). */
