@@ -5,6 +5,8 @@
 #include "core/pause.h"
 #include "core/db.h"
 #include "core/latency.h"
+#include "persist/persist_cmds.h"
+#include "persist/rdb.h"
 #include "core/server.h"
 #include "core/slowlog.h"
 #include "lib/util.h"
@@ -25,7 +27,8 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    persist_commands,
+    persist_commands, dump_commands,
+    bgsave_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -243,6 +246,11 @@ void command_dispatch(client *c) {
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
+        rejected(c, cmd);
+        return;
+    }
+    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, RDB_LOADING_ERR);
         rejected(c, cmd);
         return;
     }

@@ -50,7 +50,7 @@ static kstr get_obuf_limits(const config_entry *ce);
 static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
 static char *cfg_replica_read_only, *cfg_lua_time_limit;
 static char *cfg_always_show_logo, *cfg_set_proc_title;
-static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
+static char *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
 static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_activerehashing;
 static char *cfg_aof_load_truncated, *cfg_aof_ts, *cfg_crash_log, *cfg_replica_serve_stale;
 static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_priority, *cfg_oom_score_adj;
@@ -155,8 +155,6 @@ static config_entry core_configs[] = {
     STUB("latency-tracking", cfg_latency_tracking, "yes"),
     STUB("always-show-logo", cfg_always_show_logo, "no"),
     STUB("set-proc-title", cfg_set_proc_title, "yes"),
-    STUB("rdbcompression", cfg_rdbcompression, "yes"),
-    STUB("rdbchecksum", cfg_rdbchecksum, "yes"),
     STUB("rdb-save-incremental-fsync", cfg_rdb_save_incr, "yes"),
     STUB("aof-rewrite-incremental-fsync", cfg_aof_rewrite_incr, "yes"),
     STUB("aof-use-rdb-preamble", cfg_aof_use_rdb_preamble, "yes"),
@@ -188,6 +186,7 @@ static config_entry core_configs[] = {
 static config_entry *const module_config_tables[] = {
     core_configs,
     persist_configs,
+    bgsave_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

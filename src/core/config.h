@@ -72,7 +72,8 @@ struct config_entry {
 #define CONFIG_END {0}
 
 /* Modules' parameter tables (each module defines its own). */
-extern config_entry persist_configs[];
+extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
+extern config_entry bgsave_configs[];  /* persist/persist.c: stop-writes-on-bgsave-error, rdb-del-sync-files, rdb-key-save-delay */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "persist/rdb.h"
 #include "lib/hashtable.h"
 #include "lib/random.h"
 #include "lib/util.h"
@@ -367,6 +368,7 @@ int main(int argc, char **argv) {
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);
+    if (rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if

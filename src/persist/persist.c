@@ -14,6 +14,7 @@
 #include "persist/snapshot.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ persist_state persist;
 static int stop_writes_on_bgsave_error;
 static int rdb_del_sync_files; /* no replication yet: nothing to delete */
 
-config_entry persist_configs[] = {
+config_entry bgsave_configs[] = {
     CONFIG_BOOL("stop-writes-on-bgsave-error", &stop_writes_on_bgsave_error, "yes", 0, NULL),
     CONFIG_BOOL("rdb-del-sync-files", &rdb_del_sync_files, "no", 0, NULL),
     CONFIG_INT("rdb-key-save-delay", &snapshot_key_save_delay, "0", INT_MIN, INT_MAX, 0, NULL),
@@ -45,7 +46,7 @@ config_entry persist_configs[] = {
 static long long unix_now(void) { return (long long)time(NULL); }
 
 void persist_init(void) {
-    persist.lastsave = unix_now();
+    rdb_last_save_time = unix_now();
     persist.lastbgsave_ok = 1;
     persist.last_bgsave_time_sec = -1;
     persist.aof_last_rewrite_time_sec = -1;
@@ -82,7 +83,6 @@ int persist_save_points_set(void) {
 
 /* ---- BGSAVE ---- */
 
-static const char *rdb_path(void) { return server.dbfilename && server.dbfilename[0] ? server.dbfilename : "dump.rdb"; }
 
 static void bgsave_done(void *ctx, int ok, int aborted, const char *why) {
     (void)ctx;
@@ -91,7 +91,7 @@ static void bgsave_done(void *ctx, int ok, int aborted, const char *why) {
     if (ok) {
         server_log(LOG_NOTICE, "Background saving terminated with success");
         server_dirty -= persist.dirty_before_bgsave;
-        persist.lastsave = unix_now();
+        rdb_last_save_time = unix_now();
         persist.lastbgsave_ok = 1;
     } else if (!aborted) {
         server_log(LOG_WARNING, "Background saving error");
@@ -105,9 +105,11 @@ static void bgsave_done(void *ctx, int ok, int aborted, const char *why) {
  * BGSAVE, as a fork child's would be); -1 a snapshot is running. */
 static int bgsave_start(void) {
     if (!snapshot_can_start()) return -1;
-    char tmp[64], err[512];
-    snprintf(tmp, sizeof(tmp), "temp-%d.rdb", (int)getpid());
-    snapshot_job job = {.tmp_path = tmp, .final_path = rdb_path(), .kind = SNAPSHOT_RDB, .done = bgsave_done};
+    char tmp[4200], path[4096], dir[4096], err[512];
+    rdb_file_path(path, sizeof(path));
+    snprintf(dir, sizeof(dir), "%s", path);
+    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dirname(dir), (int)getpid());
+    snapshot_job job = {.tmp_path = tmp, .final_path = path, .kind = SNAPSHOT_RDB, .done = bgsave_done};
     persist.dirty_before_bgsave = server_dirty;
     persist.lastbgsave_try = unix_now();
     persist.bgsave_start_ms = mstime();
@@ -156,9 +158,9 @@ static void bgsave_command(client *c) {
     }
 }
 
-static void lastsave_command(client *c) { reply_ll(c, persist.lastsave); }
+static void lastsave_command(client *c) { reply_ll(c, rdb_last_save_time); }
 
-command persist_commands[] = {
+command bgsave_commands[] = {
     {"bgsave", bgsave_command, -1, "admin noscript", 0, 0, 0, "server", "1.0.0", "Asynchronously save the dataset to disk.", NULL},
     {"lastsave", lastsave_command, 1, "fast loading stale", 0, 0, 0, "server", "1.0.0", "Unix time of the last successful save to disk.", NULL},
     {0},
@@ -176,7 +178,7 @@ void persist_cron(void) {
     save_point sp[16];
     int n = save_points(sp, 16);
     for (int i = 0; i < n; i++) {
-        if (server_dirty >= sp[i].changes && now - persist.lastsave > sp[i].seconds && retry_ok) {
+        if (server_dirty >= sp[i].changes && now - rdb_last_save_time > sp[i].seconds && retry_ok) {
             server_log(LOG_NOTICE, "%lld changes in %lld seconds. Saving...", sp[i].changes, sp[i].seconds);
             bgsave_start();
             break;
@@ -188,13 +190,7 @@ void persist_cron(void) {
 
 int persist_save_now(void) {
     char err[512] = "";
-    if (rdb_save_file(rdb_path(), err, sizeof(err)) != 0) {
-        server_log(LOG_WARNING, "Write error saving DB on disk: %s", err);
-        return -1;
-    }
-    server_log(LOG_NOTICE, "DB saved on disk");
-    server_dirty = 0;
-    persist.lastsave = unix_now();
+    if (rdb_save(err, sizeof(err)) != 0) return -1; /* logged */
     persist.lastbgsave_ok = 1;
     return 0;
 }
@@ -281,7 +277,7 @@ kstr persist_info_section(kstr s) {
         "aof_last_cow_size:0\r\n"
         "module_fork_in_progress:0\r\n"
         "module_fork_last_cow_size:0\r\n",
-        rdb_loading ? 1 : 0, perc, done, total, server_dirty, rdb_running, persist.lastsave,
+        rdb_loading ? 1 : 0, perc, done, total, server_dirty, rdb_running, rdb_last_save_time,
         persist.lastbgsave_ok ? "ok" : "err", persist.last_bgsave_time_sec,
         rdb_running ? (now_ms - persist.bgsave_start_ms) / 1000 : -1, persist.rdb_saves,
         rdb_last_load_keys_expired, rdb_last_load_keys_loaded, persist.aof_enabled, aof_running,

@@ -18,7 +18,6 @@
 
 typedef struct persist_state {
     /* RDB (this module). */
-    long long lastsave;              /* unix seconds of the last good save */
     int lastbgsave_ok;               /* rdb_last_bgsave_status */
     long long last_bgsave_time_sec;  /* -1 before the first */
     long long bgsave_start_ms;       /* of the running BGSAVE */
@@ -43,8 +42,8 @@ extern persist_state persist;
 
 /* Parameters: stop-writes-on-bgsave-error, rdb-del-sync-files,
  * rdb-key-save-delay. */
-extern config_entry persist_configs[];
-extern command persist_commands[];
+extern config_entry bgsave_configs[];
+extern command bgsave_commands[];
 
 /* Start-up (after the keyspace exists) and the server cron. */
 void persist_init(void);
@@ -54,8 +53,9 @@ void persist_cron(void);
  * rule: write commands, EXEC of queued writes, and PING), or NULL. */
 const char *persist_deny_write(client *c, const command *cmd);
 
-/* Save dir/dbfilename now, synchronously (SAVE, SHUTDOWN, FLUSHALL).
- * Updates lastsave and the dirty counter as Redis does. 0 or -1. */
+/* Save dir/dbfilename now, synchronously (SHUTDOWN, FLUSHALL): rdb_save
+ * (which logs, resets the dirty counter and sets rdb_last_save_time) and
+ * rdb_last_bgsave_status ok, as Redis's rdbSave. 0 or -1. */
 int persist_save_now(void);
 /* True when save points are configured (save is not ""). */
 int persist_save_points_set(void);

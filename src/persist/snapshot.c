@@ -395,6 +395,14 @@ int snapshot_start(const snapshot_job *job, char *err, size_t errlen) {
 void snapshot_abort(const char *why) {
     if (snap.syncing) collect_sync(1);
     if (snap.phase == PHASE_WALK) fail_job(why, 1);
+    /* Finish the mark reset now: whoever stops a snapshot is about to
+     * replace tables (a load) or exit, and tables installed under a
+     * running reset pass could keep stale marks. */
+    while (snap.phase == PHASE_UNMARK) {
+        long long keys = 1LL << 62;
+        if (walk_slot(snap.cur, 1LL << 62, &keys)) snap.cur++;
+        if (snap.cur >= snap.nslots) snap.phase = PHASE_IDLE;
+    }
 }
 
 /* ---- Figures ---- */

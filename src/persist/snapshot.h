@@ -58,7 +58,9 @@ int snapshot_can_start(void);
 
 /* Stop the running job: its temp file is removed and done() is called
  * with ok = 0, aborted = 1. A job whose file is already being synced is
- * waited for instead (it completes). No-op without a job. */
+ * waited for instead (it completes). The mark reset pass is then finished
+ * at once (O(keys), flipping one bit each), so that the caller may
+ * replace tables (a load) safely. No-op without a job. */
 void snapshot_abort(const char *why);
 
 /* Drive the walk; persist's cron calls it too (the engine keeps its own
