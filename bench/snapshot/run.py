@@ -96,7 +96,7 @@ def fill(port, keys):
 
 
 def run_one(name, binary, args):
-    srv = kb.Server(binary, [], name=name)
+    srv = kb.Server(binary, args.keel_args.split() if name == "keel" else [], name=name)
     c = srv.conn()
     t = time.monotonic()
     fill(srv.port, args.keys)
@@ -139,6 +139,7 @@ def main():
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--window", type=float, default=5.0)
+    ap.add_argument("--keel-args", default="", help="extra Keel options, e.g. '--snapshot-busy-cpu-percent 10'")
     args = ap.parse_args()
     rows = [run_one("keel", args.keel, args)]
     if args.redis:

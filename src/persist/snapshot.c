@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 int snapshot_key_save_delay;
+int snapshot_busy_cpu_percent = 20;
 
 /* Share of the main thread's CPU time the save may take while clients
  * are busy: the walk's slices plus the keys that writes save first (hooks)
@@ -25,7 +26,6 @@ int snapshot_key_save_delay;
  * clock (on a loaded machine wall time would count time the thread was
  * not running). When no command has run for IDLE_AFTER_US the walk takes
  * whole slices of SLICE_MAX_US, the longest a client arriving then waits. */
-#define BUSY_SHARE_PERCENT 20
 #define SLICE_MAX_US 1000
 #define SLICE_MIN_US 20
 #define IDLE_AFTER_US 20000
@@ -123,8 +123,15 @@ static void write_entry(int s, const entry *e) {
 /* db.c: e (in keyspace database d) is about to change or vanish. */
 static void hook_before_change(db *d, entry *e) {
     if (snap.phase == PHASE_WALK && entry_snapmark(e) == 0) {
+        /* The command waits for this key: written without trying LZF,
+         * which costs several microseconds per KB (more than the command
+         * itself) and gains nothing on incompressible values; the walk
+         * compresses the rest as rdbcompression says. */
         long long t = now_us();
+        int compression = rdb_compression;
+        rdb_compression = 0;
         write_entry(snap.slot_of_db[d->id], e);
+        rdb_compression = compression;
         entry_set_snapmark(e, 1);
         snap.hook_us += now_us() - t;
     } else if (snap.phase != PHASE_WALK) {
@@ -212,7 +219,8 @@ static long long slice_budget_us(void) {
     snap.hook_us = 0;
     if (now - snap.last_command_us > IDLE_AFTER_US) return SLICE_MAX_US;
     long long other = thread_cpu_us() - snap.last_slice_end_cpu - hooks;
-    long long budget = other * BUSY_SHARE_PERCENT / (100 - BUSY_SHARE_PERCENT) - hooks;
+    int share = snapshot_busy_cpu_percent;
+    long long budget = share >= 100 ? SLICE_MAX_US : other * share / (100 - share) - hooks;
     return budget < SLICE_MIN_US ? SLICE_MIN_US : budget > SLICE_MAX_US ? SLICE_MAX_US : budget;
 }
 
