@@ -100,6 +100,9 @@ fail:
 
 /* SAVE's core (also used by DEBUG RELOAD and, later, SHUTDOWN). */
 int rdb_save(char *err, size_t errlen) {
+    /* A running BGSAVE writes the same temp-<pid>.rdb: stop it first (SAVE
+     * itself refuses to run during one, as in Redis; DEBUG RELOAD does not). */
+    if (snapshot_running() == SNAPSHOT_RDB) snapshot_abort("a synchronous save");
     char path[4096];
     rdb_file_path(path, sizeof(path));
     double t0 = now_seconds();
