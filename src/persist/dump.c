@@ -104,7 +104,7 @@ static void restore_command(client *c) {
         entry_free(e);
         if (deleted) {
             signal_modified_key(c, c->db, key);
-            notify_keyspace_event(0, "del", key, c->db->id);
+            notify_keyspace_event(0, "del", key, db_id(c->db));
         }
         reply_ok(c);
         return;
@@ -114,7 +114,7 @@ static void restore_command(client *c) {
     if (o.idle >= 0) memory_entry_set_idle_seconds(e, o.idle);
     if (o.freq >= 0) memory_entry_set_lfu_counter(e, (int)o.freq);
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(0, "restore", key, c->db->id);
+    notify_keyspace_event(0, "restore", key, db_id(c->db));
     reply_ok(c);
 }
 

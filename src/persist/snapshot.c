@@ -5,6 +5,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
+#include "memory/memory.h"
 #include "persist/rdb.h"
 
 #include <errno.h>
@@ -93,9 +94,11 @@ static void slots_init(void) {
 
 static db *slot_db(int s) { return snap.slots[s].holder ? snap.slots[s].holder : db_get(snap.db_of_slot[s]); }
 
+/* Tables kept from a FLUSHDB: their keys go to the lazy free thread. */
 static void free_holders(void) {
     for (int i = 0; i < snap.nslots; i++) {
         if (!snap.slots[i].holder) continue;
+        memory_empty_db(snap.slots[i].holder, 1);
         db_free_detached(snap.slots[i].holder);
         snap.slots[i].holder = NULL;
     }
@@ -130,7 +133,7 @@ static void hook_before_change(db *d, entry *e) {
         long long t = now_us();
         int compression = rdb_compression;
         rdb_compression = 0;
-        write_entry(snap.slot_of_db[d->id], e);
+        write_entry(snap.slot_of_db[db_id(d)], e);
         rdb_compression = compression;
         entry_set_snapmark(e, 1);
         snap.hook_us += now_us() - t;
@@ -140,14 +143,14 @@ static void hook_before_change(db *d, entry *e) {
 }
 
 /* db.c: d is about to be emptied. Its keys not written yet are part of
- * the snapshot: take the tables and keep walking them. */
-static int hook_claim_tables(db *d) {
-    if (snap.phase != PHASE_WALK || db_get(d->id) != d) return 0;
-    int s = snap.slot_of_db[d->id];
-    if (snap.slots[s].done || snap.slots[s].holder) return 0;
-    snap.slots[s].holder = db_detach(d);
-    return 1;
+ * the snapshot: keep its contents and walk them. */
+static int hook_wants_contents(db *d) {
+    if (snap.phase != PHASE_WALK || db_get(db_id(d)) != d) return 0;
+    int s = snap.slot_of_db[db_id(d)];
+    return !snap.slots[s].done && !snap.slots[s].holder;
 }
+
+static void hook_keep_contents(db *d, db *old) { snap.slots[snap.slot_of_db[db_id(d)]].holder = old; }
 
 static void hook_swapped(int a, int b) {
     if (snap.phase == PHASE_IDLE) return;
@@ -160,7 +163,8 @@ static void hook_swapped(int a, int b) {
 
 static const db_snapshot_hooks hooks = {
     .before_change = hook_before_change,
-    .claim_tables = hook_claim_tables,
+    .wants_contents = hook_wants_contents,
+    .keep_contents = hook_keep_contents,
     .swapped = hook_swapped,
 };
 
