@@ -42,6 +42,8 @@ static inline void before_change(db *d, entry *e) {
     if (snap_hooks && e && entry_snapmark(e) != db_new_entry_mark) snap_hooks->before_change(d, e);
 }
 
+void db_will_modify(db *d, entry *e) { before_change(d, e); }
+
 static inline entry *stamp(entry *e) {
     entry_set_snapmark(e, db_new_entry_mark);
     return e;

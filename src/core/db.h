@@ -204,6 +204,10 @@ typedef struct db_snapshot_hooks {
     void (*swapped)(int a, int b);
 } db_snapshot_hooks;
 void db_set_snapshot_hooks(const db_snapshot_hooks *h);
+/* For code that changes a value found without a write lookup (the
+ * expiry of hash fields from a read or from the cron): call this first,
+ * as a write lookup would. */
+void db_will_modify(db *d, entry *e);
 extern int db_new_entry_mark;
 
 /* Current time as seen by commands: fixed during one command so that a

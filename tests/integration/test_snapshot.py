@@ -188,6 +188,26 @@ def test_bgsave_is_point_in_time_for_every_type(start_server):
     assert load_in_redis(dump_path(srv)) == before
 
 
+@pytest.mark.keel_only   # hash field TTLs are Redis 7.4's; Redis 7.0 has none
+def test_bgsave_saves_hash_fields_that_expire_during_the_save(start_server):
+    srv = slow_server(start_server)
+    c = srv.client()
+    fill(c, 3000)
+    for h in ("lazy", "active"):
+        c.hset(h, mapping={"f%d" % i: "v%d" % i for i in range(200)})
+        c.execute_command("HPEXPIRE", h, 300, "FIELDS", 1, "f0")
+    before = dataset(c)
+    c.bgsave()
+    time.sleep(0.5)
+    assert c.hget("lazy", "f0") is None           # expired from a read
+    wait_for(lambda: c.hlen("active") == 199, timeout=10)   # by the expiry cycle
+    assert bgsave_running(c)
+    wait_bgsave_done(c)
+    saved = load_in_redis(dump_path(srv))
+    for h in (b"lazy", b"active"):
+        assert saved[(0, h)][0] == before[(0, h)][0]
+
+
 def test_bgsave_snapshot_under_eviction_and_active_expiry(start_server):
     srv = slow_server(start_server, "--maxmemory-policy", "allkeys-random")
     c = srv.client()
