@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "lib/hashtable.h"
 #include "lib/intset.h"
 #include "lib/listpack.h"
 #include "lib/util.h"
@@ -282,7 +283,19 @@ static int put_zset(rdb_writer *w, const entry *e) {
     return put_elements(w, e, 1);
 }
 
+/* Hashes with field TTLs (Redis 7.4's HEXPIRE) are written as plain
+ * hashes: RDB 10 has no place for field TTLs (Redis 7.4 writes them in
+ * types 24/25 of RDB 12, which Redis 7.0 cannot read). Counted so that a
+ * save can say so. */
+static size_t hashes_losing_field_ttls;
+
+int rdb_hash_has_field_ttls(const entry *e) {
+    return entry_type(e) == TYPE_HASH && entry_encoding(e) == ENC_HASHTABLE &&
+           hashtable_user_word((const hashtable *)entry_ptr(e)) != 0;
+}
+
 static int put_hash(rdb_writer *w, const entry *e) {
+    if (rdb_hash_has_field_ttls(e)) hashes_losing_field_ttls++;
     if (entry_encoding(e) == ENC_LISTPACK) {
         unsigned char *lp = entry_ptr(e);
         return put_blob(w, lp, lp_bytes(lp));
@@ -477,11 +490,16 @@ static int save_db(rdb_writer *w, db *d, size_t *skipped) {
 
 int rdb_save_fd(int fd, char *err, size_t errlen) {
     rdb_writer *w = rdb_writer_new(rdb_fd_sink, &fd);
+    hashes_losing_field_ttls = 0;
     int rc = rdb_write_header(w);
     size_t skipped = 0;
     for (int i = 0; rc == 0 && i < db_count(); i++) rc = save_db(w, db_get(i), &skipped);
     if (skipped)
         server_log(LOG_WARNING, "%zu stream key(s) NOT saved: Keel cannot write streams to RDB files yet", skipped);
+    if (hashes_losing_field_ttls)
+        server_log(LOG_WARNING, "%zu hash key(s) saved WITHOUT their field TTLs: RDB 10 cannot hold them",
+                   hashes_losing_field_ttls);
+    hashes_losing_field_ttls = 0;
     if (rc == 0) rc = rdb_write_footer(w);
     if (rc < 0) snprintf(err, errlen, "Write error saving DB on disk: %s", strerror(errno));
     rdb_writer_free(w);

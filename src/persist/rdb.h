@@ -75,6 +75,9 @@ int rdb_write_key(rdb_writer *w, const entry *e);
 int rdb_write_value(rdb_writer *w, const entry *e);
 /* The RDB type byte e is written with; -1 for a type Keel cannot save. */
 int rdb_value_type(const entry *e);
+/* Whether e is a hash some of whose fields have a TTL (written without
+ * them: RDB 10 cannot hold field TTLs). */
+int rdb_hash_has_field_ttls(const entry *e);
 /* One string in RDB encoding (int-encoded or LZF-compressed as fits). */
 int rdb_put_string(rdb_writer *w, const char *s, size_t len);
 /* EOF + CRC64 (8 zero bytes when rdbchecksum is no); flushes the buffer. */

@@ -255,3 +255,17 @@ def test_streams_not_yet_saved_say_so(start_server):
     assert "1 stream key(s) NOT saved" in srv.log_text()
     with pytest.raises(Exception, match="cannot be dumped"):
         c.dump("st")
+
+
+@pytest.mark.keel_only
+def test_hash_field_ttls_not_in_rdb10_say_so(start_server):
+    # Redis 7.4's field TTLs have no place in RDB 10: the hash is saved
+    # with its fields, without their TTLs, and the log says so.
+    srv = start_server()
+    c = srv.client()
+    c.hset("h", mapping={"a": 1, "b": 2})
+    c.execute_command("HEXPIRE", "h", 1000, "FIELDS", 1, "a")
+    assert c.save()
+    assert "1 hash key(s) saved WITHOUT their field TTLs" in srv.log_text()
+    assert c.execute_command("DEBUG", "RELOAD")
+    assert c.hgetall("h") == {b"a": b"1", b"b": b"2"}
