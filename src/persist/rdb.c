@@ -32,7 +32,7 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
-#include "persist/crc64.h"
+#include "lib/crc64.h"
 #include "persist/lzf.h"
 #include "types/types.h"
 

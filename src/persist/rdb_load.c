@@ -36,7 +36,7 @@
 
 #include "lib/kstr.h"
 #include "lib/zmalloc.h"
-#include "persist/crc64.h"
+#include "lib/crc64.h"
 #include "persist/lzf.h"
 #include "persist/rdb_internal.h"
 

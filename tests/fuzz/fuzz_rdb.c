@@ -22,7 +22,7 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/zmalloc.h"
-#include "persist/crc64.h"
+#include "lib/crc64.h"
 #include "persist/rdb.h"
 
 static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
