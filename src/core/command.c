@@ -15,6 +15,8 @@
 #include "net/reply.h"
 #include "script/script.h"
 
+#include "persist/persist.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@ static command *const module_tables[] = {
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
     stream_commands, hash_ttl_commands, eval_commands, function_commands, persist_commands, dump_commands,
+    bgsave_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -263,6 +266,13 @@ void command_dispatch(client *c) {
     if (server.maxmemory && !memory_make_room() && may_grow_memory(c, cmd, queue)) {
         if (multi_is_exec(cmd)) multi_abort_exec(c, OOM_ERROR);
         else reply_error(c, OOM_ERROR);
+        rejected(c, cmd);
+        return;
+    }
+    const char *misconf = persist_deny_write(c, cmd);
+    if (misconf) {
+        if (multi_is_exec(cmd)) multi_abort_exec(c, misconf);
+        else reply_error(c, misconf);
         rejected(c, cmd);
         return;
     }

@@ -117,5 +117,6 @@ extern command sort_commands[];
 extern command memory_commands[];
 extern command stream_commands[];
 extern command hash_ttl_commands[];
+extern command bgsave_commands[];
 
 #endif

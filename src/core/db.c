@@ -29,6 +29,33 @@ void (*db_on_key_removed)(db *d, const entry *e);
 void (*db_on_emptied)(db *d);
 void (*db_on_expire_cycle)(long long budget_us);
 
+/* ---- Snapshot hooks (see db.h) ---- */
+
+static const db_snapshot_hooks *snap_hooks;
+int db_new_entry_mark;
+
+void db_set_snapshot_hooks(const db_snapshot_hooks *h) { snap_hooks = h; }
+
+/* A key is about to change or vanish: an entry still carrying the other
+ * mark may be one a running snapshot has not written yet. */
+static inline void before_change(db *d, entry *e) {
+    if (snap_hooks && e && entry_snapmark(e) != db_new_entry_mark) snap_hooks->before_change(d, e);
+}
+
+void db_will_modify(db *d, entry *e) { before_change(d, e); }
+
+static inline entry *stamp(entry *e) {
+    entry_set_snapmark(e, db_new_entry_mark);
+    return e;
+}
+
+/* d is about to be emptied or detached: a snapshot that has not written
+ * its keys yet keeps the contents (d ends up with empty tables). */
+static db *detach_contents(db *d);
+static void claim_tables(db *d) {
+    if (snap_hooks && snap_hooks->wants_contents(d)) snap_hooks->keep_contents(d, detach_contents(d));
+}
+
 static const void *entry_key_of(const void *element, size_t *len) {
     return entry_key((const entry *)element, len);
 }
@@ -109,6 +136,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
         if (e) server.stat.keyspace_hits++;
         else server.stat.keyspace_misses++;
     }
+    if (e && (flags & LOOKUP_WRITE)) before_change(d, e);
     if (e && !(flags & LOOKUP_NOTOUCH)) {
         client *c = server.current_client;
         if (!c || !(c->flags & CLIENT_NO_TOUCH)) touch_entry(e);
@@ -117,6 +145,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
 }
 
 void db_add(db *d, entry *e) {
+    stamp(e);
     memory_entry_created(d, e);
     hashtable_add(d->keys, e);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
@@ -133,6 +162,8 @@ static void swap_slot(hashtable *t, entry *e) {
 }
 
 void db_replace(db *d, entry *old, entry *e, int keep_value) {
+    before_change(d, old);
+    stamp(e);
     swap_slot(d->keys, e);
     if (entry_has_expire(old) && entry_has_expire(e)) {
         swap_slot(d->expires, e);
@@ -156,6 +187,7 @@ void db_set(db *d, entry *e, int keepttl) {
         db_add(d, e);
         return;
     }
+    before_change(d, old);
     if (keepttl && entry_has_expire(old) && !entry_has_expire(e)) e = entry_set_expire(e, entry_expire(old));
     entry_set_lru(e, entry_lru(old));
     touch_entry(e);
@@ -167,6 +199,7 @@ void db_set(db *d, entry *e, int keepttl) {
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     void *e;
     if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
+    before_change(d, e);
     if (entry_has_expire((entry *)e)) {
         void *unused;
         hashtable_pop(d->expires, key, klen, &unused);
@@ -194,10 +227,11 @@ static void **slot_of(hashtable *t, const entry *e) {
 }
 
 entry *db_set_expire(db *d, entry *e, long long when) {
+    before_change(d, e);
     int had = entry_has_expire(e);
     void **kref = slot_of(d->keys, e);
     void **xref = had ? slot_of(d->expires, e) : NULL;
-    entry *n = entry_set_expire(e, when);
+    entry *n = stamp(entry_set_expire(e, when));
     *kref = n;
     if (xref) *xref = n;
     else hashtable_add(d->expires, n);
@@ -206,12 +240,13 @@ entry *db_set_expire(db *d, entry *e, long long when) {
 
 entry *db_persist(db *d, entry *e) {
     if (!entry_has_expire(e)) return e;
+    before_change(d, e);
     size_t klen;
     const char *key = entry_key(e, &klen);
     void *unused;
     hashtable_pop(d->expires, key, klen, &unused);
     void **kref = slot_of(d->keys, e);
-    entry *n = entry_clear_expire(e);
+    entry *n = stamp(entry_clear_expire(e));
     *kref = n;
     return n;
 }
@@ -249,6 +284,7 @@ size_t db_size_all(void) {
 void db_reserve(db *d, size_t n) { hashtable_expand(d->keys, n); }
 
 void db_empty(db *d) {
+    claim_tables(d);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
     d->avg_ttl = 0;
@@ -256,7 +292,8 @@ void db_empty(db *d) {
     if (db_on_emptied) db_on_emptied(d);
 }
 
-db *db_detach(db *d) {
+/* d's contents into a new database outside the keyspace; d empty. */
+static db *detach_contents(db *d) {
     db *x = zcalloc(sizeof(db));
     x->id = d->id;
     x->keys = d->keys;
@@ -268,6 +305,11 @@ db *db_detach(db *d) {
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
     return x;
+}
+
+db *db_detach(db *d) {
+    claim_tables(d);
+    return detach_contents(d);
 }
 
 /* The expires index holds the same pointers without owning them: release
@@ -307,6 +349,7 @@ void db_swap(int a, int b) {
         db_on_emptied(&dbs[a]);
         db_on_emptied(&dbs[b]);
     }
+    if (snap_hooks) snap_hooks->swapped(a, b);
 }
 
 entry *db_random_key(db *d) {

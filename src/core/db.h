@@ -187,6 +187,29 @@ extern void (*db_on_emptied)(db *d);
  * (µs), for values that expire parts of themselves (hash fields). */
 extern void (*db_on_expire_cycle)(long long budget_us);
 
+/* Snapshot support (persist/snapshot.h installs these; see "Fork-less
+ * snapshots" in docs/ARCHITECTURE.md). Every way a key's value or
+ * presence changes passes through db.c, and db.c calls before_change
+ * with the entry first: lookups for writing, replace, set, delete,
+ * unlink (rename, move, evict, expire), TTL changes. Before a keyspace
+ * database is emptied or detached (FLUSHDB/FLUSHALL, sync or async),
+ * wants_contents is asked; if it answers 1, the contents are detached
+ * and handed to keep_contents (the database then empties or detaches
+ * nothing). swapped follows SWAPDB. Every entry that enters a table gets
+ * the mark db_new_entry_mark. */
+typedef struct db_snapshot_hooks {
+    void (*before_change)(db *d, entry *e);
+    int (*wants_contents)(db *d);
+    void (*keep_contents)(db *d, db *old);
+    void (*swapped)(int a, int b);
+} db_snapshot_hooks;
+void db_set_snapshot_hooks(const db_snapshot_hooks *h);
+/* For code that changes a value found without a write lookup (the
+ * expiry of hash fields from a read or from the cron): call this first,
+ * as a write lookup would. */
+void db_will_modify(db *d, entry *e);
+extern int db_new_entry_mark;
+
 /* Current time as seen by commands: fixed during one command so that a
  * key does not expire half-way through a multi-key operation. */
 long long db_now_ms(void);

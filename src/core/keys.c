@@ -3,6 +3,7 @@
  * documentation): deleting, renaming, moving, expiring, scanning keys,
  * selecting and flushing databases, OBJECT introspection.
  */
+#include "persist/persist.h"
 #include "core/cmdutil.h"
 #include "core/multi.h"
 #include "core/command.h"
@@ -427,6 +428,7 @@ static void flushall_command(client *c) {
         multi_touch_db(db_get(i), NULL);
         memory_empty_db(db_get(i), async);
     }
+    persist_after_flushall();
     reply_ok(c);
 }
 

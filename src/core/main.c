@@ -20,6 +20,7 @@
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
+#include "persist/persist.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -201,6 +202,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     db_rehash_step(1000);
     blocking_cron();
     memory_cron();
+    persist_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -232,6 +234,7 @@ static void setup_signals(void) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails the write (EFBIG) */
     signal(SIGHUP, SIG_IGN);
 }
 
@@ -354,6 +357,7 @@ int main(int argc, char **argv) {
     command_table_init();
     db_init_all(server.dbnum);
     blocking_init();
+    persist_init();
     server.el = ev_create((int)server.maxclients + 128);
     if (!server.el) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
@@ -371,12 +375,18 @@ int main(int argc, char **argv) {
                KEEL_VERSION, (int)getpid(), server.port);
     if (rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
-    ev_run(server.el);
-
-    /* SHUTDOWN logs for itself; a signal is reported here, as Redis does. */
-    if (shutdown_signal) {
+    /* SHUTDOWN logs and saves for itself; a signal is handled here, as
+     * Redis does: save when save points are set, and keep serving if
+     * that fails. */
+    for (;;) {
+        ev_run(server.el);
+        if (!shutdown_signal) break;
         server_log(LOG_WARNING, "Received %s scheduling shutdown...", shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server_log(LOG_WARNING, "User requested shutdown...");
+        if (persist_prepare_shutdown(0) == 0) break;
+        server_log(LOG_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
+        shutdown_signal = 0;
+        server.shutdown_asap = 0;
     }
     clients_flush_pending_writes();
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);

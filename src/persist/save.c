@@ -31,6 +31,8 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "persist/persist.h"
+#include "persist/snapshot.h"
 
 int rdb_loading;
 long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
@@ -98,6 +100,9 @@ fail:
 
 /* SAVE's core (also used by DEBUG RELOAD and, later, SHUTDOWN). */
 int rdb_save(char *err, size_t errlen) {
+    /* A running BGSAVE writes the same temp-<pid>.rdb: stop it first (SAVE
+     * itself refuses to run during one, as in Redis; DEBUG RELOAD does not). */
+    if (snapshot_running() == SNAPSHOT_RDB) snapshot_abort("a synchronous save");
     char path[4096];
     rdb_file_path(path, sizeof(path));
     double t0 = now_seconds();
@@ -112,8 +117,12 @@ int rdb_save(char *err, size_t errlen) {
 }
 
 static void save_command(client *c) {
-    char err[512];
-    if (rdb_save(err, sizeof(err)) < 0) {
+    if (snapshot_running() == SNAPSHOT_RDB) {
+        reply_error(c, "ERR Background save already in progress");
+        return;
+    }
+    persist.rdb_saves++;
+    if (persist_save_now() < 0) {
         reply_error(c, "ERR");
         return;
     }
@@ -185,6 +194,7 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     rdb_load_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof(*st));
+    snapshot_abort("loading a dataset"); /* the tables are about to be replaced */
     int n = db_count();
     db **old = zcalloc(sizeof(db *) * (size_t)n);
     for (int i = 0; i < n; i++)

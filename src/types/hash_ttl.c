@@ -105,6 +105,7 @@ entry *hash_expire_fields(db *d, entry *e) {
         }
     }
     hashtable_iter_release(&it);
+    if (n) db_will_modify(d, e); /* a snapshot saves the hash first */
     for (size_t i = 0; i < n; i++) {
         size_t flen;
         const char *f = hfield_field(due[i], &flen);

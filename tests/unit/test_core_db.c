@@ -394,3 +394,140 @@ Test(db, reserve_and_rehash_steps_keep_every_key) {
         cr_assert_not_null(find(key));
     }
 }
+
+/* ---- snapshot hooks: every change of an unsaved key is seen first ----
+ *
+ * A fork-less snapshot (persist/snapshot.c) relies on db.c calling
+ * before_change with the entry still intact before any key carrying the
+ * old mark changes or leaves, on new entries getting db_new_entry_mark,
+ * and on being asked before a database is emptied or detached. These
+ * tests install recording hooks and go through every mutating call. */
+
+typedef struct hook_log {
+    int calls;
+    char keys[64][32];
+    char values[64][32];
+    int wants, kept, swaps;
+    db *kept_db;
+} hook_log;
+static hook_log hl;
+
+static void rec_before_change(db *in, entry *e) {
+    (void)in;
+    size_t klen, vlen;
+    char buf[32];
+    const char *k = entry_key(e, &klen);
+    const char *v = entry_type(e) == TYPE_STRING ? entry_string(e, buf, &vlen) : "";
+    if (entry_type(e) != TYPE_STRING) vlen = 0;
+    if (hl.calls < 64) {
+        snprintf(hl.keys[hl.calls], 32, "%.*s", (int)klen, k);
+        snprintf(hl.values[hl.calls], 32, "%.*s", (int)vlen, v);
+    }
+    hl.calls++;
+    entry_set_snapmark(e, 1); /* saved: as the snapshot does */
+}
+static int rec_wants(db *in) {
+    (void)in;
+    hl.wants++;
+    return 1;
+}
+static void rec_keep(db *in, db *old) {
+    (void)in;
+    hl.kept++;
+    hl.kept_db = old;
+}
+static void rec_swapped(int a, int b) {
+    (void)a;
+    (void)b;
+    hl.swaps++;
+}
+static const db_snapshot_hooks rec_hooks = {rec_before_change, rec_wants, rec_keep, rec_swapped};
+
+/* Keys k:0..n-1 with mark 0, then a "snapshot" starts (new entries get 1). */
+static void start_recording(int n) {
+    memset(&hl, 0, sizeof(hl));
+    db_new_entry_mark = 0;
+    add_many("k", 0, n, -1);
+    db_set_snapshot_hooks(&rec_hooks);
+    db_new_entry_mark = 1;
+}
+
+static void stop_recording(void) {
+    db_set_snapshot_hooks(NULL);
+    db_new_entry_mark = 0;
+}
+
+static void assert_seen_once(const char *key) {
+    int n = 0;
+    for (int i = 0; i < hl.calls && i < 64; i++)
+        if (!strcmp(hl.keys[i], key)) {
+            n++;
+            cr_assert_str_eq(hl.values[i], "value", "%s was seen after it changed", key);
+        }
+    cr_assert_eq(n, 1, "%s seen %d times", key, n);
+}
+
+Test(db, hooks_see_every_change_of_an_unsaved_key_first) {
+    start_recording(12);
+    db_lookup(d, "k:0", 3, LOOKUP_WRITE);                              /* in-place writes */
+    entry *e1 = find("k:1");
+    db_replace(d, e1, entry_with_string(e1, "new", 3), 0);             /* replace */
+    db_set(d, entry_new_string("k:2", 3, "new", 3, -1), 0);           /* SET */
+    db_delete(d, "k:3", 3);                                            /* DEL */
+    entry *u = db_unlink_entry(d, "k:4", 3);                           /* RENAME/MOVE/UNLINK */
+    db_set_expire(d, find("k:5"), 9000000000000LL);                   /* EXPIRE (far future: the */
+                                                                       /* active cycle uses real time) */
+    db_set_expire(d, find("k:6"), 500);                                /* expires below */
+    db_lookup(d, "k:6", 3, LOOKUP_NONE);                               /* lazy expiry */
+    db_evict_key(d, "k:7", 3);                                         /* eviction */
+    entry *e8 = db_set_expire(d, find("k:8"), 9000000000000LL);
+    db_persist(d, e8);                                                 /* PERSIST */
+    db_set_expire(d, find("k:9"), 500);
+    db_active_expire_cycle(0);                                         /* active expiry */
+    for (int i = 0; i <= 9; i++) {
+        char key[8];
+        snprintf(key, sizeof(key), "k:%d", i);
+        assert_seen_once(key);
+    }
+    cr_assert_eq(hl.calls, 10);
+    /* Untouched keys were not saved; every entry built meanwhile has the
+     * new mark, so the walk will skip it. */
+    cr_assert_eq(entry_snapmark(find("k:10")), 0);
+    cr_assert_eq(entry_snapmark(find("k:1")), 1);
+    cr_assert_eq(entry_snapmark(find("k:2")), 1);
+    cr_assert_eq(entry_snapmark(find("k:5")), 1);
+    cr_assert_eq(entry_snapmark(find("k:8")), 1);
+    entry_free(u);
+    stop_recording();
+}
+
+Test(db, hooks_ignore_keys_created_after_the_start) {
+    start_recording(0);
+    add_key(d, "new", -1);
+    cr_assert_eq(entry_snapmark(find("new")), 1);
+    db_lookup(d, "new", 3, LOOKUP_WRITE);
+    db_set_expire(d, find("new"), 9000000);
+    db_delete(d, "new", 3);
+    cr_assert_eq(hl.calls, 0);
+    stop_recording();
+}
+
+Test(db, hooks_are_asked_before_a_database_is_emptied_or_detached) {
+    start_recording(5);
+    db_empty(d);                                   /* FLUSHDB */
+    cr_assert_eq(hl.wants, 1);
+    cr_assert_eq(hl.kept, 1);
+    cr_assert_eq(db_size(hl.kept_db), 5, "the snapshot keeps the old contents");
+    cr_assert_eq(db_size(d), 0);
+    db_free_detached(hl.kept_db);
+    add_key(d, "x", -1);
+    db *old = db_detach(d);                        /* FLUSHDB ASYNC */
+    cr_assert_eq(hl.wants, 2);
+    cr_assert_eq(db_size(hl.kept_db), 1);
+    cr_assert_eq(db_size(old), 0, "the lazy free thread gets what the snapshot left");
+    db_free_detached(hl.kept_db);
+    db_free_detached(old);
+    db_swap(0, 1);
+    cr_assert_eq(hl.swaps, 1);
+    stop_recording();
+}
