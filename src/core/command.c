@@ -1,5 +1,6 @@
 /* See command.h for the design. */
 #include "core/command.h"
+#include "core/propagate.h"
 #include "core/blocking.h"
 #include "core/multi.h"
 #include "core/pause.h"
@@ -265,7 +266,9 @@ void command_call(client *c, command *cmd) {
     db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
+    propagate_call_begin(c);
     cmd->proc(c);
+    propagate_call_end(c);
     long long dur = ustime() - start;
     cmd->calls++;
     cmd->usec += dur;

@@ -1,5 +1,6 @@
 /* See db.h for the design. */
 #include "core/db.h"
+#include "core/propagate.h"
 #include "core/latency.h"
 #include "core/multi.h"
 #include "core/pause.h"
@@ -208,6 +209,7 @@ void db_expire_entry(db *d, entry *e) {
     char *copy = klen <= sizeof(stackbuf) ? stackbuf : zmalloc(klen);
     memcpy(copy, key, klen);
     db_delete_reason(d, copy, klen, FREE_EXPIRE);
+    propagate_deletion(d->id, copy, klen, server.lazyfree_lazy_expire);
     multi_touch_expired_key(d, copy, klen);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;

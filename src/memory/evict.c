@@ -54,6 +54,7 @@
 #include "core/latency.h"
 #include "core/multi.h"
 #include "core/pause.h"
+#include "core/propagate.h"
 #include "core/cmdutil.h"
 #include "core/info.h"
 #include "core/server.h"
@@ -380,6 +381,7 @@ static int evict_one_key(size_t *freed) {
     }
     size_t before = zmalloc_used_memory();
     db_delete_reason(v.d, v.key, kstr_len(v.key), FREE_EVICT);
+    propagate_deletion(v.d->id, v.key, kstr_len(v.key), server.lazyfree_lazy_eviction);
     multi_touch_key(v.d, v.key, kstr_len(v.key));
     size_t after = zmalloc_used_memory();
     *freed = before > after ? before - after : 0;
