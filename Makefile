@@ -39,7 +39,7 @@ LIBS        := $(ALLOC_LIBS) -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
-LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c
+LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/crc64.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
 UNIT_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/unit-lib/%.o)

@@ -1,0 +1,159 @@
+/*
+ * rdb: Redis's RDB file format, written (version 10, Redis 7.0's, so that
+ * redis-server 7.0 loads what Keel saves) and read (versions 1 to 12:
+ * every encoding Redis 6.x-7.4 and Valkey 7.2-8.x write).
+ *
+ * Writing goes through an rdb_writer: a buffer that keeps the running
+ * CRC64 and hands full blocks to a sink (a file, a socket, a memory buffer
+ * for DUMP). The writer never looks at the keyspace itself: the caller
+ * (SAVE, the fork-less snapshot, the AOF rewrite) decides which entries to
+ * hand it and in what order.
+ *
+ * Loading reads from a file or a memory buffer and either builds the
+ * keyspace (into fresh tables that replace the old ones only when the
+ * whole file has been read and checked: a refused file leaves nothing
+ * half-loaded) or hands each key to a callback (keel-check-rdb, reports),
+ * which never builds a keyspace.
+ *
+ * Every length read from input is checked against what remains, so a
+ * corrupt or hostile file gets an error naming the offset, never a crash
+ * (fuzzed: tests/fuzz/fuzz_rdb.c).
+ */
+#ifndef KEEL_RDB_H
+#define KEEL_RDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/entry.h"
+
+#define RDB_VERSION 10      /* written */
+#define RDB_MAX_VERSION 12  /* highest read */
+
+/* Object type bytes. */
+enum {
+    RDB_TYPE_STRING = 0, RDB_TYPE_LIST = 1, RDB_TYPE_SET = 2, RDB_TYPE_ZSET = 3,
+    RDB_TYPE_HASH = 4, RDB_TYPE_ZSET_2 = 5, RDB_TYPE_MODULE = 6, RDB_TYPE_MODULE_2 = 7,
+    RDB_TYPE_HASH_ZIPMAP = 9, RDB_TYPE_LIST_ZIPLIST = 10, RDB_TYPE_SET_INTSET = 11,
+    RDB_TYPE_ZSET_ZIPLIST = 12, RDB_TYPE_HASH_ZIPLIST = 13, RDB_TYPE_LIST_QUICKLIST = 14,
+    RDB_TYPE_STREAM_LISTPACKS = 15, RDB_TYPE_HASH_LISTPACK = 16, RDB_TYPE_ZSET_LISTPACK = 17,
+    RDB_TYPE_LIST_QUICKLIST_2 = 18, RDB_TYPE_STREAM_LISTPACKS_2 = 19, RDB_TYPE_SET_LISTPACK = 20,
+    RDB_TYPE_STREAM_LISTPACKS_3 = 21, RDB_TYPE_HASH_METADATA_PRE_GA = 22,
+    RDB_TYPE_HASH_LISTPACK_EX_PRE_GA = 23, RDB_TYPE_HASH_METADATA = 24,
+    RDB_TYPE_HASH_LISTPACK_EX = 25,
+};
+/* Opcodes. */
+enum {
+    RDB_OPCODE_FUNCTION_PRE_GA = 246, RDB_OPCODE_FUNCTION2 = 245, RDB_OPCODE_MODULE_AUX = 247,
+    RDB_OPCODE_IDLE = 248, RDB_OPCODE_FREQ = 249, RDB_OPCODE_AUX = 250,
+    RDB_OPCODE_RESIZEDB = 251, RDB_OPCODE_EXPIRETIME_MS = 252, RDB_OPCODE_EXPIRETIME = 253,
+    RDB_OPCODE_SELECTDB = 254, RDB_OPCODE_EOF = 255,
+};
+
+/* ---- writing ---- */
+
+/* A sink takes bytes in order: 0 ok, -1 error (errno set). */
+typedef int rdb_sink_fn(void *ctx, const void *buf, size_t len);
+typedef struct rdb_writer rdb_writer;
+
+rdb_writer *rdb_writer_new(rdb_sink_fn *sink, void *ctx);
+/* "REDIS0010" and the aux fields Redis 7.0 writes (redis-ver, redis-bits,
+ * ctime, used-mem, aof-base). */
+int rdb_write_header(rdb_writer *w);
+/* Same, with aof-base set to 1 (an AOF's RDB preamble). */
+int rdb_write_header_aof(rdb_writer *w);
+int rdb_write_aux(rdb_writer *w, const char *key, const char *value);
+/* SELECTDB + RESIZEDB. */
+int rdb_write_db_start(rdb_writer *w, int dbid, size_t keys, size_t expires);
+/* [EXPIRETIME_MS] [IDLE|FREQ as the eviction policy says] type key value. */
+int rdb_write_key(rdb_writer *w, const entry *e);
+/* Type byte + value only (the body of a DUMP payload). */
+int rdb_write_value(rdb_writer *w, const entry *e);
+/* EOF + CRC64 (8 zero bytes when rdbchecksum is no); flushes the buffer. */
+int rdb_write_footer(rdb_writer *w);
+/* Hand what is buffered to the sink. */
+int rdb_writer_flush(rdb_writer *w);
+/* Bytes the writer holds (buffer), for mem_snapshot_buffers. */
+size_t rdb_writer_buffered(const rdb_writer *w);
+/* Bytes handed to the sink so far plus those buffered. */
+uint64_t rdb_writer_written(const rdb_writer *w);
+void rdb_writer_free(rdb_writer *w);
+
+/* A sink that appends to a growing memory buffer (DUMP, tests). */
+typedef struct rdb_membuf {
+    unsigned char *buf;
+    size_t len, cap;
+} rdb_membuf;
+int rdb_membuf_sink(void *ctx, const void *buf, size_t len);
+/* A sink writing to a file descriptor (ctx points to the int fd). */
+int rdb_fd_sink(void *ctx, const void *buf, size_t len);
+
+/* The whole keyspace to an open fd, synchronously (SAVE, DEBUG RELOAD).
+ * 0 ok, -1 error with errno set and a message in err. */
+int rdb_save_fd(int fd, char *err, size_t errlen);
+/* SAVE's file handling: write dir/dbfilename through a temp file, fsync,
+ * rename, fsync the directory. 0 ok, -1 with a message in err. */
+int rdb_save_file(const char *path, char *err, size_t errlen);
+
+/* ---- loading ---- */
+
+typedef struct rdb_load_stats {
+    long long keys_loaded;
+    long long keys_expired;     /* had a TTL already past, not loaded */
+    long long keys_per_type[TYPE_COUNT];
+    int version;
+    long long bytes;            /* bytes read */
+    double seconds;
+} rdb_load_stats;
+
+/* Load a file into the keyspace (replacing it when, and only when, the
+ * file was read completely). 0 ok; -1 with a message naming the file
+ * and offset in err (the keyspace is unchanged). A missing file is
+ * error -1 with errno ENOENT. */
+int rdb_load_file(const char *path, rdb_load_stats *st, char *err, size_t errlen);
+/* Same from memory (name is used in messages). */
+int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st,
+                 char *err, size_t errlen);
+
+/* Key-by-key form: each key (with its dbid, absolute expire in ms or -1)
+ * is handed to on_key, which owns the entry afterwards (it must free it).
+ * Aux fields go to on_aux when set. Returns 0 or -1 with err. */
+typedef struct rdb_visitor {
+    void *priv;
+    void (*on_aux)(void *priv, const char *key, size_t klen, const char *val, size_t vlen);
+    void (*on_db)(void *priv, int dbid, unsigned long long keys, unsigned long long expires);
+    /* Return 0 to continue, -1 to stop with an error. */
+    int (*on_key)(void *priv, int dbid, entry *e);
+    void (*on_warning)(void *priv, const char *msg);
+} rdb_visitor;
+int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st,
+                  char *err, size_t errlen);
+int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err,
+                   size_t errlen);
+
+/* Start-up: load dir/dbfilename if it exists, logging as Redis does.
+ * 0 ok or no file; -1 on a refused file (the caller exits 1). */
+int rdb_load_at_startup(void);
+
+/* Set while a load into the keyspace is under way (dispatch answers
+ * -LOADING). */
+extern int rdb_loading;
+#define RDB_LOADING_ERR "-LOADING Redis is loading the dataset in memory"
+
+/* Figures of the last load (INFO persistence). */
+extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
+
+/* ---- DUMP / RESTORE payloads ---- */
+
+/* value + 2-byte RDB version + CRC64 (little-endian). Caller frees *out
+ * with zfree. */
+int rdb_dump_payload(const entry *e, unsigned char **out, size_t *outlen);
+/* Check version and CRC: 0 ok, -1 bad. */
+int rdb_verify_payload(const unsigned char *p, size_t len);
+/* Decode a checked payload's value into a new entry for key (expire -1).
+ * deep: validate listpacks/intsets fully (sanitize-dump-payload). NULL on
+ * bad data. */
+entry *rdb_decode_payload(const unsigned char *p, size_t len, const char *key, size_t klen,
+                          int deep);
+
+#endif
