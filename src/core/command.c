@@ -1,6 +1,7 @@
 /* See command.h for the design. */
 #include "core/command.h"
 #include "core/propagate.h"
+#include "persist/aof.h"
 #include "core/blocking.h"
 #include "core/multi.h"
 #include "core/pause.h"
@@ -24,6 +25,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
+    aof_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -252,6 +254,12 @@ void command_dispatch(client *c) {
     if (server.maxmemory && !memory_make_room() && may_grow_memory(c, cmd, queue)) {
         if (multi_is_exec(cmd)) multi_abort_exec(c, OOM_ERROR);
         else reply_error(c, OOM_ERROR);
+        rejected(c, cmd);
+        return;
+    }
+    const char *misconf = aof_write_refusal();
+    if (misconf && ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
+        reply_error(c, misconf);
         rejected(c, cmd);
         return;
     }

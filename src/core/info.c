@@ -1,5 +1,6 @@
 /* See info.h. */
 #include "core/info.h"
+#include "persist/aof.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -85,18 +86,17 @@ static kstr section_clients(kstr s) {
 }
 
 static kstr section_persistence(kstr s) {
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "# Persistence\r\n"
         "loading:0\r\n"
         "async_loading:0\r\n"
         "rdb_changes_since_last_save:%lld\r\n"
         "rdb_bgsave_in_progress:0\r\n"
         "rdb_last_save_time:%lld\r\n"
-        "rdb_last_bgsave_status:ok\r\n"
-        "aof_enabled:0\r\n"
-        "aof_rewrite_in_progress:0\r\n"
-        "aof_last_write_status:ok\r\n",
+        "rdb_last_bgsave_status:ok\r\n",
         server_dirty, server.start_time_ms / 1000);
+    s = aof_info_fields(s);
+    return aof_info_enabled_fields(s);
 }
 
 static kstr section_stats(kstr s) {

@@ -15,6 +15,8 @@
 #include "lib/random.h"
 #include "lib/util.h"
 #include "memory/memory.h"
+#include "persist/aof.h"
+#include "persist/rdb.h"
 #include "lib/zmalloc.h"
 
 #include <arpa/inet.h>
@@ -197,6 +199,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     db_rehash_step(1000);
     blocking_cron();
     memory_cron();
+    aof_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -208,6 +211,7 @@ static void before_sleep(eventloop *el) {
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
     blocking_handle_ready();
+    aof_before_sleep(); /* the file holds a write before its reply leaves */
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -355,6 +359,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
         return 1;
     }
+    int aof_loaded = aof_load_at_startup();
+    if (aof_loaded < 0) server_startup_exit(1);
+    if (!aof_loaded && !server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    aof_open_at_startup();
     open_listeners();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
@@ -371,6 +379,7 @@ int main(int argc, char **argv) {
         server_log(LOG_WARNING, "Received %s scheduling shutdown...", shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server_log(LOG_WARNING, "User requested shutdown...");
     }
+    aof_shutdown();
     clients_flush_pending_writes();
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);
