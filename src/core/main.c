@@ -232,6 +232,9 @@ static void setup_signals(void) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file-size limit makes the write fail (EFBIG) and the AOF report it,
+     * instead of killing the server. */
+    signal(SIGXFSZ, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
 }
 

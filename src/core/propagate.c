@@ -114,9 +114,9 @@ static void list_clear(op_list *l) {
     l->n = 0;
 }
 
-static void emit_word(const char *w) {
+static void emit_word(int dbid, const char *w) {
     kstr s = kstr_new(w);
-    emit(-1, 1, &s);
+    emit(dbid, 1, &s);
     kstr_free(s);
 }
 
@@ -124,9 +124,11 @@ static void flush_unit(void) {
     op_list *u = &P.unit;
     if (u->n == 0) return;
     if (active()) {
-        if (u->n > 1) emit_word("MULTI");
+        /* MULTI carries the first operation's database, so that a SELECT
+         * comes before it rather than inside the transaction. */
+        if (u->n > 1) emit_word(u->v[0].dbid, "MULTI");
         for (int i = 0; i < u->n; i++) emit(u->v[i].dbid, u->v[i].argc, u->v[i].argv);
-        if (u->n > 1) emit_word("EXEC");
+        if (u->n > 1) emit_word(-1, "EXEC");
     }
     list_clear(u);
     if (u->cap > 64) {
