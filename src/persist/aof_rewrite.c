@@ -189,6 +189,7 @@ static int base_as_commands(int fd, char *err, size_t errlen) {
 
 static int base_as_rdb(int fd, char *err, size_t errlen) {
     int sink_fd = fd;
+    errno = 0;
     rdb_writer *w = rdb_writer_new(rdb_fd_sink, &sink_fd);
     int ok = w && rdb_write_header_aof(w) == 0;
     long long now = db_now_ms();
@@ -204,7 +205,7 @@ static int base_as_rdb(int fd, char *err, size_t errlen) {
         hashtable_iter_release(&it);
     }
     ok = ok && rdb_write_footer(w) == 0 && rdb_writer_flush(w) == 0;
-    if (!ok) snprintf(err, errlen, "%s", errno ? strerror(errno) : "RDB writer failed");
+    if (!ok) snprintf(err, errlen, "%s", errno ? strerror(errno) : "the RDB writer failed");
     if (w) rdb_writer_free(w);
     return ok ? 0 : -1;
 }
