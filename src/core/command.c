@@ -7,6 +7,7 @@
 #include "core/pause.h"
 #include "core/db.h"
 #include "core/latency.h"
+#include "persist/persist_cmds.h"
 #include "core/server.h"
 #include "core/slowlog.h"
 #include "lib/util.h"
@@ -25,6 +26,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
+    persist_commands, dump_commands,
     aof_commands,
 };
 

@@ -234,6 +234,15 @@ void db_take_tables(db *d, hashtable **keys, hashtable **expires) {
     d->expires_cursor = 0;
 }
 
+void db_restore_tables(db *d, hashtable *keys, hashtable *expires) {
+    hashtable_release(d->expires);
+    hashtable_release(d->keys); /* frees the entries */
+    d->keys = keys;
+    d->expires = expires;
+    d->avg_ttl = 0;
+    d->expires_cursor = 0;
+}
+
 void db_empty_all(void) {
     for (int i = 0; i < ndbs; i++) db_empty(&dbs[i]);
 }
@@ -372,4 +381,26 @@ void db_rehash_step(long long us) {
         hashtable_shrink_if_needed(dbs[i].keys);
         hashtable_shrink_if_needed(dbs[i].expires);
     }
+}
+
+/* ---- iteration ---- */
+
+struct db_iter {
+    hashtable_iterator it;
+};
+
+db_iter *db_iter_new(db *d) {
+    db_iter *it = zmalloc(sizeof(*it));
+    hashtable_iter_init(&it->it, d->keys, 0);
+    return it;
+}
+
+entry *db_iter_next(db_iter *it) {
+    void *e;
+    return hashtable_iter_next(&it->it, &e) ? e : NULL;
+}
+
+void db_iter_free(db_iter *it) {
+    hashtable_iter_release(&it->it);
+    zfree(it);
 }

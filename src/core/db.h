@@ -74,6 +74,16 @@ void db_swap(int a, int b);
 /* Hand over the database's tables (for freeing them in the background)
  * and install fresh empty ones. */
 void db_take_tables(db *d, hashtable **keys, hashtable **expires);
+/* The reverse: free the database's current contents and tables, and
+ * install the given ones (an aborted load putting the old keys back). */
+void db_restore_tables(db *d, hashtable *keys, hashtable *expires);
+
+/* Walk every entry of a database (expired ones included). The table must
+ * not be modified while the iterator is in use. */
+typedef struct db_iter db_iter;
+db_iter *db_iter_new(db *d);
+entry *db_iter_next(db_iter *it);
+void db_iter_free(db_iter *it);
 
 /* A random live key, or NULL. */
 entry *db_random_key(db *d);

@@ -7,11 +7,13 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
+#include "lib/sha1.h"
 #include "lib/siphash.h"
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "persist/rdb.h"
 #include "types/types.h"
 
 #include <ctype.h>
@@ -74,90 +76,108 @@ static void debug_populate(client *c) {
     reply_ok(c);
 }
 
+/* DEBUG RELOAD [NOSAVE]: through the RDB file, as Redis does. */
+static void debug_reload(client *c) {
+    int save = 1;
+    for (int j = 2; j < c->argc; j++) {
+        if (arg_is(c->argv[j], "nosave")) save = 0;
+        else if (!arg_is(c->argv[j], "noflush") && !arg_is(c->argv[j], "merge")) {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    char err[512];
+    if (save && rdb_save(err, sizeof(err)) < 0) {
+        reply_error(c, "ERR");
+        return;
+    }
+    char path[4096];
+    rdb_file_path(path, sizeof(path));
+    db_empty_all();
+    if (rdb_load_file(path, NULL, err, sizeof(err)) < 0) {
+        server_log(LOG_WARNING, "%s", err);
+        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    server_log(LOG_NOTICE, "DB reloaded by DEBUG RELOAD");
+    reply_ok(c);
+}
+
 /* ---- DEBUG DIGEST / DIGEST-VALUE ----
- * A 160-bit content digest (printed as 40 hex digits, like Redis's) used by
- * tests to compare datasets, e.g. a key before and after COPY. The values
- * differ from Redis's (they only have to be stable within one server): three
- * keyed SipHashes give 160 bits. Ordered values (strings, lists, sorted sets)
- * chain element digests; unordered ones (sets, hashes) XOR them, so two
- * equal values compare equal whatever their encoding or table layout. */
+ * A 160-bit content digest (40 hex digits) equal to Redis's for the same
+ * data, so tests can compare a Keel dataset with a Redis one (RDB
+ * interop). The scheme, as Redis defines it: xor(d, x) xors SHA1(x) into
+ * d (order-free: set members, hash pairs, keys of a database); mix(d, x)
+ * is d = SHA1(d xor SHA1(x)) (ordered: list elements, a string, the parts
+ * of a pair). A value's digest mixes its type (32-bit big endian) then its
+ * content; hash fields and sorted-set members get a digest of their own
+ * (field then value; member then score as "%.17g") xored in; a key with a
+ * TTL xors in "!!expire!!". The dataset digest mixes each non-empty
+ * database's number (32-bit big endian) and xors in, per key, mix(key)
+ * followed by the value's digest. */
 typedef struct digest { uint8_t b[20]; } digest;
 
-static void digest_bytes(digest *out, const void *p, size_t len) {
-    static const uint8_t keys[3][16] = {
-        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '0', 1, 2, 3, 4},
-        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '1', 5, 6, 7, 8},
-        {'k', 'e', 'e', 'l', 'd', 'i', 'g', 'e', 's', 't', '-', '2', 9, 10, 11, 12},
-    };
-    for (int i = 0; i < 3; i++) {
-        uint64_t h = siphash_rounds(p, len, keys[i], 2, 4);
-        memcpy(out->b + i * 8, &h, i < 2 ? 8 : 4);
-    }
+static void digest_xor_bytes(digest *d, const void *p, size_t len) {
+    unsigned char h[20];
+    sha1(p, len, h);
+    for (int i = 0; i < 20; i++) d->b[i] ^= h[i];
 }
 
-static void digest_xor(digest *acc, const digest *d) {
-    for (int i = 0; i < 20; i++) acc->b[i] ^= d->b[i];
-}
-
-/* acc = H(acc || element): order-dependent accumulation. */
-static void digest_chain(digest *acc, const void *p, size_t len) {
-    kstr buf = kstr_new_len((const char *)acc->b, sizeof(acc->b));
-    buf = kstr_cat_len(buf, p, len);
-    digest_bytes(acc, buf, kstr_len(buf));
-    kstr_free(buf);
+static void digest_mix(digest *d, const void *p, size_t len) {
+    digest_xor_bytes(d, p, len);
+    sha1(d->b, 20, d->b);
 }
 
 typedef struct digest_walk {
     int type;
-    digest acc;
+    digest *acc;
     kstr pending; /* hash field waiting for its value */
 } digest_walk;
 
 static void digest_visit(void *priv, const char *s, size_t len, double score) {
     digest_walk *w = priv;
-    digest d;
-    if (w->type == TYPE_SET) {
-        digest_bytes(&d, s, len);
-        digest_xor(&w->acc, &d);
+    if (w->type == TYPE_LIST) {
+        digest_mix(w->acc, s, len);
+    } else if (w->type == TYPE_SET) {
+        digest_xor_bytes(w->acc, s, len);
     } else if (w->type == TYPE_HASH) {
         if (!w->pending) {
             w->pending = kstr_new_len(s, len);
             return;
         }
-        /* Length-prefix the field so ("ab","c") differs from ("a","bc"). */
-        kstr pair = kstr_cat_printf(kstr_empty(), "%zu:", kstr_len(w->pending));
-        pair = kstr_cat_len(pair, w->pending, kstr_len(w->pending));
-        pair = kstr_cat_len(pair, s, len);
-        digest_bytes(&d, pair, kstr_len(pair));
-        digest_xor(&w->acc, &d);
-        kstr_free(pair);
+        digest el = {{0}};
+        digest_mix(&el, w->pending, kstr_len(w->pending));
+        digest_mix(&el, s, len);
+        digest_xor_bytes(w->acc, el.b, 20);
         kstr_free(w->pending);
         w->pending = NULL;
-    } else {
-        digest_chain(&w->acc, s, len);
-        if (w->type == TYPE_ZSET) {
-            char num[64];
-            int n = snprintf(num, sizeof(num), "%.17g", score);
-            digest_chain(&w->acc, num, (size_t)n);
-        }
+    } else if (w->type == TYPE_ZSET) {
+        char num[128];
+        int n = snprintf(num, sizeof(num), "%.17g", score);
+        digest el = {{0}};
+        digest_mix(&el, s, len);
+        digest_mix(&el, num, (size_t)n);
+        digest_xor_bytes(w->acc, el.b, 20);
     }
 }
 
-static void digest_value(entry *e, digest *out) {
-    digest_walk w = {.type = entry_type(e)};
-    if (w.type == TYPE_STRING) {
+/* Mix e's value (type, content, TTL marker) into d. */
+static void digest_value(entry *e, digest *d) {
+    int type = entry_type(e);
+    uint8_t be[4] = {0, 0, 0, (uint8_t)type};
+    digest_mix(d, be, 4);
+    if (type == TYPE_STRING) {
         char buf[32];
         size_t len;
         const char *s = entry_string(e, buf, &len);
-        digest_chain(&w.acc, s, len);
+        digest_mix(d, s, len);
     } else {
-        const type_ops *ops = type_ops_for(w.type);
+        digest_walk w = {.type = type, .acc = d};
+        const type_ops *ops = type_ops_for(type);
         if (ops && ops->iterate) ops->iterate(entry_encoding(e), entry_ptr(e), digest_visit, &w);
         kstr_free(w.pending);
     }
-    /* Mix the type in so an empty-looking list and set differ. */
-    digest_chain(&w.acc, &w.type, sizeof(w.type));
-    *out = w.acc;
+    if (entry_has_expire(e)) digest_xor_bytes(d, "!!expire!!", 10);
 }
 
 static void reply_digest(client *c, const digest *d) {
@@ -169,19 +189,24 @@ static void reply_digest(client *c, const digest *d) {
 static void debug_digest_value(client *c) {
     reply_array_len(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
-        entry *e = db_lookup(c->db, c->argv[j], kstr_len(c->argv[j]), LOOKUP_NOTOUCH | LOOKUP_NOSTATS);
+        /* Like Redis: logically expired keys are digested too. */
+        entry *e = db_find(c->db, c->argv[j], kstr_len(c->argv[j]));
         digest d = {{0}};
         if (e) digest_value(e, &d);
         reply_digest(c, &d);
     }
 }
 
-/* The whole dataset: per key H(db, key, value digest, expire), XORed. */
+/* The whole dataset. Keys already expired (not yet reclaimed) are left
+ * out, so a digest taken before and after DEBUG RELOAD agrees. */
 static void debug_digest(client *c) {
     digest all = {{0}};
     long long now = db_now_ms();
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
+        if (db_size(d) == 0) continue;
+        uint8_t be[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        digest_mix(&all, be, 4);
         hashtable_iterator it;
         hashtable_iter_init(&it, d->keys, 1);
         void *el;
@@ -190,13 +215,10 @@ static void debug_digest(client *c) {
             if (entry_is_expired(e, now)) continue;
             size_t klen;
             const char *k = entry_key(e, &klen);
-            digest kd;
+            digest kd = {{0}};
+            digest_mix(&kd, k, klen);
             digest_value(e, &kd);
-            long long expire = entry_expire(e);
-            digest_chain(&kd, &i, sizeof(i));
-            digest_chain(&kd, k, klen);
-            digest_chain(&kd, &expire, sizeof(expire));
-            digest_xor(&all, &kd);
+            digest_xor_bytes(&all, kd.b, 20);
         }
         hashtable_iter_release(&it);
     }
@@ -299,6 +321,8 @@ static void debug_command(client *c) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "RELOAD [NOSAVE]",
+            "    Save the RDB on disk and reload it back to memory (NOSAVE: just reload).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
             "SLEEP <seconds>",
@@ -314,6 +338,8 @@ static void debug_command(client *c) {
         reply_ok(c);
     } else if (arg_is(sub, "protocol") && c->argc == 3) {
         debug_protocol(c);
+    } else if (arg_is(sub, "reload")) {
+        debug_reload(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "persist/rdb.h"
 #include "lib/hashtable.h"
 #include "lib/random.h"
 #include "lib/util.h"
@@ -362,9 +363,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
         return 1;
     }
-    int aof_loaded = aof_load_at_startup();
-    if (aof_loaded < 0) server_startup_exit(1);
-    if (!aof_loaded && !server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    /* With appendonly yes the AOF is the dataset and the RDB is not read,
+     * as in Redis. */
+    if (aof_load_at_startup() < 0) server_startup_exit(1);
     aof_open_at_startup();
     open_listeners();
     write_pidfile();
@@ -374,6 +375,7 @@ int main(int argc, char **argv) {
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);
+    if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
     ev_run(server.el);
 

@@ -300,6 +300,24 @@ long long memory_entry_idle_seconds(const entry *e) { return access_lru_idle_ms(
 
 int memory_entry_lfu_counter(const entry *e) { return evict_lfu_counter_now(entry_lru(e)); }
 
+/* RESTORE IDLETIME / FREQ and the RDB IDLE / FREQ opcodes. Each applies
+ * only under the policy whose data it is, as in Redis. */
+void memory_entry_set_idle_seconds(entry *e, long long idle) {
+    if (evict_policy_is_lfu() || idle < 0) return;
+    uint64_t now = now_ms();
+    if (idle * 1000 < FINE_LIMIT_MS) {
+        entry_set_lru(e, (uint32_t)((now - (uint64_t)idle * 1000) & STAMP_MASK));
+        return;
+    }
+    uint64_t accessed_s = now / 1000 > (uint64_t)idle ? now / 1000 - (uint64_t)idle : 0;
+    entry_set_lru(e, STAMP_COARSE | (uint32_t)(accessed_s & STAMP_MASK));
+}
+
+void memory_entry_set_lfu_counter(entry *e, int counter) {
+    if (!evict_policy_is_lfu() || counter < 0) return;
+    entry_set_lru(e, lfu_field(counter > 255 ? 255 : counter));
+}
+
 void access_init(void) {
     for (int i = 0; i < 16; i++) ghost_key[i] = (uint8_t)(random_u64() >> 56);
 }

@@ -40,6 +40,10 @@ size_t memory_used_for_eviction(void);
 /* OBJECT IDLETIME / OBJECT FREQ data of a key, decayed to now. */
 long long memory_entry_idle_seconds(const entry *e);
 int memory_entry_lfu_counter(const entry *e);
+/* Set them (RESTORE IDLETIME/FREQ, RDB loading); each is ignored unless
+ * the eviction policy uses that kind of data. */
+void memory_entry_set_idle_seconds(entry *e, long long idle);
+void memory_entry_set_lfu_counter(entry *e, int counter);
 
 /* Free an entry removed from the keyspace, in the background when it is
  * large and lazy freeing applies. reason: one of FREE_* below; it picks

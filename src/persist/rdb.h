@@ -50,6 +50,10 @@ enum {
     RDB_OPCODE_SELECTDB = 254, RDB_OPCODE_EOF = 255,
 };
 
+/* Settings (rdbcompression, rdbchecksum, sanitize-dump-payload: 0 no,
+ * 1 yes, 2 clients), owned by this module. */
+extern int rdb_compression, rdb_checksum, rdb_sanitize_payload;
+
 /* ---- writing ---- */
 
 /* A sink takes bytes in order: 0 ok, -1 error (errno set). */
@@ -69,6 +73,10 @@ int rdb_write_db_start(rdb_writer *w, int dbid, size_t keys, size_t expires);
 int rdb_write_key(rdb_writer *w, const entry *e);
 /* Type byte + value only (the body of a DUMP payload). */
 int rdb_write_value(rdb_writer *w, const entry *e);
+/* The RDB type byte e is written with; -1 for a type Keel cannot save. */
+int rdb_value_type(const entry *e);
+/* One string in RDB encoding (int-encoded or LZF-compressed as fits). */
+int rdb_put_string(rdb_writer *w, const char *s, size_t len);
 /* EOF + CRC64 (8 zero bytes when rdbchecksum is no); flushes the buffer. */
 int rdb_write_footer(rdb_writer *w);
 /* Hand what is buffered to the sink. */
@@ -115,21 +123,47 @@ int rdb_load_file(const char *path, rdb_load_stats *st, char *err, size_t errlen
 int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st,
                  char *err, size_t errlen);
 
-/* Key-by-key form: each key (with its dbid, absolute expire in ms or -1)
- * is handed to on_key, which owns the entry afterwards (it must free it).
- * Aux fields go to on_aux when set. Returns 0 or -1 with err. */
+/* Key-by-key form: each key is handed to on_key with what the file says
+ * about it (expire in unix ms or -1, LRU idle seconds or -1, LFU counter or
+ * -1); on_key owns the entry afterwards. Keys already expired are handed
+ * over too (the keyspace loader drops and counts them). Aux fields go to
+ * on_aux when set. Returns 0 or -1 with err. */
+typedef struct rdb_key_info {
+    int dbid;
+    long long expire_ms;
+    long long idle_s;
+    int freq;
+} rdb_key_info;
 typedef struct rdb_visitor {
     void *priv;
     void (*on_aux)(void *priv, const char *key, size_t klen, const char *val, size_t vlen);
     void (*on_db)(void *priv, int dbid, unsigned long long keys, unsigned long long expires);
     /* Return 0 to continue, -1 to stop with an error. */
-    int (*on_key)(void *priv, int dbid, entry *e);
+    int (*on_key)(void *priv, const rdb_key_info *ki, entry *e);
     void (*on_warning)(void *priv, const char *msg);
+    /* Where on_key leaves the reason it refused a key (may be NULL). */
+    const char *key_error;
 } rdb_visitor;
 int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st,
                   char *err, size_t errlen);
 int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err,
                    size_t errlen);
+/* rdb_parse_mem with the name messages use (a file name). */
+int rdb_parse_named(const char *name, const unsigned char *buf, size_t len, const rdb_visitor *v,
+                    rdb_load_stats *st, char *err, size_t errlen);
+/* Map a whole file read-only (0 ok, -1 with a message). */
+int rdb_map_file(const char *path, const unsigned char **buf, size_t *len, char *err, size_t errlen);
+void rdb_unmap_file(const unsigned char *buf, size_t len);
+/* Whether t is a value type byte (loadable or not) rather than an opcode
+ * or garbage. */
+int rdb_is_value_type(int t);
+
+/* dir/dbfilename as the server sees it. */
+void rdb_file_path(char *buf, size_t len);
+/* SAVE: the keyspace to dir/dbfilename, logged; resets the dirty counter
+ * and sets rdb_last_save_time. 0 ok, -1 with a message. */
+int rdb_save(char *err, size_t errlen);
+extern long long rdb_last_save_time;
 
 /* Start-up: load dir/dbfilename if it exists, logging as Redis does.
  * 0 ok or no file; -1 on a refused file (the caller exits 1). */

@@ -314,6 +314,16 @@ const type_ops hash_type_ops = {
 static entry *lookup_hash_read(client *c, int *wrong) { return lookup_read_typed(c, c->argv[1], TYPE_HASH, wrong); }
 static entry *lookup_hash_write(client *c, int *wrong) { return lookup_write_typed(c, c->argv[1], TYPE_HASH, wrong); }
 
+entry *hash_entry_new(const char *key, size_t klen, hash_value *h, long long expire) {
+    if (hash_fits_inline(h)) {
+        entry *e = entry_new_inline(key, klen, TYPE_HASH, h->ptr, lp_bytes(h->ptr), expire);
+        lp_free(h->ptr);
+        h->ptr = NULL;
+        return e;
+    }
+    return entry_new_ptr(key, klen, TYPE_HASH, h->enc, h->ptr, expire);
+}
+
 /* Write h back: into e when the key exists, else as a new key. */
 static void hash_commit(client *c, entry *e, hash_value *h) {
     kstr key = c->argv[1];

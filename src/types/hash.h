@@ -25,5 +25,8 @@ void hash_value_free(hash_value *h);
  * field is new, 0 if an existing value was overwritten. */
 int hash_value_set(hash_value *h, const char *f, size_t flen, const char *v, size_t vlen);
 size_t hash_value_length(const hash_value *h);
+/* A new hash entry for key holding h (taken over), inline when small
+ * enough, as HSET would store it. Not yet in the keyspace. */
+struct entry *hash_entry_new(const char *key, size_t klen, hash_value *h, long long expire);
 
 #endif

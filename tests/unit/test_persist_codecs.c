@@ -5,6 +5,7 @@
  * which must yield 0, never a crash.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,4 +92,39 @@ Test(lzf, rejects_malformed) {
         for (size_t i = 0; i < sizeof(junk); i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; junk[i] = (unsigned char)x; }
         lzf_decompress(junk, (size_t)(x % sizeof(junk)), big, (size_t)(x >> 20) % sizeof(big));
     }
+}
+
+#include "lib/sha1.h"
+
+static void hex(const unsigned char d[20], char out[41]) {
+    for (int i = 0; i < 20; i++) sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+Test(sha1, known_vectors) {
+    unsigned char d[20];
+    char h[41];
+    sha1("abc", 3, d);
+    hex(d, h);
+    cr_assert_str_eq(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    sha1("", 0, d);
+    hex(d, h);
+    cr_assert_str_eq(h, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha1(two, strlen(two), d);
+    hex(d, h);
+    cr_assert_str_eq(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    /* a million 'a's, fed in uneven pieces */
+    sha1_ctx c;
+    sha1_init(&c);
+    char a[997];
+    memset(a, 'a', sizeof(a));
+    size_t left = 1000000;
+    while (left) {
+        size_t k = left < sizeof(a) ? left : sizeof(a);
+        sha1_update(&c, a, k);
+        left -= k;
+    }
+    sha1_final(&c, d);
+    hex(d, h);
+    cr_assert_str_eq(h, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }

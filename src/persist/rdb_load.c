@@ -1,0 +1,696 @@
+/*
+ * rdb_load.c: reading RDB files, versions 1 to 12 (Redis 2.x to 7.4,
+ * Valkey 7.2 to 8.x), from memory: a file is mapped, not read into a
+ * buffer, so a 1 GB dump costs no 1 GB copy and the kernel drops pages
+ * behind the parser.
+ *
+ * Every read goes through take(), which checks the length against what
+ * remains; every count read from the file is checked against the bytes
+ * left before anything is allocated for it (an element takes at least one
+ * byte), so a hostile file cannot make the loader allocate more than a
+ * small multiple of its own size. The first error stops the parse and is
+ * reported with its offset.
+ *
+ * The CRC64 is computed a megabyte at a time just behind the parser, while
+ * the bytes are still in cache, and checked at the end.
+ *
+ * Two consumers: the keyspace loader (rdb_load_file/mem: keys go into the
+ * databases; if the keyspace was not empty, keys are staged and swapped in
+ * only once the whole file has been read and checked, so a refused file
+ * changes nothing) and rdb_parse_* with a visitor (keel-check-rdb).
+ */
+#include "persist/rdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/zmalloc.h"
+#include "persist/crc64.h"
+#include "persist/lzf.h"
+#include "persist/rdb_internal.h"
+
+#define CRC_STEP (1 << 20)
+#define LZF_MAX_RATIO 100 /* decompressed size bound: LZF cannot do better than ~90x */
+
+typedef struct rd {
+    const unsigned char *p;
+    size_t len, pos;
+    const char *name;
+    char *err;
+    size_t errlen;
+    int failed;
+    int version;
+    uint64_t crc;
+    size_t crc_pos;
+    const rdb_visitor *v;
+    rdb_load_stats *st;
+} rd;
+
+static void fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(rd *r, const char *fmt, ...) {
+    if (r->failed) return;
+    r->failed = 1;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (r->err) snprintf(r->err, r->errlen, "%s: %s at offset %zu", r->name ? r->name : "RDB", msg, r->pos);
+}
+
+static void warn(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(rd *r, const char *fmt, ...) {
+    if (!r->v || !r->v->on_warning) return;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->v->on_warning(r->v->priv, msg);
+}
+
+static void crc_advance(rd *r, size_t upto) {
+    if (upto > r->crc_pos) {
+        r->crc = crc64(r->crc, r->p + r->crc_pos, upto - r->crc_pos);
+        r->crc_pos = upto;
+    }
+}
+
+static const unsigned char *take(rd *r, size_t n) {
+    if (r->failed) return NULL;
+    if (n > r->len - r->pos) {
+        fail(r, "unexpected end of file (needed %zu bytes, %zu left)", n, r->len - r->pos);
+        return NULL;
+    }
+    const unsigned char *q = r->p + r->pos;
+    r->pos += n;
+    if (r->pos - r->crc_pos >= CRC_STEP) crc_advance(r, r->pos);
+    return q;
+}
+
+static size_t remaining(const rd *r) { return r->len - r->pos; }
+
+static int get_u8(rd *r, int *b) {
+    const unsigned char *q = take(r, 1);
+    if (!q) return -1;
+    *b = q[0];
+    return 0;
+}
+
+static uint64_t le(const unsigned char *q, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = (v << 8) | q[i];
+    return v;
+}
+
+/* A length, or (*enc set) a special string encoding in the low 6 bits. */
+static int get_len_enc(rd *r, uint64_t *len, int *enc) {
+    int b;
+    if (enc) *enc = 0;
+    if (get_u8(r, &b) < 0) return -1;
+    switch (b >> 6) {
+    case 0: *len = (uint64_t)(b & 0x3F); return 0;
+    case 1: {
+        int b2;
+        if (get_u8(r, &b2) < 0) return -1;
+        *len = ((uint64_t)(b & 0x3F) << 8) | (uint64_t)b2;
+        return 0;
+    }
+    case 2: {
+        const unsigned char *q;
+        if (b == 0x80) {
+            if (!(q = take(r, 4))) return -1;
+            *len = (uint64_t)q[0] << 24 | (uint64_t)q[1] << 16 | (uint64_t)q[2] << 8 | q[3];
+            return 0;
+        }
+        if (b == 0x81) {
+            if (!(q = take(r, 8))) return -1;
+            uint64_t v = 0;
+            for (int i = 0; i < 8; i++) v = (v << 8) | q[i];
+            *len = v;
+            return 0;
+        }
+        fail(r, "unknown length encoding 0x%02x", b);
+        return -1;
+    }
+    default:
+        if (!enc) {
+            fail(r, "string encoding 0x%02x where a length was expected", b);
+            return -1;
+        }
+        *enc = 1;
+        *len = (uint64_t)(b & 0x3F);
+        return 0;
+    }
+}
+
+static int get_len(rd *r, uint64_t *len) { return get_len_enc(r, len, NULL); }
+
+/* A count of elements each taking at least per bytes. */
+static int get_count(rd *r, uint64_t *n, size_t per, const char *what) {
+    if (get_len(r, n) < 0) return -1;
+    if (*n > remaining(r) / per) {
+        fail(r, "%s count %llu larger than the rest of the input", what, (unsigned long long)*n);
+        return -1;
+    }
+    return 0;
+}
+
+/* A string: points into the input, into num, or into owned (LZF). */
+typedef struct rstr {
+    const char *s;
+    size_t len;
+    char *owned;
+    char num[32];
+} rstr;
+
+static void rstr_free(rstr *x) {
+    zfree(x->owned);
+    x->owned = NULL;
+}
+
+static int get_string(rd *r, rstr *out) {
+    uint64_t len;
+    int enc;
+    out->owned = NULL;
+    if (get_len_enc(r, &len, &enc) < 0) return -1;
+    if (!enc) {
+        const unsigned char *q = take(r, len > SIZE_MAX ? SIZE_MAX : (size_t)len);
+        if (!q) return -1;
+        out->s = (const char *)q;
+        out->len = (size_t)len;
+        return 0;
+    }
+    const unsigned char *q;
+    long long v;
+    switch (len) {
+    case 0: if (!(q = take(r, 1))) return -1; v = (int8_t)q[0]; break;
+    case 1: if (!(q = take(r, 2))) return -1; v = (int16_t)le(q, 2); break;
+    case 2: if (!(q = take(r, 4))) return -1; v = (int32_t)le(q, 4); break;
+    case 3: {
+        uint64_t clen, ulen;
+        if (get_len(r, &clen) < 0 || get_len(r, &ulen) < 0) return -1;
+        if (clen > remaining(r)) {
+            fail(r, "LZF string of %llu bytes past the end of the input", (unsigned long long)clen);
+            return -1;
+        }
+        if (ulen == 0 || ulen / LZF_MAX_RATIO > clen + 1) {
+            fail(r, "bad LZF lengths (compressed %llu, uncompressed %llu)", (unsigned long long)clen,
+                 (unsigned long long)ulen);
+            return -1;
+        }
+        q = take(r, (size_t)clen);
+        out->owned = zmalloc((size_t)ulen);
+        if (lzf_decompress(q, (size_t)clen, out->owned, (size_t)ulen) != ulen) {
+            rstr_free(out);
+            fail(r, "invalid LZF compressed string");
+            return -1;
+        }
+        out->s = out->owned;
+        out->len = (size_t)ulen;
+        return 0;
+    }
+    default: fail(r, "unknown string encoding %llu", (unsigned long long)len); return -1;
+    }
+    out->len = (size_t)snprintf(out->num, sizeof(out->num), "%lld", v);
+    out->s = out->num;
+    return 0;
+}
+
+/* Old zset scores (type 3): a length byte, then text; 253 NaN, 254 +inf,
+ * 255 -inf. */
+static int get_text_double(rd *r, double *d) {
+    int n;
+    if (get_u8(r, &n) < 0) return -1;
+    if (n == 253) { *d = NAN; return 0; }
+    if (n == 254) { *d = INFINITY; return 0; }
+    if (n == 255) { *d = -INFINITY; return 0; }
+    const unsigned char *q = take(r, (size_t)n);
+    if (!q) return -1;
+    char buf[256];
+    memcpy(buf, q, (size_t)n);
+    buf[n] = '\0';
+    char *end;
+    *d = strtod(buf, &end);
+    if (end != buf + n) {
+        fail(r, "bad score text");
+        return -1;
+    }
+    return 0;
+}
+
+static int get_binary_double(rd *r, double *d) {
+    const unsigned char *q = take(r, 8);
+    if (!q) return -1;
+    uint64_t bits = le(q, 8);
+    memcpy(d, &bits, sizeof(*d));
+    return 0;
+}
+
+/* ---- values ---- */
+
+static const char *type_name(int t) {
+    switch (t) {
+    case RDB_TYPE_MODULE: case RDB_TYPE_MODULE_2: return "module";
+    case RDB_TYPE_STREAM_LISTPACKS: return "stream (listpacks v1)";
+    case RDB_TYPE_STREAM_LISTPACKS_2: return "stream (listpacks v2)";
+    case RDB_TYPE_STREAM_LISTPACKS_3: return "stream (listpacks v3)";
+    case RDB_TYPE_HASH_METADATA_PRE_GA: case RDB_TYPE_HASH_METADATA:
+    case RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: case RDB_TYPE_HASH_LISTPACK_EX: return "hash with field TTLs";
+    default: return NULL;
+    }
+}
+
+static int keel_type_of(int t) {
+    switch (t) {
+    case RDB_TYPE_STRING: return TYPE_STRING;
+    case RDB_TYPE_LIST: case RDB_TYPE_LIST_ZIPLIST: case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2: return TYPE_LIST;
+    case RDB_TYPE_SET: case RDB_TYPE_SET_INTSET: case RDB_TYPE_SET_LISTPACK: return TYPE_SET;
+    case RDB_TYPE_ZSET: case RDB_TYPE_ZSET_2: case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_ZSET_LISTPACK: return TYPE_ZSET;
+    case RDB_TYPE_HASH: case RDB_TYPE_HASH_ZIPMAP: case RDB_TYPE_HASH_ZIPLIST: case RDB_TYPE_HASH_LISTPACK: return TYPE_HASH;
+    default: return -1;
+    }
+}
+
+int rdb_is_value_type(int t) { return keel_type_of(t) >= 0 || type_name(t) != NULL; }
+
+/* Plain aggregates: a count, then strings (zsets: member + score). */
+static int load_plain(rd *r, int t, rdb_builder *b) {
+    uint64_t n;
+    int pairs = t == RDB_TYPE_HASH;
+    if (get_count(r, &n, pairs ? 2 : 1, "element") < 0) return -1;
+    b->hint = (size_t)n;
+    for (uint64_t i = 0; i < n; i++) {
+        rstr a;
+        if (get_string(r, &a) < 0) return -1;
+        int rc;
+        if (t == RDB_TYPE_ZSET || t == RDB_TYPE_ZSET_2) {
+            double d;
+            int ok = t == RDB_TYPE_ZSET ? get_text_double(r, &d) : get_binary_double(r, &d);
+            rc = ok < 0 ? -1 : rdb_build_add_scored(b, a.s, a.len, d);
+        } else if (pairs) {
+            rstr v;
+            rc = rdb_build_add(b, a.s, a.len);
+            if (rc == 0) {
+                if (get_string(r, &v) < 0) {
+                    rstr_free(&a);
+                    return -1;
+                }
+                rc = rdb_build_add(b, v.s, v.len);
+                rstr_free(&v);
+            }
+        } else {
+            rc = rdb_build_add(b, a.s, a.len);
+        }
+        rstr_free(&a);
+        if (rc < 0) {
+            if (b->why) fail(r, "%s", b->why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef int walk_fn(const unsigned char *p, size_t len, rdb_elem_fn *fn, void *priv, const char **why);
+
+static int load_blob(rd *r, walk_fn *walk, rdb_builder *b) {
+    rstr blob;
+    if (get_string(r, &blob) < 0) return -1;
+    const char *why = NULL;
+    int rc = walk((const unsigned char *)blob.s, blob.len, rdb_build_add, b, &why);
+    rstr_free(&blob);
+    if (rc < 0) fail(r, "%s", why ? why : b->why ? b->why : "bad packed value");
+    return rc;
+}
+
+/* Quicklists: v1 nodes are ziplists; v2 nodes have a container byte,
+ * 1 = plain (one element), 2 = packed (a listpack). */
+static int load_quicklist(rd *r, int v2, rdb_builder *b) {
+    uint64_t nodes;
+    if (get_count(r, &nodes, 1, "quicklist node") < 0) return -1;
+    for (uint64_t i = 0; i < nodes; i++) {
+        uint64_t container = 2;
+        if (v2 && get_len(r, &container) < 0) return -1;
+        if (container == 1) {
+            rstr s;
+            if (get_string(r, &s) < 0) return -1;
+            int rc = rdb_build_add(b, s.s, s.len);
+            rstr_free(&s);
+            if (rc < 0) return -1;
+        } else if (container == 2) {
+            if (load_blob(r, v2 ? rdb_walk_listpack : rdb_walk_ziplist, b) < 0) return -1;
+        } else {
+            fail(r, "unknown quicklist container %llu", (unsigned long long)container);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Load a value of RDB type t for key. Returns the entry; NULL with
+ * *skipped set for an empty aggregate (Redis skips those), NULL with the
+ * reader failed otherwise. */
+static entry *load_value(rd *r, int t, const char *key, size_t klen, int *skipped) {
+    *skipped = 0;
+    if (t == RDB_TYPE_STRING) {
+        rstr s;
+        if (get_string(r, &s) < 0) return NULL;
+        entry *e = entry_new_string(key, klen, s.s, s.len, -1);
+        rstr_free(&s);
+        return e;
+    }
+    int kt = keel_type_of(t);
+    if (kt < 0) {
+        const char *name = type_name(t);
+        if (name) fail(r, "key type %d (%s) is not supported by Keel yet", t, name);
+        else fail(r, "unknown RDB value type %d", t);
+        return NULL;
+    }
+    rdb_builder b;
+    rdb_build_init(&b, kt, key, klen, 0);
+    int rc;
+    switch (t) {
+    case RDB_TYPE_LIST: case RDB_TYPE_SET: case RDB_TYPE_ZSET: case RDB_TYPE_ZSET_2: case RDB_TYPE_HASH:
+        rc = load_plain(r, t, &b);
+        break;
+    case RDB_TYPE_LIST_QUICKLIST: rc = load_quicklist(r, 0, &b); break;
+    case RDB_TYPE_LIST_QUICKLIST_2: rc = load_quicklist(r, 1, &b); break;
+    case RDB_TYPE_SET_INTSET: rc = load_blob(r, rdb_walk_intset, &b); break;
+    case RDB_TYPE_HASH_ZIPMAP: rc = load_blob(r, rdb_walk_zipmap, &b); break;
+    case RDB_TYPE_LIST_ZIPLIST: case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_HASH_ZIPLIST:
+        rc = load_blob(r, rdb_walk_ziplist, &b);
+        break;
+    default: rc = load_blob(r, rdb_walk_listpack, &b); break; /* 16, 17, 20 */
+    }
+    if (rc < 0) {
+        if (!r->failed) fail(r, "%s", b.why ? b.why : "bad value");
+        rdb_build_discard(&b);
+        return NULL;
+    }
+    int empty;
+    entry *e = rdb_build_finish(&b, &empty);
+    if (!e && empty) *skipped = 1;
+    else if (!e) fail(r, "%s", b.why ? b.why : "bad value");
+    return e;
+}
+
+/* ---- opcodes that carry no key ---- */
+
+/* Module aux data: module id, when-opcode, when, then typed values until
+ * the module EOF (0). Skipped: Keel has no modules. */
+static int skip_module_value(rd *r) {
+    for (;;) {
+        uint64_t op, n;
+        if (get_len(r, &op) < 0) return -1;
+        switch (op) {
+        case 0: return 0;
+        case 1: case 2: if (get_len(r, &n) < 0) return -1; break;
+        case 3: if (!take(r, 4)) return -1; break;
+        case 4: if (!take(r, 8)) return -1; break;
+        case 5: {
+            rstr s;
+            if (get_string(r, &s) < 0) return -1;
+            rstr_free(&s);
+            break;
+        }
+        default: fail(r, "unknown module opcode %llu", (unsigned long long)op); return -1;
+        }
+    }
+}
+
+static int skip_module_aux(rd *r) {
+    uint64_t id, when_op, when;
+    if (get_len(r, &id) < 0 || get_len(r, &when_op) < 0 || get_len(r, &when) < 0) return -1;
+    if (when_op != 2) {
+        fail(r, "bad module aux when-opcode %llu", (unsigned long long)when_op);
+        return -1;
+    }
+    warn(r, "skipping module auxiliary data (module id %llu): Keel has no modules", (unsigned long long)id);
+    return skip_module_value(r);
+}
+
+static int read_aux(rd *r) {
+    rstr k, v;
+    if (get_string(r, &k) < 0) return -1;
+    if (get_string(r, &v) < 0) {
+        rstr_free(&k);
+        return -1;
+    }
+    if (r->v && r->v->on_aux) r->v->on_aux(r->v->priv, k.s, k.len, v.s, v.len);
+    rstr_free(&k);
+    rstr_free(&v);
+    return 0;
+}
+
+static int check_header(rd *r) {
+    const unsigned char *q = take(r, 9);
+    if (!q) return -1;
+    if (memcmp(q, "VALKEY", 6) == 0) {
+        r->pos = 0;
+        fail(r, "Can't handle RDB format: '%.9s' (Valkey 9's format) is newer than Keel reads (RDB 1 to %d)", q,
+             RDB_MAX_VERSION);
+        return -1;
+    }
+    if (memcmp(q, "REDIS", 5) != 0) {
+        r->pos = 0;
+        fail(r, "Wrong signature trying to load DB from file");
+        return -1;
+    }
+    int ver = 0;
+    for (int i = 5; i < 9; i++) {
+        if (q[i] < '0' || q[i] > '9') {
+            fail(r, "bad RDB version digits");
+            return -1;
+        }
+        ver = ver * 10 + (q[i] - '0');
+    }
+    if (ver < 1 || ver > RDB_MAX_VERSION) {
+        fail(r, "Can't handle RDB format version %d", ver);
+        return -1;
+    }
+    r->version = ver;
+    if (r->st) r->st->version = ver;
+    return 0;
+}
+
+static int check_footer(rd *r) {
+    if (r->version < 5) return 0;
+    size_t body_end = r->pos;
+    const unsigned char *q = take(r, 8);
+    if (!q) return -1;
+    uint64_t expected = le(q, 8);
+    crc_advance(r, body_end);
+    if (expected == 0) {
+        warn(r, "RDB file was saved with checksum disabled: no check performed.");
+        return 0;
+    }
+    if (expected != r->crc) {
+        r->pos = body_end;
+        fail(r, "Wrong RDB checksum expected: (%llx) got: (%llx)", (unsigned long long)expected,
+             (unsigned long long)r->crc);
+        return -1;
+    }
+    return 0;
+}
+
+/* The main loop: opcodes and keys until EOF. */
+static int parse(rd *r) {
+    if (check_header(r) < 0) return -1;
+    rdb_key_info ki = {0, -1, -1, -1};
+    for (;;) {
+        int t;
+        size_t at = r->pos;
+        if (get_u8(r, &t) < 0) return -1;
+        uint64_t a, b;
+        const unsigned char *q;
+        switch (t) {
+        case RDB_OPCODE_EXPIRETIME_MS:
+            if (!(q = take(r, 8))) return -1;
+            ki.expire_ms = (long long)le(q, 8);
+            continue;
+        case RDB_OPCODE_EXPIRETIME:
+            if (!(q = take(r, 4))) return -1;
+            ki.expire_ms = (long long)(int32_t)le(q, 4) * 1000;
+            continue;
+        case RDB_OPCODE_IDLE:
+            if (get_len(r, &a) < 0) return -1;
+            ki.idle_s = (long long)(a > (uint64_t)LLONG_MAX ? LLONG_MAX : a);
+            continue;
+        case RDB_OPCODE_FREQ:
+            if (get_u8(r, &ki.freq) < 0) return -1;
+            continue;
+        case RDB_OPCODE_SELECTDB:
+            if (get_len(r, &a) < 0) return -1;
+            if (a > INT32_MAX) {
+                fail(r, "bad database number %llu", (unsigned long long)a);
+                return -1;
+            }
+            ki.dbid = (int)a;
+            if (r->v && r->v->on_db) r->v->on_db(r->v->priv, ki.dbid, 0, 0);
+            continue;
+        case RDB_OPCODE_RESIZEDB:
+            if (get_len(r, &a) < 0 || get_len(r, &b) < 0) return -1;
+            continue;
+        case RDB_OPCODE_AUX:
+            if (read_aux(r) < 0) return -1;
+            continue;
+        case RDB_OPCODE_MODULE_AUX:
+            if (skip_module_aux(r) < 0) return -1;
+            continue;
+        case RDB_OPCODE_FUNCTION2: {
+            rstr code;
+            if (get_string(r, &code) < 0) return -1;
+            rstr_free(&code);
+            warn(r, "skipping a function library: Keel has no scripting yet");
+            continue;
+        }
+        case RDB_OPCODE_FUNCTION_PRE_GA:
+            r->pos = at;
+            fail(r, "pre-release function format (Redis 7.0 release candidate) is not supported");
+            return -1;
+        case RDB_OPCODE_EOF:
+            return check_footer(r);
+        default: break;
+        }
+        /* A key. */
+        if (!rdb_is_value_type(t)) {
+            r->pos = at;
+            fail(r, "unknown RDB value type %d", t);
+            return -1;
+        }
+        rstr key;
+        if (get_string(r, &key) < 0) return -1;
+        int skipped;
+        entry *e = load_value(r, t, key.s, key.len, &skipped);
+        if (!e && !skipped) {
+            rstr_free(&key);
+            return -1;
+        }
+        if (skipped) {
+            warn(r, "empty key '%.*s' skipped", (int)(key.len > 64 ? 64 : key.len), key.s);
+        } else {
+            if (r->st) r->st->keys_per_type[entry_type(e)]++;
+            if (r->v->on_key(r->v->priv, &ki, e) < 0) {
+                rstr_free(&key);
+                if (!r->failed) {
+                    r->pos = at;
+                    fail(r, "%s", r->v->key_error && r->v->key_error[0] ? r->v->key_error : "key refused");
+                }
+                return -1;
+            }
+        }
+        rstr_free(&key);
+        ki.expire_ms = -1;
+        ki.idle_s = -1;
+        ki.freq = -1;
+    }
+}
+
+int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st, char *err,
+                  size_t errlen) {
+    return rdb_parse_named("RDB", buf, len, v, st, err, errlen);
+}
+
+int rdb_parse_named(const char *name, const unsigned char *buf, size_t len, const rdb_visitor *v,
+                    rdb_load_stats *st, char *err, size_t errlen) {
+    rd r = {0};
+    r.p = buf;
+    r.len = len;
+    r.name = name;
+    r.err = err;
+    r.errlen = errlen;
+    r.v = v;
+    r.st = st;
+    if (err && errlen) err[0] = '\0';
+    int rc = parse(&r);
+    if (st) st->bytes = (long long)r.pos;
+    return rc;
+}
+
+/* ---- files ---- */
+
+int rdb_map_file(const char *path, const unsigned char **buf, size_t *len, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    *len = (size_t)sb.st_size;
+    if (*len == 0) {
+        close(fd);
+        *buf = (const unsigned char *)"";
+        return 0;
+    }
+    void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (m == MAP_FAILED) {
+        errno = e;
+        snprintf(err, errlen, "%s: mmap: %s", path, strerror(e));
+        return -1;
+    }
+    madvise(m, *len, MADV_SEQUENTIAL);
+    *buf = m;
+    return 0;
+}
+
+void rdb_unmap_file(const unsigned char *buf, size_t len) {
+    if (len) munmap((void *)buf, len);
+}
+
+int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err, size_t errlen) {
+    const unsigned char *buf;
+    size_t len;
+    if (rdb_map_file(path, &buf, &len, err, errlen) < 0) return -1;
+    int rc = rdb_parse_named(path, buf, len, v, st, err, errlen);
+    rdb_unmap_file(buf, len);
+    return rc;
+}
+
+/* ---- DUMP payloads ---- */
+
+int rdb_verify_payload(const unsigned char *p, size_t len) {
+    if (len < 10) return -1;
+    const unsigned char *footer = p + len - 10;
+    int ver = footer[0] | footer[1] << 8;
+    if (ver > RDB_MAX_VERSION) return -1;
+    uint64_t crc = le(footer + 2, 8);
+    return crc64(0, p, len - 8) == crc ? 0 : -1;
+}
+
+entry *rdb_decode_payload(const unsigned char *p, size_t len, const char *key, size_t klen, int deep) {
+    (void)deep; /* packed values are always checked fully, see rdb_blob.c */
+    if (len < 11) return NULL;
+    rd r = {0};
+    r.p = p;
+    r.len = len - 10;
+    r.version = p[len - 10];
+    r.crc_pos = SIZE_MAX / 2; /* no CRC: the payload's was checked */
+    int t;
+    if (get_u8(&r, &t) < 0) return NULL;
+    int skipped;
+    entry *e = load_value(&r, t, key, klen, &skipped);
+    if (e && r.pos != r.len) {
+        entry_free(e);
+        return NULL;
+    }
+    return e;
+}

@@ -1,0 +1,231 @@
+/*
+ * save.c: the RDB file on disk: SAVE, loading the keyspace from a file
+ * (start-up, DEBUG RELOAD), and the safe replacement of the old file.
+ *
+ * A save never damages the previous dump: it writes "temp-<pid>.rdb" in
+ * the same directory, fsyncs it, renames it over the target and fsyncs the
+ * directory, so a crash or a full disk at any point leaves either the old
+ * file or the new one, complete.
+ *
+ * Loading into the keyspace: the current tables of non-empty databases
+ * are set aside and keys go into fresh ones; when the whole file has been
+ * read and checked the old tables are freed, otherwise the new ones are
+ * and the old ones put back. A refused file changes nothing.
+ */
+#include "persist/rdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cmdutil.h"
+#include "core/command.h"
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/hashtable.h"
+#include "lib/zmalloc.h"
+#include "memory/memory.h"
+#include "net/reply.h"
+
+int rdb_loading;
+long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
+long long rdb_last_save_time;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* dir/dbfilename (dir is the working directory once started). */
+void rdb_file_path(char *buf, size_t len) {
+    if (server.dir && server.dir[0] == '/')
+        snprintf(buf, len, "%s/%s", server.dir, server.dbfilename);
+    else
+        snprintf(buf, len, "%s", server.dbfilename);
+}
+
+/* ---- saving ---- */
+
+static int fsync_dir_of(const char *path) {
+    char copy[4096];
+    snprintf(copy, sizeof(copy), "%s", path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int rdb_save_file(const char *path, char *err, size_t errlen) {
+    char tmp[4096], copy[4096];
+    snprintf(copy, sizeof(copy), "%s", path);
+    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
+                 server.dir && server.dir[0] ? server.dir : ".", strerror(errno));
+        return -1;
+    }
+    if (rdb_save_fd(fd, err, errlen) < 0) goto fail;
+    if (fsync(fd) < 0) {
+        snprintf(err, errlen, "Write error saving DB on disk (fsync): %s", strerror(errno));
+        goto fail;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        snprintf(err, errlen, "Write error saving DB on disk (close): %s", strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        snprintf(err, errlen, "Error moving temp DB file %s on the final destination %s: %s", tmp, path,
+                 strerror(errno));
+        goto fail;
+    }
+    fsync_dir_of(path);
+    return 0;
+fail:
+    if (fd >= 0) close(fd);
+    unlink(tmp);
+    return -1;
+}
+
+/* SAVE's core (also used by DEBUG RELOAD and, later, SHUTDOWN). */
+int rdb_save(char *err, size_t errlen) {
+    char path[4096];
+    rdb_file_path(path, sizeof(path));
+    double t0 = now_seconds();
+    if (rdb_save_file(path, err, errlen) < 0) {
+        server_log(LOG_WARNING, "%s", err);
+        return -1;
+    }
+    server_log(LOG_NOTICE, "DB saved on disk (%.3f seconds)", now_seconds() - t0);
+    server_dirty = 0;
+    rdb_last_save_time = (long long)time(NULL);
+    return 0;
+}
+
+static void save_command(client *c) {
+    char err[512];
+    if (rdb_save(err, sizeof(err)) < 0) {
+        reply_error(c, "ERR");
+        return;
+    }
+    reply_ok(c);
+}
+
+/* ---- loading into the keyspace ---- */
+
+typedef struct load_ctx {
+    rdb_load_stats *stats;
+    char key_err[256];
+} load_ctx;
+
+static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
+    load_ctx *lc = priv;
+    if (ki->dbid < 0 || ki->dbid >= db_count()) {
+        snprintf(lc->key_err, sizeof(lc->key_err),
+                 "FATAL: Data file was created with a Redis server configured to handle more than %d databases",
+                 db_count());
+        entry_free(e);
+        return -1;
+    }
+    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime()) {
+        lc->stats->keys_expired++;
+        entry_free(e);
+        return 0;
+    }
+    db *d = db_get(ki->dbid);
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    if (db_find(d, key, klen)) {
+        snprintf(lc->key_err, sizeof(lc->key_err), "RDB has duplicated key '%.*s' in DB %d",
+                 (int)(klen > 64 ? 64 : klen), key, ki->dbid);
+        entry_free(e);
+        return -1;
+    }
+    db_add(d, e);
+    if (ki->expire_ms >= 0) e = db_set_expire(d, e, ki->expire_ms);
+    if (ki->idle_s >= 0) memory_entry_set_idle_seconds(e, ki->idle_s);
+    if (ki->freq >= 0) memory_entry_set_lfu_counter(e, ki->freq);
+    lc->stats->keys_loaded++;
+    return 0;
+}
+
+static void on_warning(void *priv, const char *msg) {
+    (void)priv;
+    server_log(LOG_WARNING, "%s", msg);
+}
+
+/* Keys go into fresh tables; the old ones are set aside and either freed
+ * (success) or put back (failure), so a refused file changes nothing. */
+int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st, char *err,
+                 size_t errlen) {
+    rdb_load_stats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof(*st));
+    int n = db_count();
+    hashtable **old = zcalloc(sizeof(hashtable *) * 2 * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (db_size(db_get(i))) db_take_tables(db_get(i), &old[2 * i], &old[2 * i + 1]);
+    load_ctx lc = {.stats = st};
+    rdb_visitor v = {.priv = &lc, .on_key = on_key, .on_warning = on_warning, .key_error = lc.key_err};
+    double t0 = now_seconds();
+    rdb_loading = 1;
+    int rc = rdb_parse_named(name, buf, len, &v, st, err, errlen);
+    for (int i = 0; i < n; i++) {
+        db *d = db_get(i);
+        if (rc < 0) {
+            if (old[2 * i]) db_restore_tables(d, old[2 * i], old[2 * i + 1]);
+            else db_empty(d);
+        } else if (old[2 * i]) {
+            hashtable_release(old[2 * i + 1]);
+            hashtable_release(old[2 * i]);
+        }
+    }
+    zfree(old);
+    rdb_loading = 0;
+    st->seconds = now_seconds() - t0;
+    if (rc == 0) {
+        rdb_last_load_keys_loaded = st->keys_loaded;
+        rdb_last_load_keys_expired = st->keys_expired;
+        server_dirty = 0;
+    }
+    return rc;
+}
+
+int rdb_load_file(const char *path, rdb_load_stats *st, char *err, size_t errlen) {
+    const unsigned char *buf;
+    size_t len;
+    if (rdb_map_file(path, &buf, &len, err, errlen) < 0) return -1;
+    int rc = rdb_load_mem(path, buf, len, st, err, errlen);
+    rdb_unmap_file(buf, len);
+    return rc;
+}
+
+int rdb_load_at_startup(void) {
+    char path[4096], err[512];
+    rdb_file_path(path, sizeof(path));
+    if (access(path, F_OK) != 0) return 0;
+    rdb_load_stats st;
+    if (rdb_load_file(path, &st, err, sizeof(err)) < 0) {
+        server_log(LOG_WARNING, "Fatal error loading the DB: %s. Exiting.", err);
+        return -1;
+    }
+    server_log(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.", st.keys_loaded, st.keys_expired);
+    server_log(LOG_NOTICE, "DB loaded from disk: %.3f seconds", st.seconds);
+    rdb_last_save_time = (long long)time(NULL);
+    return 0;
+}
+
+command persist_commands[] = {
+    {"save", save_command, 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "server", "1.0.0",
+     "Synchronously save the dataset to disk.", NULL},
+    {NULL},
+};
