@@ -24,9 +24,16 @@
  * the new one describe the dataset), then the base is written to a
  * temporary file, renamed, and the manifest switches to new base + new
  * incremental file; the files it replaced become history and are deleted.
- * The base is written from a synchronous walk of the keyspace for now
- * (commands wait while it runs); the fork-less point-in-time snapshot
- * (persist/snapshot.h) takes its place when it lands.
+ * Turning AOF on (CONFIG SET appendonly yes) is the same with a temporary
+ * incremental file (state WAIT_REWRITE) that becomes the first one when
+ * the base is installed; a failed attempt is retried from cron.
+ *
+ * The base is the dataset as of the rewrite's start, written through
+ * base_start(), whose contract is persist/snapshot.h's snapshot_start().
+ * Until the fork-less snapshot is in main it is a synchronous walk of the
+ * keyspace (commands wait while it runs); switching is local to
+ * base_start(). AOF-format bases (aof-use-rdb-preamble no) stay on the
+ * walk: the snapshot engine writes RDB.
  */
 #include "persist/aof.h"
 
@@ -49,7 +56,7 @@
 #include "persist/aof_manifest.h"
 
 enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
-enum { STATE_OFF = 0, STATE_ON = 1 };
+enum { STATE_OFF = 0, STATE_ON = 1, STATE_WAIT_REWRITE = 2 };
 
 static const enum_value fsync_enum[] = {
     {"always", FSYNC_ALWAYS}, {"everysec", FSYNC_EVERYSEC}, {"no", FSYNC_NO}, {NULL, 0}};
@@ -76,7 +83,8 @@ static struct {
     int write_ok, write_errno;
     long long last_write_error_log;
     /* rewrites */
-    int rewrite_in_progress, rewrite_scheduled, last_rewrite_ok;
+    int rewrite_in_progress, rewrite_scheduled, last_rewrite_ok, rewrite_rdb_format;
+    long long rewrite_start_us;
     long long last_rewrite_sec, rewrites, consecutive_failures, next_auto_rewrite_ms;
 } A = {.fd = -1, .selected_db = -1, .write_ok = 1, .last_rewrite_ok = 1, .last_rewrite_sec = -1};
 
@@ -216,7 +224,7 @@ static kstr cat_command(kstr s, int argc, kstr *argv) {
 
 static void feed(int dbid, int argc, kstr *argv, void *priv) {
     (void)priv;
-    if (A.state != STATE_ON) return;
+    if (A.state == STATE_OFF) return;
     if (cfg_timestamp) {
         long long now = server_mstime() / 1000;
         if (now > A.last_ts) {
@@ -312,10 +320,43 @@ static void flush_buffer(int force) {
 }
 
 void aof_before_sleep(void) {
-    if (A.state == STATE_ON) flush_buffer(0);
+    if (A.state != STATE_OFF) flush_buffer(0);
 }
 
 /* ---- rewrite ------------------------------------------------------------ */
+
+/* The base writer. Its contract is persist/snapshot.h's snapshot_start():
+ * write the dataset as of this instant to tmp_path, then call done() on
+ * the main thread. Until the fork-less snapshot is in main this is a
+ * synchronous walk (commands wait while it runs), which calls done()
+ * before returning; -1 means it could not start. AOF-format bases
+ * (aof-use-rdb-preamble no) always take this path: the snapshot engine
+ * writes RDB only. */
+typedef void base_done_fn(int ok, int aborted, const char *why);
+
+static int write_base_sync(const char *tmp_path, int rdb_format) {
+    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    char err[256] = "";
+    int ok = fd >= 0 && aof_write_base(fd, rdb_format, err, sizeof(err)) == 0;
+    if (ok && fsync(fd) < 0) {
+        ok = 0;
+        snprintf(err, sizeof(err), "%s", strerror(errno));
+    }
+    if (fd < 0) snprintf(err, sizeof(err), "%s", strerror(errno));
+    if (fd >= 0) close(fd);
+    if (!ok) {
+        server_log(LOG_WARNING, "Error writing the AOF base file %s: %s", tmp_path, err);
+        unlink(tmp_path);
+        return -1;
+    }
+    return 0;
+}
+
+static int base_start(const char *tmp_path, int rdb_format, base_done_fn *done) {
+    if (write_base_sync(tmp_path, rdb_format) < 0) return -1;
+    done(1, 0, NULL);
+    return 0;
+}
 
 static void switch_incr_fd(int fd) {
     if (A.fd >= 0) bg_fsync(A.fd, 1);
@@ -325,7 +366,14 @@ static void switch_incr_fd(int fd) {
     A.written_since_fsync = 0;
 }
 
-/* Start a new incremental file and record it (state ON). */
+static void unlink_in_dir(const char *name) {
+    char *path = aof_path(cfg_dirname, name);
+    unlink(path);
+    zfree(path);
+}
+
+/* Start a new incremental file and record it (state ON): from here on the
+ * old files plus this one describe the dataset, whatever the rewrite does. */
 static int open_new_incr(void) {
     aof_manifest *am = aof_manifest_dup(A.am);
     const char *name = aof_manifest_new_incr(am, prefix());
@@ -333,9 +381,7 @@ static int open_new_incr(void) {
     if (fd < 0 || persist_manifest(am) < 0) {
         if (fd >= 0) {
             close(fd);
-            char *path = aof_path(cfg_dirname, name);
-            unlink(path);
-            zfree(path);
+            unlink_in_dir(name);
         }
         aof_manifest_free(am);
         return -1;
@@ -347,46 +393,40 @@ static int open_new_incr(void) {
     return 0;
 }
 
-/* Write the base into a temporary file; its path is returned. */
-static char *write_temp_base(void) {
-    char tmpname[64];
-    snprintf(tmpname, sizeof(tmpname), "temp-rewriteaof-%d.aof", (int)getpid());
-    char *tmp = aof_path(cfg_dirname, tmpname);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    char err[256] = "";
-    int ok = fd >= 0 && aof_write_base(fd, cfg_rdb_preamble, err, sizeof(err)) == 0;
-    if (ok && fsync(fd) < 0) {
-        ok = 0;
-        snprintf(err, sizeof(err), "%s", strerror(errno));
-    }
-    if (fd < 0) snprintf(err, sizeof(err), "%s", strerror(errno));
-    if (fd >= 0) close(fd);
-    if (!ok) {
-        server_log(LOG_WARNING, "Error writing the AOF base file %s: %s", tmpname, err);
-        unlink(tmp);
-        zfree(tmp);
-        return NULL;
-    }
-    return tmp;
+static char *temp_incr_name(void) {
+    kstr n = kstr_cat_printf(kstr_empty(), "temp-%s.incr", prefix());
+    char *s = zstrdup(n);
+    kstr_free(n);
+    return s;
 }
 
-/* Install the written base: rename it, retire what it replaces, and (when
- * turning AOF on) create the first incremental file. */
-static int install_base(char *tmp, int turning_on, int *newfd) {
+static char *temp_base_path(void) {
+    char name[64];
+    snprintf(name, sizeof(name), "temp-rewriteaof-bg-%d.aof", (int)getpid());
+    return aof_path(cfg_dirname, name);
+}
+
+/* Install the written base: rename it, retire what it covers, and (when
+ * AOF is being turned on) promote the temporary incremental file. */
+static int install_base(const char *tmp) {
     aof_manifest *am = aof_manifest_dup(A.am);
-    const char *base = aof_manifest_new_base(am, prefix(), cfg_rdb_preamble);
+    const char *base = aof_manifest_new_base(am, prefix(), A.rewrite_rdb_format);
     char *path = aof_path(cfg_dirname, base);
     int ok = rename(tmp, path) == 0;
     if (!ok) server_log(LOG_WARNING, "Error trying to rename the temporary AOF base file into %s: %s", base, strerror(errno));
     zfree(path);
-    if (ok) {
-        /* The new base covers every incremental file but the one opened
-         * at the start of this rewrite (none when AOF is off). */
-        aof_manifest_retire_incrs(am, A.state == STATE_ON);
-        if (turning_on) {
-            const char *incr = aof_manifest_new_incr(am, prefix());
-            ok = (*newfd = open_incr(incr)) >= 0;
-        }
+    /* The new base covers every incremental file but the one opened at
+     * the start of this rewrite (none when AOF is off or turning on). */
+    if (ok) aof_manifest_retire_incrs(am, A.state == STATE_ON);
+    if (ok && A.state == STATE_WAIT_REWRITE) {
+        char *tmpincr = temp_incr_name();
+        const char *incr = aof_manifest_new_incr(am, prefix());
+        char *from = aof_path(cfg_dirname, tmpincr), *to = aof_path(cfg_dirname, incr);
+        ok = rename(from, to) == 0;
+        if (!ok) server_log(LOG_WARNING, "Error trying to rename the temporary incr AOF file into %s: %s", incr, strerror(errno));
+        zfree(from);
+        zfree(to);
+        zfree(tmpincr);
     }
     if (ok) ok = persist_manifest(am) == 0;
     if (!ok) {
@@ -394,22 +434,20 @@ static int install_base(char *tmp, int turning_on, int *newfd) {
         aof_manifest_free(am);
         return -1;
     }
-    aof_fsync_dir(cfg_dirname);
     aof_manifest_free(A.am);
     A.am = am;
     return 0;
 }
 
-static void rewrite_done(int ok, long long start_us) {
+static void rewrite_stats(int ok) {
     A.rewrite_in_progress = 0;
-    A.last_rewrite_sec = (ustime() - start_us) / 1000000;
+    A.last_rewrite_sec = (ustime() - A.rewrite_start_us) / 1000000;
     A.last_rewrite_ok = ok;
     if (ok) {
         A.rewrites++;
         A.consecutive_failures = 0;
         A.current_size = files_size(A.am, &A.base_size);
         A.rewrite_base_size = A.current_size;
-        delete_history();
         server_log(LOG_NOTICE, "Background AOF rewrite finished successfully");
     } else {
         A.consecutive_failures++;
@@ -417,37 +455,66 @@ static void rewrite_done(int ok, long long start_us) {
     }
 }
 
-/* The whole rewrite. turning_on: CONFIG SET appendonly yes (no file is
- * open yet; the first incremental file comes with the new base). */
-static int rewrite_now(int turning_on) {
-    if (ensure_dir() < 0) return -1;
-    long long start = ustime();
-    A.rewrite_in_progress = 1;
+static void rewrite_finished(int ok, int aborted, const char *why) {
+    char *tmp = temp_base_path();
+    if (ok) ok = install_base(tmp) == 0;
+    else unlink(tmp);
+    zfree(tmp);
+    if (!ok && why) server_log(LOG_WARNING, "AOF rewrite: %s", why);
+    if (ok && A.state == STATE_WAIT_REWRITE) {
+        A.state = STATE_ON;
+        server_log(LOG_NOTICE, "Background AOF rewrite terminated with success; AOF is on");
+    } else if (!ok && A.state == STATE_WAIT_REWRITE && !aborted) {
+        A.rewrite_scheduled = 1; /* AOF was asked for: try again from cron */
+    }
+    rewrite_stats(ok);
+    if (ok) delete_history();
+}
+
+/* Start a rewrite: 0 started (with the synchronous writer: done), -1 not. */
+static int rewrite_start(void) {
+    if (A.rewrite_in_progress || ensure_dir() < 0) return -1;
     A.rewrite_scheduled = 0;
-    server_log(LOG_NOTICE, "Background append only file rewriting started");
+    A.rewrite_start_us = ustime();
     if (A.state == STATE_ON && open_new_incr() < 0) {
-        rewrite_done(0, start);
+        A.last_rewrite_ok = 0;
+        A.consecutive_failures++;
         return -1;
     }
-    char *tmp = write_temp_base();
-    int newfd = -1;
-    int ok = tmp && install_base(tmp, turning_on, &newfd) == 0;
+    A.rewrite_in_progress = 1;
+    A.rewrite_rdb_format = cfg_rdb_preamble;
+    server_log(LOG_NOTICE, "Background append only file rewriting started");
+    char *tmp = temp_base_path();
+    int r = base_start(tmp, A.rewrite_rdb_format, rewrite_finished);
     zfree(tmp);
-    if (ok && turning_on) {
-        A.state = STATE_ON;
-        switch_incr_fd(newfd);
-        propagate_add_listener(feed, NULL);
-    }
-    rewrite_done(ok, start);
-    return ok ? 0 : -1;
+    if (r < 0) rewrite_stats(0);
+    return r;
 }
 
 /* ---- turning on and off ------------------------------------------------- */
 
+/* CONFIG SET appendonly yes: writes from now on go to a temporary
+ * incremental file, which becomes the first incremental file of the new
+ * AOF when the base (the dataset as of now) is complete. */
 static int aof_start(void) {
-    if (rewrite_now(1) < 0) {
-        server_log(LOG_WARNING, "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. "
-                                "Check the above logs for more info about the error.");
+    if (ensure_dir() < 0) return -1;
+    char *tmpincr = temp_incr_name();
+    char *path = aof_path(cfg_dirname, tmpincr);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    if (fd < 0) server_log(LOG_WARNING, "Can't open the append-only file %s: %s", tmpincr, strerror(errno));
+    zfree(path);
+    zfree(tmpincr);
+    if (fd < 0) return -1;
+    A.state = STATE_WAIT_REWRITE;
+    switch_incr_fd(fd);
+    propagate_add_listener(feed, NULL);
+    if (rewrite_start() < 0) {
+        server_log(LOG_WARNING, "Keel needs to enable the AOF but can't trigger a background AOF rewrite "
+                                "operation. Check the above logs for more info about the error.");
+        propagate_remove_listener(feed, NULL);
+        close(A.fd);
+        A.fd = -1;
+        A.state = STATE_OFF;
         return -1;
     }
     return 0;
@@ -462,9 +529,9 @@ static void aof_stop(void) {
     }
     propagate_remove_listener(feed, NULL);
     A.state = STATE_OFF;
+    A.rewrite_scheduled = 0;
     kstr_clear(A.buf);
     A.write_ok = 1;
-    server_log(LOG_NOTICE, "Background append only file rewriting stopped");
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -573,9 +640,9 @@ void aof_open_at_startup(void) {
     if (ensure_dir() < 0) server_startup_exit(1);
     if (!A.am->base && A.am->nincr == 0) {
         /* Nothing on disk yet: the base is the dataset as loaded (empty). */
-        char *tmp = write_temp_base();
-        int unused = -1;
-        if (!tmp || install_base(tmp, 0, &unused) < 0) server_startup_exit(1);
+        char *tmp = temp_base_path();
+        A.rewrite_rdb_format = cfg_rdb_preamble;
+        if (write_base_sync(tmp, cfg_rdb_preamble) < 0 || install_base(tmp) < 0) server_startup_exit(1);
         zfree(tmp);
         server_log(LOG_NOTICE, "Creating AOF base file %s on server start", A.am->base->name);
     }
@@ -603,7 +670,7 @@ static void maybe_auto_rewrite(void) {
     long long growth = (A.current_size * 100 / base) - 100;
     if (growth < cfg_auto_pct) return;
     server_log(LOG_NOTICE, "Starting automatic rewriting of AOF on %lld%% growth", growth);
-    if (rewrite_now(0) < 0 && A.consecutive_failures >= 3) {
+    if (rewrite_start() < 0 && A.consecutive_failures >= 3) {
         long long minutes = 1LL << (A.consecutive_failures - 3 < 6 ? A.consecutive_failures - 3 : 6);
         if (minutes > 60) minutes = 60;
         A.next_auto_rewrite_ms = now + minutes * 60000;
@@ -613,27 +680,29 @@ static void maybe_auto_rewrite(void) {
 }
 
 void aof_cron(void) {
-    if (A.state != STATE_ON) return;
-    if (!A.write_ok || kstr_len(A.buf)) flush_buffer(0);
-    else maybe_fsync_everysec();
-    if (A.rewrite_scheduled) rewrite_now(0);
+    if (A.state == STATE_OFF && !A.rewrite_scheduled) return;
+    if (A.state != STATE_OFF) {
+        if (!A.write_ok || kstr_len(A.buf)) flush_buffer(0);
+        else maybe_fsync_everysec();
+    }
+    if (A.rewrite_scheduled && !A.rewrite_in_progress) rewrite_start();
     maybe_auto_rewrite();
 }
 
 void aof_shutdown(void) {
-    if (A.state != STATE_ON) return;
+    if (A.state == STATE_OFF) return;
     flush_buffer(1);
     if (A.fd >= 0 && fdatasync(A.fd) == 0) server_log(LOG_NOTICE, "Calling fsync() on the AOF file.");
 }
 
 const char *aof_write_refusal(void) {
     static char msg[256];
-    if (A.state != STATE_ON || A.write_ok) return NULL;
+    if (A.state == STATE_OFF || A.write_ok) return NULL;
     snprintf(msg, sizeof(msg), "MISCONF Errors writing to the AOF file: %s", strerror(A.write_errno));
     return msg;
 }
 
-int aof_is_on(void) { return A.state == STATE_ON; }
+int aof_is_on(void) { return A.state != STATE_OFF; }
 int aof_rewrite_in_progress(void) { return A.rewrite_in_progress; }
 
 kstr aof_info_fields(kstr s) {
@@ -642,19 +711,19 @@ kstr aof_info_fields(kstr s) {
                            "aof_rewrite_in_progress:%d\r\n"
                            "aof_rewrite_scheduled:%d\r\n"
                            "aof_last_rewrite_time_sec:%lld\r\n"
-                           "aof_current_rewrite_time_sec:%d\r\n"
+                           "aof_current_rewrite_time_sec:%lld\r\n"
                            "aof_last_bgrewrite_status:%s\r\n"
                            "aof_rewrites:%lld\r\n"
                            "aof_rewrites_consecutive_failures:%lld\r\n"
                            "aof_last_write_status:%s\r\n"
                            "aof_last_cow_size:0\r\n",
-                           A.state == STATE_ON, A.rewrite_in_progress, A.rewrite_scheduled, A.last_rewrite_sec,
-                           -1, A.last_rewrite_ok ? "ok" : "err", A.rewrites, A.consecutive_failures,
+                           A.state != STATE_OFF, A.rewrite_in_progress, A.rewrite_scheduled, A.last_rewrite_sec,
+                           A.rewrite_in_progress ? (ustime() - A.rewrite_start_us) / 1000000 : -1, A.last_rewrite_ok ? "ok" : "err", A.rewrites, A.consecutive_failures,
                            A.write_ok ? "ok" : "err");
 }
 
 kstr aof_info_enabled_fields(kstr s) {
-    if (A.state != STATE_ON) return s;
+    if (A.state == STATE_OFF) return s;
     return kstr_cat_printf(s,
                            "aof_current_size:%lld\r\n"
                            "aof_base_size:%lld\r\n"
@@ -673,8 +742,7 @@ static void bgrewriteaof_command(client *c) {
         reply_error(c, "ERR Background append only file rewriting already in progress");
         return;
     }
-    int turning_on = 0;
-    if (rewrite_now(turning_on) < 0) {
+    if (rewrite_start() < 0) {
         reply_error(c, "ERR Can't execute an AOF background rewriting. Please check the server logs for more "
                        "information.");
         return;
@@ -696,7 +764,7 @@ static int apply_appendonly(const char **err) {
             *err = "Unable to turn on AOF. Check server logs.";
             return 0;
         }
-    } else if (!server.appendonly && A.state == STATE_ON) {
+    } else if (!server.appendonly && A.state != STATE_OFF) {
         aof_stop();
     }
     return 1;
