@@ -37,8 +37,10 @@ BASE_CFLAGS := $(CSTD) $(WARN) $(INCS) $(CFLAGS) $(ALLOC_CFLAGS) -MMD -MP
 KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 LIBS        := $(ALLOC_LIBS) -lm -lpthread
 
-SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
+TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/src/tools/tool_runtime.o
+CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/crc64.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
@@ -50,11 +52,18 @@ PYTEST  := /usr/bin/python3 -m pytest
 
 .PHONY: all asan run test unit integration integration-asan deps clean fuzz bench
 
-all: $(BIN)
+all: $(BIN) $(CHECK_RDB_BIN)
 
 $(BIN): $(SERVER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(SERVER_OBJS) $(LIBS)
+
+# keel-check-rdb: the server's modules without core/main.c, plus a small
+# runtime standing in for it (src/tools), so it checks a file with exactly
+# the loader the server uses.
+$(CHECK_RDB_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_rdb.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(TOOL_OBJS) $(BUILD)/src/tools/check_rdb.o $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -108,4 +117,5 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
+-include $(BUILD)/src/tools/*.d
 -include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_BINS:=.d)

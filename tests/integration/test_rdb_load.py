@@ -37,6 +37,7 @@ def refused(data):
     return log
 
 
+@pytest.mark.keel_only   # Redis 7.0 reads RDB 10 at most
 def test_redis72_set_listpack_and_rdb11():
     body = (aux("redis-ver", "7.2.4") + selectdb(0) +
             key(20, "s", rdb_str(listpack(["a", "b", 7, "hello"]))) +
@@ -57,6 +58,7 @@ def test_redis72_set_listpack_and_rdb11():
         assert srv.stop() == []
 
 
+@pytest.mark.keel_only
 def test_rdb12_function_and_module_aux_are_skipped():
     module_aux = (b"\xf7" + rdb_len(12345) + rdb_len(2) + rdb_len(0) +
                   rdb_len(2) + rdb_len(7) + rdb_len(5) + rdb_str("blob") + rdb_len(0))
@@ -76,7 +78,7 @@ def test_old_encodings():
     body = (selectdb(0) +
             key(10, "zl-list", rdb_str(ziplist(["a", 5, "c"]))) +
             key(13, "zl-hash", rdb_str(ziplist(["f", "v", "n", 1]))) +
-            key(12, "zl-zset", rdb_str(ziplist(["m", "2.5", "n", 1]))) +
+            key(12, "zl-zset", rdb_str(ziplist(["n", 1, "m", "2.5"]))) +
             key(9, "zipmap", rdb_str(zipmap)) +
             key(11, "intset", rdb_str(intset([3, -1, 70000], width=4))) +
             key(14, "ql1", rdb_len(2) + rdb_str(ziplist(["p", "q"])) + rdb_str(ziplist([9]))) +
@@ -145,6 +147,7 @@ GOOD = selectdb(0) + key(0, "k", rdb_str("v"))
     (rdb_file(selectdb(99) + key(0, "k", rdb_str("v"))), ["databases"]),
     (rdb_file(selectdb(0) + key(0, "k", rdb_str("v")) + key(0, "k", rdb_str("w"))), ["duplicated key"]),
 ])
+@pytest.mark.keel_only   # Redis exits too, with messages of its own
 def test_refused_files_stop_startup(data, words):
     log = refused(data)
     line = [ln for ln in log.splitlines() if "Fatal error loading the DB" in ln]
@@ -178,3 +181,31 @@ def test_save_writes_a_loadable_file(start_server):
     assert data.startswith(b"REDIS0010")
     assert b"redis-ver" in data
     assert not [n for n in os.listdir(srv.dir) if n.startswith("temp-")]
+
+
+def check_rdb_binary():
+    from keel_helpers import REPO_ROOT
+    return os.path.join(REPO_ROOT, "bin", "keel-check-rdb")
+
+
+@pytest.mark.keel_only
+def test_keel_check_rdb_reports(tmp_path):
+    import subprocess
+    good = tmp_path / "good.rdb"
+    good.write_bytes(rdb_file(aux("redis-ver", "7.0.15") + selectdb(0) + key(0, "k", rdb_str("v")) +
+                              key(16, "h", rdb_str(listpack(["f", "v"])), expire_ms=4102444800000) +
+                              selectdb(3) + key(11, "s", rdb_str(intset([1, 2])))))
+    out = subprocess.run([check_rdb_binary(), str(good)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "RDB version 10" in out.stdout
+    assert "AUX FIELD redis-ver = '7.0.15'" in out.stdout
+    assert "3 keys read" in out.stdout and "1 expires" in out.stdout
+    assert "string keys: 1" in out.stdout and "hash keys: 1" in out.stdout and "set keys: 1" in out.stdout
+    assert "db 3: 1 keys" in out.stdout
+    assert "RDB looks OK" in out.stdout
+    bad = tmp_path / "bad.rdb"
+    bad.write_bytes(rdb_file(selectdb(0) + key(0, "k", rdb_str("v")) + key(21, "st", rdb_str("x"))))
+    out = subprocess.run([check_rdb_binary(), str(bad)], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "RDB ERROR DETECTED" in out.stdout
+    assert "type 21" in out.stdout and "offset" in out.stdout and "bad.rdb" in out.stdout
