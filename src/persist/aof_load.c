@@ -127,6 +127,12 @@ static int run_command(loader *l) {
 
 /* A short read: cut the file at the last complete command when allowed. */
 static int handle_truncated(loader *l, int load_truncated, int last_file) {
+    if (!last_file) {
+        /* Later files build on this one: cutting it would lose data. */
+        server_log(LOG_WARNING, "Fatal error: the truncated file is not the last file (%s ends inside a command "
+                   "after offset %lld)", l->name, (long long)l->valid_up_to);
+        return AOF_FAILED;
+    }
     if (load_truncated && last_file) {
         server_log(LOG_WARNING, "!!! Warning: short read while loading the AOF file %s!!!", l->name);
         server_log(LOG_WARNING, "!!! Truncating the AOF %s at offset %lld !!!", l->name,

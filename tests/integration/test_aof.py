@@ -374,3 +374,96 @@ def test_write_error_refuses_writes_with_misconf(start_server):
     c = srv.client()
     assert c.get("more") == b"1"
     c.connection_pool.disconnect()
+
+
+def check_aof_binary():
+    from keel_helpers import REPO_ROOT
+    return os.path.join(REPO_ROOT, "bin", "keel-check-aof")
+
+
+def run_check(*args, answer=None):
+    p = subprocess.run([check_aof_binary()] + list(args), input=answer, capture_output=True, text=True,
+                       timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+@pytest.mark.keel_only
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_keel_check_aof_valid_dir_and_manifest(start_server, preamble):
+    srv = start_server("--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
+    c = srv.client()
+    fill_every_type(c)
+    c.bgrewriteaof()
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, what="rewrite")
+    c.set("x", "y")
+    c.connection_pool.disconnect()
+    wait_flushed(srv)
+    for target in (aof_dir(srv), os.path.join(aof_dir(srv), "appendonly.aof.manifest")):
+        rc, out = run_check(target)
+        assert rc == 0, out
+        assert "All AOF files and manifest are valid" in out
+
+
+@pytest.mark.keel_only
+def test_keel_check_aof_fix_truncated_tail(start_server):
+    srv = start_server("--appendonly", "yes", "--aof-load-truncated", "no", *PREAMBLE_OFF)
+    c = srv.client()
+    for i in range(5):
+        c.set("k%d" % i, "v")
+    c.connection_pool.disconnect()
+    stop_keep_dir(srv)
+    name, size = truncate_last_incr(srv, 4)
+    rc, out = run_check(aof_dir(srv))
+    assert rc == 1
+    assert "AOF %s is not valid. Use the --fix option to try fixing it." % incr_file(srv) in out
+    assert "ok_up_to=" in out
+    rc, out = run_check("--fix", aof_dir(srv), answer="n\n")
+    assert rc == 1 and "Aborting..." in out
+    assert os.path.getsize(incr_file(srv)) == size
+    rc, out = run_check("--fix", aof_dir(srv), answer="y\n")
+    assert rc == 0, out
+    assert "Successfully truncated AOF" in out
+    assert os.path.getsize(incr_file(srv)) < size
+    srv.start()   # aof-load-truncated no: it loads only because it was fixed
+    c = srv.client()
+    assert c.get("k3") == b"v" and c.get("k4") is None
+    c.connection_pool.disconnect()
+
+
+@pytest.mark.keel_only
+def test_keel_check_aof_refuses_to_fix_a_middle_file(start_server):
+    srv = start_server("--appendonly", "yes", *PREAMBLE_OFF)
+    c = srv.client()
+    c.set("a", "1")
+    c.connection_pool.disconnect()
+    stop_keep_dir(srv)
+    # A second incremental file after a damaged first one.
+    m = read_manifest(srv)
+    first = os.path.join(aof_dir(srv), m[1][0])
+    with open(first, "ab") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n")
+    with open(os.path.join(aof_dir(srv), "appendonly.aof.2.incr.aof"), "wb") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+    with open(os.path.join(aof_dir(srv), "appendonly.aof.manifest"), "a") as f:
+        f.write("file appendonly.aof.2.incr.aof seq 2 type i\n")
+    rc, out = run_check("--fix", aof_dir(srv), answer="y\n")
+    assert rc == 1
+    assert "can not be fixed" in out
+    with pytest.raises(Exception):
+        srv.start(timeout=10)
+    srv.expected_exit = True
+    assert "the truncated file is not the last file" in srv.log_text()
+
+
+@pytest.mark.keel_only
+def test_keel_check_aof_single_file(tmp_path):
+    good = tmp_path / "appendonly.aof"
+    good.write_bytes(b"#TS:1700000000\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n"
+                     b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*1\r\n$4\r\nEXEC\r\n")
+    rc, out = run_check(str(good))
+    assert rc == 0 and "is valid" in out
+    bad = tmp_path / "open-multi.aof"
+    bad.write_bytes(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n")
+    rc, out = run_check(str(bad))
+    assert rc == 1 and "Reached EOF before reading EXEC for MULTI" in out
+    assert "ok_up_to=0" in out
