@@ -293,3 +293,19 @@ def test_getdel_and_getset(aof):
     assert w[2] == ["GETDEL", "a"] or w[2] == ["DEL", "a"]
     with pytest.raises(redis.ResponseError):
         c.execute_command("GETSET", "a")
+
+
+def test_restore_with_relative_ttl_becomes_absttl(aof):
+    srv, c = aof
+    c.set("src", "value")
+    payload = c.dump("src")
+    before = int(time.time() * 1000)
+    c.restore("dst", 100000, payload)
+    c.restore("abs", before + 50000, payload, absttl=True)
+    c.restore("nottl", 0, payload)
+    after = int(time.time() * 1000)
+    w = writes(srv)
+    assert w[1][0] == "RESTORE" and w[1][1] == "dst" and w[1][-1].upper() == "ABSTTL"
+    assert before + 100000 <= int(w[1][2]) <= after + 100000
+    assert w[2][:3] == ["RESTORE", "abs", str(before + 50000)]
+    assert w[3][:3] == ["RESTORE", "nottl", "0"] and "ABSTTL" not in [a.upper() for a in w[3]]
