@@ -8,12 +8,15 @@
 #include "core/db.h"
 #include "core/latency.h"
 #include "persist/persist_cmds.h"
+#include "persist/rdb.h"
 #include "core/server.h"
 #include "core/slowlog.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+
+#include "persist/persist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@ static command *const module_tables[] = {
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
     persist_commands, dump_commands,
+    bgsave_commands,
     aof_commands,
 };
 
@@ -248,6 +252,11 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
+    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, RDB_LOADING_ERR);
+        rejected(c, cmd);
+        return;
+    }
     if (pause_postpones(c, cmd)) {
         blocking_postpone(c);
         return;
@@ -259,9 +268,10 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
-    const char *misconf = aof_write_refusal();
-    if (misconf && ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping"))) {
-        reply_error(c, misconf);
+    const char *misconf = persist_deny_write(c, cmd);
+    if (misconf) {
+        if (multi_is_exec(cmd)) multi_abort_exec(c, misconf);
+        else reply_error(c, misconf);
         rejected(c, cmd);
         return;
     }

@@ -49,12 +49,11 @@ static kstr get_obuf_limits(const config_entry *ce);
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
 static char *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
 static char *cfg_replica_read_only, *cfg_lua_time_limit;
-static char *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
-static char *cfg_rdbcompression, *cfg_rdbchecksum;
+static char *cfg_always_show_logo, *cfg_set_proc_title;
 static char *cfg_activerehashing;
 static char *cfg_crash_log, *cfg_replica_serve_stale;
 static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_priority, *cfg_oom_score_adj;
-static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_rdb_del_sync, *cfg_replica_lazy_flush;
+static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_replica_lazy_flush;
 static char *cfg_cluster_enabled, *cfg_io_threads;
 static char *cfg_syslog, *cfg_sanitize, *cfg_latency_tracking, *cfg_repl_backlog;
 static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr;
@@ -151,10 +150,6 @@ static config_entry core_configs[] = {
     STUB("latency-tracking", cfg_latency_tracking, "yes"),
     STUB("always-show-logo", cfg_always_show_logo, "no"),
     STUB("set-proc-title", cfg_set_proc_title, "yes"),
-    STUB("stop-writes-on-bgsave-error", cfg_stop_writes, "yes"),
-    STUB("rdbcompression", cfg_rdbcompression, "yes"),
-    STUB("rdbchecksum", cfg_rdbchecksum, "yes"),
-    STUB("rdb-del-sync-files", cfg_rdb_del_sync, "no"),
     STUB("rdb-save-incremental-fsync", cfg_rdb_save_incr, "yes"),
     STUB("activerehashing", cfg_activerehashing, "yes"),
     STUB("crash-log-enabled", cfg_crash_log, "yes"),
@@ -178,6 +173,8 @@ static config_entry core_configs[] = {
  * appending that table here; the rest of this file sees one flat list. */
 static config_entry *const module_config_tables[] = {
     core_configs,
+    persist_configs,
+    bgsave_configs,
     aof_configs,
 };
 
@@ -361,13 +358,24 @@ static void replace_string(const config_entry *ce, kstr s) {
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err) {
     /* "save" alone or save "" disables; otherwise pairs of seconds/changes. */
     if (argc == 1 && argv[0][0] == '\0') { replace_string(ce, kstr_empty()); return 1; }
-    if (argc % 2 != 0) { *err = "Invalid save parameters"; return 0; }
-    for (int i = 0; i < argc; i++) {
-        long long v;
-        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) { *err = "Invalid save parameters"; return 0; }
+    /* One argument holding all the pairs, as --save "3600 1 300 100". */
+    char *words[64];
+    char *copy = NULL;
+    if (argc == 1 && strchr(argv[0], ' ')) {
+        copy = zstrdup(argv[0]);
+        argc = 0;
+        for (char *t = strtok(copy, " "); t && argc < 64; t = strtok(NULL, " ")) words[argc++] = t;
+        argv = words;
     }
-    replace_string(ce, join_args(argv, argc));
-    return 1;
+    int ok = argc % 2 == 0;
+    for (int i = 0; ok && i < argc; i++) {
+        long long v;
+        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) ok = 0;
+    }
+    if (ok) replace_string(ce, join_args(argv, argc));
+    else *err = "Invalid save parameters";
+    zfree(copy);
+    return ok;
 }
 
 static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err) {

@@ -17,6 +17,28 @@ static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
 
+/* ---- Snapshot hooks (see db.h) ---- */
+
+static const db_snapshot_hooks *snap_hooks;
+int db_new_entry_mark;
+
+void db_set_snapshot_hooks(const db_snapshot_hooks *h) { snap_hooks = h; }
+
+/* A key is about to change or vanish: an entry still carrying the other
+ * mark may be one a running snapshot has not written yet. */
+static inline void before_change(db *d, entry *e) {
+    if (snap_hooks && e && entry_snapmark(e) != db_new_entry_mark) snap_hooks->before_change(d, e);
+}
+
+static inline entry *stamp(entry *e) {
+    entry_set_snapmark(e, db_new_entry_mark);
+    return e;
+}
+
+static void claim_tables(db *d) {
+    if (snap_hooks) snap_hooks->claim_tables(d);
+}
+
 static const void *entry_key_of(const void *element, size_t *len) {
     return entry_key((const entry *)element, len);
 }
@@ -95,6 +117,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
         if (e) server.stat.keyspace_hits++;
         else server.stat.keyspace_misses++;
     }
+    if (e && (flags & LOOKUP_WRITE)) before_change(d, e);
     if (e && !(flags & LOOKUP_NOTOUCH)) {
         client *c = server.current_client;
         if (!c || !(c->flags & CLIENT_NO_TOUCH)) touch_entry(e);
@@ -103,6 +126,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
 }
 
 void db_add(db *d, entry *e) {
+    stamp(e);
     memory_entry_created(d, e);
     hashtable_add(d->keys, e);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
@@ -119,6 +143,8 @@ static void swap_slot(hashtable *t, entry *e) {
 }
 
 void db_replace(db *d, entry *old, entry *e, int keep_value) {
+    before_change(d, old);
+    stamp(e);
     swap_slot(d->keys, e);
     if (entry_has_expire(old) && entry_has_expire(e)) {
         swap_slot(d->expires, e);
@@ -142,6 +168,7 @@ void db_set(db *d, entry *e, int keepttl) {
         db_add(d, e);
         return;
     }
+    before_change(d, old);
     if (keepttl && entry_has_expire(old) && !entry_has_expire(e)) e = entry_set_expire(e, entry_expire(old));
     entry_set_lru(e, entry_lru(old));
     touch_entry(e);
@@ -153,6 +180,7 @@ void db_set(db *d, entry *e, int keepttl) {
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     void *e;
     if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
+    before_change(d, e);
     if (entry_has_expire((entry *)e)) {
         void *unused;
         hashtable_pop(d->expires, key, klen, &unused);
@@ -179,10 +207,11 @@ static void **slot_of(hashtable *t, const entry *e) {
 }
 
 entry *db_set_expire(db *d, entry *e, long long when) {
+    before_change(d, e);
     int had = entry_has_expire(e);
     void **kref = slot_of(d->keys, e);
     void **xref = had ? slot_of(d->expires, e) : NULL;
-    entry *n = entry_set_expire(e, when);
+    entry *n = stamp(entry_set_expire(e, when));
     *kref = n;
     if (xref) *xref = n;
     else hashtable_add(d->expires, n);
@@ -191,12 +220,13 @@ entry *db_set_expire(db *d, entry *e, long long when) {
 
 entry *db_persist(db *d, entry *e) {
     if (!entry_has_expire(e)) return e;
+    before_change(d, e);
     size_t klen;
     const char *key = entry_key(e, &klen);
     void *unused;
     hashtable_pop(d->expires, key, klen, &unused);
     void **kref = slot_of(d->keys, e);
-    entry *n = entry_clear_expire(e);
+    entry *n = stamp(entry_clear_expire(e));
     *kref = n;
     return n;
 }
@@ -219,6 +249,7 @@ size_t db_size(db *d) { return hashtable_size(d->keys); }
 size_t db_expires_size(db *d) { return hashtable_size(d->expires); }
 
 void db_empty(db *d) {
+    claim_tables(d);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
     d->avg_ttl = 0;
@@ -226,6 +257,7 @@ void db_empty(db *d) {
 }
 
 void db_take_tables(db *d, hashtable **keys, hashtable **expires) {
+    claim_tables(d);
     *keys = d->keys;
     *expires = d->expires;
     d->keys = hashtable_create(&keys_table_type);
@@ -257,6 +289,41 @@ void db_swap(int a, int b) {
     dbs[b].expires = tmp.expires;
     dbs[b].avg_ttl = tmp.avg_ttl;
     dbs[b].expires_cursor = tmp.expires_cursor;
+    if (snap_hooks) snap_hooks->swapped(a, b);
+}
+
+db *db_detach(db *d) {
+    db *x = zcalloc(sizeof(db));
+    x->id = d->id;
+    x->keys = d->keys;
+    x->expires = d->expires;
+    d->keys = hashtable_create(&keys_table_type);
+    d->expires = hashtable_create(&expires_table_type);
+    d->avg_ttl = 0;
+    d->expires_cursor = 0;
+    return x;
+}
+
+void db_free_detached(db *x) {
+    memory_empty_db(x, 1);
+    hashtable_release(x->keys);
+    hashtable_release(x->expires);
+    zfree(x);
+}
+
+typedef struct scan_adaptor {
+    db_scan_fn *fn;
+    void *ctx;
+} scan_adaptor;
+
+static void scan_one(void *priv, void *element) {
+    scan_adaptor *a = priv;
+    a->fn(a->ctx, element);
+}
+
+size_t db_scan(db *d, size_t cursor, db_scan_fn *fn, void *ctx) {
+    scan_adaptor a = {fn, ctx};
+    return hashtable_scan(d->keys, cursor, scan_one, &a);
 }
 
 entry *db_random_key(db *d) {

@@ -85,6 +85,34 @@ db_iter *db_iter_new(db *d);
 entry *db_iter_next(db_iter *it);
 void db_iter_free(db_iter *it);
 
+/* Walk every key (SCAN semantics: a key present for the whole walk is
+ * visited; one may be visited twice across a resize). Returns the next
+ * cursor, 0 when done. fn must not add or delete keys. */
+typedef void db_scan_fn(void *ctx, entry *e);
+size_t db_scan(db *d, size_t cursor, db_scan_fn *fn, void *ctx);
+
+/* Snapshot support (persist/snapshot.h installs these; see "Fork-less
+ * snapshots" in docs/ARCHITECTURE.md). Every way a key's value or
+ * presence changes passes through db.c, and db.c calls before_change
+ * with the entry first: lookups for writing, replace, set, delete,
+ * unlink (rename, move, evict, expire), TTL changes. claim_tables is
+ * called before a database is emptied (FLUSHDB/FLUSHALL, sync or async):
+ * returning 1 means the hook took the tables with db_detach. swapped
+ * follows SWAPDB. Every entry that enters a table gets the mark
+ * db_new_entry_mark. */
+typedef struct db_snapshot_hooks {
+    void (*before_change)(db *d, entry *e);
+    int (*claim_tables)(db *d);
+    void (*swapped)(int a, int b);
+} db_snapshot_hooks;
+void db_set_snapshot_hooks(const db_snapshot_hooks *h);
+extern int db_new_entry_mark;
+/* Move d's tables into a new db (outside the keyspace, same id) and give
+ * d empty ones. db_free_detached frees such a db and its keys (in the
+ * background). */
+db *db_detach(db *d);
+void db_free_detached(db *x);
+
 /* A random live key, or NULL. */
 entry *db_random_key(db *d);
 

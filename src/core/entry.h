@@ -126,6 +126,13 @@ static inline int entry_encoding(const entry *e) {
 }
 static inline int entry_has_expire(const entry *e) { return (entry_meta(e) & ENTRY_META_EXPIRE) != 0; }
 
+/* The snapshot mark (0 or 1); see persist/snapshot.h for its meaning. */
+static inline int entry_snapmark(const entry *e) { return (entry_meta(e) & ENTRY_META_SNAPMARK) != 0; }
+static inline void entry_set_snapmark(entry *e, int mark) {
+    uint8_t *p = (uint8_t *)e;
+    *p = (uint8_t)(mark ? (*p | ENTRY_META_SNAPMARK) : (*p & ~ENTRY_META_SNAPMARK));
+}
+
 static inline uint32_t entry_lru(const entry *e) {
     const uint8_t *p = (const uint8_t *)e;
     return (uint32_t)p[1] | ((uint32_t)p[2] << 8) | ((uint32_t)p[3] << 16);

@@ -1,6 +1,6 @@
 /* See info.h. */
+#include "persist/persist.h"
 #include "core/info.h"
-#include "persist/aof.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -85,19 +85,7 @@ static kstr section_clients(kstr s) {
         clients_backpressure_events());
 }
 
-static kstr section_persistence(kstr s) {
-    s = kstr_cat_printf(s,
-        "# Persistence\r\n"
-        "loading:0\r\n"
-        "async_loading:0\r\n"
-        "rdb_changes_since_last_save:%lld\r\n"
-        "rdb_bgsave_in_progress:0\r\n"
-        "rdb_last_save_time:%lld\r\n"
-        "rdb_last_bgsave_status:ok\r\n",
-        server_dirty, server.start_time_ms / 1000);
-    s = aof_info_fields(s);
-    return aof_info_enabled_fields(s);
-}
+static kstr section_persistence(kstr s) { return persist_info_section(s); }
 
 static kstr section_stats(kstr s) {
     server_stats *st = &server.stat;

@@ -4,6 +4,7 @@
  * selecting and flushing databases, OBJECT introspection.
  */
 #include "core/propagate.h"
+#include "persist/persist.h"
 #include "core/cmdutil.h"
 #include "core/multi.h"
 #include "core/command.h"
@@ -407,6 +408,7 @@ static void flushall_command(client *c) {
         multi_touch_db(db_get(i), NULL);
         memory_empty_db(db_get(i), async);
     }
+    persist_after_flushall();
     reply_ok(c);
 }
 

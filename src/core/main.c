@@ -19,6 +19,7 @@
 #include "persist/aof.h"
 #include "persist/rdb.h"
 #include "lib/zmalloc.h"
+#include "persist/persist.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -200,6 +201,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     db_rehash_step(1000);
     blocking_cron();
     memory_cron();
+    persist_cron();
     aof_cron();
     close_idle_clients();
     server_update_peak_memory();
@@ -233,9 +235,7 @@ static void setup_signals(void) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* A file-size limit makes the write fail (EFBIG) and the AOF report it,
-     * instead of killing the server. */
-    signal(SIGXFSZ, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails the write (EFBIG) */
     signal(SIGHUP, SIG_IGN);
 }
 
@@ -358,6 +358,7 @@ int main(int argc, char **argv) {
     command_table_init();
     db_init_all(server.dbnum);
     blocking_init();
+    persist_init();
     server.el = ev_create((int)server.maxclients + 128);
     if (!server.el) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
@@ -377,12 +378,18 @@ int main(int argc, char **argv) {
                KEEL_VERSION, (int)getpid(), server.port);
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
-    ev_run(server.el);
-
-    /* SHUTDOWN logs for itself; a signal is reported here, as Redis does. */
-    if (shutdown_signal) {
+    /* SHUTDOWN logs and saves for itself; a signal is handled here, as
+     * Redis does: save when save points are set, and keep serving if
+     * that fails. */
+    for (;;) {
+        ev_run(server.el);
+        if (!shutdown_signal) break;
         server_log(LOG_WARNING, "Received %s scheduling shutdown...", shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
         server_log(LOG_WARNING, "User requested shutdown...");
+        if (persist_prepare_shutdown(0) == 0) break;
+        server_log(LOG_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
+        shutdown_signal = 0;
+        server.shutdown_asap = 0;
     }
     aof_shutdown();
     clients_flush_pending_writes();

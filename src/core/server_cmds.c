@@ -3,6 +3,7 @@
  * (Connection commands are in conn_cmds.c, COMMAND in introspect_cmds.c,
  * DEBUG in debug_cmds.c.)
  */
+#include "persist/persist.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/config.h"
@@ -49,22 +50,36 @@ static command config_subcommands[] = {
 };
 /* ---- SHUTDOWN ---- */
 
+/* Redis 7.0's SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There are no
+ * replicas to wait for, so a shutdown never stays in progress and NOW
+ * changes nothing; ABORT always finds none to abort. */
 static void shutdown_command(client *c) {
+    int flags = 0, abort = 0;
     for (int j = 1; j < c->argc; j++) {
         kstr a = c->argv[j];
-        if (!arg_is(a, "nosave") && !arg_is(a, "save") && !arg_is(a, "now") && !arg_is(a, "force") &&
-            !arg_is(a, "abort")) {
+        if (arg_is(a, "nosave")) flags |= SHUTDOWN_NOSAVE;
+        else if (arg_is(a, "save")) flags |= SHUTDOWN_SAVE;
+        else if (arg_is(a, "now")) flags |= SHUTDOWN_NOW;
+        else if (arg_is(a, "force")) flags |= SHUTDOWN_FORCE;
+        else if (arg_is(a, "abort")) abort = 1;
+        else {
             reply_error_syntax(c);
             return;
         }
-        if (arg_is(a, "abort")) {
-            reply_error(c, "ERR No shutdown in progress.");
-            return;
-        }
     }
-    /* Nothing to persist yet (persistence is a later issue): SAVE and
-     * NOSAVE both stop at once. */
+    if ((abort && flags) || ((flags & SHUTDOWN_NOSAVE) && (flags & SHUTDOWN_SAVE))) {
+        reply_error_syntax(c);
+        return;
+    }
+    if (abort) {
+        reply_error(c, "ERR No shutdown in progress.");
+        return;
+    }
     server_log(LOG_WARNING, "User requested shutdown...");
+    if (persist_prepare_shutdown(flags) != 0) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     server_prepare_shutdown(0);
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }

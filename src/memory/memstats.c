@@ -15,6 +15,7 @@
  * strings and value objects; its table overhead is therefore smaller than
  * Redis's, which includes a 24-byte dictEntry per key.
  */
+#include "persist/snapshot.h"
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
@@ -56,8 +57,12 @@ long long memstats_total_system_memory(void) {
 }
 
 /* Memory eviction does not pay for: what clients hold (query buffers,
- * argv, replies). No replication backlog or AOF buffer exist yet. */
-static size_t not_counted_for_evict(void) { return clients_memory_not_counted_for_evict(); }
+ * argv, replies) and the buffers of a running snapshot (a save never
+ * evicts keys to pay for itself). No replication backlog or AOF buffer
+ * exist yet. */
+static size_t not_counted_for_evict(void) {
+    return clients_memory_not_counted_for_evict() + snapshot_buffer_bytes();
+}
 
 /* Client memory is never paid for by deleting keys (Keel issue 5). It is
  * transient and bounded by backpressure, so eviction sees the clients as
@@ -193,13 +198,15 @@ kstr memstats_info_section(kstr s) {
         "lazyfree_pending_objects:%zu\r\n"
         "lazyfreed_objects:%zu\r\n"
         /* Keel only: purges of idle allocator pages under pressure (reclaim.c). */
-        "allocator_reclaim_purges:%lld\r\n",
+        "allocator_reclaim_purges:%lld\r\n"
+        /* Keel only: the running snapshot's buffers (persist/snapshot.h). */
+        "mem_snapshot_buffers:%zu\r\n",
         server.maxmemory, max_h, evict_policy_name(server.maxmemory_policy),
         ratio(f.alloc_active, f.alloc_allocated), diff(f.alloc_active, f.alloc_allocated),
         ratio(f.alloc_resident, f.alloc_active), diff(f.alloc_resident, f.alloc_active),
         ratio(f.rss, f.alloc_resident), diff(f.rss, f.alloc_resident), ratio(f.rss, f.used), diff(f.rss, f.used),
         f.not_counted_for_evict, f.repl_backlog, f.clients_slaves, f.clients_normal, f.aof_buffer,
         zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects(),
-        reclaim_purges());
+        reclaim_purges(), snapshot_buffer_bytes());
     return s;
 }

@@ -54,6 +54,8 @@
 #include "net/reply.h"
 #include "persist/aof_internal.h"
 #include "persist/aof_manifest.h"
+#include "persist/persist.h"
+#include "persist/snapshot.h"
 
 enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
 enum { STATE_OFF = 0, STATE_ON = 1, STATE_WAIT_REWRITE = 2 };
@@ -87,6 +89,21 @@ static struct {
     long long rewrite_start_us;
     long long last_rewrite_sec, rewrites, consecutive_failures, next_auto_rewrite_ms;
 } A = {.fd = -1, .selected_db = -1, .write_ok = 1, .last_rewrite_ok = 1, .last_rewrite_sec = -1};
+
+/* INFO persistence and -MISCONF are persist.c's: it reads these. */
+static void publish(void) {
+    persist.aof_enabled = A.state != STATE_OFF;
+    persist.aof_rewrite_in_progress = A.rewrite_in_progress;
+    persist.aof_rewrite_scheduled = A.rewrite_scheduled;
+    persist.aof_last_rewrite_time_sec = A.last_rewrite_sec;
+    persist.aof_rewrite_start_ms = A.rewrite_start_us / 1000;
+    persist.aof_last_bgrewrite_ok = A.last_rewrite_ok;
+    persist.aof_rewrites = A.rewrites;
+    persist.aof_rewrites_consecutive_failures = A.consecutive_failures;
+    persist.aof_last_write_ok = A.write_ok;
+    snprintf(persist.aof_last_write_error, sizeof(persist.aof_last_write_error), "%s",
+             A.write_ok ? "" : strerror(A.write_errno));
+}
 
 /* ---- background fsync thread ------------------------------------------ */
 
@@ -254,6 +271,7 @@ static void note_write_error(int err, int partial) {
     }
     A.write_ok = 0;
     A.write_errno = err;
+    publish();
     if (cfg_fsync == FSYNC_ALWAYS) {
         server_log(LOG_WARNING, "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
         _exit(1);
@@ -301,6 +319,7 @@ static void flush_buffer(int force) {
     if (!A.write_ok) {
         server_log(LOG_WARNING, "AOF write error looks solved, Keel can write again.");
         A.write_ok = 1;
+        publish();
     }
     if (kstr_alloc_size(A.buf) > 4 * 1024 * 1024) {
         kstr_free(A.buf);
@@ -325,13 +344,11 @@ void aof_before_sleep(void) {
 
 /* ---- rewrite ------------------------------------------------------------ */
 
-/* The base writer. Its contract is persist/snapshot.h's snapshot_start():
- * write the dataset as of this instant to tmp_path, then call done() on
- * the main thread. Until the fork-less snapshot is in main this is a
- * synchronous walk (commands wait while it runs), which calls done()
- * before returning; -1 means it could not start. AOF-format bases
- * (aof-use-rdb-preamble no) always take this path: the snapshot engine
- * writes RDB only. */
+/* The base writer: the dataset as of this instant to tmp_path, then done()
+ * on the main thread. An RDB base comes from the fork-less snapshot
+ * (persist/snapshot.h: written in time slices while commands run); an
+ * AOF-format base (aof-use-rdb-preamble no) from a synchronous walk of the
+ * keyspace (commands wait), since the snapshot engine writes RDB only. */
 typedef void base_done_fn(int ok, int aborted, const char *why);
 
 static int write_base_sync(const char *tmp_path, int rdb_format) {
@@ -352,9 +369,28 @@ static int write_base_sync(const char *tmp_path, int rdb_format) {
     return 0;
 }
 
+static base_done_fn *snapshot_done_fn;
+
+static void on_snapshot_done(void *ctx, int ok, int aborted, const char *why) {
+    (void)ctx;
+    snapshot_done_fn(ok, aborted, why);
+}
+
+/* 0 started (done() comes later, or already came for the walk), -1 not. */
 static int base_start(const char *tmp_path, int rdb_format, base_done_fn *done) {
-    if (write_base_sync(tmp_path, rdb_format) < 0) return -1;
-    done(1, 0, NULL);
+    if (!rdb_format) {
+        if (write_base_sync(tmp_path, rdb_format) < 0) return -1;
+        done(1, 0, NULL);
+        return 0;
+    }
+    snapshot_done_fn = done;
+    snapshot_job job = {.tmp_path = tmp_path, .final_path = NULL, .aof_base = 1, .kind = SNAPSHOT_AOF,
+                        .done = on_snapshot_done, .ctx = NULL};
+    char err[256];
+    if (snapshot_start(&job, err, sizeof(err)) < 0) {
+        server_log(LOG_WARNING, "Can't start the AOF rewrite's snapshot: %s", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -457,6 +493,7 @@ static void rewrite_stats(int ok) {
 
 static void rewrite_finished(int ok, int aborted, const char *why) {
     char *tmp = temp_base_path();
+    if (!A.rewrite_in_progress) ok = 0; /* AOF was turned off meanwhile */
     if (ok) ok = install_base(tmp) == 0;
     else unlink(tmp);
     zfree(tmp);
@@ -469,11 +506,19 @@ static void rewrite_finished(int ok, int aborted, const char *why) {
     }
     rewrite_stats(ok);
     if (ok) delete_history();
+    publish();
 }
 
-/* Start a rewrite: 0 started (with the synchronous writer: done), -1 not. */
+/* Start a rewrite: 0 started (with the synchronous writer: done), 1
+ * scheduled (a BGSAVE holds the snapshot engine: cron starts it after),
+ * -1 failed. */
 static int rewrite_start(void) {
     if (A.rewrite_in_progress || ensure_dir() < 0) return -1;
+    if (cfg_rdb_preamble && !snapshot_can_start()) {
+        A.rewrite_scheduled = 1;
+        publish();
+        return 1;
+    }
     A.rewrite_scheduled = 0;
     A.rewrite_start_us = ustime();
     if (A.state == STATE_ON && open_new_incr() < 0) {
@@ -488,6 +533,7 @@ static int rewrite_start(void) {
     int r = base_start(tmp, A.rewrite_rdb_format, rewrite_finished);
     zfree(tmp);
     if (r < 0) rewrite_stats(0);
+    publish();
     return r;
 }
 
@@ -506,6 +552,7 @@ static int aof_start(void) {
     zfree(tmpincr);
     if (fd < 0) return -1;
     A.state = STATE_WAIT_REWRITE;
+    publish();
     switch_incr_fd(fd);
     propagate_add_listener(feed, NULL);
     if (rewrite_start() < 0) {
@@ -521,6 +568,8 @@ static int aof_start(void) {
 }
 
 static void aof_stop(void) {
+    if (A.rewrite_in_progress && snapshot_running() == SNAPSHOT_AOF) snapshot_abort("AOF turned off");
+    A.rewrite_in_progress = 0;
     flush_buffer(1);
     if (A.fd >= 0) {
         fdatasync(A.fd);
@@ -532,6 +581,7 @@ static void aof_stop(void) {
     A.rewrite_scheduled = 0;
     kstr_clear(A.buf);
     A.write_ok = 1;
+    publish();
 }
 
 /* ---- start-up ----------------------------------------------------------- */
@@ -657,6 +707,7 @@ void aof_open_at_startup(void) {
     A.state = STATE_ON;
     A.last_fsync_ms = server_mstime();
     propagate_add_listener(feed, NULL);
+    publish();
 }
 
 /* ---- cron, shutdown, refusal -------------------------------------------- */
@@ -685,7 +736,8 @@ void aof_cron(void) {
         if (!A.write_ok || kstr_len(A.buf)) flush_buffer(0);
         else maybe_fsync_everysec();
     }
-    if (A.rewrite_scheduled && !A.rewrite_in_progress) rewrite_start();
+    if (A.rewrite_scheduled && !A.rewrite_in_progress && (!cfg_rdb_preamble || snapshot_can_start()))
+        rewrite_start();
     maybe_auto_rewrite();
 }
 
@@ -695,32 +747,8 @@ void aof_shutdown(void) {
     if (A.fd >= 0 && fdatasync(A.fd) == 0) server_log(LOG_NOTICE, "Calling fsync() on the AOF file.");
 }
 
-const char *aof_write_refusal(void) {
-    static char msg[256];
-    if (A.state == STATE_OFF || A.write_ok) return NULL;
-    snprintf(msg, sizeof(msg), "MISCONF Errors writing to the AOF file: %s", strerror(A.write_errno));
-    return msg;
-}
-
 int aof_is_on(void) { return A.state != STATE_OFF; }
 int aof_rewrite_in_progress(void) { return A.rewrite_in_progress; }
-
-kstr aof_info_fields(kstr s) {
-    return kstr_cat_printf(s,
-                           "aof_enabled:%d\r\n"
-                           "aof_rewrite_in_progress:%d\r\n"
-                           "aof_rewrite_scheduled:%d\r\n"
-                           "aof_last_rewrite_time_sec:%lld\r\n"
-                           "aof_current_rewrite_time_sec:%lld\r\n"
-                           "aof_last_bgrewrite_status:%s\r\n"
-                           "aof_rewrites:%lld\r\n"
-                           "aof_rewrites_consecutive_failures:%lld\r\n"
-                           "aof_last_write_status:%s\r\n"
-                           "aof_last_cow_size:0\r\n",
-                           A.state != STATE_OFF, A.rewrite_in_progress, A.rewrite_scheduled, A.last_rewrite_sec,
-                           A.rewrite_in_progress ? (ustime() - A.rewrite_start_us) / 1000000 : -1, A.last_rewrite_ok ? "ok" : "err", A.rewrites, A.consecutive_failures,
-                           A.write_ok ? "ok" : "err");
-}
 
 kstr aof_info_enabled_fields(kstr s) {
     if (A.state == STATE_OFF) return s;
@@ -738,16 +766,18 @@ kstr aof_info_enabled_fields(kstr s) {
 /* ---- BGREWRITEAOF ------------------------------------------------------- */
 
 static void bgrewriteaof_command(client *c) {
-    if (A.rewrite_in_progress) {
+    if (A.rewrite_in_progress || A.rewrite_scheduled) {
         reply_error(c, "ERR Background append only file rewriting already in progress");
         return;
     }
-    if (rewrite_start() < 0) {
+    int r = rewrite_start();
+    if (r < 0) {
         reply_error(c, "ERR Can't execute an AOF background rewriting. Please check the server logs for more "
                        "information.");
         return;
     }
-    reply_status(c, "Background append only file rewriting started");
+    reply_status(c, r == 1 ? "Background append only file rewriting scheduled"
+                           : "Background append only file rewriting started");
 }
 
 command aof_commands[] = {

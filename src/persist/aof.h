@@ -40,14 +40,10 @@ void aof_cron(void);
 /* Shutdown: write and fsync everything. */
 void aof_shutdown(void);
 
-/* When the AOF cannot be written: the -MISCONF error that write commands
- * get (without the leading '-'), else NULL. */
-const char *aof_write_refusal(void);
-
-/* INFO persistence's aof_* lines (Redis 7.0's fields), appended to s.
- * The persistence section itself belongs to the snapshot module. */
-kstr aof_info_fields(kstr s);
-/* The lines Redis shows only while AOF is on (aof_current_size ...). */
+/* Its state for INFO persistence and -MISCONF is published in
+ * persist.h's persist_state (persist.c prints and enforces it). */
+/* The lines Redis shows only while AOF is on (aof_current_size ...),
+ * appended to INFO persistence by persist.c. */
 kstr aof_info_enabled_fields(kstr s);
 int aof_is_on(void);
 int aof_rewrite_in_progress(void);

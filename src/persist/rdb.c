@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/intset.h"
@@ -40,6 +41,17 @@
 int rdb_compression = 1;
 int rdb_checksum = 1;
 int rdb_sanitize_payload = 0;
+
+static const enum_value sanitize_values[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, {NULL, 0}};
+
+config_entry persist_configs[] = {
+    CONFIG_BOOL("rdbcompression", &rdb_compression, "yes", 0, NULL),
+    CONFIG_BOOL("rdbchecksum", &rdb_checksum, "yes", CF_IMMUTABLE, NULL), /* as in Redis */
+    /* Kept for Redis's meaning and for CONFIG GET; Keel checks packed
+     * values fully whatever it says (rdb_blob.c). */
+    CONFIG_ENUM("sanitize-dump-payload", &rdb_sanitize_payload, "no", sanitize_values, 0, NULL),
+    CONFIG_END,
+};
 
 struct rdb_writer {
     rdb_sink_fn *sink;

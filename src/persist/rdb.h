@@ -172,7 +172,8 @@ int rdb_load_at_startup(void);
 /* Set while a load into the keyspace is under way (dispatch answers
  * -LOADING). */
 extern int rdb_loading;
-#define RDB_LOADING_ERR "-LOADING Redis is loading the dataset in memory"
+/* The error, without the leading "-" (reply_error adds it). */
+#define RDB_LOADING_ERR "LOADING Redis is loading the dataset in memory"
 
 /* Figures of the last load (INFO persistence). */
 extern long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;

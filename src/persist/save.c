@@ -31,6 +31,8 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "persist/persist.h"
+#include "persist/snapshot.h"
 
 int rdb_loading;
 long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
@@ -112,8 +114,12 @@ int rdb_save(char *err, size_t errlen) {
 }
 
 static void save_command(client *c) {
-    char err[512];
-    if (rdb_save(err, sizeof(err)) < 0) {
+    if (snapshot_running() == SNAPSHOT_RDB) {
+        reply_error(c, "ERR Background save already in progress");
+        return;
+    }
+    persist.rdb_saves++;
+    if (persist_save_now() < 0) {
         reply_error(c, "ERR");
         return;
     }
@@ -170,6 +176,7 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     rdb_load_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof(*st));
+    snapshot_abort("loading a dataset"); /* the tables are about to be replaced */
     int n = db_count();
     hashtable **old = zcalloc(sizeof(hashtable *) * 2 * (size_t)n);
     for (int i = 0; i < n; i++)

@@ -209,3 +209,35 @@ def test_keel_check_rdb_reports(tmp_path):
     assert out.returncode == 1
     assert "RDB ERROR DETECTED" in out.stdout
     assert "type 21" in out.stdout and "offset" in out.stdout and "bad.rdb" in out.stdout
+
+
+def test_rdbcompression_and_rdbchecksum(start_server):
+    srv = start_server()
+    c = srv.client()
+    c.set("big", "ab" * 5000)
+    path = os.path.join(srv.dir, "dump.rdb")
+    c.save()
+    compressed = os.path.getsize(path)
+    assert c.config_set("rdbcompression", "no")
+    assert c.config_get("rdbcompression") == {"rdbcompression": "no"}
+    c.save()
+    assert os.path.getsize(path) > compressed + 9000
+    with pytest.raises(Exception, match="immutable"):
+        c.config_set("rdbchecksum", "no")
+    srv2 = start_server("--rdbchecksum", "no")
+    c2 = srv2.client()
+    c2.set("big", "ab" * 5000)
+    c2.save()
+    with open(os.path.join(srv2.dir, "dump.rdb"), "rb") as f:
+        assert f.read()[-8:] == bytes(8)
+    assert c2.execute_command("DEBUG", "RELOAD")
+    assert c2.get("big") == b"ab" * 5000
+
+
+def test_sanitize_dump_payload_config(r):
+    assert r.config_get("sanitize-dump-payload") == {"sanitize-dump-payload": "no"}
+    for v in ("yes", "clients", "no"):
+        assert r.config_set("sanitize-dump-payload", v)
+        assert r.config_get("sanitize-dump-payload") == {"sanitize-dump-payload": v}
+    with pytest.raises(Exception):
+        r.config_set("sanitize-dump-payload", "maybe")

@@ -1,0 +1,412 @@
+/* See snapshot.h for the design, docs/ARCHITECTURE.md for the argument. */
+#include "persist/snapshot.h"
+
+#include "core/db.h"
+#include "core/server.h"
+#include "lib/util.h"
+#include "lib/zmalloc.h"
+#include "persist/rdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int snapshot_key_save_delay;
+
+/* Share of the main thread the walk may take while clients are busy: a
+ * slice follows each stretch of command work and lasts this share of the
+ * total. When no command has run for IDLE_AFTER_US the walk takes whole
+ * slices of SLICE_MAX_US, the longest a client arriving then waits. */
+#define BUSY_SHARE_PERCENT 20
+#define SLICE_MAX_US 1000
+#define SLICE_MIN_US 20
+#define IDLE_AFTER_US 20000
+
+enum phase { PHASE_IDLE, PHASE_WALK, PHASE_UNMARK };
+
+/* One database of the snapshot ("slot"): which keyspace database holds its
+ * tables now (SWAPDB moves them), or the tables FLUSHDB handed over. */
+typedef struct slot {
+    db *holder;    /* detached tables, or NULL: keyspace db db_of_slot */
+    size_t cursor;
+    int started, done;
+} slot;
+
+static struct {
+    enum phase phase;
+    snapshot_job job;
+    char *tmp_path, *final_path;
+    int fd;
+    rdb_writer *w;
+    int failed;        /* a write failed: the walk stops at the next slice */
+    int fail_errno;
+    int stream_db;     /* database of the last SELECTDB written, -1 none */
+    int nslots;
+    slot *slots;
+    int *slot_of_db, *db_of_slot;
+    int cur;           /* slot being walked */
+    long long keys_total, keys_done;
+    long long timer_id;
+    long long last_slice_end_us, last_numcommands, last_command_us;
+    double delay_credit;
+    /* The file sync on its own thread. */
+    int syncing;
+    pthread_t syncer;
+    atomic_int sync_finished;
+    int sync_ok;
+    char sync_why[256];
+} snap = {.fd = -1, .timer_id = -1};
+
+static long long now_us(void) { return ustime(); }
+
+/* ---- Slots: which tables hold which snapshot database ---- */
+
+static void slots_init(void) {
+    int n = db_count();
+    if (!snap.slots) {
+        snap.slots = zcalloc(sizeof(slot) * (size_t)n);
+        snap.slot_of_db = zcalloc(sizeof(int) * (size_t)n);
+        snap.db_of_slot = zcalloc(sizeof(int) * (size_t)n);
+    }
+    snap.nslots = n;
+    for (int i = 0; i < n; i++) {
+        snap.slots[i] = (slot){0};
+        snap.slot_of_db[i] = snap.db_of_slot[i] = i;
+    }
+    snap.cur = 0;
+}
+
+static db *slot_db(int s) { return snap.slots[s].holder ? snap.slots[s].holder : db_get(snap.db_of_slot[s]); }
+
+static void free_holders(void) {
+    for (int i = 0; i < snap.nslots; i++) {
+        if (!snap.slots[i].holder) continue;
+        db_free_detached(snap.slots[i].holder);
+        snap.slots[i].holder = NULL;
+    }
+}
+
+/* ---- Writing keys ---- */
+
+static void note_failure(void) {
+    if (snap.failed) return;
+    snap.failed = 1;
+    snap.fail_errno = errno ? errno : EIO;
+}
+
+static void write_entry(int s, const entry *e) {
+    if (snap.failed) return;
+    if (snap.stream_db != s) {
+        db *d = slot_db(s);
+        if (rdb_write_db_start(snap.w, s, db_size(d), db_expires_size(d)) != 0) return note_failure();
+        snap.stream_db = s;
+    }
+    if (rdb_write_key(snap.w, e) != 0) return note_failure();
+    snap.keys_done++;
+}
+
+/* db.c: e (in keyspace database d) is about to change or vanish. */
+static void hook_before_change(db *d, entry *e) {
+    if (snap.phase == PHASE_WALK && entry_snapmark(e) == 0) {
+        write_entry(snap.slot_of_db[d->id], e);
+        entry_set_snapmark(e, 1);
+    } else if (snap.phase != PHASE_WALK) {
+        entry_set_snapmark(e, 0); /* what the mark reset pass would do */
+    }
+}
+
+/* db.c: d is about to be emptied. Its keys not written yet are part of
+ * the snapshot: take the tables and keep walking them. */
+static int hook_claim_tables(db *d) {
+    if (snap.phase != PHASE_WALK || db_get(d->id) != d) return 0;
+    int s = snap.slot_of_db[d->id];
+    if (snap.slots[s].done || snap.slots[s].holder) return 0;
+    snap.slots[s].holder = db_detach(d);
+    return 1;
+}
+
+static void hook_swapped(int a, int b) {
+    if (snap.phase == PHASE_IDLE) return;
+    int sa = snap.slot_of_db[a], sb = snap.slot_of_db[b];
+    snap.slot_of_db[a] = sb;
+    snap.slot_of_db[b] = sa;
+    snap.db_of_slot[sb] = a;
+    snap.db_of_slot[sa] = b;
+}
+
+static const db_snapshot_hooks hooks = {
+    .before_change = hook_before_change,
+    .claim_tables = hook_claim_tables,
+    .swapped = hook_swapped,
+};
+
+void snapshot_init(void) { db_set_snapshot_hooks(&hooks); }
+
+/* ---- The walk ---- */
+
+typedef struct walk_ctx {
+    int slot;
+    long long budget_keys;
+} walk_ctx;
+
+static void walk_one(void *priv, entry *e) {
+    walk_ctx *wc = priv;
+    if (snap.phase == PHASE_WALK) {
+        if (entry_snapmark(e)) return;
+        write_entry(wc->slot, e);
+        entry_set_snapmark(e, 1);
+        wc->budget_keys--;
+    } else {
+        entry_set_snapmark(e, 0);
+    }
+}
+
+/* Walk slot s for a while; 1 when the slot is finished. */
+static int walk_slot(int s, long long deadline_us, long long *keys_left) {
+    slot *sl = &snap.slots[s];
+    db *d = slot_db(s);
+    if (!sl->started) {
+        sl->started = 1;
+        sl->cursor = 0;
+        if (db_size(d) == 0) return 1;
+    }
+    walk_ctx wc = {s, *keys_left};
+    int steps = 0;
+    do {
+        sl->cursor = db_scan(d, sl->cursor, walk_one, &wc);
+        if (sl->cursor == 0) break;
+        if ((++steps & 7) == 0 && now_us() >= deadline_us) break;
+    } while (wc.budget_keys > 0 && !snap.failed);
+    *keys_left = wc.budget_keys;
+    return sl->cursor == 0;
+}
+
+static void *sync_thread(void *arg);
+static void finish_walk(void);
+static void fail_job(const char *why, int aborted);
+
+static long long slice_budget_us(void) {
+    long long now = now_us();
+    if (server.stat.numcommands != snap.last_numcommands) {
+        snap.last_numcommands = server.stat.numcommands;
+        snap.last_command_us = now;
+    }
+    if (now - snap.last_command_us > IDLE_AFTER_US) return SLICE_MAX_US;
+    long long budget = (now - snap.last_slice_end_us) * BUSY_SHARE_PERCENT / (100 - BUSY_SHARE_PERCENT);
+    return budget < SLICE_MIN_US ? SLICE_MIN_US : budget > SLICE_MAX_US ? SLICE_MAX_US : budget;
+}
+
+/* rdb-key-save-delay: keys the walk may write now. */
+static long long paced_keys(void) {
+    if (snap.phase != PHASE_WALK || snapshot_key_save_delay <= 0) return 1LL << 62;
+    long long now = now_us();
+    snap.delay_credit += (double)(now - snap.last_slice_end_us) / snapshot_key_save_delay;
+    if (snap.delay_credit > 1000) snap.delay_credit = 1000;
+    long long n = (long long)snap.delay_credit;
+    snap.delay_credit -= (double)n;
+    return n;
+}
+
+static void run_slice(void) {
+    if (snap.phase == PHASE_IDLE) return;
+    long long start = now_us();
+    long long deadline = start + slice_budget_us();
+    long long keys_left = paced_keys();
+    while (snap.cur < snap.nslots && keys_left > 0 && !snap.failed) {
+        if (walk_slot(snap.cur, deadline, &keys_left)) snap.cur++;
+        if (now_us() >= deadline) break;
+    }
+    snap.last_slice_end_us = now_us();
+    if (snap.phase == PHASE_WALK && snap.failed) {
+        char why[300];
+        snprintf(why, sizeof(why), "Write error saving DB on disk: %s", strerror(snap.fail_errno));
+        fail_job(why, 0);
+    } else if (snap.cur >= snap.nslots) {
+        if (snap.phase == PHASE_WALK) finish_walk();
+        else snap.phase = PHASE_IDLE;
+    }
+}
+
+/* ---- Completion ---- */
+
+static void start_unmark(void) {
+    db_new_entry_mark = 0;
+    snap.phase = PHASE_UNMARK;
+    slots_init();
+}
+
+static void release_job(void) {
+    if (snap.w) rdb_writer_free(snap.w);
+    snap.w = NULL;
+    zfree(snap.tmp_path);
+    zfree(snap.final_path);
+    snap.tmp_path = snap.final_path = NULL;
+}
+
+static void deliver(int ok, int aborted, const char *why) {
+    snapshot_job job = snap.job;
+    snap.job = (snapshot_job){0};
+    if (job.done) job.done(job.ctx, ok, aborted, why);
+}
+
+static void fail_job(const char *why, int aborted) {
+    server_log(aborted ? LOG_NOTICE : LOG_WARNING, "Snapshot %s: %s", aborted ? "stopped" : "failed", why);
+    if (snap.fd >= 0) close(snap.fd);
+    snap.fd = -1;
+    if (snap.tmp_path) unlink(snap.tmp_path);
+    free_holders();
+    release_job();
+    start_unmark();
+    deliver(0, aborted, why);
+}
+
+static void finish_walk(void) {
+    if (rdb_write_footer(snap.w) != 0) {
+        char why[300];
+        snprintf(why, sizeof(why), "Write error saving DB on disk: %s", strerror(errno));
+        fail_job(why, 0);
+        return;
+    }
+    free_holders();
+    rdb_writer_free(snap.w);
+    snap.w = NULL;
+    start_unmark();
+    snap.syncing = 1;
+    atomic_store(&snap.sync_finished, 0);
+    if (pthread_create(&snap.syncer, NULL, sync_thread, NULL) != 0) sync_thread(NULL);
+}
+
+/* fsync the file, rename it into place, fsync the directory: off the main
+ * thread, since syncing a large file takes seconds. */
+static void *sync_thread(void *arg) {
+    (void)arg;
+    const char *op = NULL;
+    if (fsync(snap.fd) != 0) op = "fsync";
+    if (close(snap.fd) != 0 && !op) op = "close";
+    snap.fd = -1;
+    if (!op && snap.final_path) {
+        if (rename(snap.tmp_path, snap.final_path) != 0) {
+            op = "rename";
+        } else {
+            char dir[1024];
+            snprintf(dir, sizeof(dir), "%s", snap.final_path);
+            int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+            if (dfd < 0 || fsync(dfd) != 0) op = "fsync of the directory";
+            if (dfd >= 0) close(dfd);
+        }
+    }
+    snap.sync_ok = op == NULL;
+    if (op) snprintf(snap.sync_why, sizeof(snap.sync_why), "Write error saving DB on disk(%s): %s", op, strerror(errno));
+    else snap.sync_why[0] = '\0';
+    atomic_store(&snap.sync_finished, 1);
+    return NULL;
+}
+
+static void collect_sync(int wait) {
+    if (!snap.syncing) return;
+    if (!wait && !atomic_load(&snap.sync_finished)) return;
+    pthread_join(snap.syncer, NULL);
+    snap.syncing = 0;
+    if (!snap.sync_ok && snap.tmp_path) unlink(snap.tmp_path);
+    release_job();
+    if (!snap.sync_ok) server_log(LOG_WARNING, "%s", snap.sync_why);
+    deliver(snap.sync_ok, 0, snap.sync_ok ? NULL : snap.sync_why);
+}
+
+static long long snapshot_timer(eventloop *el, long long id, void *data) {
+    (void)el; (void)id; (void)data;
+    run_slice();
+    collect_sync(0);
+    if (snap.phase == PHASE_IDLE && !snap.syncing) {
+        snap.timer_id = -1;
+        return -1;
+    }
+    return snap.phase == PHASE_IDLE ? 1 : 0;
+}
+
+void snapshot_cron(void) {
+    run_slice();
+    collect_sync(0);
+}
+
+/* ---- Starting and stopping ---- */
+
+int snapshot_can_start(void) { return snap.phase == PHASE_IDLE && !snap.syncing; }
+
+int snapshot_running(void) {
+    if (snap.phase == PHASE_WALK || snap.syncing) return snap.job.kind ? snap.job.kind : SNAPSHOT_RDB;
+    return SNAPSHOT_NONE;
+}
+
+static int open_target(const snapshot_job *job, char *err, size_t errlen) {
+    int fd = open(job->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        char cwd[1024];
+        snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s",
+                 job->tmp_path, getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
+        server_log(LOG_WARNING, "%s", err);
+    }
+    return fd;
+}
+
+static int fd_sink(void *ctx, const void *buf, size_t len) {
+    (void)ctx;
+    return rdb_fd_sink(&snap.fd, buf, len);
+}
+
+int snapshot_start(const snapshot_job *job, char *err, size_t errlen) {
+    if (!snapshot_can_start()) {
+        snprintf(err, errlen, "a snapshot is already in progress");
+        return -1;
+    }
+    int fd = open_target(job, err, errlen);
+    if (fd < 0) return -1;
+    snap.fd = fd;
+    snap.job = *job;
+    snap.tmp_path = zstrdup(job->tmp_path);
+    snap.final_path = job->final_path ? zstrdup(job->final_path) : NULL;
+    snap.job.tmp_path = snap.tmp_path;
+    snap.job.final_path = snap.final_path;
+    snap.w = rdb_writer_new(fd_sink, NULL);
+    snap.failed = 0;
+    snap.stream_db = -1;
+    snap.keys_done = 0;
+    snap.keys_total = 0;
+    for (int i = 0; i < db_count(); i++) snap.keys_total += (long long)db_size(db_get(i));
+    snap.delay_credit = 0;
+    snap.last_slice_end_us = now_us();
+    snap.last_numcommands = server.stat.numcommands;
+    snap.last_command_us = snap.last_slice_end_us;
+    slots_init();
+    /* From here every existing key (mark 0) is "not written yet", every
+     * new entry "not part of this snapshot" (mark 1). */
+    db_new_entry_mark = 1;
+    snap.phase = PHASE_WALK;
+    if ((job->aof_base ? rdb_write_header_aof(snap.w) : rdb_write_header(snap.w)) != 0) note_failure();
+    if (snap.timer_id < 0) snap.timer_id = ev_add_timer(server.el, 0, snapshot_timer, NULL);
+    return 0;
+}
+
+void snapshot_abort(const char *why) {
+    if (snap.syncing) collect_sync(1);
+    if (snap.phase == PHASE_WALK) fail_job(why, 1);
+    /* Finish the mark reset now: whoever stops a snapshot is about to
+     * replace tables (a load) or exit, and tables installed under a
+     * running reset pass could keep stale marks. */
+    while (snap.phase == PHASE_UNMARK) {
+        long long keys = 1LL << 62;
+        if (walk_slot(snap.cur, 1LL << 62, &keys)) snap.cur++;
+        if (snap.cur >= snap.nslots) snap.phase = PHASE_IDLE;
+    }
+}
+
+/* ---- Figures ---- */
+
+size_t snapshot_buffer_bytes(void) { return snap.w ? rdb_writer_buffered(snap.w) : 0; }
+long long snapshot_keys_processed(void) { return snap.phase == PHASE_WALK ? snap.keys_done : 0; }
+long long snapshot_keys_total(void) { return snap.phase == PHASE_WALK ? snap.keys_total : 0; }
