@@ -28,12 +28,11 @@
  * incremental file (state WAIT_REWRITE) that becomes the first one when
  * the base is installed; a failed attempt is retried from cron.
  *
- * The base is the dataset as of the rewrite's start, written through
- * base_start(), whose contract is persist/snapshot.h's snapshot_start().
- * Until the fork-less snapshot is in main it is a synchronous walk of the
- * keyspace (commands wait while it runs); switching is local to
- * base_start(). AOF-format bases (aof-use-rdb-preamble no) stay on the
- * walk: the snapshot engine writes RDB.
+ * The base is the dataset as of the rewrite's start: with the RDB
+ * preamble it comes from the fork-less snapshot (persist/snapshot.h),
+ * written in time slices while commands run; in AOF form from a
+ * synchronous walk of the keyspace (commands wait), since the snapshot
+ * engine writes RDB only.
  */
 #include "persist/aof.h"
 

@@ -467,3 +467,67 @@ def test_keel_check_aof_single_file(tmp_path):
     rc, out = run_check(str(bad))
     assert rc == 1 and "Reached EOF before reading EXEC for MULTI" in out
     assert "ok_up_to=0" in out
+
+
+@pytest.mark.keel_only
+def test_rewrite_is_forkless_point_in_time_while_writes_go_on(start_server):
+    # rdb-key-save-delay slows the snapshot's walk down, so the writes
+    # below happen while the base is being written. The base must hold the
+    # dataset as of BGREWRITEAOF (checked by loading it alone in
+    # redis-server), and base + new incremental file the final dataset.
+    srv = start_server("--appendonly", "yes", "--rdb-key-save-delay", "2000")
+    c = srv.client()
+    for i in range(300):
+        c.set("k%d" % i, "old%d" % i)
+    c.rpush("list", *range(100))
+    at_start = dump_dataset(c)
+    assert c.bgrewriteaof() in (True, b"Background append only file rewriting started")
+    assert c.info("persistence")["aof_rewrite_in_progress"] == 1
+    for i in range(0, 300, 3):
+        c.set("k%d" % i, "new%d" % i)
+    for i in range(1, 300, 3):
+        c.delete("k%d" % i)
+    c.set("created", "during")
+    c.rpush("list", "more")
+    c.expire("k2", 10000)
+    assert c.info("persistence")["aof_rewrite_in_progress"] == 1   # commands ran during the rewrite
+    final = dump_dataset(c)
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=60, what="rewrite")
+    assert c.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+    c.connection_pool.disconnect()
+    m = read_manifest(srv)
+    assert [t for _n, _s, t in m] == ["b", "i"] and m[0][0].endswith(".base.rdb")
+    # The base alone, as an RDB file, in redis-server.
+    from keel_helpers import Server
+    red = Server(extra_args=["--dbfilename", "base.rdb"], binary="/usr/bin/redis-server", name="aofbase")
+    import shutil
+    shutil.copy(os.path.join(aof_dir(srv), m[0][0]), os.path.join(red.dir, "base.rdb"))
+    red.start()
+    try:
+        rc = red.client()
+        assert dump_dataset(rc) == at_start
+        rc.connection_pool.disconnect()
+    finally:
+        assert red.stop() == []
+    restart(srv)
+    c = srv.client()
+    assert dump_dataset(c) == final
+    c.connection_pool.disconnect()
+
+
+def test_bgrewriteaof_during_bgsave_is_scheduled(start_server):
+    srv = start_server("--appendonly", "yes", "--rdb-key-save-delay", "2000")
+    c = srv.client()
+    for i in range(200):
+        c.set("k%d" % i, i)
+    c.bgsave()
+    with srv.raw() as rc:
+        reply = rc.cmd("BGREWRITEAOF")
+    reply = reply.decode() if isinstance(reply, bytes) else reply
+    assert reply == "Background append only file rewriting scheduled"
+    assert c.info("persistence")["aof_rewrite_scheduled"] == 1
+    wait_for(lambda: c.info("persistence")["aof_rewrites"] >= 1 and
+             c.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=60, what="scheduled rewrite")
+    c.connection_pool.disconnect()
+    restart(srv)
+    assert srv.client().get("k199") == b"199"
