@@ -4,10 +4,8 @@
  *
  * Why frames: EXEC runs its queued commands through command_call, so calls
  * nest. Each call has a frame holding the dirty counter at its start, the
- * rewrite its handler asked for and its extra operations. When a nested
- * call ends, its share of the dirty counter is moved out of its parent's
- * count, so EXEC itself (which changes nothing on its own) is never
- * propagated while the commands it ran are. The operations of all the
+ * rewrite its handler asked for and its extra operations. A call that ran
+ * nested calls (EXEC) is not propagated itself: the commands it ran are. The operations of all the
  * frames of one top-level call go into one unit, flushed when the
  * outermost frame ends: a single operation as is, more inside MULTI/EXEC.
  *
@@ -20,6 +18,7 @@
 #include <string.h>
 
 #include "core/cmdutil.h"
+#include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/zmalloc.h"
@@ -38,6 +37,7 @@ typedef struct op_list {
 typedef struct frame {
     client *c;
     long long dirty_start;
+    int nested;      /* ran other calls (EXEC): propagates only those */
     op rewrite;      /* argc 0: none */
     op_list also;
 } frame;
@@ -214,6 +214,7 @@ void propagate_call_begin(client *c) {
     frame *f = &P.frames[P.depth++];
     f->c = c;
     f->dirty_start = server_dirty;
+    f->nested = 0;
     f->rewrite.argc = 0;
     f->rewrite.argv = NULL;
     f->also.n = 0;
@@ -243,15 +244,23 @@ static void collect(frame *f, int dbid, int top) {
     f->also.n = 0;
 }
 
+/* Did the call change the dataset? The dirty counter grew; or it went
+ * down, which only a save does (it resets the counter), so a write
+ * command that saved (FLUSHALL with save points) counts as a change. */
+static int changed(const frame *f, const client *c) {
+    if (server_dirty > f->dirty_start) return 1;
+    const command *cmd = c->lastcmd ? c->lastcmd : c->cmd;
+    return server_dirty < f->dirty_start && cmd && (cmd->flags & CMD_WRITE);
+}
+
 void propagate_call_end(client *c) {
     if (P.depth > MAX_DEPTH) {
         P.depth--;
         return;
     }
     frame *f = &P.frames[--P.depth];
-    long long delta = server_dirty - f->dirty_start;
-    if (P.depth > 0) P.frames[P.depth - 1].dirty_start += delta;
-    if (delta > 0 && active() && c->argc > 0) collect(f, c->db ? c->db->id : 0, P.depth == 0);
+    if (P.depth > 0) P.frames[P.depth - 1].nested = 1;
+    if (!f->nested && changed(f, c) && active() && c->argc > 0) collect(f, c->db ? c->db->id : 0, P.depth == 0);
     op_free(&f->rewrite);
     list_clear(&f->also);
     if (f->also.cap > 16) {

@@ -309,3 +309,16 @@ def test_restore_with_relative_ttl_becomes_absttl(aof):
     assert before + 100000 <= int(w[1][2]) <= after + 100000
     assert w[2][:3] == ["RESTORE", "abs", str(before + 50000)]
     assert w[3][:3] == ["RESTORE", "nottl", "0"] and "ABSTTL" not in [a.upper() for a in w[3]]
+
+
+def test_flushall_with_save_points_is_written(start_server):
+    # FLUSHALL saves when save points are set, and a save resets the dirty
+    # counter: the FLUSHALL must reach the AOF all the same.
+    srv = start_server("--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--save", "3600 1")
+    c = srv.client()
+    for i in range(10):
+        c.set("k%d" % i, i)
+    c.flushall()
+    c.set("after", "1")
+    c.connection_pool.disconnect()
+    assert [cmd[0] for cmd in writes(srv)][-2:] == ["FLUSHALL", "SET"]
