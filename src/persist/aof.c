@@ -305,7 +305,9 @@ static void flush_buffer(int force) {
                                "without waiting for fsync to complete, this may slow down Keel.");
     }
     A.postponed_since_ms = 0;
-    ssize_t n = write(A.fd, A.buf, len);
+    ssize_t n;
+    do n = write(A.fd, A.buf, len);
+    while (n < 0 && errno == EINTR);
     if (n > 0) {
         kstr_consume(A.buf, (size_t)n);
         A.current_size += n;
