@@ -1,7 +1,6 @@
 /* See command.h for the design. */
 #include "core/command.h"
 #include "core/propagate.h"
-#include "persist/aof.h"
 #include "core/blocking.h"
 #include "core/multi.h"
 #include "core/pause.h"
@@ -21,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Every module's table; a module adds commands by listing them in its
  * own table, never by editing this file (except to add a new table). */
@@ -29,7 +27,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    persist_commands, dump_commands,
+    stream_commands, persist_commands, dump_commands,
     bgsave_commands,
     aof_commands,
 };

@@ -115,8 +115,7 @@ extern command hll_commands[];
 extern command geo_commands[];
 extern command sort_commands[];
 extern command memory_commands[];
-extern command persist_commands[];
-extern command dump_commands[];
+extern command stream_commands[];
 extern command bgsave_commands[];
 extern command aof_commands[];
 

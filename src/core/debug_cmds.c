@@ -4,24 +4,18 @@
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/config.h"
-#include "core/info.h"
 #include "core/server.h"
 #include "lib/sha1.h"
 #include "lib/siphash.h"
-#include "lib/util.h"
 #include "memory/memory.h"
-#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "persist/rdb.h"
+#include "types/stream.h"
 #include "types/types.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---- DEBUG ---- */
 
@@ -56,7 +50,7 @@ static void debug_populate(client *c) {
         return;
     }
     size_t plen = c->argc >= 4 ? kstr_len(c->argv[3]) : 3;
-    hashtable_expand(c->db->keys, db_size(c->db) + (size_t)count);
+    db_reserve(c->db, db_size(c->db) + (size_t)count);
     kstr key = kstr_empty(), val = kstr_empty();
     for (long long i = 0; i < count; i++) {
         key = kstr_cpy_len(key, prefix, plen);
@@ -171,6 +165,21 @@ static void digest_value(entry *e, digest *d) {
         size_t len;
         const char *s = entry_string(e, buf, &len);
         digest_mix(d, s, len);
+    } else if (type == TYPE_STREAM) {
+        /* Redis: each entry's "ms.seq", then its fields and values, in
+         * order (consumer groups are not part of the digest). */
+        stream_iter it;
+        stream_iter_start(&it, entry_ptr(e), (stream_id){0, 0}, (stream_id){UINT64_MAX, UINT64_MAX}, 0);
+        while (stream_iter_next(&it)) {
+            char id[64];
+            int n = snprintf(id, sizeof(id), "%llu.%llu", (unsigned long long)it.id.ms, (unsigned long long)it.id.seq);
+            digest_mix(d, id, (size_t)n);
+            for (size_t i = 0; i < it.nfields; i++) {
+                digest_mix(d, it.fields[i].f, it.fields[i].flen);
+                digest_mix(d, it.fields[i].v, it.fields[i].vlen);
+            }
+        }
+        stream_iter_stop(&it);
     } else {
         digest_walk w = {.type = type, .acc = d};
         const type_ops *ops = type_ops_for(type);
@@ -207,11 +216,9 @@ static void debug_digest(client *c) {
         if (db_size(d) == 0) continue;
         uint8_t be[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
         digest_mix(&all, be, 4);
-        hashtable_iterator it;
-        hashtable_iter_init(&it, d->keys, 1);
-        void *el;
-        while (hashtable_iter_next(&it, &el)) {
-            entry *e = el;
+        db_iter *it = db_iter_new(d);
+        entry *e;
+        while ((e = db_iter_next(it))) {
             if (entry_is_expired(e, now)) continue;
             size_t klen;
             const char *k = entry_key(e, &klen);
@@ -220,7 +227,7 @@ static void debug_digest(client *c) {
             digest_value(e, &kd);
             digest_xor_bytes(&all, kd.b, 20);
         }
-        hashtable_iter_release(&it);
+        db_iter_free(it);
     }
     reply_digest(c, &all);
 }

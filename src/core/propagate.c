@@ -151,7 +151,7 @@ void propagate_rewrite(client *c, int argc, kstr *argv) {
         return;
     }
     op_free(&f->rewrite);
-    f->rewrite = op_take(c->db->id, argc, argv);
+    f->rewrite = op_take(db_id(c->db), argc, argv);
 }
 
 void propagate_also(client *c, int argc, kstr *argv) {
@@ -160,7 +160,7 @@ void propagate_also(client *c, int argc, kstr *argv) {
         for (int i = 0; i < argc; i++) kstr_free(argv[i]);
         return;
     }
-    list_push(&f->also, op_take(c->db->id, argc, argv));
+    list_push(&f->also, op_take(db_id(c->db), argc, argv));
 }
 
 #define MAX_FMT_ARGS 16
@@ -260,7 +260,7 @@ void propagate_call_end(client *c) {
     }
     frame *f = &P.frames[--P.depth];
     if (P.depth > 0) P.frames[P.depth - 1].nested = 1;
-    if (!f->nested && changed(f, c) && active() && c->argc > 0) collect(f, c->db ? c->db->id : 0, P.depth == 0);
+    if (!f->nested && changed(f, c) && active() && c->argc > 0) collect(f, c->db ? db_id(c->db) : 0, P.depth == 0);
     op_free(&f->rewrite);
     list_clear(&f->also);
     if (f->also.cap > 16) {

@@ -19,7 +19,6 @@
 
 #include "core/db.h"
 #include "core/entry.h"
-#include "lib/hashtable.h"
 #include "lib/kstr.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
@@ -171,12 +170,11 @@ static int base_as_commands(int fd, char *err, size_t errlen) {
         out_header(&o, 2);
         out_bulk(&o, "SELECT", 6);
         out_bulk(&o, num, (size_t)n);
-        hashtable_iterator it;
-        hashtable_iter_init(&it, d->keys, 0);
-        void *el;
-        while (hashtable_iter_next(&it, &el) && !o.failed)
+        db_iter *it = db_iter_new(d);
+        entry *el;
+        while (!o.failed && (el = db_iter_next(it)))
             if (!entry_is_expired(el, now)) write_key_commands(&o, el);
-        hashtable_iter_release(&it);
+        db_iter_free(it);
     }
     out_flush(&o);
     kstr_free(o.buf);
@@ -197,12 +195,11 @@ static int base_as_rdb(int fd, char *err, size_t errlen) {
         db *d = db_get(i);
         if (db_size(d) == 0) continue;
         ok = rdb_write_db_start(w, i, db_size(d), db_expires_size(d)) == 0;
-        hashtable_iterator it;
-        hashtable_iter_init(&it, d->keys, 0);
-        void *el;
-        while (ok && hashtable_iter_next(&it, &el))
+        db_iter *it = db_iter_new(d);
+        entry *el;
+        while (ok && (el = db_iter_next(it)))
             if (!entry_is_expired(el, now)) ok = rdb_write_key(w, el) == 0;
-        hashtable_iter_release(&it);
+        db_iter_free(it);
     }
     ok = ok && rdb_write_footer(w) == 0 && rdb_writer_flush(w) == 0;
     if (!ok) snprintf(err, errlen, "%s", errno ? strerror(errno) : "the RDB writer failed");

@@ -116,7 +116,7 @@ static void restore_command(client *c) {
         entry_free(e);
         if (deleted) {
             signal_modified_key(c, c->db, key);
-            notify_keyspace_event(0, "del", key, c->db->id);
+            notify_keyspace_event(0, "del", key, db_id(c->db));
             propagate_rewritef(c, "sk", "DEL", key);
         }
         reply_ok(c);
@@ -127,7 +127,7 @@ static void restore_command(client *c) {
     if (o.idle >= 0) memory_entry_set_idle_seconds(e, o.idle);
     if (o.freq >= 0) memory_entry_set_lfu_counter(e, (int)o.freq);
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(0, "restore", key, c->db->id);
+    notify_keyspace_event(0, "restore", key, db_id(c->db));
     if (ttl && !o.absttl) propagate_restore_absttl(c, ttl);
     reply_ok(c);
 }

@@ -1,6 +1,7 @@
 /*
- * lzf: see lzf.h for the format. The compressor keeps a 16K-slot table
- * of the last offset at which each 3-byte hash was seen (greedy parsing,
+ * lzf: see lzf.h for the format. The compressor keeps a table (up to 16K
+ * slots, sized to the input) of the last offset at which each 3-byte hash
+ * was seen (greedy parsing,
  * like liblzf's fast mode); the decompressor checks every run against
  * both buffers, so malformed input yields 0, never an out-of-bounds
  * access.
@@ -15,9 +16,17 @@
 #define MAX_LIT 32
 #define MAX_REF (255 + 7 + 2) /* 264 bytes */
 
-static unsigned hash3(const unsigned char *p) {
+static unsigned hash3(const unsigned char *p, int bits) {
     uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-    return (v * 2654435761u) >> (32 - HASH_BITS);
+    return (v * 2654435761u) >> (32 - bits);
+}
+
+/* A table about twice the input's size (at most 16K slots): clearing a
+ * 64 KB table for a 1 KB string would cost more than compressing it. */
+static int table_bits(size_t inlen) {
+    int bits = 8;
+    while (bits < HASH_BITS && ((size_t)1 << bits) < inlen * 2) bits++;
+    return bits;
 }
 
 /* Emit the pending literal run [lit, lit + n) with its control byte. */
@@ -50,12 +59,13 @@ static int emit_ref(unsigned char **op, const unsigned char *oend, size_t len, s
 
 size_t lzf_compress(const void *in, size_t inlen, void *out, size_t outcap) {
     uint32_t table[1 << HASH_BITS];
-    memset(table, 0, sizeof(table)); /* offsets stored + 1; 0 = empty */
+    int bits = table_bits(inlen);
+    memset(table, 0, sizeof(uint32_t) << bits); /* offsets stored + 1; 0 = empty */
     const unsigned char *ip = in, *base = in, *iend = base + inlen;
     unsigned char *op = out, *oend = op + outcap;
     const unsigned char *lit = ip;
     while (ip + 2 < iend) {
-        unsigned h = hash3(ip);
+        unsigned h = hash3(ip, bits);
         uint32_t cand = table[h];
         table[h] = (uint32_t)(ip - base) + 1;
         if (cand) {
@@ -71,8 +81,8 @@ size_t lzf_compress(const void *in, size_t inlen, void *out, size_t outcap) {
                 /* Index the positions inside the match too (cheaply: the last two). */
                 ip += len;
                 if (ip + 2 < iend) {
-                    table[hash3(ip - 1)] = (uint32_t)(ip - 1 - base) + 1;
-                    table[hash3(ip - 2)] = (uint32_t)(ip - 2 - base) + 1;
+                    table[hash3(ip - 1, bits)] = (uint32_t)(ip - 1 - base) + 1;
+                    table[hash3(ip - 2, bits)] = (uint32_t)(ip - 2 - base) + 1;
                 }
                 lit = ip;
                 continue;
@@ -82,6 +92,22 @@ size_t lzf_compress(const void *in, size_t inlen, void *out, size_t outcap) {
     }
     if (flush_literals(&op, oend, lit, (size_t)(iend - lit)) < 0) return 0;
     return (size_t)(op - (unsigned char *)out);
+}
+
+/* op[0..len) = the bytes off behind it; when off < len the source
+ * overlaps what is being written (a run): copy off bytes at a time, each
+ * chunk reading only bytes already written. */
+static void copy_ref(unsigned char *op, size_t off, size_t len) {
+    if (off >= len) {
+        memcpy(op, op - off, len);
+    } else if (off == 1) {
+        memset(op, op[-1], len);
+    } else {
+        for (size_t done = 0; done < len; done += off) {
+            size_t k = len - done < off ? len - done : off;
+            memcpy(op + done, op + done - off, k);
+        }
+    }
 }
 
 size_t lzf_decompress(const void *in, size_t inlen, void *out, size_t outcap) {
@@ -106,8 +132,7 @@ size_t lzf_decompress(const void *in, size_t inlen, void *out, size_t outcap) {
         size_t off = ((c & 31) << 8) + *ip++ + 1;
         len += 2;
         if (off > (size_t)(op - obase) || (size_t)(oend - op) < len) return 0;
-        const unsigned char *ref = op - off;
-        for (size_t i = 0; i < len; i++) op[i] = ref[i]; /* may overlap */
+        copy_ref(op, off, len);
         op += len;
     }
     return (size_t)(op - obase);

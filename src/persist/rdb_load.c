@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/kstr.h"
 #include "lib/zmalloc.h"
 #include "persist/crc64.h"
 #include "persist/lzf.h"
@@ -166,7 +167,8 @@ static int get_count(rd *r, uint64_t *n, size_t per, const char *what) {
     return 0;
 }
 
-/* A string: points into the input, into num, or into owned (LZF). */
+/* A string: points into the input, into num, or into owned (LZF: a kstr,
+ * which a string value takes over without a copy). */
 typedef struct rstr {
     const char *s;
     size_t len;
@@ -175,7 +177,7 @@ typedef struct rstr {
 } rstr;
 
 static void rstr_free(rstr *x) {
-    zfree(x->owned);
+    kstr_free(x->owned);
     x->owned = NULL;
 }
 
@@ -210,12 +212,13 @@ static int get_string(rd *r, rstr *out) {
             return -1;
         }
         q = take(r, (size_t)clen);
-        out->owned = zmalloc((size_t)ulen);
+        out->owned = kstr_empty_cap((size_t)ulen);
         if (lzf_decompress(q, (size_t)clen, out->owned, (size_t)ulen) != ulen) {
             rstr_free(out);
             fail(r, "invalid LZF compressed string");
             return -1;
         }
+        kstr_set_len(out->owned, (size_t)ulen);
         out->s = out->owned;
         out->len = (size_t)ulen;
         return 0;
@@ -365,9 +368,8 @@ static entry *load_value(rd *r, int t, const char *key, size_t klen, int *skippe
     if (t == RDB_TYPE_STRING) {
         rstr s;
         if (get_string(r, &s) < 0) return NULL;
-        entry *e = entry_new_string(key, klen, s.s, s.len, -1);
-        rstr_free(&s);
-        return e;
+        if (s.owned) return entry_new_string_kstr(key, klen, s.owned, -1); /* takes it */
+        return entry_new_string(key, klen, s.s, s.len, -1);
     }
     int kt = keel_type_of(t);
     if (kt < 0) {

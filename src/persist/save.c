@@ -7,10 +7,11 @@
  * directory, so a crash or a full disk at any point leaves either the old
  * file or the new one, complete.
  *
- * Loading into the keyspace: the current tables of non-empty databases
- * are set aside and keys go into fresh ones; when the whole file has been
- * read and checked the old tables are freed, otherwise the new ones are
- * and the old ones put back. A refused file changes nothing.
+ * Loading into the keyspace: the contents of non-empty databases are set
+ * aside (db_detach) and keys go into fresh tables; when the whole file has
+ * been read and checked the old contents are freed, otherwise the new ones
+ * are and the old ones put back (db_reattach). A refused file changes
+ * nothing.
  */
 #include "persist/rdb.h"
 
@@ -27,7 +28,6 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
-#include "lib/hashtable.h"
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
@@ -100,6 +100,9 @@ fail:
 
 /* SAVE's core (also used by DEBUG RELOAD and, later, SHUTDOWN). */
 int rdb_save(char *err, size_t errlen) {
+    /* A running BGSAVE writes the same temp-<pid>.rdb: stop it first (SAVE
+     * itself refuses to run during one, as in Redis; DEBUG RELOAD does not). */
+    if (snapshot_running() == SNAPSHOT_RDB) snapshot_abort("a synchronous save");
     char path[4096];
     rdb_file_path(path, sizeof(path));
     double t0 = now_seconds();
@@ -164,6 +167,21 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     return 0;
 }
 
+/* Redis's start-up lines about the file's origin. */
+static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t vlen) {
+    (void)priv;
+    char val[128];
+    snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
+    if (klen == 9 && memcmp(k, "redis-ver", 9) == 0) {
+        server_log(LOG_NOTICE, "Loading RDB produced by version %s", val);
+    } else if (klen == 5 && memcmp(k, "ctime", 5) == 0) {
+        long long age = (long long)time(NULL) - strtoll(val, NULL, 10);
+        server_log(LOG_NOTICE, "RDB age %lld seconds", age < 0 ? 0 : age);
+    } else if (klen == 8 && memcmp(k, "used-mem", 8) == 0) {
+        server_log(LOG_NOTICE, "RDB memory usage when created %.2f Mb", (double)strtoll(val, NULL, 10) / (1024 * 1024));
+    }
+}
+
 static void on_warning(void *priv, const char *msg) {
     (void)priv;
     server_log(LOG_WARNING, "%s", msg);
@@ -178,22 +196,22 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     memset(st, 0, sizeof(*st));
     snapshot_abort("loading a dataset"); /* the tables are about to be replaced */
     int n = db_count();
-    hashtable **old = zcalloc(sizeof(hashtable *) * 2 * (size_t)n);
+    db **old = zcalloc(sizeof(db *) * (size_t)n);
     for (int i = 0; i < n; i++)
-        if (db_size(db_get(i))) db_take_tables(db_get(i), &old[2 * i], &old[2 * i + 1]);
+        if (db_size(db_get(i))) old[i] = db_detach(db_get(i));
     load_ctx lc = {.stats = st};
-    rdb_visitor v = {.priv = &lc, .on_key = on_key, .on_warning = on_warning, .key_error = lc.key_err};
+    rdb_visitor v = {.priv = &lc, .on_aux = on_aux, .on_key = on_key, .on_warning = on_warning,
+                     .key_error = lc.key_err};
     double t0 = now_seconds();
     rdb_loading = 1;
     int rc = rdb_parse_named(name, buf, len, &v, st, err, errlen);
     for (int i = 0; i < n; i++) {
         db *d = db_get(i);
         if (rc < 0) {
-            if (old[2 * i]) db_restore_tables(d, old[2 * i], old[2 * i + 1]);
+            if (old[i]) db_reattach(d, old[i]);
             else db_empty(d);
-        } else if (old[2 * i]) {
-            hashtable_release(old[2 * i + 1]);
-            hashtable_release(old[2 * i]);
+        } else if (old[i]) {
+            db_free_detached(old[i]);
         }
     }
     zfree(old);

@@ -75,5 +75,10 @@ long long snapshot_keys_total(void);      /* keys present when it started */
 /* rdb-key-save-delay (microseconds): pace the walk to one key per delay,
  * for tests that need a slow snapshot; writes still save keys at once. */
 extern int snapshot_key_save_delay;
+/* snapshot-busy-cpu-percent (Keel only, 20 by default): the share of the
+ * main thread's CPU time a save may take while commands are running
+ * (walk plus keys saved by writes); lower keeps more throughput for
+ * clients and makes the save longer. An idle server saves at full speed. */
+extern int snapshot_busy_cpu_percent;
 
 #endif

@@ -23,7 +23,6 @@
 #include "net/reply.h"
 
 #include <limits.h>
-#include <stdlib.h>
 
 /* ======================================================================
  * Pops: ZPOPMIN/MAX, ZMPOP, BZPOPMIN/MAX, BZMPOP

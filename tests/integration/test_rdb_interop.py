@@ -129,6 +129,7 @@ def test_redis_dump_loads_in_keel():
     log = transfer(REDIS, None)
     assert "Done loading RDB, keys loaded: " in log
     assert "DB loaded from disk" in log
+    assert "Loading RDB produced by version 7.0.15" in log
 
 
 def test_keel_dump_loads_in_redis():
@@ -172,8 +173,11 @@ def test_debug_digest_matches_redis():
             c.sadd("s", "m", 5)
             c.zadd("z", {"m": 1.5, "n": 2})
             c.hset("h", mapping={"f": "v"})
+            c.xadd("st", {"f": "v", "n": 1}, id="5-1")
+            c.xadd("st", {"g": "w"}, id="7-0")
+            c.xgroup_create("st", "grp", id="0")
         rc, kc = rs.client(), ks.client()
-        for k in ("a", "l", "s", "z", "h", "missing"):
+        for k in ("a", "l", "s", "z", "h", "st", "missing"):
             assert kc.execute_command("DEBUG", "DIGEST-VALUE", k) == \
                    rc.execute_command("DEBUG", "DIGEST-VALUE", k), k
         assert digest(ks) == digest(rs)
@@ -186,3 +190,35 @@ def test_debug_digest_matches_redis():
     finally:
         assert rs.stop() == []
         assert ks.stop() == []
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu"])
+def test_idle_and_freq_survive_a_save(policy):
+    """IDLE (LRU policies) and FREQ (LFU) are written with each key and
+    read back, by Keel and by Redis."""
+    k = Server(extra_args=("--maxmemory-policy", policy)).start()
+    readers = [Server(extra_args=("--maxmemory-policy", policy)),
+               Server(extra_args=("--maxmemory-policy", policy), binary=REDIS)]
+    try:
+        c = k.client()
+        p = c.dump("x") if c.set("x", "v") else None
+        if policy == "allkeys-lfu":
+            c.restore("y", 0, p, frequency=100)
+        else:
+            c.restore("y", 0, p, idletime=5000)
+        assert c.save()
+        for r in readers:
+            copy_dump(k, r)
+    finally:
+        assert k.stop() == []
+    for r in readers:
+        r.start()
+        try:
+            rc = r.client()
+            if policy == "allkeys-lfu":
+                assert rc.object("freq", "y") in (99, 100)
+            else:
+                assert rc.object("idletime", "y") >= 5000
+                assert rc.object("idletime", "x") < 100
+        finally:
+            assert r.stop() == []

@@ -27,13 +27,28 @@ SAVE_TIMEOUT = 60
 
 # -- helpers ---------------------------------------------------------------
 
+def value(c, k):
+    t = c.type(k)
+    if t == b"string":
+        return c.get(k)
+    if t == b"list":
+        return ("list", tuple(c.lrange(k, 0, -1)))
+    if t == b"hash":
+        return ("hash", tuple(sorted(c.hgetall(k).items())))
+    if t == b"set":
+        return ("set", tuple(sorted(c.smembers(k))))
+    if t == b"zset":
+        return ("zset", tuple(c.zrange(k, 0, -1, withscores=True)))
+    return ("?", t)
+
+
 def dataset(c, dbs=range(16)):
-    """{(db, key): (value, has_ttl)} of every string key."""
+    """{(db, key): (value, has_ttl)} of every key."""
     out = {}
     for n in dbs:
         c.execute_command("SELECT", n)
         for k in c.scan_iter(count=1000):
-            out[(n, k)] = (c.get(k), c.pttl(k) > 0)
+            out[(n, k)] = (value(c, k), c.pttl(k) > 0)
     c.execute_command("SELECT", 0)
     return out
 
@@ -132,6 +147,41 @@ def test_bgsave_is_point_in_time_under_writes(start_server):
         c.get("k%d" % i)                         # lazy expiry deletes them
     # The writes above must have landed while the snapshot ran, or this
     # test proves nothing.
+    assert bgsave_running(c)
+    wait_bgsave_done(c)
+    assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    assert load_in_redis(dump_path(srv)) == before
+
+
+def test_bgsave_is_point_in_time_for_every_type(start_server):
+    srv = slow_server(start_server)
+    c = srv.client()
+    fill(c, 2000)
+    p = c.pipeline(transaction=False)
+    for i in range(100):
+        p.rpush("list%d" % i, *["e%d" % j for j in range(i * 3 + 1)])
+        p.hset("hash%d" % i, mapping={"f%d" % j: "v%d" % j for j in range(i * 3 + 1)})
+        p.sadd("set%d" % i, *[j for j in range(i * 7 + 1)])
+        p.sadd("sset%d" % i, *["m%d" % j for j in range(i * 2 + 1)])
+        p.zadd("zset%d" % i, {"z%d" % j: j * 1.5 for j in range(i * 3 + 1)})
+    p.execute()
+    before = dataset(c)
+    c.bgsave()
+    p = c.pipeline(transaction=False)
+    for i in range(0, 100, 3):
+        p.lpush("list%d" % i, "pushed")
+        p.rpop("list%d" % (i + 1))
+        p.hset("hash%d" % i, "f0", "changed")
+        p.hdel("hash%d" % (i + 1), "f0")
+        p.sadd("set%d" % i, 100000)            # intset growing
+        p.sadd("sset%d" % i, "x" * 100)        # encoding conversion
+        p.srem("set%d" % (i + 1), 0)
+        p.zadd("zset%d" % i, {"z0": -5})
+        p.zincrby("zset%d" % (i + 1), 10, "z0")
+        p.ltrim("list%d" % (i + 2), 0, 0)
+        p.delete("hash%d" % (i + 2))
+        p.rename("zset%d" % (i + 2), "zrenamed%d" % i)
+    p.execute(raise_on_error=False)
     assert bgsave_running(c)
     wait_bgsave_done(c)
     assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
