@@ -30,6 +30,7 @@ static command *const module_tables[] = {
     stream_commands, persist_commands, dump_commands,
     bgsave_commands,
     aof_commands,
+    hash_ttl_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
