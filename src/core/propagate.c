@@ -194,16 +194,23 @@ void propagate_alsof(client *c, const char *fmt, ...) {
     propagate_also(c, n, argv);
 }
 
+void propagate_server_op(int dbid, int argc, kstr *argv) {
+    if (!active()) {
+        for (int i = 0; i < argc; i++) kstr_free(argv[i]);
+        return;
+    }
+    if (P.depth > 0) {
+        list_push(&P.unit, op_take(dbid, argc, argv));
+        return;
+    }
+    emit(dbid, argc, argv);
+    for (int i = 0; i < argc; i++) kstr_free(argv[i]);
+}
+
 void propagate_deletion(int dbid, const char *key, size_t klen, int lazy) {
     if (!active()) return;
     kstr argv[2] = {kstr_new(lazy ? "UNLINK" : "DEL"), kstr_new_len(key, klen)};
-    if (P.depth > 0) {
-        list_push(&P.unit, op_take(dbid, 2, argv));
-        return;
-    }
-    emit(dbid, 2, argv);
-    kstr_free(argv[0]);
-    kstr_free(argv[1]);
+    propagate_server_op(dbid, 2, argv);
 }
 
 void propagate_call_begin(client *c) {
@@ -246,10 +253,15 @@ static void collect(frame *f, int dbid, int top) {
 
 /* Did the call change the dataset? The dirty counter grew; or it went
  * down, which only a save does (it resets the counter), so a write
- * command that saved (FLUSHALL with save points) counts as a change. */
+ * command that saved (FLUSHALL with save points) counts as a change.
+ * Only write (and may_replicate) commands, or a handler's rewrite. */
 static int changed(const frame *f, const client *c) {
-    if (server_dirty > f->dirty_start) return 1;
     const command *cmd = c->lastcmd ? c->lastcmd : c->cmd;
+    /* A read command that bumped the counter (fields of a hash expiring
+     * on HGET) is not a write: what it removed went out as its own
+     * operation. PFCOUNT (may_replicate) does write its cache. */
+    if (!f->rewrite.argc && !(cmd && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))) return 0;
+    if (server_dirty > f->dirty_start) return 1;
     return server_dirty < f->dirty_start && cmd && (cmd->flags & CMD_WRITE);
 }
 

@@ -46,6 +46,9 @@ void propagate_alsof(struct client *c, const char *fmt, ...);
 /* A key removed by the server itself (expiry, eviction): DEL, or UNLINK
  * when lazy freeing applies. Part of the current unit if a command runs. */
 void propagate_deletion(int dbid, const char *key, size_t klen, int lazy);
+/* Any other change the server makes by itself (hash fields expiring:
+ * HDEL); takes ownership of the kstrs, as propagate_also. */
+void propagate_server_op(int dbid, int argc, kstr *argv);
 
 /* command_call and the blocked-client runner bracket each handler. */
 void propagate_call_begin(struct client *c);

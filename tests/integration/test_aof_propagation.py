@@ -322,3 +322,35 @@ def test_flushall_with_save_points_is_written(start_server):
     c.set("after", "1")
     c.connection_pool.disconnect()
     assert [cmd[0] for cmd in writes(srv)][-2:] == ["FLUSHALL", "SET"]
+
+
+@pytest.mark.keel_only
+def test_hash_field_ttls_are_absolute_and_expiry_is_hdel(aof):
+    # Redis 7.4's HEXPIRE family (redis-server 7.0 has none of it).
+    srv, c = aof
+    c.hset("h", mapping={"f": "1", "g": "2", "k": "3"})
+    before = int(time.time() * 1000)
+    c.execute_command("HEXPIRE", "h", 100, "FIELDS", 1, "f")
+    c.execute_command("HPEXPIRE", "h", 100000, "NX", "FIELDS", 1, "k")
+    after = int(time.time() * 1000)
+    w = writes(srv)
+    assert w[1][0] == "HPEXPIREAT" and w[1][1] == "h" and w[1][3:] == ["FIELDS", "1", "f"]
+    assert before + 100000 <= int(w[1][2]) <= after + 100000
+    assert w[2][0] == "HPEXPIREAT" and w[2][3:] == ["NX", "FIELDS", "1", "k"]
+    c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        c.execute_command("HPEXPIRE", "h", 30, "FIELDS", 1, "g")
+        time.sleep(0.1)
+        assert c.hget("h", "g") is None
+        assert writes(srv)[-1] == ["HDEL", "h", "g"]
+    finally:
+        c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    # Replayed, the file gives the same hash.
+    expected = c.hgetall("h")
+    c.connection_pool.disconnect()
+    from aof_helpers import restart
+    restart(srv)
+    c2 = srv.client(decode_responses=True)
+    assert c2.hgetall("h") == expected
+    assert c2.execute_command("HTTL", "h", "FIELDS", 1, "f")[0] > 0
+    c2.connection_pool.disconnect()
