@@ -116,8 +116,8 @@ extern command geo_commands[];
 extern command sort_commands[];
 extern command memory_commands[];
 extern command stream_commands[];
+extern command hash_ttl_commands[];
 extern command bgsave_commands[];
 extern command aof_commands[];
-extern command hash_ttl_commands[];
 
 #endif

@@ -120,10 +120,16 @@ static void write_entry(int s, const entry *e) {
     }
     if (snap.stream_db != s) {
         db *d = slot_db(s);
-        if (rdb_write_db_start(snap.w, s, db_size(d), db_expires_size(d)) != 0) return note_failure();
+        if (rdb_write_db_start(snap.w, s, db_size(d), db_expires_size(d)) != 0) {
+            note_failure();
+            return;
+        }
         snap.stream_db = s;
     }
-    if (rdb_write_key(snap.w, e) != 0) return note_failure();
+    if (rdb_write_key(snap.w, e) != 0) {
+        note_failure();
+        return;
+    }
     snap.keys_done++;
 }
 
