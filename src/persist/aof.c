@@ -50,6 +50,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
+#include "net/eventloop.h"
 #include "net/reply.h"
 #include "persist/aof_internal.h"
 #include "persist/aof_manifest.h"
@@ -341,6 +342,9 @@ static void flush_buffer(int force) {
 
 void aof_before_sleep(void) {
     if (A.state != STATE_OFF) flush_buffer(0);
+    /* appendfsync always: no reply may leave before its write is synced,
+     * including from a write handler in the same event-loop turn. */
+    ev_set_write_barrier(server.el, A.state != STATE_OFF && cfg_fsync == FSYNC_ALWAYS);
 }
 
 /* ---- rewrite ------------------------------------------------------------ */

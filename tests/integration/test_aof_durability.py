@@ -96,3 +96,26 @@ def test_kill9_during_rewrite_loses_nothing(start_server):
     kill9_and_restart(srv)
     assert srv.info("persistence")["aof_enabled"] == 1
     assert missing_writes(srv, acked) == []
+
+
+def test_always_with_a_client_whose_socket_is_full(start_server):
+    # With appendfsync always the event loop's write barrier is on: a
+    # socket both readable and writable is written before it is read. A
+    # client that pipelines big replies without reading exercises that
+    # path; every reply must still arrive, in order, and every write be
+    # in the file.
+    from aof_helpers import incr_commands
+    from keel_helpers import encode_command
+    srv = start_server("--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no")
+    c = srv.client()
+    c.set("big", "x" * 200000)
+    c.connection_pool.disconnect()
+    with srv.raw() as rc:
+        rc.send(b"".join(encode_command("GET", "big") for _ in range(50)))
+        rc.send(b"".join(encode_command("SET", "k%d" % i, i) for i in range(200)))
+        for _ in range(50):
+            assert rc.read() == b"x" * 200000
+        for _ in range(200):
+            assert rc.read() in ("OK", b"OK")
+    sets = [cmd for cmd in incr_commands(srv) if cmd[0] == "SET"]
+    assert len(sets) == 201
