@@ -14,6 +14,7 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "script/script.h"
 
 #include "persist/persist.h"
 
@@ -27,7 +28,8 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    stream_commands, hash_ttl_commands, persist_commands, dump_commands,
+    stream_commands, hash_ttl_commands, eval_commands, function_commands,
+    persist_commands, dump_commands,
     bgsave_commands,
     aof_commands,
 };
@@ -202,7 +204,7 @@ static int arity_ok(const command *cmd, int argc) {
  * queue (queueing itself grows memory), and EXEC when it queued a denyoom
  * command. */
 static int may_grow_memory(const client *c, const command *cmd, int queue) {
-    if (queue || (cmd->flags & CMD_DENYOOM)) return 1;
+    if (queue || (script_request_flags(c, cmd) & CMD_DENYOOM)) return 1;
     return multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_DENYOOM);
 }
 
@@ -250,6 +252,10 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
+    if (script_busy_reject(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
     if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
         reply_error(c, RDB_LOADING_ERR);
         rejected(c, cmd);
@@ -281,7 +287,7 @@ void command_dispatch(client *c) {
 }
 
 void command_call(client *c, command *cmd) {
-    db_set_command_time(server_mstime());
+    if (!script_is_running()) db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
     propagate_call_begin(c);

@@ -47,7 +47,7 @@ static kstr get_obuf_limits(const config_entry *ce);
 /* Parameters Keel accepts and reports but does not act on yet: they keep
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
 static char *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
-static char *cfg_replica_read_only, *cfg_lua_time_limit;
+static char *cfg_replica_read_only;
 static char *cfg_always_show_logo, *cfg_set_proc_title;
 static char *cfg_activerehashing;
 static char *cfg_crash_log, *cfg_replica_serve_stale;
@@ -145,7 +145,6 @@ static config_entry core_configs[] = {
     STUB("replica-priority", cfg_replica_priority, "100"),
     STUB("replica-lazy-flush", cfg_replica_lazy_flush, "no"),
     STUB("min-replicas-to-write", cfg_min_replicas, "0"),
-    STUB("lua-time-limit", cfg_lua_time_limit, "5000"),
     STUB("latency-tracking", cfg_latency_tracking, "yes"),
     STUB("always-show-logo", cfg_always_show_logo, "no"),
     STUB("set-proc-title", cfg_set_proc_title, "yes"),
@@ -175,6 +174,7 @@ static config_entry *const module_config_tables[] = {
     persist_configs,
     bgsave_configs,
     aof_configs,
+    script_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

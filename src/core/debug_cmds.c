@@ -6,6 +6,7 @@
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/sha1.h"
+#include "script/script.h"
 #include "lib/siphash.h"
 #include "memory/memory.h"
 #include "net/reply.h"
@@ -332,6 +333,8 @@ static void debug_command(client *c) {
             "    Save the RDB on disk and reload it back to memory (NOSAVE: just reload).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
+            "SET-DISABLE-DENY-SCRIPTS <0|1>",
+            "    Let scripts call commands flagged no-script (for tests).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
@@ -375,6 +378,11 @@ static void debug_command(client *c) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;
         server.active_expire_enabled = v != 0;
+        reply_ok(c);
+    } else if (arg_is(sub, "set-disable-deny-scripts") && c->argc == 3) {
+        long long v;
+        if (!parse_ll(c, c->argv[2], &v)) return;
+        script_set_disable_deny(v != 0);
         reply_ok(c);
     } else {
         reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub);

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
+#include "script/script.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
@@ -66,6 +67,12 @@ static void shutdown_command(client *c) {
     }
     if (abort) {
         reply_error(c, "ERR No shutdown in progress.");
+        return;
+    }
+    /* While a slow script runs, only SHUTDOWN NOSAVE may stop the server
+     * (the script is then stopped where it is), as in Redis. */
+    if (!(flags & SHUTDOWN_NOSAVE) && script_is_busy()) {
+        reply_error(c, script_busy_error());
         return;
     }
     server_log(LOG_WARNING, "User requested shutdown...");

@@ -79,3 +79,16 @@ void sha1(const void *data, size_t len, unsigned char out[20]) {
     sha1_update(&c, data, len);
     sha1_final(&c, out);
 }
+
+void sha1_digest(const void *p, size_t len, uint8_t out[20]) { sha1(p, len, out); }
+
+void sha1_hex(const void *p, size_t len, char out[41]) {
+    static const char digits[] = "0123456789abcdef";
+    unsigned char d[20];
+    sha1(p, len, d);
+    for (int i = 0; i < 20; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[40] = '\0';
+}

@@ -21,5 +21,9 @@ void sha1_update(sha1_ctx *c, const void *data, size_t len);
 void sha1_final(sha1_ctx *c, unsigned char out[20]);
 /* One-shot. */
 void sha1(const void *data, size_t len, unsigned char out[20]);
+/* Script identifiers (EVALSHA, SCRIPT LOAD, redis.sha1hex): the digest of
+ * p[0..len) as 40 lowercase hex digits and a NUL; and the raw digest. */
+void sha1_hex(const void *p, size_t len, char out[41]);
+void sha1_digest(const void *p, size_t len, uint8_t out[20]);
 
 #endif

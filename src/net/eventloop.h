@@ -43,6 +43,9 @@ void ev_set_before_sleep(eventloop *el, ev_hook_proc *proc);
  * does first (the AOF's write and fsync with appendfsync always). */
 void ev_set_write_barrier(eventloop *el, int on);
 void ev_run(eventloop *el);
+/* Handle the file events ready now, without waiting and without timers
+ * (serving clients while a slow script runs). */
+void ev_process_file_events(eventloop *el);
 void ev_stop(eventloop *el);
 
 #endif

@@ -5,7 +5,7 @@
  * eight input bytes are folded with eight lookups and no loop-carried
  * shift per byte.
  */
-#include "persist/crc64.h"
+#include "lib/crc64.h"
 
 #include <string.h>
 
