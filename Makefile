@@ -46,6 +46,7 @@ SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/src/tools/tool_runtime.o
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
+CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
@@ -63,7 +64,7 @@ PYTEST  := /usr/bin/python3 -m pytest
 
 .PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps clients
 
-all: $(BIN) $(CHECK_RDB_BIN)
+all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN)
 
 $(BIN): $(SERVER_OBJS)
 	@mkdir -p $(dir $@)
@@ -75,6 +76,12 @@ $(BIN): $(SERVER_OBJS)
 $(CHECK_RDB_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_rdb.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(TOOL_OBJS) $(BUILD)/src/tools/check_rdb.o $(LIBS)
+
+# keel-check-aof: the same runtime, with the AOF manifest reader and the
+# RDB loader (for RDB bases and preambles).
+$(CHECK_AOF_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_aof.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(TOOL_OBJS) $(BUILD)/src/tools/check_aof.o $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -34,6 +34,7 @@
  * waiters a single server sees.
  */
 #include "core/blocking.h"
+#include "core/propagate.h"
 
 #include <string.h>
 
@@ -286,7 +287,9 @@ static int rerun(client *c) {
     c->flags |= CLIENT_EXECUTING;
     db_set_command_time(server_mstime());
     long long start = ustime();
+    propagate_call_begin(c);
     c->cmd->proc(c);
+    propagate_call_end(c);
     long long ran_us = ustime() - start;
     c->flags &= ~CLIENT_EXECUTING;
     rerun_client = NULL;

@@ -1,5 +1,6 @@
 /* See command.h for the design. */
 #include "core/command.h"
+#include "core/propagate.h"
 #include "core/blocking.h"
 #include "core/multi.h"
 #include "core/pause.h"
@@ -27,8 +28,10 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    stream_commands, hash_ttl_commands, eval_commands, function_commands, persist_commands, dump_commands,
+    stream_commands, hash_ttl_commands, eval_commands, function_commands,
+    persist_commands, dump_commands,
     bgsave_commands,
+    aof_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -249,12 +252,12 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
-    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
-        reply_error(c, RDB_LOADING_ERR);
+    if (script_busy_reject(c, cmd)) {
         rejected(c, cmd);
         return;
     }
-    if (script_busy_reject(c, cmd)) {
+    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, RDB_LOADING_ERR);
         rejected(c, cmd);
         return;
     }
@@ -287,7 +290,9 @@ void command_call(client *c, command *cmd) {
     if (!script_is_running()) db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
+    propagate_call_begin(c);
     cmd->proc(c);
+    propagate_call_end(c);
     long long dur = ustime() - start;
     cmd->calls++;
     cmd->usec += dur;

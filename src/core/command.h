@@ -118,5 +118,6 @@ extern command memory_commands[];
 extern command stream_commands[];
 extern command hash_ttl_commands[];
 extern command bgsave_commands[];
+extern command aof_commands[];
 
 #endif

@@ -46,17 +46,16 @@ static kstr get_obuf_limits(const config_entry *ce);
 
 /* Parameters Keel accepts and reports but does not act on yet: they keep
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
-static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
+static char *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
 static char *cfg_replica_read_only;
 static char *cfg_always_show_logo, *cfg_set_proc_title;
-static char *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
-static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_activerehashing;
-static char *cfg_aof_load_truncated, *cfg_aof_ts, *cfg_crash_log, *cfg_replica_serve_stale;
+static char *cfg_activerehashing;
+static char *cfg_crash_log, *cfg_replica_serve_stale;
 static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_priority, *cfg_oom_score_adj;
 static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_replica_lazy_flush;
-static char *cfg_appenddirname, *cfg_cluster_enabled, *cfg_io_threads;
+static char *cfg_cluster_enabled, *cfg_io_threads;
 static char *cfg_syslog, *cfg_sanitize, *cfg_latency_tracking, *cfg_repl_backlog;
-static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr, *cfg_aof_rewrite_incr;
+static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr;
 static char *cfg_locale, *cfg_shutdown_timeout, *cfg_save_on_sigterm;
 
 #define STUB(n, var, d) CONFIG_STRING(n, &var, d, 0, NULL)
@@ -95,8 +94,6 @@ static config_entry core_configs[] = {
     CONFIG_STRING("dir", &server.dir, "", 0, NULL),
     CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", 0, NULL),
     CONFIG_SPECIAL("save", &server.save_params, "3600 1 300 100 60 10000", set_save, get_string_ptr, 0),
-    CONFIG_BOOL("appendonly", &server.appendonly, "no", 0, NULL),
-    CONFIG_STRING("appendfilename", &server.appendfilename, "appendonly.aof", CF_IMMUTABLE, NULL),
     /* Memory. */
     CONFIG_MEMORY("maxmemory", &server.maxmemory, "0", 0, LLONG_MAX, 0, apply_maxmemory),
     CONFIG_ENUM("maxmemory-policy", &server.maxmemory_policy, "noeviction", policy_enum, 0, NULL),
@@ -138,8 +135,6 @@ static config_entry core_configs[] = {
     /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
     CONFIG_STRING("notify-keyspace-events", &cfg_notify, "", 0, NULL),
     CONFIG_SPECIAL("oom-score-adj-values", &cfg_oom_score_values, "0 200 800", set_multiword, get_string_ptr, 0),
-    STUB("appendfsync", cfg_appendfsync, "everysec"),
-    STUB("appenddirname", cfg_appenddirname, "appendonlydir"),
     STUB("supervised", cfg_supervised, "no"),
     STUB("repl-diskless-sync", cfg_repl_diskless_sync, "yes"),
     STUB("repl-diskless-load", cfg_repl_diskless_load, "disabled"),
@@ -154,13 +149,6 @@ static config_entry core_configs[] = {
     STUB("always-show-logo", cfg_always_show_logo, "no"),
     STUB("set-proc-title", cfg_set_proc_title, "yes"),
     STUB("rdb-save-incremental-fsync", cfg_rdb_save_incr, "yes"),
-    STUB("aof-rewrite-incremental-fsync", cfg_aof_rewrite_incr, "yes"),
-    STUB("aof-use-rdb-preamble", cfg_aof_use_rdb_preamble, "yes"),
-    STUB("aof-load-truncated", cfg_aof_load_truncated, "yes"),
-    STUB("aof-timestamp-enabled", cfg_aof_ts, "no"),
-    STUB("no-appendfsync-on-rewrite", cfg_no_appendfsync, "no"),
-    STUB("auto-aof-rewrite-percentage", cfg_auto_aof_pct, "100"),
-    STUB("auto-aof-rewrite-min-size", cfg_auto_aof_min, "67108864"),
     STUB("activerehashing", cfg_activerehashing, "yes"),
     STUB("crash-log-enabled", cfg_crash_log, "yes"),
     STUB("crash-memcheck-enabled", cfg_sanitize, "yes"),
@@ -183,9 +171,10 @@ static config_entry core_configs[] = {
  * appending that table here; the rest of this file sees one flat list. */
 static config_entry *const module_config_tables[] = {
     core_configs,
-    script_configs,
     persist_configs,
     bgsave_configs,
+    aof_configs,
+    script_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -72,9 +72,10 @@ struct config_entry {
 #define CONFIG_END {0}
 
 /* Modules' parameter tables (each module defines its own). */
-extern config_entry script_configs[]; /* script/script.c */
 extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
 extern config_entry bgsave_configs[];  /* persist/persist.c: stop-writes-on-bgsave-error, rdb-del-sync-files, rdb-key-save-delay */
+extern config_entry aof_configs[];
+extern config_entry script_configs[]; /* script/script.c */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

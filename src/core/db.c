@@ -1,5 +1,6 @@
 /* See db.h for the design. */
 #include "core/db.h"
+#include "core/propagate.h"
 #include "core/cmdutil.h"
 #include "lib/hashtable.h"
 #include "core/latency.h"
@@ -259,6 +260,7 @@ void db_expire_entry(db *d, entry *e) {
     char *copy = klen <= sizeof(stackbuf) ? stackbuf : zmalloc(klen);
     memcpy(copy, key, klen);
     db_delete_reason(d, copy, klen, FREE_EXPIRE);
+    propagate_deletion(d->id, copy, klen, server.lazyfree_lazy_expire);
     multi_touch_expired_key(d, copy, klen);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;
@@ -266,6 +268,7 @@ void db_expire_entry(db *d, entry *e) {
 
 int db_evict_key(db *d, const char *key, size_t klen) {
     if (!db_delete_reason(d, key, klen, FREE_EVICT)) return 0;
+    propagate_deletion(d->id, key, klen, server.lazyfree_lazy_eviction);
     multi_touch_key(d, key, klen);
     server_dirty++;
     notify_keyspace_event(0, "evicted", (kstr)key, d->id); /* reads the key only */

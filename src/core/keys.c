@@ -3,6 +3,7 @@
  * documentation): deleting, renaming, moving, expiring, scanning keys,
  * selecting and flushing databases, OBJECT introspection.
  */
+#include "core/propagate.h"
 #include "persist/persist.h"
 #include "core/cmdutil.h"
 #include "core/multi.h"
@@ -320,8 +321,10 @@ static void expire_generic(client *c, int unit_ms, int relative) {
     if (when <= db_now_ms()) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
+        propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", c->argv[1]);
     } else {
         db_set_expire(c->db, e, when);
+        propagate_rewritef(c, "skl", "PEXPIREAT", c->argv[1], when);
     }
     signal_modified_key(c, c->db, c->argv[1]);
     reply_ll(c, 1);

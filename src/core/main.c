@@ -19,6 +19,8 @@
 #include "lib/random.h"
 #include "lib/util.h"
 #include "memory/memory.h"
+#include "persist/aof.h"
+#include "persist/rdb.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 
@@ -203,6 +205,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     blocking_cron();
     memory_cron();
     persist_cron();
+    aof_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -214,6 +217,7 @@ static void before_sleep(eventloop *el) {
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
     blocking_handle_ready();
+    aof_before_sleep(); /* the file holds a write before its reply leaves */
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -363,6 +367,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
         return 1;
     }
+    /* With appendonly yes the AOF is the dataset and the RDB is not read,
+     * as in Redis. */
+    if (aof_load_at_startup() < 0) server_startup_exit(1);
+    aof_open_at_startup();
     open_listeners();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
@@ -373,7 +381,7 @@ int main(int argc, char **argv) {
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);
-    if (rdb_load_at_startup() < 0) server_startup_exit(1);
+    if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if
@@ -388,6 +396,7 @@ int main(int argc, char **argv) {
         shutdown_signal = 0;
         server.shutdown_asap = 0;
     }
+    aof_shutdown();
     clients_flush_pending_writes();
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);

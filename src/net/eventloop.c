@@ -30,6 +30,7 @@ struct eventloop {
     int ntimers;
     long long next_timer_id;
     int stop;
+    int write_barrier;
     ev_hook_proc *before_sleep;
 };
 
@@ -123,6 +124,8 @@ void ev_del_timer(eventloop *el, long long id) {
 }
 
 void ev_set_before_sleep(eventloop *el, ev_hook_proc *proc) { el->before_sleep = proc; }
+
+void ev_set_write_barrier(eventloop *el, int on) { el->write_barrier = on; }
 void ev_stop(eventloop *el) { el->stop = 1; }
 
 static int wait_timeout_ms(eventloop *el) {
@@ -163,6 +166,13 @@ static void process_file_events(eventloop *el, struct epoll_event *fired, int si
         int readable = e->events & (EPOLLIN | EPOLLERR | EPOLLHUP);
         int writable = e->events & (EPOLLOUT | EPOLLERR | EPOLLHUP);
         int fired_read = 0;
+        if (el->write_barrier && writable && (fe->mask & EV_WRITABLE)) {
+            /* Older output first; what this read produces waits for
+             * before_sleep (see ev_set_write_barrier). */
+            fe->wproc(el, fd, fe->data, EV_WRITABLE);
+            writable = 0;
+            fe = &el->events[fd];
+        }
         if (readable && (fe->mask & EV_READABLE)) {
             fired_read = 1;
             fe->rproc(el, fd, fe->data, EV_READABLE);

@@ -37,6 +37,11 @@ void ev_del_timer(eventloop *el, long long id);
 
 /* Called before each epoll_wait (flushing replies, etc.). */
 void ev_set_before_sleep(eventloop *el, ev_hook_proc *proc);
+/* With the barrier on, a socket that is both readable and writable is
+ * written before it is read, never after: replies produced by this
+ * iteration's reads then leave only from before_sleep, after whatever it
+ * does first (the AOF's write and fsync with appendfsync always). */
+void ev_set_write_barrier(eventloop *el, int on);
 void ev_run(eventloop *el);
 /* Handle the file events ready now, without waiting and without timers
  * (serving clients while a slow script runs). */

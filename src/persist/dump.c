@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "core/propagate.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/db.h"
@@ -72,6 +73,17 @@ static int parse_restore_opts(client *c, restore_opts *o) {
     return 1;
 }
 
+/* A relative TTL is replayed as an absolute one (ABSTTL), as Redis does,
+ * so that a reload does not extend it. */
+static void propagate_restore_absttl(client *c, long long when_ms) {
+    if (!propagate_wanted()) return;
+    kstr *argv = zmalloc(sizeof(kstr) * (size_t)(c->argc + 1));
+    for (int i = 0; i < c->argc; i++) argv[i] = i == 2 ? kstr_from_ll(when_ms) : kstr_dup(c->argv[i]);
+    argv[c->argc] = kstr_new("ABSTTL");
+    propagate_rewrite(c, c->argc + 1, argv);
+    zfree(argv);
+}
+
 static void restore_command(client *c) {
     restore_opts o;
     long long ttl;
@@ -105,6 +117,7 @@ static void restore_command(client *c) {
         if (deleted) {
             signal_modified_key(c, c->db, key);
             notify_keyspace_event(0, "del", key, db_id(c->db));
+            propagate_rewritef(c, "sk", "DEL", key);
         }
         reply_ok(c);
         return;
@@ -115,6 +128,7 @@ static void restore_command(client *c) {
     if (o.freq >= 0) memory_entry_set_lfu_counter(e, (int)o.freq);
     signal_modified_key(c, c->db, key);
     notify_keyspace_event(0, "restore", key, db_id(c->db));
+    if (ttl && !o.absttl) propagate_restore_absttl(c, ttl);
     reply_ok(c);
 }
 

@@ -1,6 +1,7 @@
 /* See persist.h. Redis 7.0's behaviour is followed throughout: its
  * replies, log lines and INFO fields, so that scripts that watch a Redis
  * server's saves read Keel's unchanged. */
+#include "persist/aof.h"
 #include "persist/persist.h"
 
 #include "core/cmdutil.h"
@@ -240,7 +241,15 @@ const char *persist_deny_write(client *c, const command *cmd) {
 
 /* ---- INFO persistence ---- */
 
+static kstr persist_info_fields(kstr s);
+
+/* The AOF adds the fields Redis shows only while it is on. */
 kstr persist_info_section(kstr s) {
+    s = persist_info_fields(s);
+    return aof_info_enabled_fields(s);
+}
+
+static kstr persist_info_fields(kstr s) {
     int rdb_running = snapshot_running() == SNAPSHOT_RDB || persist.bgsave_scheduled;
     int aof_running = snapshot_running() == SNAPSHOT_AOF || persist.aof_rewrite_in_progress;
     long long total = snapshot_keys_total(), done = snapshot_keys_processed();

@@ -28,6 +28,7 @@
 #include "types/hash.h"
 #include "types/hash_ttl.h"
 
+#include "core/propagate.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -635,6 +636,8 @@ static void hincrbyfloat_command(client *c) {
     hash_value h = hash_for_write(e);
     hash_value_set(&h, f, kstr_len(f), out, (size_t)n);
     hash_commit(c, e, &h);
+    kstr pv[4] = {kstr_new("HSET"), kstr_dup(c->argv[1]), kstr_dup(f), kstr_new_len(out, (size_t)n)};
+    propagate_rewrite(c, 4, pv);
     reply_bulk(c, out, (size_t)n);
 }
 

@@ -6,6 +6,7 @@
 #include "types/hash_ttl.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
+#include "core/propagate.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/util.h"
@@ -80,6 +81,24 @@ static void note_expire(db *d, const entry *e, hashtable *ht, long long when) {
     registry_add(d, e);
 }
 
+/* Expired fields reach the write stream as HDEL key field..., so that
+ * the AOF (and replicas) drop them too. */
+static void propagate_field_expiry(db *d, const entry *e, void **due, size_t n) {
+    if (!propagate_wanted()) return;
+    kstr *argv = zmalloc(sizeof(kstr) * (n + 2));
+    size_t klen;
+    const char *k = entry_key(e, &klen);
+    argv[0] = kstr_new("HDEL");
+    argv[1] = kstr_new_len(k, klen);
+    for (size_t i = 0; i < n; i++) {
+        size_t flen;
+        const char *f = hfield_field(due[i], &flen);
+        argv[i + 2] = kstr_new_len(f, flen);
+    }
+    propagate_server_op(db_id(d), (int)(n + 2), argv);
+    zfree(argv);
+}
+
 entry *hash_expire_fields(db *d, entry *e) {
     if (!e || entry_encoding(e) != ENC_HASHTABLE) return e;
     hashtable *ht = entry_ptr(e);
@@ -105,7 +124,10 @@ entry *hash_expire_fields(db *d, entry *e) {
         }
     }
     hashtable_iter_release(&it);
-    if (n) db_will_modify(d, e); /* a snapshot saves the hash first */
+    if (n) {
+        db_will_modify(d, e); /* a snapshot saves the hash first */
+        propagate_field_expiry(d, e, due, n);
+    }
     for (size_t i = 0; i < n; i++) {
         size_t flen;
         const char *f = hfield_field(due[i], &flen);
@@ -206,6 +228,17 @@ static int expire_one(hashtable *ht, const kstr f, long long when, int cond, lon
     return 1;
 }
 
+/* HEXPIRE, HPEXPIRE, HEXPIREAT reach the write stream as HPEXPIREAT with
+ * the absolute time, so that a reload does not extend the TTL. */
+static void propagate_absolute(client *c, long long when) {
+    if (!propagate_wanted()) return;
+    kstr *argv = zmalloc(sizeof(kstr) * (size_t)c->argc);
+    argv[0] = kstr_new("HPEXPIREAT");
+    for (int i = 1; i < c->argc; i++) argv[i] = i == 2 ? kstr_from_ll(when) : kstr_dup(c->argv[i]);
+    propagate_rewrite(c, c->argc, argv);
+    zfree(argv);
+}
+
 static void expire_generic(client *c, long long unit_ms, int absolute) {
     long long v;
     if (!parse_ll(c, c->argv[2], &v)) return;
@@ -246,6 +279,7 @@ static void expire_generic(client *c, long long unit_ms, int absolute) {
         reply_ll(c, r);
     }
     if (!changed) return;
+    if (!absolute || unit_ms != 1) propagate_absolute(c, when);
     signal_modified_key(c, c->db, c->argv[1]);
     if (hashtable_size(ht) == 0) db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
 }

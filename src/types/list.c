@@ -30,6 +30,7 @@
  * block_on_keys(): core/blocking.c re-runs the whole command when a key
  * is signalled (see core/blocking.h).
  */
+#include "core/propagate.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -596,6 +597,9 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     ql_push(dq, val, kstr_len(val), to);
     view_close(&v, c, dst, to == QL_HEAD ? "lpush" : "rpush");
     after_push(c, dst, de != NULL);
+    if (blocking)
+        propagate_rewritef(c, "skkss", "LMOVE", src, dst, from == QL_HEAD ? "LEFT" : "RIGHT",
+                           to == QL_HEAD ? "LEFT" : "RIGHT");
     reply_bulk(c, val, kstr_len(val));
     kstr_free(val);
 }
@@ -650,6 +654,7 @@ static void bpop_generic(client *c, int where) {
         ql_pop_discard(q, where);
         view_close(&v, c, c->argv[i], where == QL_HEAD ? "lpop" : "rpop");
         signal_modified_key(c, c->db, c->argv[i]);
+        propagate_rewritef(c, "sk", where == QL_HEAD ? "LPOP" : "RPOP", c->argv[i]);
         return;
     }
     block_on_keys(c, c->argv + 1, c->argc - 2, deadline);
@@ -712,6 +717,7 @@ static void mpop_generic(client *c, int first, long long deadline, int blocking)
         }
         view_close(&v, c, keys[i], where == QL_HEAD ? "lpop" : "rpop");
         signal_modified_key(c, c->db, keys[i]);
+        propagate_rewritef(c, "skl", where == QL_HEAD ? "LPOP" : "RPOP", keys[i], (long long)n);
         return;
     }
     if (blocking) block_on_keys(c, keys, (int)numkeys, deadline);

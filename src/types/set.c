@@ -29,6 +29,7 @@
  */
 #include "types/set.h"
 
+#include "core/propagate.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -542,13 +543,47 @@ static int ptr_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* SPOP's effect for the write stream: SREM of the members it took, in
+ * batches of SREM_BATCH members (Redis's size), so a replica or AOF
+ * replays the same removal rather than a different random pick. */
+#define SREM_BATCH 1024
+typedef struct srem_batch {
+    client *c;
+    int argc, first;
+    kstr argv[2 + SREM_BATCH];
+} srem_batch;
+
+static void srem_flush(srem_batch *b) {
+    if (b->argc <= 2) return;
+    if (b->first) propagate_rewrite(b->c, b->argc, b->argv);
+    else propagate_also(b->c, b->argc, b->argv);
+    b->first = 0;
+    b->argc = 0;
+}
+
+static void srem_add(srem_batch *b, const member *m) {
+    if (!b) return;
+    if (b->argc == 0) {
+        b->argv[0] = kstr_new("SREM");
+        b->argv[1] = kstr_dup(b->c->argv[1]);
+        b->argc = 2;
+    }
+    b->argv[b->argc++] = kstr_new_len(m->s, m->len);
+    if (b->argc == 2 + SREM_BATCH) srem_flush(b);
+}
+
 /* Pop count (< size) random members, replying each. */
-static void spop_some(client *c, set_value *sv, size_t count) {
+static void spop_some(client *c, set_value *sv, size_t count, srem_batch *b) {
     reply_set_len(c, (long)count);
     if (sv->enc == ENC_HASHTABLE) {
         for (size_t i = 0; i < count; i++) {
             void *el = random_set_item(sv);
             reply_bulk(c, el, kstr_len(el));
+            if (b) {
+                member m;
+                member_from_kstr(&m, el);
+                srem_add(b, &m);
+            }
             hashtable_delete(sv->ptr, el, kstr_len(el));
         }
         return;
@@ -556,7 +591,12 @@ static void spop_some(client *c, set_value *sv, size_t count) {
     size_t n;
     void **items = set_items(sv, &n);
     sample_shuffle_prefix(items, n, count);
-    for (size_t i = 0; i < count; i++) reply_item(c, sv, items[i]);
+    for (size_t i = 0; i < count; i++) {
+        member m;
+        member_of_item(sv, items[i], &m);
+        reply_member(c, &m);
+        srem_add(b, &m);
+    }
     if (sv->enc == ENC_LISTPACK) {
         /* One pass deletes them all; positions must be in order. */
         qsort(items, count, sizeof(void *), ptr_cmp);
@@ -594,15 +634,28 @@ static void spop_command(client *c) {
     size_t size = set_value_size(&sv);
     if (count < 0) {
         void *item = random_set_item(&sv);
-        reply_item(c, &sv, item);
+        member m;
+        member_of_item(&sv, item, &m);
+        reply_member(c, &m);
+        kstr v[3] = {kstr_new("SREM"), kstr_dup(key), kstr_new_len(m.s, m.len)};
+        propagate_rewrite(c, 3, v);
         remove_item(&sv, item);
     } else if ((size_t)count >= size) {
         reply_whole_set(c, &sv);
         db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
+        propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", key);
         return;
+    } else if (propagate_wanted()) {
+        srem_batch *b = zmalloc(sizeof(*b));
+        b->c = c;
+        b->argc = 0;
+        b->first = 1;
+        spop_some(c, &sv, (size_t)count, b);
+        srem_flush(b);
+        zfree(b);
     } else {
-        spop_some(c, &sv, (size_t)count);
+        spop_some(c, &sv, (size_t)count, NULL);
     }
     set_commit_after_remove(c, key, e, &sv);
 }

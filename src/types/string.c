@@ -13,6 +13,7 @@
  * the least slack that keeps repeated APPENDs amortised O(1), and never
  * more than Redis's doubling would leave.
  */
+#include "core/propagate.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -186,10 +187,16 @@ static void set_generic(client *c, const kstr key, const kstr val, const set_opt
         if (old) db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
         server.stat.expiredkeys++;
+        propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", key);
         if (!(o->flags & OBJ_GET)) reply_ok(c);
         return;
     }
     store_string(c, key, val, kstr_len(val), expire, o->flags & OBJ_KEEPTTL);
+    /* A relative or second-based TTL is replayed as an absolute one, so a
+     * reload later does not extend it. */
+    if (expire >= 0) propagate_rewritef(c, "skksl", "SET", key, val, "PXAT", expire);
+    else if (o->flags & OBJ_GET)
+        propagate_rewritef(c, o->flags & OBJ_KEEPTTL ? "skks" : "skk", "SET", key, val, "KEEPTTL");
     if (!(o->flags & OBJ_GET)) reply_ok(c);
 }
 
@@ -254,12 +261,15 @@ static void getex_command(client *c) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
         signal_modified_key(c, c->db, c->argv[1]);
+        propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", c->argv[1]);
     } else if (expire >= 0) {
         db_set_expire(c->db, e, expire);
         signal_modified_key(c, c->db, c->argv[1]);
+        propagate_rewritef(c, "skl", "PEXPIREAT", c->argv[1], expire);
     } else if (o.flags & OBJ_PERSIST && entry_has_expire(e)) {
         db_persist(c->db, e);
         signal_modified_key(c, c->db, c->argv[1]);
+        propagate_rewritef(c, "sk", "PERSIST", c->argv[1]);
     }
 }
 
@@ -472,6 +482,10 @@ static void incrbyfloat_command(client *c) {
     char out[5120];
     int n = long_double_to_string(out, sizeof(out), value);
     store_string(c, c->argv[1], out, (size_t)n, -1, 1);
+    /* The stream carries the result, not the float arithmetic, so every
+     * reader ends with the same bytes. */
+    kstr v[4] = {kstr_new("SET"), kstr_dup(c->argv[1]), kstr_new_len(out, (size_t)n), kstr_new("KEEPTTL")};
+    propagate_rewrite(c, 4, v);
     reply_bulk(c, out, (size_t)n);
 }
 

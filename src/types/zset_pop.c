@@ -15,6 +15,7 @@
  */
 #include "types/zset_internal.h"
 
+#include "core/propagate.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "lib/random.h"
@@ -102,6 +103,7 @@ static void bzpop_generic(client *c, int max) {
         reply_array_len(c, 3);
         reply_bulk(c, c->argv[j], kstr_len(c->argv[j]));
         pop_elements(c, e, c->argv[j], max, 1, 0);
+        propagate_rewritef(c, "sk", max ? "ZPOPMAX" : "ZPOPMIN", c->argv[j]);
         return;
     }
     if (!may_block(c)) {
@@ -160,6 +162,7 @@ static void mpop_generic(client *c, int first, long long deadline, int blocking)
         reply_bulk(c, c->argv[j], kstr_len(c->argv[j]));
         reply_array_len(c, n);
         pop_elements(c, e, c->argv[j], max, n, 1);
+        propagate_rewritef(c, "skl", max ? "ZPOPMAX" : "ZPOPMIN", c->argv[j], (long long)n);
         return;
     }
     if (!blocking || !may_block(c)) {

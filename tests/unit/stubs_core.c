@@ -69,6 +69,11 @@ void multi_touch_key(db *d, const char *key, size_t klen) { (void)d, (void)key, 
 void multi_touch_expired_key(db *d, const char *key, size_t klen) {
     (void)d, (void)key, (void)klen, stubs.watch_expired++;
 }
+void propagate_deletion(int dbid, const char *key, size_t klen, int lazy) {
+    (void)dbid, (void)key, (void)klen;
+    stubs.deletions_propagated++;
+    stubs.last_deletion_lazy = lazy;
+}
 void notify_keyspace_event(int type, const char *event, const kstr key, int dbid) {
     (void)type, (void)event, (void)key, (void)dbid;
 }

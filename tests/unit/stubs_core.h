@@ -11,6 +11,8 @@ typedef struct stub_counts {
     long long values_freed;              /* type_ops free_value (raw strings, listpacks) */
     long long watch_touched, watch_expired; /* multi_touch_key / _expired_key */
     int paused;                          /* what pause_active() answers */
+    long long deletions_propagated;      /* propagate_deletion (expiry, eviction) */
+    int last_deletion_lazy;              /* its lazy flag */
 } stub_counts;
 
 extern stub_counts stubs;

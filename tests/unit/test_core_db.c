@@ -162,6 +162,7 @@ Test(db, expired_key_is_deleted_on_lookup) {
     cr_assert_null(find("old"), "an expired key read as missing must be deleted");
     cr_assert_eq(server.stat.expiredkeys, 1);
     cr_assert_eq(stubs.watch_expired, 1, "WATCH was not told of the expiry");
+    cr_assert_eq(stubs.deletions_propagated, 1, "the expiry was not propagated (AOF, replicas)");
     cr_assert_eq(stubs.last_free_reason, FREE_EXPIRE);
     cr_assert_not_null(db_lookup(d, "new", 3, LOOKUP_NONE));
     cr_assert_eq(db_expires_size(d), 1);
@@ -184,6 +185,7 @@ Test(db, evict_key_tells_watch_and_counts_dirty) {
     cr_assert_eq(db_evict_key(d, "victim", 6), 0);
     cr_assert_eq(stubs.watch_touched, 1);
     cr_assert_eq(server_dirty, dirty + 1);
+    cr_assert_eq(stubs.deletions_propagated, 1, "the eviction was not propagated (AOF, replicas)");
     cr_assert_eq(stubs.last_free_reason, FREE_EVICT);
 }
 
