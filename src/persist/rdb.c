@@ -34,6 +34,8 @@
 #include "memory/memory.h"
 #include "lib/crc64.h"
 #include "persist/lzf.h"
+#include "types/stream.h"
+#include "types/stream_group.h"
 #include "types/types.h"
 
 #define WRITER_BUF (64 * 1024)
@@ -316,9 +318,61 @@ static int put_string_value(rdb_writer *w, const entry *e) {
     return rdb_put_string(w, s, len);
 }
 
+/* ---- streams (type 19, Redis 7.0's) ----
+ * Nodes go out as they are in memory: Keel keeps Redis's node layout
+ * (types/stream.h), so each is its master ID (16 bytes, big-endian) and
+ * its listpack; then the counters, the groups with their pending entries
+ * (raw IDs, delivery time, count) and their consumers. */
+
+static int put_stream_id_raw(rdb_writer *w, stream_id id) {
+    unsigned char b[16];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(id.ms >> (56 - 8 * i));
+        b[8 + i] = (unsigned char)(id.seq >> (56 - 8 * i));
+    }
+    return put(w, b, 16);
+}
+
+static int put_stream_id_lens(rdb_writer *w, stream_id id) { return put_len(w, id.ms) | put_len(w, id.seq); }
+
+static int put_stream_group(rdb_writer *w, const stream_cg *g) {
+    int rc = rdb_put_string(w, g->name, g->nlen) | put_stream_id_lens(w, g->last_id) |
+             put_len(w, (uint64_t)g->entries_read) | put_len(w, g->pel.n);
+    for (size_t i = 0; i < g->pel.n; i++) {
+        const stream_nack *n = g->pel.v[i];
+        rc |= put_stream_id_raw(w, n->id) | put_le(w, (uint64_t)n->delivery_time, 8) |
+              put_len(w, (uint64_t)n->delivery_count);
+    }
+    rc |= put_len(w, g->nconsumers);
+    for (size_t k = 0; k < g->nconsumers; k++) {
+        const stream_consumer *c = g->consumers[k];
+        rc |= rdb_put_string(w, c->name, c->nlen) | put_le(w, (uint64_t)c->seen_time, 8) | put_len(w, c->pel.n);
+        for (size_t i = 0; i < c->pel.n; i++) rc |= put_stream_id_raw(w, c->pel.v[i]->id);
+    }
+    return rc ? -1 : 0;
+}
+
+static int put_stream(rdb_writer *w, const entry *e) {
+    const stream *s = entry_ptr(e);
+    int rc = put_len(w, s->nnodes);
+    for (size_t i = 0; i < s->nnodes; i++) {
+        const stream_node *n = stream_node_at(s, i);
+        unsigned char key[16];
+        for (int b = 0; b < 8; b++) {
+            key[b] = (unsigned char)(n->master.ms >> (56 - 8 * b));
+            key[8 + b] = (unsigned char)(n->master.seq >> (56 - 8 * b));
+        }
+        rc |= rdb_put_string(w, (const char *)key, 16) | rdb_put_string(w, (const char *)n->lp, lp_bytes(n->lp));
+    }
+    rc |= put_len(w, s->length) | put_stream_id_lens(w, s->last_id) | put_stream_id_lens(w, s->first_id) |
+          put_stream_id_lens(w, s->max_deleted_id) | put_len(w, s->entries_added) | put_len(w, s->ngroups);
+    for (size_t i = 0; i < s->ngroups && !rc; i++) rc = put_stream_group(w, s->groups[i]);
+    return rc ? -1 : 0;
+}
+
 /* The RDB type byte for e's value. A listpack set (Redis 7.2's type 20)
  * is written as a plain set: Redis 7.0 cannot read type 20. -1 for a type
- * Keel cannot save (streams do not exist yet). */
+ * Keel cannot save. */
 int rdb_value_type(const entry *e) {
     int enc = entry_encoding(e);
     switch (entry_type(e)) {
@@ -327,6 +381,7 @@ int rdb_value_type(const entry *e) {
     case TYPE_SET: return enc == ENC_INTSET ? RDB_TYPE_SET_INTSET : RDB_TYPE_SET;
     case TYPE_ZSET: return enc == ENC_LISTPACK ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
     case TYPE_HASH: return enc == ENC_LISTPACK ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+    case TYPE_STREAM: return RDB_TYPE_STREAM_LISTPACKS_2;
     default: return -1;
     }
 }
@@ -338,6 +393,7 @@ static int put_value_body(rdb_writer *w, const entry *e) {
     case TYPE_SET: return put_set(w, e);
     case TYPE_ZSET: return put_zset(w, e);
     case TYPE_HASH: return put_hash(w, e);
+    case TYPE_STREAM: return put_stream(w, e);
     default: errno = ENOTSUP; return -1;
     }
 }
@@ -495,7 +551,7 @@ int rdb_save_fd(int fd, char *err, size_t errlen) {
     size_t skipped = 0;
     for (int i = 0; rc == 0 && i < db_count(); i++) rc = save_db(w, db_get(i), &skipped);
     if (skipped)
-        server_log(LOG_WARNING, "%zu stream key(s) NOT saved: Keel cannot write streams to RDB files yet", skipped);
+        server_log(LOG_WARNING, "%zu key(s) of a type Keel cannot write NOT saved", skipped);
     if (hashes_losing_field_ttls)
         server_log(LOG_WARNING, "%zu hash key(s) saved WITHOUT their field TTLs: RDB 10 cannot hold them",
                    hashes_losing_field_ttls);

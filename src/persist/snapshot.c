@@ -114,7 +114,7 @@ static void note_failure(void) {
 
 static void write_entry(int s, const entry *e) {
     if (snap.failed) return;
-    if (rdb_value_type(e) < 0) { /* a type the writer cannot encode yet (streams) */
+    if (rdb_value_type(e) < 0) { /* a type the writer cannot encode (none today) */
         snap.skipped++;
         return;
     }
@@ -305,7 +305,7 @@ static void fail_job(const char *why, int aborted) {
 
 static void finish_walk(void) {
     if (snap.skipped)
-        server_log(LOG_WARNING, "%lld stream key(s) NOT saved: Keel cannot write streams to RDB files yet", snap.skipped);
+        server_log(LOG_WARNING, "%lld key(s) of a type Keel cannot write NOT saved", snap.skipped);
     if (rdb_write_footer(snap.w) != 0) {
         char why[300];
         snprintf(why, sizeof(why), "Write error saving DB on disk: %s", strerror(errno));

@@ -472,6 +472,90 @@ int64_t stream_trim_minid(stream *s, stream_id minid, int approx, long long limi
     return trim(s, 0, &minid, approx, limit);
 }
 
+/* ---- persistence ---- */
+
+const stream_node *stream_node_at(const stream *s, size_t i) { return node_at(s, i); }
+
+void stream_first_id_rebuild(stream *s) { update_first_id(s); }
+
+/* Integer element at *p, advancing; 0 if missing or not an integer. */
+static int next_int(unsigned char *lp, unsigned char **p, int64_t *v) {
+    if (!*p || **p == LP_EOF) return 0;
+    unsigned int slen;
+    if (lp_get(*p, v, &slen)) return 0;
+    *p = lp_next(lp, *p);
+    return 1;
+}
+
+static int skip_elements(unsigned char *lp, unsigned char **p, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        if (!*p || **p == LP_EOF) return 0;
+        *p = lp_next(lp, *p);
+    }
+    return 1;
+}
+
+/* The checks that let the iterator trust the node (see stream.h). */
+static const char *node_check(unsigned char *lp, stream_id master, stream_id after, int has_after, uint64_t *live_out,
+                              stream_id *last) {
+    unsigned char *p = lp_first(lp);
+    int64_t live, deleted, nmaster, zero;
+    if (!next_int(lp, &p, &live) || !next_int(lp, &p, &deleted) || !next_int(lp, &p, &nmaster) || live < 0 ||
+        deleted < 0 || nmaster < 0)
+        return "bad stream node header";
+    if (!skip_elements(lp, &p, nmaster) || !next_int(lp, &p, &zero) || zero != 0) return "bad stream master entry";
+    int64_t seen_live = 0, seen_deleted = 0;
+    stream_id prev = master;
+    int first = 1;
+    while (p && *p != LP_EOF) {
+        int64_t flags, dms, dseq, nfields, count;
+        if (!next_int(lp, &p, &flags) || flags < 0 || flags > 3 || !next_int(lp, &p, &dms) ||
+            !next_int(lp, &p, &dseq))
+            return "bad stream entry";
+        stream_id id = {master.ms + (uint64_t)dms, master.seq + (uint64_t)dseq};
+        if (dms < 0 || (dms == 0 && dseq < 0)) return "stream entry ID below its node's";
+        if (!first && stream_id_cmp(id, prev) <= 0) return "stream entry IDs out of order";
+        if (has_after && stream_id_cmp(id, after) <= 0) return "stream node overlaps the previous one";
+        first = 0;
+        prev = id;
+        int same = (flags & ENTRY_SAMEFIELDS) != 0;
+        if (same) nfields = nmaster;
+        else if (!next_int(lp, &p, &nfields) || nfields < 0) return "bad stream entry field count";
+        if (!skip_elements(lp, &p, same ? nfields : nfields * 2)) return "stream entry past its node";
+        if (!next_int(lp, &p, &count) || count != (same ? nfields + 3 : nfields * 2 + 4))
+            return "bad stream entry element count";
+        if (flags & ENTRY_DELETED) seen_deleted++;
+        else seen_live++;
+    }
+    if (seen_live != live || seen_deleted != deleted) return "stream node counts do not match its entries";
+    if (live == 0) return "empty stream node";
+    *live_out = (uint64_t)live;
+    *last = prev;
+    return NULL;
+}
+
+int stream_load_node(stream *s, stream_id master, const unsigned char *lp, size_t len, uint64_t *live,
+                     const char **why) {
+    if (len < LP_EMPTY_SIZE || !lp_validate(lp, len)) {
+        *why = "bad stream node listpack";
+        return -1;
+    }
+    unsigned char *copy = zmalloc(len);
+    memcpy(copy, lp, len);
+    stream_id after = {0, 0}, last;
+    int has_after = s->nnodes > 0;
+    if (has_after) after = node_last_id(s, s->nnodes - 1);
+    if ((*why = node_check(copy, master, after, has_after, live, &last)) != NULL) {
+        zfree(copy);
+        return -1;
+    }
+    nodes_make_room(s);
+    stream_node *n = &s->nodes[s->head + s->nnodes++];
+    n->master = master;
+    n->lp = copy;
+    return 0;
+}
+
 /* ---- life cycle ---- */
 
 stream *stream_new(void) { return zcalloc(sizeof(stream)); }

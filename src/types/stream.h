@@ -113,4 +113,17 @@ int stream_first_id(stream *s, stream_id *id);
 int stream_last_live_id(stream *s, stream_id *id);
 
 
+/* ---- persistence ---- */
+
+/* Node i (0 <= i < s->nnodes), oldest first. */
+const stream_node *stream_node_at(const stream *s, size_t i);
+/* Append a node read from outside (an RDB file, RESTORE): the listpack is
+ * checked entry by entry (layout, counts, IDs ascending and after the
+ * previous node's) before a copy is taken. *live gets its live entries.
+ * 0, or -1 with *why set. */
+/* Set first_id from the entries (files that do not record it). */
+void stream_first_id_rebuild(stream *s);
+int stream_load_node(stream *s, stream_id master, const unsigned char *lp, size_t len, uint64_t *live,
+                     const char **why);
+
 #endif

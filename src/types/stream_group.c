@@ -190,9 +190,20 @@ stream_nack *stream_nack_add(stream_cg *g, stream_consumer *c, stream_id id, lon
     return n;
 }
 
+stream_nack *stream_nack_add_unowned(stream_cg *g, stream_id id, long long delivery_time, long long count) {
+    if (stream_pel_find(&g->pel, id)) return NULL;
+    stream_nack *n = zmalloc(sizeof(stream_nack));
+    n->id = id;
+    n->delivery_time = delivery_time;
+    n->delivery_count = count;
+    n->consumer = NULL;
+    pel_insert(&g->pel, n);
+    return n;
+}
+
 void stream_nack_assign(stream_nack *n, stream_consumer *to) {
     if (n->consumer == to) return;
-    pel_remove(&n->consumer->pel, n->id);
+    if (n->consumer) pel_remove(&n->consumer->pel, n->id);
     pel_insert(&to->pel, n);
     n->consumer = to;
 }

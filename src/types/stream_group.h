@@ -70,7 +70,10 @@ stream_nack *stream_pel_find(const stream_pel *p, stream_id id);
 size_t stream_pel_lower_bound(const stream_pel *p, stream_id id);
 /* Add a new nack to the group's and the consumer's PELs. */
 stream_nack *stream_nack_add(stream_cg *g, stream_consumer *c, stream_id id, long long now_ms);
-/* Move a nack to another consumer. */
+/* A nack in the group's PEL only, owned by no consumer yet (loading: the
+ * consumers' lists follow); NULL if the ID is already pending. */
+stream_nack *stream_nack_add_unowned(stream_cg *g, stream_id id, long long delivery_time, long long count);
+/* Move a nack to another consumer (or give an unowned one its owner). */
 void stream_nack_assign(stream_nack *n, stream_consumer *to);
 /* Remove (XACK) and free a nack. */
 void stream_nack_remove(stream_cg *g, stream_nack *n);
