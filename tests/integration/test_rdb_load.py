@@ -134,7 +134,7 @@ GOOD = selectdb(0) + key(0, "k", rdb_str("v"))
     (b"VALKEY080" + GOOD + b"\xff" + bytes(8), ["VALKEY080"]),
     (b"RODIS0010" + GOOD, ["signature"]),
     (rdb_file(selectdb(0) + key(30, "k", rdb_str("v"))), ["type 30"]),
-    (rdb_file(selectdb(0) + key(21, "st", rdb_str("x"))), ["stream"]),
+    (rdb_file(selectdb(0) + key(21, "st", rdb_len(1) + rdb_str("x"))), ["stream node key"]),
     (rdb_file(selectdb(0) + key(7, "m", rdb_len(1))), ["type 7", "module"]),
     (rdb_file(selectdb(0) + key(24, "h", rdb_len(1))), ["type 24", "field TTLs"]),
     (rdb_file(GOOD)[:-12], ["end of file"]),
@@ -204,11 +204,11 @@ def test_keel_check_rdb_reports(tmp_path):
     assert "db 3: 1 keys" in out.stdout
     assert "RDB looks OK" in out.stdout
     bad = tmp_path / "bad.rdb"
-    bad.write_bytes(rdb_file(selectdb(0) + key(0, "k", rdb_str("v")) + key(21, "st", rdb_str("x"))))
+    bad.write_bytes(rdb_file(selectdb(0) + key(0, "k", rdb_str("v")) + key(30, "st", rdb_str("x"))))
     out = subprocess.run([check_rdb_binary(), str(bad)], capture_output=True, text=True)
     assert out.returncode == 1
     assert "RDB ERROR DETECTED" in out.stdout
-    assert "type 21" in out.stdout and "offset" in out.stdout and "bad.rdb" in out.stdout
+    assert "type 30" in out.stdout and "offset" in out.stdout and "bad.rdb" in out.stdout
 
 
 def test_rdbcompression_and_rdbchecksum(start_server):
