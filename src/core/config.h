@@ -72,10 +72,20 @@ struct config_entry {
 #define CONFIG_END {0}
 
 /* Modules' parameter tables (each module defines its own). */
+extern config_entry slowlog_configs[];   /* core/slowlog.c */
+extern config_entry latency_configs[];   /* core/latency.c */
+extern config_entry clientmem_configs[]; /* net/clientmem.c */
+extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */
 void config_load(int argc, char **argv);
+
+/* The server's own adjustment of a setting after start-up checks (e.g.
+ * maxclients lowered to what the file descriptor limit allows, as Redis
+ * does): goes through the parameter's row like CONFIG SET, so config stays
+ * the only writer. Returns 1, or 0 with *err set. */
+int config_set_internal(const char *name, const char *value, const char **err);
 
 /* CONFIG GET/SET/RESETSTAT/REWRITE/HELP handlers. */
 void config_command_get(client *c);

@@ -25,6 +25,7 @@
  */
 #include "core/latency.h"
 #include "core/command.h"
+#include "core/config.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/client.h"
@@ -35,7 +36,12 @@
 #include <string.h>
 #include <time.h>
 
-long long latency_monitor_threshold = 0;
+static long long latency_monitor_threshold = 0;
+
+config_entry latency_configs[] = {
+    CONFIG_LL("latency-monitor-threshold", &latency_monitor_threshold, "0", 0, LLONG_MAX, 0, NULL),
+    CONFIG_END,
+};
 
 /* ---- events ---- */
 

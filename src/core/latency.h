@@ -14,8 +14,8 @@
 
 #include "core/command.h"
 
-/* CONFIG SET latency-monitor-threshold: milliseconds, 0 = monitor off. */
-extern long long latency_monitor_threshold;
+/* Its setting, latency-monitor-threshold (milliseconds, 0 = monitor off),
+ * is in its own parameter table, latency_configs (core/config.h). */
 
 /* Record that event took ms milliseconds (kept if >= the threshold). */
 void latency_add_sample(const char *event, long long ms);

@@ -298,7 +298,11 @@ static void adjust_open_files_limit(void) {
     getrlimit(RLIMIT_NOFILE, &lim);
     if (lim.rlim_cur < want) {
         unsigned int old = server.maxclients;
-        server.maxclients = lim.rlim_cur > RESERVED_FDS ? (unsigned int)(lim.rlim_cur - RESERVED_FDS) : 1;
+        unsigned long long fit = lim.rlim_cur > RESERVED_FDS ? (unsigned long long)(lim.rlim_cur - RESERVED_FDS) : 1;
+        char value[32];
+        const char *err;
+        snprintf(value, sizeof(value), "%llu", fit);
+        if (!config_set_internal("maxclients", value, &err)) server_log(LOG_WARNING, "maxclients: %s", err);
         server_log(LOG_WARNING, "You requested maxclients of %u requiring at least %llu max file descriptors. "
                    "Server can't set maximum open files to %llu; maxclients has been reduced to %u.",
                    old, (unsigned long long)want, (unsigned long long)want, server.maxclients);
@@ -361,7 +365,9 @@ int main(int argc, char **argv) {
     ev_set_before_sleep(server.el, before_sleep);
     memory_init();
     server.initial_memory_usage = zmalloc_used_memory();
-    server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
+    /* " PID: <pid>" is what Redis's test suite waits for (in Redis's logo)
+     * before it talks to a server it started: keep those words. */
+    server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, PID: %d, port: %d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);
     server_log(LOG_NOTICE, "Ready to accept connections");
     ev_run(server.el);
