@@ -424,9 +424,26 @@ static void object_encoding_command(client *c) {
     if (e) reply_bulk_cstr(c, entry_encoding_name(e));
 }
 
+/* Redis shares the objects of the integers 0..9999 (refcount INT_MAX)
+ * unless an LRU or LFU maxmemory policy needs a clock per value. Keel
+ * stores such integers inline, unshared; it reports what Redis would, so
+ * that tools and tests reading the refcount see Redis's answer. */
+#define SHARED_INTEGERS 10000
+#define SHARED_REFCOUNT 2147483647LL
+
+static int policy_needs_own_objects(void) {
+    return server.maxmemory && server.maxmemory_policy != MAXMEMORY_NO_EVICTION &&
+           server.maxmemory_policy != MAXMEMORY_ALLKEYS_RANDOM &&
+           server.maxmemory_policy != MAXMEMORY_VOLATILE_RANDOM && server.maxmemory_policy != MAXMEMORY_VOLATILE_TTL;
+}
+
 static void object_refcount_command(client *c) {
     entry *e = object_lookup(c);
-    if (e) reply_ll(c, 1);
+    if (!e) return;
+    long long v;
+    int shared = entry_type(e) == TYPE_STRING && entry_encoding(e) == ENC_INT && entry_string_as_ll(e, &v) &&
+                 v >= 0 && v < SHARED_INTEGERS && !policy_needs_own_objects();
+    reply_ll(c, shared ? SHARED_REFCOUNT : 1);
 }
 
 static void object_idletime_command(client *c) {

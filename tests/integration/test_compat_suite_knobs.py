@@ -1,0 +1,193 @@
+"""Things Redis's own TCL suite relies on beside what its units test: the
+DEBUG knobs it turns, OBJECT REFCOUNT of shared integers, INCR in place,
+SETBIT/BITFIELD's dirty counting. Each test names the TCL test that
+exposed the gap (tests/redis-suite/run.sh runs them; docs/COMPATIBILITY.md).
+
+Only Redis's observable behaviour is checked, so the file also passes
+against Redis 7.0:
+
+    KEEL_SERVER=/usr/bin/redis-server /usr/bin/python3 -m pytest -q \
+        tests/integration/test_compat_suite_knobs.py
+"""
+
+import pytest
+import redis
+
+from keel_helpers import cmd
+
+
+def dirty(r):
+    return r.info("persistence")["rdb_changes_since_last_save"]
+
+
+# ---- unit/type/list: "plain node check compression" and the like ----
+
+@pytest.mark.parametrize("size", ["1b", "5b", "100b", "1k", "0", "4000mb"])
+def test_debug_quicklist_packed_threshold_accepts_sizes(r, size):
+    try:
+        assert r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", size) == b"OK"
+    finally:
+        r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
+
+
+@pytest.mark.parametrize("size", ["5gb", "-1", "lots"])
+def test_debug_quicklist_packed_threshold_refuses_bad_sizes(r, size):
+    with pytest.raises(redis.ResponseError) as e:
+        r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", size)
+    assert str(e.value) == "argument must be a memory value bigger than 1 and smaller than 4gb"
+
+
+def test_lists_of_big_elements_under_a_low_packed_threshold(r):
+    # What the suite's plain-node tests exercise: every command on elements
+    # above the threshold (Keel keeps them in listpack nodes).
+    big = [c * 500 for c in "abcdefg"]
+    try:
+        r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b")
+        for v in big[:4]:
+            r.lpush("l", v)
+        r.linsert("l", "after", big[3], big[4])
+        r.lset("l", 0, big[5])
+        assert r.lrange("l", 0, -1) == [x.encode() for x in [big[5], big[4], big[2], big[1], big[0]]]
+        r.ltrim("l", 1, -1)
+        assert r.lpos("l", big[1]) == 2
+        assert r.lrem("l", 0, big[2]) == 1
+        assert r.lmove("l", "m", "RIGHT", "LEFT") == big[0].encode()
+        assert r.llen("l") == 2 and r.lindex("m", 0) == big[0].encode()
+    finally:
+        r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")
+
+
+# ---- unit/type/list (7.2 suite), DEBUG LISTPACK / QUICKLIST ----
+
+def test_debug_listpack_and_quicklist_check_the_encoding(r):
+    r.rpush("small", "a", "b")
+    r.hset("h", "f", "v")
+    enc = r.object("encoding", "h")
+    assert enc == b"listpack"
+    assert r.execute_command("DEBUG", "LISTPACK", "h") == b"Listpack structure printed on stdout"
+    with pytest.raises(redis.ResponseError, match="^Not a quicklist encoded object.$"):
+        r.execute_command("DEBUG", "QUICKLIST", "h")
+    with pytest.raises(redis.ResponseError, match="no such key"):
+        r.execute_command("DEBUG", "LISTPACK", "missing")
+
+
+def test_debug_quicklist_on_a_big_list(r):
+    r.rpush("big", *["x" * 100] * 200)
+    assert r.object("encoding", "big") == b"quicklist"
+    assert r.execute_command("DEBUG", "QUICKLIST", "big") == b"Quicklist structure printed on stdout"
+    assert r.execute_command("DEBUG", "QUICKLIST", "big", "1") == b"Quicklist structure printed on stdout"
+
+
+# ---- the suite's other knobs ----
+
+def test_debug_log_change_repl_id_replybuffer(r):
+    assert r.execute_command("DEBUG", "LOG", "### Starting test x") == b"OK"
+    assert r.execute_command("DEBUG", "CHANGE-REPL-ID") == b"OK"
+    assert r.execute_command("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100") == b"OK"
+    assert r.execute_command("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never") == b"OK"
+    assert r.execute_command("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset") == b"OK"
+    assert r.execute_command("DEBUG", "REPLYBUFFER", "RESIZING", "0") == b"OK"
+    assert r.execute_command("DEBUG", "REPLYBUFFER", "RESIZING", "1") == b"OK"
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "soon")
+
+
+def test_debug_log_writes_the_server_log(r, server):
+    r.execute_command("DEBUG", "LOG", "marker-5e1f")
+    assert "marker-5e1f" in server.log_text()
+
+
+# ---- unit/type/incr: "INCR uses shared objects in the 0-9999 range" ----
+
+def test_object_refcount_of_shared_integers(r):
+    r.set("foo", -1)
+    r.incr("foo")
+    assert r.object("refcount", "foo") > 1
+    r.set("foo", 9998)
+    r.incr("foo")
+    assert r.object("refcount", "foo") > 1
+    r.incr("foo")
+    assert r.object("refcount", "foo") == 1
+    r.set("s", "abc")
+    assert r.object("refcount", "s") == 1
+    r.rpush("l", 1)
+    assert r.object("refcount", "l") == 1
+
+
+def test_no_shared_integers_under_an_lru_policy(r):
+    old = r.config_get("maxmemory*")
+    try:
+        r.config_set("maxmemory", "1gb")
+        r.config_set("maxmemory-policy", "volatile-ttl")
+        r.set("foo", 5)
+        assert r.object("refcount", "foo") > 1
+        r.config_set("maxmemory-policy", "allkeys-lru")
+        r.set("bar", 5)
+        assert r.object("refcount", "bar") == 1
+    finally:
+        r.config_set("maxmemory-policy", old["maxmemory-policy"])
+        r.config_set("maxmemory", old["maxmemory"])
+
+
+# ---- unit/type/incr: "INCR can modify objects in-place" ----
+
+def value_address(r, key):
+    return cmd(r, "DEBUG", "OBJECT", key).split()[1]
+
+
+def test_incr_modifies_the_value_in_place(r):
+    r.set("foo", 20000)
+    r.incr("foo")
+    assert r.object("refcount", "foo") == 1
+    old = value_address(r, "foo")
+    r.incr("foo")
+    r.incrby("foo", 10)
+    r.decr("foo")
+    new = value_address(r, "foo")
+    assert old.startswith(b"at:") and old == new
+    assert r.get("foo") == b"20011"
+
+
+def test_incr_in_place_keeps_ttl_and_watch(r):
+    r.set("foo", 20000, ex=100)
+    w = r.pipeline()
+    w.watch("foo")
+    r.incr("foo")
+    w.multi()
+    w.set("foo", 1)
+    with pytest.raises(redis.WatchError):
+        w.execute()
+    assert r.get("foo") == b"20001"
+    assert 0 < r.ttl("foo") <= 100
+
+
+# ---- unit/bitops: "SETBIT/BITFIELD only increase dirty when the value changed" ----
+
+def test_setbit_and_bitfield_count_only_changes(r):
+    d = dirty(r)
+    r.setbit("foo", 0, 0)                        # created: a change
+    r.bitfield("foo2").set("i5", 0, 0).execute()
+    assert dirty(r) == d + 2
+    r.setbit("foo", 0, 0)                        # same bits: none
+    r.bitfield("foo2").set("i5", 0, 0).execute()
+    assert dirty(r) == d + 2
+    r.setbit("foo", 0, 1)
+    r.setbit("foo", 0, 1)
+    r.bitfield("foo2").set("i5", 0, 1).execute()
+    r.bitfield("foo2").set("i5", 0, 1).execute()
+    assert dirty(r) == d + 4
+    r.setbit("foo", 90, 0)                       # grown: a change
+    assert dirty(r) == d + 5
+    # Two writes that change their fields count two.
+    r.bitfield("foo2").set("u4", 0, 1).set("u4", 4, 1).execute()
+    assert dirty(r) == d + 7
+
+
+def test_unchanged_setbit_does_not_break_watch(r):
+    r.setbit("k", 3, 1)
+    w = r.pipeline()
+    w.watch("k")
+    r.setbit("k", 3, 1)
+    w.multi()
+    w.set("other", 1)
+    assert w.execute() == [True]
