@@ -32,6 +32,7 @@ static const enum_value loglevel_enum[] = {
     {"debug", LOG_DEBUG}, {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE}, {"warning", LOG_WARNING}, {NULL, 0}};
 
 static int apply_maxclients(const char **err);
+static int apply_bind(const char **err);
 static int apply_hz(const char **err);
 static int apply_jemalloc_bg(const char **err);
 static int apply_maxmemory(const char **err);
@@ -45,8 +46,8 @@ static char *cfg_notify;
 
 static config_entry core_configs[] = {
     /* Networking. */
-    CONFIG_INT("port", &server.port, "6379", 0, 65535, CF_IMMUTABLE, NULL),
-    CONFIG_SPECIAL("bind", NULL, "127.0.0.1 -::1", set_bind, get_bind, CF_IMMUTABLE),
+    CONFIG_INT("port", &server.port, "6379", 0, 65535, 0, server_rebind_tcp),
+    CONFIG_SPECIAL("bind", NULL, "127.0.0.1 -::1", set_bind, get_bind, 0, .apply = apply_bind),
     CONFIG_STRING("unixsocket", &server.unixsocket, "", CF_IMMUTABLE, NULL),
     CONFIG_INT("unixsocketperm", &server.unixsocketperm, "0", 0, 0777, CF_IMMUTABLE, NULL),
     CONFIG_INT("tcp-backlog", &server.tcp_backlog, "511", 0, INT_MAX, CF_IMMUTABLE, NULL),
@@ -344,6 +345,13 @@ static int set_save(const config_entry *ce, char **argv, int argc, const char **
 static kstr get_string_ptr(const config_entry *ce) {
     char *s = *(char **)ce->ptr;
     return kstr_new(s ? s : "");
+}
+
+/* Redis's words differ for bind and port failures. */
+static int apply_bind(const char **err) {
+    if (server_rebind_tcp(err)) return 1;
+    *err = "Failed to bind to specified addresses.";
+    return 0;
 }
 
 static int apply_maxclients(const char **err) {

@@ -147,19 +147,52 @@ static int listen_unix(const char *path, unsigned int perm) {
     return fd;
 }
 
-static void open_listeners(void) {
+/* Listen on every bind address at the configured port (none for port 0)
+ * and register the sockets; on failure close what was opened, return 0. */
+static int open_tcp_listeners(void) {
     server.ipfd_count = 0;
-    if (server.port != 0) {
-        for (int i = 0; i < server.bindaddr_count; i++) {
-            int fd = listen_tcp(server.bindaddr[i], server.port);
-            if (fd == -2) continue;
-            if (fd < 0) {
-                server_log(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", server.port);
-                server_startup_exit(1);
-            }
-            server.ipfd[server.ipfd_count++] = fd;
-            ev_add_file(server.el, fd, EV_READABLE, (ev_file_proc *)client_accept_tcp, NULL);
+    if (server.port == 0) return 1;
+    for (int i = 0; i < server.bindaddr_count; i++) {
+        int fd = listen_tcp(server.bindaddr[i], server.port);
+        if (fd == -2) continue;
+        if (fd < 0) {
+            close_tcp_listeners();
+            return 0;
         }
+        server.ipfd[server.ipfd_count++] = fd;
+        ev_add_file(server.el, fd, EV_READABLE, (ev_file_proc *)client_accept_tcp, NULL);
+    }
+    return 1;
+}
+
+void close_tcp_listeners(void) {
+    for (int i = 0; i < server.ipfd_count; i++) {
+        ev_del_file(server.el, server.ipfd[i], EV_READABLE);
+        close(server.ipfd[i]);
+    }
+    server.ipfd_count = 0;
+}
+
+/* CONFIG SET port / bind at run time, as Redis does: the old sockets are
+ * closed first (a new listener cannot share their port), then the new
+ * ones opened. If that fails config puts the old value back and calls
+ * this again, which reopens the old sockets. Connected clients stay. */
+int server_rebind_tcp(const char **err) {
+    if (!server.el) return 1; /* start-up: open_listeners() comes later */
+    close_tcp_listeners();
+    if (open_tcp_listeners()) {
+        server_log(LOG_NOTICE, "Listening on port %d (%d address%s)", server.port, server.ipfd_count,
+                   server.ipfd_count == 1 ? "" : "es");
+        return 1;
+    }
+    *err = "Unable to listen on this port. Check server logs.";
+    return 0;
+}
+
+static void open_listeners(void) {
+    if (!open_tcp_listeners()) {
+        server_log(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", server.port);
+        server_startup_exit(1);
     }
     server.sofd = -1;
     if (server.unixsocket && server.unixsocket[0]) {

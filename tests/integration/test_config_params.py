@@ -243,3 +243,44 @@ def test_enum_errors_list_the_values_in_redis_order(r, name, error):
     with pytest.raises(redis.ResponseError) as e:
         r.config_set(name, "bogus")
     assert str(e.value) == "CONFIG SET failed (possibly related to argument '%s') - %s" % (name, error)
+
+
+# ---- CONFIG SET port / bind at run time (unit/networking) ----
+
+def test_config_set_port_moves_the_listener(start_server):
+    from keel_helpers import free_port
+    srv = start_server()
+    c = srv.client()
+    new = free_port()
+    old = srv.port
+    assert c.config_set("port", new)
+    assert c.ping()                       # the connection made before stays
+    moved = redis.Redis(host="127.0.0.1", port=new, socket_timeout=5)
+    assert moved.ping()
+    assert moved.config_get("port") == {"port": str(new)}
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(host="127.0.0.1", port=old, socket_timeout=2).ping()
+    srv.port = new                        # so that stop() finds it
+    moved.connection_pool.disconnect()
+
+
+def test_config_set_port_in_use_keeps_the_old_port(start_server):
+    srv = start_server()
+    other = start_server()
+    c = srv.client()
+    with pytest.raises(redis.ResponseError, match="Unable to listen on this port"):
+        c.config_set("port", other.port)
+    assert c.config_get("port") == {"port": str(srv.port)}
+    assert redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=5).ping()
+
+
+def test_config_set_bind_rebinds(start_server):
+    srv = start_server()
+    c = srv.client()
+    assert c.config_set("bind", "127.0.0.1 -::1")
+    assert c.config_get("bind") == {"bind": "127.0.0.1 -::1"}
+    assert redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=5).ping()
+    with pytest.raises(redis.ResponseError, match="Failed to bind to specified addresses"):
+        c.config_set("bind", "192.0.2.1")        # TEST-NET: not on this host
+    assert c.config_get("bind") == {"bind": "127.0.0.1 -::1"}
+    assert redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=5).ping()
