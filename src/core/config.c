@@ -42,8 +42,6 @@ static int set_save(const config_entry *ce, char **argv, int argc, const char **
 static kstr get_string_ptr(const config_entry *ce);
 
 
-static char *cfg_notify;
-
 static config_entry core_configs[] = {
     /* Networking. */
     CONFIG_INT("port", &server.port, "6379", 0, 65535, 0, server_rebind_tcp),
@@ -107,9 +105,6 @@ static config_entry core_configs[] = {
     CONFIG_MEMORY("hll-sparse-max-bytes", &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, 0, NULL),
     CONFIG_MEMORY("stream-node-max-bytes", &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, 0, NULL),
     CONFIG_LL("stream-node-max-entries", &server.stream_node_max_entries, "100", 0, LLONG_MAX, 0, NULL),
-    /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md; the
-     * others of this kind are in config_stubs.c). */
-    CONFIG_STRING("notify-keyspace-events", &cfg_notify, "", 0, NULL),
     CONFIG_END,
 };
 

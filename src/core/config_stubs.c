@@ -80,6 +80,7 @@ config_entry stub_configs[] = {
     STUB_WORDS("latency-tracking-info-percentiles", "50 99 99.9", 0),
     STUB_LL("busy-reply-threshold", "5000", 0, LONG_MAX, 0, .alias = "lua-time-limit"),
     STUB_BOOL("activerehashing", "yes", 0),
+    STUB_STRING("notify-keyspace-events", "", 0),
     STUB_LL("tracking-table-max-keys", "1000000", 0, LONG_MAX, 0),
     STUB_ENUM("sanitize-dump-payload", "no", sanitize_enum, 0),
     /* ACL. */
