@@ -48,7 +48,7 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench
+.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench redis-suite
 
 all: $(BIN)
 
@@ -98,6 +98,15 @@ integration-asan: asan
 test: deps all unit
 	$(MAKE) integration
 	$(MAKE) integration-asan
+
+# Redis's own TCL suite against this build (not part of `make test`; see
+# docs/COMPATIBILITY.md): REDIS is a tag of the mirror or a source tree,
+# MODE external or normal, UNITS a list (empty: the default list).
+REDIS ?= 7.0.15
+MODE  ?= external
+UNITS ?=
+redis-suite: all
+	tests/redis-suite/run.sh -r $(REDIS) -m $(MODE) -s $(abspath $(BIN)) $(UNITS)
 
 fuzz:
 	./tests/fuzz/run.sh
