@@ -360,6 +360,8 @@ static void debug_command(client *c) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
             "QUICKLIST <key> [<0|1>]",
             "    Log the quicklist encoding of <key> (Redis prints it on stdout).",
             "QUICKLIST-PACKED-THRESHOLD <size>",
@@ -417,6 +419,11 @@ static void debug_command(client *c) {
         debug_show_encoding(c, ENC_QUICKLIST, "quicklist");
     } else if (arg_is(sub, "replybuffer") && c->argc == 4) {
         debug_replybuffer(c);
+    } else if (arg_is(sub, "pause-cron") && c->argc == 3) {
+        long long v;
+        if (!parse_ll(c, c->argv[2], &v)) return;
+        server_pause_cron(v != 0);
+        reply_ok(c);
     } else if (arg_is(sub, "change-repl-id") && c->argc == 2) {
         reply_ok(c);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {

@@ -222,8 +222,13 @@ static void close_idle_clients(void) {
     }
 }
 
+static int cron_paused; /* DEBUG PAUSE-CRON */
+
+void server_pause_cron(int pause) { cron_paused = pause; }
+
 static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
+    if (cron_paused) return 1000 / server.hz;
     server_update_cached_time();
     server.cronloops++;
     if (server.active_expire_enabled) db_active_expire_cycle(0);

@@ -166,6 +166,8 @@ void server_startup_exit(int code) __attribute__((noreturn));
 /* Reopen the TCP listeners for the current port and bind addresses
  * (config's apply hook for both); 0 with *err set when that fails. */
 int server_rebind_tcp(const char **err);
+/* DEBUG PAUSE-CRON: stop (1) or resume (0) the periodic tasks. */
+void server_pause_cron(int pause);
 void close_tcp_listeners(void);
 
 /* Ask the event loop to stop after the current iteration. */

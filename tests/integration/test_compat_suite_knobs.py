@@ -191,3 +191,19 @@ def test_unchanged_setbit_does_not_break_watch(r):
     w.multi()
     w.set("other", 1)
     assert w.execute() == [True]
+
+
+# ---- unit/shutdown, unit/client-eviction: DEBUG PAUSE-CRON ----
+
+def test_debug_pause_cron_stops_active_expiry(r):
+    import time
+    from keel_helpers import wait_for
+    try:
+        assert r.execute_command("DEBUG", "PAUSE-CRON", "1") == b"OK"
+        r.set("k", "v", px=20)
+        time.sleep(0.3)                  # many cron periods, none runs
+        assert r.dbsize() == 1           # expired, not collected
+        assert r.execute_command("DEBUG", "PAUSE-CRON", "0") == b"OK"
+        assert wait_for(lambda: r.dbsize() == 0, timeout=10)
+    finally:
+        r.execute_command("DEBUG", "PAUSE-CRON", "0")
