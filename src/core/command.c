@@ -170,6 +170,7 @@ int command_count(void) { return ncommands; }
 static void reset_one(command *cmd, void *priv) {
     (void)priv;
     cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    latency_forget_histogram(cmd);
     if (cmd->subcommands)
         for (command *sub = cmd->subcommands; sub->name; sub++) reset_one(sub, NULL);
 }

@@ -164,6 +164,11 @@ void latency_command_done(command *cmd, long long duration_us) {
         latency_add_sample(cmd->flags & CMD_FAST ? "fast-command" : "command", duration_us / 1000);
 }
 
+void latency_forget_histogram(command *cmd) {
+    zfree(cmd->latency_hist);
+    cmd->latency_hist = NULL;
+}
+
 /* ---- LATENCY LATEST / HISTORY / RESET ---- */
 
 static void latency_latest_command(client *c) {

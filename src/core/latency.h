@@ -25,6 +25,9 @@ void latency_add_sample_since(const char *event, long long start_us);
 /* A command ran for duration_us: feeds its histogram and, above the
  * threshold, the "command" or "fast-command" event. */
 void latency_command_done(struct command *cmd, long long duration_us);
+/* CONFIG RESETSTAT: forget the command's histogram (LATENCY HISTOGRAM
+ * lists only commands called since). */
+void latency_forget_histogram(struct command *cmd);
 
 extern command latency_commands[];
 

@@ -207,3 +207,23 @@ def test_debug_pause_cron_stops_active_expiry(r):
         assert wait_for(lambda: r.dbsize() == 0, timeout=10)
     finally:
         r.execute_command("DEBUG", "PAUSE-CRON", "0")
+
+
+# ---- unit/latency-monitor: "LATENCY HISTOGRAM with empty histogram" ----
+
+def histograms(r):
+    flat = r.execute_command("LATENCY", "HISTOGRAM")
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def test_config_resetstat_clears_latency_histograms(r):
+    r.set("a", 1)
+    r.get("a")
+    assert b"set" in histograms(r)
+    r.config_resetstat()
+    got = histograms(r)
+    assert list(got) == [b"config|resetstat"]      # only the reset itself
+    assert r.execute_command("LATENCY", "HISTOGRAM", "set", "get") == []
+    r.set("a", 2)
+    got = histograms(r)
+    assert got[b"set"][:2] == [b"calls", 1]
