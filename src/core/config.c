@@ -507,47 +507,62 @@ int config_set_internal(const char *name, const char *value, const char **err) {
 
 /* ---- CONFIG command ---------------------------------------------------- */
 
-void config_command_get(client *c) {
-    /* Collect matches first: the reply is a map of known length, and a
-     * parameter matched by two patterns is listed once. */
-    char *matched = zcalloc(nconfigs);
-    long count = 0;
-    for (int a = 2; a < c->argc; a++) {
-        for (size_t i = 0; i < nconfigs; i++) {
-            config_entry *ce = all_configs[i];
-            if (matched[i]) continue;
-            const char *pat = c->argv[a];
-            size_t plen = kstr_len(c->argv[a]);
-            /* Hidden parameters (test knobs) answer their exact name only. */
-            if ((ce->flags & CF_HIDDEN) && strpbrk(pat, "*?[")) continue;
-            if (glob_match(pat, plen, ce->name, strlen(ce->name), 1) ||
-                (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1) &&
-                 !strpbrk(pat, "*?["))) {
-                matched[i] = 1;
-                count++;
-            }
-        }
-    }
-    reply_map_len(c, count);
+/* CONFIG GET as Redis 7.0 answers it: a pattern matches names and older
+ * names alike, each listed under the spelling that matched (so "*of"
+ * gives replicaof and slaveof); an exact request is answered under the
+ * words the client used; hidden parameters need their exact name; a
+ * parameter is listed once per spelling however many arguments match it. */
+#define GOT_NAME 1
+#define GOT_ALIAS 2
+
+typedef struct get_match {
+    const char *label;
+    const config_entry *ce;
+} get_match;
+
+static void add_match(get_match *m, long *n, unsigned char *got, size_t i, int which, const char *label) {
+    if (got[i] & which) return;
+    got[i] |= (unsigned char)which;
+    m[(*n)++] = (get_match){label, all_configs[i]};
+}
+
+static void match_pattern(const kstr pat, get_match *m, long *n, unsigned char *got) {
+    size_t plen = kstr_len(pat);
     for (size_t i = 0; i < nconfigs; i++) {
-        config_entry *ce = all_configs[i];
-        if (!matched[i]) continue;
-        kstr v = config_get_value(ce);
-        /* Like Redis, an exact (non-glob) request is answered with the
-         * name as the client wrote it (so aliases and case round-trip). */
-        const char *shown = ce->name;
-        for (int a = 2; a < c->argc; a++) {
-            if (!strpbrk(c->argv[a], "*?[") && (!strcasecmp(c->argv[a], ce->name) ||
-                                                 (ce->alias && !strcasecmp(c->argv[a], ce->alias)))) {
-                shown = c->argv[a];
-                break;
-            }
-        }
-        reply_bulk_cstr(c, shown);
+        const config_entry *ce = all_configs[i];
+        if (ce->flags & CF_HIDDEN) continue;
+        if (glob_match(pat, plen, ce->name, strlen(ce->name), 1)) add_match(m, n, got, i, GOT_NAME, ce->name);
+        if (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1))
+            add_match(m, n, got, i, GOT_ALIAS, ce->alias);
+    }
+}
+
+static void match_exact(const kstr name, get_match *m, long *n, unsigned char *got) {
+    for (size_t i = 0; i < nconfigs; i++) {
+        const config_entry *ce = all_configs[i];
+        if (!strcasecmp(name, ce->name)) add_match(m, n, got, i, GOT_NAME, name);
+        else if (ce->alias && !strcasecmp(name, ce->alias)) add_match(m, n, got, i, GOT_ALIAS, name);
+    }
+}
+
+void config_command_get(client *c) {
+    /* Collect first: the reply is a map of known length. */
+    get_match *m = zmalloc(sizeof(get_match) * (2 * nconfigs + 1));
+    unsigned char *got = zcalloc(nconfigs);
+    long n = 0;
+    for (int a = 2; a < c->argc; a++) {
+        if (strpbrk(c->argv[a], "*?[")) match_pattern(c->argv[a], m, &n, got);
+        else match_exact(c->argv[a], m, &n, got);
+    }
+    reply_map_len(c, n);
+    for (long i = 0; i < n; i++) {
+        kstr v = config_get_value(m[i].ce);
+        reply_bulk_cstr(c, m[i].label);
         reply_bulk(c, v, kstr_len(v));
         kstr_free(v);
     }
-    zfree(matched);
+    zfree(got);
+    zfree(m);
 }
 
 /* CONFIG SET name value [name value ...] is all or nothing: every name is

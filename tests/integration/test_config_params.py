@@ -284,3 +284,21 @@ def test_config_set_bind_rebinds(start_server):
         c.config_set("bind", "192.0.2.1")        # TEST-NET: not on this host
     assert c.config_get("bind") == {"bind": "127.0.0.1 -::1"}
     assert redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=5).ping()
+
+
+# ---- unit/introspection: "CONFIG GET multiple args" ----
+
+def test_config_get_patterns_match_older_names_too(r):
+    assert set(r.config_get("*of")) == {"replicaof", "slaveof"}
+    assert set(r.config_get("hash-max-*")) == {
+        "hash-max-listpack-entries", "hash-max-listpack-value",
+        "hash-max-ziplist-entries", "hash-max-ziplist-value"}
+
+
+def test_config_get_multiple_args_lists_each_spelling_once(r):
+    flat = r.execute_command("CONFIG", "GET", "maxmemory", "maxmemory*", "bind", "*of")
+    names = flat[0::2]
+    assert len(names) == len(set(names))
+    got = set(n.decode() for n in names)
+    assert {"maxmemory", "maxmemory-samples", "maxmemory-clients", "bind", "replicaof",
+            "slaveof"} <= got
