@@ -227,3 +227,14 @@ def test_config_resetstat_clears_latency_histograms(r):
     r.set("a", 2)
     got = histograms(r)
     assert got[b"set"][:2] == [b"calls", 1]
+
+
+# ---- unit/introspection-2: "COMMAND GETKEYS MORE THAN 256 KEYS" ----
+
+@pytest.mark.parametrize("sub", ["GETKEYS", "GETKEYSANDFLAGS"])
+def test_command_getkeys_returns_every_key(raw, sub):
+    keys = ["key%d" % i for i in range(1, 301)]
+    got = raw().cmd("COMMAND", sub, "ZUNIONSTORE", "target", str(len(keys)), *keys)
+    if sub == "GETKEYSANDFLAGS":
+        got = [k[0] for k in got]
+    assert got == [b"target"] + [k.encode() for k in keys]
