@@ -118,6 +118,7 @@ static config_entry *const module_config_tables[] = {
     slowlog_configs,
     latency_configs,
     clientmem_configs,
+    oomadj_configs,
     stub_configs,
 };
 

@@ -75,6 +75,7 @@ struct config_entry {
 extern config_entry slowlog_configs[];   /* core/slowlog.c */
 extern config_entry latency_configs[];   /* core/latency.c */
 extern config_entry clientmem_configs[]; /* net/clientmem.c */
+extern config_entry oomadj_configs[];    /* core/oomadj.c */
 extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 
 /* Load defaults, then the file (if any), then command-line options.

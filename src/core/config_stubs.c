@@ -25,7 +25,6 @@
 static const enum_value fsync_enum[] = {{"everysec", 1}, {"always", 0}, {"no", 2}, {NULL, 0}};
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
 static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
-static const enum_value oom_adj_enum[] = {{"no", 0}, {"yes", 1}, {"relative", 1}, {"absolute", 2}, {NULL, 0}};
 static const enum_value protected_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const enum_value sanitize_enum[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, {NULL, 0}};
 static const enum_value pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
@@ -63,8 +62,6 @@ config_entry stub_configs[] = {
     STUB_BOOL("use-exit-on-panic", "no", CF_HIDDEN),
     STUB_INT("watchdog-period", "0", 0, INT_MAX, CF_HIDDEN),
     STUB_BOOL("disable-thp", "yes", CF_IMMUTABLE),
-    STUB_ENUM("oom-score-adj", "no", oom_adj_enum, 0),
-    STUB_WORDS("oom-score-adj-values", "0 200 800", 0),
     STUB_WORDS("shutdown-on-sigint", "default", 0),
     STUB_WORDS("shutdown-on-sigterm", "default", 0),
     STUB_INT("shutdown-timeout", "10", 0, INT_MAX, 0),
