@@ -260,6 +260,7 @@ void command_dispatch(client *c) {
         return;
     }
     command_call(c, cmd);
+    blocking_serve_after_command();
 }
 
 void command_call(client *c, command *cmd) {

@@ -3,6 +3,7 @@
  * documentation): deleting, renaming, moving, expiring, scanning keys,
  * selecting and flushing databases, OBJECT introspection.
  */
+#include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/multi.h"
 #include "core/command.h"
@@ -371,6 +372,7 @@ static void swapdb_command(client *c) {
     if (a != b) {
         multi_touch_db(db_get((int)a), db_get((int)b));
         db_swap((int)a, (int)b);
+        blocking_db_swapped((int)a, (int)b);
     }
     server_dirty++;
     reply_ok(c);

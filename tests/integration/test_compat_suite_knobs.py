@@ -13,7 +13,7 @@ against Redis 7.0:
 import pytest
 import redis
 
-from keel_helpers import cmd
+from keel_helpers import cmd, encode_command
 
 
 def dirty(r):
@@ -238,3 +238,42 @@ def test_command_getkeys_returns_every_key(raw, sub):
     if sub == "GETKEYSANDFLAGS":
         got = [k[0] for k in got]
     assert got == [b"target"] + [k.encode() for k in keys]
+
+
+# ---- unit/type/list: "Unblock fairness is kept while pipelining" ----
+
+def wait_blocked(r, n):
+    from keel_helpers import wait_for
+    assert wait_for(lambda: r.info("clients")["blocked_clients"] == n, timeout=10)
+
+
+def test_blocked_client_served_before_the_next_pipelined_command(r, raw):
+    from keel_helpers import encode_command
+    first, second = raw(), raw()
+    first.send(encode_command("BLPOP", "mylist", "0"))
+    wait_blocked(r, 1)
+    # One write: a push and a blocking pop. The waiting client must get
+    # the element (Redis serves waiters after each command).
+    second.send(encode_command("LPUSH", "mylist", "1") + encode_command("BLPOP", "mylist", "0"))
+    assert first.read() == [b"mylist", b"1"]
+    assert second.read() == 1
+    wait_blocked(r, 1)                      # the pipelined BLPOP waits now
+    r.lpush("mylist", "2")
+    assert second.read() == [b"mylist", b"2"]
+    wait_blocked(r, 0)
+
+
+# ---- unit/type/list: "SWAPDB awakes blocked client" ----
+
+def test_swapdb_wakes_a_client_waiting_on_a_key_it_brings(r, raw, server):
+    waiter = raw()
+    r.execute_command("SELECT", 1)
+    r.rpush("k", "hello")
+    r.execute_command("SELECT", 0)
+    waiter.send(encode_command("BRPOP", "k", "5"))
+    wait_blocked(r, 1)
+    r.swapdb(1, 0)
+    assert waiter.read() == [b"k", b"hello"]
+    r.execute_command("SELECT", 1)
+    assert r.dbsize() == 0
+    r.execute_command("SELECT", 0)
