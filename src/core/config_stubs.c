@@ -73,8 +73,6 @@ config_entry stub_configs[] = {
     STUB_BOOL("io-threads-do-reads", "no", CF_IMMUTABLE),
     STUB_LL("socket-mark-id", "0", 0, UINT_MAX, CF_IMMUTABLE),
     STUB_STRING("bind-source-addr", "", 0),
-    STUB_BOOL("latency-tracking", "yes", 0),
-    STUB_WORDS("latency-tracking-info-percentiles", "50 99 99.9", 0),
     STUB_LL("busy-reply-threshold", "5000", 0, LONG_MAX, 0, .alias = "lua-time-limit"),
     STUB_BOOL("activerehashing", "yes", 0),
     STUB_STRING("notify-keyspace-events", "", 0),

@@ -9,6 +9,7 @@
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/clientmem.h"
+#include "core/latency.h"
 #include "net/reply.h"
 
 #include <stdio.h>
@@ -199,7 +200,7 @@ static kstr section_keyspace(kstr s) {
     return s;
 }
 
-static kstr section_errorstats(kstr s) { return kstr_cat(s, "# Errorstats\r\n"); }
+static kstr section_errorstats(kstr s) { return reply_errorstats_info(kstr_cat(s, "# Errorstats\r\n")); }
 static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
 static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
 
@@ -222,6 +223,7 @@ static const info_section sections[] = {
     {"cpu", section_cpu, 1},                 {"modules", section_modules, 1},
     {"commandstats", section_commandstats, 0}, {"errorstats", section_errorstats, 1},
     {"cluster", section_cluster, 1},         {"keyspace", section_keyspace, 1},
+    {"latencystats", latency_info_section, 0},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))

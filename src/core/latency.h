@@ -13,6 +13,7 @@
 #define KEEL_LATENCY_H
 
 #include "core/command.h"
+#include "lib/kstr.h"
 
 /* Its setting, latency-monitor-threshold (milliseconds, 0 = monitor off),
  * is in its own parameter table, latency_configs (core/config.h). */
@@ -28,6 +29,9 @@ void latency_command_done(struct command *cmd, long long duration_us);
 /* CONFIG RESETSTAT: forget the command's histogram (LATENCY HISTOGRAM
  * lists only commands called since). */
 void latency_forget_histogram(struct command *cmd);
+/* INFO latencystats: each command's percentiles
+ * (latency-tracking-info-percentiles) from its histogram. */
+kstr latency_info_section(kstr s);
 
 extern command latency_commands[];
 

@@ -61,5 +61,7 @@ void reply_help(client *c, const char *const *lines);
 /* Error counter for INFO errorstats / total_error_replies. */
 unsigned long long reply_error_count(void);
 void reply_reset_stats(void);
+/* The errorstat_<CODE>:count=N lines of INFO errorstats, appended to s. */
+kstr reply_errorstats_info(kstr s);
 
 #endif

@@ -277,3 +277,69 @@ def test_swapdb_wakes_a_client_waiting_on_a_key_it_brings(r, raw, server):
     r.execute_command("SELECT", 1)
     assert r.dbsize() == 0
     r.execute_command("SELECT", 0)
+
+
+# ---- unit/info: errorstats ----
+
+def test_info_errorstats_counts_by_error_code(r):
+    r.config_resetstat()
+    assert r.info("errorstats") == {}
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCHCOMMAND")
+    r.set("k", "v")
+    with pytest.raises(redis.ResponseError):
+        r.lpush("k", "x")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("GET")
+    stats = r.info("errorstats")
+    assert stats == {"errorstat_ERR": "count=2", "errorstat_WRONGTYPE": "count=1"}
+    assert r.info("stats")["total_error_replies"] == 3
+    r.config_resetstat()
+    assert r.info("errorstats") == {}
+
+
+# ---- unit/info: latencystats ----
+
+def info_text(r, *section):
+    return cmd(r, "INFO", *section).decode()
+
+
+def latency_line(r, name):
+    text = info_text(r, "latencystats")
+    for line in text.split("\r\n"):
+        if line.startswith("latency_percentiles_usec_%s:" % name):
+            return line.split(":", 1)[1]
+    return None
+
+
+def test_info_latencystats_percentiles(r):
+    import re
+    old = r.config_get("latency-tracking*")
+    try:
+        r.config_resetstat()
+        r.config_set("latency-tracking", "no")
+        r.set("a", "b")
+        assert latency_line(r, "set") is None
+        r.config_set("latency-tracking", "yes")
+        r.set("a", "b")
+        r.client_id()
+        assert re.fullmatch(r"p50=[\d.]+,p99=[\d.]+,p99\.9=[\d.]+", latency_line(r, "set"))
+        assert latency_line(r, "client|id") is not None
+        r.config_set("latency-tracking-info-percentiles", "0.0 50.0 100.0")
+        assert r.config_get("latency-tracking-info-percentiles") == {
+            "latency-tracking-info-percentiles": "0 50 100"}
+        assert re.fullmatch(r"p0=[\d.]+,p50=[\d.]+,p100=[\d.]+", latency_line(r, "set"))
+        r.execute_command("DEBUG", "SLEEP", "0.05")
+        p50 = float(latency_line(r, "debug").split(",")[1].split("=")[1])
+        assert p50 >= 50000
+        for bad in ("10.0 50.0 a", "10.0 50.0 101.0"):
+            with pytest.raises(redis.ResponseError, match="CONFIG SET failed"):
+                r.config_set("latency-tracking-info-percentiles", bad)
+        assert r.config_get("latency-tracking-info-percentiles") == {
+            "latency-tracking-info-percentiles": "0 50 100"}
+        r.config_resetstat()
+        assert latency_line(r, "set") is None
+        assert "latencystats" not in info_text(r).lower()
+    finally:
+        r.config_set("latency-tracking", old["latency-tracking"])
+        r.config_set("latency-tracking-info-percentiles", old["latency-tracking-info-percentiles"])
