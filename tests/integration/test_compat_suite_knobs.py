@@ -343,3 +343,9 @@ def test_info_latencystats_percentiles(r):
     finally:
         r.config_set("latency-tracking", old["latency-tracking"])
         r.config_set("latency-tracking-info-percentiles", old["latency-tracking-info-percentiles"])
+
+
+# ---- unit/hyperloglog: "HyperLogLog self test passes" ----
+
+def test_pfselftest_passes(r):
+    assert cmd(r, "PFSELFTEST") == b"OK"
