@@ -354,6 +354,11 @@ int blocking_unblock(client *c, int with_error) {
 /* Serve every signalled key, in signal order, each to its clients in the
  * order they blocked; then hand the served clients to after_serve. */
 static void serve_ready_keys(void (*after_serve)(client *)) {
+    if (!ready_head) return;
+    /* Now, not the start of the command that signalled (an EXEC may have
+     * slept): a key that expired meanwhile serves nobody. */
+    server_update_cached_time();
+    db_set_command_time(server_mstime());
     while (ready_head) {
         bkey *bk = ready_head;
         ready_head = ready_tail = NULL;

@@ -596,6 +596,7 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     ql_push(dq, val, kstr_len(val), to);
     view_close(&v, c, dst, to == QL_HEAD ? "lpush" : "rpush");
     after_push(c, dst, de != NULL);
+    server_dirty--; /* one move is one change, as Redis counts it */
     reply_bulk(c, val, kstr_len(val));
     kstr_free(val);
 }

@@ -349,3 +349,32 @@ def test_info_latencystats_percentiles(r):
 
 def test_pfselftest_passes(r):
     assert cmd(r, "PFSELFTEST") == b"OK"
+
+
+# ---- unit/type/list (7.2 suite): dirty counts of moves ----
+
+def test_lmove_counts_one_change(r):
+    r.rpush("a", 1, 2, 3)
+    d = dirty(r)
+    r.lmove("a", "b", "LEFT", "LEFT")
+    r.rpoplpush("a", "b")
+    assert dirty(r) == d + 2
+
+
+# ---- unit/type/list (7.2 suite): "BLPOP unblock but the key is expired ..." ----
+
+def test_key_that_expired_during_exec_serves_nobody(r, raw):
+    try:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        waiter = raw()
+        waiter.send(encode_command("BLPOP", "mylist", "1"))
+        wait_blocked(r, 1)
+        p = r.pipeline(transaction=True)
+        p.rpush("mylist", "a")
+        p.pexpire("mylist", 100)
+        p.execute_command("DEBUG", "SLEEP", "0.2")
+        p.execute()
+        assert waiter.read() is None         # the timeout's null, not the element
+        assert r.exists("mylist") == 0
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
