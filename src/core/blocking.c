@@ -22,10 +22,13 @@
  * client (it is unblocked) or calls block_on_keys again, which only marks
  * it "still waiting" with its place and original deadline kept.
  *
- * Served clients' pipelined input is processed after the whole ready list
- * has been walked, never from inside the walk, so that their commands
- * cannot touch the FIFOs being iterated; they may signal more keys, which
- * the outer loop then serves.
+ * Ready keys are served right after the command that signalled them
+ * (blocking_serve_after_command, from dispatch), as Redis does, and again
+ * before sleeping. Served clients' pipelined input is processed after the
+ * whole ready list has been walked, never from inside the walk, so that
+ * their commands cannot touch the FIFOs being iterated: before sleeping
+ * (clients served after a command are queued by id, as CLIENT UNBLOCK's
+ * are); they may signal more keys, which the outer loop then serves.
  *
  * Timeouts: besides the cron check (hz), a single event-loop timer is
  * armed for the nearest deadline, so a 50 ms timeout fires after about
