@@ -95,11 +95,33 @@ done
 # ---- running ----------------------------------------------------------------
 
 # Each run takes its own range of ports (runs can go side by side): the
-# suite's servers and its test server use BASE..BASE+399, the external
+# suite's servers and its test server use BASE-32..BASE+399, the external
 # server a free port above. The suite also needs each port + 10000 free
-# (cluster bus); the range stays below 32768, where the kernel picks
-# ephemeral ports for outgoing connections.
-BASE=$((21000 + ($$ % 23) * 500))
+# (cluster bus); the ranges stay below 32768, where the kernel picks
+# ephemeral ports for outgoing connections. A range is claimed with a
+# directory holding the claiming run's pid (a dead run's claim is taken).
+LOCKS=/tmp/keel-redis-suite-ports
+mkdir -p "$LOCKS"
+claim_range() {
+    for i in $(seq 0 22); do
+        b=$((21000 + ((i + $$) % 23) * 500))
+        if mkdir "$LOCKS/$b" 2>/dev/null; then
+            echo $$ >"$LOCKS/$b/pid"
+            BASE=$b
+            return 0
+        fi
+        owner=$(cat "$LOCKS/$b/pid" 2>/dev/null)
+        if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
+            echo $$ >"$LOCKS/$b/pid"
+            BASE=$b
+            return 0
+        fi
+    done
+    echo "run.sh: no free port range (see $LOCKS)" >&2
+    exit 1
+}
+claim_range
+trap 'rm -rf "$LOCKS/$BASE"' EXIT
 PORTS="--baseport $BASE --portcount 400"
 pick_port() {
     p=$((BASE + 450))
