@@ -72,6 +72,10 @@ config_entry stub_configs[] = {
     STUB_INT("io-threads", "1", 1, 128, CF_IMMUTABLE),
     STUB_BOOL("io-threads-do-reads", "no", CF_IMMUTABLE),
     STUB_LL("socket-mark-id", "0", 0, UINT_MAX, CF_IMMUTABLE),
+    STUB_STRING("server_cpulist", "", CF_IMMUTABLE),
+    STUB_STRING("bio_cpulist", "", CF_IMMUTABLE),
+    STUB_STRING("aof_rewrite_cpulist", "", CF_IMMUTABLE),
+    STUB_STRING("bgsave_cpulist", "", CF_IMMUTABLE),
     STUB_STRING("bind-source-addr", "", 0),
     STUB_LL("busy-reply-threshold", "5000", 0, LONG_MAX, 0, .alias = "lua-time-limit"),
     STUB_BOOL("activerehashing", "yes", 0),
@@ -100,6 +104,7 @@ config_entry stub_configs[] = {
     STUB_BOOL("aof-load-truncated", "yes", 0),
     STUB_BOOL("aof-timestamp-enabled", "no", 0),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
+    STUB_INT("loading-process-events-interval-bytes", "2097152", 1024, INT_MAX, CF_HIDDEN),
     /* Replication. */
     STUB_WORDS("replicaof", "", CF_IMMUTABLE, .alias = "slaveof"),
     STUB_STRING("masterauth", "", 0),

@@ -59,6 +59,7 @@ tls-dh-params-file tls-key-file tls-key-file-pass tls-port tls-prefer-server-cip
 tls-protocols tls-replication tls-session-cache-size tls-session-cache-timeout
 tls-session-caching tracking-table-max-keys unixsocket unixsocketperm
 zset-max-listpack-entries zset-max-listpack-value
+server_cpulist bio_cpulist aof_rewrite_cpulist bgsave_cpulist
 """.split()
 
 # Redis 7.0's older names, each answered under the name asked.
@@ -71,7 +72,8 @@ zset-max-ziplist-value list-max-ziplist-size slaveof
 """.split()
 
 # Hidden test knobs: answered by exact name only, not by a pattern.
-HIDDEN = ["key-load-delay", "rdb-key-save-delay", "use-exit-on-panic", "watchdog-period"]
+HIDDEN = ["key-load-delay", "rdb-key-save-delay", "use-exit-on-panic", "watchdog-period",
+          "loading-process-events-interval-bytes"]
 
 
 @pytest.mark.parametrize("name", REDIS_70_PARAMETERS + REDIS_70_ALIASES + HIDDEN)
