@@ -378,3 +378,22 @@ def test_key_that_expired_during_exec_serves_nobody(r, raw):
         assert r.exists("mylist") == 0
     finally:
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+# ---- unit/type/list (7.2 suite): "List listpack -> quicklist encoding conversion" ----
+
+@pytest.mark.keel_only  # Redis 7.2's list encodings (7.0 reports quicklist always)
+def test_lset_converts_a_full_listpack_as_redis_72(r):
+    old = r.config_get("list-max-listpack-size")["list-max-listpack-size"]
+    try:
+        r.config_set("list-max-listpack-size", 3)
+        r.rpush("full", "a", "b", "c")
+        assert r.object("encoding", "full") == b"listpack"
+        r.lset("full", 0, "x")
+        assert r.object("encoding", "full") == b"quicklist"
+        r.rpush("room", "a", "b")
+        r.lset("room", 0, "x")
+        assert r.object("encoding", "room") == b"listpack"
+        assert r.lrange("full", 0, -1) == [b"x", b"b", b"c"]
+    finally:
+        r.config_set("list-max-listpack-size", old)
