@@ -327,8 +327,17 @@ static void replace_string(const config_entry *ce, kstr s) {
 }
 
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err) {
-    /* "save" alone or save "" disables; otherwise pairs of seconds/changes. */
+    /* "save" alone or save "" disables; otherwise pairs of seconds/changes,
+     * given as words or in one argument (--save "60 1" on the command line). */
     if (argc == 1 && argv[0][0] == '\0') { replace_string(ce, kstr_empty()); return 1; }
+    if (argc == 1 && strchr(argv[0], ' ')) {
+        int n;
+        kstr *words = kstr_split_args(argv[0], &n);
+        int ok = words && n > 1 && set_save(ce, words, n, err);
+        if (words) kstr_free_split(words, n);
+        if (!words || n <= 1) *err = "Invalid save parameters";
+        return ok;
+    }
     if (argc % 2 != 0) { *err = "Invalid save parameters"; return 0; }
     for (int i = 0; i < argc; i++) {
         long long v;
@@ -472,6 +481,10 @@ static kstr cat_quoted(kstr s, const char *arg) {
     return kstr_cat(s, "\"");
 }
 
+static int is_option_arg(const char *a) {
+    return a[0] == '-' && a[1] == '-' && a[2] && !(a[2] >= '0' && a[2] <= '9');
+}
+
 void config_load(int argc, char **argv) {
     load_defaults();
     int i = 1;
@@ -482,15 +495,27 @@ void config_load(int argc, char **argv) {
         load_file(argv[1]);
         i = 2;
     }
-    /* Command-line options become config lines: "--port 6380" -> "port 6380". */
+    /* Command-line options become config lines, read as Redis 7.0 reads
+     * them: "--port 6380" -> "port 6380"; the argument right after a bare
+     * option name is its value even when it starts with "--"
+     * (--proc-title-template --my-title); "--port 6380" in one argument is
+     * a whole line; a bare --save followed by an option, or last, is
+     * save "". */
     kstr text = kstr_empty();
+    int want_value = 0;
     for (; i < argc; i++) {
-        if (!strncmp(argv[i], "--", 2) && argv[i][2] && !(argv[i][2] >= '0' && argv[i][2] <= '9')) {
+        if (is_option_arg(argv[i]) && !want_value) {
             if (kstr_len(text)) text = kstr_cat(text, "\n");
             text = kstr_cat(text, argv[i] + 2);
+            want_value = !strpbrk(argv[i] + 2, " \t");
+            if (want_value && !strcasecmp(argv[i], "--save") && (i == argc - 1 || is_option_arg(argv[i + 1]))) {
+                text = kstr_cat(text, " \"\"");
+                want_value = 0;
+            }
         } else {
             text = kstr_cat(text, " ");
             text = cat_quoted(text, argv[i]);
+            want_value = 0;
         }
     }
     if (kstr_len(text)) load_config_text(text, "the command line", 0);

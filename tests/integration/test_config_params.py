@@ -304,3 +304,21 @@ def test_config_get_multiple_args_lists_each_spelling_once(r):
     got = set(n.decode() for n in names)
     assert {"maxmemory", "maxmemory-samples", "maxmemory-clients", "bind", "replicaof",
             "slaveof"} <= got
+
+
+# ---- unit/introspection: "redis-server command line arguments - ..." ----
+
+@pytest.mark.parametrize("args,want", [
+    (["--proc-title-template", "--my--title--template", "--loglevel", "verbose"],
+     {"proc-title-template": "--my--title--template", "loglevel": "verbose"}),
+    (["--proc-title-template --my--title--template", "--loglevel verbose"],
+     {"proc-title-template": "--my--title--template", "loglevel": "verbose"}),
+    (["--save", "60 1", "--loglevel", "verbose", "--save"], {"save": "", "loglevel": "verbose"}),
+    (["--save", "60 1", "--save", "--loglevel", "verbose"], {"save": "", "loglevel": "verbose"}),
+    (["--proc-title-template", "--save", "--save", "", "--loglevel", "verbose"],
+     {"proc-title-template": "--save", "save": "", "loglevel": "verbose"}),
+])
+def test_command_line_option_values(start_server, args, want):
+    c = start_server(*args).client()
+    for name, value in want.items():
+        assert c.config_get(name) == {name: value}
