@@ -202,8 +202,12 @@ static int may_grow_memory(const client *c, const command *cmd, int queue) {
 
 /* Every rejection goes through here: inside MULTI it also dooms the
  * transaction (EXEC answers EXECABORT), as in Redis. */
+/* Every rejection has just replied an error, which reply_error counted
+ * as a failed call of c->cmd: a rejected call is not a failed one (Redis
+ * counts it under rejected_calls only). */
 static void rejected(client *c, command *cmd) {
     if (cmd) cmd->rejected_calls++;
+    if (c->cmd && c->cmd->failed_calls) c->cmd->failed_calls--;
     multi_note_rejection(c);
 }
 

@@ -397,3 +397,22 @@ def test_lset_converts_a_full_listpack_as_redis_72(r):
         assert r.lrange("full", 0, -1) == [b"x", b"b", b"c"]
     finally:
         r.config_set("list-max-listpack-size", old)
+
+
+# ---- unit/info: "errorstats: rejected call due to wrong arity" and the like ----
+
+def cmdstat(r, name):
+    return r.info("commandstats").get("cmdstat_" + name, {})
+
+
+def test_rejected_calls_are_not_failed_calls(r):
+    r.config_resetstat()
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("GET")                      # arity: rejected
+    r.set("k", "v")
+    with pytest.raises(redis.ResponseError):
+        r.lpush("k", "x")                             # WRONGTYPE: failed
+    get, lpush = cmdstat(r, "get"), cmdstat(r, "lpush")
+    assert (get["calls"], get["rejected_calls"], get["failed_calls"]) == (0, 1, 0)
+    assert (lpush["calls"], lpush["rejected_calls"], lpush["failed_calls"]) == (1, 0, 1)
+    assert r.info("errorstats") == {"errorstat_ERR": "count=1", "errorstat_WRONGTYPE": "count=1"}
