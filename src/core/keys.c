@@ -14,7 +14,6 @@
 #include "net/reply.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <strings.h>
 #include <string.h>
 
@@ -165,12 +164,10 @@ static void keys_command(client *c) {
     int all = kstr_len(pat) == 1 && pat[0] == '*';
     void *lenptr = reply_deferred_len(c);
     long count = 0;
-    hashtable_iterator it;
-    hashtable_iter_init(&it, c->db->keys, 1);
-    void *el;
+    db_iter *it = db_iter_new(c->db);
     long long now = db_now_ms();
-    while (hashtable_iter_next(&it, &el)) {
-        entry *e = el;
+    entry *e;
+    while ((e = db_iter_next(it))) {
         size_t klen;
         const char *k = entry_key(e, &klen);
         if (!all && !glob_match(pat, kstr_len(pat), k, klen, 0)) continue;
@@ -178,10 +175,37 @@ static void keys_command(client *c) {
         reply_bulk(c, k, klen);
         count++;
     }
-    hashtable_iter_release(&it);
+    db_iter_free(it);
     reply_set_deferred_array_len(c, lenptr, count);
 }
 
+
+/* The entries one SCAN call visits: buckets from the cursor until count
+ * entries were seen, or 10 x count buckets were visited so that a sparse
+ * table cannot make one call walk forever (scan_collect's rule for the
+ * other SCANs). The reply starts with the next cursor, known only at the
+ * end, hence the collection. */
+typedef struct entry_vec {
+    entry **v;
+    size_t n, cap;
+} entry_vec;
+
+static void entry_vec_push(void *ctx, entry *e) {
+    entry_vec *ev = ctx;
+    if (ev->n == ev->cap) {
+        ev->cap = ev->cap ? ev->cap * 2 : 16;
+        ev->v = zrealloc(ev->v, ev->cap * sizeof(entry *));
+    }
+    ev->v[ev->n++] = e;
+}
+
+static size_t scan_keyspace(db *d, size_t cursor, long long count, entry_vec *ev) {
+    long long budget = count * 10;
+    do {
+        cursor = db_scan(d, cursor, entry_vec_push, ev);
+    } while (cursor && budget-- > 0 && (long long)ev->n < count);
+    return cursor;
+}
 
 static int type_matches(const entry *e, const char *type) {
     return !type || !strcasecmp(entry_type_name(entry_type(e)), type);
@@ -190,19 +214,18 @@ static int type_matches(const entry *e, const char *type) {
 static void scan_command(client *c) {
     scan_args a;
     if (!parse_scan_args(c, 1, 1, &a)) return;
-    void **items;
-    size_t nitems;
-    size_t cursor = scan_collect(c->db->keys, (size_t)a.cursor, a.count, &items, &nitems);
+    entry_vec found = {NULL, 0, 0};
+    size_t cursor = scan_keyspace(c->db, (size_t)a.cursor, a.count, &found);
     /* Filter after the walk: MATCH, TYPE, and keys already expired (they
      * are skipped, not deleted: deleting would modify the table between
      * the walk and the reply). */
     reply_array_len(c, 2);
     reply_bulk_ll(c, (long long)cursor);
-    kstr *keys = zmalloc(sizeof(kstr) * (nitems ? nitems : 1));
+    kstr *keys = zmalloc(sizeof(kstr) * (found.n ? found.n : 1));
     size_t nkeys = 0;
     long long now = db_now_ms();
-    for (size_t i = 0; i < nitems; i++) {
-        entry *e = items[i];
+    for (size_t i = 0; i < found.n; i++) {
+        entry *e = found.v[i];
         size_t klen;
         const char *k = entry_key(e, &klen);
         if (!scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
@@ -215,7 +238,7 @@ static void scan_command(client *c) {
         kstr_free(keys[i]);
     }
     zfree(keys);
-    zfree(items);
+    zfree(found.v);
 }
 
 static void randomkey_command(client *c) {

@@ -14,42 +14,6 @@
 
 static unsigned long long error_replies;
 
-/* INFO errorstats: replies counted by error code (the message's first
- * word, "ERR" when it has none), up to Redis's 128 codes; beyond that
- * only total_error_replies counts, as in Redis. */
-#define ERROR_CODES_MAX 128
-#define ERROR_CODE_LEN 32
-typedef struct error_code_count {
-    char code[ERROR_CODE_LEN];
-    unsigned long long count;
-} error_code_count;
-static error_code_count error_codes[ERROR_CODES_MAX];
-static int n_error_codes;
-
-static void count_error_code(const char *msg, int has_code) {
-    char code[ERROR_CODE_LEN] = "ERR";
-    if (has_code) {
-        size_t n = strcspn(msg, " ");
-        if (n >= ERROR_CODE_LEN) n = ERROR_CODE_LEN - 1;
-        memcpy(code, msg, n);
-        code[n] = '\0';
-    }
-    for (int i = 0; i < n_error_codes; i++)
-        if (!strcmp(error_codes[i].code, code)) {
-            error_codes[i].count++;
-            return;
-        }
-    if (n_error_codes == ERROR_CODES_MAX) return;
-    strcpy(error_codes[n_error_codes].code, code);
-    error_codes[n_error_codes++].count = 1;
-}
-
-kstr reply_errorstats_info(kstr s) {
-    for (int i = 0; i < n_error_codes; i++)
-        s = kstr_cat_printf(s, "errorstat_%s:count=%llu\r\n", error_codes[i].code, error_codes[i].count);
-    return s;
-}
-
 static void mark_pending_write(client *c) {
     if (c->flags & (CLIENT_PENDING_WRITE | CLIENT_FAKE)) return;
     c->flags |= CLIENT_PENDING_WRITE;
@@ -127,13 +91,44 @@ static int has_error_code(const char *msg) {
     return p > msg && *p == ' ';
 }
 
+/* INFO errorstats: replies counted by their error code (the first word:
+ * ERR, WRONGTYPE, NOGROUP...). Error codes are few; a plain array with a
+ * linear search costs nothing next to sending the error. As in Redis, at
+ * most 128 distinct codes are tracked, so that a client inventing codes
+ * (scripts can) cannot grow this without bound; later new codes are only
+ * counted in total_error_replies. */
+#define ERRORSTATS_MAX 128
+static struct errorstat {
+    char code[32];
+    unsigned long long count;
+} errorstats[ERRORSTATS_MAX];
+static int nerrorstats;
+
+static void count_error_code(const char *msg) {
+    char code[32];
+    size_t n = 0;
+    if (has_error_code(msg))
+        while (msg[n] != ' ' && n < sizeof(code) - 1) { code[n] = msg[n]; n++; }
+    else
+        memcpy(code, "ERR", n = 3);
+    code[n] = '\0';
+    for (int i = 0; i < nerrorstats; i++)
+        if (!strcmp(errorstats[i].code, code)) { errorstats[i].count++; return; }
+    if (nerrorstats == ERRORSTATS_MAX) return;
+    memcpy(errorstats[nerrorstats].code, code, n + 1);
+    errorstats[nerrorstats++].count = 1;
+}
+
+void reply_errorstats_foreach(reply_errorstat_fn *fn, void *priv) {
+    for (int i = 0; i < nerrorstats; i++) fn(priv, errorstats[i].code, errorstats[i].count);
+}
+
 void reply_error(client *c, const char *msg) {
     error_replies++;
+    count_error_code(msg);
     if (c->cmd) c->cmd->failed_calls++;
-    int has_code = has_error_code(msg);
-    count_error_code(msg, has_code);
     reply_raw(c, "-", 1);
-    if (!has_code) reply_raw(c, "ERR ", 4);
+    if (!has_error_code(msg)) reply_raw(c, "ERR ", 4);
     /* An error must stay on one line whatever the user put in it. */
     size_t len = strlen(msg);
     if (memchr(msg, '\r', len) || memchr(msg, '\n', len)) {
@@ -325,5 +320,5 @@ void reply_help(client *c, const char *const *lines) {
 unsigned long long reply_error_count(void) { return error_replies; }
 void reply_reset_stats(void) {
     error_replies = 0;
-    n_error_codes = 0;
+    nerrorstats = 0;
 }

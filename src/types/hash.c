@@ -43,7 +43,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---- hfield: one field + value in one block ---- */

@@ -143,7 +143,7 @@ static void *view_finish(list_view *v, int *enc) {
 static void view_close(list_view *v, client *c, const kstr key, const char *event) {
     int enc = ENC_LISTPACK;
     void *ptr = view_finish(v, &enc);
-    notify_keyspace_event(NOTIFY_LIST_CLASS, event, key, c->db->id);
+    notify_keyspace_event(NOTIFY_LIST_CLASS, event, key, db_id(c->db));
     if (!v->e) {
         if (ptr) db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_LIST, enc, ptr, -1));
         return;
@@ -151,7 +151,7 @@ static void view_close(list_view *v, client *c, const kstr key, const char *even
     if (!ptr) {
         entry_set_ptr(v->e, NULL);
         db_delete(c->db, key, kstr_len(key));
-        notify_keyspace_event(NOTIFY_GENERIC_CLASS, "del", key, c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC_CLASS, "del", key, db_id(c->db));
         return;
     }
     entry_set_ptr(v->e, ptr);

@@ -43,7 +43,6 @@
 #include "types/types.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -27,7 +27,6 @@
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"

@@ -24,7 +24,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---- type ops (raw strings only: inline ones live in the entry) ---- */
