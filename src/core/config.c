@@ -400,11 +400,29 @@ static void fatal_config(const char *source, int line, const char *text, const c
     server_startup_exit(1);
 }
 
+/* At start-up, as in Redis, the first "save" line replaces the default
+ * save points and each later one adds its own ("save 900 1" then
+ * "save 100 100" keeps both; "save" with no points clears them). */
+static int save_lines_seen;
+
+static int set_directive(config_entry *ce, char **argv, int argc, const char **err) {
+    int appending = !strcmp(ce->name, "save") && save_lines_seen++ > 0 && argc > 0 && argv[0][0];
+    if (!appending) return config_set_args(ce, argv, argc, err);
+    kstr all = config_get_value(ce), words = join_args(argv, argc);
+    if (kstr_len(all)) all = kstr_cat(all, " ");
+    all = kstr_cat_len(all, words, kstr_len(words));
+    char *one[1] = {all};
+    int ok = config_set_args(ce, one, 1, err);
+    kstr_free(words);
+    kstr_free(all);
+    return ok;
+}
+
 static void apply_directive(char **argv, int argc, const char *source, int line, const char *text) {
     config_entry *ce = config_find(argv[0]);
     if (!ce) fatal_config(source, line, text, "Bad directive or wrong number of arguments");
     const char *err = "Bad directive or wrong number of arguments";
-    if (!config_set_args(ce, argv + 1, argc - 1, &err)) fatal_config(source, line, text, err);
+    if (!set_directive(ce, argv + 1, argc - 1, &err)) fatal_config(source, line, text, err);
     if (ce->apply && !ce->apply(&err)) fatal_config(source, line, text, err);
 }
 

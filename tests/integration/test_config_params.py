@@ -322,3 +322,20 @@ def test_command_line_option_values(start_server, args, want):
     c = start_server(*args).client()
     for name, value in want.items():
         assert c.config_get(name) == {name: value}
+
+
+# ---- unit/introspection: "CONFIG save params special case handled properly" ----
+
+@pytest.mark.parametrize("extra,want", [([], "900 1 100 100"), (["--save", ""], "")])
+def test_save_lines_of_a_config_file_add_up(tmp_path, extra, want):
+    from keel_helpers import Server, free_port
+    port = free_port()
+    conf = tmp_path / "save.conf"
+    conf.write_text("save 900 1\nsave 100 100\nport %d\nbind 127.0.0.1\n" % port)
+    srv = Server(config_file=str(conf), base_args=False, extra_args=extra)
+    srv.start = _start_on(srv, port)
+    srv.start()
+    try:
+        assert srv.client().config_get("save") == {"save": want}
+    finally:
+        assert srv.stop() == []
