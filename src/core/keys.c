@@ -7,6 +7,7 @@
 #include "core/cmdutil.h"
 #include "core/multi.h"
 #include "core/command.h"
+#include "core/pause.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
@@ -216,9 +217,10 @@ static void scan_command(client *c) {
     if (!parse_scan_args(c, 1, 1, &a)) return;
     entry_vec found = {NULL, 0, 0};
     size_t cursor = scan_keyspace(c->db, (size_t)a.cursor, a.count, &found);
-    /* Filter after the walk: MATCH, TYPE, and keys already expired (they
-     * are skipped, not deleted: deleting would modify the table between
-     * the walk and the reply). */
+    /* Filter after the walk: MATCH, TYPE, and keys already expired, which
+     * are then deleted (as Redis 7.2 does, whatever the filters), once the
+     * names to reply are copied; not during CLIENT PAUSE, which freezes
+     * the dataset. */
     reply_array_len(c, 2);
     reply_bulk_ll(c, (long long)cursor);
     kstr *keys = zmalloc(sizeof(kstr) * (found.n ? found.n : 1));
@@ -228,10 +230,11 @@ static void scan_command(client *c) {
         entry *e = found.v[i];
         size_t klen;
         const char *k = entry_key(e, &klen);
-        if (!scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
-        if (entry_is_expired(e, now)) continue;
+        if (entry_is_expired(e, now) || !scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
         keys[nkeys++] = kstr_new_len(k, klen);
     }
+    for (size_t i = 0; i < found.n && !pause_active(); i++)
+        if (entry_is_expired(found.v[i], now)) db_expire_entry(c->db, found.v[i]);
     reply_array_len(c, (long)nkeys);
     for (size_t i = 0; i < nkeys; i++) {
         reply_bulk(c, keys[i], kstr_len(keys[i]));

@@ -416,3 +416,27 @@ def test_rejected_calls_are_not_failed_calls(r):
     assert (get["calls"], get["rejected_calls"], get["failed_calls"]) == (0, 1, 0)
     assert (lpush["calls"], lpush["rejected_calls"], lpush["failed_calls"]) == (1, 0, 1)
     assert r.info("errorstats") == {"errorstat_ERR": "count=1", "errorstat_WRONGTYPE": "count=1"}
+
+
+# ---- unit/scan (7.2 suite): "SCAN with expired keys" ----
+
+def test_scan_deletes_the_expired_keys_it_walks(r):
+    import time
+    try:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        for i in range(20):
+            r.set("k%d" % i, i)
+        r.set("gone1", 1, px=1)
+        r.set("gone2", 1, px=1)
+        time.sleep(0.05)
+        assert r.dbsize() == 22                     # expired, still stored
+        keys, cursor = [], 0
+        while True:
+            cursor, batch = r.scan(cursor)
+            keys += batch
+            if cursor == 0:
+                break
+        assert sorted(keys) == sorted(b"k%d" % i for i in range(20))
+        assert r.dbsize() == 20
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
