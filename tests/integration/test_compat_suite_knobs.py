@@ -440,3 +440,32 @@ def test_scan_deletes_the_expired_keys_it_walks(r):
         assert r.dbsize() == 20
     finally:
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+# ---- unit/obuf-limits: "Obuf limit, HRANDFIELD with huge count stopped mid-run" ----
+
+@pytest.mark.parametrize("setup,command", [
+    (("HSET", "h", "a", "b"), ("HRANDFIELD", "h", "-999999999")),
+    (("SADD", "s", "a"), ("SRANDMEMBER", "s", "-999999999")),
+    (("ZADD", "z", "1", "a"), ("ZRANDMEMBER", "z", "-999999999")),
+])
+def test_huge_random_reply_stops_when_the_output_limit_closes_the_client(r, raw, setup, command):
+    import socket
+    old = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    try:
+        r.config_set("client-output-buffer-limit", "normal 1000000 0 0")
+        r.execute_command(*setup)
+        conn = raw(timeout=60)
+        conn.send(encode_command(*command))
+        conn.sock.settimeout(60)      # a run to the end would take minutes
+        while True:
+            try:
+                data = conn.sock.recv(1 << 16)
+            except (ConnectionResetError, socket.timeout) as e:
+                assert not isinstance(e, socket.timeout), "the command ran on"
+                break
+            if not data:
+                break
+        assert r.ping()
+    finally:
+        r.config_set("client-output-buffer-limit", old)
