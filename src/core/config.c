@@ -120,6 +120,7 @@ static config_entry *const module_config_tables[] = {
     clientmem_configs,
     oomadj_configs,
     stub_configs,
+    script_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

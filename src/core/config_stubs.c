@@ -77,7 +77,6 @@ config_entry stub_configs[] = {
     STUB_STRING("aof_rewrite_cpulist", "", CF_IMMUTABLE),
     STUB_STRING("bgsave_cpulist", "", CF_IMMUTABLE),
     STUB_STRING("bind-source-addr", "", 0),
-    STUB_LL("busy-reply-threshold", "5000", 0, LONG_MAX, 0, .alias = "lua-time-limit"),
     STUB_BOOL("activerehashing", "yes", 0),
     STUB_STRING("notify-keyspace-events", "", 0),
     STUB_LL("tracking-table-max-keys", "1000000", 0, LONG_MAX, 0),

@@ -14,6 +14,7 @@
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
+#include "script/script.h"
 #include "lib/siphash.h"
 #include "lib/util.h"
 #include "memory/memory.h"
@@ -363,6 +364,8 @@ static void debug_command(client *c) {
             "    Accepted; no effect (reply buffers are chains of blocks, never resized).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
+            "SET-DISABLE-DENY-SCRIPTS <0|1>",
+            "    Let scripts call commands flagged no-script (for tests).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
@@ -422,6 +425,11 @@ static void debug_command(client *c) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;
         server.active_expire_enabled = v != 0;
+        reply_ok(c);
+    } else if (arg_is(sub, "set-disable-deny-scripts") && c->argc == 3) {
+        long long v;
+        if (!parse_ll(c, c->argv[2], &v)) return;
+        script_set_disable_deny(v != 0);
         reply_ok(c);
     } else {
         reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub);
