@@ -62,7 +62,7 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps clients
+.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps clients redis-suite
 
 all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN)
 
@@ -137,6 +137,15 @@ test: deps check-deps all unit
 # Node.js client tests (ioredis from npm) in tests/clients.
 clients: all
 	cd tests/clients && npm install --no-audit --no-fund --silent && KEEL_SERVER=$(abspath $(BIN)) node --test
+
+# Redis's own TCL suite against this build (not part of `make test`; see
+# docs/COMPATIBILITY.md): REDIS is a tag of the mirror or a source tree,
+# MODE external or normal, UNITS a list (empty: the default list).
+REDIS ?= 7.0.15
+MODE  ?= external
+UNITS ?=
+redis-suite: all
+	tests/redis-suite/run.sh -r $(REDIS) -m $(MODE) -s $(abspath $(BIN)) $(UNITS)
 
 fuzz:
 	./tests/fuzz/run.sh

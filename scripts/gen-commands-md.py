@@ -184,6 +184,29 @@ def md_escape(text):
     return text.replace("|", "\\|")
 
 
+def stub_parameters_section():
+    """Configuration parameters accepted, no effect yet: the rows of
+    src/core/config_stubs.c (their names and older aliases)."""
+    import re
+    path = os.path.join(ROOT, "src", "core", "config_stubs.c")
+    try:
+        text = open(path).read()
+    except OSError:
+        return []
+    rows = re.findall(r'STUB_[A-Z]+\("([a-z0-9-]+)", "([^"]*)"[^\n]*?(?:\.alias = "([a-z0-9-]+)")?\),', text)
+    if not rows:
+        return []
+    out = ["## Configuration parameters accepted, no effect yet", "",
+           "Redis 7.0 parameters whose feature Keel has not built yet. Each is accepted "
+           "from the config file, the command line and CONFIG SET with Redis's type, "
+           "range and default, stored, and returned by CONFIG GET and CONFIG REWRITE; "
+           "none changes behaviour (src/core/config_stubs.c).", "",
+           "| Parameter | Default | Older name |", "|---|---|---|"]
+    out += ["| %s | %s | %s |" % (n, md_escape(d) if d else '""', a) for n, d, a in sorted(rows)]
+    out.append("")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--output", default=os.path.join(ROOT, "docs", "COMMANDS.md"))
@@ -257,6 +280,8 @@ def main():
                 "| Command | Notes |", "|---|---|"]
         out += ["| %s | %s |" % (display(n), md_escape(notes.get(n, ("", ""))[1])) for n in extra]
         out.append("")
+
+    out += stub_parameters_section()
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:

@@ -22,10 +22,13 @@
  * client (it is unblocked) or calls block_on_keys again, which only marks
  * it "still waiting" with its place and original deadline kept.
  *
- * Served clients' pipelined input is processed after the whole ready list
- * has been walked, never from inside the walk, so that their commands
- * cannot touch the FIFOs being iterated; they may signal more keys, which
- * the outer loop then serves.
+ * Ready keys are served right after the command that signalled them
+ * (blocking_serve_after_command, from dispatch), as Redis does, and again
+ * before sleeping. Served clients' pipelined input is processed after the
+ * whole ready list has been walked, never from inside the walk, so that
+ * their commands cannot touch the FIFOs being iterated: before sleeping
+ * (clients served after a command are queued by id, as CLIENT UNBLOCK's
+ * are); they may signal more keys, which the outer loop then serves.
  *
  * Timeouts: besides the cron check (hz), a single event-loop timer is
  * armed for the nearest deadline, so a 50 ms timeout fires after about
@@ -247,6 +250,17 @@ void blocking_signal_key(db *d, const char *key, size_t klen) {
     ready_tail = bk;
 }
 
+void blocking_db_swapped(int a, int b) {
+    for (bstate *bs = blocked_head; bs; bs = bs->next) {
+        for (int i = 0; i < bs->nwaiters && !bs->postponed; i++) {
+            bkey *bk = bs->w[i].bk;
+            if (!bk || (bk->dbid != a && bk->dbid != b)) continue;
+            db *d = db_get(bk->dbid);
+            if (db_find(d, bk->key, kstr_len(bk->key))) blocking_signal_key(d, bk->key, kstr_len(bk->key));
+        }
+    }
+}
+
 static void on_key_added(db *d, const entry *e) {
     if (!nblocked) return;
     size_t klen;
@@ -342,6 +356,14 @@ static void serve_key(bkey *bk, client_vec *served) {
 static uint64_t *unblocked_ids;
 static size_t n_unblocked, cap_unblocked;
 
+static void queue_resume(client *c) {
+    if (n_unblocked == cap_unblocked) {
+        cap_unblocked = cap_unblocked ? cap_unblocked * 2 : 8;
+        unblocked_ids = zrealloc(unblocked_ids, cap_unblocked * sizeof(*unblocked_ids));
+    }
+    unblocked_ids[n_unblocked++] = c->id;
+}
+
 int blocking_unblock(client *c, int with_error) {
     bstate *bs = c->bstate;
     /* A postponed command expects no timeout and no error: only the end
@@ -350,12 +372,42 @@ int blocking_unblock(client *c, int with_error) {
     if (with_error) reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else reply_null_array(c);
     unblock(c);
-    if (n_unblocked == cap_unblocked) {
-        cap_unblocked = cap_unblocked ? cap_unblocked * 2 : 8;
-        unblocked_ids = zrealloc(unblocked_ids, cap_unblocked * sizeof(*unblocked_ids));
-    }
-    unblocked_ids[n_unblocked++] = c->id;
+    queue_resume(c);
     return 1;
+}
+
+/* Serve every signalled key, in signal order, each to its clients in the
+ * order they blocked; then hand the served clients to after_serve. */
+static void serve_ready_keys(void (*after_serve)(client *)) {
+    if (!ready_head) return;
+    /* Now, not the start of the command that signalled (an EXEC may have
+     * slept): a key that expired meanwhile serves nobody. */
+    server_update_cached_time();
+    db_set_command_time(server_mstime());
+    while (ready_head) {
+        bkey *bk = ready_head;
+        ready_head = ready_tail = NULL;
+        client_vec served = {0};
+        while (bk) {
+            bkey *next = bk->ready_next;
+            bk->ready = 0;
+            bk->serving = 1;
+            serve_key(bk, &served);
+            bk->serving = 0;
+            maybe_free_bkey(bk);
+            bk = next;
+        }
+        for (size_t i = 0; i < served.n; i++) after_serve(served.v[i]);
+        zfree(served.v);
+    }
+}
+
+void blocking_serve_after_command(void) {
+    static int serving;
+    if (!ready_head || serving) return;
+    serving = 1;
+    serve_ready_keys(queue_resume);
+    serving = 0;
 }
 
 static void resume_unblocked(void) {
@@ -384,22 +436,8 @@ static void release_postponed(void) {
 void blocking_handle_ready(void) {
     if (n_unblocked) resume_unblocked();
     if (npostponed && !pause_active()) release_postponed();
-    while (ready_head) {
-        bkey *bk = ready_head;
-        ready_head = ready_tail = NULL;
-        client_vec served = {0};
-        while (bk) {
-            bkey *next = bk->ready_next;
-            bk->ready = 0;
-            bk->serving = 1;
-            serve_key(bk, &served);
-            bk->serving = 0;
-            maybe_free_bkey(bk);
-            bk = next;
-        }
-        for (size_t i = 0; i < served.n; i++) resume(served.v[i]);
-        zfree(served.v);
-    }
+    serve_ready_keys(resume);
+    if (n_unblocked) resume_unblocked(); /* served meanwhile, after a command */
 }
 
 /* ---- timeouts ---- */

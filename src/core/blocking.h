@@ -32,10 +32,17 @@ int blocking_is_rerun(client *c);
 
 /* A key may now serve waiting clients. */
 void blocking_signal_key(db *d, const char *key, size_t klen);
+/* SWAPDB a b: keys clients wait on in either database may now exist. */
+void blocking_db_swapped(int a, int b);
 
 /* Serve clients whose keys were signalled, release postponed clients
  * once the pause is over (called before sleeping). */
 void blocking_handle_ready(void);
+/* After each command, as Redis does: clients waiting on keys the command
+ * pushed to are served at once, in the order they blocked, so that a
+ * later command of the same pipeline cannot take the element first. The
+ * served clients' own pipelines resume before sleeping. */
+void blocking_serve_after_command(void);
 /* Time out expired waits (called from cron). */
 void blocking_cron(void);
 /* A blocked client is being freed or reset. */

@@ -179,6 +179,7 @@ int command_count(void) { return ncommands; }
 static void reset_one(command *cmd, void *priv) {
     (void)priv;
     cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    latency_forget_histogram(cmd);
     if (cmd->subcommands)
         for (command *sub = cmd->subcommands; sub->name; sub++) reset_one(sub, NULL);
 }
@@ -210,8 +211,12 @@ static int may_grow_memory(const client *c, const command *cmd, int queue) {
 
 /* Every rejection goes through here: inside MULTI it also dooms the
  * transaction (EXEC answers EXECABORT), as in Redis. */
+/* Every rejection has just replied an error, which reply_error counted
+ * as a failed call of c->cmd: a rejected call is not a failed one (Redis
+ * counts it under rejected_calls only). */
 static void rejected(client *c, command *cmd) {
     if (cmd) cmd->rejected_calls++;
+    if (c->cmd && c->cmd->failed_calls) c->cmd->failed_calls--;
     multi_note_rejection(c);
 }
 
@@ -284,6 +289,7 @@ void command_dispatch(client *c) {
         return;
     }
     command_call(c, cmd);
+    blocking_serve_after_command();
 }
 
 void command_call(client *c, command *cmd) {

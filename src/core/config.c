@@ -1,13 +1,11 @@
 /* See config.h for the design. */
 #include "core/config.h"
 #include "core/command.h"
-#include "core/latency.h"
+#include "core/db.h"
 #include "core/server.h"
-#include "core/slowlog.h"
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
-#include "net/clientmem.h"
 #include "net/reply.h"
 
 #include <errno.h>
@@ -23,16 +21,18 @@
 const enum_value config_yesno[] = {{"no", 0}, {"yes", 1}, {NULL, 0}};
 #define yesno_enum config_yesno
 static const enum_value debug_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
+/* Enum values in Redis's order: its error message lists them so. */
 static const enum_value policy_enum[] = {
-    {"noeviction", MAXMEMORY_NO_EVICTION}, {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},
-    {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU}, {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM},
     {"volatile-lru", MAXMEMORY_VOLATILE_LRU}, {"volatile-lfu", MAXMEMORY_VOLATILE_LFU},
     {"volatile-random", MAXMEMORY_VOLATILE_RANDOM}, {"volatile-ttl", MAXMEMORY_VOLATILE_TTL},
+    {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU}, {"allkeys-lfu", MAXMEMORY_ALLKEYS_LFU},
+    {"allkeys-random", MAXMEMORY_ALLKEYS_RANDOM}, {"noeviction", MAXMEMORY_NO_EVICTION},
     {NULL, 0}};
 static const enum_value loglevel_enum[] = {
     {"debug", LOG_DEBUG}, {"verbose", LOG_VERBOSE}, {"notice", LOG_NOTICE}, {"warning", LOG_WARNING}, {NULL, 0}};
 
 static int apply_maxclients(const char **err);
+static int apply_bind(const char **err);
 static int apply_hz(const char **err);
 static int apply_jemalloc_bg(const char **err);
 static int apply_maxmemory(const char **err);
@@ -40,30 +40,12 @@ static int set_bind(const config_entry *ce, char **argv, int argc, const char **
 static kstr get_bind(const config_entry *ce);
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err);
 static kstr get_string_ptr(const config_entry *ce);
-static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err);
-static int set_obuf_limits(const config_entry *ce, char **argv, int argc, const char **err);
-static kstr get_obuf_limits(const config_entry *ce);
 
-/* Parameters Keel accepts and reports but does not act on yet: they keep
- * stock redis.conf files loadable and exporters' CONFIG GET answered. */
-static char *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
-static char *cfg_replica_read_only;
-static char *cfg_always_show_logo, *cfg_set_proc_title;
-static char *cfg_activerehashing;
-static char *cfg_crash_log, *cfg_replica_serve_stale;
-static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_priority, *cfg_oom_score_adj;
-static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_replica_lazy_flush;
-static char *cfg_cluster_enabled, *cfg_io_threads;
-static char *cfg_syslog, *cfg_sanitize, *cfg_latency_tracking, *cfg_repl_backlog;
-static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr;
-static char *cfg_locale, *cfg_shutdown_timeout, *cfg_save_on_sigterm;
-
-#define STUB(n, var, d) CONFIG_STRING(n, &var, d, 0, NULL)
 
 static config_entry core_configs[] = {
     /* Networking. */
-    CONFIG_INT("port", &server.port, "6379", 0, 65535, CF_IMMUTABLE, NULL),
-    CONFIG_SPECIAL("bind", NULL, "127.0.0.1 -::1", set_bind, get_bind, CF_IMMUTABLE),
+    CONFIG_INT("port", &server.port, "6379", 0, 65535, 0, server_rebind_tcp),
+    CONFIG_SPECIAL("bind", NULL, "127.0.0.1 -::1", set_bind, get_bind, 0, .apply = apply_bind),
     CONFIG_STRING("unixsocket", &server.unixsocket, "", CF_IMMUTABLE, NULL),
     CONFIG_INT("unixsocketperm", &server.unixsocketperm, "0", 0, 0777, CF_IMMUTABLE, NULL),
     CONFIG_INT("tcp-backlog", &server.tcp_backlog, "511", 0, INT_MAX, CF_IMMUTABLE, NULL),
@@ -73,13 +55,6 @@ static config_entry core_configs[] = {
     CONFIG_BOOL("protected-mode", &server.protected_mode, "yes", 0, NULL),
     CONFIG_MEMORY("proto-max-bulk-len", &server.proto_max_bulk_len, "512mb", 1024 * 1024, LLONG_MAX, 0, NULL),
     CONFIG_MEMORY("client-query-buffer-limit", &server.client_max_querybuf_len, "1gb", 1024 * 1024, LLONG_MAX, 0, NULL),
-    /* Client output: Redis's limits per class, and Keel's backpressure
-     * (net/clientmem.h): a client with this much pending output gets no
-     * new command until it reads; the total is shared by all clients
-     * (percent of maxmemory, none without maxmemory). 0 disables. */
-    CONFIG_SPECIAL("client-output-buffer-limit", NULL, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", set_obuf_limits, get_obuf_limits, 0),
-    CONFIG_MEMORY("client-output-backpressure", &client_output_backpressure, "1mb", 0, LLONG_MAX, 0, NULL),
-    CONFIG_MEMORY("client-output-backpressure-total", &client_output_backpressure_total, "2%", 0, LLONG_MAX, CF_PERCENT_OK, NULL),
     /* General. */
     CONFIG_INT("databases", &server.dbnum, "16", 1, INT_MAX, CF_IMMUTABLE, NULL),
     CONFIG_BOOL("daemonize", &server.daemonize, "no", CF_IMMUTABLE, NULL),
@@ -128,39 +103,6 @@ static config_entry core_configs[] = {
     CONFIG_MEMORY("hll-sparse-max-bytes", &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, 0, NULL),
     CONFIG_MEMORY("stream-node-max-bytes", &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, 0, NULL),
     CONFIG_LL("stream-node-max-entries", &server.stream_node_max_entries, "100", 0, LLONG_MAX, 0, NULL),
-    /* Slow log and latency monitor (core/slowlog.h, core/latency.h). */
-    CONFIG_LL("slowlog-log-slower-than", &slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0, NULL),
-    CONFIG_LL("slowlog-max-len", &slowlog_max_len, "128", 0, LLONG_MAX, 0, NULL),
-    CONFIG_LL("latency-monitor-threshold", &latency_monitor_threshold, "0", 0, LLONG_MAX, 0, NULL),
-    /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
-    CONFIG_STRING("notify-keyspace-events", &cfg_notify, "", 0, NULL),
-    CONFIG_SPECIAL("oom-score-adj-values", &cfg_oom_score_values, "0 200 800", set_multiword, get_string_ptr, 0),
-    STUB("supervised", cfg_supervised, "no"),
-    STUB("repl-diskless-sync", cfg_repl_diskless_sync, "yes"),
-    STUB("repl-diskless-load", cfg_repl_diskless_load, "disabled"),
-    STUB("repl-disable-tcp-nodelay", cfg_repl_disable_nodelay, "no"),
-    STUB("repl-backlog-size", cfg_repl_backlog, "1048576"),
-    STUB("replica-read-only", cfg_replica_read_only, "yes"),
-    STUB("replica-serve-stale-data", cfg_replica_serve_stale, "yes"),
-    STUB("replica-priority", cfg_replica_priority, "100"),
-    STUB("replica-lazy-flush", cfg_replica_lazy_flush, "no"),
-    STUB("min-replicas-to-write", cfg_min_replicas, "0"),
-    STUB("latency-tracking", cfg_latency_tracking, "yes"),
-    STUB("always-show-logo", cfg_always_show_logo, "no"),
-    STUB("set-proc-title", cfg_set_proc_title, "yes"),
-    STUB("rdb-save-incremental-fsync", cfg_rdb_save_incr, "yes"),
-    STUB("activerehashing", cfg_activerehashing, "yes"),
-    STUB("crash-log-enabled", cfg_crash_log, "yes"),
-    STUB("crash-memcheck-enabled", cfg_sanitize, "yes"),
-    STUB("oom-score-adj", cfg_oom_score_adj, "no"),
-    STUB("disable-thp", cfg_disable_thp, "yes"),
-    STUB("cluster-enabled", cfg_cluster_enabled, "no"),
-    STUB("io-threads", cfg_io_threads, "1"),
-    STUB("syslog-enabled", cfg_syslog, "no"),
-    STUB("tracking-table-max-keys", cfg_tracking_table, "1000000"),
-    STUB("locale-collate", cfg_locale, ""),
-    STUB("shutdown-timeout", cfg_shutdown_timeout, "10"),
-    STUB("shutdown-on-sigterm", cfg_save_on_sigterm, "default"),
     CONFIG_END,
 };
 
@@ -174,11 +116,32 @@ static config_entry *const module_config_tables[] = {
     persist_configs,
     bgsave_configs,
     aof_configs,
+    slowlog_configs,
+    latency_configs,
+    clientmem_configs,
+    oomadj_configs,
+    stub_configs,
     script_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */
 static size_t nconfigs;
+
+static int same_name(const char *a, const config_entry *ce) {
+    return !strcasecmp(a, ce->name) || (ce->alias && !strcasecmp(a, ce->alias));
+}
+
+/* Two rows for one name (say a stub left behind when a module made the
+ * parameter real) would make one of them unreachable: refuse to start. */
+static void refuse_duplicate_names(void) {
+    for (size_t i = 0; i < nconfigs; i++)
+        for (size_t j = i + 1; j < nconfigs; j++)
+            if (same_name(all_configs[i]->name, all_configs[j]) ||
+                (all_configs[i]->alias && same_name(all_configs[i]->alias, all_configs[j]))) {
+                fprintf(stderr, "keel: configuration parameter '%s' is defined twice\n", all_configs[i]->name);
+                abort();
+            }
+}
 
 static void config_registry_init(void) {
     if (all_configs) return;
@@ -188,6 +151,7 @@ static void config_registry_init(void) {
     all_configs = zmalloc(sizeof(config_entry *) * (n ? n : 1));
     for (size_t t = 0; t < sizeof(module_config_tables) / sizeof(module_config_tables[0]); t++)
         for (config_entry *ce = module_config_tables[t]; ce->name; ce++) all_configs[nconfigs++] = ce;
+    refuse_duplicate_names();
 }
 
 static config_entry *config_find(const char *name) {
@@ -219,6 +183,16 @@ static const char *range_error(const config_entry *ce) {
     return buf;
 }
 
+/* Redis's words for a value not in an enum: the accepted names, in the
+ * table's order. Same lifetime as range_error's text. */
+static const char *enum_error(const config_entry *ce) {
+    static char buf[256];
+    size_t off = (size_t)snprintf(buf, sizeof(buf), "argument(s) must be one of the following: ");
+    for (const enum_value *ev = ce->enums; ev->name && off < sizeof(buf); ev++)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", ev == ce->enums ? "" : ", ", ev->name);
+    return buf;
+}
+
 /* Parse a value into 'out' (an 8-byte scratch holding int or long long),
  * without touching the live value. */
 static int parse_value(const config_entry *ce, const char *val, long long *out, const char **err) {
@@ -231,7 +205,7 @@ static int parse_value(const config_entry *ce, const char *val, long long *out, 
     }
     case CT_ENUM: {
         int v;
-        if (!enum_parse(ce->enums, val, &v)) { *err = "argument(s) must be one of the following values"; return 0; }
+        if (!enum_parse(ce->enums, val, &v)) { *err = enum_error(ce); return 0; }
         *out = v;
         return 1;
     }
@@ -355,47 +329,36 @@ static void replace_string(const config_entry *ce, kstr s) {
 }
 
 static int set_save(const config_entry *ce, char **argv, int argc, const char **err) {
-    /* "save" alone or save "" disables; otherwise pairs of seconds/changes. */
+    /* "save" alone or save "" disables; otherwise pairs of seconds/changes,
+     * given as words or in one argument (--save "60 1" on the command line). */
     if (argc == 1 && argv[0][0] == '\0') { replace_string(ce, kstr_empty()); return 1; }
-    /* One argument holding all the pairs, as --save "3600 1 300 100". */
-    char *words[64];
-    char *copy = NULL;
     if (argc == 1 && strchr(argv[0], ' ')) {
-        copy = zstrdup(argv[0]);
-        argc = 0;
-        for (char *t = strtok(copy, " "); t && argc < 64; t = strtok(NULL, " ")) words[argc++] = t;
-        argv = words;
+        int n;
+        kstr *words = kstr_split_args(argv[0], &n);
+        int ok = words && n > 1 && set_save(ce, words, n, err);
+        if (words) kstr_free_split(words, n);
+        if (!words || n <= 1) *err = "Invalid save parameters";
+        return ok;
     }
-    int ok = argc % 2 == 0;
-    for (int i = 0; ok && i < argc; i++) {
+    if (argc % 2 != 0) { *err = "Invalid save parameters"; return 0; }
+    for (int i = 0; i < argc; i++) {
         long long v;
-        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) ok = 0;
+        if (!string_to_ll(argv[i], strlen(argv[i]), &v) || v < 0) { *err = "Invalid save parameters"; return 0; }
     }
-    if (ok) replace_string(ce, join_args(argv, argc));
-    else *err = "Invalid save parameters";
-    zfree(copy);
-    return ok;
-}
-
-static int set_multiword(const config_entry *ce, char **argv, int argc, const char **err) {
-    (void)err;
     replace_string(ce, join_args(argv, argc));
     return 1;
-}
-
-static int set_obuf_limits(const config_entry *ce, char **argv, int argc, const char **err) {
-    (void)ce;
-    return clientmem_set_obuf_limits(argv, argc, err);
-}
-
-static kstr get_obuf_limits(const config_entry *ce) {
-    (void)ce;
-    return clientmem_get_obuf_limits();
 }
 
 static kstr get_string_ptr(const config_entry *ce) {
     char *s = *(char **)ce->ptr;
     return kstr_new(s ? s : "");
+}
+
+/* Redis's words differ for bind and port failures. */
+static int apply_bind(const char **err) {
+    if (server_rebind_tcp(err)) return 1;
+    *err = "Failed to bind to specified addresses.";
+    return 0;
 }
 
 static int apply_maxclients(const char **err) {
@@ -439,11 +402,29 @@ static void fatal_config(const char *source, int line, const char *text, const c
     server_startup_exit(1);
 }
 
+/* At start-up, as in Redis, the first "save" line replaces the default
+ * save points and each later one adds its own ("save 900 1" then
+ * "save 100 100" keeps both; "save" with no points clears them). */
+static int save_lines_seen;
+
+static int set_directive(config_entry *ce, char **argv, int argc, const char **err) {
+    int appending = !strcmp(ce->name, "save") && save_lines_seen++ > 0 && argc > 0 && argv[0][0];
+    if (!appending) return config_set_args(ce, argv, argc, err);
+    kstr all = config_get_value(ce), words = join_args(argv, argc);
+    if (kstr_len(all)) all = kstr_cat(all, " ");
+    all = kstr_cat_len(all, words, kstr_len(words));
+    char *one[1] = {all};
+    int ok = config_set_args(ce, one, 1, err);
+    kstr_free(words);
+    kstr_free(all);
+    return ok;
+}
+
 static void apply_directive(char **argv, int argc, const char *source, int line, const char *text) {
     config_entry *ce = config_find(argv[0]);
     if (!ce) fatal_config(source, line, text, "Bad directive or wrong number of arguments");
     const char *err = "Bad directive or wrong number of arguments";
-    if (!config_set_args(ce, argv + 1, argc - 1, &err)) fatal_config(source, line, text, err);
+    if (!set_directive(ce, argv + 1, argc - 1, &err)) fatal_config(source, line, text, err);
     if (ce->apply && !ce->apply(&err)) fatal_config(source, line, text, err);
 }
 
@@ -520,6 +501,10 @@ static kstr cat_quoted(kstr s, const char *arg) {
     return kstr_cat(s, "\"");
 }
 
+static int is_option_arg(const char *a) {
+    return a[0] == '-' && a[1] == '-' && a[2] && !(a[2] >= '0' && a[2] <= '9');
+}
+
 void config_load(int argc, char **argv) {
     load_defaults();
     int i = 1;
@@ -530,69 +515,185 @@ void config_load(int argc, char **argv) {
         load_file(argv[1]);
         i = 2;
     }
-    /* Command-line options become config lines: "--port 6380" -> "port 6380". */
+    /* Command-line options become config lines, read as Redis 7.0 reads
+     * them: "--port 6380" -> "port 6380"; the argument right after a bare
+     * option name is its value even when it starts with "--"
+     * (--proc-title-template --my-title); "--port 6380" in one argument is
+     * a whole line; a bare --save followed by an option, or last, is
+     * save "". */
     kstr text = kstr_empty();
+    int want_value = 0;
     for (; i < argc; i++) {
-        if (!strncmp(argv[i], "--", 2) && argv[i][2] && !(argv[i][2] >= '0' && argv[i][2] <= '9')) {
+        if (is_option_arg(argv[i]) && !want_value) {
             if (kstr_len(text)) text = kstr_cat(text, "\n");
             text = kstr_cat(text, argv[i] + 2);
+            want_value = !strpbrk(argv[i] + 2, " \t");
+            if (want_value && !strcasecmp(argv[i], "--save") && (i == argc - 1 || is_option_arg(argv[i + 1]))) {
+                text = kstr_cat(text, " \"\"");
+                want_value = 0;
+            }
         } else {
             text = kstr_cat(text, " ");
             text = cat_quoted(text, argv[i]);
+            want_value = 0;
         }
     }
     if (kstr_len(text)) load_config_text(text, "the command line", 0);
     kstr_free(text);
 }
 
+int config_set_internal(const char *name, const char *value, const char **err) {
+    config_registry_init();
+    config_entry *ce = config_find(name);
+    if (!ce) { *err = "no such parameter"; return 0; }
+    char *one[1] = {(char *)value};
+    if (!config_set_args(ce, one, 1, err)) return 0;
+    return !ce->apply || ce->apply(err);
+}
+
 /* ---- CONFIG command ---------------------------------------------------- */
 
-void config_command_get(client *c) {
-    /* Collect matches first: the reply is a map of known length, and a
-     * parameter matched by two patterns is listed once. */
-    char *matched = zcalloc(nconfigs);
-    long count = 0;
-    for (int a = 2; a < c->argc; a++) {
-        for (size_t i = 0; i < nconfigs; i++) {
-            config_entry *ce = all_configs[i];
-            if (matched[i]) continue;
-            const char *pat = c->argv[a];
-            size_t plen = kstr_len(c->argv[a]);
-            if (glob_match(pat, plen, ce->name, strlen(ce->name), 1) ||
-                (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1) &&
-                 !strpbrk(pat, "*?["))) {
-                matched[i] = 1;
-                count++;
-            }
-        }
-    }
-    reply_map_len(c, count);
+/* CONFIG GET as Redis 7.0 answers it: a pattern matches names and older
+ * names alike, each listed under the spelling that matched (so "*of"
+ * gives replicaof and slaveof); an exact request is answered under the
+ * words the client used; hidden parameters need their exact name; a
+ * parameter is listed once per spelling however many arguments match it. */
+#define GOT_NAME 1
+#define GOT_ALIAS 2
+
+typedef struct get_match {
+    const char *label;
+    const config_entry *ce;
+} get_match;
+
+static void add_match(get_match *m, long *n, unsigned char *got, size_t i, int which, const char *label) {
+    if (got[i] & which) return;
+    got[i] |= (unsigned char)which;
+    m[(*n)++] = (get_match){label, all_configs[i]};
+}
+
+static void match_pattern(const kstr pat, get_match *m, long *n, unsigned char *got) {
+    size_t plen = kstr_len(pat);
     for (size_t i = 0; i < nconfigs; i++) {
-        config_entry *ce = all_configs[i];
-        if (!matched[i]) continue;
-        kstr v = config_get_value(ce);
-        /* Like Redis, an exact (non-glob) request is answered with the
-         * name as the client wrote it (so aliases and case round-trip). */
-        const char *shown = ce->name;
-        for (int a = 2; a < c->argc; a++) {
-            if (!strpbrk(c->argv[a], "*?[") && (!strcasecmp(c->argv[a], ce->name) ||
-                                                 (ce->alias && !strcasecmp(c->argv[a], ce->alias)))) {
-                shown = c->argv[a];
-                break;
-            }
-        }
-        reply_bulk_cstr(c, shown);
+        const config_entry *ce = all_configs[i];
+        if (ce->flags & CF_HIDDEN) continue;
+        if (glob_match(pat, plen, ce->name, strlen(ce->name), 1)) add_match(m, n, got, i, GOT_NAME, ce->name);
+        if (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1))
+            add_match(m, n, got, i, GOT_ALIAS, ce->alias);
+    }
+}
+
+static void match_exact(const kstr name, get_match *m, long *n, unsigned char *got) {
+    for (size_t i = 0; i < nconfigs; i++) {
+        const config_entry *ce = all_configs[i];
+        if (!strcasecmp(name, ce->name)) add_match(m, n, got, i, GOT_NAME, name);
+        else if (ce->alias && !strcasecmp(name, ce->alias)) add_match(m, n, got, i, GOT_ALIAS, name);
+    }
+}
+
+void config_command_get(client *c) {
+    /* Collect first: the reply is a map of known length. */
+    get_match *m = zmalloc(sizeof(get_match) * (2 * nconfigs + 1));
+    unsigned char *got = zcalloc(nconfigs);
+    long n = 0;
+    for (int a = 2; a < c->argc; a++) {
+        if (strpbrk(c->argv[a], "*?[")) match_pattern(c->argv[a], m, &n, got);
+        else match_exact(c->argv[a], m, &n, got);
+    }
+    reply_map_len(c, n);
+    for (long i = 0; i < n; i++) {
+        kstr v = config_get_value(m[i].ce);
+        reply_bulk_cstr(c, m[i].label);
         reply_bulk(c, v, kstr_len(v));
         kstr_free(v);
     }
-    zfree(matched);
+    zfree(got);
+    zfree(m);
 }
 
+/* CONFIG SET name value [name value ...] is all or nothing: every name is
+ * checked first (unknown, immutable, duplicate), each old value is saved,
+ * then the values are set in order; if one fails, all are put back. */
 typedef struct saved_value {
     config_entry *ce;
     long long num;
     char *str;
 } saved_value;
+
+/* A value's words: a special parameter's value is split ("" is one empty
+ * word, so that `CONFIG SET save ""` means "no save points"); others are
+ * one word. Returns NULL for unbalanced quotes. */
+static kstr *value_words(const config_entry *ce, const char *val, int *argc) {
+    if (ce->type != CT_SPECIAL) {
+        kstr *one = zmalloc(sizeof(kstr));
+        one[0] = kstr_new(val);
+        *argc = 1;
+        return one;
+    }
+    kstr *argv = kstr_split_args(val, argc);
+    if (argv && *argc == 0) {
+        kstr_free_split(argv, *argc);
+        argv = zmalloc(sizeof(kstr));
+        argv[0] = kstr_empty();
+        *argc = 1;
+    }
+    return argv;
+}
+
+static int set_from_text(config_entry *ce, const char *val, const char **err) {
+    int argc;
+    kstr *argv = value_words(ce, val, &argc);
+    if (!argv) { *err = "unbalanced quotes"; return 0; }
+    int ok = config_set_args(ce, argv, argc, err);
+    kstr_free_split(argv, argc);
+    return ok && (!ce->apply || ce->apply(err));
+}
+
+static void save_value(saved_value *sv, config_entry *ce) {
+    sv->ce = ce;
+    if (ce->type == CT_STRING || ce->type == CT_SPECIAL) {
+        kstr v = config_get_value(ce);
+        sv->str = zstrdup(v);
+        kstr_free(v);
+    } else {
+        sv->num = load_value(ce);
+    }
+}
+
+static void restore_value(const saved_value *sv) {
+    const char *ignored;
+    if (sv->str) {
+        set_from_text(sv->ce, sv->str, &ignored);
+        return;
+    }
+    store_value(sv->ce, sv->num);
+    if (sv->ce->apply) sv->ce->apply(&ignored);
+}
+
+/* Check the names and save the old values. Returns the index of the
+ * first bad name (with *err set; NULL for an unknown name), or n. */
+static int check_and_save(client *c, saved_value *saved, int n, const char **err) {
+    for (int i = 0; i < n; i++) {
+        config_entry *ce = config_find(c->argv[2 + i * 2]);
+        if (!ce) { *err = NULL; return i; }
+        if (ce->flags & CF_IMMUTABLE) { *err = "can't set immutable config"; return i; }
+        for (int j = 0; j < i; j++)
+            if (saved[j].ce == ce) { *err = "duplicate parameter"; return i; }
+        save_value(&saved[i], ce);
+    }
+    return n;
+}
+
+/* Set them all; on the first failure put every saved value back. Returns
+ * the index of the failing pair, or n. */
+static int apply_all(client *c, saved_value *saved, int n, const char **err) {
+    for (int i = 0; i < n; i++) {
+        if (set_from_text(saved[i].ce, c->argv[3 + i * 2], err)) continue;
+        for (int j = 0; j < n; j++) restore_value(&saved[j]);
+        return i;
+    }
+    return n;
+}
 
 void config_command_set(client *c) {
     if ((c->argc - 2) % 2 != 0) {
@@ -602,87 +703,12 @@ void config_command_set(client *c) {
     int n = (c->argc - 2) / 2;
     saved_value *saved = zcalloc(sizeof(saved_value) * (size_t)n);
     const char *err = NULL;
-    const char *bad = NULL;
-    int i;
-    /* Validate every name first: unknown, immutable, duplicate. */
-    for (i = 0; i < n; i++) {
-        const char *name = c->argv[2 + i * 2];
-        config_entry *ce = config_find(name);
-        if (!ce) {
-            reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
-            goto done;
-        }
-        if (ce->flags & CF_IMMUTABLE) { bad = name; err = "can't set immutable config"; break; }
-        for (int j = 0; j < i; j++)
-            if (saved[j].ce == ce) { bad = name; err = "duplicate parameter"; break; }
-        if (err) break;
-        saved[i].ce = ce;
-        if (ce->type == CT_STRING || ce->type == CT_SPECIAL) {
-            kstr v = config_get_value(ce);
-            saved[i].str = zstrdup(v);
-            kstr_free(v);
-        } else {
-            saved[i].num = load_value(ce);
-        }
-    }
-    /* Then set them all, undoing everything if one fails. */
-    if (!err) {
-        for (i = 0; i < n; i++) {
-            config_entry *ce = saved[i].ce;
-            const char *val = c->argv[3 + i * 2];
-            int ok;
-            if (ce->type == CT_SPECIAL) {
-                int argc;
-                kstr *argv = kstr_split_args(val, &argc);
-                if (!argv) { ok = 0; err = "unbalanced quotes"; }
-                else {
-                    if (argc == 0) {
-                        kstr_free_split(argv, argc);
-                        argv = zmalloc(sizeof(kstr));
-                        argv[0] = kstr_empty();
-                        argc = 1;
-                    }
-                    ok = config_set_args(ce, argv, argc, &err);
-                    kstr_free_split(argv, argc);
-                }
-            } else {
-                char *one[1] = {(char *)val};
-                ok = config_set_args(ce, one, 1, &err);
-            }
-            if (ok && ce->apply) ok = ce->apply(&err);
-            if (!ok) { bad = c->argv[2 + i * 2]; break; }
-        }
-        if (err) {
-            for (int j = 0; j < n && saved[j].ce; j++) {
-                config_entry *ce = saved[j].ce;
-                if (ce->type == CT_STRING || ce->type == CT_SPECIAL) {
-                    int argc;
-                    kstr *argv = kstr_split_args(saved[j].str, &argc);
-                    if (argv && argc == 0) {
-                        kstr_free_split(argv, argc);
-                        argv = zmalloc(sizeof(kstr));
-                        argv[0] = kstr_empty();
-                        argc = 1;
-                    }
-                    const char *e2;
-                    if (ce->type == CT_STRING) {
-                        char *one[1] = {saved[j].str};
-                        config_set_args(ce, one, 1, &e2);
-                    } else if (argv) {
-                        config_set_args(ce, argv, argc, &e2);
-                    }
-                    kstr_free_split(argv, argc);
-                } else {
-                    store_value(ce, saved[j].num);
-                }
-                if (ce->apply) { const char *e3; ce->apply(&e3); }
-            }
-        }
-    }
-    if (err) reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", bad, err);
-    else reply_ok(c);
-done:
-    for (i = 0; i < n; i++) zfree(saved[i].str);
+    int bad = check_and_save(c, saved, n, &err);
+    if (bad == n) bad = apply_all(c, saved, n, &err);
+    if (bad == n) reply_ok(c);
+    else if (!err) reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", c->argv[2 + bad * 2]);
+    else reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", c->argv[2 + bad * 2], err);
+    for (int i = 0; i < n; i++) zfree(saved[i].str);
     zfree(saved);
 }
 

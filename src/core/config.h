@@ -75,11 +75,22 @@ struct config_entry {
 extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
 extern config_entry bgsave_configs[];  /* persist/persist.c: stop-writes-on-bgsave-error, rdb-del-sync-files, rdb-key-save-delay */
 extern config_entry aof_configs[];
+extern config_entry slowlog_configs[];   /* core/slowlog.c */
+extern config_entry latency_configs[];   /* core/latency.c */
+extern config_entry clientmem_configs[]; /* net/clientmem.c */
+extern config_entry oomadj_configs[];    /* core/oomadj.c */
+extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 extern config_entry script_configs[]; /* script/script.c */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */
 void config_load(int argc, char **argv);
+
+/* The server's own adjustment of a setting after start-up checks (e.g.
+ * maxclients lowered to what the file descriptor limit allows, as Redis
+ * does): goes through the parameter's row like CONFIG SET, so config stays
+ * the only writer. Returns 1, or 0 with *err set. */
+int config_set_internal(const char *name, const char *value, const char **err);
 
 /* CONFIG GET/SET/RESETSTAT/REWRITE/HELP handlers. */
 void config_command_get(client *c);

@@ -1,6 +1,15 @@
 /*
  * debug_cmds: DEBUG, behind enable-debug-command as in Redis: SLEEP,
- * POPULATE, OBJECT, DIGEST, DIGEST-VALUE, PROTOCOL, SET-ACTIVE-EXPIRE.
+ * POPULATE, OBJECT, DIGEST, DIGEST-VALUE, PROTOCOL, SET-ACTIVE-EXPIRE, LOG,
+ * ERROR, and the knobs Redis's own test suite turns.
+ *
+ * Some of those knobs name machinery Keel does not have; DEBUG accepts
+ * them with Redis's validation and replies, so that a test written for
+ * Redis runs what it means to test (list commands on big elements, say)
+ * instead of stopping at its set-up. Each says below what it does here:
+ * QUICKLIST-PACKED-THRESHOLD (no plain nodes: every element lives in a
+ * listpack node), REPLYBUFFER (reply buffers are chains of blocks with no
+ * resize cron), CHANGE-REPL-ID (no replication yet).
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -8,6 +17,7 @@
 #include "lib/sha1.h"
 #include "script/script.h"
 #include "lib/siphash.h"
+#include "lib/util.h"
 #include "memory/memory.h"
 #include "net/reply.h"
 #include "persist/rdb.h"
@@ -311,6 +321,52 @@ static void debug_error(client *c, const kstr msg) {
     kstr_free(line);
 }
 
+/* ---- the test suite's knobs ---- */
+
+static unsigned long long packed_threshold = 1ULL << 30;
+
+/* Redis's range: up to 4GB minus 1MB; 0 restores the 1GB default. */
+static void debug_packed_threshold(client *c) {
+    long long sz;
+    if (!parse_memory_size(c->argv[2], &sz) || sz < 0 || (unsigned long long)sz > (1ULL << 32) - (1 << 20)) {
+        reply_error(c, "ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+        return;
+    }
+    packed_threshold = sz ? (unsigned long long)sz : 1ULL << 30;
+    reply_ok(c);
+}
+
+/* DEBUG LISTPACK / QUICKLIST <key>: Redis prints the structure on its
+ * standard output; Keel logs the key's encoding and size at notice level. */
+static void debug_show_encoding(client *c, int want_enc, const char *name) {
+    entry *e = db_find(c->db, c->argv[2], kstr_len(c->argv[2]));
+    if (!e) {
+        reply_error(c, "ERR no such key");
+        return;
+    }
+    if (entry_encoding(e) != want_enc) {
+        reply_errorf(c, "ERR Not a %s encoded object.", name);
+        return;
+    }
+    server_log(LOG_NOTICE, "DEBUG %s %s: encoding %s", name, c->argv[2], entry_encoding_name(e));
+    reply_status(c, want_enc == ENC_LISTPACK ? "Listpack structure printed on stdout"
+                                             : "Quicklist structure printed on stdout");
+}
+
+static void debug_replybuffer(client *c) {
+    if (arg_is(c->argv[2], "peak-reset-time")) {
+        long long ms;
+        if (!arg_is(c->argv[3], "never") && !arg_is(c->argv[3], "reset") && !parse_ll(c, c->argv[3], &ms)) return;
+    } else if (arg_is(c->argv[2], "resizing")) {
+        long long on;
+        if (!parse_ll(c, c->argv[3], &on)) return;
+    } else {
+        reply_error(c, "ERR Syntax error");
+        return;
+    }
+    reply_ok(c);
+}
+
 static void debug_command(client *c) {
     if (!debug_allowed(c)) return;
     kstr sub = c->argv[1];
@@ -320,9 +376,15 @@ static void debug_command(client *c) {
             "    Output a hex signature representing the current DB content.",
             "DIGEST-VALUE <key> [<key> ...]",
             "    Output a hex signature of the values of all the specified keys.",
+            "CHANGE-REPL-ID",
+            "    Accepted (no replication yet).",
             "ERROR <string>",
             "    Reply with the error <string>, as given (client libraries test their",
             "    error handling with it: LOADING, READONLY, ...).",
+            "LISTPACK <key>",
+            "    Log the listpack encoding of <key> (Redis prints it on stdout).",
+            "LOG <message>",
+            "    Write <message> to the server log.",
             "OBJECT <key>",
             "    Show low level info about the key and associated value.",
             "POPULATE <count> [<prefix>] [<size>]",
@@ -333,6 +395,15 @@ static void debug_command(client *c) {
             "    true, false.",
             "RELOAD [NOSAVE]",
             "    Save the RDB on disk and reload it back to memory (NOSAVE: just reload).",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
+            "QUICKLIST <key> [<0|1>]",
+            "    Log the quicklist encoding of <key> (Redis prints it on stdout).",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Validated and kept; no effect: Keel's lists have no plain nodes, every",
+            "    element lives in a listpack node whatever its size.",
+            "REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|time> | RESIZING <0|1>",
+            "    Accepted; no effect (reply buffers are chains of blocks, never resized).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
             "SET-DISABLE-DENY-SCRIPTS <0|1>",
@@ -376,6 +447,24 @@ static void debug_command(client *c) {
         kstr_free(s);
     } else if (arg_is(sub, "error") && c->argc == 3) {
         debug_error(c, c->argv[2]);
+    } else if (arg_is(sub, "log") && c->argc == 3) {
+        server_log(LOG_WARNING, "DEBUG LOG: %s", c->argv[2]);
+        reply_ok(c);
+    } else if (arg_is(sub, "quicklist-packed-threshold") && c->argc == 3) {
+        debug_packed_threshold(c);
+    } else if (arg_is(sub, "listpack") && c->argc == 3) {
+        debug_show_encoding(c, ENC_LISTPACK, "listpack");
+    } else if (arg_is(sub, "quicklist") && (c->argc == 3 || c->argc == 4)) {
+        debug_show_encoding(c, ENC_QUICKLIST, "quicklist");
+    } else if (arg_is(sub, "replybuffer") && c->argc == 4) {
+        debug_replybuffer(c);
+    } else if (arg_is(sub, "pause-cron") && c->argc == 3) {
+        long long v;
+        if (!parse_ll(c, c->argv[2], &v)) return;
+        server_pause_cron(v != 0);
+        reply_ok(c);
+    } else if (arg_is(sub, "change-repl-id") && c->argc == 2) {
+        reply_ok(c);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;

@@ -249,6 +249,12 @@ entry *entry_with_int(const entry *e, long long v) {
     return copy_meta(entry_new_int(key, klen, v, entry_expire(e)), e);
 }
 
+void entry_set_int(entry *e, long long v) {
+    assert(entry_type(e) == TYPE_STRING && entry_encoding(e) == ENC_INT);
+    layout l = entry_layout(e);
+    memcpy((uint8_t *)e + l.value_off, &v, 8);
+}
+
 /* Rebuild e with or without the expire field, value bytes moved along. */
 static entry *rebuild_expire(entry *e, long long when) {
     layout l = entry_layout(e);

@@ -169,6 +169,9 @@ entry *entry_with_inline(const entry *e, int type, const void *lp, size_t len);
 entry *entry_with_string(const entry *e, const char *val, size_t vlen);
 entry *entry_with_ptr(const entry *e, int type, int enc, void *ptr);
 entry *entry_with_int(const entry *e, long long v);
+/* An int-encoded string's value rewritten where it is (the slot is always
+ * 8 bytes): INCR and friends keep the entry, as Redis keeps the object. */
+void entry_set_int(entry *e, long long v);
 
 /* Returns the entry, possibly moved. Only db.c should call these. */
 entry *entry_set_expire(entry *e, long long when_ms);

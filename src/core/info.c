@@ -9,6 +9,7 @@
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "net/clientmem.h"
+#include "core/latency.h"
 #include "net/reply.h"
 
 #include <stdio.h>
@@ -213,6 +214,7 @@ static const info_section sections[] = {
     {"cpu", section_cpu, 1},                 {"modules", section_modules, 1},
     {"commandstats", section_commandstats, 0}, {"errorstats", section_errorstats, 1},
     {"cluster", section_cluster, 1},         {"keyspace", section_keyspace, 1},
+    {"latencystats", latency_info_section, 0},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))

@@ -7,6 +7,7 @@
 #include "core/command.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "lib/zmalloc.h"
 #include "net/reply.h"
 
 #include <stdio.h>
@@ -284,14 +285,12 @@ static void getkeys_generic(client *c, int with_flags) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
-    int idx[256];
-    int n = command_get_keys(cmd, argc, c->argv + 2, idx, 256);
-    if (n < 0) {
-        reply_error(c, "ERR Invalid arguments specified for command");
-        return;
-    }
-    if (n == 0) {
-        reply_error(c, "ERR The command has no key arguments");
+    /* No command has more keys than arguments: all of them, however many. */
+    int *idx = zmalloc(sizeof(int) * (size_t)argc);
+    int n = command_get_keys(cmd, argc, c->argv + 2, idx, argc);
+    if (n <= 0) {
+        reply_error(c, n < 0 ? "ERR Invalid arguments specified for command" : "ERR The command has no key arguments");
+        zfree(idx);
         return;
     }
     reply_array_len(c, n);
@@ -305,6 +304,7 @@ static void getkeys_generic(client *c, int with_flags) {
         reply_bulk(c, key, kstr_len(key));
         reply_flag_words(c, command_key_flags(cmd, argc, c->argv + 2, j));
     }
+    zfree(idx);
 }
 
 static void command_getkeys_command(client *c) { getkeys_generic(c, 0); }

@@ -5,9 +5,11 @@
  */
 #include "core/propagate.h"
 #include "persist/persist.h"
+#include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/multi.h"
 #include "core/command.h"
+#include "core/pause.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
@@ -217,9 +219,10 @@ static void scan_command(client *c) {
     if (!parse_scan_args(c, 1, 1, &a)) return;
     entry_vec found = {NULL, 0, 0};
     size_t cursor = scan_keyspace(c->db, (size_t)a.cursor, a.count, &found);
-    /* Filter after the walk: MATCH, TYPE, and keys already expired (they
-     * are skipped, not deleted: deleting would modify the table between
-     * the walk and the reply). */
+    /* Filter after the walk: MATCH, TYPE, and keys already expired, which
+     * are then deleted (as Redis 7.2 does, whatever the filters), once the
+     * names to reply are copied; not during CLIENT PAUSE, which freezes
+     * the dataset. */
     reply_array_len(c, 2);
     reply_bulk_ll(c, (long long)cursor);
     kstr *keys = zmalloc(sizeof(kstr) * (found.n ? found.n : 1));
@@ -229,10 +232,11 @@ static void scan_command(client *c) {
         entry *e = found.v[i];
         size_t klen;
         const char *k = entry_key(e, &klen);
-        if (!scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
-        if (entry_is_expired(e, now)) continue;
+        if (entry_is_expired(e, now) || !scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
         keys[nkeys++] = kstr_new_len(k, klen);
     }
+    for (size_t i = 0; i < found.n && !pause_active(); i++)
+        if (entry_is_expired(found.v[i], now)) db_expire_entry(c->db, found.v[i]);
     reply_array_len(c, (long)nkeys);
     for (size_t i = 0; i < nkeys; i++) {
         reply_bulk(c, keys[i], kstr_len(keys[i]));
@@ -398,6 +402,7 @@ static void swapdb_command(client *c) {
     if (a != b) {
         multi_touch_db(db_get((int)a), db_get((int)b));
         db_swap((int)a, (int)b);
+        blocking_db_swapped((int)a, (int)b);
     }
     server_dirty++;
     reply_ok(c);
@@ -452,9 +457,26 @@ static void object_encoding_command(client *c) {
     if (e) reply_bulk_cstr(c, entry_encoding_name(e));
 }
 
+/* Redis shares the objects of the integers 0..9999 (refcount INT_MAX)
+ * unless an LRU or LFU maxmemory policy needs a clock per value. Keel
+ * stores such integers inline, unshared; it reports what Redis would, so
+ * that tools and tests reading the refcount see Redis's answer. */
+#define SHARED_INTEGERS 10000
+#define SHARED_REFCOUNT 2147483647LL
+
+static int policy_needs_own_objects(void) {
+    return server.maxmemory && server.maxmemory_policy != MAXMEMORY_NO_EVICTION &&
+           server.maxmemory_policy != MAXMEMORY_ALLKEYS_RANDOM &&
+           server.maxmemory_policy != MAXMEMORY_VOLATILE_RANDOM && server.maxmemory_policy != MAXMEMORY_VOLATILE_TTL;
+}
+
 static void object_refcount_command(client *c) {
     entry *e = object_lookup(c);
-    if (e) reply_ll(c, 1);
+    if (!e) return;
+    long long v;
+    int shared = entry_type(e) == TYPE_STRING && entry_encoding(e) == ENC_INT && entry_string_as_ll(e, &v) &&
+                 v >= 0 && v < SHARED_INTEGERS && !policy_needs_own_objects();
+    reply_ll(c, shared ? SHARED_REFCOUNT : 1);
 }
 
 static void object_idletime_command(client *c) {

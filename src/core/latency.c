@@ -25,6 +25,7 @@
  */
 #include "core/latency.h"
 #include "core/command.h"
+#include "core/config.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/client.h"
@@ -35,7 +36,49 @@
 #include <string.h>
 #include <time.h>
 
-long long latency_monitor_threshold = 0;
+static long long latency_monitor_threshold = 0;
+static int latency_tracking = 1; /* per-command histograms on */
+
+/* INFO latencystats percentiles (latency-tracking-info-percentiles). */
+#define MAX_PERCENTILES 32
+static double percentiles[MAX_PERCENTILES];
+static int npercentiles;
+
+static int set_percentiles(const config_entry *ce, char **argv, int argc, const char **err);
+static kstr get_percentiles(const config_entry *ce);
+
+config_entry latency_configs[] = {
+    CONFIG_LL("latency-monitor-threshold", &latency_monitor_threshold, "0", 0, LLONG_MAX, 0, NULL),
+    CONFIG_BOOL("latency-tracking", &latency_tracking, "yes", 0, NULL),
+    CONFIG_SPECIAL("latency-tracking-info-percentiles", NULL, "50 99 99.9", set_percentiles, get_percentiles, 0),
+    CONFIG_END,
+};
+
+/* All or nothing: each value a number from 0 to 100 ("" means none). */
+static int set_percentiles(const config_entry *ce, char **argv, int argc, const char **err) {
+    (void)ce;
+    double vals[MAX_PERCENTILES];
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i][0] && argc == 1) break;
+        double v;
+        if (n == MAX_PERCENTILES || !string_to_double(argv[i], strlen(argv[i]), &v) || v < 0 || v > 100) {
+            *err = "Invalid latency-tracking-info-percentiles parameters";
+            return 0;
+        }
+        vals[n++] = v;
+    }
+    memcpy(percentiles, vals, sizeof(double) * (size_t)n);
+    npercentiles = n;
+    return 1;
+}
+
+static kstr get_percentiles(const config_entry *ce) {
+    (void)ce;
+    kstr s = kstr_empty();
+    for (int i = 0; i < npercentiles; i++) s = kstr_cat_printf(s, "%s%g", i ? " " : "", percentiles[i]);
+    return s;
+}
 
 /* ---- events ---- */
 
@@ -151,11 +194,18 @@ static int bucket_of(long long duration_us) {
 
 void latency_command_done(command *cmd, long long duration_us) {
     if (duration_us < 0) duration_us = 0; /* the wall clock stepped back */
-    hist *h = get_hist(cmd);
-    h->calls++;
-    h->buckets[bucket_of(duration_us)]++;
+    if (latency_tracking) {
+        hist *h = get_hist(cmd);
+        h->calls++;
+        h->buckets[bucket_of(duration_us)]++;
+    }
     if (latency_monitor_threshold > 0)
         latency_add_sample(cmd->flags & CMD_FAST ? "fast-command" : "command", duration_us / 1000);
+}
+
+void latency_forget_histogram(command *cmd) {
+    zfree(cmd->latency_hist);
+    cmd->latency_hist = NULL;
 }
 
 /* ---- LATENCY LATEST / HISTORY / RESET ---- */
@@ -395,6 +445,42 @@ static void latency_histogram_command(client *c) {
         }
     }
     reply_set_deferred_map_len(c, len, vs.n);
+}
+
+/* ---- INFO latencystats ---- */
+
+/* The upper bound, in microseconds, of the bucket holding percentile pct:
+ * the histogram's resolution is a factor of two, as LATENCY HISTOGRAM
+ * shows it (Redis's HDR histograms give two significant digits). */
+static double percentile_us(const hist *h, double pct) {
+    long long want = (long long)((pct / 100.0) * (double)h->calls + 0.999999);
+    if (want < 1) want = 1;
+    long long seen = 0;
+    int k = 0;
+    for (; k < HIST_BUCKETS - 1; k++) {
+        seen += h->buckets[k];
+        if (seen >= want) break;
+    }
+    return (double)(1024ULL << k) / 1000.0;
+}
+
+static void info_one(command *cmd, void *priv) {
+    kstr *s = priv;
+    const hist *h = find_hist(cmd);
+    if (h && h->calls) {
+        *s = kstr_cat_printf(*s, "latency_percentiles_usec_%s:", cmd->fullname);
+        for (int i = 0; i < npercentiles; i++)
+            *s = kstr_cat_printf(*s, "%sp%g=%.3f", i ? "," : "", percentiles[i], percentile_us(h, percentiles[i]));
+        *s = kstr_cat(*s, "\r\n");
+    }
+    if (cmd->subcommands)
+        for (command *sub = cmd->subcommands; sub->name; sub++) info_one(sub, priv);
+}
+
+kstr latency_info_section(kstr s) {
+    s = kstr_cat(s, "# Latencystats\r\n");
+    if (latency_tracking) command_foreach(info_one, &s);
+    return s;
 }
 
 /* ---- LATENCY HELP and the table ---- */

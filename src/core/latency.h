@@ -13,9 +13,10 @@
 #define KEEL_LATENCY_H
 
 #include "core/command.h"
+#include "lib/kstr.h"
 
-/* CONFIG SET latency-monitor-threshold: milliseconds, 0 = monitor off. */
-extern long long latency_monitor_threshold;
+/* Its setting, latency-monitor-threshold (milliseconds, 0 = monitor off),
+ * is in its own parameter table, latency_configs (core/config.h). */
 
 /* Record that event took ms milliseconds (kept if >= the threshold). */
 void latency_add_sample(const char *event, long long ms);
@@ -25,6 +26,12 @@ void latency_add_sample_since(const char *event, long long start_us);
 /* A command ran for duration_us: feeds its histogram and, above the
  * threshold, the "command" or "fast-command" event. */
 void latency_command_done(struct command *cmd, long long duration_us);
+/* CONFIG RESETSTAT: forget the command's histogram (LATENCY HISTOGRAM
+ * lists only commands called since). */
+void latency_forget_histogram(struct command *cmd);
+/* INFO latencystats: each command's percentiles
+ * (latency-tracking-info-percentiles) from its histogram. */
+kstr latency_info_section(kstr s);
 
 extern command latency_commands[];
 

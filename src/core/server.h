@@ -162,6 +162,12 @@ void server_update_peak_memory(void);
  * to save or release, so leave at once with the code, without atexit
  * handlers (which would report the configuration still held as leaks). */
 void server_startup_exit(int code) __attribute__((noreturn));
+/* Reopen the TCP listeners for the current port and bind addresses
+ * (config's apply hook for both); 0 with *err set when that fails. */
+int server_rebind_tcp(const char **err);
+/* DEBUG PAUSE-CRON: stop (1) or resume (0) the periodic tasks. */
+void server_pause_cron(int pause);
+void close_tcp_listeners(void);
 
 /* Ask the event loop to stop after the current iteration. */
 void server_prepare_shutdown(int exit_code);

@@ -28,6 +28,7 @@
 #include "core/slowlog.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
+#include "core/config.h"
 #include "lib/zmalloc.h"
 #include "net/client.h"
 #include "net/reply.h"
@@ -39,8 +40,14 @@
 #define SLOWLOG_MAX_ARGC 32
 #define SLOWLOG_MAX_ARGLEN 128
 
-long long slowlog_log_slower_than = 10000;
-long long slowlog_max_len = 128;
+static long long slowlog_log_slower_than = 10000; /* microseconds; < 0 disables */
+static long long slowlog_max_len = 128;           /* entries kept; trimmed on push */
+
+config_entry slowlog_configs[] = {
+    CONFIG_LL("slowlog-log-slower-than", &slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0, NULL),
+    CONFIG_LL("slowlog-max-len", &slowlog_max_len, "128", 0, LLONG_MAX, 0, NULL),
+    CONFIG_END,
+};
 
 typedef struct slowlog_entry {
     struct slowlog_entry *newer, *older;

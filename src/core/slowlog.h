@@ -12,9 +12,8 @@
 
 struct client;
 
-/* Configuration (CONFIG SET slowlog-log-slower-than / slowlog-max-len). */
-extern long long slowlog_log_slower_than; /* microseconds; < 0 disables */
-extern long long slowlog_max_len;         /* entries kept; trimmed on push */
+/* Its settings (slowlog-log-slower-than, slowlog-max-len) are in its own
+ * parameter table, slowlog_configs (core/config.h). */
 
 /* A command ran for duration_us on c (c->argv still holds its arguments).
  * Blocked clients are skipped: the command is logged when it is served. */

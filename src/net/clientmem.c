@@ -1,9 +1,11 @@
 /* See clientmem.h for the design. */
 #include "net/clientmem.h"
+#include "core/config.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -32,8 +34,9 @@ void querybuf_release(kstr qb) {
     if (!querybuf_is_shared(qb)) kstr_free(qb);
 }
 
-long long client_output_backpressure;
-long long client_output_backpressure_total;
+/* Negative = percent of maxmemory. */
+static long long client_output_backpressure;
+static long long client_output_backpressure_total;
 
 typedef struct obuf_limit {
     long long hard, soft, soft_seconds;
@@ -71,7 +74,8 @@ static int parse_obuf_limit(char **argv, obuf_limit *out) {
 
 static int set_obuf_limits_args(char **argv, int argc, const char **err);
 
-int clientmem_set_obuf_limits(char **argv, int argc, const char **err) {
+static int set_obuf_limits(const config_entry *ce, char **argv, int argc, const char **err) {
+    (void)ce;
     if (argc == 1 && argv[0][0] == '\0') return 1; /* "" changes nothing, as in Redis */
     if (argc != 1) return set_obuf_limits_args(argv, argc, err);
     /* One argument holding the whole setting (--client-output-buffer-limit
@@ -113,7 +117,8 @@ static int set_obuf_limits_args(char **argv, int argc, const char **err) {
     return 1;
 }
 
-kstr clientmem_get_obuf_limits(void) {
+static kstr get_obuf_limits(const config_entry *ce) {
+    (void)ce;
     kstr s = kstr_empty();
     for (int cls = 0; cls < CLIENT_CLASS_COUNT; cls++) {
         const obuf_limit *l = &obuf_limits[cls];
@@ -122,6 +127,17 @@ kstr clientmem_get_obuf_limits(void) {
     }
     return s;
 }
+
+/* Client output: Redis's limits per class, and Keel's backpressure: a
+ * client with this much pending output gets no new command until it
+ * reads; the total is shared by all clients (percent of maxmemory, none
+ * without maxmemory). 0 disables. */
+config_entry clientmem_configs[] = {
+    CONFIG_SPECIAL("client-output-buffer-limit", NULL, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", set_obuf_limits, get_obuf_limits, 0),
+    CONFIG_MEMORY("client-output-backpressure", &client_output_backpressure, "1mb", 0, LLONG_MAX, 0, NULL),
+    CONFIG_MEMORY("client-output-backpressure-total", &client_output_backpressure_total, "2%", 0, LLONG_MAX, CF_PERCENT_OK, NULL),
+    CONFIG_END,
+};
 
 /* Memory settings may be a percentage of maxmemory (stored negative);
  * without maxmemory a percentage means "no limit". */

@@ -52,16 +52,11 @@
 #include "lib/kstr.h"
 #include "net/client.h"
 
-/* Configuration (written by config.c). Negative = percent of maxmemory. */
-extern long long client_output_backpressure;
-extern long long client_output_backpressure_total;
+/* Its settings (client-output-buffer-limit, client-output-backpressure,
+ * client-output-backpressure-total) are in its own parameter table,
+ * clientmem_configs (core/config.h). */
 
 enum { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA, CLIENT_CLASS_PUBSUB, CLIENT_CLASS_COUNT };
-
-/* client-output-buffer-limit: parse "class hard soft secs ..." (all or
- * nothing, Redis's error texts) and print it in CONFIG GET's form. */
-int clientmem_set_obuf_limits(char **argv, int argc, const char **err);
-kstr clientmem_get_obuf_limits(void);
 
 /* ---- for the memory module ---- */
 /* All memory held by all clients (struct, query buffers, argv, replies). */

@@ -39,3 +39,9 @@ void server_prepare_shutdown(int exit_code) {
     server.shutdown_asap = 1;
     server.exit_code = exit_code;
 }
+/* A tool has no listeners and no cron. */
+int server_rebind_tcp(const char **err) {
+    *err = "not a server";
+    return 0;
+}
+void server_pause_cron(int pause) { (void)pause; }

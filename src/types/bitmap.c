@@ -167,13 +167,16 @@ static const uint8_t *string_bytes(const entry *e, char *buf, size_t *len) {
 
 /* The string at key as a writable kstr at least `minlen` bytes long,
  * created if missing (zero-padded). NULL after replying WRONGTYPE. */
-static kstr writable_string(client *c, const kstr key, size_t minlen, entry **out) {
+/* *grown says whether the key was created or lengthened: such a command
+ * changed the dataset even when the bits it writes were already so. */
+static kstr writable_string(client *c, const kstr key, size_t minlen, entry **out, int *grown) {
     entry *e = lookup_write(c, key);
     if (e && entry_type(e) != TYPE_STRING) {
         reply_error_wrongtype(c);
         return NULL;
     }
     kstr s;
+    *grown = 1;
     if (!e) {
         s = kstr_new_len(NULL, minlen); /* exact, like SET */
         e = strval_add_raw(c, key, s);
@@ -182,6 +185,8 @@ static kstr writable_string(client *c, const kstr key, size_t minlen, entry **ou
         if (kstr_len(s) < minlen) {
             s = strval_grow_zero(s, minlen);
             entry_set_ptr(e, s);
+        } else {
+            *grown = 0;
         }
     }
     *out = e;
@@ -199,11 +204,13 @@ static void setbit_command(client *c) {
         return;
     }
     entry *e;
-    kstr s = writable_string(c, c->argv[1], (size_t)(pos >> 3) + 1, &e);
+    int grown;
+    kstr s = writable_string(c, c->argv[1], (size_t)(pos >> 3) + 1, &e, &grown);
     if (!s) return;
     int old = bit_at((uint8_t *)s, kstr_len(s), pos);
     bit_put((uint8_t *)s, pos, (int)on);
-    signal_modified_key(c, c->db, c->argv[1]);
+    /* Writing a bit as it was changes nothing (no dirty, no WATCH hit). */
+    if (grown || old != on) signal_modified_key(c, c->db, c->argv[1]);
     reply_ll(c, old);
 }
 
@@ -481,12 +488,15 @@ static long long field_value(const bf_op *op, uint64_t raw) {
     return op->is_signed ? sign_extend(raw, op->bits) : (long long)raw;
 }
 
-static void bitfield_exec(client *c, const bf_op *op, uint8_t *p, size_t len) {
+/* Returns 1 when the operation counts as a change, as Redis counts: it
+ * wrote (no FAIL overflow) a different value, or any value into a key
+ * that was created or grown for this command. */
+static int bitfield_exec(client *c, const bf_op *op, uint8_t *p, size_t len, int grown) {
     uint64_t raw = field_get(p, len, op->offset, op->bits);
     long long old = field_value(op, raw);
     if (op->kind == BF_GET) {
         reply_ll(c, old);
-        return;
+        return 0;
     }
     __int128 want;
     if (op->kind == BF_INCRBY) want = (__int128)old + op->value;
@@ -495,10 +505,11 @@ static void bitfield_exec(client *c, const bf_op *op, uint8_t *p, size_t len) {
     uint64_t stored;
     if (!bitfield_fit(op, want, &stored)) {
         reply_null(c);
-        return;
+        return 0;
     }
     field_put(p, op->offset, op->bits, stored);
     reply_ll(c, op->kind == BF_SET ? old : field_value(op, stored));
+    return grown || stored != raw;
 }
 
 static void bitfield_generic(client *c, int readonly_cmd) {
@@ -514,9 +525,10 @@ static void bitfield_generic(client *c, int readonly_cmd) {
     char buf[32];
     size_t len;
     uint8_t *p;
+    int grown = 0;
     if (writes) {
         entry *e;
-        kstr s = writable_string(c, c->argv[1], (size_t)(highest >> 3) + 1, &e);
+        kstr s = writable_string(c, c->argv[1], (size_t)(highest >> 3) + 1, &e, &grown);
         if (!s) goto done;
         p = (uint8_t *)s;
         len = kstr_len(s);
@@ -527,8 +539,12 @@ static void bitfield_generic(client *c, int readonly_cmd) {
         p = (uint8_t *)string_bytes(e, buf, &len);
     }
     reply_array_len(c, n);
-    for (int i = 0; i < n; i++) bitfield_exec(c, &ops[i], p, len);
-    if (writes) signal_modified_key(c, c->db, c->argv[1]);
+    long long changes = 0;
+    for (int i = 0; i < n; i++) changes += bitfield_exec(c, &ops[i], p, len, grown);
+    if (changes) {
+        signal_modified_key(c, c->db, c->argv[1]);
+        server_dirty += changes - 1;
+    }
 done:
     zfree(ops);
 }

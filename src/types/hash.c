@@ -693,10 +693,13 @@ static void hrandfield_with_count(client *c, const hash_value *h, size_t count, 
             /* One walk to index the pairs, then O(1) per pick. */
             size_t n;
             void **items = hash_items(h, &n);
-            for (size_t i = 0; i < count; i++) reply_random_item(c, h, items[random_below(n)], withvalues);
+            /* A huge count stops once the output limit closed the client. */
+            for (size_t i = 0; i < count && !(c->flags & CLIENT_CLOSE_ASAP); i++)
+                reply_random_item(c, h, items[random_below(n)], withvalues);
             zfree(items);
         } else {
-            for (size_t i = 0; i < count; i++) reply_random_item(c, h, random_item(h), withvalues);
+            for (size_t i = 0; i < count && !(c->flags & CLIENT_CLOSE_ASAP); i++)
+                reply_random_item(c, h, random_item(h), withvalues);
         }
         return;
     }

@@ -51,9 +51,11 @@ typedef struct list_view {
     ql_node node;   /* the listpack, as an external node */
     quicklist *q;   /* what the command works on */
     entry *e;       /* NULL for a list being created */
+    int grow;       /* LSET: settle as if one element were added */
 } list_view;
 
 static quicklist *view_wrap(list_view *v, int enc, void *ptr) {
+    v->grow = 0;
     if (enc == ENC_QUICKLIST) {
         v->q = ptr;
         v->q->fill = server.list_max_listpack_size < QL_FILL_MIN ? QL_FILL_MIN
@@ -121,7 +123,7 @@ static void *view_finish(list_view *v, int *enc) {
         if (!was_lp) ql_release(q);
         return NULL;
     }
-    if (q->len == 1 && listpack_allowed(q->head->sz, q->head->count, !was_lp)) {
+    if (q->len == 1 && listpack_allowed(q->head->sz, q->head->count + (size_t)v->grow, !was_lp)) {
         ql_node *n = q->head;
         unsigned char *lp = ql_node_listpack(q, n);
         if (!n->external) zfree(n);
@@ -381,6 +383,9 @@ static void lset_command(client *c) {
     if (!parse_ll(c, c->argv[2], &index)) return;
     list_view v;
     quicklist *q = view_open(&v, e);
+    /* Redis 7.2 checks a listpack's room for LSET as for one more
+     * element: the same conversions, so the same encodings are seen. */
+    v.grow = 1;
     if (!ql_replace_at(q, index, c->argv[3], kstr_len(c->argv[3]))) {
         reply_error(c, "ERR index out of range");
         return;
@@ -600,6 +605,7 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     if (blocking)
         propagate_rewritef(c, "skkss", "LMOVE", src, dst, from == QL_HEAD ? "LEFT" : "RIGHT",
                            to == QL_HEAD ? "LEFT" : "RIGHT");
+    server_dirty--; /* one move is one change, as Redis counts it */
     reply_bulk(c, val, kstr_len(val));
     kstr_free(val);
 }

@@ -694,11 +694,12 @@ static void srandmember_repeating(client *c, const set_value *sv, size_t count) 
         /* One walk to index the members, then O(1) per pick. */
         size_t n;
         void **items = set_items(sv, &n);
-        for (size_t i = 0; i < count; i++) reply_item(c, sv, items[random_below(n)]);
+        /* A huge count stops once the output limit closed the client. */
+        for (size_t i = 0; i < count && !(c->flags & CLIENT_CLOSE_ASAP); i++) reply_item(c, sv, items[random_below(n)]);
         zfree(items);
         return;
     }
-    for (size_t i = 0; i < count; i++) reply_item(c, sv, random_set_item(sv));
+    for (size_t i = 0; i < count && !(c->flags & CLIENT_CLOSE_ASAP); i++) reply_item(c, sv, random_set_item(sv));
 }
 
 static void srandmember_command(client *c) {

@@ -428,9 +428,7 @@ static void incr_generic(client *c, long long incr) {
     }
     value += incr;
     if (e && entry_encoding(e) == ENC_INT) {
-        /* Same-size in-place update: the common counter case. */
-        entry *n = entry_with_int(e, value);
-        db_replace(c->db, e, n, 0);
+        entry_set_int(e, value); /* the common counter case: in place */
     } else if (e) {
         db_replace(c->db, e, entry_with_int(e, value), 0);
     } else {

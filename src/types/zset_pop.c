@@ -197,7 +197,9 @@ static void zrandmember_with_count(client *c, const entry *e, long long count, i
     if (count < 0) { /* repeats allowed */
         unsigned long n = (unsigned long)(-count);
         reply_array_len(c, zset_reply_len(c, (long)n, withscores));
-        for (unsigned long i = 0; i < n; i++) reply_at_rank(c, e, random_below(size), withscores);
+        /* A huge count stops once the output limit closed the client. */
+        for (unsigned long i = 0; i < n && !(c->flags & CLIENT_CLOSE_ASAP); i++)
+            reply_at_rank(c, e, random_below(size), withscores);
         return;
     }
     unsigned long want = (unsigned long)count < size ? (unsigned long)count : size;
