@@ -61,7 +61,7 @@ enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
 enum { STATE_OFF = 0, STATE_ON = 1, STATE_WAIT_REWRITE = 2 };
 
 static const enum_value fsync_enum[] = {
-    {"always", FSYNC_ALWAYS}, {"everysec", FSYNC_EVERYSEC}, {"no", FSYNC_NO}, {NULL, 0}};
+    {"everysec", FSYNC_EVERYSEC}, {"always", FSYNC_ALWAYS}, {"no", FSYNC_NO}, {NULL, 0}}; /* Redis's order, as its errors list them */
 
 /* Configuration (aof_configs writes these). */
 static int cfg_fsync = FSYNC_EVERYSEC;

@@ -31,7 +31,7 @@ static int rdb_del_sync_files; /* no replication yet: nothing to delete */
 config_entry bgsave_configs[] = {
     CONFIG_BOOL("stop-writes-on-bgsave-error", &stop_writes_on_bgsave_error, "yes", 0, NULL),
     CONFIG_BOOL("rdb-del-sync-files", &rdb_del_sync_files, "no", 0, NULL),
-    CONFIG_INT("rdb-key-save-delay", &snapshot_key_save_delay, "0", INT_MIN, INT_MAX, 0, NULL),
+    CONFIG_INT("rdb-key-save-delay", &snapshot_key_save_delay, "0", INT_MIN, INT_MAX, CF_HIDDEN, NULL),
     CONFIG_INT("snapshot-busy-cpu-percent", &snapshot_busy_cpu_percent, "20", 1, 100, 0, NULL),
     CONFIG_END,
 };
