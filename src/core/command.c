@@ -11,6 +11,7 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "pubsub/pubsub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
+    pubsub_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -235,6 +237,10 @@ void command_dispatch(client *c) {
     }
     if (!arity_ok(cmd, c->argc)) {
         reply_error_arity(c);
+        rejected(c, cmd);
+        return;
+    }
+    if (pubsub_rejects_command(c, cmd)) {
         rejected(c, cmd);
         return;
     }

@@ -88,6 +88,8 @@ typedef struct client {
     struct command *cmd, *lastcmd;
     void *bstate;               /* owned by core/blocking.c while blocked */
     void *mstate;               /* owned by core/multi.c: queue and watches */
+    void *pubsub;               /* owned by pubsub/pubsub.c: subscriptions */
+    void *tracking;             /* owned by pubsub/tracking.c: CLIENT TRACKING */
 
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;         /* bytes queued, not yet written */
