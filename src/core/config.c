@@ -21,35 +21,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL } config_type;
-
-#define CF_IMMUTABLE (1 << 0)
-#define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
-#define CF_HIDDEN (1 << 2)
-
-typedef struct enum_value { const char *name; int value; } enum_value;
-
-typedef struct config_entry config_entry;
-typedef int apply_fn(const char **err);
-/* Special parameters parse and print themselves. */
-typedef int special_set_fn(const config_entry *ce, char **argv, int argc, const char **err);
-typedef kstr special_get_fn(const config_entry *ce);
-
-struct config_entry {
-    const char *name;
-    const char *alias;
-    config_type type;
-    void *ptr;
-    const char *def;
-    long long min, max;
-    const enum_value *enums;
-    int flags;
-    apply_fn *apply;
-    special_set_fn *sset;
-    special_get_fn *sget;
-};
-
-static const enum_value yesno_enum[] = {{"no", 0}, {"yes", 1}, {NULL, 0}};
+const enum_value config_yesno[] = {{"no", 0}, {"yes", 1}, {NULL, 0}};
+#define yesno_enum config_yesno
 static const enum_value debug_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const enum_value policy_enum[] = {
     {"noeviction", MAXMEMORY_NO_EVICTION}, {"allkeys-lru", MAXMEMORY_ALLKEYS_LRU},
@@ -87,85 +60,85 @@ static char *cfg_syslog, *cfg_sanitize, *cfg_latency_tracking, *cfg_repl_backlog
 static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr, *cfg_aof_rewrite_incr;
 static char *cfg_locale, *cfg_shutdown_timeout, *cfg_save_on_sigterm;
 
-#define STUB(n, var, d) {n, NULL, CT_STRING, &var, d, 0, 0, NULL, 0, NULL, NULL, NULL}
+#define STUB(n, var, d) CONFIG_STRING(n, &var, d, 0, NULL)
 
-static config_entry configs[] = {
+static config_entry core_configs[] = {
     /* Networking. */
-    {"port", NULL, CT_INT, &server.port, "6379", 0, 65535, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"bind", NULL, CT_SPECIAL, NULL, "127.0.0.1 -::1", 0, 0, NULL, CF_IMMUTABLE, NULL, set_bind, get_bind},
-    {"unixsocket", NULL, CT_STRING, &server.unixsocket, "", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"unixsocketperm", NULL, CT_INT, &server.unixsocketperm, "0", 0, 0777, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"tcp-backlog", NULL, CT_INT, &server.tcp_backlog, "511", 0, INT_MAX, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"tcp-keepalive", NULL, CT_INT, &server.tcpkeepalive, "300", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"timeout", NULL, CT_INT, &server.maxidletime, "0", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"maxclients", NULL, CT_INT, &server.maxclients, "10000", 1, INT_MAX, NULL, 0, apply_maxclients, NULL, NULL},
-    {"protected-mode", NULL, CT_BOOL, &server.protected_mode, "yes", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"proto-max-bulk-len", NULL, CT_MEMORY, &server.proto_max_bulk_len, "512mb", 1024 * 1024, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"client-query-buffer-limit", NULL, CT_MEMORY, &server.client_max_querybuf_len, "1gb", 1024 * 1024, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    CONFIG_INT("port", &server.port, "6379", 0, 65535, CF_IMMUTABLE, NULL),
+    CONFIG_SPECIAL("bind", NULL, "127.0.0.1 -::1", set_bind, get_bind, CF_IMMUTABLE),
+    CONFIG_STRING("unixsocket", &server.unixsocket, "", CF_IMMUTABLE, NULL),
+    CONFIG_INT("unixsocketperm", &server.unixsocketperm, "0", 0, 0777, CF_IMMUTABLE, NULL),
+    CONFIG_INT("tcp-backlog", &server.tcp_backlog, "511", 0, INT_MAX, CF_IMMUTABLE, NULL),
+    CONFIG_INT("tcp-keepalive", &server.tcpkeepalive, "300", 0, INT_MAX, 0, NULL),
+    CONFIG_INT("timeout", &server.maxidletime, "0", 0, INT_MAX, 0, NULL),
+    CONFIG_INT("maxclients", &server.maxclients, "10000", 1, INT_MAX, 0, apply_maxclients),
+    CONFIG_BOOL("protected-mode", &server.protected_mode, "yes", 0, NULL),
+    CONFIG_MEMORY("proto-max-bulk-len", &server.proto_max_bulk_len, "512mb", 1024 * 1024, LLONG_MAX, 0, NULL),
+    CONFIG_MEMORY("client-query-buffer-limit", &server.client_max_querybuf_len, "1gb", 1024 * 1024, LLONG_MAX, 0, NULL),
     /* Client output: Redis's limits per class, and Keel's backpressure
      * (net/clientmem.h): a client with this much pending output gets no
      * new command until it reads; the total is shared by all clients
      * (percent of maxmemory, none without maxmemory). 0 disables. */
-    {"client-output-buffer-limit", NULL, CT_SPECIAL, NULL, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, NULL, 0, NULL, set_obuf_limits, get_obuf_limits},
-    {"client-output-backpressure", NULL, CT_MEMORY, &client_output_backpressure, "1mb", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"client-output-backpressure-total", NULL, CT_MEMORY, &client_output_backpressure_total, "2%", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
+    CONFIG_SPECIAL("client-output-buffer-limit", NULL, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", set_obuf_limits, get_obuf_limits, 0),
+    CONFIG_MEMORY("client-output-backpressure", &client_output_backpressure, "1mb", 0, LLONG_MAX, 0, NULL),
+    CONFIG_MEMORY("client-output-backpressure-total", &client_output_backpressure_total, "2%", 0, LLONG_MAX, CF_PERCENT_OK, NULL),
     /* General. */
-    {"databases", NULL, CT_INT, &server.dbnum, "16", 1, INT_MAX, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"daemonize", NULL, CT_BOOL, &server.daemonize, "no", 0, 0, yesno_enum, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"pidfile", NULL, CT_STRING, &server.pidfile, "", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"logfile", NULL, CT_STRING, &server.logfile, "", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"loglevel", NULL, CT_ENUM, &server.verbosity, "notice", 0, 0, loglevel_enum, 0, NULL, NULL, NULL},
-    {"enable-debug-command", NULL, CT_ENUM, &server.enable_debug_cmd, "no", 0, 0, debug_enum, CF_IMMUTABLE, NULL, NULL, NULL},
-    {"hz", NULL, CT_INT, &server.hz, "10", 0, INT_MAX, NULL, 0, apply_hz, NULL, NULL},
-    {"dynamic-hz", NULL, CT_BOOL, &server.dynamic_hz, "yes", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"active-expire-effort", NULL, CT_INT, &server.active_expire_effort, "1", 1, 10, NULL, 0, NULL, NULL, NULL},
-    {"requirepass", NULL, CT_STRING, &server.requirepass, "", 0, 0, NULL, 0, NULL, NULL, NULL},
-    {"dir", NULL, CT_STRING, &server.dir, "", 0, 0, NULL, 0, NULL, NULL, NULL},
-    {"dbfilename", NULL, CT_STRING, &server.dbfilename, "dump.rdb", 0, 0, NULL, 0, NULL, NULL, NULL},
-    {"save", NULL, CT_SPECIAL, &server.save_params, "3600 1 300 100 60 10000", 0, 0, NULL, 0, NULL, set_save, get_string_ptr},
-    {"appendonly", NULL, CT_BOOL, &server.appendonly, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"appendfilename", NULL, CT_STRING, &server.appendfilename, "appendonly.aof", 0, 0, NULL, CF_IMMUTABLE, NULL, NULL, NULL},
+    CONFIG_INT("databases", &server.dbnum, "16", 1, INT_MAX, CF_IMMUTABLE, NULL),
+    CONFIG_BOOL("daemonize", &server.daemonize, "no", CF_IMMUTABLE, NULL),
+    CONFIG_STRING("pidfile", &server.pidfile, "", CF_IMMUTABLE, NULL),
+    CONFIG_STRING("logfile", &server.logfile, "", CF_IMMUTABLE, NULL),
+    CONFIG_ENUM("loglevel", &server.verbosity, "notice", loglevel_enum, 0, NULL),
+    CONFIG_ENUM("enable-debug-command", &server.enable_debug_cmd, "no", debug_enum, CF_IMMUTABLE, NULL),
+    CONFIG_INT("hz", &server.hz, "10", 0, INT_MAX, 0, apply_hz),
+    CONFIG_BOOL("dynamic-hz", &server.dynamic_hz, "yes", 0, NULL),
+    CONFIG_INT("active-expire-effort", &server.active_expire_effort, "1", 1, 10, 0, NULL),
+    CONFIG_STRING("requirepass", &server.requirepass, "", 0, NULL),
+    CONFIG_STRING("dir", &server.dir, "", 0, NULL),
+    CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", 0, NULL),
+    CONFIG_SPECIAL("save", &server.save_params, "3600 1 300 100 60 10000", set_save, get_string_ptr, 0),
+    CONFIG_BOOL("appendonly", &server.appendonly, "no", 0, NULL),
+    CONFIG_STRING("appendfilename", &server.appendfilename, "appendonly.aof", CF_IMMUTABLE, NULL),
     /* Memory. */
-    {"maxmemory", NULL, CT_MEMORY, &server.maxmemory, "0", 0, LLONG_MAX, NULL, 0, apply_maxmemory, NULL, NULL},
-    {"maxmemory-policy", NULL, CT_ENUM, &server.maxmemory_policy, "noeviction", 0, 0, policy_enum, 0, NULL, NULL, NULL},
-    {"maxmemory-samples", NULL, CT_INT, &server.maxmemory_samples, "5", 1, 64, NULL, 0, NULL, NULL, NULL},
-    {"maxmemory-eviction-tenacity", NULL, CT_INT, &server.maxmemory_eviction_tenacity, "10", 0, 100, NULL, 0, NULL, NULL, NULL},
-    {"jemalloc-bg-thread", NULL, CT_BOOL, &server.jemalloc_bg_thread, "yes", 0, 0, yesno_enum, 0, apply_jemalloc_bg, NULL, NULL},
-    {"maxmemory-clients", NULL, CT_MEMORY, &server.maxmemory_clients, "0", 0, LLONG_MAX, NULL, CF_PERCENT_OK, NULL, NULL, NULL},
-    {"lfu-log-factor", NULL, CT_INT, &server.lfu_log_factor, "10", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"lfu-decay-time", NULL, CT_INT, &server.lfu_decay_time, "1", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"lazyfree-lazy-eviction", NULL, CT_BOOL, &server.lazyfree_lazy_eviction, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"lazyfree-lazy-expire", NULL, CT_BOOL, &server.lazyfree_lazy_expire, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"lazyfree-lazy-server-del", NULL, CT_BOOL, &server.lazyfree_lazy_server_del, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"lazyfree-lazy-user-del", NULL, CT_BOOL, &server.lazyfree_lazy_user_del, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"lazyfree-lazy-user-flush", NULL, CT_BOOL, &server.lazyfree_lazy_user_flush, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"activedefrag", NULL, CT_BOOL, &server.active_defrag_enabled, "no", 0, 0, yesno_enum, 0, NULL, NULL, NULL},
-    {"active-defrag-ignore-bytes", NULL, CT_MEMORY, &server.active_defrag_ignore_bytes, "100mb", 1, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"active-defrag-threshold-lower", NULL, CT_INT, &server.active_defrag_threshold_lower, "10", 0, 1000, NULL, 0, NULL, NULL, NULL},
-    {"active-defrag-threshold-upper", NULL, CT_INT, &server.active_defrag_threshold_upper, "100", 0, 1000, NULL, 0, NULL, NULL, NULL},
-    {"active-defrag-cycle-min", NULL, CT_INT, &server.active_defrag_cycle_min, "1", 1, 99, NULL, 0, NULL, NULL, NULL},
-    {"active-defrag-cycle-max", NULL, CT_INT, &server.active_defrag_cycle_max, "25", 1, 99, NULL, 0, NULL, NULL, NULL},
-    {"active-defrag-max-scan-fields", NULL, CT_LL, &server.active_defrag_max_scan_fields, "1000", 1, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    CONFIG_MEMORY("maxmemory", &server.maxmemory, "0", 0, LLONG_MAX, 0, apply_maxmemory),
+    CONFIG_ENUM("maxmemory-policy", &server.maxmemory_policy, "noeviction", policy_enum, 0, NULL),
+    CONFIG_INT("maxmemory-samples", &server.maxmemory_samples, "5", 1, 64, 0, NULL),
+    CONFIG_INT("maxmemory-eviction-tenacity", &server.maxmemory_eviction_tenacity, "10", 0, 100, 0, NULL),
+    CONFIG_BOOL("jemalloc-bg-thread", &server.jemalloc_bg_thread, "yes", 0, apply_jemalloc_bg),
+    CONFIG_MEMORY("maxmemory-clients", &server.maxmemory_clients, "0", 0, LLONG_MAX, CF_PERCENT_OK, NULL),
+    CONFIG_INT("lfu-log-factor", &server.lfu_log_factor, "10", 0, INT_MAX, 0, NULL),
+    CONFIG_INT("lfu-decay-time", &server.lfu_decay_time, "1", 0, INT_MAX, 0, NULL),
+    CONFIG_BOOL("lazyfree-lazy-eviction", &server.lazyfree_lazy_eviction, "no", 0, NULL),
+    CONFIG_BOOL("lazyfree-lazy-expire", &server.lazyfree_lazy_expire, "no", 0, NULL),
+    CONFIG_BOOL("lazyfree-lazy-server-del", &server.lazyfree_lazy_server_del, "no", 0, NULL),
+    CONFIG_BOOL("lazyfree-lazy-user-del", &server.lazyfree_lazy_user_del, "no", 0, NULL),
+    CONFIG_BOOL("lazyfree-lazy-user-flush", &server.lazyfree_lazy_user_flush, "no", 0, NULL),
+    CONFIG_BOOL("activedefrag", &server.active_defrag_enabled, "no", 0, NULL),
+    CONFIG_MEMORY("active-defrag-ignore-bytes", &server.active_defrag_ignore_bytes, "100mb", 1, LLONG_MAX, 0, NULL),
+    CONFIG_INT("active-defrag-threshold-lower", &server.active_defrag_threshold_lower, "10", 0, 1000, 0, NULL),
+    CONFIG_INT("active-defrag-threshold-upper", &server.active_defrag_threshold_upper, "100", 0, 1000, 0, NULL),
+    CONFIG_INT("active-defrag-cycle-min", &server.active_defrag_cycle_min, "1", 1, 99, 0, NULL),
+    CONFIG_INT("active-defrag-cycle-max", &server.active_defrag_cycle_max, "25", 1, 99, 0, NULL),
+    CONFIG_LL("active-defrag-max-scan-fields", &server.active_defrag_max_scan_fields, "1000", 1, LLONG_MAX, 0, NULL),
     /* Data type encodings (the *-ziplist-* names are Redis 6's). */
-    {"hash-max-listpack-entries", "hash-max-ziplist-entries", CT_LL, &server.hash_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"hash-max-listpack-value", "hash-max-ziplist-value", CT_MEMORY, &server.hash_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"set-max-intset-entries", NULL, CT_LL, &server.set_max_intset_entries, "512", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"set-max-listpack-entries", NULL, CT_LL, &server.set_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"set-max-listpack-value", NULL, CT_MEMORY, &server.set_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"zset-max-listpack-entries", "zset-max-ziplist-entries", CT_LL, &server.zset_max_listpack_entries, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"zset-max-listpack-value", "zset-max-ziplist-value", CT_MEMORY, &server.zset_max_listpack_value, "64", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"list-max-listpack-size", "list-max-ziplist-size", CT_INT, &server.list_max_listpack_size, "-2", INT_MIN, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"list-compress-depth", NULL, CT_INT, &server.list_compress_depth, "1", 0, INT_MAX, NULL, 0, NULL, NULL, NULL},
-    {"hll-sparse-max-bytes", NULL, CT_MEMORY, &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"stream-node-max-bytes", NULL, CT_MEMORY, &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"stream-node-max-entries", NULL, CT_LL, &server.stream_node_max_entries, "100", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    CONFIG_LL("hash-max-listpack-entries", &server.hash_max_listpack_entries, "128", 0, LLONG_MAX, 0, NULL, .alias = "hash-max-ziplist-entries"),
+    CONFIG_MEMORY("hash-max-listpack-value", &server.hash_max_listpack_value, "64", 0, LLONG_MAX, 0, NULL, .alias = "hash-max-ziplist-value"),
+    CONFIG_LL("set-max-intset-entries", &server.set_max_intset_entries, "512", 0, LLONG_MAX, 0, NULL),
+    CONFIG_LL("set-max-listpack-entries", &server.set_max_listpack_entries, "128", 0, LLONG_MAX, 0, NULL),
+    CONFIG_MEMORY("set-max-listpack-value", &server.set_max_listpack_value, "64", 0, LLONG_MAX, 0, NULL),
+    CONFIG_LL("zset-max-listpack-entries", &server.zset_max_listpack_entries, "128", 0, LLONG_MAX, 0, NULL, .alias = "zset-max-ziplist-entries"),
+    CONFIG_MEMORY("zset-max-listpack-value", &server.zset_max_listpack_value, "64", 0, LLONG_MAX, 0, NULL, .alias = "zset-max-ziplist-value"),
+    CONFIG_INT("list-max-listpack-size", &server.list_max_listpack_size, "-2", INT_MIN, INT_MAX, 0, NULL, .alias = "list-max-ziplist-size"),
+    CONFIG_INT("list-compress-depth", &server.list_compress_depth, "1", 0, INT_MAX, 0, NULL),
+    CONFIG_MEMORY("hll-sparse-max-bytes", &server.hll_sparse_max_bytes, "3000", 0, LLONG_MAX, 0, NULL),
+    CONFIG_MEMORY("stream-node-max-bytes", &server.stream_node_max_bytes, "4096", 0, LLONG_MAX, 0, NULL),
+    CONFIG_LL("stream-node-max-entries", &server.stream_node_max_entries, "100", 0, LLONG_MAX, 0, NULL),
     /* Slow log and latency monitor (core/slowlog.h, core/latency.h). */
-    {"slowlog-log-slower-than", NULL, CT_LL, &slowlog_log_slower_than, "10000", -1, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"slowlog-max-len", NULL, CT_LL, &slowlog_max_len, "128", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
-    {"latency-monitor-threshold", NULL, CT_LL, &latency_monitor_threshold, "0", 0, LLONG_MAX, NULL, 0, NULL, NULL, NULL},
+    CONFIG_LL("slowlog-log-slower-than", &slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0, NULL),
+    CONFIG_LL("slowlog-max-len", &slowlog_max_len, "128", 0, LLONG_MAX, 0, NULL),
+    CONFIG_LL("latency-monitor-threshold", &latency_monitor_threshold, "0", 0, LLONG_MAX, 0, NULL),
     /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
-    {"notify-keyspace-events", NULL, CT_STRING, &cfg_notify, "", 0, 0, NULL, 0, NULL, NULL, NULL},
-    {"oom-score-adj-values", NULL, CT_SPECIAL, &cfg_oom_score_values, "0 200 800", 0, 0, NULL, 0, NULL, set_multiword, get_string_ptr},
+    CONFIG_STRING("notify-keyspace-events", &cfg_notify, "", 0, NULL),
+    CONFIG_SPECIAL("oom-score-adj-values", &cfg_oom_score_values, "0 200 800", set_multiword, get_string_ptr, 0),
     STUB("appendfsync", cfg_appendfsync, "everysec"),
     STUB("appenddirname", cfg_appenddirname, "appendonlydir"),
     STUB("supervised", cfg_supervised, "no"),
@@ -206,12 +179,36 @@ static config_entry configs[] = {
     STUB("locale-collate", cfg_locale, ""),
     STUB("shutdown-timeout", cfg_shutdown_timeout, "10"),
     STUB("shutdown-on-sigterm", cfg_save_on_sigterm, "default"),
-    {NULL, NULL, 0, NULL, NULL, 0, 0, NULL, 0, NULL, NULL, NULL},
+    CONFIG_END,
 };
 
+/* ---- The registry ------------------------------------------------------
+ *
+ * Every module's table, core's first. As with commands, a module adds its
+ * parameters by listing them in its own table (declared in config.h) and
+ * appending that table here; the rest of this file sees one flat list. */
+static config_entry *const module_config_tables[] = {
+    core_configs,
+};
+
+static config_entry **all_configs; /* flat, in table order */
+static size_t nconfigs;
+
+static void config_registry_init(void) {
+    if (all_configs) return;
+    size_t n = 0;
+    for (size_t t = 0; t < sizeof(module_config_tables) / sizeof(module_config_tables[0]); t++)
+        for (config_entry *ce = module_config_tables[t]; ce->name; ce++) n++;
+    all_configs = zmalloc(sizeof(config_entry *) * (n ? n : 1));
+    for (size_t t = 0; t < sizeof(module_config_tables) / sizeof(module_config_tables[0]); t++)
+        for (config_entry *ce = module_config_tables[t]; ce->name; ce++) all_configs[nconfigs++] = ce;
+}
+
 static config_entry *config_find(const char *name) {
-    for (config_entry *ce = configs; ce->name; ce++)
+    for (size_t i = 0; i < nconfigs; i++) {
+        config_entry *ce = all_configs[i];
         if (!strcasecmp(ce->name, name) || (ce->alias && !strcasecmp(ce->alias, name))) return ce;
+    }
     return NULL;
 }
 
@@ -498,7 +495,9 @@ static void load_config_text(const char *text, const char *source, int lines_are
 }
 
 static void load_defaults(void) {
-    for (config_entry *ce = configs; ce->name; ce++) {
+    config_registry_init();
+    for (size_t i = 0; i < nconfigs; i++) {
+        config_entry *ce = all_configs[i];
         int argc;
         kstr *argv = kstr_split_args(ce->def, &argc);
         const char *err = NULL;
@@ -554,13 +553,11 @@ void config_load(int argc, char **argv) {
 void config_command_get(client *c) {
     /* Collect matches first: the reply is a map of known length, and a
      * parameter matched by two patterns is listed once. */
-    int nconf = 0;
-    for (config_entry *ce = configs; ce->name; ce++) nconf++;
-    char *matched = zcalloc((size_t)nconf);
+    char *matched = zcalloc(nconfigs);
     long count = 0;
     for (int a = 2; a < c->argc; a++) {
-        int i = 0;
-        for (config_entry *ce = configs; ce->name; ce++, i++) {
+        for (size_t i = 0; i < nconfigs; i++) {
+            config_entry *ce = all_configs[i];
             if (matched[i]) continue;
             const char *pat = c->argv[a];
             size_t plen = kstr_len(c->argv[a]);
@@ -573,8 +570,8 @@ void config_command_get(client *c) {
         }
     }
     reply_map_len(c, count);
-    int i = 0;
-    for (config_entry *ce = configs; ce->name; ce++, i++) {
+    for (size_t i = 0; i < nconfigs; i++) {
+        config_entry *ce = all_configs[i];
         if (!matched[i]) continue;
         kstr v = config_get_value(ce);
         /* Like Redis, an exact (non-glob) request is answered with the
@@ -774,10 +771,14 @@ static int read_text(const char *path, kstr *text, const char **err) {
     return 1;
 }
 
+static size_t config_index(const config_entry *ce) {
+    for (size_t i = 0; i < nconfigs; i++)
+        if (all_configs[i] == ce) return i;
+    return 0; /* not reached: ce came from config_find */
+}
+
 static kstr rewritten_text(const char *old) {
-    size_t nconf = 0;
-    for (config_entry *ce = configs; ce->name; ce++) nconf++;
-    char *written = zcalloc(nconf);
+    char *written = zcalloc(nconfigs);
     kstr out = kstr_empty();
     int marked = 0;
     for (const char *p = old; *p;) {
@@ -789,7 +790,7 @@ static kstr rewritten_text(const char *old) {
         kstr *argv = kstr_split_args(line, &argc);
         config_entry *ce = argv && argc > 0 ? config_find(argv[0]) : NULL;
         if (ce) {
-            size_t i = (size_t)(ce - configs);
+            size_t i = config_index(ce);
             if (!written[i]) out = cat_directive(out, ce);
             written[i] = 1;
         } else {
@@ -799,8 +800,9 @@ static kstr rewritten_text(const char *old) {
         if (argv) kstr_free_split(argv, argc);
         kstr_free(line);
     }
-    for (config_entry *ce = configs; ce->name; ce++) {
-        if (written[ce - configs] || at_default(ce)) continue;
+    for (size_t i = 0; i < nconfigs; i++) {
+        config_entry *ce = all_configs[i];
+        if (written[i] || at_default(ce)) continue;
         if (!marked++) out = kstr_cat(out, REWRITE_MARKER "\n");
         out = cat_directive(out, ce);
     }

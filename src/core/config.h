@@ -8,7 +8,70 @@
 #ifndef KEEL_CONFIG_H
 #define KEEL_CONFIG_H
 
+#include "lib/kstr.h"
 #include "net/client.h"
+
+/* ---- Parameter tables --------------------------------------------------
+ *
+ * A module that has settings lists them in its own table, terminated by
+ * an all-zero row, declares it below and appends it to
+ * module_config_tables[] in config.c (as command tables are listed in
+ * command.c). That static list is the registration: there is no
+ * config_register_table() call to make at run time. Values live where the module keeps them (struct server or
+ * the module's own state); only this module writes them, through the
+ * table: from the file, the command line, CONFIG SET and defaults. A
+ * module reacts to a change through the row's apply hook. Write rows with
+ * the CONFIG_* macros, one line per parameter. */
+typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL } config_type;
+
+#define CF_IMMUTABLE (1 << 0)  /* file and command line only */
+#define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
+#define CF_HIDDEN (1 << 2)
+
+typedef struct enum_value { const char *name; int value; } enum_value;
+extern const enum_value config_yesno[];
+
+typedef struct config_entry config_entry;
+/* Called after a value changed (CONFIG SET, and once at start-up is NOT
+ * implied); returns 0 with *err set to refuse it (the change is undone). */
+typedef int apply_fn(const char **err);
+/* Special parameters parse and print themselves. */
+typedef int special_set_fn(const config_entry *ce, char **argv, int argc, const char **err);
+typedef kstr special_get_fn(const config_entry *ce);
+
+struct config_entry {
+    const char *name;
+    const char *alias;    /* older name, also accepted (e.g. *-ziplist-*) */
+    config_type type;
+    void *ptr;            /* int* (BOOL, ENUM, INT), long long* (LL, MEMORY), char** (STRING) */
+    const char *def;
+    long long min, max;
+    const enum_value *enums;
+    int flags;
+    apply_fn *apply;
+    special_set_fn *sset;
+    special_get_fn *sget;
+};
+
+/* Extra named fields may follow the fixed ones, e.g. an older name:
+ * CONFIG_LL("hash-max-listpack-entries", ..., NULL, .alias = "hash-max-ziplist-entries"). */
+#define CONFIG_BOOL(n, p, d, fl, ap, ...) \
+    {.name = (n), .type = CT_BOOL, .ptr = (p), .def = (d), .enums = config_yesno, .flags = (fl), .apply = (ap), __VA_ARGS__}
+#define CONFIG_INT(n, p, d, lo, hi, fl, ap, ...) \
+    {.name = (n), .type = CT_INT, .ptr = (p), .def = (d), .min = (lo), .max = (hi), .flags = (fl), .apply = (ap), __VA_ARGS__}
+#define CONFIG_LL(n, p, d, lo, hi, fl, ap, ...) \
+    {.name = (n), .type = CT_LL, .ptr = (p), .def = (d), .min = (lo), .max = (hi), .flags = (fl), .apply = (ap), __VA_ARGS__}
+#define CONFIG_MEMORY(n, p, d, lo, hi, fl, ap, ...) \
+    {.name = (n), .type = CT_MEMORY, .ptr = (p), .def = (d), .min = (lo), .max = (hi), .flags = (fl), .apply = (ap), __VA_ARGS__}
+#define CONFIG_ENUM(n, p, d, ev, fl, ap, ...) \
+    {.name = (n), .type = CT_ENUM, .ptr = (p), .def = (d), .enums = (ev), .flags = (fl), .apply = (ap), __VA_ARGS__}
+#define CONFIG_STRING(n, p, d, fl, ap, ...) \
+    {.name = (n), .type = CT_STRING, .ptr = (p), .def = (d), .flags = (fl), .apply = (ap), __VA_ARGS__}
+#define CONFIG_SPECIAL(n, p, d, setter, getter, fl, ...) \
+    {.name = (n), .type = CT_SPECIAL, .ptr = (p), .def = (d), .flags = (fl), .sset = (setter), .sget = (getter), __VA_ARGS__}
+#define CONFIG_END {0}
+
+/* Modules' parameter tables (each module defines its own). */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */
