@@ -11,6 +11,7 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "pubsub/hooks.h"
 #include "pubsub/pubsub.h"
 
 #include <stdio.h>
@@ -24,7 +25,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    pubsub_commands,
+    pubsub_commands, monitor_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -273,6 +274,7 @@ void command_call(client *c, command *cmd) {
     long long start = ustime();
     cmd->proc(c);
     long long dur = ustime() - start;
+    messaging_after_command(c, cmd);
     cmd->calls++;
     cmd->usec += dur;
     slowlog_command_done(c, cmd, dur);

@@ -47,7 +47,7 @@ static kstr get_obuf_limits(const config_entry *ce);
 
 /* Parameters Keel accepts and reports but does not act on yet: they keep
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
-static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
+static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync;
 static char *cfg_replica_read_only, *cfg_lua_time_limit;
 static char *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
 static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
@@ -57,7 +57,7 @@ static char *cfg_repl_diskless_load, *cfg_repl_disable_nodelay, *cfg_replica_pri
 static char *cfg_oom_score_values, *cfg_disable_thp, *cfg_rdb_del_sync, *cfg_replica_lazy_flush;
 static char *cfg_appenddirname, *cfg_cluster_enabled, *cfg_io_threads;
 static char *cfg_syslog, *cfg_sanitize, *cfg_latency_tracking, *cfg_repl_backlog;
-static char *cfg_min_replicas, *cfg_tracking_table, *cfg_rdb_save_incr, *cfg_aof_rewrite_incr;
+static char *cfg_min_replicas, *cfg_rdb_save_incr, *cfg_aof_rewrite_incr;
 static char *cfg_locale, *cfg_shutdown_timeout, *cfg_save_on_sigterm;
 
 #define STUB(n, var, d) CONFIG_STRING(n, &var, d, 0, NULL)
@@ -137,7 +137,6 @@ static config_entry core_configs[] = {
     CONFIG_LL("slowlog-max-len", &slowlog_max_len, "128", 0, LLONG_MAX, 0, NULL),
     CONFIG_LL("latency-monitor-threshold", &latency_monitor_threshold, "0", 0, LLONG_MAX, 0, NULL),
     /* Accepted, reported, not acted upon yet (see docs/COMMANDS.md). */
-    CONFIG_STRING("notify-keyspace-events", &cfg_notify, "", 0, NULL),
     CONFIG_SPECIAL("oom-score-adj-values", &cfg_oom_score_values, "0 200 800", set_multiword, get_string_ptr, 0),
     STUB("appendfsync", cfg_appendfsync, "everysec"),
     STUB("appenddirname", cfg_appenddirname, "appendonlydir"),
@@ -175,7 +174,6 @@ static config_entry core_configs[] = {
     STUB("cluster-enabled", cfg_cluster_enabled, "no"),
     STUB("io-threads", cfg_io_threads, "1"),
     STUB("syslog-enabled", cfg_syslog, "no"),
-    STUB("tracking-table-max-keys", cfg_tracking_table, "1000000"),
     STUB("locale-collate", cfg_locale, ""),
     STUB("shutdown-timeout", cfg_shutdown_timeout, "10"),
     STUB("shutdown-on-sigterm", cfg_save_on_sigterm, "default"),
@@ -189,6 +187,7 @@ static config_entry core_configs[] = {
  * appending that table here; the rest of this file sees one flat list. */
 static config_entry *const module_config_tables[] = {
     core_configs,
+    pubsub_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -15,6 +15,7 @@
 #include "lib/random.h"
 #include "lib/util.h"
 #include "memory/memory.h"
+#include "pubsub/hooks.h"
 #include "lib/zmalloc.h"
 
 #include <arpa/inet.h>
@@ -208,6 +209,7 @@ static void before_sleep(eventloop *el) {
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
     blocking_handle_ready();
+    messaging_before_sleep();
     clients_flush_pending_writes();
     clients_free_closed();
 }

@@ -9,6 +9,9 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "pubsub/hooks.h"
+#include "pubsub/pubsub.h"
+#include "pubsub/tracking.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -166,6 +169,7 @@ void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
     if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
     multi_client_gone(c);
+    messaging_client_gone(c);
     if (c->flags & CLIENT_CLOSE_ASAP) server.clients_pending_close--;
     if (c->fd >= 0) {
         ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
@@ -563,9 +567,11 @@ static size_t argv_bytes(const client *c) {
 
 static void format_flags(const client *c, char *flags) {
     int f = 0;
-    if (c->flags & CLIENT_REPLICA) flags[f++] = (c->flags & CLIENT_MONITOR) ? 'O' : 'S';
+    if (c->flags & CLIENT_MONITOR) flags[f++] = 'O';
+    else if (c->flags & CLIENT_REPLICA) flags[f++] = 'S';
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
     if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    for (const char *t = tracking_flag_letters(c); *t; t++) flags[f++] = *t;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[f++] = 'U';
     if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
@@ -589,16 +595,18 @@ kstr client_info_string(kstr s, client *c) {
     events[e] = '\0';
     const reply_block *head = c->reply_head;
     size_t oll = head ? reply_block_count(c) - 1 : 0;
-    s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 ",
+    size_t sub, psub, ssub;
+    pubsub_client_counts(c, &sub, &psub, &ssub);
+    s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=-1 ",
                         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                         (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
-                        c->db ? c->db->id : 0);
-    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+                        c->db ? c->db->id : 0, sub, psub, ssub);
+    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=%lld resp=%d",
                         kstr_len(c->querybuf), kstr_avail(c->querybuf), argv_bytes(c),
                         head ? head->size : (size_t)REPLY_BLOCK_SIZE, head ? head->size : (size_t)REPLY_BLOCK_SIZE,
                         head ? head->used : (size_t)0,
                         oll, client_output_list_memory(c), client_memory_usage(c), events,
-                        c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
+                        c->lastcmd ? c->lastcmd->fullname : "NULL", tracking_redirect_of(c), c->resp);
     if (c->lib_name || c->lib_ver)
         s = kstr_cat_printf(s, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return s;

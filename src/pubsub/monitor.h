@@ -19,6 +19,5 @@ void monitor_feed(client *c, const struct command *cmd);
 void monitor_client_gone(client *c);
 int monitor_count(void);
 
-extern struct command monitor_commands[];
 
 #endif

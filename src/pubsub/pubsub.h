@@ -46,6 +46,5 @@ size_t pubsub_shard_channel_count(void);
 void pubsub_write_message(client *c, const char *ch, size_t chlen, const char *payload, size_t plen,
                           int payload_is_proto);
 
-extern struct command pubsub_commands[];
 
 #endif

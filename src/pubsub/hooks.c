@@ -1,0 +1,18 @@
+/* See hooks.h. */
+#include "pubsub/hooks.h"
+#include "pubsub/monitor.h"
+#include "pubsub/pubsub.h"
+#include "pubsub/tracking.h"
+
+void messaging_after_command(client *c, const struct command *cmd) {
+    monitor_feed(c, cmd);
+    tracking_after_command(c, cmd);
+}
+
+void messaging_client_gone(client *c) {
+    pubsub_client_gone(c);
+    tracking_client_gone(c);
+    monitor_client_gone(c);
+}
+
+void messaging_before_sleep(void) { tracking_before_sleep(); }
