@@ -6,6 +6,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
+#include "pubsub/notify.h"
 #include "lib/zmalloc.h"
 
 #include <string.h>
@@ -93,6 +94,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     if (!(flags & LOOKUP_NOSTATS) && !(flags & LOOKUP_WRITE)) {
         if (e) server.stat.keyspace_hits++;
         else server.stat.keyspace_misses++;
+        if (!e) notify_keyspace_event_len(NOTIFY_KEY_MISS, "keymiss", key, klen, d->id);
     }
     if (e && !(flags & LOOKUP_NOTOUCH)) {
         client *c = server.current_client;
@@ -106,6 +108,7 @@ void db_add(db *d, entry *e) {
     hashtable_add(d->keys, e);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
+    notify_new_key(d->id, e);
 }
 
 /* Point the slot holding e's key (in table t) to e. The key is read from
@@ -209,6 +212,7 @@ void db_expire_entry(db *d, entry *e) {
     memcpy(copy, key, klen);
     db_delete_reason(d, copy, klen, FREE_EXPIRE);
     multi_touch_expired_key(d, copy, klen);
+    notify_expired(d->id, copy, klen);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;
 }

@@ -4,6 +4,7 @@
  * selecting and flushing databases, OBJECT introspection.
  */
 #include "core/cmdutil.h"
+#include "pubsub/tracking.h"
 #include "core/multi.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -24,6 +25,7 @@ static void del_generic(client *c, int reason) {
         if (!e) continue;
         db_delete_reason(c->db, c->argv[j], kstr_len(c->argv[j]), reason);
         signal_modified_key(c, c->db, c->argv[j]);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[j], c->db->id);
         deleted++;
     }
     reply_ll(c, deleted);
@@ -81,6 +83,8 @@ static void rename_generic(client *c, int nx) {
     db_add(c->db, entry_rekey(e, dst, kstr_len(dst)));
     signal_modified_key(c, c->db, src);
     signal_modified_key(c, c->db, dst);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", src, c->db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", dst, c->db->id);
     if (nx) reply_ll(c, 1);
     else reply_ok(c);
 }
@@ -117,6 +121,8 @@ static void move_command(client *c) {
     db_add(dst, e);
     signal_modified_key(c, c->db, key);
     signal_modified_key(c, dst, key);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_from", key, c->db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_to", key, dst->id);
     reply_ll(c, 1);
 }
 
@@ -154,6 +160,7 @@ static void copy_command(client *c) {
     }
     db_add(dst, entry_dup(e, key, kstr_len(key)));
     signal_modified_key(c, dst, key);
+    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", key, dst->id);
     reply_ll(c, 1);
 }
 
@@ -293,13 +300,15 @@ static void expire_generic(client *c, int unit_ms, int relative) {
     /* A key without TTL counts as an infinite TTL for GT and LT. */
     if (flags & EXPIRE_GT && (cur == -1 || when <= cur)) { reply_ll(c, 0); return; }
     if (flags & EXPIRE_LT && cur != -1 && when >= cur) { reply_ll(c, 0); return; }
-    if (when <= db_now_ms()) {
+    int past = when <= db_now_ms();
+    if (past) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
     } else {
         db_set_expire(c->db, e, when);
     }
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, past ? "del" : "expire", c->argv[1], c->db->id);
     reply_ll(c, 1);
 }
 
@@ -338,6 +347,7 @@ static void persist_command(client *c) {
     }
     db_persist(c->db, e);
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], c->db->id);
     reply_ll(c, 1);
 }
 
@@ -393,6 +403,7 @@ static void flushdb_command(client *c) {
     server_dirty += (long long)db_size(c->db);
     multi_touch_db(c->db, NULL);
     memory_empty_db(c->db, async);
+    tracking_invalidate_all();
     reply_ok(c);
 }
 
@@ -404,6 +415,7 @@ static void flushall_command(client *c) {
         multi_touch_db(db_get(i), NULL);
         memory_empty_db(db_get(i), async);
     }
+    tracking_invalidate_all();
     reply_ok(c);
 }
 

@@ -385,7 +385,7 @@ static int evict_one_key(size_t *freed) {
     *freed = before > after ? before - after : 0;
     server.stat.evictedkeys++;
     signal_modified_key(NULL, v.d, v.key);
-    notify_keyspace_event(0, "evicted", v.key, v.d->id);
+    notify_keyspace_event(NOTIFY_EVICTED, "evicted", v.key, v.d->id);
     kstr_free(v.key);
     return 1;
 }

@@ -5,7 +5,7 @@
  */
 #include "pubsub/notify.h"
 #include "core/config.h"
-#include "core/db.h"
+#include "core/entry.h"
 #include "lib/util.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
@@ -63,18 +63,28 @@ static void publish_event(const char *prefix, int dbid, const char *suffix, size
     kstr_free(ch);
 }
 
-void notify_event(int type, const char *event, const struct db *d, const char *key, size_t klen) {
+void notify_keyspace_event_len(int type, const char *event, const char *key, size_t klen, int dbid) {
     if (!(notify_flags & type)) return;
     if (!pubsub_has_listeners()) return;
-    int dbid = d ? d->id : 0;
     size_t elen = strlen(event);
     if (notify_flags & NOTIFY_KEYSPACE) publish_event("__keyspace", dbid, key, klen, event, elen);
     if (notify_flags & NOTIFY_KEYEVENT) publish_event("__keyevent", dbid, event, elen, key, klen);
 }
 
-void notify_expired(const struct db *d, const char *key, size_t klen) {
+void notify_keyspace_event(int type, const char *event, const kstr key, int dbid) {
+    if (notify_flags & type) notify_keyspace_event_len(type, event, key, kstr_len(key), dbid);
+}
+
+void notify_new_key(int dbid, const struct entry *e) {
+    if (!(notify_flags & NOTIFY_NEW)) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    notify_keyspace_event_len(NOTIFY_NEW, "new", key, klen, dbid);
+}
+
+void notify_expired(int dbid, const char *key, size_t klen) {
     tracking_invalidate_key(NULL, key, klen);
-    notify_event(NOTIFY_EXPIRED, "expired", d, key, klen);
+    notify_keyspace_event_len(NOTIFY_EXPIRED, "expired", key, klen, dbid);
 }
 
 /* ---- configuration ------------------------------------------------------ */

@@ -15,8 +15,6 @@
 #include <stddef.h>
 #include "lib/kstr.h"
 
-struct db;
-
 #define NOTIFY_KEYSPACE (1 << 0) /* K */
 #define NOTIFY_KEYEVENT (1 << 1) /* E */
 #define NOTIFY_GENERIC (1 << 2)  /* g */
@@ -37,14 +35,16 @@ struct db;
 /* Current flags (the parsed notify-keyspace-events). */
 extern int notify_flags;
 
-/* Report an event on a key. */
-void notify_event(int type, const char *event, const struct db *d, const char *key, size_t klen);
-static inline void notify_key(int type, const char *event, const struct db *d, const kstr key) {
-    if (notify_flags) notify_event(type, event, d, key, kstr_len(key));
-}
+/* Report an event on a key: the call every command family makes. */
+void notify_keyspace_event(int type, const char *event, const kstr key, int dbid);
+void notify_keyspace_event_len(int type, const char *event, const char *key, size_t klen, int dbid);
 /* A key expired (lazily or by the active cycle): "expired", and tracking
  * invalidation. */
-void notify_expired(const struct db *d, const char *key, size_t klen);
+void notify_expired(int dbid, const char *key, size_t klen);
+
+/* A key was added to a database ("new"). */
+struct entry;
+void notify_new_key(int dbid, const struct entry *e);
 
 /* "Kx$" <-> flags; -1 on an unknown character. */
 int notify_parse_flags(const char *s);

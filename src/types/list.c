@@ -132,16 +132,12 @@ static void *view_finish(list_view *v, int *enc) {
     return was_lp ? materialize(v) : q;
 }
 
-/* Keyspace event classes, Redis's values (cmdutil.h has no names yet). */
-#define NOTIFY_GENERIC_CLASS (1 << 2)
-#define NOTIFY_LIST_CLASS (1 << 4)
-
 /* Store the settled value back in the keyspace and emit the command's
  * keyspace event (then "del" if the list became empty, as Redis does). */
 static void view_close(list_view *v, client *c, const kstr key, const char *event) {
     int enc = ENC_LISTPACK;
     void *ptr = view_finish(v, &enc);
-    notify_keyspace_event(NOTIFY_LIST_CLASS, event, key, c->db->id);
+    notify_keyspace_event(NOTIFY_LIST, event, key, c->db->id);
     if (!v->e) {
         if (ptr) db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_LIST, enc, ptr, -1));
         return;
@@ -149,7 +145,7 @@ static void view_close(list_view *v, client *c, const kstr key, const char *even
     if (!ptr) {
         entry_set_ptr(v->e, NULL);
         db_delete(c->db, key, kstr_len(key));
-        notify_keyspace_event(NOTIFY_GENERIC_CLASS, "del", key, c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
         return;
     }
     entry_set_ptr(v->e, ptr);
