@@ -94,6 +94,15 @@ static hashtable *global_table(int kind) {
 
 /* ---- pattern prefix index ---------------------------------------------- */
 
+/* Redis's stringmatch, as Pub/Sub sees it: the shared glob matcher, except
+ * that an empty channel matches only the empty pattern (Redis's matcher
+ * never looks at a pattern when the string is empty, so "*" does not
+ * match ""). */
+static int channel_matches(const char *pat, size_t plen, const char *ch, size_t chlen) {
+    if (chlen == 0) return plen == 0;
+    return glob_match(pat, plen, ch, chlen, 0);
+}
+
 static size_t literal_prefix_len(const char *p, size_t len) {
     size_t i = 0;
     while (i < len && i < PREFIX_MAX && !strchr("*?[\\", p[i])) i++;
@@ -272,7 +281,7 @@ static long deliver_to_patterns(const char *ch, size_t chlen, const char *msg, s
         pbucket *b = found;
         for (size_t i = 0; i < b->n; i++) {
             subs *pat = b->pats[i];
-            if (!glob_match(pat->name, kstr_len(pat->name), ch, chlen, 0)) continue;
+            if (!channel_matches(pat->name, kstr_len(pat->name), ch, chlen)) continue;
             for (size_t j = 0; j < pat->n; j++) write_pmessage(pat->v[j], pat, ch, chlen, msg, mlen);
             receivers += (long)pat->n;
         }
@@ -428,7 +437,7 @@ static void list_channels(client *c, int kind) {
         hashtable_iter_init(&it, g, 0);
         while (hashtable_iter_next(&it, &e)) {
             subs *s = e;
-            if (pat && !glob_match(pat, kstr_len(c->argv[2]), s->name, kstr_len(s->name), 0)) continue;
+            if (pat && !channel_matches(pat, kstr_len(c->argv[2]), s->name, kstr_len(s->name))) continue;
             reply_bulk(c, s->name, kstr_len(s->name));
             n++;
         }
