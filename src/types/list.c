@@ -133,11 +133,12 @@ static void *view_finish(list_view *v, int *enc) {
 }
 
 /* Store the settled value back in the keyspace and emit the command's
- * keyspace event (then "del" if the list became empty, as Redis does). */
+ * keyspace event (then "del" if the list became empty, as Redis does).
+ * A NULL event emits nothing: the caller reports later (LMOVE). */
 static void view_close(list_view *v, client *c, const kstr key, const char *event) {
     int enc = ENC_LISTPACK;
     void *ptr = view_finish(v, &enc);
-    notify_keyspace_event(NOTIFY_LIST, event, key, c->db->id);
+    if (event) notify_keyspace_event(NOTIFY_LIST, event, key, c->db->id);
     if (!v->e) {
         if (ptr) db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_LIST, enc, ptr, -1));
         return;
@@ -145,7 +146,7 @@ static void view_close(list_view *v, client *c, const kstr key, const char *even
     if (!ptr) {
         entry_set_ptr(v->e, NULL);
         db_delete(c->db, key, kstr_len(key));
-        notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+        if (event) notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
         return;
     }
     entry_set_ptr(v->e, ptr);
@@ -584,7 +585,7 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     if (wrong) return;
     list_view v;
     kstr val = pop_to_kstr(view_open(&v, se), from);
-    view_close(&v, c, src, from == QL_HEAD ? "lpop" : "rpop");
+    view_close(&v, c, src, NULL); /* events after the push's, in Redis's order */
     signal_modified_key(c, c->db, src);
 
     de = db_lookup(c->db, dst, kstr_len(dst), LOOKUP_WRITE | LOOKUP_NOSTATS | LOOKUP_NOTOUCH);
@@ -592,6 +593,8 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     ql_push(dq, val, kstr_len(val), to);
     view_close(&v, c, dst, to == QL_HEAD ? "lpush" : "rpush");
     after_push(c, dst, de != NULL);
+    notify_keyspace_event(NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", src, c->db->id);
+    if (!db_find(c->db, src, kstr_len(src))) notify_keyspace_event(NOTIFY_GENERIC, "del", src, c->db->id);
     reply_bulk(c, val, kstr_len(val));
     kstr_free(val);
 }
