@@ -356,3 +356,39 @@ def test_monitor_output_is_bounded(start_server):
     assert wait_for(lambda: not [e for e in r.client_list() if e["cmd"] == "monitor"])
     assert "for overcoming of output buffer limits" in srv.log_text()
     m.close()
+
+
+@pytest.mark.keel_only
+def test_slow_subscriber_never_costs_keys(start_server):
+    # Redis counts a subscriber's output buffer in used_memory, so a publish
+    # flood to a subscriber that does not read makes it evict keys; Keel
+    # counts it in mem_clients_normal and omem, never evicts for it, and
+    # disconnects the subscriber at client-output-buffer-limit pubsub
+    # (default 32mb 8mb 60: larger than maxmemory here).
+    srv = start_server("--maxmemory", "24mb", "--maxmemory-policy", "allkeys-lru")
+    r = srv.client()
+    value = "v" * 1000
+    p = r.pipeline(transaction=False)
+    for i in range(10000):
+        p.set("key:%d" % i, value)
+    p.execute()
+    keys = r.dbsize()
+    assert keys == 10000 and r.info("stats")["evicted_keys"] == 0
+    slow = RawConn(srv.host, srv.port)
+    slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.cmd("CLIENT", "SETNAME", "slow")
+    slow.cmd("SUBSCRIBE", "flood")
+    payload = b"m" * 10000
+    for _ in range(1000):
+        r.publish("flood", payload)
+    omem = int([e for e in r.client_list() if e["name"] == "slow"][0]["omem"])
+    assert omem > 1024 * 1024
+    assert r.info("memory")["mem_clients_normal"] >= omem
+    for _ in range(10000):
+        if r.publish("flood", payload) == 0:
+            break
+    assert wait_for(lambda: not [e for e in r.client_list() if e["name"] == "slow"])
+    assert r.dbsize() == keys
+    assert r.info("stats")["evicted_keys"] == 0
+    assert "for overcoming of output buffer limits" in srv.log_text()
+    slow.close()
