@@ -272,6 +272,7 @@ void command_call(client *c, command *cmd) {
     db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
+    messaging_before_command(c);
     cmd->proc(c);
     long long dur = ustime() - start;
     messaging_after_command(c, cmd);

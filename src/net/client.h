@@ -56,6 +56,9 @@ struct command;
 #define CLIENT_MULTI (1 << 18)
 #define CLIENT_DIRTY_CAS (1 << 19)
 #define CLIENT_DIRTY_EXEC (1 << 20)
+/* Writing a push (Pub/Sub, tracking): CLIENT REPLY OFF/SKIP do not
+ * silence it, as in Redis. Set only around the write. */
+#define CLIENT_PUSHING (1 << 21)
 
 typedef struct reply_block {
     struct reply_block *next;

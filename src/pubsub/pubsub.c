@@ -235,37 +235,57 @@ static long reply_count(const client *c, int kind) {
     return (long)(client_count(c, K_CHANNEL) + client_count(c, K_PATTERN));
 }
 
+/* Subscription events and messages are pushes: CLIENT REPLY OFF does not
+ * silence them (Redis's rule). */
+static int push_begin(client *c) {
+    int was = c->flags & CLIENT_PUSHING;
+    c->flags |= CLIENT_PUSHING;
+    return was;
+}
+
+static void push_end(client *c, int was) {
+    if (!was) c->flags &= ~CLIENT_PUSHING;
+}
+
 static void reply_event(client *c, const char *event, const char *name, size_t len, long count) {
+    int was = push_begin(c);
     reply_push_or_array(c, 3);
     reply_bulk_cstr(c, event);
     if (name) reply_bulk(c, name, len);
     else reply_null(c);
     reply_ll(c, count);
+    push_end(c, was);
 }
 
 void pubsub_write_message(client *c, const char *ch, size_t chlen, const char *payload, size_t plen,
                           int payload_is_proto) {
+    int was = push_begin(c);
     reply_push_or_array(c, 3);
     reply_bulk(c, "message", 7);
     reply_bulk(c, ch, chlen);
     if (payload_is_proto) reply_raw(c, payload, plen);
     else if (payload) reply_bulk(c, payload, plen);
     else reply_null(c);
+    push_end(c, was);
 }
 
 static void write_pmessage(client *c, const subs *pat, const char *ch, size_t chlen, const char *msg, size_t mlen) {
+    int was = push_begin(c);
     reply_push_or_array(c, 4);
     reply_bulk(c, "pmessage", 8);
     reply_bulk(c, pat->name, kstr_len(pat->name));
     reply_bulk(c, ch, chlen);
     reply_bulk(c, msg, mlen);
+    push_end(c, was);
 }
 
 static void write_smessage(client *c, const char *ch, size_t chlen, const char *msg, size_t mlen) {
+    int was = push_begin(c);
     reply_push_or_array(c, 3);
     reply_bulk(c, "smessage", 8);
     reply_bulk(c, ch, chlen);
     reply_bulk(c, msg, mlen);
+    push_end(c, was);
 }
 
 /* ---- publishing ------------------------------------------------------------ */

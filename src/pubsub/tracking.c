@@ -16,6 +16,7 @@
  *     held until after its reply (a push must not split a reply).
  */
 #include "pubsub/tracking.h"
+#include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -85,6 +86,7 @@ static size_t nbprefixes, bpcap;
 static deferred *dq;
 static size_t ndq, dqcap;
 static unsigned long nclients_tracking;
+static int executing; /* command_call nesting depth */
 
 static tstate *state(const client *c) { return c->tracking; }
 static int tracking_on(const client *c) { return c->tracking && (state(c)->flags & T_ON); }
@@ -92,48 +94,71 @@ static int tracking_on(const client *c) { return c->tracking && (state(c)->flags
 /* ---- sending ---------------------------------------------------------- */
 
 /* The client that receives c's invalidations (c itself, or its redirect
- * target), with the first part of the message written; NULL if none can
- * receive them. */
-static client *begin_invalidation(client *c) {
+ * target), or NULL if none can receive them; *redirected tells which. */
+static client *invalidation_receiver(client *c, int *redirected) {
     tstate *t = state(c);
-    int redirected = 0;
+    *redirected = 0;
     if (t->redirect) {
         client *r = client_by_id(t->redirect);
         if (!r) {
             t->flags |= T_BROKEN_REDIR;
             if (c->resp > 2) {
+                int was = c->flags & CLIENT_PUSHING;
+                c->flags |= CLIENT_PUSHING;
                 reply_push_len(c, 2);
                 reply_bulk(c, "tracking-redir-broken", 21);
                 reply_ll(c, (long long)t->redirect);
+                if (!was) c->flags &= ~CLIENT_PUSHING;
             }
             return NULL;
         }
         c = r;
-        redirected = 1;
+        *redirected = 1;
     }
-    if (c->resp > 2) {
-        reply_push_len(c, 2);
-        reply_bulk(c, "invalidate", 10);
-    } else if (redirected && (c->flags & CLIENT_PUBSUB)) {
-        reply_array_len(c, 3);
-        reply_bulk(c, "message", 7);
-        reply_bulk(c, INVALIDATE_CHANNEL, strlen(INVALIDATE_CHANNEL));
+    if (c->resp > 2 || (*redirected && (c->flags & CLIENT_PUBSUB))) return c;
+    return NULL;
+}
+
+/* Invalidations are pushes: CLIENT REPLY OFF does not silence them. Writes
+ * the head of the message ("invalidate" push, or a message on
+ * __redis__:invalidate for a RESP2 redirect target) with the receiver
+ * flagged as pushing; pushing_end() clears the flag. */
+static client *pushing_begin(client *c, int *was) {
+    int redirected;
+    client *r = invalidation_receiver(c, &redirected);
+    if (!r) return NULL;
+    *was = r->flags & CLIENT_PUSHING;
+    r->flags |= CLIENT_PUSHING;
+    if (r->resp > 2) {
+        reply_push_len(r, 2);
+        reply_bulk(r, "invalidate", 10);
     } else {
-        return NULL;
+        reply_array_len(r, 3);
+        reply_bulk(r, "message", 7);
+        reply_bulk(r, INVALIDATE_CHANNEL, strlen(INVALIDATE_CHANNEL));
     }
-    return c;
+    return r;
+}
+
+static void pushing_end(client *r, int was) {
+    if (!was) r->flags &= ~CLIENT_PUSHING;
 }
 
 static void send_one_key(client *c, const char *key, size_t klen) {
-    client *r = begin_invalidation(c);
+    int was;
+    client *r = pushing_begin(c, &was);
     if (!r) return;
     reply_array_len(r, 1);
     reply_bulk(r, key, klen);
+    pushing_end(r, was);
 }
 
 static void send_null(client *c) {
-    client *r = begin_invalidation(c);
-    if (r) reply_null(r);
+    int was;
+    client *r = pushing_begin(c, &was);
+    if (!r) return;
+    reply_null(r);
+    pushing_end(r, was);
 }
 
 static void defer(uint64_t id, const char *key, size_t klen) {
@@ -158,6 +183,13 @@ static void send_deferred(void) {
     ndq = 0;
 }
 
+/* Is c's command running (its reply not complete)? Then its own
+ * invalidations wait. A blocked command served later runs outside
+ * command_call: blocking.c tells. */
+static int reply_in_progress(client *c) {
+    return c == server.current_client && (executing || blocking_is_rerun(c));
+}
+
 /* ---- the tracking table -------------------------------------------------- */
 
 static void free_record(trec *r) {
@@ -172,7 +204,7 @@ static void invalidate_record(trec *r, client *modifier) {
         client *target = client_by_id(r->ids[i]);
         if (!target || !tracking_on(target) || (state(target)->flags & T_BCAST)) continue;
         if ((state(target)->flags & T_NOLOOP) && target == modifier) continue;
-        if (target == server.current_client) defer(target->id, r->key, kstr_len(r->key));
+        if (reply_in_progress(target)) defer(target->id, r->key, kstr_len(r->key));
         else send_one_key(target, r->key, kstr_len(r->key));
     }
 }
@@ -323,11 +355,13 @@ static void broadcast_prefix(bprefix *b) {
         for (size_t k = 0; k < b->nkeys; k++)
             if (!noloop || b->keys[k].modifier != c) n++;
         if (!n) continue;
-        client *r = begin_invalidation(c);
+        int was;
+        client *r = pushing_begin(c, &was);
         if (!r) continue;
         reply_array_len(r, (long)n);
         for (size_t k = 0; k < b->nkeys; k++)
             if (!noloop || b->keys[k].modifier != c) reply_bulk(r, b->keys[k].key, kstr_len(b->keys[k].key));
+        pushing_end(r, was);
     }
     free_pending(b);
 }
@@ -347,7 +381,7 @@ void tracking_invalidate_all(void) {
     if (nclients_tracking) {
         for (client *c = server.clients; c; c = c->next) {
             if (!tracking_on(c)) continue;
-            if (c == server.current_client) defer(c->id, NULL, 0);
+            if (reply_in_progress(c)) defer(c->id, NULL, 0);
             else send_null(c);
         }
     }
@@ -375,7 +409,13 @@ static void remember_keys_read(client *c, const command *cmd) {
     if (n > 0) enforce_table_limit();
 }
 
+void tracking_before_command(client *c) {
+    (void)c;
+    executing++;
+}
+
 void tracking_after_command(client *c, const command *cmd) {
+    if (executing > 0) executing--;
     if (c->tracking) {
         tstate *t = state(c);
         if ((t->flags & T_ON) && !(t->flags & T_BCAST) && (cmd->flags & CMD_READONLY)) remember_keys_read(c, cmd);
@@ -386,6 +426,7 @@ void tracking_after_command(client *c, const command *cmd) {
 }
 
 void tracking_before_sleep(void) {
+    enforce_table_limit(); /* tracking-table-max-keys may have been lowered */
     if (ndq) send_deferred();
     for (size_t i = 0; i < nbprefixes; i++)
         if (bprefixes[i]->nkeys) broadcast_prefix(bprefixes[i]);

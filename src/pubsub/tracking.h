@@ -28,6 +28,9 @@ struct command;
 void tracking_invalidate_key(client *modifier, const char *key, size_t klen);
 /* FLUSHDB / FLUSHALL: every tracking client drops its whole cache. */
 void tracking_invalidate_all(void);
+/* A command is about to run: invalidations for c caused by it wait for
+ * its reply (those caused before, by eviction, go first). */
+void tracking_before_command(client *c);
 /* After a command ran: remember the keys it read, send the invalidations
  * held back until its reply was written. */
 void tracking_after_command(client *c, const struct command *cmd);
