@@ -269,22 +269,33 @@ void pubsub_write_message(client *c, const char *ch, size_t chlen, const char *p
     push_end(c, was);
 }
 
-static void write_pmessage(client *c, const subs *pat, const char *ch, size_t chlen, const char *msg, size_t mlen) {
-    int was = push_begin(c);
-    reply_push_or_array(c, 4);
-    reply_bulk(c, "pmessage", 8);
-    reply_bulk(c, pat->name, kstr_len(pat->name));
-    reply_bulk(c, ch, chlen);
-    reply_bulk(c, msg, mlen);
-    push_end(c, was);
+/* A message is encoded once per PUBLISH (per matching pattern) and copied
+ * to each receiver: the RESP2 array and the RESP3 push differ only in
+ * their first byte. */
+static kstr frame_part(kstr f, const char *p, size_t len) {
+    f = kstr_cat_printf(f, "$%zu\r\n", len);
+    f = kstr_cat_len(f, p, len);
+    return kstr_cat_len(f, "\r\n", 2);
 }
 
-static void write_smessage(client *c, const char *ch, size_t chlen, const char *msg, size_t mlen) {
+static kstr build_frame(const char *kind, const subs *pat, const char *ch, size_t chlen, const char *msg,
+                        size_t mlen) {
+    kstr f = kstr_empty_cap(64 + chlen + mlen + (pat ? kstr_len(pat->name) : 0));
+    f = kstr_cat(f, pat ? "*4\r\n" : "*3\r\n");
+    f = frame_part(f, kind, strlen(kind));
+    if (pat) f = frame_part(f, pat->name, kstr_len(pat->name));
+    f = frame_part(f, ch, chlen);
+    return frame_part(f, msg, mlen);
+}
+
+static void write_frame(client *c, const kstr f) {
     int was = push_begin(c);
-    reply_push_or_array(c, 3);
-    reply_bulk(c, "smessage", 8);
-    reply_bulk(c, ch, chlen);
-    reply_bulk(c, msg, mlen);
+    if (c->resp >= 3) {
+        reply_raw(c, ">", 1);
+        reply_raw(c, f + 1, kstr_len(f) - 1);
+    } else {
+        reply_raw(c, f, kstr_len(f));
+    }
     push_end(c, was);
 }
 
@@ -302,7 +313,9 @@ static long deliver_to_patterns(const char *ch, size_t chlen, const char *msg, s
         for (size_t i = 0; i < b->n; i++) {
             subs *pat = b->pats[i];
             if (!channel_matches(pat->name, kstr_len(pat->name), ch, chlen)) continue;
-            for (size_t j = 0; j < pat->n; j++) write_pmessage(pat->v[j], pat, ch, chlen, msg, mlen);
+            kstr f = build_frame("pmessage", pat, ch, chlen, msg, mlen);
+            for (size_t j = 0; j < pat->n; j++) write_frame(pat->v[j], f);
+            kstr_free(f);
             receivers += (long)pat->n;
         }
     }
@@ -314,7 +327,9 @@ long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) 
     void *found;
     if (global[K_CHANNEL] && hashtable_find(global[K_CHANNEL], ch, chlen, &found)) {
         subs *s = found;
-        for (size_t i = 0; i < s->n; i++) pubsub_write_message(s->v[i], ch, chlen, msg, mlen, 0);
+        kstr f = build_frame("message", NULL, ch, chlen, msg, mlen);
+        for (size_t i = 0; i < s->n; i++) write_frame(s->v[i], f);
+        kstr_free(f);
         receivers += (long)s->n;
     }
     return receivers + deliver_to_patterns(ch, chlen, msg, mlen);
@@ -324,7 +339,9 @@ static long shard_publish(const char *ch, size_t chlen, const char *msg, size_t 
     void *found;
     if (!global[K_SHARD] || !hashtable_find(global[K_SHARD], ch, chlen, &found)) return 0;
     subs *s = found;
-    for (size_t i = 0; i < s->n; i++) write_smessage(s->v[i], ch, chlen, msg, mlen);
+    kstr f = build_frame("smessage", NULL, ch, chlen, msg, mlen);
+    for (size_t i = 0; i < s->n; i++) write_frame(s->v[i], f);
+    kstr_free(f);
     return (long)s->n;
 }
 
