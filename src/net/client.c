@@ -152,6 +152,26 @@ static void free_replies(client *c) {
     c->sent_in_head = 0;
 }
 
+/* A client in subscribed or monitor mode receives output continuously:
+ * it keeps its one standard reply block once written (empty, reused by the
+ * next message) rather than freeing and reallocating 16 KB per event-loop
+ * iteration, like the fixed buffer every Redis client has. Counted in its
+ * tot-mem; omem stays 0. Other clients free it (idle connections hold no
+ * reply memory). Returns 1 if the block was kept. */
+static int keep_written_block(client *c, reply_block *b) {
+    if (!(c->flags & (CLIENT_PUBSUB | CLIENT_MONITOR)) || b->next || b->sealed || b->size != REPLY_BLOCK_SIZE)
+        return 0;
+    b->used = 0;
+    c->reply_head = c->reply_tail = b;
+    c->sent_in_head = 0;
+    return 1;
+}
+
+static void release_written_replies(client *c) {
+    if (c->reply_head && c->reply_head == c->reply_tail && keep_written_block(c, c->reply_head)) return;
+    free_replies(c);
+}
+
 static void remove_from_pending(client *c) {
     if (!(c->flags & CLIENT_PENDING_WRITE)) return;
     client **pp = &server.pending_writes;
@@ -417,7 +437,7 @@ static int write_to_client(client *c) {
             off = 0;
         }
         if (iovcnt == 0) {
-            free_replies(c);
+            release_written_replies(c);
             break;
         }
         ssize_t n = writev(c->fd, iov, iovcnt);
@@ -440,7 +460,7 @@ static int write_to_client(client *c) {
                 c->reply_head = h->next;
                 if (!c->reply_head) c->reply_tail = NULL;
                 c->sent_in_head = 0;
-                free_block(c, h);
+                if (c->reply_head || !keep_written_block(c, h)) free_block(c, h);
             } else {
                 c->sent_in_head += left;
                 left = 0;
@@ -452,6 +472,7 @@ static int write_to_client(client *c) {
             c->reply_head = h->next;
             if (!c->reply_head) c->reply_tail = NULL;
             c->sent_in_head = 0;
+            if (!c->reply_head && keep_written_block(c, h)) break;
             free_block(c, h);
         }
     }
@@ -465,7 +486,7 @@ static void after_write(client *c) {
     if (has_pending_reply(c)) {
         ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
     } else {
-        free_replies(c);
+        release_written_replies(c);
         ev_del_file(server.el, c->fd, EV_WRITABLE);
         if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
     }
