@@ -271,30 +271,51 @@ void pubsub_write_message(client *c, const char *ch, size_t chlen, const char *p
 
 /* A message is encoded once per PUBLISH (per matching pattern) and copied
  * to each receiver: the RESP2 array and the RESP3 push differ only in
- * their first byte. */
-static kstr frame_part(kstr f, const char *p, size_t len) {
-    f = kstr_cat_printf(f, "$%zu\r\n", len);
-    f = kstr_cat_len(f, p, len);
-    return kstr_cat_len(f, "\r\n", 2);
+ * their first byte. Small frames are built on the stack. */
+typedef struct frame {
+    char *p;
+    size_t len;
+    char stack[512];
+} frame;
+
+static char *frame_part(char *w, const char *p, size_t len) {
+    *w++ = '$';
+    w += ll_to_string(w, 21, (long long)len);
+    *w++ = '\r';
+    *w++ = '\n';
+    memcpy(w, p, len);
+    w += len;
+    *w++ = '\r';
+    *w++ = '\n';
+    return w;
 }
 
-static kstr build_frame(const char *kind, const subs *pat, const char *ch, size_t chlen, const char *msg,
+static void build_frame(frame *f, const char *kind, const subs *pat, const char *ch, size_t chlen, const char *msg,
                         size_t mlen) {
-    kstr f = kstr_empty_cap(64 + chlen + mlen + (pat ? kstr_len(pat->name) : 0));
-    f = kstr_cat(f, pat ? "*4\r\n" : "*3\r\n");
-    f = frame_part(f, kind, strlen(kind));
-    if (pat) f = frame_part(f, pat->name, kstr_len(pat->name));
-    f = frame_part(f, ch, chlen);
-    return frame_part(f, msg, mlen);
+    size_t plen = pat ? kstr_len(pat->name) : 0;
+    size_t klen = strlen(kind);
+    size_t max = 4 + 4 * 27 + klen + plen + chlen + mlen;
+    f->p = max <= sizeof(f->stack) ? f->stack : zmalloc(max);
+    char *w = f->p;
+    memcpy(w, pat ? "*4\r\n" : "*3\r\n", 4);
+    w = frame_part(w + 4, kind, klen);
+    if (pat) w = frame_part(w, pat->name, plen);
+    w = frame_part(w, ch, chlen);
+    w = frame_part(w, msg, mlen);
+    f->len = (size_t)(w - f->p);
 }
 
-static void write_frame(client *c, const kstr f) {
+static void free_frame(frame *f) {
+    if (f->p != f->stack) zfree(f->p);
+}
+
+static void write_frame(client *c, const frame *f) {
     int was = push_begin(c);
     if (c->resp >= 3) {
         reply_raw(c, ">", 1);
-        reply_raw(c, f + 1, kstr_len(f) - 1);
+        reply_raw(c, f->p + 1, f->len - 1);
     } else {
-        reply_raw(c, f, kstr_len(f));
+        reply_raw(c, f->p, f->len);
     }
     push_end(c, was);
 }
@@ -313,9 +334,10 @@ static long deliver_to_patterns(const char *ch, size_t chlen, const char *msg, s
         for (size_t i = 0; i < b->n; i++) {
             subs *pat = b->pats[i];
             if (!channel_matches(pat->name, kstr_len(pat->name), ch, chlen)) continue;
-            kstr f = build_frame("pmessage", pat, ch, chlen, msg, mlen);
-            for (size_t j = 0; j < pat->n; j++) write_frame(pat->v[j], f);
-            kstr_free(f);
+            frame f;
+            build_frame(&f, "pmessage", pat, ch, chlen, msg, mlen);
+            for (size_t j = 0; j < pat->n; j++) write_frame(pat->v[j], &f);
+            free_frame(&f);
             receivers += (long)pat->n;
         }
     }
@@ -327,9 +349,10 @@ long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) 
     void *found;
     if (global[K_CHANNEL] && hashtable_find(global[K_CHANNEL], ch, chlen, &found)) {
         subs *s = found;
-        kstr f = build_frame("message", NULL, ch, chlen, msg, mlen);
-        for (size_t i = 0; i < s->n; i++) write_frame(s->v[i], f);
-        kstr_free(f);
+        frame f;
+        build_frame(&f, "message", NULL, ch, chlen, msg, mlen);
+        for (size_t i = 0; i < s->n; i++) write_frame(s->v[i], &f);
+        free_frame(&f);
         receivers += (long)s->n;
     }
     return receivers + deliver_to_patterns(ch, chlen, msg, mlen);
@@ -339,9 +362,10 @@ static long shard_publish(const char *ch, size_t chlen, const char *msg, size_t 
     void *found;
     if (!global[K_SHARD] || !hashtable_find(global[K_SHARD], ch, chlen, &found)) return 0;
     subs *s = found;
-    kstr f = build_frame("smessage", NULL, ch, chlen, msg, mlen);
-    for (size_t i = 0; i < s->n; i++) write_frame(s->v[i], f);
-    kstr_free(f);
+    frame f;
+    build_frame(&f, "smessage", NULL, ch, chlen, msg, mlen);
+    for (size_t i = 0; i < s->n; i++) write_frame(s->v[i], &f);
+    free_frame(&f);
     return (long)s->n;
 }
 
@@ -504,16 +528,15 @@ static void pubsub_numpat_command(client *c) { reply_ll(c, (long long)pubsub_pat
 static void pubsub_help_command(client *c) {
     static const char *const lines[] = {
         "CHANNELS [<pattern>]",
-        "    Return the currently active channels matching a <pattern> (default: '*').",
+        "    List the channels with at least one subscriber, optionally only those matching <pattern>.",
         "NUMPAT",
-        "    Return number of subscriptions to patterns.",
+        "    Count the distinct patterns clients are subscribed to.",
         "NUMSUB [<channel> ...]",
-        "    Return the number of subscribers for the specified channels, excluding",
-        "    pattern subscriptions(default: no channels).",
+        "    For each <channel>, the number of its subscribers (pattern subscriptions not counted).",
         "SHARDCHANNELS [<pattern>]",
-        "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        "    List the shard channels with at least one subscriber, optionally only those matching <pattern>.",
         "SHARDNUMSUB [<shardchannel> ...]",
-        "    Return the number of subscribers for the specified shard level channel(s)",
+        "    For each <shardchannel>, the number of its subscribers.",
         NULL};
     reply_help(c, lines);
 }
