@@ -6,6 +6,8 @@
 #   make run        install missing Debian packages, build, start on :6379
 #   make test       install, build both, run unit + integration tests
 #   make unit       C unit tests only (Criterion, asserts on)
+#   make check-deps the includes between src/ folders match the table in
+#                   docs/ARCHITECTURE.md (part of make test)
 #   make fuzz       build and run the request-parser fuzzer for a while
 #
 # BUILD names the object directory so that several builds can live side by
@@ -43,12 +45,18 @@ LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
 UNIT_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/unit-lib/%.o)
+# Tests of the key layout and the keyspace (test_core_*.c) also link
+# core's entry.c and db.c, with tests/unit/stubs_core.c standing in for
+# the rest of the server.
+UNIT_CORE_SRCS := src/core/entry.c src/core/db.c tests/unit/stubs_core.c
+UNIT_CORE_OBJS := $(UNIT_CORE_SRCS:%.c=$(BUILD)/unit-lib/%.o)
+.SECONDARY: $(UNIT_OBJS) $(UNIT_CORE_OBJS)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench
+.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps
 
 all: $(BIN)
 
@@ -62,11 +70,15 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/unit-lib/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -I. -c $< -o $@
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $< $(UNIT_OBJS) -lcriterion $(LIBS)
+
+$(BUILD)/unit/test_core_%: tests/unit/test_core_%.c $(UNIT_OBJS) $(UNIT_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -I. -o $@ $< $(UNIT_OBJS) $(UNIT_CORE_OBJS) -lcriterion $(LIBS)
 
 asan:
 	$(MAKE) BUILD=build-asan BIN=bin/keel-server-asan ALLOC=libc ASSERTS= \
@@ -89,13 +101,16 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 1; done
 
 integration: all
-	KEEL_SERVER=$(abspath $(BIN)) $(PYTEST) -q tests/integration
+	KEEL_SERVER=$(abspath $(BIN)) KEEL_ALLOCATOR=$(ALLOC) $(PYTEST) -q tests/integration
 
 integration-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  KEEL_SERVER=$(abspath bin/keel-server-asan) $(PYTEST) -q -x tests/integration
+	  KEEL_SERVER=$(abspath bin/keel-server-asan) KEEL_ALLOCATOR=libc $(PYTEST) -q -x tests/integration
 
-test: deps all unit
+check-deps:
+	@/usr/bin/python3 scripts/check-deps.py
+
+test: deps check-deps all unit
 	$(MAKE) integration
 	$(MAKE) integration-asan
 
@@ -108,4 +123,4 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
--include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_CORE_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Every module's table; a module adds commands by listing them in its
  * own table, never by editing this file (except to add a new table). */
@@ -25,7 +24,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    pubsub_commands, monitor_commands,
+    stream_commands, pubsub_commands, monitor_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */

@@ -1,7 +1,6 @@
 /* See config.h for the design. */
 #include "core/config.h"
 #include "core/command.h"
-#include "core/db.h"
 #include "core/latency.h"
 #include "core/server.h"
 #include "core/slowlog.h"

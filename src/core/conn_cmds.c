@@ -6,28 +6,18 @@
 #include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/config.h"
-#include "core/info.h"
 #include "core/multi.h"
 #include "core/pause.h"
 #include "core/server.h"
-#include "lib/siphash.h"
 #include "lib/util.h"
-#include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "pubsub/hooks.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
-#include "types/types.h"
 
-#include <ctype.h>
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 /* ---- Connection ---- */
 

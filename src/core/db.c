@@ -1,5 +1,7 @@
 /* See db.h for the design. */
 #include "core/db.h"
+#include "core/cmdutil.h"
+#include "lib/hashtable.h"
 #include "core/latency.h"
 #include "core/multi.h"
 #include "core/pause.h"
@@ -11,11 +13,21 @@
 
 #include <string.h>
 
+struct db {
+    hashtable *keys;
+    hashtable *expires; /* entries with a TTL, same pointers as in keys */
+    int id;
+    long long avg_ttl;  /* estimate maintained by the expiry cycle */
+    unsigned long expires_cursor;
+};
+
 static db *dbs;
 static int ndbs;
 static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
+void (*db_on_key_removed)(db *d, const entry *e);
+void (*db_on_emptied)(db *d);
 
 static const void *entry_key_of(const void *element, size_t *len) {
     return entry_key((const entry *)element, len);
@@ -66,6 +78,8 @@ void db_free_all(void) {
 
 db *db_get(int id) { return (id >= 0 && id < ndbs) ? &dbs[id] : NULL; }
 int db_count(void) { return ndbs; }
+int db_id(const db *d) { return d->id; }
+long long db_avg_ttl(const db *d) { return d->avg_ttl; }
 
 long long db_now_ms(void) { return command_time_ms ? command_time_ms : mstime(); }
 void db_set_command_time(long long ms) { command_time_ms = ms; }
@@ -159,6 +173,7 @@ entry *db_unlink_entry(db *d, const char *key, size_t klen) {
         void *unused;
         hashtable_pop(d->expires, key, klen, &unused);
     }
+    if (db_on_key_removed) db_on_key_removed(d, e);
     return e;
 }
 
@@ -217,23 +232,53 @@ void db_expire_entry(db *d, entry *e) {
     server.stat.expiredkeys++;
 }
 
+int db_evict_key(db *d, const char *key, size_t klen) {
+    if (!db_delete_reason(d, key, klen, FREE_EVICT)) return 0;
+    multi_touch_key(d, key, klen);
+    server_dirty++;
+    notify_evicted(d->id, key, klen);
+    return 1;
+}
+
 size_t db_size(db *d) { return hashtable_size(d->keys); }
 size_t db_expires_size(db *d) { return hashtable_size(d->expires); }
+
+size_t db_size_all(void) {
+    size_t n = 0;
+    for (int i = 0; i < ndbs; i++) n += hashtable_size(dbs[i].keys);
+    return n;
+}
+
+void db_reserve(db *d, size_t n) { hashtable_expand(d->keys, n); }
 
 void db_empty(db *d) {
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
+    if (db_on_emptied) db_on_emptied(d);
 }
 
-void db_take_tables(db *d, hashtable **keys, hashtable **expires) {
-    *keys = d->keys;
-    *expires = d->expires;
+db *db_detach(db *d) {
+    db *x = zcalloc(sizeof(db));
+    x->id = d->id;
+    x->keys = d->keys;
+    x->expires = d->expires;
+    x->avg_ttl = d->avg_ttl;
     d->keys = hashtable_create(&keys_table_type);
     d->expires = hashtable_create(&expires_table_type);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
+    if (db_on_emptied) db_on_emptied(d);
+    return x;
+}
+
+/* The expires index holds the same pointers without owning them: release
+ * it first, then the owning table frees the entries. */
+void db_free_detached(db *x) {
+    hashtable_release(x->expires);
+    hashtable_release(x->keys);
+    zfree(x);
 }
 
 void db_empty_all(void) {
@@ -250,6 +295,10 @@ void db_swap(int a, int b) {
     dbs[b].expires = tmp.expires;
     dbs[b].avg_ttl = tmp.avg_ttl;
     dbs[b].expires_cursor = tmp.expires_cursor;
+    if (db_on_emptied) {
+        db_on_emptied(&dbs[a]);
+        db_on_emptied(&dbs[b]);
+    }
 }
 
 entry *db_random_key(db *d) {
@@ -266,6 +315,88 @@ entry *db_random_key(db *d) {
     }
     return NULL;
 }
+
+/* ---- Walking, sampling, measuring ------------------------------------ */
+
+typedef struct scan_call {
+    db_scan_fn *fn;
+    void *ctx;
+} scan_call;
+
+static void scan_trampoline(void *priv, void *element) {
+    scan_call *call = priv;
+    call->fn(call->ctx, element);
+}
+
+size_t db_scan(db *d, size_t cursor, db_scan_fn *fn, void *ctx) {
+    scan_call call = {fn, ctx};
+    return hashtable_scan(d->keys, cursor, scan_trampoline, &call);
+}
+
+size_t db_scan_expires(db *d, size_t cursor, db_scan_fn *fn, void *ctx) {
+    scan_call call = {fn, ctx};
+    return hashtable_scan(d->expires, cursor, scan_trampoline, &call);
+}
+
+struct db_iter {
+    hashtable_iterator it;
+};
+
+db_iter *db_iter_new(db *d) {
+    db_iter *it = zmalloc(sizeof(*it));
+    hashtable_iter_init(&it->it, d->keys, 1);
+    return it;
+}
+
+entry *db_iter_next(db_iter *it) {
+    void *e;
+    return hashtable_iter_next(&it->it, &e) ? e : NULL;
+}
+
+void db_iter_free(db_iter *it) {
+    if (!it) return;
+    hashtable_iter_release(&it->it);
+    zfree(it);
+}
+
+static hashtable *table_of(db *d, int from_expires) { return from_expires ? d->expires : d->keys; }
+
+size_t db_sample(db *d, int from_expires, entry **dst, size_t count) {
+    void *found[64];
+    size_t stored = 0;
+    hashtable *t = table_of(d, from_expires);
+    while (stored < count) {
+        size_t want = count - stored < 64 ? count - stored : 64;
+        size_t n = hashtable_sample_elements(t, found, want);
+        for (size_t i = 0; i < n; i++) dst[stored++] = found[i];
+        if (n < want) break;
+    }
+    return stored;
+}
+
+entry *db_random_entry(db *d, int from_expires) {
+    void *e;
+    return hashtable_random_element(table_of(d, from_expires), &e) ? e : NULL;
+}
+
+/* A table's bytes shared out among its elements. A small table is mostly
+ * empty buckets (minimum size, or just grown): charging those to its few
+ * keys would make one key's share jump as others come and go, so the
+ * share assumes at least a half-full table (7 slots per bucket). */
+static size_t slot_share(const hashtable *t) {
+    size_t n = hashtable_size(t), half_full = hashtable_buckets(t) * 7 / 2;
+    size_t denom = n > half_full ? n : half_full;
+    return denom ? (hashtable_mem_usage(t) + denom - 1) / denom : 0;
+}
+
+void db_mem_figures(db *d, db_mem *out) {
+    out->keys_table = hashtable_mem_usage(d->keys);
+    out->expires_table = hashtable_mem_usage(d->expires);
+    out->per_key = slot_share(d->keys);
+    out->per_expire = slot_share(d->expires);
+}
+
+size_t db_table_overhead(db *d) { return hashtable_mem_usage(d->keys) + hashtable_mem_usage(d->expires); }
 
 /* ---- Active expiry ---------------------------------------------------
  *

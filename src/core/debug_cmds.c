@@ -4,22 +4,15 @@
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/config.h"
-#include "core/info.h"
 #include "core/server.h"
 #include "lib/siphash.h"
-#include "lib/util.h"
 #include "memory/memory.h"
-#include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---- DEBUG ---- */
 
@@ -54,7 +47,7 @@ static void debug_populate(client *c) {
         return;
     }
     size_t plen = c->argc >= 4 ? kstr_len(c->argv[3]) : 3;
-    hashtable_expand(c->db->keys, db_size(c->db) + (size_t)count);
+    db_reserve(c->db, db_size(c->db) + (size_t)count);
     kstr key = kstr_empty(), val = kstr_empty();
     for (long long i = 0; i < count; i++) {
         key = kstr_cpy_len(key, prefix, plen);
@@ -182,11 +175,9 @@ static void debug_digest(client *c) {
     long long now = db_now_ms();
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
-        hashtable_iterator it;
-        hashtable_iter_init(&it, d->keys, 1);
-        void *el;
-        while (hashtable_iter_next(&it, &el)) {
-            entry *e = el;
+        db_iter *it = db_iter_new(d);
+        entry *e;
+        while ((e = db_iter_next(it))) {
             if (entry_is_expired(e, now)) continue;
             size_t klen;
             const char *k = entry_key(e, &klen);
@@ -198,7 +189,7 @@ static void debug_digest(client *c) {
             digest_chain(&kd, &expire, sizeof(expire));
             digest_xor(&all, &kd);
         }
-        hashtable_iter_release(&it);
+        db_iter_free(it);
     }
     reply_digest(c, &all);
 }

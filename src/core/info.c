@@ -7,7 +7,6 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
-#include "lib/zmalloc.h"
 #include "net/clientmem.h"
 #include "net/reply.h"
 #include "pubsub/pubsub.h"
@@ -19,10 +18,6 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-static info_section_fn *memory_section_override;
-
-void info_set_memory_section(info_section_fn *fn) { memory_section_override = fn; }
 
 static kstr section_server(kstr s) {
     struct utsname name;
@@ -202,7 +197,7 @@ static kstr section_keyspace(kstr s) {
         db *d = db_get(i);
         size_t keys = db_size(d);
         if (!keys) continue;
-        s = kstr_cat_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys, db_expires_size(d), d->avg_ttl);
+        s = kstr_cat_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, keys, db_expires_size(d), db_avg_ttl(d));
     }
     return s;
 }
@@ -211,17 +206,16 @@ static kstr section_errorstats(kstr s) { return kstr_cat(s, "# Errorstats\r\n");
 static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
 static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
 
+typedef kstr info_section_fn(kstr s);
+
 typedef struct info_section {
     const char *name;
     info_section_fn *fn;
     int in_default;
 } info_section;
 
-/* The memory section belongs to the memory manager (src/memory), which
- * registers it at start-up. */
-static kstr memory_section(kstr s) {
-    return memory_section_override ? memory_section_override(s) : kstr_cat(s, "# Memory\r\n");
-}
+/* The memory section belongs to the memory manager (src/memory). */
+static kstr memory_section(kstr s) { return memory_info_section(s); }
 
 static const info_section sections[] = {
     {"server", section_server, 1},           {"clients", section_clients, 1},

@@ -12,9 +12,4 @@
 /* Sections as INFO's arguments name them (argv[1..argc), may be empty). */
 kstr info_generate(client *c, int argc, char **argv);
 
-/* Sections owned by other modules register a generator here, so that the
- * memory module can own "# Memory" without info.c knowing its details. */
-typedef kstr info_section_fn(kstr s);
-void info_set_memory_section(info_section_fn *fn);
-
 #endif

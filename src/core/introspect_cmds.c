@@ -5,22 +5,13 @@
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/config.h"
-#include "core/info.h"
 #include "core/server.h"
-#include "lib/siphash.h"
 #include "lib/util.h"
-#include "memory/memory.h"
-#include "lib/zmalloc.h"
 #include "net/reply.h"
-#include "types/types.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 /* ---- COMMAND ---- */
 

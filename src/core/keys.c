@@ -14,7 +14,6 @@
 #include "net/reply.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <strings.h>
 #include <string.h>
 
@@ -25,7 +24,7 @@ static void del_generic(client *c, int reason) {
         if (!e) continue;
         db_delete_reason(c->db, c->argv[j], kstr_len(c->argv[j]), reason);
         signal_modified_key(c, c->db, c->argv[j]);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[j], c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[j], db_id(c->db));
         deleted++;
     }
     reply_ll(c, deleted);
@@ -83,8 +82,8 @@ static void rename_generic(client *c, int nx) {
     db_add(c->db, entry_rekey(e, dst, kstr_len(dst)));
     signal_modified_key(c, c->db, src);
     signal_modified_key(c, c->db, dst);
-    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", src, c->db->id);
-    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", dst, c->db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", src, db_id(c->db));
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", dst, db_id(c->db));
     if (nx) reply_ll(c, 1);
     else reply_ok(c);
 }
@@ -121,8 +120,8 @@ static void move_command(client *c) {
     db_add(dst, e);
     signal_modified_key(c, c->db, key);
     signal_modified_key(c, dst, key);
-    notify_keyspace_event(NOTIFY_GENERIC, "move_from", key, c->db->id);
-    notify_keyspace_event(NOTIFY_GENERIC, "move_to", key, dst->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_from", key, db_id(c->db));
+    notify_keyspace_event(NOTIFY_GENERIC, "move_to", key, db_id(dst));
     reply_ll(c, 1);
 }
 
@@ -160,7 +159,7 @@ static void copy_command(client *c) {
     }
     db_add(dst, entry_dup(e, key, kstr_len(key)));
     signal_modified_key(c, dst, key);
-    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", key, dst->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", key, db_id(dst));
     reply_ll(c, 1);
 }
 
@@ -171,12 +170,10 @@ static void keys_command(client *c) {
     int all = kstr_len(pat) == 1 && pat[0] == '*';
     void *lenptr = reply_deferred_len(c);
     long count = 0;
-    hashtable_iterator it;
-    hashtable_iter_init(&it, c->db->keys, 1);
-    void *el;
+    db_iter *it = db_iter_new(c->db);
     long long now = db_now_ms();
-    while (hashtable_iter_next(&it, &el)) {
-        entry *e = el;
+    entry *e;
+    while ((e = db_iter_next(it))) {
         size_t klen;
         const char *k = entry_key(e, &klen);
         if (!all && !glob_match(pat, kstr_len(pat), k, klen, 0)) continue;
@@ -184,10 +181,37 @@ static void keys_command(client *c) {
         reply_bulk(c, k, klen);
         count++;
     }
-    hashtable_iter_release(&it);
+    db_iter_free(it);
     reply_set_deferred_array_len(c, lenptr, count);
 }
 
+
+/* The entries one SCAN call visits: buckets from the cursor until count
+ * entries were seen, or 10 x count buckets were visited so that a sparse
+ * table cannot make one call walk forever (scan_collect's rule for the
+ * other SCANs). The reply starts with the next cursor, known only at the
+ * end, hence the collection. */
+typedef struct entry_vec {
+    entry **v;
+    size_t n, cap;
+} entry_vec;
+
+static void entry_vec_push(void *ctx, entry *e) {
+    entry_vec *ev = ctx;
+    if (ev->n == ev->cap) {
+        ev->cap = ev->cap ? ev->cap * 2 : 16;
+        ev->v = zrealloc(ev->v, ev->cap * sizeof(entry *));
+    }
+    ev->v[ev->n++] = e;
+}
+
+static size_t scan_keyspace(db *d, size_t cursor, long long count, entry_vec *ev) {
+    long long budget = count * 10;
+    do {
+        cursor = db_scan(d, cursor, entry_vec_push, ev);
+    } while (cursor && budget-- > 0 && (long long)ev->n < count);
+    return cursor;
+}
 
 static int type_matches(const entry *e, const char *type) {
     return !type || !strcasecmp(entry_type_name(entry_type(e)), type);
@@ -196,19 +220,18 @@ static int type_matches(const entry *e, const char *type) {
 static void scan_command(client *c) {
     scan_args a;
     if (!parse_scan_args(c, 1, 1, &a)) return;
-    void **items;
-    size_t nitems;
-    size_t cursor = scan_collect(c->db->keys, (size_t)a.cursor, a.count, &items, &nitems);
+    entry_vec found = {NULL, 0, 0};
+    size_t cursor = scan_keyspace(c->db, (size_t)a.cursor, a.count, &found);
     /* Filter after the walk: MATCH, TYPE, and keys already expired (they
      * are skipped, not deleted: deleting would modify the table between
      * the walk and the reply). */
     reply_array_len(c, 2);
     reply_bulk_ll(c, (long long)cursor);
-    kstr *keys = zmalloc(sizeof(kstr) * (nitems ? nitems : 1));
+    kstr *keys = zmalloc(sizeof(kstr) * (found.n ? found.n : 1));
     size_t nkeys = 0;
     long long now = db_now_ms();
-    for (size_t i = 0; i < nitems; i++) {
-        entry *e = items[i];
+    for (size_t i = 0; i < found.n; i++) {
+        entry *e = found.v[i];
         size_t klen;
         const char *k = entry_key(e, &klen);
         if (!scan_pattern_matches(&a, k, klen) || !type_matches(e, a.type)) continue;
@@ -221,7 +244,7 @@ static void scan_command(client *c) {
         kstr_free(keys[i]);
     }
     zfree(keys);
-    zfree(items);
+    zfree(found.v);
 }
 
 static void randomkey_command(client *c) {
@@ -308,7 +331,7 @@ static void expire_generic(client *c, int unit_ms, int relative) {
         db_set_expire(c->db, e, when);
     }
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_GENERIC, past ? "del" : "expire", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, past ? "del" : "expire", c->argv[1], db_id(c->db));
     reply_ll(c, 1);
 }
 
@@ -347,7 +370,7 @@ static void persist_command(client *c) {
     }
     db_persist(c->db, e);
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], db_id(c->db));
     reply_ll(c, 1);
 }
 

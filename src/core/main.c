@@ -10,6 +10,8 @@
 #include "core/command.h"
 #include "core/config.h"
 #include "core/db.h"
+#include "core/latency.h"
+#include "core/pause.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/random.h"
@@ -361,6 +363,7 @@ int main(int argc, char **argv) {
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
+    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = pause_active, .latency_event = latency_add_sample_since});
     memory_init();
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "core/cmdutil.h"
 #include "core/server.h"
 #include "lib/hashtable.h"
 #include "lib/zmalloc.h"
@@ -149,7 +148,7 @@ static int watching(const mstate *ms, const wkey *wk) {
 
 static void watch_key(client *c, const kstr key) {
     mstate *ms = state_of(c);
-    wkey *wk = get_wkey(c->db->id, key);
+    wkey *wk = get_wkey(db_id(c->db), key);
     if (watching(ms, wk)) return;
     if (wk->n == wk->cap) wk->clients = grow(wk->clients, &wk->cap, sizeof(client *));
     wk->clients[wk->n++] = c;
@@ -200,13 +199,13 @@ static void touch(wkey *wk, int by_expiry) {
 
 void multi_touch_key(db *d, const char *key, size_t klen) {
     if (!nwatched) return;
-    wkey *wk = find_wkey(d->id, key, klen);
+    wkey *wk = find_wkey(db_id(d), key, klen);
     if (wk) touch(wk, 0);
 }
 
 void multi_touch_expired_key(db *d, const char *key, size_t klen) {
     if (!nwatched) return;
-    wkey *wk = find_wkey(d->id, key, klen);
+    wkey *wk = find_wkey(db_id(d), key, klen);
     if (wk) touch(wk, 1);
 }
 
@@ -238,7 +237,7 @@ void multi_touch_db(db *d, db *other) {
         if (!ms) continue;
         for (int i = 0; i < ms->nw; i++) {
             const wkey *wk = ms->w[i].wk;
-            if (wk->dbid != d->id && !(other && wk->dbid == other->id)) continue;
+            if (wk->dbid != db_id(d) && !(other && wk->dbid == db_id(other))) continue;
             if (key_exists(d, wk) || key_exists(other, wk)) {
                 c->flags |= CLIENT_DIRTY_CAS;
                 continue;
@@ -246,7 +245,7 @@ void multi_touch_db(db *d, db *other) {
             /* Untouched, but SWAPDB may bring in a stale key under that
              * name: it expired before the client could see it, so EXEC's
              * check for keys expired since WATCH must not count it. */
-            db *next = !other ? NULL : wk->dbid == d->id ? other : d;
+            db *next = !other ? NULL : wk->dbid == db_id(d) ? other : d;
             entry *e = next ? peek(next, wk->key) : NULL;
             if (e) ms->w[i].expired = 1;
         }

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "lib/kstr.h"
 #include "net/client.h"
 #include "net/eventloop.h"
 

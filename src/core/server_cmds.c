@@ -8,20 +8,13 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
-#include "lib/siphash.h"
 #include "lib/util.h"
-#include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
-#include "types/types.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 static void time_command(client *c) {
     long long us = ustime();

@@ -34,7 +34,6 @@
 
 #include <limits.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #define SLOWLOG_MAX_ARGC 32

@@ -15,7 +15,6 @@
 #include "lib/geohash.h"
 
 #include <math.h>
-#include <stddef.h>
 
 #define DEG2RAD(d) ((d) * (M_PI / 180.0))
 #define RAD2DEG(r) ((r) * (180.0 / M_PI))

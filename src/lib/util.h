@@ -11,7 +11,6 @@
 
 #include <limits.h>
 #include <stddef.h>
-#include <stdint.h>
 
 /* Canonical int64 parse: optional '-', no leading zeros, no spaces. */
 int string_to_ll(const char *s, size_t len, long long *value);

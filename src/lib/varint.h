@@ -25,7 +25,6 @@
 #define KEEL_VARINT_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Bytes of the longest encoding of a size_t. */
 #define VARINT_MAX_BYTES ((sizeof(size_t) * 8 + 6) / 7)

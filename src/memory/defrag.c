@@ -72,9 +72,7 @@
  * drops during the last seconds of a pass and right after it.
  */
 #include "memory/mem_internal.h"
-#include "memory/memory.h"
 #include "lib/zmalloc.h"
-#include "core/latency.h"
 #include "core/server.h"
 #include "lib/util.h"
 
@@ -178,7 +176,7 @@ typedef struct batch {
     size_t n;
 } batch;
 
-static void collect(void *priv, void *element) {
+static void collect(void *priv, entry *element) {
     batch *b = priv;
     /* Probe chains of neighbouring buckets can report an element twice:
      * moving it twice would free a block still in use. */
@@ -242,12 +240,6 @@ static int cpu_share_pct(int frag) {
     return min + (int)((long long)(max - min) * (frag - lo) / (hi - lo));
 }
 
-static long long keys_in_all_dbs(void) {
-    long long n = 0;
-    for (int i = 0; i < db_count(); i++) n += (long long)hashtable_size(db_get(i)->keys);
-    return n;
-}
-
 /* Whether the main thread spent less than IDLE_BELOW_PCT of the time since
  * the previous tick on anything but defrag: then no client is waiting for
  * the CPU the defragger takes, and pacing would only waste idle time. */
@@ -269,7 +261,7 @@ static int paced_pct(int ceiling) {
     int floor = server.active_defrag_cycle_min < ceiling ? server.active_defrag_cycle_min : ceiling;
     long long left_us = PASS_TARGET_MS * 1000LL - (ustime() - state.pass_start_us);
     if (state.pass_keys < PACE_MIN_KEYS || left_us <= 0) return ceiling;
-    long long keys_left = keys_in_all_dbs() - state.pass_keys;
+    long long keys_left = (long long)db_size_all() - state.pass_keys;
     if (keys_left <= 0) keys_left = PACE_MIN_KEYS; /* an estimate: the tables changed */
     double work_us = (double)state.pass_work_us / (double)state.pass_keys * (double)keys_left;
     int pct = (int)(work_us * 100.0 / (double)left_us) + 1;
@@ -304,7 +296,7 @@ static void defrag_step(void) {
     db *d = db_get(state.db);
     batch b = {.n = 0};
     do {
-        state.cursor = hashtable_scan(d->keys, state.cursor, collect, &b);
+        state.cursor = db_scan(d, state.cursor, collect, &b);
     } while (state.cursor != 0 && b.n < BATCH_TARGET);
     defrag_batch(d, &b);
     state.pass_keys += (long long)b.n;
@@ -343,7 +335,7 @@ static long long defrag_timer(eventloop *el, long long id, void *data) {
     if (state.running_pct) {
         long long start = ustime();
         run_slice(slice_us(state.pace_pct));
-        latency_add_sample_since("active-defrag-cycle", start);
+        mem_latency_event("active-defrag-cycle", start);
         if (state.running_pct) return gap_ms(ustime() - start, state.pace_pct);
     }
     state.timer_armed = 0;

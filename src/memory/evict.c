@@ -51,14 +51,8 @@
 #include "memory/mem_internal.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
-#include "core/latency.h"
-#include "core/multi.h"
-#include "core/pause.h"
-#include "core/cmdutil.h"
-#include "core/info.h"
 #include "core/server.h"
 #include "lib/util.h"
-#include "net/reply.h"
 
 #include <limits.h>
 #include <math.h>
@@ -106,14 +100,9 @@ static unsigned long long lru_score(const entry *e) {
     return (1ULL << 62) - accessed;
 }
 
-/* LFU: lower counter first; among equal counters, the earlier access
- * (the access time, not the idle time: see lru_score). */
-static unsigned long long lfu_score(const entry *e) {
-    uint32_t field = entry_lru(e);
-    unsigned long long counter = (unsigned long long)evict_lfu_counter_now(field);
-    unsigned long long accessed = access_lfu_accessed_ms(field) & ((1ULL << 48) - 1);
-    return ((255ULL - counter) << 48) | (((1ULL << 48) - 1) - accessed);
-}
+/* LFU: the counter decayed continuously since the last access (see
+ * access_lfu_keep_value), in a form that never goes stale. */
+static unsigned long long lfu_score(const entry *e) { return (1ULL << 62) - access_lfu_keep_value(entry_lru(e)); }
 
 static unsigned long long victim_score(const entry *e) {
     switch (server.maxmemory_policy) {
@@ -200,7 +189,14 @@ static void pool_rescore(int i, unsigned long long score) {
     if (key != small) zfree(key);
 }
 
-static hashtable *candidate_table(db *d) { return policy_is_volatile() ? d->expires : d->keys; }
+/* A key eviction may consider under the policy: any key, or (volatile-*)
+ * only keys with a TTL. */
+static entry *candidate_find(db *d, const char *key, size_t klen) {
+    entry *e = db_find(d, key, klen);
+    return e && (!policy_is_volatile() || entry_has_expire(e)) ? e : NULL;
+}
+
+static size_t candidates_in(db *d) { return policy_is_volatile() ? db_expires_size(d) : db_size(d); }
 
 /* ---- the newcomer ring (LFU) ------------------------------------------- */
 
@@ -220,14 +216,8 @@ typedef struct newcomer {
 static newcomer *ring;
 static size_t ring_slots, ring_head, ring_len;
 
-static size_t keyspace_keys(void) {
-    size_t n = 0;
-    for (int i = 0; i < db_count(); i++) n += hashtable_size(db_get(i)->keys);
-    return n;
-}
-
 static size_t ring_target_slots(void) {
-    size_t want = keyspace_keys() / RING_DIVISOR;
+    size_t want = db_size_all() / RING_DIVISOR;
     return want < RING_MIN_SLOTS ? RING_MIN_SLOTS : want > RING_MAX_SLOTS ? RING_MAX_SLOTS : want;
 }
 
@@ -280,8 +270,8 @@ static void ring_feed_pool(void) {
         ring_head = ring_index(ring_head + 1);
         ring_len--;
         db *d = n->dbid < db_count() ? db_get(n->dbid) : NULL;
-        void *e;
-        if (d && hashtable_find(candidate_table(d), n->key, n->klen, &e)) {
+        entry *e = d ? candidate_find(d, n->key, n->klen) : NULL;
+        if (e) {
             pool_insert(n->dbid, e);
             taken++;
         } else {
@@ -297,18 +287,17 @@ static void ring_cron(void) {
 
 /* Sample every database into the pool. Returns the keys available. */
 static size_t pool_populate(void) {
-    void *samples[SAMPLES_MAX];
+    entry *samples[SAMPLES_MAX];
     size_t want = (size_t)server.maxmemory_samples;
     if (want > SAMPLES_MAX) want = SAMPLES_MAX;
     if (want < 1) want = 1;
     size_t available = 0;
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
-        hashtable *t = candidate_table(d);
-        size_t size = hashtable_size(t);
+        size_t size = candidates_in(d);
         if (!size) continue;
         available += size;
-        size_t n = hashtable_sample_elements(t, samples, want);
+        size_t n = db_sample(d, policy_is_volatile(), samples, want);
         for (size_t k = 0; k < n; k++) pool_insert(i, samples[k]);
     }
     if (available && ring_len) ring_feed_pool();
@@ -327,8 +316,8 @@ static int pool_pop_best(victim *v) {
     int i = pool_len - 1;
     while (i >= 0) {
         db *d = db_get(pool[i].dbid);
-        void *found = NULL;
-        if (!d || !hashtable_find(candidate_table(d), pool[i].key, pool[i].klen, &found)) {
+        entry *found = d ? candidate_find(d, pool[i].key, pool[i].klen) : NULL;
+        if (!found) {
             pool_remove(i); /* deleted, or lost its TTL */
             i = pool_len - 1;
             continue;
@@ -358,8 +347,8 @@ static int pick_random(victim *v) {
     static int next_db;
     for (int tries = 0; tries < db_count(); tries++) {
         db *d = db_get(next_db++ % db_count());
-        void *e;
-        if (!hashtable_random_element(candidate_table(d), &e)) continue;
+        entry *e = db_random_entry(d, policy_is_volatile());
+        if (!e) continue;
         size_t klen;
         const char *key = entry_key(e, &klen);
         v->d = d;
@@ -379,13 +368,10 @@ static int evict_one_key(size_t *freed) {
         if (e) access_ghost_remember(e);
     }
     size_t before = zmalloc_used_memory();
-    db_delete_reason(v.d, v.key, kstr_len(v.key), FREE_EVICT);
-    multi_touch_key(v.d, v.key, kstr_len(v.key));
+    db_evict_key(v.d, v.key, kstr_len(v.key));
     size_t after = zmalloc_used_memory();
     *freed = before > after ? before - after : 0;
     server.stat.evictedkeys++;
-    signal_modified_key(NULL, v.d, v.key);
-    notify_keyspace_event(NOTIFY_EVICTED, "evicted", v.key, v.d->id);
     kstr_free(v.key);
     return 1;
 }
@@ -435,7 +421,7 @@ static int perform_evictions(void);
 
 static long long eviction_timer(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
-    if (!pause_active() && perform_evictions() == EVICT_RUNNING) return 0;
+    if (!mem_dataset_frozen() && perform_evictions() == EVICT_RUNNING) return 0;
     timer_running = 0;
     return -1;
 }
@@ -484,7 +470,7 @@ static int perform_evictions(void) {
     else {
         long long t0 = ustime();
         result = evict_until_under(tofree);
-        latency_add_sample_since("eviction-cycle", t0);
+        mem_latency_event("eviction-cycle", t0);
     }
     note_episode(result);
     return result;
@@ -493,7 +479,7 @@ static int perform_evictions(void) {
 int memory_make_room(void) {
     /* CLIENT PAUSE freezes the dataset: no eviction, and the commands
      * that could need memory are the paused ones. */
-    if (pause_active()) return 1;
+    if (mem_dataset_frozen()) return 1;
     return perform_evictions() != EVICT_FAIL;
 }
 
@@ -503,18 +489,29 @@ void evict_cron(void) {
         note_episode(EVICT_OK);
         return;
     }
-    if (!timer_running && !pause_active() && over_limit(NULL)) perform_evictions();
+    if (!timer_running && !mem_dataset_frozen() && over_limit(NULL)) perform_evictions();
 }
 
 /* ---- remaining hooks ---------------------------------------------------- */
+
+static memory_callbacks callbacks;
+
+void memory_set_callbacks(const memory_callbacks *cb) { callbacks = *cb; }
+
+int mem_dataset_frozen(void) { return callbacks.dataset_frozen && callbacks.dataset_frozen(); }
+
+void mem_latency_event(const char *event, long long start_us) {
+    if (callbacks.latency_event) callbacks.latency_event(event, start_us);
+}
 
 void memory_init(void) {
     access_init();
     lazyfree_init();
     zmalloc_set_background_thread(server.jemalloc_bg_thread);
     memstats_refresh_cache();
-    info_set_memory_section(memstats_info_section);
 }
+
+kstr memory_info_section(kstr s) { return memstats_info_section(s); }
 
 void memory_cron(void) {
     memstats_refresh_cache();

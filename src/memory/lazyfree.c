@@ -48,7 +48,7 @@ enum { JOB_ENTRY, JOB_TABLES, JOB_PURGE };
 typedef struct lazy_job {
     struct lazy_job *next;
     int kind;
-    void *a, *b;    /* entry, or keys + expires tables */
+    void *a;        /* entry, or a detached database (db_detach) */
     size_t objects; /* as counted by lazyfree_pending_objects */
 } lazy_job;
 
@@ -72,10 +72,7 @@ static void run_job(lazy_job *j) {
         atomic_store(&purge_queued, 0);
         zmalloc_purge();
     } else {
-        /* The expires index holds the same pointers without owning them:
-         * release it first, then the owning table frees the entries. */
-        hashtable_release(j->b);
-        hashtable_release(j->a);
+        db_free_detached(j->a);
     }
     atomic_fetch_sub(&pending_objects, j->objects);
     atomic_fetch_add(&freed_objects, j->objects);
@@ -109,12 +106,11 @@ void lazyfree_init(void) {
 }
 
 /* Without a thread (creation failed) jobs run inline: slower, still correct. */
-static void submit(int kind, void *a, void *b, size_t objects) {
+static void submit(int kind, void *a, size_t objects) {
     lazy_job *j = zmalloc(sizeof(*j));
     j->next = NULL;
     j->kind = kind;
     j->a = a;
-    j->b = b;
     j->objects = objects;
     atomic_fetch_add(&pending_objects, objects);
     atomic_fetch_add(&jobs_in_flight, 1);
@@ -156,7 +152,7 @@ static int lazy_allowed(int reason) {
 }
 
 void lazyfree_free_entry(entry *e, int reason) {
-    if (lazy_allowed(reason) && free_effort(e) > LAZYFREE_THRESHOLD) submit(JOB_ENTRY, e, NULL, 1);
+    if (lazy_allowed(reason) && free_effort(e) > LAZYFREE_THRESHOLD) submit(JOB_ENTRY, e, 1);
     else entry_free(e);
 }
 
@@ -166,10 +162,9 @@ void lazyfree_empty_db(db *d, int async) {
         db_empty(d);
         return;
     }
-    hashtable *old_keys, *old_expires;
-    db_take_tables(d, &old_keys, &old_expires);
+    db *old = db_detach(d);
     defrag_reset_scan();
-    submit(JOB_TABLES, old_keys, old_expires, keys);
+    submit(JOB_TABLES, old, keys);
 }
 
 /* Return the allocator's unused dirty pages to the system, off the main
@@ -177,7 +172,7 @@ void lazyfree_empty_db(db *d, int async) {
 void lazyfree_purge_async(void) {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&purge_queued, &expected, 1)) return;
-    submit(JOB_PURGE, NULL, NULL, 0);
+    submit(JOB_PURGE, NULL, 0);
 }
 
 void memory_shutdown(void) { lazyfree_wait_idle(5 * 1000000LL); }

@@ -9,10 +9,23 @@
 #ifndef KEEL_MEMORY_H
 #define KEEL_MEMORY_H
 
-#include "core/command.h"
 #include "core/db.h"
 #include "core/entry.h"
-#include "net/client.h"
+#include "lib/kstr.h"
+
+/* What the memory manager needs from the rest of the server, handed to
+ * it at start-up (main.c wires core's functions in), so that memory/
+ * calls up into core only through the keyspace API (core/db.h) and the
+ * settings (core/server.h). A NULL member means "no": never frozen, no
+ * latency monitor. */
+typedef struct memory_callbacks {
+    /* Is the dataset frozen (CLIENT PAUSE)? Then nothing is evicted. */
+    int (*dataset_frozen)(void);
+    /* A latency monitor event ("eviction-cycle", "active-defrag-cycle")
+     * that began at start_us (ustime()) and ends now. */
+    void (*latency_event)(const char *event, long long start_us);
+} memory_callbacks;
+void memory_set_callbacks(const memory_callbacks *cb);
 
 /* Called once at start-up (after config, before serving). */
 void memory_init(void);
@@ -48,6 +61,9 @@ enum { FREE_USER_DEL, FREE_USER_UNLINK, FREE_EXPIRE, FREE_EVICT, FREE_SERVER_DEL
 void memory_free_entry(entry *e, int reason);
 /* Empty a database (FLUSHDB/FLUSHALL), asynchronously if async. */
 void memory_empty_db(db *d, int async);
+
+/* The "# Memory" section of INFO, appended to s. */
+kstr memory_info_section(kstr s);
 
 /* Figures for INFO stats (core/info.c prints them in Redis's fields):
  * current_eviction_exceeded_time (ms of the ongoing over-maxmemory

@@ -12,7 +12,6 @@
  * only says "fragmentation is high" sends the reader to INFO anyway.
  */
 #include "memory/mem_internal.h"
-#include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -91,8 +90,10 @@ static void memory_stats_command(client *c) {
         snprintf(name, sizeof(name), "db.%d", i);
         reply_bulk_cstr(c, name);
         reply_map_len(c, 3);
-        reply_pair_ll(c, "overhead.hashtable.main", (long long)hashtable_mem_usage(d->keys));
-        reply_pair_ll(c, "overhead.hashtable.expires", (long long)hashtable_mem_usage(d->expires));
+        db_mem m;
+        db_mem_figures(d, &m);
+        reply_pair_ll(c, "overhead.hashtable.main", (long long)m.keys_table);
+        reply_pair_ll(c, "overhead.hashtable.expires", (long long)m.expires_table);
         reply_pair_ll(c, "overhead.hashtable.slot-to-keys", 0);
     }
     size_t net = f.used > f.startup ? f.used - f.startup : 0;
@@ -148,12 +149,12 @@ static void consider_key(big_key *top, int dbid, db *d, const entry *e) {
  * a few hundred samples per database find any key that is common, and
  * the big ones an operator worries about usually are (one per user...). */
 static void find_big_keys(big_key *top) {
-    void *sample[64];
+    entry *sample[64];
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
         if (!db_size(d)) continue;
         for (int round = 0; round < 8; round++) {
-            size_t n = hashtable_sample_elements(d->keys, sample, 64);
+            size_t n = db_sample(d, 0, sample, 64);
             for (size_t k = 0; k < n; k++) consider_key(top, i, d, sample[k]);
         }
     }

@@ -88,7 +88,7 @@ void memstats_collect(mem_figures *f) {
     for (client *c = server.clients; c; c = c->next) f->clients_normal += client_memory_usage(c);
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
-        f->tables += hashtable_mem_usage(d->keys) + hashtable_mem_usage(d->expires);
+        f->tables += db_table_overhead(d);
         f->keys += db_size(d);
     }
     f->overhead = f->startup + f->clients_normal + f->clients_slaves + f->aof_buffer + f->repl_backlog + f->tables;
@@ -104,19 +104,12 @@ static size_t value_usage(const entry *e, size_t samples) {
     return ops->mem_usage(enc, entry_ptr(e), samples);
 }
 
-/* A table's bytes shared out among its elements. A small table is mostly
- * empty buckets (minimum size, or just grown): charging those to its few
- * keys would make one key's usage jump as others come and go, so the
- * share assumes at least a half-full table (7 slots per bucket). */
-static size_t slot_share(hashtable *t) {
-    size_t n = hashtable_size(t), half_full = hashtable_buckets(t) * 7 / 2;
-    size_t denom = n > half_full ? n : half_full;
-    return denom ? (hashtable_mem_usage(t) + denom - 1) / denom : 0;
-}
-
+/* The key's share of its tables: see db_mem_figures. */
 size_t memstats_entry_usage(db *d, const entry *e, size_t samples) {
-    size_t usage = entry_alloc_size(e) + value_usage(e, samples) + slot_share(d->keys);
-    if (entry_has_expire(e)) usage += slot_share(d->expires);
+    db_mem m;
+    db_mem_figures(d, &m);
+    size_t usage = entry_alloc_size(e) + value_usage(e, samples) + m.per_key;
+    if (entry_has_expire(e)) usage += m.per_expire;
     return usage;
 }
 

@@ -21,7 +21,6 @@
  */
 #include "memory/mem_internal.h"
 #include "core/server.h"
-#include "lib/util.h"
 
 #define RECLAIM_NEAR_PCT 90     /* RSS above this % of maxmemory: under pressure */
 #define RECLAIM_MIN_PCT 1       /* idle resident pages worth a purge, % of maxmemory */

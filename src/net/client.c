@@ -6,7 +6,6 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
-#include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "pubsub/hooks.h"
@@ -621,7 +620,7 @@ kstr client_info_string(kstr s, client *c) {
     s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=-1 ",
                         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                         (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
-                        c->db ? c->db->id : 0, sub, psub, ssub);
+                        c->db ? db_id(c->db) : 0, sub, psub, ssub);
     s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=%lld resp=%d",
                         kstr_len(c->querybuf), kstr_avail(c->querybuf), argv_bytes(c),
                         head ? head->size : (size_t)REPLY_BLOCK_SIZE, head ? head->size : (size_t)REPLY_BLOCK_SIZE,

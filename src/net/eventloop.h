@@ -12,8 +12,6 @@
 #ifndef KEEL_EVENTLOOP_H
 #define KEEL_EVENTLOOP_H
 
-#include <stdint.h>
-
 #define EV_NONE 0
 #define EV_READABLE 1
 #define EV_WRITABLE 2

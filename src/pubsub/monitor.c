@@ -39,7 +39,7 @@ static kstr monitor_line(const client *c, const struct command *cmd) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     kstr s = kstr_cat_printf(kstr_empty(), "+%ld.%06ld [%d ", (long)tv.tv_sec, (long)tv.tv_usec,
-                             c->db ? c->db->id : 0);
+                             c->db ? db_id(c->db) : 0);
     if (c->flags & CLIENT_FAKE) s = kstr_cat(s, "lua] ");
     else if (c->flags & CLIENT_UNIX_SOCKET) s = kstr_cat_printf(s, "unix:%s] ", server.unixsocket ? server.unixsocket : "");
     else s = kstr_cat_printf(s, "%s] ", c->addr);

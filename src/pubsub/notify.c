@@ -82,6 +82,11 @@ void notify_new_key(int dbid, const struct entry *e) {
     notify_keyspace_event_len(NOTIFY_NEW, "new", key, klen, dbid);
 }
 
+void notify_evicted(int dbid, const char *key, size_t klen) {
+    tracking_invalidate_key(NULL, key, klen);
+    notify_keyspace_event_len(NOTIFY_EVICTED, "evicted", key, klen, dbid);
+}
+
 void notify_expired(int dbid, const char *key, size_t klen) {
     tracking_invalidate_key(NULL, key, klen);
     notify_keyspace_event_len(NOTIFY_EXPIRED, "expired", key, klen, dbid);

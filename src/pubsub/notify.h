@@ -41,6 +41,8 @@ void notify_keyspace_event_len(int type, const char *event, const char *key, siz
 /* A key expired (lazily or by the active cycle): "expired", and tracking
  * invalidation. */
 void notify_expired(int dbid, const char *key, size_t klen);
+/* A key was evicted: "evicted", and tracking invalidation. */
+void notify_evicted(int dbid, const char *key, size_t klen);
 
 /* A key was added to a database ("new"). */
 struct entry;

@@ -204,7 +204,7 @@ static void setbit_command(client *c) {
     int old = bit_at((uint8_t *)s, kstr_len(s), pos);
     bit_put((uint8_t *)s, pos, (int)on);
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_STRING, "setbit", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "setbit", c->argv[1], db_id(c->db));
     reply_ll(c, old);
 }
 
@@ -378,7 +378,7 @@ static void bitop_command(client *c) {
     if (maxlen == 0) {
         if (db_delete(c->db, dest, kstr_len(dest))) {
             signal_modified_key(c, c->db, dest);
-            notify_keyspace_event(NOTIFY_GENERIC, "del", dest, c->db->id);
+            notify_keyspace_event(NOTIFY_GENERIC, "del", dest, db_id(c->db));
         }
         reply_ll(c, 0);
         goto done;
@@ -389,7 +389,7 @@ static void bitop_command(client *c) {
     bitop_apply(op, (uint8_t *)res, maxlen, src, lens, n);
     db_set(c->db, entry_new_ptr(dest, kstr_len(dest), TYPE_STRING, ENC_RAW, res, -1), 0);
     signal_modified_key(c, c->db, dest);
-    notify_keyspace_event(NOTIFY_STRING, "set", dest, c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "set", dest, db_id(c->db));
     reply_ll(c, (long long)maxlen);
 done:
     zfree(src);
@@ -534,7 +534,7 @@ static void bitfield_generic(client *c, int readonly_cmd) {
     reply_array_len(c, n);
     for (int i = 0; i < n; i++) bitfield_exec(c, &ops[i], p, len);
     if (writes) signal_modified_key(c, c->db, c->argv[1]);
-    if (writes) notify_keyspace_event(NOTIFY_STRING, "setbit", c->argv[1], c->db->id);
+    if (writes) notify_keyspace_event(NOTIFY_STRING, "setbit", c->argv[1], db_id(c->db));
 done:
     zfree(ops);
 }

@@ -139,7 +139,7 @@ static void geoadd_command(client *c) {
         updated += r == ZADD_OUT_UPDATED;
     }
     if (added || updated) signal_modified_key(c, c->db, key);
-    if (added || updated) notify_keyspace_event(NOTIFY_ZSET, "zadd", key, c->db->id);
+    if (added || updated) notify_keyspace_event(NOTIFY_ZSET, "zadd", key, db_id(c->db));
     reply_ll(c, ch ? added + updated : added);
 done:
     zfree(scores);
@@ -484,7 +484,7 @@ static void georadius_generic(client *c, int src_index, int flags) {
         if (q.store) {
             if (db_delete(c->db, q.store, kstr_len(q.store))) {
                 signal_modified_key(c, c->db, q.store);
-                notify_keyspace_event(NOTIFY_GENERIC, "del", q.store, c->db->id);
+                notify_keyspace_event(NOTIFY_GENERIC, "del", q.store, db_id(c->db));
             }
             reply_ll(c, 0);
         } else {

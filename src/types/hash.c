@@ -43,7 +43,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---- hfield: one field + value in one block ---- */
@@ -325,7 +324,7 @@ static void hash_commit(client *c, entry *e, hash_value *h, const char *event) {
         db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_HASH, h->enc, h->ptr, -1));
     }
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(NOTIFY_HASH, event, key, c->db->id);
+    notify_keyspace_event(NOTIFY_HASH, event, key, db_id(c->db));
 }
 
 /* After deletions: drop the key when empty, as Redis does. */
@@ -340,8 +339,8 @@ static void hash_commit_after_delete(client *c, entry *e, hash_value *h) {
         hash_store(c, e, h);
     }
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(NOTIFY_HASH, "hdel", key, c->db->id);
-    if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+    notify_keyspace_event(NOTIFY_HASH, "hdel", key, db_id(c->db));
+    if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
 }
 
 /* ---- commands ---- */

@@ -138,7 +138,7 @@ static void *view_finish(list_view *v, int *enc) {
 static void view_close(list_view *v, client *c, const kstr key, const char *event) {
     int enc = ENC_LISTPACK;
     void *ptr = view_finish(v, &enc);
-    if (event) notify_keyspace_event(NOTIFY_LIST, event, key, c->db->id);
+    if (event) notify_keyspace_event(NOTIFY_LIST, event, key, db_id(c->db));
     if (!v->e) {
         if (ptr) db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_LIST, enc, ptr, -1));
         return;
@@ -146,7 +146,7 @@ static void view_close(list_view *v, client *c, const kstr key, const char *even
     if (!ptr) {
         entry_set_ptr(v->e, NULL);
         db_delete(c->db, key, kstr_len(key));
-        if (event) notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+        if (event) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
         return;
     }
     entry_set_ptr(v->e, ptr);
@@ -593,8 +593,8 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     ql_push(dq, val, kstr_len(val), to);
     view_close(&v, c, dst, to == QL_HEAD ? "lpush" : "rpush");
     after_push(c, dst, de != NULL);
-    notify_keyspace_event(NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", src, c->db->id);
-    if (!db_find(c->db, src, kstr_len(src))) notify_keyspace_event(NOTIFY_GENERIC, "del", src, c->db->id);
+    notify_keyspace_event(NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", src, db_id(c->db));
+    if (!db_find(c->db, src, kstr_len(src))) notify_keyspace_event(NOTIFY_GENERIC, "del", src, db_id(c->db));
     reply_bulk(c, val, kstr_len(val));
     kstr_free(val);
 }

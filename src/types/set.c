@@ -43,7 +43,6 @@
 #include "types/types.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -412,7 +411,7 @@ static void set_commit(client *c, const kstr key, entry *e, set_value *sv, const
     if (e) set_store(e, sv);
     else db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_SET, sv->enc, sv->ptr, -1));
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(NOTIFY_SET, event, key, c->db->id);
+    notify_keyspace_event(NOTIFY_SET, event, key, db_id(c->db));
 }
 
 /* After removals: drop the key when empty, as Redis does. */
@@ -422,8 +421,8 @@ static void set_commit_after_remove(client *c, const kstr key, entry *e, set_val
     if (emptied) db_delete(c->db, key, kstr_len(key));
     else if (sv->enc == ENC_HASHTABLE) hashtable_shrink_if_needed(sv->ptr);
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(NOTIFY_SET, event, key, c->db->id);
-    if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+    notify_keyspace_event(NOTIFY_SET, event, key, db_id(c->db));
+    if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
 }
 
 static int reply_member_cb(void *priv, const member *m) {
@@ -605,8 +604,8 @@ static void spop_command(client *c) {
         reply_whole_set(c, &sv);
         db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
-        notify_keyspace_event(NOTIFY_SET, "spop", key, c->db->id);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+        notify_keyspace_event(NOTIFY_SET, "spop", key, db_id(c->db));
+        notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
         return;
     } else {
         spop_some(c, &sv, (size_t)count);
@@ -757,7 +756,7 @@ static void store_result(client *c, const kstr dst, set_value *result) {
         if (lookup_write(c, dst)) {
             db_delete(c->db, dst, kstr_len(dst));
             signal_modified_key(c, c->db, dst);
-            notify_keyspace_event(NOTIFY_GENERIC, "del", dst, c->db->id);
+            notify_keyspace_event(NOTIFY_GENERIC, "del", dst, db_id(c->db));
         }
         reply_ll(c, 0);
         return;
@@ -768,7 +767,7 @@ static void store_result(client *c, const kstr dst, set_value *result) {
     db_delete(c->db, dst, kstr_len(dst));
     db_add(c->db, entry_new_ptr(dst, kstr_len(dst), TYPE_SET, result->enc, result->ptr, -1));
     signal_modified_key(c, c->db, dst);
-    notify_keyspace_event(NOTIFY_SET, c->cmd->name, dst, c->db->id); /* sinterstore, sunionstore, sdiffstore */
+    notify_keyspace_event(NOTIFY_SET, c->cmd->name, dst, db_id(c->db)); /* sinterstore, sunionstore, sdiffstore */
     reply_ll(c, (long long)size);
 }
 

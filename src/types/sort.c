@@ -27,7 +27,6 @@
  */
 #include "core/cmdutil.h"
 #include "core/command.h"
-#include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "types/types.h"
@@ -246,7 +245,7 @@ static void store_sorted(client *c, const sort_spec *sp, sort_item *items, long 
     if (total == 0) {
         if (db_delete(c->db, dest, kstr_len(dest))) {
             signal_modified_key(c, c->db, dest);
-            notify_keyspace_event(NOTIFY_GENERIC, "del", dest, c->db->id);
+            notify_keyspace_event(NOTIFY_GENERIC, "del", dest, db_id(c->db));
         }
         reply_ll(c, 0);
         return;
@@ -263,7 +262,7 @@ static void store_sorted(client *c, const sort_spec *sp, sort_item *items, long 
     db_set(c->db, list_entry_from_strings(dest, kstr_len(dest), out, total), 0);
     zfree(out);
     signal_modified_key(c, c->db, dest);
-    notify_keyspace_event(NOTIFY_LIST, "sortstore", dest, c->db->id);
+    notify_keyspace_event(NOTIFY_LIST, "sortstore", dest, db_id(c->db));
     reply_ll(c, (long long)total);
 }
 

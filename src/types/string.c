@@ -24,7 +24,6 @@
 
 #include <limits.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---- type ops (raw strings only: inline ones live in the entry) ---- */
@@ -186,16 +185,16 @@ static void set_generic(client *c, const kstr key, const kstr val, const set_opt
         /* Already expired: the key ends up deleted. */
         if (old) db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
-        notify_keyspace_event(NOTIFY_STRING, "set", key, c->db->id);
-        notify_keyspace_event(NOTIFY_GENERIC, "expire", key, c->db->id);
-        notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, c->db->id);
+        notify_keyspace_event(NOTIFY_STRING, "set", key, db_id(c->db));
+        notify_keyspace_event(NOTIFY_GENERIC, "expire", key, db_id(c->db));
+        notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, db_id(c->db));
         server.stat.expiredkeys++;
         if (!(o->flags & OBJ_GET)) reply_ok(c);
         return;
     }
     store_string(c, key, val, kstr_len(val), expire, o->flags & OBJ_KEEPTTL);
-    notify_keyspace_event(NOTIFY_STRING, "set", key, c->db->id);
-    if (expire >= 0) notify_keyspace_event(NOTIFY_GENERIC, "expire", key, c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "set", key, db_id(c->db));
+    if (expire >= 0) notify_keyspace_event(NOTIFY_GENERIC, "expire", key, db_id(c->db));
     if (!(o->flags & OBJ_GET)) reply_ok(c);
 }
 
@@ -211,7 +210,7 @@ static void setnx_command(client *c) {
         return;
     }
     store_string(c, c->argv[1], c->argv[2], kstr_len(c->argv[2]), -1, 0);
-    notify_keyspace_event(NOTIFY_STRING, "set", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "set", c->argv[1], db_id(c->db));
     reply_ll(c, 1);
 }
 
@@ -239,7 +238,7 @@ static void getdel_command(client *c) {
     reply_entry_string(c, e);
     db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], db_id(c->db));
 }
 
 static void getex_command(client *c) {
@@ -262,15 +261,15 @@ static void getex_command(client *c) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
         signal_modified_key(c, c->db, c->argv[1]);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], db_id(c->db));
     } else if (expire >= 0) {
         db_set_expire(c->db, e, expire);
         signal_modified_key(c, c->db, c->argv[1]);
-        notify_keyspace_event(NOTIFY_GENERIC, "expire", c->argv[1], c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC, "expire", c->argv[1], db_id(c->db));
     } else if (o.flags & OBJ_PERSIST && entry_has_expire(e)) {
         db_persist(c->db, e);
         signal_modified_key(c, c->db, c->argv[1]);
-        notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], db_id(c->db));
     }
 }
 
@@ -298,7 +297,7 @@ static void mset_generic(client *c, int nx) {
     }
     for (int j = 1; j < c->argc; j += 2) {
         store_string(c, c->argv[j], c->argv[j + 1], kstr_len(c->argv[j + 1]), -1, 0);
-        notify_keyspace_event(NOTIFY_STRING, "set", c->argv[j], c->db->id);
+        notify_keyspace_event(NOTIFY_STRING, "set", c->argv[j], db_id(c->db));
     }
     if (nx) reply_ll(c, 1);
     else reply_ok(c);
@@ -314,7 +313,7 @@ static void append_command(client *c) {
     kstr add = c->argv[2];
     if (!e) {
         store_string(c, c->argv[1], add, kstr_len(add), -1, 0);
-        notify_keyspace_event(NOTIFY_STRING, "append", c->argv[1], c->db->id);
+        notify_keyspace_event(NOTIFY_STRING, "append", c->argv[1], db_id(c->db));
         reply_ll(c, (long long)kstr_len(add));
         return;
     }
@@ -327,7 +326,7 @@ static void append_command(client *c) {
     s = strval_append(s, add, kstr_len(add));
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_STRING, "append", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "append", c->argv[1], db_id(c->db));
     reply_ll(c, (long long)kstr_len(s));
 }
 
@@ -398,7 +397,7 @@ static void setrange_command(client *c) {
         entry *n = entry_new_ptr(c->argv[1], kstr_len(c->argv[1]), TYPE_STRING, ENC_RAW, s, -1);
         db_add(c->db, n);
         signal_modified_key(c, c->db, c->argv[1]);
-        notify_keyspace_event(NOTIFY_STRING, "setrange", c->argv[1], c->db->id);
+        notify_keyspace_event(NOTIFY_STRING, "setrange", c->argv[1], db_id(c->db));
         reply_ll(c, (long long)kstr_len(s));
         return;
     }
@@ -416,7 +415,7 @@ static void setrange_command(client *c) {
     memcpy(s + offset, val, vlen);
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_STRING, "setrange", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "setrange", c->argv[1], db_id(c->db));
     reply_ll(c, (long long)kstr_len(s));
 }
 
@@ -444,7 +443,7 @@ static void incr_generic(client *c, long long incr) {
         db_add(c->db, entry_new_int(c->argv[1], kstr_len(c->argv[1]), value, -1));
     }
     signal_modified_key(c, c->db, c->argv[1]);
-    notify_keyspace_event(NOTIFY_STRING, "incrby", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "incrby", c->argv[1], db_id(c->db));
     reply_ll(c, value);
 }
 
@@ -490,7 +489,7 @@ static void incrbyfloat_command(client *c) {
     char out[5120];
     int n = long_double_to_string(out, sizeof(out), value);
     store_string(c, c->argv[1], out, (size_t)n, -1, 1);
-    notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", c->argv[1], c->db->id);
+    notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", c->argv[1], db_id(c->db));
     reply_bulk(c, out, (size_t)n);
 }
 

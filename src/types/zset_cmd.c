@@ -39,8 +39,8 @@ void zset_delete_if_empty(client *c, entry *e, const kstr key) {
 }
 
 void zset_notify_removal(client *c, const kstr key, const char *event) {
-    notify_keyspace_event(NOTIFY_ZSET, event, key, c->db->id);
-    if (!db_find(c->db, key, kstr_len(key))) notify_keyspace_event(NOTIFY_GENERIC, "del", key, c->db->id);
+    notify_keyspace_event(NOTIFY_ZSET, event, key, db_id(c->db));
+    if (!db_find(c->db, key, kstr_len(key))) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
 }
 
 /* The event of a command that stores a sorted set: its name, except for
@@ -65,10 +65,10 @@ void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t
     if (n) {
         db_set(c->db, zset_entry_from_sorted(dst, kstr_len(dst), items, n), 0);
         signal_modified_key(c, c->db, dst);
-        notify_keyspace_event(NOTIFY_ZSET, store_event(c), dst, c->db->id);
+        notify_keyspace_event(NOTIFY_ZSET, store_event(c), dst, db_id(c->db));
     } else if (db_delete(c->db, dst, kstr_len(dst))) {
         signal_modified_key(c, c->db, dst);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", dst, c->db->id);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", dst, db_id(c->db));
     }
     reply_ll(c, (long long)n);
 }
@@ -159,7 +159,7 @@ static void zadd_generic(client *c, int flags, int ch, int first) {
         if (r != ZADD_OUT_NOP) processed++;
     }
     if (added || updated) signal_modified_key(c, c->db, key);
-    if (added || updated) notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", key, c->db->id);
+    if (added || updated) notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", key, db_id(c->db));
     if (incr) {
         if (processed)
             reply_double(c, newscore);

@@ -22,7 +22,6 @@
 #include "net/reply.h"
 
 #include <limits.h>
-#include <stdlib.h>
 
 /* ======================================================================
  * Pops: ZPOPMIN/MAX, ZMPOP, BZPOPMIN/MAX, BZMPOP
