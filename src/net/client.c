@@ -9,8 +9,6 @@
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "pubsub/hooks.h"
-#include "pubsub/pubsub.h"
-#include "pubsub/tracking.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -585,13 +583,13 @@ static size_t argv_bytes(const client *c) {
     return n;
 }
 
-static void format_flags(const client *c, char *flags) {
+static void format_flags(const client *c, char *flags, const char *tracking_flags) {
     int f = 0;
     if (c->flags & CLIENT_MONITOR) flags[f++] = 'O';
     else if (c->flags & CLIENT_REPLICA) flags[f++] = 'S';
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
     if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
-    for (const char *t = tracking_flag_letters(c); *t; t++) flags[f++] = *t;
+    for (const char *t = tracking_flags; *t; t++) flags[f++] = *t;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[f++] = 'U';
     if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
@@ -607,7 +605,11 @@ static void format_flags(const client *c, char *flags) {
 kstr client_info_string(kstr s, client *c) {
     long long now = server_mstime();
     char flags[16], events[3] = "";
-    format_flags(c, flags);
+    size_t sub, psub, ssub;
+    long long redir;
+    const char *tracking_flags;
+    messaging_client_fields(c, &sub, &psub, &ssub, &redir, &tracking_flags);
+    format_flags(c, flags, tracking_flags);
     int mask = c->fd >= 0 ? ev_get_file_mask(server.el, c->fd) : 0;
     int e = 0;
     if (mask & EV_READABLE) events[e++] = 'r';
@@ -615,8 +617,6 @@ kstr client_info_string(kstr s, client *c) {
     events[e] = '\0';
     const reply_block *head = c->reply_head;
     size_t oll = head ? reply_block_count(c) - 1 : 0;
-    size_t sub, psub, ssub;
-    pubsub_client_counts(c, &sub, &psub, &ssub);
     s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=-1 ",
                         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                         (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
@@ -626,7 +626,7 @@ kstr client_info_string(kstr s, client *c) {
                         head ? head->size : (size_t)REPLY_BLOCK_SIZE, head ? head->size : (size_t)REPLY_BLOCK_SIZE,
                         head ? head->used : (size_t)0,
                         oll, client_output_list_memory(c), client_memory_usage(c), events,
-                        c->lastcmd ? c->lastcmd->fullname : "NULL", tracking_redirect_of(c), c->resp);
+                        c->lastcmd ? c->lastcmd->fullname : "NULL", redir, c->resp);
     if (c->lib_name || c->lib_ver)
         s = kstr_cat_printf(s, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return s;

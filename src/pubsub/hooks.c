@@ -18,3 +18,10 @@ void messaging_client_gone(client *c) {
 }
 
 void messaging_before_sleep(void) { tracking_before_sleep(); }
+
+void messaging_client_fields(const client *c, size_t *sub, size_t *psub, size_t *ssub, long long *redir,
+                             const char **tracking_flags) {
+    pubsub_client_counts(c, sub, psub, ssub);
+    *redir = tracking_redirect_of(c);
+    *tracking_flags = tracking_flag_letters(c);
+}

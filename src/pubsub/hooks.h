@@ -19,5 +19,9 @@ void messaging_after_command(client *c, const struct command *cmd);
 void messaging_client_gone(client *c);
 /* Once per event-loop iteration, before replies are written. */
 void messaging_before_sleep(void);
+/* CLIENT LIST / CLIENT INFO fields: subscription counts, the tracking
+ * redirect (redir=, -1 when not tracking) and flag letters (t, R, B). */
+void messaging_client_fields(const client *c, size_t *sub, size_t *psub, size_t *ssub, long long *redir,
+                             const char **tracking_flags);
 
 #endif
