@@ -69,6 +69,10 @@ void multi_touch_key(db *d, const char *key, size_t klen) { (void)d, (void)key, 
 void multi_touch_expired_key(db *d, const char *key, size_t klen) {
     (void)d, (void)key, (void)klen, stubs.watch_expired++;
 }
-void notify_keyspace_event(int type, const char *event, const kstr key, int dbid) {
-    (void)type, (void)event, (void)key, (void)dbid;
+/* pubsub/notify.h: keyspace events and the tracking invalidations they carry. */
+void notify_keyspace_event_len(int type, const char *event, const char *key, size_t klen, int dbid) {
+    (void)type, (void)event, (void)key, (void)klen, (void)dbid, stubs.events++;
 }
+void notify_new_key(int dbid, const struct entry *e) { (void)dbid, (void)e, stubs.new_keys++; }
+void notify_expired(int dbid, const char *key, size_t klen) { (void)dbid, (void)key, (void)klen, stubs.expired_events++; }
+void notify_evicted(int dbid, const char *key, size_t klen) { (void)dbid, (void)key, (void)klen, stubs.evicted_events++; }

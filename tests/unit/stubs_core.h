@@ -11,6 +11,8 @@ typedef struct stub_counts {
     long long values_freed;              /* type_ops free_value (raw strings, listpacks) */
     long long watch_touched, watch_expired; /* multi_touch_key / _expired_key */
     int paused;                          /* what pause_active() answers */
+    long long events;                    /* notify_keyspace_event_len (keymiss) */
+    long long new_keys, expired_events, evicted_events; /* notify_new_key / _expired / _evicted */
 } stub_counts;
 
 extern stub_counts stubs;
