@@ -414,6 +414,7 @@ void pubsub_client_gone(client *c) {
     for (int kind = 0; kind < K_COUNT; kind++) {
         unsubscribe_all(c, kind, 0);
         if (ps->t[kind]) hashtable_release(ps->t[kind]);
+        ps->t[kind] = NULL;
     }
     zfree(ps);
     c->pubsub = NULL;
