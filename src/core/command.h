@@ -116,6 +116,7 @@ extern command geo_commands[];
 extern command sort_commands[];
 extern command memory_commands[];
 extern command stream_commands[];
+extern command hash_ttl_commands[];
 extern command pubsub_commands[];
 extern command monitor_commands[];
 

@@ -92,8 +92,57 @@ static int has_error_code(const char *msg) {
     return p > msg && *p == ' ';
 }
 
+/* INFO errorstats: replies counted by their error code (the first word:
+ * ERR, WRONGTYPE, NOGROUP...). Error codes are few; a plain array with a
+ * linear search costs nothing next to sending the error. As in Redis, at
+ * most 128 distinct codes are tracked, so that a client inventing codes
+ * (scripts can) cannot grow this without bound; later new codes are only
+ * counted in total_error_replies. */
+#define ERRORSTATS_MAX 128
+static struct errorstat {
+    char code[32];
+    unsigned long long count;
+} errorstats[ERRORSTATS_MAX];
+static int nerrorstats;
+
+static void count_code(const char *code, size_t n);
+
+static void count_error_code(const char *msg) {
+    size_t n = 0;
+    if (has_error_code(msg)) {
+        while (msg[n] != ' ' && n < 31) n++;
+        count_code(msg, n);
+    } else {
+        count_code("ERR", 3);
+    }
+}
+
+void reply_note_error(const char *msg, size_t len) {
+    error_replies++;
+    const char *sp = memchr(msg, ' ', len < 32 ? len : 32);
+    if (sp) count_code(msg, (size_t)(sp - msg));
+    else count_code("ERR", 3);
+}
+
+static void count_code(const char *from, size_t n) {
+    char code[32];
+    if (n > sizeof(code) - 1) n = sizeof(code) - 1;
+    memcpy(code, from, n);
+    code[n] = '\0';
+    for (int i = 0; i < nerrorstats; i++)
+        if (!strcmp(errorstats[i].code, code)) { errorstats[i].count++; return; }
+    if (nerrorstats == ERRORSTATS_MAX) return;
+    memcpy(errorstats[nerrorstats].code, code, n + 1);
+    errorstats[nerrorstats++].count = 1;
+}
+
+void reply_errorstats_foreach(reply_errorstat_fn *fn, void *priv) {
+    for (int i = 0; i < nerrorstats; i++) fn(priv, errorstats[i].code, errorstats[i].count);
+}
+
 void reply_error(client *c, const char *msg) {
     error_replies++;
+    count_error_code(msg);
     if (c->cmd) c->cmd->failed_calls++;
     reply_raw(c, "-", 1);
     if (!has_error_code(msg)) reply_raw(c, "ERR ", 4);
@@ -107,6 +156,20 @@ void reply_error(client *c, const char *msg) {
         zfree(copy);
     } else {
         reply_raw(c, msg, len);
+    }
+    reply_raw(c, "\r\n", 2);
+}
+
+void reply_error_verbatim(client *c, const char *msg, size_t len, int count_stats) {
+    if (count_stats) reply_note_error(msg, len);
+    if (c->cmd) c->cmd->failed_calls++;
+    reply_raw(c, "-", 1);
+    for (size_t i = 0; i < len; i++) {
+        size_t j = i;
+        while (j < len && msg[j] != '\r' && msg[j] != '\n') j++;
+        reply_raw(c, msg + i, j - i);
+        if (j < len) reply_raw(c, " ", 1);
+        i = j;
     }
     reply_raw(c, "\r\n", 2);
 }
@@ -286,4 +349,7 @@ void reply_help(client *c, const char *const *lines) {
 }
 
 unsigned long long reply_error_count(void) { return error_replies; }
-void reply_reset_stats(void) { error_replies = 0; }
+void reply_reset_stats(void) {
+    error_replies = 0;
+    nerrorstats = 0;
+}

@@ -1,14 +1,57 @@
 // Seed 003's cross-instance cache invalidation with ioredis, unchanged:
 // one publisher, subscribers on 'cache:invalidate' that drop the key from
-// their in-memory L1 cache. Plus ioredis's pattern subscriptions and a
-// subscriber that keeps working after its own commands.
-// The server's port comes from KEEL_PORT (tests/integration/test_clients_node.py).
-const test = require('node:test');
+// their in-memory L1 cache. Plus ioredis's pattern subscriptions and
+// keyspace notifications, against a Keel server started for the test
+// ($KEEL_SERVER, default bin/keel-server).
+'use strict';
+const { test, before, after } = require('node:test');
 const assert = require('node:assert');
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+const path = require('node:path');
 const Redis = require('ioredis');
 
-const port = Number(process.env.KEEL_PORT || 6379);
-const connect = () => new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 });
+let server, port;
+const clients = [];
+const connect = () => {
+  const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 50 });
+  clients.push(c);
+  return c;
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+    s.on('error', reject);
+  });
+}
+
+before(async () => {
+  port = await freePort();
+  const bin = process.env.KEEL_SERVER || path.join(__dirname, '..', '..', 'bin', 'keel-server');
+  server = spawn(bin, ['--port', String(port), '--save', ''], { stdio: 'ignore' });
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0,
+    retryStrategy: () => null });
+  probe.on('error', () => {});
+  for (let i = 0; i < 200; i++) {
+    try {
+      await probe.connect();
+      if ((await probe.ping()) === 'PONG') break;
+    } catch (e) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  probe.disconnect();
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  server.kill('SIGTERM');
+});
 
 function waitFor(cond, ms = 10000) {
   return new Promise((resolve, reject) => {
