@@ -276,7 +276,7 @@ void command_call(client *c, command *cmd) {
     if (!script_is_running()) db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
-    messaging_before_command(c);
+    messaging_before_command(c, cmd);
     cmd->proc(c);
     long long dur = ustime() - start;
     messaging_after_command(c, cmd);

@@ -4,7 +4,10 @@
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
 
-void messaging_before_command(client *c) { tracking_before_command(c); }
+void messaging_before_command(client *c, const struct command *cmd) {
+    monitor_feed_before(c, cmd);
+    tracking_before_command(c);
+}
 
 void messaging_after_command(client *c, const struct command *cmd) {
     monitor_feed(c, cmd);

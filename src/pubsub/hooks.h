@@ -12,7 +12,7 @@
 struct command;
 
 /* Around each executed command (command_call): MONITOR, tracking. */
-void messaging_before_command(client *c);
+void messaging_before_command(client *c, const struct command *cmd);
 void messaging_after_command(client *c, const struct command *cmd);
 /* A client is being freed, or RESET: drop its subscriptions, tracking
  * and monitor state. */

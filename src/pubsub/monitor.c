@@ -51,11 +51,27 @@ static kstr monitor_line(const client *c, const struct command *cmd) {
     return kstr_cat(s, "\r\n");
 }
 
-void monitor_feed(client *c, const struct command *cmd) {
-    if (!nmonitors || (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) return;
+/* EVAL, EVALSHA, FCALL and their _RO forms are shown before they run, so
+ * that the commands their script calls (shown as [db lua]) come after
+ * them, as in Redis. */
+static int shown_before(const struct command *cmd) {
+    const struct command *top = cmd->parent ? cmd->parent : cmd;
+    return !strncmp(top->name, "eval", 4) || !strncmp(top->name, "fcall", 5);
+}
+
+static void feed(client *c, const struct command *cmd) {
     kstr line = monitor_line(c, cmd);
     for (int i = 0; i < nmonitors; i++) reply_raw(monitors[i], line, kstr_len(line));
     kstr_free(line);
+}
+
+void monitor_feed_before(client *c, const struct command *cmd) {
+    if (nmonitors && shown_before(cmd) && !(cmd->flags & CMD_ADMIN)) feed(c, cmd);
+}
+
+void monitor_feed(client *c, const struct command *cmd) {
+    if (!nmonitors || (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) || shown_before(cmd)) return;
+    feed(c, cmd);
 }
 
 void monitor_client_gone(client *c) {

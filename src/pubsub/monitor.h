@@ -14,8 +14,10 @@
 
 struct command;
 
-/* After a command ran (command_call): tell the monitors. */
+/* After a command ran (command_call): tell the monitors. Scripts (EVAL,
+ * FCALL, ...) are told before they run instead. */
 void monitor_feed(client *c, const struct command *cmd);
+void monitor_feed_before(client *c, const struct command *cmd);
 void monitor_client_gone(client *c);
 int monitor_count(void);
 

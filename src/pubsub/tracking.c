@@ -87,6 +87,7 @@ static deferred *dq;
 static size_t ndq, dqcap;
 static unsigned long nclients_tracking;
 static int executing; /* command_call nesting depth */
+static int script_did_read; /* the running script called a read-only command */
 
 static tstate *state(const client *c) { return c->tracking; }
 static int tracking_on(const client *c) { return c->tracking && (state(c)->flags & T_ON); }
@@ -369,6 +370,9 @@ static void broadcast_prefix(bprefix *b) {
 /* ---- hooks ------------------------------------------------------------------ */
 
 void tracking_invalidate_key(client *modifier, const char *key, size_t klen) {
+    /* A script's commands run on a fake client: NOLOOP is about the
+     * client that sent the command, the one being served. */
+    if (modifier && (modifier->flags & CLIENT_FAKE) && server.current_client) modifier = server.current_client;
     if (nbprefixes) bcast_note_key(modifier, key, klen);
     void *found;
     if (!table || !hashtable_pop(table, key, klen, &found)) return;
@@ -398,15 +402,23 @@ void tracking_invalidate_all(void) {
     }
 }
 
-static void remember_keys_read(client *c, const command *cmd) {
+/* Remember the keys of the request argv (run by cmd) for client c. */
+static void remember_keys_for(client *c, const command *cmd, int argc, kstr *argv) {
     int flags = state(c)->flags;
     int caching = flags & T_CACHING;
     if (((flags & T_OPTIN) && !caching) || ((flags & T_OPTOUT) && caching)) return;
     if (cmd->flags & CMD_PUBSUB) return;
     int idx[256];
-    int n = command_get_keys(cmd, c->argc, c->argv, idx, 256);
-    for (int i = 0; i < n; i++) remember_key(c, c->argv[idx[i]], kstr_len(c->argv[idx[i]]));
+    int n = command_get_keys(cmd, argc, argv, idx, 256);
+    for (int i = 0; i < n; i++) remember_key(c, argv[idx[i]], kstr_len(argv[idx[i]]));
     if (n > 0) enforce_table_limit();
+}
+
+static void remember_keys_read(client *c, const command *cmd) { remember_keys_for(c, cmd, c->argc, c->argv); }
+
+static int is_script_command(const command *cmd) {
+    const command *top = cmd->parent ? cmd->parent : cmd;
+    return !strncmp(top->name, "eval", 4) || !strncmp(top->name, "fcall", 5);
 }
 
 void tracking_before_command(client *c) {
@@ -416,12 +428,22 @@ void tracking_before_command(client *c) {
 
 void tracking_after_command(client *c, const command *cmd) {
     if (executing > 0) executing--;
+    /* Scripts (Redis's rule): when a script calls a read-only command, the
+     * keys its EVAL/FCALL declared are tracked for the client that ran
+     * it; a script that only writes tracks nothing. */
+    if ((c->flags & CLIENT_FAKE) && server.current_client && server.current_client != c) {
+        if (cmd->flags & CMD_READONLY) script_did_read = 1;
+        return;
+    }
+    int script = is_script_command(cmd);
     if (c->tracking) {
         tstate *t = state(c);
-        if ((t->flags & T_ON) && !(t->flags & T_BCAST) && (cmd->flags & CMD_READONLY)) remember_keys_read(c, cmd);
+        int read = script ? script_did_read : (cmd->flags & CMD_READONLY) != 0;
+        if ((t->flags & T_ON) && !(t->flags & T_BCAST) && read) remember_keys_read(c, cmd);
         const command *top = cmd->parent ? cmd->parent : cmd;
         if (!(c->flags & CLIENT_MULTI) && strcmp(top->name, "client") != 0) t->flags &= ~T_CACHING;
     }
+    if (script) script_did_read = 0;
     if (ndq && !(c->flags & CLIENT_MULTI)) send_deferred();
 }
 
