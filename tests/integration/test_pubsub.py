@@ -392,3 +392,12 @@ def test_slow_subscriber_never_costs_keys(start_server):
     assert r.info("stats")["evicted_keys"] == 0
     assert "for overcoming of output buffer limits" in srv.log_text()
     slow.close()
+
+
+def test_monitor_shows_script_before_its_commands(r, raw):
+    m = raw()
+    m.cmd("MONITOR")
+    r.eval("return redis.call('set', 'sk', 'v')", 1, "sk")
+    assert mline(m).endswith('"eval" "return redis.call(\'set\', \'sk\', \'v\')" "1" "sk"')
+    line = mline(m)
+    assert "lua]" in line and line.endswith('"set" "sk" "v"')

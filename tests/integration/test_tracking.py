@@ -305,3 +305,17 @@ def test_client_list_tracking_flags(r, raw):
     entry = [e for e in r.client_list() if e["name"] == "tracker"][0]
     assert "t" in entry["flags"] and "B" in entry["flags"]
     assert entry["redir"] == "0"
+
+
+def test_scripts_track_declared_keys_only_when_they_read(r, raw):
+    c = resp3(raw, )
+    c.cmd("CLIENT", "TRACKING", "on")
+    # A script that only writes tracks nothing.
+    c.cmd("EVAL", "redis.call('set', 'k3', 'x')", 2, "k1", "k2")
+    r.mset({"k1": 1, "k2": 1})
+    assert nothing_pending(c)
+    # A script that reads tracks the keys it declared.
+    c.cmd("EVAL", "redis.call('get', 'k3')", 2, "k1", "k2")
+    r.mset({"k2": 2, "k1": 2})
+    assert invalidation(c) == [b"k2"]
+    assert invalidation(c) == [b"k1"]
