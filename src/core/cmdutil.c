@@ -1,5 +1,6 @@
 /* See cmdutil.h. */
 #include "core/cmdutil.h"
+#include "pubsub/tracking.h"
 #include "core/multi.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -124,13 +125,9 @@ int clamp_rank_range(long long len, long long *start, long long *end) {
 }
 
 void signal_modified_key(client *c, db *d, const kstr key) {
-    (void)c;
     multi_touch_key(d, key, kstr_len(key));
+    tracking_invalidate_key(c, key, kstr_len(key));
     server_dirty++;
-}
-
-void notify_keyspace_event(int type, const char *event, const kstr key, int dbid) {
-    (void)type; (void)event; (void)key; (void)dbid;
 }
 
 int parse_scan_args(client *c, int cursor_index, int allow_type, scan_args *out) {

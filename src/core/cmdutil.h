@@ -12,6 +12,7 @@
 #include "core/db.h"
 #include "core/entry.h"
 #include "net/client.h"
+#include "pubsub/notify.h"
 
 int parse_ll(client *c, const kstr arg, long long *out);
 int parse_ll_msg(client *c, const kstr arg, long long *out, const char *msg);
@@ -39,10 +40,10 @@ entry *lookup_write_typed(client *c, const kstr key, int type, int *wrong);
 /* Reply the value of a string entry as a bulk. */
 void reply_entry_string(client *c, const entry *e);
 
-/* Record a change for later subsystems (WATCH, keyspace events, dirty
- * counter for persistence). */
+/* Record a change for later subsystems (WATCH, client-side caching,
+ * dirty counter for persistence). Keyspace events are separate calls
+ * (pubsub/notify.h, included here for every command family). */
 void signal_modified_key(client *c, db *d, const kstr key);
-void notify_keyspace_event(int type, const char *event, const kstr key, int dbid);
 
 extern long long server_dirty;
 

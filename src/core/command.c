@@ -15,6 +15,8 @@
 #include "memory/memory.h"
 #include "net/reply.h"
 #include "script/script.h"
+#include "pubsub/hooks.h"
+#include "pubsub/pubsub.h"
 
 #include "persist/persist.h"
 
@@ -32,6 +34,7 @@ static command *const module_tables[] = {
     persist_commands, dump_commands,
     bgsave_commands,
     aof_commands,
+    pubsub_commands, monitor_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -41,7 +44,7 @@ static int ncommands;
  * most a quarter full. A binary search over the sorted names cost about
  * 350 instructions per request (eight case-insensitive compares); this is
  * one hash of the name and usually one compare. */
-#define BY_NAME_SIZE 1024
+#define BY_NAME_SIZE 2048
 static command *by_name[BY_NAME_SIZE];
 
 static uint32_t name_hash(const char *s, size_t len) {
@@ -252,6 +255,10 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
+    if (pubsub_rejects_command(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
         rejected(c, cmd);
@@ -297,9 +304,11 @@ void command_call(client *c, command *cmd) {
     c->lastcmd = cmd;
     long long start = ustime();
     propagate_call_begin(c);
+    messaging_before_command(c, cmd);
     cmd->proc(c);
     propagate_call_end(c);
     long long dur = ustime() - start;
+    messaging_after_command(c, cmd);
     cmd->calls++;
     cmd->usec += dur;
     slowlog_command_done(c, cmd, dur);

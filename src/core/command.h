@@ -119,5 +119,7 @@ extern command stream_commands[];
 extern command hash_ttl_commands[];
 extern command bgsave_commands[];
 extern command aof_commands[];
+extern command pubsub_commands[];
+extern command monitor_commands[];
 
 #endif

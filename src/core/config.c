@@ -122,6 +122,7 @@ static config_entry *const module_config_tables[] = {
     oomadj_configs,
     stub_configs,
     script_configs,
+    pubsub_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -76,8 +76,6 @@ config_entry stub_configs[] = {
     STUB_STRING("bgsave_cpulist", "", CF_IMMUTABLE),
     STUB_STRING("bind-source-addr", "", 0),
     STUB_BOOL("activerehashing", "yes", 0),
-    STUB_STRING("notify-keyspace-events", "", 0),
-    STUB_LL("tracking-table-max-keys", "1000000", 0, LONG_MAX, 0),
     /* ACL. */
     STUB_STRING("aclfile", "", CF_IMMUTABLE),
     STUB_LL("acllog-max-len", "128", 0, LONG_MAX, 0),

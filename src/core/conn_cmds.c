@@ -12,6 +12,9 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "pubsub/hooks.h"
+#include "pubsub/pubsub.h"
+#include "pubsub/tracking.h"
 
 #include <limits.h>
 #include <string.h>
@@ -23,6 +26,7 @@ static void ping_command(client *c) {
         reply_error_arity(c);
         return;
     }
+    if (pubsub_ping_reply(c)) return;
     if (c->argc == 2) reply_bulk(c, c->argv[1], kstr_len(c->argv[1]));
     else reply_status(c, "PONG");
 }
@@ -138,6 +142,7 @@ static void hello_command(client *c) {
 
 static void reset_command(client *c) {
     multi_client_gone(c);
+    messaging_client_gone(c);
     c->db = db_get(0);
     c->resp = 2;
     kstr_free(c->name);
@@ -172,11 +177,23 @@ static kstr cat_client_line(kstr s, client *o) {
 /* CLIENT LIST lists in connection order, ascending ids, as Redis does. The
  * list is kept newest first (a connection is linked at its head), so this
  * walks it from the tail. */
-static kstr clients_oldest_first(void) {
+/* CLIENT LIST / KILL TYPE: 0 normal, 1 pubsub (a client with
+ * subscriptions), 2 master or replica (none yet); -1 unknown name. */
+static int client_type_by_name(const kstr t) {
+    if (arg_is(t, "normal")) return 0;
+    if (arg_is(t, "pubsub")) return 1;
+    if (arg_is(t, "master") || arg_is(t, "replica") || arg_is(t, "slave")) return 2;
+    return -1;
+}
+
+static int client_type_of(const client *c) { return (c->flags & CLIENT_PUBSUB) ? 1 : 0; }
+
+static kstr clients_oldest_first(int type) {
     kstr s = kstr_empty();
     client *o = server.clients;
     while (o && o->next) o = o->next;
-    for (; o; o = o->prev) s = cat_client_line(s, o);
+    for (; o; o = o->prev)
+        if (type < 0 || client_type_of(o) == type) s = cat_client_line(s, o);
     return s;
 }
 
@@ -193,17 +210,12 @@ static kstr clients_by_ids(const long long *ids, int nids) {
 
 static void client_list_command(client *c) {
     long long *ids = NULL;
-    int nids = 0;
+    int nids = 0, type = -1;
     if (c->argc > 2) {
         if (arg_is(c->argv[2], "type") && c->argc == 4) {
-            kstr t = c->argv[3];
-            if (!arg_is(t, "normal") && !arg_is(t, "master") && !arg_is(t, "replica") && !arg_is(t, "slave") &&
-                !arg_is(t, "pubsub")) {
-                reply_errorf(c, "ERR Unknown client type '%s'", t);
-                return;
-            }
-            if (!arg_is(t, "normal")) {
-                reply_verbatim(c, "", 0, "txt");
+            type = client_type_by_name(c->argv[3]);
+            if (type < 0) {
+                reply_errorf(c, "ERR Unknown client type '%s'", c->argv[3]);
                 return;
             }
         } else if (arg_is(c->argv[2], "id") && c->argc >= 4) {
@@ -222,7 +234,7 @@ static void client_list_command(client *c) {
             return;
         }
     }
-    kstr s = ids ? clients_by_ids(ids, nids) : clients_oldest_first();
+    kstr s = ids ? clients_by_ids(ids, nids) : clients_oldest_first(type);
     reply_verbatim(c, s, kstr_len(s), "txt");
     kstr_free(s);
     zfree(ids);
@@ -257,7 +269,7 @@ static void client_kill_command(client *c) {
     }
     long long id = 0;
     const char *addr = NULL, *laddr = NULL;
-    int skipme = 1, type_normal = -1;
+    int skipme = 1, type = -1;
     long long maxage = 0;
     if ((c->argc - 2) % 2 != 0) {
         reply_error_syntax(c);
@@ -275,9 +287,8 @@ static void client_kill_command(client *c) {
         } else if (arg_is(opt, "laddr")) {
             laddr = val;
         } else if (arg_is(opt, "type")) {
-            if (arg_is(val, "normal")) type_normal = 1;
-            else if (arg_is(val, "master") || arg_is(val, "replica") || arg_is(val, "slave") || arg_is(val, "pubsub")) type_normal = 0;
-            else {
+            type = client_type_by_name(val);
+            if (type < 0) {
                 reply_errorf(c, "ERR Unknown client type '%s'", val);
                 return;
             }
@@ -307,7 +318,7 @@ static void client_kill_command(client *c) {
         if (id && (long long)o->id != id) continue;
         if (addr && strcmp(o->addr, addr) != 0) continue;
         if (laddr && strcmp(o->laddr, laddr) != 0) continue;
-        if (type_normal == 0) continue;
+        if (type >= 0 && client_type_of(o) != type) continue;
         if (skipme && o == c) continue;
         if (maxage && (now - o->ctime_ms) / 1000 < maxage) continue;
         self |= kill_client(c, o);
@@ -474,6 +485,10 @@ static command client_subcommands[] = {
     {"unblock", client_unblock_command, -3, "admin noscript loading stale", 0, 0, 0, "connection", "5.0.0", "Unblock a client blocked in a blocking command.", NULL},
     {"reply", client_reply_command, 3, "noscript loading stale", 0, 0, 0, "connection", "3.2.0", "Instruct the server whether to reply to commands.", NULL},
     {"help", client_help_command, 2, "loading stale", 0, 0, 0, "connection", "5.0.0", "Help on CLIENT.", NULL},
+    {"tracking", client_tracking_command, -3, "noscript loading stale", 0, 0, 0, "connection", "6.0.0", "Enable or disable server assisted client side caching support.", NULL},
+    {"caching", client_caching_command, 3, "noscript loading stale", 0, 0, 0, "connection", "6.0.0", "Instruct the server about tracking or not keys in the next request.", NULL},
+    {"getredir", client_getredir_command, 2, "noscript loading stale", 0, 0, 0, "connection", "6.0.0", "Get tracking notifications redirection client ID if any.", NULL},
+    {"trackinginfo", client_trackinginfo_command, 2, "noscript loading stale", 0, 0, 0, "connection", "6.2.0", "Return information about server assisted client side caching for the current connection.", NULL},
     {0},
 };
 command connection_commands[] = {

@@ -9,6 +9,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
+#include "pubsub/notify.h"
 #include "lib/zmalloc.h"
 
 #include <string.h>
@@ -136,6 +137,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     if (!(flags & LOOKUP_NOSTATS) && !(flags & LOOKUP_WRITE)) {
         if (e) server.stat.keyspace_hits++;
         else server.stat.keyspace_misses++;
+        if (!e) notify_keyspace_event_len(NOTIFY_KEY_MISS, "keymiss", key, klen, d->id);
     }
     if (e && (flags & LOOKUP_WRITE)) before_change(d, e);
     if (e && !(flags & LOOKUP_NOTOUCH)) {
@@ -151,6 +153,7 @@ void db_add(db *d, entry *e) {
     hashtable_add(d->keys, e);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
+    notify_new_key(d->id, e);
 }
 
 /* Point the slot holding e's key (in table t) to e. The key is read from
@@ -262,6 +265,7 @@ void db_expire_entry(db *d, entry *e) {
     db_delete_reason(d, copy, klen, FREE_EXPIRE);
     propagate_deletion(d->id, copy, klen, server.lazyfree_lazy_expire);
     multi_touch_expired_key(d, copy, klen);
+    notify_expired(d->id, copy, klen);
     if (copy != stackbuf) zfree(copy);
     server.stat.expiredkeys++;
 }
@@ -271,7 +275,7 @@ int db_evict_key(db *d, const char *key, size_t klen) {
     propagate_deletion(d->id, key, klen, server.lazyfree_lazy_eviction);
     multi_touch_key(d, key, klen);
     server_dirty++;
-    notify_keyspace_event(0, "evicted", (kstr)key, d->id); /* reads the key only */
+    notify_evicted(d->id, key, klen);
     return 1;
 }
 

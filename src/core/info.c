@@ -11,6 +11,8 @@
 #include "net/clientmem.h"
 #include "core/latency.h"
 #include "net/reply.h"
+#include "pubsub/pubsub.h"
+#include "pubsub/tracking.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -73,11 +75,11 @@ static kstr section_clients(kstr s) {
         "client_recent_max_input_buffer:%zu\r\n"
         "client_recent_max_output_buffer:%zu\r\n"
         "blocked_clients:%ld\r\n"
-        "tracking_clients:0\r\n"
+        "tracking_clients:%lu\r\n"
         "clients_in_timeout_table:0\r\n"
         "clients_in_backpressure:%lu\r\n"
         "total_backpressure_pauses:%lld\r\n",
-        server.nclients, server.maxclients, max_in, max_out, blocking_count(), clients_backpressured(),
+        server.nclients, server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
         clients_backpressure_events());
 }
 
@@ -105,8 +107,9 @@ static kstr section_stats(kstr s) {
         "current_eviction_exceeded_time:%lld\r\n"
         "keyspace_hits:%lld\r\n"
         "keyspace_misses:%lld\r\n"
-        "pubsub_channels:0\r\n"
-        "pubsub_patterns:0\r\n"
+        "pubsub_channels:%zu\r\n"
+        "pubsub_patterns:%zu\r\n"
+        "pubsubshard_channels:%zu\r\n"
         "latest_fork_usec:0\r\n"
         "total_forks:0\r\n"
         "client_query_buffer_limit_disconnections:%lld\r\n"
@@ -115,6 +118,9 @@ static kstr section_stats(kstr s) {
         "active_defrag_misses:%lld\r\n"
         "active_defrag_key_hits:%lld\r\n"
         "active_defrag_key_misses:%lld\r\n"
+        "tracking_total_keys:%zu\r\n"
+        "tracking_total_items:%zu\r\n"
+        "tracking_total_prefixes:%zu\r\n"
         "total_error_replies:%llu\r\n"
         "dump_payload_sanitizations:0\r\n"
         "total_reads_processed:0\r\n"
@@ -124,7 +130,9 @@ static kstr section_stats(kstr s) {
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
         st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),
         memory_current_eviction_exceeded_ms(), st->keyspace_hits, st->keyspace_misses,
+        pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
+        tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         reply_error_count());
 }
 

@@ -7,6 +7,7 @@
 #include "persist/persist.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
+#include "pubsub/tracking.h"
 #include "core/multi.h"
 #include "core/command.h"
 #include "core/pause.h"
@@ -27,6 +28,7 @@ static void del_generic(client *c, int reason) {
         if (!e) continue;
         db_delete_reason(c->db, c->argv[j], kstr_len(c->argv[j]), reason);
         signal_modified_key(c, c->db, c->argv[j]);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[j], db_id(c->db));
         deleted++;
     }
     reply_ll(c, deleted);
@@ -84,6 +86,8 @@ static void rename_generic(client *c, int nx) {
     db_add(c->db, entry_rekey(e, dst, kstr_len(dst)));
     signal_modified_key(c, c->db, src);
     signal_modified_key(c, c->db, dst);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", src, db_id(c->db));
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", dst, db_id(c->db));
     if (nx) reply_ll(c, 1);
     else reply_ok(c);
 }
@@ -120,6 +124,8 @@ static void move_command(client *c) {
     db_add(dst, e);
     signal_modified_key(c, c->db, key);
     signal_modified_key(c, dst, key);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_from", key, db_id(c->db));
+    notify_keyspace_event(NOTIFY_GENERIC, "move_to", key, db_id(dst));
     reply_ll(c, 1);
 }
 
@@ -157,6 +163,7 @@ static void copy_command(client *c) {
     }
     db_add(dst, entry_dup(e, key, kstr_len(key)));
     signal_modified_key(c, dst, key);
+    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", key, db_id(dst));
     reply_ll(c, 1);
 }
 
@@ -322,7 +329,8 @@ static void expire_generic(client *c, int unit_ms, int relative) {
     /* A key without TTL counts as an infinite TTL for GT and LT. */
     if (flags & EXPIRE_GT && (cur == -1 || when <= cur)) { reply_ll(c, 0); return; }
     if (flags & EXPIRE_LT && cur != -1 && when >= cur) { reply_ll(c, 0); return; }
-    if (when <= db_now_ms()) {
+    int past = when <= db_now_ms();
+    if (past) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
         propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", c->argv[1]);
@@ -331,6 +339,7 @@ static void expire_generic(client *c, int unit_ms, int relative) {
         propagate_rewritef(c, "skl", "PEXPIREAT", c->argv[1], when);
     }
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, past ? "del" : "expire", c->argv[1], db_id(c->db));
     reply_ll(c, 1);
 }
 
@@ -369,6 +378,7 @@ static void persist_command(client *c) {
     }
     db_persist(c->db, e);
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], db_id(c->db));
     reply_ll(c, 1);
 }
 
@@ -425,6 +435,7 @@ static void flushdb_command(client *c) {
     server_dirty += (long long)db_size(c->db);
     multi_touch_db(c->db, NULL);
     memory_empty_db(c->db, async);
+    tracking_invalidate_all();
     reply_ok(c);
 }
 
@@ -437,6 +448,7 @@ static void flushall_command(client *c) {
         memory_empty_db(db_get(i), async);
     }
     persist_after_flushall();
+    tracking_invalidate_all();
     reply_ok(c);
 }
 

@@ -21,6 +21,7 @@
 #include "memory/memory.h"
 #include "persist/aof.h"
 #include "persist/rdb.h"
+#include "pubsub/hooks.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 
@@ -256,6 +257,7 @@ static void before_sleep(eventloop *el) {
     if (server.active_expire_enabled) db_active_expire_cycle(1);
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
+    messaging_before_sleep();
     clients_flush_pending_writes();
     clients_free_closed();
 }

@@ -8,6 +8,7 @@
 #include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "pubsub/hooks.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -148,6 +149,26 @@ static void free_replies(client *c) {
     c->sent_in_head = 0;
 }
 
+/* A client in subscribed or monitor mode receives output continuously:
+ * it keeps its one standard reply block once written (empty, reused by the
+ * next message) rather than freeing and reallocating 16 KB per event-loop
+ * iteration, like the fixed buffer every Redis client has. Counted in its
+ * tot-mem; omem stays 0. Other clients free it (idle connections hold no
+ * reply memory). Returns 1 if the block was kept. */
+static int keep_written_block(client *c, reply_block *b) {
+    if (!(c->flags & (CLIENT_PUBSUB | CLIENT_MONITOR)) || b->next || b->sealed || b->size != REPLY_BLOCK_SIZE)
+        return 0;
+    b->used = 0;
+    c->reply_head = c->reply_tail = b;
+    c->sent_in_head = 0;
+    return 1;
+}
+
+static void release_written_replies(client *c) {
+    if (c->reply_head && c->reply_head == c->reply_tail && keep_written_block(c, c->reply_head)) return;
+    free_replies(c);
+}
+
 void client_discard_replies(client *c) {
     /* A fake client reused for many commands (scripts' redis.call) keeps
      * its one ordinary block rather than freeing and reallocating it. */
@@ -199,6 +220,7 @@ void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
     if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
     multi_client_gone(c);
+    messaging_client_gone(c);
     if (c->flags & CLIENT_CLOSE_ASAP) server.clients_pending_close--;
     if (c->fd >= 0) {
         ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
@@ -446,7 +468,7 @@ static int write_to_client(client *c) {
             off = 0;
         }
         if (iovcnt == 0) {
-            free_replies(c);
+            release_written_replies(c);
             break;
         }
         ssize_t n = writev(c->fd, iov, iovcnt);
@@ -469,7 +491,7 @@ static int write_to_client(client *c) {
                 c->reply_head = h->next;
                 if (!c->reply_head) c->reply_tail = NULL;
                 c->sent_in_head = 0;
-                free_block(c, h);
+                if (c->reply_head || !keep_written_block(c, h)) free_block(c, h);
             } else {
                 c->sent_in_head += left;
                 left = 0;
@@ -481,6 +503,7 @@ static int write_to_client(client *c) {
             c->reply_head = h->next;
             if (!c->reply_head) c->reply_tail = NULL;
             c->sent_in_head = 0;
+            if (!c->reply_head && keep_written_block(c, h)) break;
             free_block(c, h);
         }
     }
@@ -494,7 +517,7 @@ static void after_write(client *c) {
     if (has_pending_reply(c)) {
         ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
     } else {
-        free_replies(c);
+        release_written_replies(c);
         ev_del_file(server.el, c->fd, EV_WRITABLE);
         if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
     }
@@ -601,11 +624,13 @@ static size_t argv_bytes(const client *c) {
     return n;
 }
 
-static void format_flags(const client *c, char *flags) {
+static void format_flags(const client *c, char *flags, const char *tracking_flags) {
     int f = 0;
-    if (c->flags & CLIENT_REPLICA) flags[f++] = (c->flags & CLIENT_MONITOR) ? 'O' : 'S';
+    if (c->flags & CLIENT_MONITOR) flags[f++] = 'O';
+    else if (c->flags & CLIENT_REPLICA) flags[f++] = 'S';
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
     if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    for (const char *t = tracking_flags; *t; t++) flags[f++] = *t;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_UNIX_SOCKET) flags[f++] = 'U';
     if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
@@ -621,7 +646,11 @@ static void format_flags(const client *c, char *flags) {
 kstr client_info_string(kstr s, client *c) {
     long long now = server_mstime();
     char flags[16], events[3] = "";
-    format_flags(c, flags);
+    size_t sub, psub, ssub;
+    long long redir;
+    const char *tracking_flags;
+    messaging_client_fields(c, &sub, &psub, &ssub, &redir, &tracking_flags);
+    format_flags(c, flags, tracking_flags);
     int mask = c->fd >= 0 ? ev_get_file_mask(server.el, c->fd) : 0;
     int e = 0;
     if (mask & EV_READABLE) events[e++] = 'r';
@@ -629,16 +658,16 @@ kstr client_info_string(kstr s, client *c) {
     events[e] = '\0';
     const reply_block *head = c->reply_head;
     size_t oll = head ? reply_block_count(c) - 1 : 0;
-    s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 ",
+    s = kstr_cat_printf(s, "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=-1 ",
                         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                         (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
-                        c->db ? db_id(c->db) : 0);
-    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+                        c->db ? db_id(c->db) : 0, sub, psub, ssub);
+    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=%lld resp=%d",
                         kstr_len(c->querybuf), kstr_avail(c->querybuf), argv_bytes(c),
                         head ? head->size : (size_t)REPLY_BLOCK_SIZE, head ? head->size : (size_t)REPLY_BLOCK_SIZE,
                         head ? head->used : (size_t)0,
                         oll, client_output_list_memory(c), client_memory_usage(c), events,
-                        c->lastcmd ? c->lastcmd->fullname : "NULL", c->resp);
+                        c->lastcmd ? c->lastcmd->fullname : "NULL", redir, c->resp);
     if (c->lib_name || c->lib_ver)
         s = kstr_cat_printf(s, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return s;

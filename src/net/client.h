@@ -59,6 +59,9 @@ struct command;
 /* Waiting for a slow script it sent (script/run.c): not read from nor
  * written to until the script ends, while other clients are served. */
 #define CLIENT_PROTECTED (1 << 21)
+/* Writing a push (Pub/Sub, tracking): CLIENT REPLY OFF/SKIP do not
+ * silence it, as in Redis. Set only around the write. */
+#define CLIENT_PUSHING (1 << 22)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -91,6 +94,8 @@ typedef struct client {
     struct command *cmd, *lastcmd;
     void *bstate;               /* owned by core/blocking.c while blocked */
     void *mstate;               /* owned by core/multi.c: queue and watches */
+    void *pubsub;               /* owned by pubsub/pubsub.c: subscriptions */
+    void *tracking;             /* owned by pubsub/tracking.c: CLIENT TRACKING */
 
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;         /* bytes queued, not yet written */

@@ -233,7 +233,10 @@ size_t client_output_list_memory(const client *c) {
 
 int client_class(const client *c) {
     if ((c->flags & CLIENT_REPLICA) && !(c->flags & CLIENT_MONITOR)) return CLIENT_CLASS_REPLICA;
-    if (c->flags & CLIENT_PUBSUB) return CLIENT_CLASS_PUBSUB;
+    /* MONITOR: Redis leaves monitors in the normal class, whose default
+     * limit is none; Keel bounds them like subscribers (their output does
+     * not come from their own commands either). */
+    if (c->flags & (CLIENT_PUBSUB | CLIENT_MONITOR)) return CLIENT_CLASS_PUBSUB;
     return CLIENT_CLASS_NORMAL;
 }
 

@@ -38,6 +38,7 @@ static reply_block *new_block(client *c, size_t need, int exact) {
 /* Nothing more is queued for a client that will be closed: either its
  * last word was said, or it overcame a limit and its output is doomed. */
 static int output_closed(const client *c) {
+    if (c->flags & CLIENT_PUSHING) return (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) != 0;
     return (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
 }
 

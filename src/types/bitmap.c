@@ -210,7 +210,10 @@ static void setbit_command(client *c) {
     int old = bit_at((uint8_t *)s, kstr_len(s), pos);
     bit_put((uint8_t *)s, pos, (int)on);
     /* Writing a bit as it was changes nothing (no dirty, no WATCH hit). */
-    if (grown || old != on) signal_modified_key(c, c->db, c->argv[1]);
+    if (grown || old != on) {
+        signal_modified_key(c, c->db, c->argv[1]);
+        notify_keyspace_event(NOTIFY_STRING, "setbit", c->argv[1], db_id(c->db));
+    }
     reply_ll(c, old);
 }
 
@@ -382,7 +385,10 @@ static void bitop_command(client *c) {
     }
     kstr dest = c->argv[2];
     if (maxlen == 0) {
-        if (db_delete(c->db, dest, kstr_len(dest))) signal_modified_key(c, c->db, dest);
+        if (db_delete(c->db, dest, kstr_len(dest))) {
+            signal_modified_key(c, c->db, dest);
+            notify_keyspace_event(NOTIFY_GENERIC, "del", dest, db_id(c->db));
+        }
         reply_ll(c, 0);
         goto done;
     }
@@ -392,6 +398,7 @@ static void bitop_command(client *c) {
     bitop_apply(op, (uint8_t *)res, maxlen, src, lens, n);
     db_set(c->db, entry_new_ptr(dest, kstr_len(dest), TYPE_STRING, ENC_RAW, res, -1), 0);
     signal_modified_key(c, c->db, dest);
+    notify_keyspace_event(NOTIFY_STRING, "set", dest, db_id(c->db));
     reply_ll(c, (long long)maxlen);
 done:
     zfree(src);
@@ -544,6 +551,7 @@ static void bitfield_generic(client *c, int readonly_cmd) {
     if (changes) {
         signal_modified_key(c, c->db, c->argv[1]);
         server_dirty += changes - 1;
+        notify_keyspace_event(NOTIFY_STRING, "setbit", c->argv[1], db_id(c->db));
     }
 done:
     zfree(ops);

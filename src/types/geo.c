@@ -139,6 +139,7 @@ static void geoadd_command(client *c) {
         updated += r == ZADD_OUT_UPDATED;
     }
     if (added || updated) signal_modified_key(c, c->db, key);
+    if (added || updated) notify_keyspace_event(NOTIFY_ZSET, "zadd", key, db_id(c->db));
     reply_ll(c, ch ? added + updated : added);
 done:
     zfree(scores);
@@ -481,8 +482,10 @@ static void georadius_generic(client *c, int src_index, int flags) {
     }
     if (!e) {
         if (q.store) {
-            if (db_delete(c->db, q.store, kstr_len(q.store)))
+            if (db_delete(c->db, q.store, kstr_len(q.store))) {
                 signal_modified_key(c, c->db, q.store);
+                notify_keyspace_event(NOTIFY_GENERIC, "del", q.store, db_id(c->db));
+            }
             reply_ll(c, 0);
         } else {
             reply_empty_array(c);

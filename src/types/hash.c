@@ -377,7 +377,7 @@ entry *hash_entry_new(const char *key, size_t klen, hash_value *h, long long exp
 }
 
 /* Write h back: into e when the key exists, else as a new key. */
-static void hash_commit(client *c, entry *e, hash_value *h) {
+static void hash_commit(client *c, entry *e, hash_value *h, const char *event) {
     kstr key = c->argv[1];
     if (e) {
         hash_store(c, e, h);
@@ -388,12 +388,14 @@ static void hash_commit(client *c, entry *e, hash_value *h) {
         db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_HASH, h->enc, h->ptr, -1));
     }
     signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_HASH, event, key, db_id(c->db));
 }
 
 /* After deletions: drop the key when empty, as Redis does. */
 static void hash_commit_after_delete(client *c, entry *e, hash_value *h) {
     kstr key = c->argv[1];
-    if (hash_value_length(h) == 0) {
+    int emptied = hash_value_length(h) == 0;
+    if (emptied) {
         hash_store(c, e, h);
         db_delete(c->db, key, kstr_len(key));
     } else {
@@ -401,6 +403,8 @@ static void hash_commit_after_delete(client *c, entry *e, hash_value *h) {
         hash_store(c, e, h);
     }
     signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_HASH, "hdel", key, db_id(c->db));
+    if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
 }
 
 /* ---- commands ---- */
@@ -417,7 +421,7 @@ static void hset_generic(client *c, const char *name, int reply_count) {
     long long created = 0;
     for (int j = 2; j < c->argc; j += 2)
         created += hash_value_set(&h, c->argv[j], kstr_len(c->argv[j]), c->argv[j + 1], kstr_len(c->argv[j + 1]));
-    hash_commit(c, e, &h);
+    hash_commit(c, e, &h, "hset");
     if (reply_count) reply_ll(c, created);
     else reply_ok(c);
 }
@@ -477,7 +481,7 @@ static void hsetnx_command(client *c) {
     }
     hash_value h = hash_for_write(e);
     hash_value_set(&h, f, kstr_len(f), v, kstr_len(v));
-    hash_commit(c, e, &h);
+    hash_commit(c, e, &h, "hset");
     reply_ll(c, 1);
 }
 
@@ -604,7 +608,7 @@ static void hincrby_command(client *c) {
     char out[32];
     int n = ll_to_string(out, sizeof(out), value);
     hash_value_set(&h, f, kstr_len(f), out, (size_t)n);
-    hash_commit(c, e, &h);
+    hash_commit(c, e, &h, "hincrby");
     reply_ll(c, value);
 }
 
@@ -635,7 +639,7 @@ static void hincrbyfloat_command(client *c) {
     int n = long_double_to_string(out, sizeof(out), value);
     hash_value h = hash_for_write(e);
     hash_value_set(&h, f, kstr_len(f), out, (size_t)n);
-    hash_commit(c, e, &h);
+    hash_commit(c, e, &h, "hincrbyfloat");
     kstr pv[4] = {kstr_new("HSET"), kstr_dup(c->argv[1]), kstr_dup(f), kstr_new_len(out, (size_t)n)};
     propagate_rewrite(c, 4, pv);
     reply_bulk(c, out, (size_t)n);

@@ -135,11 +135,17 @@ entry *hash_expire_fields(db *d, entry *e) {
     }
     zfree(due);
     hashtable_set_user_word(ht, next);
+    if (n) {
+        size_t klen;
+        const char *k = entry_key(e, &klen);
+        notify_keyspace_event_len(NOTIFY_HASH, "hexpired", k, klen, db_id(d));
+    }
     if (n && hashtable_size(ht) == 0) {
         size_t klen;
         const char *k = entry_key(e, &klen);
         kstr key = kstr_new_len(k, klen); /* e goes with the key */
         db_delete(d, key, klen);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(d));
         kstr_free(key);
         server_dirty++;
         return NULL;
@@ -148,27 +154,46 @@ entry *hash_expire_fields(db *d, entry *e) {
     return e;
 }
 
+/* The cycle walks the registry with a cursor, so every registered hash
+ * is visited within a bounded number of cycles (random sampling could
+ * miss one for long). Names are copied out of a scan step before any is
+ * handled: handling one may delete registry entries. */
+typedef struct reg_batch {
+    kstr names[64];
+    size_t n;
+} reg_batch;
+
+static void collect_name(void *priv, void *el) {
+    reg_batch *b = priv;
+    const reg_name *r = el;
+    if (b->n < 64) b->names[b->n++] = kstr_new_len(r->name, r->len);
+}
+
+static void visit_registered(const kstr name) {
+    int32_t id;
+    memcpy(&id, name, 4);
+    db *d = id >= 0 && id < db_count() ? db_get(id) : NULL;
+    entry *e = d ? db_find(d, name + 4, kstr_len(name) - 4) : NULL;
+    int keep = 0;
+    if (e && entry_type(e) == TYPE_HASH && entry_encoding(e) == ENC_HASHTABLE) {
+        e = hash_expire_fields(d, e);
+        keep = e && earliest_of(entry_ptr(e)) != 0;
+    }
+    if (!keep) hashtable_delete(registry, name, kstr_len(name));
+}
+
 void hash_ttl_active_cycle(long long budget_us) {
+    static size_t cursor;
     if (!registry || hashtable_size(registry) == 0) return;
     long long start = ustime();
-    void *sample[32];
     do {
-        size_t got = hashtable_sample_elements(registry, sample, 32);
-        for (size_t i = 0; i < got; i++) {
-            reg_name *r = sample[i];
-            int32_t id;
-            memcpy(&id, r->name, 4);
-            db *d = id >= 0 && id < db_count() ? db_get(id) : NULL;
-            entry *e = d ? db_find(d, r->name + 4, r->len - 4) : NULL;
-            int keep = 0;
-            if (e && entry_type(e) == TYPE_HASH && entry_encoding(e) == ENC_HASHTABLE) {
-                e = hash_expire_fields(d, e);
-                keep = e && earliest_of(entry_ptr(e)) != 0;
-            }
-            if (!keep) hashtable_delete(registry, r->name, r->len);
+        reg_batch b = {.n = 0};
+        cursor = hashtable_scan(registry, cursor, collect_name, &b);
+        for (size_t i = 0; i < b.n; i++) {
+            visit_registered(b.names[i]);
+            kstr_free(b.names[i]);
         }
-        if (got < 32) break;
-    } while (ustime() - start < budget_us);
+    } while (cursor != 0 && ustime() - start < budget_us);
 }
 
 /* ---- arguments: FIELDS numfields field ... ---- */
@@ -281,7 +306,11 @@ static void expire_generic(client *c, long long unit_ms, int absolute) {
     if (!changed) return;
     if (!absolute || unit_ms != 1) propagate_absolute(c, when);
     signal_modified_key(c, c->db, c->argv[1]);
-    if (hashtable_size(ht) == 0) db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
+    notify_keyspace_event(NOTIFY_HASH, "hexpire", c->argv[1], db_id(c->db));
+    if (hashtable_size(ht) == 0) {
+        db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], db_id(c->db));
+    }
 }
 
 static void hexpire_command(client *c) { expire_generic(c, 1000, 0); }
@@ -352,7 +381,9 @@ static void hpersist_command(client *c) {
         changed = 1;
         reply_ll(c, 1);
     }
-    if (changed) signal_modified_key(c, c->db, c->argv[1]);
+    if (!changed) return;
+    signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_HASH, "hpersist", c->argv[1], db_id(c->db));
 }
 
 command hash_ttl_commands[] = {

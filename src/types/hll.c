@@ -142,6 +142,7 @@ static void pfadd_command(client *c) {
         updated |= changed;
     }
     if (updated) signal_modified_key(c, c->db, key);
+    if (updated) notify_keyspace_event(NOTIFY_STRING, "pfadd", key, db_id(c->db));
     reply_ll(c, updated);
 }
 
@@ -218,6 +219,7 @@ static void pfmerge_command(client *c) {
     if (old) db_replace(c->db, old, entry_with_ptr(old, TYPE_STRING, ENC_RAW, h), 0);
     else strval_add_raw(c, key, h);
     signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_STRING, "pfadd", key, db_id(c->db));
     reply_ok(c);
 }
 

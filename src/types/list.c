@@ -135,16 +135,13 @@ static void *view_finish(list_view *v, int *enc) {
     return was_lp ? materialize(v) : q;
 }
 
-/* Keyspace event classes, Redis's values (cmdutil.h has no names yet). */
-#define NOTIFY_GENERIC_CLASS (1 << 2)
-#define NOTIFY_LIST_CLASS (1 << 4)
-
 /* Store the settled value back in the keyspace and emit the command's
- * keyspace event (then "del" if the list became empty, as Redis does). */
+ * keyspace event (then "del" if the list became empty, as Redis does).
+ * A NULL event emits nothing: the caller reports later (LMOVE). */
 static void view_close(list_view *v, client *c, const kstr key, const char *event) {
     int enc = ENC_LISTPACK;
     void *ptr = view_finish(v, &enc);
-    notify_keyspace_event(NOTIFY_LIST_CLASS, event, key, db_id(c->db));
+    if (event) notify_keyspace_event(NOTIFY_LIST, event, key, db_id(c->db));
     if (!v->e) {
         if (ptr) db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_LIST, enc, ptr, -1));
         return;
@@ -152,7 +149,7 @@ static void view_close(list_view *v, client *c, const kstr key, const char *even
     if (!ptr) {
         entry_set_ptr(v->e, NULL);
         db_delete(c->db, key, kstr_len(key));
-        notify_keyspace_event(NOTIFY_GENERIC_CLASS, "del", key, db_id(c->db));
+        if (event) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
         return;
     }
     entry_set_ptr(v->e, ptr);
@@ -594,7 +591,7 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     if (wrong) return;
     list_view v;
     kstr val = pop_to_kstr(view_open(&v, se), from);
-    view_close(&v, c, src, from == QL_HEAD ? "lpop" : "rpop");
+    view_close(&v, c, src, NULL); /* events after the push's, in Redis's order */
     signal_modified_key(c, c->db, src);
 
     de = db_lookup(c->db, dst, kstr_len(dst), LOOKUP_WRITE | LOOKUP_NOSTATS | LOOKUP_NOTOUCH);
@@ -606,6 +603,8 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
         propagate_rewritef(c, "skkss", "LMOVE", src, dst, from == QL_HEAD ? "LEFT" : "RIGHT",
                            to == QL_HEAD ? "LEFT" : "RIGHT");
     server_dirty--; /* one move is one change, as Redis counts it */
+    notify_keyspace_event(NOTIFY_LIST, from == QL_HEAD ? "lpop" : "rpop", src, db_id(c->db));
+    if (!db_find(c->db, src, kstr_len(src))) notify_keyspace_event(NOTIFY_GENERIC, "del", src, db_id(c->db));
     reply_bulk(c, val, kstr_len(val));
     kstr_free(val);
 }

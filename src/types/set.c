@@ -408,18 +408,22 @@ static void set_store(entry *e, const set_value *sv) {
 }
 
 /* Write sv back to the key: into e, or as a new key. */
-static void set_commit(client *c, const kstr key, entry *e, set_value *sv) {
+static void set_commit(client *c, const kstr key, entry *e, set_value *sv, const char *event) {
     if (e) set_store(e, sv);
     else db_add(c->db, entry_new_ptr(key, kstr_len(key), TYPE_SET, sv->enc, sv->ptr, -1));
     signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_SET, event, key, db_id(c->db));
 }
 
 /* After removals: drop the key when empty, as Redis does. */
-static void set_commit_after_remove(client *c, const kstr key, entry *e, set_value *sv) {
+static void set_commit_after_remove(client *c, const kstr key, entry *e, set_value *sv, const char *event) {
     set_store(e, sv);
-    if (set_value_size(sv) == 0) db_delete(c->db, key, kstr_len(key));
+    int emptied = set_value_size(sv) == 0;
+    if (emptied) db_delete(c->db, key, kstr_len(key));
     else if (sv->enc == ENC_HASHTABLE) hashtable_shrink_if_needed(sv->ptr);
     signal_modified_key(c, c->db, key);
+    notify_keyspace_event(NOTIFY_SET, event, key, db_id(c->db));
+    if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
 }
 
 static int reply_member_cb(void *priv, const member *m) {
@@ -442,7 +446,7 @@ static void sadd_command(client *c) {
     set_value sv = e ? set_of(e) : set_value_new(c->argv[2], kstr_len(c->argv[2]), (size_t)(c->argc - 2));
     long long added = 0;
     for (int j = 2; j < c->argc; j++) added += set_value_add(&sv, c->argv[j], kstr_len(c->argv[j]));
-    if (added || !e) set_commit(c, key, e, &sv);
+    if (added || !e) set_commit(c, key, e, &sv, "sadd");
     reply_ll(c, added);
 }
 
@@ -459,7 +463,7 @@ static void srem_command(client *c) {
     long long removed = 0;
     for (int j = 2; j < c->argc && set_value_size(&sv) > 0; j++)
         removed += set_value_remove(&sv, c->argv[j], kstr_len(c->argv[j]));
-    if (removed) set_commit_after_remove(c, key, e, &sv);
+    if (removed) set_commit_after_remove(c, key, e, &sv, "srem");
     reply_ll(c, removed);
 }
 
@@ -521,10 +525,10 @@ static void smove_command(client *c) {
         reply_ll(c, 0);
         return;
     }
-    set_commit_after_remove(c, src, se, &from);
+    set_commit_after_remove(c, src, se, &from, "srem");
     set_value to = de ? set_of(de) : set_value_new(m, kstr_len(m), 1);
     set_value_add(&to, m, kstr_len(m));
-    set_commit(c, dst, de, &to);
+    set_commit(c, dst, de, &to, "sadd");
     reply_ll(c, 1);
 }
 
@@ -645,6 +649,8 @@ static void spop_command(client *c) {
         db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
         propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", key);
+        notify_keyspace_event(NOTIFY_SET, "spop", key, db_id(c->db));
+        notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
         return;
     } else if (propagate_wanted()) {
         srem_batch *b = zmalloc(sizeof(*b));
@@ -657,7 +663,7 @@ static void spop_command(client *c) {
     } else {
         spop_some(c, &sv, (size_t)count, NULL);
     }
-    set_commit_after_remove(c, key, e, &sv);
+    set_commit_after_remove(c, key, e, &sv, "spop");
 }
 
 static void srandmember_distinct(client *c, const set_value *sv, size_t count) {
@@ -804,6 +810,7 @@ static void store_result(client *c, const kstr dst, set_value *result) {
         if (lookup_write(c, dst)) {
             db_delete(c->db, dst, kstr_len(dst));
             signal_modified_key(c, c->db, dst);
+            notify_keyspace_event(NOTIFY_GENERIC, "del", dst, db_id(c->db));
         }
         reply_ll(c, 0);
         return;
@@ -814,6 +821,7 @@ static void store_result(client *c, const kstr dst, set_value *result) {
     db_delete(c->db, dst, kstr_len(dst));
     db_add(c->db, entry_new_ptr(dst, kstr_len(dst), TYPE_SET, result->enc, result->ptr, -1));
     signal_modified_key(c, c->db, dst);
+    notify_keyspace_event(NOTIFY_SET, c->cmd->name, dst, db_id(c->db)); /* sinterstore, sunionstore, sdiffstore */
     reply_ll(c, (long long)size);
 }
 

@@ -244,7 +244,10 @@ static void store_sorted(client *c, const sort_spec *sp, sort_item *items, long 
     size_t total = (size_t)count * (size_t)(sp->ngets ? sp->ngets : 1);
     kstr dest = sp->store;
     if (total == 0) {
-        if (db_delete(c->db, dest, kstr_len(dest))) signal_modified_key(c, c->db, dest);
+        if (db_delete(c->db, dest, kstr_len(dest))) {
+            signal_modified_key(c, c->db, dest);
+            notify_keyspace_event(NOTIFY_GENERIC, "del", dest, db_id(c->db));
+        }
         reply_ll(c, 0);
         return;
     }
@@ -260,6 +263,7 @@ static void store_sorted(client *c, const sort_spec *sp, sort_item *items, long 
     db_set(c->db, list_entry_from_strings(dest, kstr_len(dest), out, total), 0);
     zfree(out);
     signal_modified_key(c, c->db, dest);
+    notify_keyspace_event(NOTIFY_LIST, "sortstore", dest, db_id(c->db));
     reply_ll(c, (long long)total);
 }
 

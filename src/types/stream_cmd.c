@@ -98,7 +98,7 @@ long stream_reply_range(client *c, stream *s, stream_id start, stream_id end, lo
 
 void stream_signal_write(client *c, const kstr key, const char *event) {
     signal_modified_key(c, c->db, key);
-    notify_keyspace_event(0, event, key, db_id(c->db));
+    notify_keyspace_event(NOTIFY_STREAM, event, key, db_id(c->db));
 }
 
 /* ---- trimming arguments (XADD, XTRIM) ---- */
@@ -243,7 +243,7 @@ static void xadd_command(client *c) {
     zfree(lens);
     reply_stream_id(c, id);
     stream_signal_write(c, c->argv[1], "xadd");
-    if (t.strategy && apply_trim(s, &t) > 0) notify_keyspace_event(0, "xtrim", c->argv[1], db_id(c->db));
+    if (t.strategy && apply_trim(s, &t) > 0) notify_keyspace_event(NOTIFY_STREAM, "xtrim", c->argv[1], db_id(c->db));
     blocking_signal_key(c->db, c->argv[1], kstr_len(c->argv[1]));
 }
 

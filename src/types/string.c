@@ -186,6 +186,9 @@ static void set_generic(client *c, const kstr key, const kstr val, const set_opt
         /* Already expired: the key ends up deleted. */
         if (old) db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
+        notify_keyspace_event(NOTIFY_STRING, "set", key, db_id(c->db));
+        notify_keyspace_event(NOTIFY_GENERIC, "expire", key, db_id(c->db));
+        notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, db_id(c->db));
         server.stat.expiredkeys++;
         propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", key);
         if (!(o->flags & OBJ_GET)) reply_ok(c);
@@ -197,6 +200,8 @@ static void set_generic(client *c, const kstr key, const kstr val, const set_opt
     if (expire >= 0) propagate_rewritef(c, "skksl", "SET", key, val, "PXAT", expire);
     else if (o->flags & OBJ_GET)
         propagate_rewritef(c, o->flags & OBJ_KEEPTTL ? "skks" : "skk", "SET", key, val, "KEEPTTL");
+    notify_keyspace_event(NOTIFY_STRING, "set", key, db_id(c->db));
+    if (expire >= 0) notify_keyspace_event(NOTIFY_GENERIC, "expire", key, db_id(c->db));
     if (!(o->flags & OBJ_GET)) reply_ok(c);
 }
 
@@ -212,6 +217,7 @@ static void setnx_command(client *c) {
         return;
     }
     store_string(c, c->argv[1], c->argv[2], kstr_len(c->argv[2]), -1, 0);
+    notify_keyspace_event(NOTIFY_STRING, "set", c->argv[1], db_id(c->db));
     reply_ll(c, 1);
 }
 
@@ -239,6 +245,7 @@ static void getdel_command(client *c) {
     reply_entry_string(c, e);
     db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], db_id(c->db));
 }
 
 static void getex_command(client *c) {
@@ -262,14 +269,17 @@ static void getex_command(client *c) {
         server.stat.expiredkeys++;
         signal_modified_key(c, c->db, c->argv[1]);
         propagate_rewritef(c, "sk", server.lazyfree_lazy_server_del ? "UNLINK" : "DEL", c->argv[1]);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", c->argv[1], db_id(c->db));
     } else if (expire >= 0) {
         db_set_expire(c->db, e, expire);
         signal_modified_key(c, c->db, c->argv[1]);
         propagate_rewritef(c, "skl", "PEXPIREAT", c->argv[1], expire);
+        notify_keyspace_event(NOTIFY_GENERIC, "expire", c->argv[1], db_id(c->db));
     } else if (o.flags & OBJ_PERSIST && entry_has_expire(e)) {
         db_persist(c->db, e);
         signal_modified_key(c, c->db, c->argv[1]);
         propagate_rewritef(c, "sk", "PERSIST", c->argv[1]);
+        notify_keyspace_event(NOTIFY_GENERIC, "persist", c->argv[1], db_id(c->db));
     }
 }
 
@@ -295,8 +305,10 @@ static void mset_generic(client *c, int nx) {
             }
         }
     }
-    for (int j = 1; j < c->argc; j += 2)
+    for (int j = 1; j < c->argc; j += 2) {
         store_string(c, c->argv[j], c->argv[j + 1], kstr_len(c->argv[j + 1]), -1, 0);
+        notify_keyspace_event(NOTIFY_STRING, "set", c->argv[j], db_id(c->db));
+    }
     if (nx) reply_ll(c, 1);
     else reply_ok(c);
 }
@@ -311,6 +323,7 @@ static void append_command(client *c) {
     kstr add = c->argv[2];
     if (!e) {
         store_string(c, c->argv[1], add, kstr_len(add), -1, 0);
+        notify_keyspace_event(NOTIFY_STRING, "append", c->argv[1], db_id(c->db));
         reply_ll(c, (long long)kstr_len(add));
         return;
     }
@@ -323,6 +336,7 @@ static void append_command(client *c) {
     s = strval_append(s, add, kstr_len(add));
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_STRING, "append", c->argv[1], db_id(c->db));
     reply_ll(c, (long long)kstr_len(s));
 }
 
@@ -393,6 +407,7 @@ static void setrange_command(client *c) {
         entry *n = entry_new_ptr(c->argv[1], kstr_len(c->argv[1]), TYPE_STRING, ENC_RAW, s, -1);
         db_add(c->db, n);
         signal_modified_key(c, c->db, c->argv[1]);
+        notify_keyspace_event(NOTIFY_STRING, "setrange", c->argv[1], db_id(c->db));
         reply_ll(c, (long long)kstr_len(s));
         return;
     }
@@ -410,6 +425,7 @@ static void setrange_command(client *c) {
     memcpy(s + offset, val, vlen);
     entry_set_ptr(e, s);
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_STRING, "setrange", c->argv[1], db_id(c->db));
     reply_ll(c, (long long)kstr_len(s));
 }
 
@@ -435,6 +451,7 @@ static void incr_generic(client *c, long long incr) {
         db_add(c->db, entry_new_int(c->argv[1], kstr_len(c->argv[1]), value, -1));
     }
     signal_modified_key(c, c->db, c->argv[1]);
+    notify_keyspace_event(NOTIFY_STRING, "incrby", c->argv[1], db_id(c->db));
     reply_ll(c, value);
 }
 
@@ -484,6 +501,7 @@ static void incrbyfloat_command(client *c) {
      * reader ends with the same bytes. */
     kstr v[4] = {kstr_new("SET"), kstr_dup(c->argv[1]), kstr_new_len(out, (size_t)n), kstr_new("KEEPTTL")};
     propagate_rewrite(c, 4, v);
+    notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", c->argv[1], db_id(c->db));
     reply_bulk(c, out, (size_t)n);
 }
 

@@ -38,6 +38,19 @@ void zset_delete_if_empty(client *c, entry *e, const kstr key) {
     if (zset_length(e) == 0) db_delete(c->db, key, kstr_len(key));
 }
 
+void zset_notify_removal(client *c, const kstr key, const char *event) {
+    notify_keyspace_event(NOTIFY_ZSET, event, key, db_id(c->db));
+    if (!db_find(c->db, key, kstr_len(key))) notify_keyspace_event(NOTIFY_GENERIC, "del", key, db_id(c->db));
+}
+
+/* The event of a command that stores a sorted set: its name, except for
+ * the geo commands' STORE options. */
+static const char *store_event(const client *c) {
+    if (!strncmp(c->cmd->name, "geosearch", 9)) return "geosearchstore";
+    if (!strncmp(c->cmd->name, "georadius", 9)) return "georadiusstore";
+    return c->cmd->name;
+}
+
 void zset_reply_member(client *c, const char *m, size_t len, double score, int withscores) {
     if (withscores && c->resp >= 3) reply_array_len(c, 2);
     reply_bulk(c, m, len);
@@ -52,8 +65,10 @@ void zset_store_result(client *c, const kstr dst, const zset_item *items, size_t
     if (n) {
         db_set(c->db, zset_entry_from_sorted(dst, kstr_len(dst), items, n), 0);
         signal_modified_key(c, c->db, dst);
+        notify_keyspace_event(NOTIFY_ZSET, store_event(c), dst, db_id(c->db));
     } else if (db_delete(c->db, dst, kstr_len(dst))) {
         signal_modified_key(c, c->db, dst);
+        notify_keyspace_event(NOTIFY_GENERIC, "del", dst, db_id(c->db));
     }
     reply_ll(c, (long long)n);
 }
@@ -144,6 +159,7 @@ static void zadd_generic(client *c, int flags, int ch, int first) {
         if (r != ZADD_OUT_NOP) processed++;
     }
     if (added || updated) signal_modified_key(c, c->db, key);
+    if (added || updated) notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", key, db_id(c->db));
     if (incr) {
         if (processed)
             reply_double(c, newscore);
@@ -182,6 +198,7 @@ static void zrem_command(client *c) {
     if (removed) {
         zset_delete_if_empty(c, e, c->argv[1]);
         signal_modified_key(c, c->db, c->argv[1]);
+        zset_notify_removal(c, c->argv[1], "zrem");
     }
     reply_ll(c, removed);
 }

@@ -97,6 +97,9 @@ entry *zset_read(client *c, const kstr key, int *wrong);
 entry *zset_write(client *c, const kstr key, int *wrong);
 /* After a removal: Redis never keeps empty aggregates. */
 void zset_delete_if_empty(client *c, entry *e, const kstr key);
+/* Keyspace events after elements left key: event, then "del" if the key
+ * is gone. */
+void zset_notify_removal(client *c, const kstr key, const char *event);
 /* One element of a reply, with its score if withscores (RESP3 nests
  * [member, score], RESP2 flattens), and the array length for n of them. */
 void zset_reply_member(client *c, const char *m, size_t len, double score, int withscores);

@@ -47,6 +47,7 @@ static long pop_elements(client *c, entry *e, const kstr key, int max, long coun
     }
     zset_delete_if_empty(c, e, key);
     if (n) signal_modified_key(c, c->db, key);
+    if (n) zset_notify_removal(c, key, max ? "zpopmax" : "zpopmin");
     return n;
 }
 

@@ -17,6 +17,7 @@
 #include "types/zset_internal.h"
 
 #include "core/cmdutil.h"
+#include "core/command.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 
@@ -311,6 +312,7 @@ static void zremrange_generic(client *c, int type) {
     if (removed) {
         zset_delete_if_empty(c, e, c->argv[1]);
         signal_modified_key(c, c->db, c->argv[1]);
+        zset_notify_removal(c, c->argv[1], c->cmd->name); /* zremrangebyscore, ...byrank, ...bylex */
     }
     reply_ll(c, (long long)removed);
 }

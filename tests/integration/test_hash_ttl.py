@@ -134,3 +134,27 @@ def test_small_hash_converts_and_memory_counts_the_ttl(r):
     x(r, "HEXPIRE", "h", "100", "FIELDS", "2", "a", "b")
     assert r.object("encoding", "h") == "hashtable"
     assert r.memory_usage("h") > before
+
+
+def test_keyspace_events(r, server):
+    sub = server.client(decode_responses=True).pubsub()
+    r.config_set("notify-keyspace-events", "Kgh")
+    try:
+        sub.psubscribe("__keyspace@0__:*")
+        assert sub.get_message(timeout=2)["type"] == "psubscribe"
+        r.hset("h", mapping={"a": "1", "b": "2"})
+        x(r, "HEXPIRE", "h", "100", "FIELDS", "1", "a")
+        x(r, "HPERSIST", "h", "FIELDS", "1", "a")
+        x(r, "HPEXPIRE", "h", "10", "FIELDS", "2", "a", "b")
+        time.sleep(0.05)
+        assert r.hgetall("h") == {}  # expired by now: the read removes them
+        seen = []
+        deadline = time.time() + 5
+        while time.time() < deadline and "del" not in seen:
+            m = sub.get_message(timeout=0.2)
+            if m and m["type"] == "pmessage":
+                seen.append(m["data"])
+        assert seen == ["hset", "hexpire", "hpersist", "hexpire", "hexpired", "del"]
+    finally:
+        r.config_set("notify-keyspace-events", "")
+        sub.close()

@@ -77,3 +77,10 @@ void propagate_deletion(int dbid, const char *key, size_t klen, int lazy) {
 void notify_keyspace_event(int type, const char *event, const kstr key, int dbid) {
     (void)type, (void)event, (void)key, (void)dbid;
 }
+/* pubsub/notify.h: keyspace events and the tracking invalidations they carry. */
+void notify_keyspace_event_len(int type, const char *event, const char *key, size_t klen, int dbid) {
+    (void)type, (void)event, (void)key, (void)klen, (void)dbid, stubs.events++;
+}
+void notify_new_key(int dbid, const struct entry *e) { (void)dbid, (void)e, stubs.new_keys++; }
+void notify_expired(int dbid, const char *key, size_t klen) { (void)dbid, (void)key, (void)klen, stubs.expired_events++; }
+void notify_evicted(int dbid, const char *key, size_t klen) { (void)dbid, (void)key, (void)klen, stubs.evicted_events++; }

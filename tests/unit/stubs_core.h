@@ -13,6 +13,8 @@ typedef struct stub_counts {
     int paused;                          /* what pause_active() answers */
     long long deletions_propagated;      /* propagate_deletion (expiry, eviction) */
     int last_deletion_lazy;              /* its lazy flag */
+    long long events;                    /* notify_keyspace_event_len (keymiss) */
+    long long new_keys, expired_events, evicted_events; /* notify_new_key / _expired / _evicted */
 } stub_counts;
 
 extern stub_counts stubs;

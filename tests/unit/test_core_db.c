@@ -163,6 +163,7 @@ Test(db, expired_key_is_deleted_on_lookup) {
     cr_assert_eq(server.stat.expiredkeys, 1);
     cr_assert_eq(stubs.watch_expired, 1, "WATCH was not told of the expiry");
     cr_assert_eq(stubs.deletions_propagated, 1, "the expiry was not propagated (AOF, replicas)");
+    cr_assert_eq(stubs.expired_events, 1, "no 'expired' keyspace event");
     cr_assert_eq(stubs.last_free_reason, FREE_EXPIRE);
     cr_assert_not_null(db_lookup(d, "new", 3, LOOKUP_NONE));
     cr_assert_eq(db_expires_size(d), 1);
@@ -184,9 +185,20 @@ Test(db, evict_key_tells_watch_and_counts_dirty) {
     cr_assert_eq(db_evict_key(d, "victim", 6), 1);
     cr_assert_eq(db_evict_key(d, "victim", 6), 0);
     cr_assert_eq(stubs.watch_touched, 1);
+    cr_assert_eq(stubs.evicted_events, 1, "one 'evicted' event (and tracking invalidation) per evicted key");
     cr_assert_eq(server_dirty, dirty + 1);
     cr_assert_eq(stubs.deletions_propagated, 1, "the eviction was not propagated (AOF, replicas)");
     cr_assert_eq(stubs.last_free_reason, FREE_EVICT);
+}
+
+Test(db, new_keys_and_misses_are_reported) {
+    add_key(d, "a", -1);
+    add_key(d, "b", -1);
+    cr_assert_eq(stubs.new_keys, 2, "'new' events for added keys");
+    cr_assert_null(db_lookup(d, "nope", 4, LOOKUP_NONE));
+    cr_assert_eq(stubs.events, 1, "'keymiss' event for a read miss");
+    cr_assert_null(db_lookup(d, "nope", 4, LOOKUP_WRITE));
+    cr_assert_eq(stubs.events, 1, "no 'keymiss' for a write lookup");
 }
 
 Test(db, active_expiry_deletes_expired_keys_only) {
