@@ -101,11 +101,11 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 1; done
 
 integration: all
-	KEEL_SERVER=$(abspath $(BIN)) $(PYTEST) -q tests/integration
+	KEEL_SERVER=$(abspath $(BIN)) KEEL_ALLOCATOR=$(ALLOC) $(PYTEST) -q tests/integration
 
 integration-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  KEEL_SERVER=$(abspath bin/keel-server-asan) $(PYTEST) -q -x tests/integration
+	  KEEL_SERVER=$(abspath bin/keel-server-asan) KEEL_ALLOCATOR=libc $(PYTEST) -q -x tests/integration
 
 check-deps:
 	@/usr/bin/python3 scripts/check-deps.py

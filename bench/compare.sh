@@ -6,6 +6,7 @@
 #
 # GROUPS (comma-separated; default all):
 #   base        used_memory of 1M string keys; SET/GET/INCR/MSET requests/s
+#   streams     memory of streams: 1M entries in one stream, 100k streams of 10
 #   memory      memory of the data types (fresh servers per row; ~2-3 min)
 #   throughput  requests/s of the data-type commands (lists, sets, hashes,
 #               sorted sets)
@@ -53,10 +54,10 @@ declare -A RUN=()
 IFS=, read -ra _groups <<<"$ONLY"
 for g in "${_groups[@]}"; do
     case $g in
-        base|memory|throughput) RUN[$g]=1 ;;
+        base|memory|throughput|streams) RUN[$g]=1 ;;
         types) RUN[memory]=1 RUN[throughput]=1 ;;
-        all) RUN[base]=1 RUN[memory]=1 RUN[throughput]=1 ;;
-        *) die "unknown group '$g' (base, memory, throughput, types, all)" ;;
+        all) RUN[base]=1 RUN[memory]=1 RUN[throughput]=1 RUN[streams]=1 ;;
+        *) die "unknown group '$g' (base, memory, streams, throughput, types, all)" ;;
     esac
 done
 runs() { [ -n "${RUN[$1]:-}" ]; }
@@ -141,6 +142,27 @@ types_memory() {
     mem_row "$(( HLL_KEYS / 1000 ))k HLLs x 1k elements" hll "$HLL_KEYS"
 }
 
+# prep_stream PORT: a fresh stream "stream" of 20,000 entries (the memory
+# row's loader) and a group "g" at its start. XRANGE reads its first 10;
+# XREADGROUP serves new entries to 10 consumers, one entry a call, 20,000
+# calls: each request delivers an entry (and adds it to the PEL).
+prep_stream() {
+    flush "$1" && $LOADER stream 20000 | pipe_load "$1" && rcli "$1" XGROUP CREATE stream g 0 >/dev/null
+}
+
+streams_throughput() {
+    bench_pair "XADD rps" flush custom -n "$N" XADD s '*' sensor s1 temp 151 unit C
+    bench_pair "XADD rps -P 16" flush custom -n "$N_PIPE" -P 16 XADD s '*' sensor s1 temp 151 unit C
+    bench_pair "XRANGE 10 rps" prep_stream custom -n "$N" XRANGE stream - + COUNT 10
+    bench_pair "XREADGROUP 1 entry, 10 consumers rps" prep_stream custom -n 20000 -r 10 \
+        XREADGROUP GROUP g c__rand_int__ COUNT 1 STREAMS stream '>'
+}
+
+streams_memory() {
+    mem_row "1 stream x 1M entries x 3 fields" stream
+    mem_row "100k streams x 10 entries" streams
+}
+
 # --- throughput -------------------------------------------------------------
 # bench_pair LABEL PREP TEST ARGS... : interleaved runs, best of REPS, adds a
 # row. PREP is a command run with the port before every run (":" for none).
@@ -214,6 +236,11 @@ types_throughput() {
 
 if runs base; then base_memory; fi
 if runs memory; then types_memory; fi
+if runs streams; then streams_memory; fi
+if runs streams; then
+    [ -n "${SERVER_PORT[keel]:-}" ] || { start_server keel "$KEEL_SERVER" "$(free_port)"; start_server redis "$REDIS_SERVER" "$(free_port)"; }
+    streams_throughput
+fi
 if runs base; then base_throughput; fi
 if runs throughput; then types_throughput; fi
 

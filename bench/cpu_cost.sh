@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 KEEL=${KEEL_SERVER:-$PWD/bin/keel-server}
 REDIS=${REDIS_SERVER:-/usr/bin/redis-server}
 N=${CPU_N:-100000}
-TESTS=${CPU_TESTS:-"set get incr lpush lpop sadd hset zadd lrange_100 mset"}
+TESTS=${CPU_TESTS:-"set get incr lpush lpop sadd hset zadd lrange_100 mset xadd xrange_10"}
 MD=0; [ "${1:-}" = "--markdown" ] && MD=1
 [ -x "$KEEL" ] || make -j2 >/dev/null
 TMP=$(mktemp -d)
@@ -33,7 +33,15 @@ instructions() {
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     if [ "$test" != none ]; then
-        redis-benchmark -p "$port" -t "$test" -n "$N" -c 10 -P 16 -r 100000 -q >/dev/null 2>&1
+        # Tests redis-benchmark has no -t name for: a custom command.
+        local -a cmd=()
+        case $test in
+            xadd) cmd=(XADD bench '*' sensor s1 temp 151 unit C) ;;
+            xrange_10) redis-cli -p "$port" eval "for i=1,1000 do redis.call('xadd','bench',i..'-1','sensor','s1','temp',i,'unit','C') end" 0 >/dev/null 2>&1 ||
+                         for i in $(seq 1000); do echo "XADD bench $i-1 sensor s1 temp $i unit C"; done | redis-cli -p "$port" >/dev/null
+                       cmd=(XRANGE bench - + COUNT 10) ;;
+        esac
+        redis-benchmark -p "$port" -t "$test" -n "$N" -c 10 -P 16 -r 100000 -q "${cmd[@]}" >/dev/null 2>&1
     fi
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     wait "$pid" 2>/dev/null || true

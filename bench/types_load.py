@@ -12,6 +12,8 @@ server sees a deep pipeline and loading runs at server speed):
   types_load.py list     one list "list" of 10M short items, 1,000 per RPUSH
   types_load.py hll      100k HyperLogLogs "hll:N", 1,000 elements each,
                          PFADD with 100 elements per command
+  types_load.py stream    one stream "stream" of 1M entries of 3 small fields
+  types_load.py streams   100k streams "stream:N" of 10 such entries
   types_load.py fill-list|fill-set|fill-zset COUNT
                          COUNT elements in "mylist" / "myset" / "myzset",
                          the keys redis-benchmark's LPOP/RPOP, SPOP and
@@ -123,6 +125,26 @@ def load_hll(w, keys=100_000, elements=1_000, per_command=100):
             w.add(head + key + chunks[(start + j * 1009) % nchunks])
 
 
+def load_stream(w, entries=1_000_000):
+    """One stream "stream" of entries with 3 small fields, IDs 1-1, 1-2..."""
+    head = header(9, b"XADD") + bulk(b"stream")
+    fields = [bulk(b"sensor"), bulk(b"temp"), bulk(b"unit")]
+    for i in range(1, entries + 1):
+        w.add(head + bulk(b"1-%d" % i) + fields[0] + bulk(b"s%d" % (i % 100)) + fields[1] +
+              bulk(b"%d" % (150 + i % 200)) + fields[2] + bulk(b"C"))
+
+
+def load_streams(w, keys=100_000, entries=10):
+    """keys streams "stream:N" of entries entries with 3 small fields."""
+    head = header(9, b"XADD")
+    fields = [bulk(b"sensor"), bulk(b"temp"), bulk(b"unit")]
+    for k in range(keys):
+        key = bulk(b"stream:%d" % k)
+        for i in range(1, entries + 1):
+            w.add(head + key + bulk(b"1-%d" % i) + fields[0] + bulk(b"s%d" % (k % 100)) + fields[1] +
+                  bulk(b"%d" % (150 + i)) + fields[2] + bulk(b"C"))
+
+
 def fill(w, cmd, key, count, per_command=1_000, scored=False):
     """count elements "element:%012d" in key, per_command per command."""
     for first in range(0, count, per_command):
@@ -137,7 +159,7 @@ def fill(w, cmd, key, count, per_command=1_000, scored=False):
 
 def main(argv):
     loaders = {"hashes": load_hashes, "sets": load_sets, "zsets": load_zsets,
-               "list": load_list, "hll": load_hll}
+               "list": load_list, "hll": load_hll, "stream": load_stream, "streams": load_streams}
     fills = {"fill-list": (b"RPUSH", b"mylist", False),
              "fill-set": (b"SADD", b"myset", False),
              "fill-zset": (b"ZADD", b"myzset", True)}

@@ -253,6 +253,19 @@ static void on_key_added(db *d, const entry *e) {
     blocking_signal_key(d, key, klen);
 }
 
+/* Every key of the database may have changed: let each waiter look. */
+static void on_db_emptied(db *d) {
+    if (!nblocked || db_id(d) >= ntables || !tables[db_id(d)]) return;
+    hashtable_iterator it;
+    void *el;
+    hashtable_iter_init(&it, tables[db_id(d)], 0);
+    while (hashtable_iter_next(&it, &el)) {
+        bkey *bk = el;
+        blocking_signal_key(d, bk->key, kstr_len(bk->key));
+    }
+    hashtable_iter_release(&it);
+}
+
 /* The type a blocked command waits for, from its group; -1 = any. */
 static int expected_type(const client *c) {
     const char *g = c->cmd ? c->cmd->group : NULL;
@@ -298,16 +311,22 @@ static void vec_push(client_vec *cv, client *c) {
     cv->v[cv->n++] = c;
 }
 
+/* XREADGROUP waits on a group of a stream: when the key is deleted or
+ * replaced, the group is gone and the wait ends with an error (its
+ * re-run says which), as in Redis 7.0; other commands keep waiting for
+ * the key to come back. */
+static int ends_when_key_goes(const client *c) { return c->cmd && !strcmp(c->cmd->name, "xreadgroup"); }
+
 static void serve_key(bkey *bk, client_vec *served) {
     db *d = db_get(bk->dbid);
     waiter *w = bk->head;
     while (w) {
         entry *e = db_lookup(d, bk->key, kstr_len(bk->key), LOOKUP_NOSTATS | LOOKUP_NOTOUCH);
-        if (!e) break;
         waiter *next = w->next;
         client *c = w->c;
         int want = expected_type(c);
-        if ((want < 0 || entry_type(e) == want) && rerun(c)) vec_push(served, c);
+        int usable = e && (want < 0 || entry_type(e) == want);
+        if ((usable || ends_when_key_goes(c)) && rerun(c)) vec_push(served, c);
         w = next;
     }
 }
@@ -430,4 +449,6 @@ void blocking_init(void) {
     ntables = db_count();
     tables = zcalloc(sizeof(hashtable *) * (size_t)(ntables > 0 ? ntables : 1));
     db_on_key_added = on_key_added;
+    db_on_key_removed = on_key_added;
+    db_on_emptied = on_db_emptied;
 }

@@ -115,5 +115,6 @@ extern command hll_commands[];
 extern command geo_commands[];
 extern command sort_commands[];
 extern command memory_commands[];
+extern command stream_commands[];
 
 #endif

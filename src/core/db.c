@@ -25,6 +25,8 @@ static int ndbs;
 static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
+void (*db_on_key_removed)(db *d, const entry *e);
+void (*db_on_emptied)(db *d);
 
 static const void *entry_key_of(const void *element, size_t *len) {
     return entry_key((const entry *)element, len);
@@ -168,6 +170,7 @@ entry *db_unlink_entry(db *d, const char *key, size_t klen) {
         void *unused;
         hashtable_pop(d->expires, key, klen, &unused);
     }
+    if (db_on_key_removed) db_on_key_removed(d, e);
     return e;
 }
 
@@ -249,6 +252,7 @@ void db_empty(db *d) {
     hashtable_empty(d->keys);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
+    if (db_on_emptied) db_on_emptied(d);
 }
 
 db *db_detach(db *d) {
@@ -261,6 +265,7 @@ db *db_detach(db *d) {
     d->expires = hashtable_create(&expires_table_type);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
+    if (db_on_emptied) db_on_emptied(d);
     return x;
 }
 
@@ -286,6 +291,10 @@ void db_swap(int a, int b) {
     dbs[b].expires = tmp.expires;
     dbs[b].avg_ttl = tmp.avg_ttl;
     dbs[b].expires_cursor = tmp.expires_cursor;
+    if (db_on_emptied) {
+        db_on_emptied(&dbs[a]);
+        db_on_emptied(&dbs[b]);
+    }
 }
 
 entry *db_random_key(db *d) {

@@ -173,6 +173,12 @@ void db_rehash_step(long long us);
 /* Called after a key is added or changes type (blocking operations use it
  * to wake clients waiting for that key). NULL when nobody listens. */
 extern void (*db_on_key_added)(db *d, const entry *e);
+/* Called when a key leaves the keyspace (deleted, expired, evicted,
+ * renamed away), before its entry is freed. NULL when nobody listens. */
+extern void (*db_on_key_removed)(db *d, const entry *e);
+/* Called when a whole database changes at once (FLUSHDB, FLUSHALL,
+ * SWAPDB), after the change. NULL when nobody listens. */
+extern void (*db_on_emptied)(db *d);
 
 /* Current time as seen by commands: fixed during one command so that a
  * key does not expire half-way through a multi-key operation. */

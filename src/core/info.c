@@ -194,7 +194,16 @@ static kstr section_keyspace(kstr s) {
     return s;
 }
 
-static kstr section_errorstats(kstr s) { return kstr_cat(s, "# Errorstats\r\n"); }
+static void errorstat_one(void *priv, const char *code, unsigned long long count) {
+    kstr *s = priv;
+    *s = kstr_cat_printf(*s, "errorstat_%s:count=%llu\r\n", code, count);
+}
+
+static kstr section_errorstats(kstr s) {
+    s = kstr_cat(s, "# Errorstats\r\n");
+    reply_errorstats_foreach(errorstat_one, &s);
+    return s;
+}
 static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
 static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
 

@@ -103,7 +103,24 @@ static int georadius_store_keys(const command *cmd, int argc, char **argv, int *
     return n;
 }
 
+/* XREAD / XREADGROUP ... STREAMS k1 k2 ... id1 id2 ...: the first half
+ * of what follows the first STREAMS keyword. */
+static int is_xread(const command *cmd) { return !strcmp(cmd->name, "xread") || !strcmp(cmd->name, "xreadgroup"); }
+
+static int xread_keys(int argc, char **argv, int *idx, int max) {
+    for (int j = 1; j < argc; j++) {
+        if (!arg_equals(argv[j], "streams")) continue;
+        int rest = argc - j - 1;
+        if (rest == 0 || rest % 2) return -1;
+        int n = 0;
+        for (int k = 0; k < rest / 2; k++) n = add_key(idx, n, max, j + 1 + k);
+        return n < max ? n : max;
+    }
+    return -1;
+}
+
 static int is_movable(const command *cmd) {
+    if (is_xread(cmd)) return 1;
     for (size_t i = 0; i < sizeof(movable_specs) / sizeof(movable_specs[0]); i++)
         if (!strcmp(movable_specs[i].name, cmd->name)) return 1;
     return 0;
@@ -115,6 +132,7 @@ int command_get_keys(const command *cmd, int argc, char **argv, int *idx, int ma
     /* PFMERGE dest: Redis finds the sources with a second key spec that
      * begins at argv[2]; a request that does not reach it is invalid. */
     if (!strcmp(cmd->name, "pfmerge") && argc < 3) return -1;
+    if (is_xread(cmd)) return xread_keys(argc, argv, idx, max);
     for (size_t i = 0; i < sizeof(movable_specs) / sizeof(movable_specs[0]); i++) {
         if (strcmp(movable_specs[i].name, cmd->name) != 0) continue;
         int n = numkeys_keys(&movable_specs[i], argc, argv, idx, max);

@@ -100,14 +100,9 @@ static unsigned long long lru_score(const entry *e) {
     return (1ULL << 62) - accessed;
 }
 
-/* LFU: lower counter first; among equal counters, the earlier access
- * (the access time, not the idle time: see lru_score). */
-static unsigned long long lfu_score(const entry *e) {
-    uint32_t field = entry_lru(e);
-    unsigned long long counter = (unsigned long long)evict_lfu_counter_now(field);
-    unsigned long long accessed = access_lfu_accessed_ms(field) & ((1ULL << 48) - 1);
-    return ((255ULL - counter) << 48) | (((1ULL << 48) - 1) - accessed);
-}
+/* LFU: the counter decayed continuously since the last access (see
+ * access_lfu_keep_value), in a form that never goes stale. */
+static unsigned long long lfu_score(const entry *e) { return (1ULL << 62) - access_lfu_keep_value(entry_lru(e)); }
 
 static unsigned long long victim_score(const entry *e) {
     switch (server.maxmemory_policy) {

@@ -37,10 +37,13 @@ long long access_lru_idle_ms(uint32_t lru_field);
 void access_lru_age_entry(entry *e);
 void access_age_entry(entry *e);
 /* LFU: minute boundaries crossed since the last access recorded in an
- * LFU field, and the time of that access (ms, coarse stamps: to the
- * minute). */
+ * LFU field, and the time of that access (ms; coarse stamps: the
+ * middle of the minute, which can be up to 30 s ahead of now). */
 uint32_t access_lfu_minutes_since(uint32_t lru_field);
 uint64_t access_lfu_accessed_ms(uint32_t lru_field);
+/* LFU: how much a key is worth keeping (lower: evict first); it does not
+ * change with time, only with accesses. */
+unsigned long long access_lfu_keep_value(uint32_t lru_field);
 /* An evicted key's LFU data, to restore if the key comes back. */
 void access_ghost_remember(const entry *e);
 

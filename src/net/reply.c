@@ -91,8 +91,41 @@ static int has_error_code(const char *msg) {
     return p > msg && *p == ' ';
 }
 
+/* INFO errorstats: replies counted by their error code (the first word:
+ * ERR, WRONGTYPE, NOGROUP...). Error codes are few; a plain array with a
+ * linear search costs nothing next to sending the error. As in Redis, at
+ * most 128 distinct codes are tracked, so that a client inventing codes
+ * (scripts can) cannot grow this without bound; later new codes are only
+ * counted in total_error_replies. */
+#define ERRORSTATS_MAX 128
+static struct errorstat {
+    char code[32];
+    unsigned long long count;
+} errorstats[ERRORSTATS_MAX];
+static int nerrorstats;
+
+static void count_error_code(const char *msg) {
+    char code[32];
+    size_t n = 0;
+    if (has_error_code(msg))
+        while (msg[n] != ' ' && n < sizeof(code) - 1) { code[n] = msg[n]; n++; }
+    else
+        memcpy(code, "ERR", n = 3);
+    code[n] = '\0';
+    for (int i = 0; i < nerrorstats; i++)
+        if (!strcmp(errorstats[i].code, code)) { errorstats[i].count++; return; }
+    if (nerrorstats == ERRORSTATS_MAX) return;
+    memcpy(errorstats[nerrorstats].code, code, n + 1);
+    errorstats[nerrorstats++].count = 1;
+}
+
+void reply_errorstats_foreach(reply_errorstat_fn *fn, void *priv) {
+    for (int i = 0; i < nerrorstats; i++) fn(priv, errorstats[i].code, errorstats[i].count);
+}
+
 void reply_error(client *c, const char *msg) {
     error_replies++;
+    count_error_code(msg);
     if (c->cmd) c->cmd->failed_calls++;
     reply_raw(c, "-", 1);
     if (!has_error_code(msg)) reply_raw(c, "ERR ", 4);
@@ -285,4 +318,7 @@ void reply_help(client *c, const char *const *lines) {
 }
 
 unsigned long long reply_error_count(void) { return error_replies; }
-void reply_reset_stats(void) { error_replies = 0; }
+void reply_reset_stats(void) {
+    error_replies = 0;
+    nerrorstats = 0;
+}

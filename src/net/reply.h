@@ -61,5 +61,9 @@ void reply_help(client *c, const char *const *lines);
 /* Error counter for INFO errorstats / total_error_replies. */
 unsigned long long reply_error_count(void);
 void reply_reset_stats(void);
+/* INFO errorstats: each error code seen since the last reset, in the
+ * order first seen. */
+typedef void reply_errorstat_fn(void *priv, const char *code, unsigned long long count);
+void reply_errorstats_foreach(reply_errorstat_fn *fn, void *priv);
 
 #endif

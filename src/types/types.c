@@ -9,6 +9,7 @@ const type_ops *type_ops_for(int type) {
     case TYPE_SET: return &set_type_ops;
     case TYPE_ZSET: return &zset_type_ops;
     case TYPE_HASH: return &hash_type_ops;
+    case TYPE_STREAM: return &stream_type_ops;
     default: return NULL;
     }
 }

@@ -34,6 +34,7 @@ extern const type_ops list_type_ops;
 extern const type_ops set_type_ops;
 extern const type_ops zset_type_ops;
 extern const type_ops hash_type_ops;
+extern const type_ops stream_type_ops;
 
 const type_ops *type_ops_for(int type);
 

@@ -6,6 +6,7 @@ python3-redis (4.3.4) so the suite runs with /usr/bin/python3 -m pytest.
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import tempfile
 import time
 
+import pytest
 import redis
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -30,6 +32,35 @@ SANITIZER_MARKERS = (
     "runtime error:",
     "WARNING: ThreadSanitizer",
 )
+
+
+# Error texts many test files check (Redis 7.0's words, without the "ERR "
+# prefix that redis-py strips).
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "syntax error"
+NOT_INT = "value is not an integer or out of range"
+NOT_FLOAT = "value is not a valid float"
+
+
+def running_against_redis():
+    """True when the suite is being validated against a real redis-server
+    (KEEL_SERVER=/usr/bin/redis-server); tests marked keel_only are then
+    skipped (conftest.py)."""
+    return "redis-server" in os.path.basename(os.environ.get("KEEL_SERVER", ""))
+
+
+def expected_allocator():
+    """The allocator the server under test was built with: "jemalloc" (the
+    default build, and Debian's redis-server) unless KEEL_ALLOCATOR says
+    otherwise (the Makefile sets "libc" for the ASan build). Tests of
+    jemalloc-only features skip on that setting, never on what the server
+    reports, so a jemalloc build that lost jemalloc fails them."""
+    return os.environ.get("KEEL_ALLOCATOR", "jemalloc")
+
+
+requires_jemalloc = pytest.mark.skipif(
+    expected_allocator() != "jemalloc",
+    reason="KEEL_ALLOCATOR=%s: this build has no jemalloc" % expected_allocator())
 
 
 def server_binary():
@@ -418,14 +449,37 @@ def _hashable(v):
     return v
 
 
-def wait_for(predicate, timeout=5.0, interval=0.02):
-    """Poll predicate() until it is truthy; return its last value."""
+def wait_for(predicate, timeout=10.0, interval=0.02):
+    """Poll predicate() until it is truthy; return its last value. The
+    timeout is generous on purpose: it only runs out when the test fails."""
     deadline = time.time() + timeout
     while True:
         v = predicate()
         if v or time.time() >= deadline:
             return v
         time.sleep(interval)
+
+
+def wait_blocked(client, n=1, timeout=10.0):
+    """Wait until INFO reports n blocked clients (the blocking command
+    reached the server and blocked); fails the test otherwise."""
+    if not wait_for(lambda: client.info("clients")["blocked_clients"] == n, timeout):
+        raise AssertionError("blocked_clients never reached %d" % n)
+
+
+def err(client, *args):
+    """The error text of a command that must fail (fails the test if it
+    succeeds); redis-py strips an "ERR " prefix."""
+    with pytest.raises(redis.ResponseError) as e:
+        cmd(client, *args)
+    return str(e.value)
+
+
+def exactly(msg):
+    """A pytest.raises(match=...) pattern matching `msg` as the whole
+    error text (match= searches, so a bare message would also match a
+    longer, different one)."""
+    return "^" + re.escape(msg) + "$"
 
 
 def cmd(client, *args):

@@ -4,26 +4,17 @@ checked against Redis 7.0: run with KEEL_SERVER=/usr/bin/redis-server too."""
 import random
 
 import pytest
-import redis
+
+from keel_helpers import WRONGTYPE, err
+
+
+pytestmark = pytest.mark.usefixtures("flush_after")
+
 
 ERR_OFFSET = "bit offset is not an integer or out of range"
 ERR_BIT = "bit is not an integer or out of range"
 ERR_TYPE = ("Invalid bitfield type. Use something like i16 u8. "
             "Note that u64 is not supported but i64 is.")
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-@pytest.fixture(autouse=True)
-def flush_after(r):
-    """Leave no keys behind: the ASan build's leak check runs at shutdown."""
-    yield
-    r.flushall()
-
-
-def err(r, *args):
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 # ---- model of Redis's bit semantics, for randomized checks ----

@@ -9,22 +9,11 @@ import time
 
 import pytest
 
-from keel_helpers import Null, encode_command
+from keel_helpers import Null, encode_command, wait_blocked
 
 
 def send(conn, *args):
     conn.send(encode_command(*args))
-
-
-def wait_blocked(r, n, limit=5.0):
-    """Wait until INFO reports n blocked clients (the command reached the
-    server and blocked)."""
-    end = time.time() + limit
-    while time.time() < end:
-        if r.info("clients")["blocked_clients"] == n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("blocked_clients never reached %d" % n)
 
 
 def test_served_immediately_when_data_exists(r, raw):

@@ -11,16 +11,7 @@ import time
 import pytest
 import redis
 
-from keel_helpers import Error, encode_command
-
-
-def wait_for(cond, timeout=10.0, step=0.02):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
+from keel_helpers import Error, encode_command, wait_for
 
 
 def blocked(r):

@@ -5,22 +5,14 @@ import math
 import random
 
 import pytest
-import redis
 
-from keel_helpers import cmd
+from keel_helpers import SYNTAX, WRONGTYPE, cmd, err
 
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-SYNTAX = "syntax error"
+
 UNIT = "unsupported unit provided. please use M, KM, FT, MI"
 
 PALERMO = [b"13.36138933897018433", b"38.11555639549629859"]
 CATANIA = [b"15.08726745843887329", b"37.50266842333162032"]
-
-
-def error(r, *args):
-    with pytest.raises(redis.ResponseError) as exc:
-        cmd(r, *args)
-    return str(exc.value)
 
 
 @pytest.fixture
@@ -50,18 +42,18 @@ def test_geoadd_options(sicily):
 
 
 def test_geoadd_errors(r):
-    assert error(r, "GEOADD", "g", "200", "100", "x") == \
+    assert err(r, "GEOADD", "g", "200", "100", "x") == \
         "invalid longitude,latitude pair 200.000000,100.000000"
-    assert error(r, "GEOADD", "g", "0", "85.06", "x") == \
+    assert err(r, "GEOADD", "g", "0", "85.06", "x") == \
         "invalid longitude,latitude pair 0.000000,85.060000"
-    assert error(r, "GEOADD", "g", "1", "x", "a") == "value is not a valid float"
-    assert error(r, "GEOADD", "g", "1", "2", "a", "3") == SYNTAX
-    assert error(r, "GEOADD", "g", "NX", "XX", "1", "2", "a") == SYNTAX
-    assert error(r, "GEOADD", "g", "NX", "1", "2") == SYNTAX
-    assert "wrong number of arguments" in error(r, "GEOADD", "g", "1", "2")
+    assert err(r, "GEOADD", "g", "1", "x", "a") == "value is not a valid float"
+    assert err(r, "GEOADD", "g", "1", "2", "a", "3") == SYNTAX
+    assert err(r, "GEOADD", "g", "NX", "XX", "1", "2", "a") == SYNTAX
+    assert err(r, "GEOADD", "g", "NX", "1", "2") == SYNTAX
+    assert "wrong number of arguments" in err(r, "GEOADD", "g", "1", "2")
     assert cmd(r, "EXISTS", "g") == 0
     cmd(r, "SET", "s", "x")
-    assert error(r, "GEOADD", "s", "1", "2", "a") == WRONGTYPE
+    assert err(r, "GEOADD", "s", "1", "2", "a") == WRONGTYPE
 
 
 def test_geodist(sicily):
@@ -73,8 +65,8 @@ def test_geodist(sicily):
     assert cmd(r, "GEODIST", "Sicily", "Palermo", "Palermo") == b"0.0000"
     assert cmd(r, "GEODIST", "Sicily", "Palermo", "Nope") is None
     assert cmd(r, "GEODIST", "nokey", "a", "b") is None
-    assert error(r, "GEODIST", "Sicily", "Palermo", "Catania", "yd") == UNIT
-    assert error(r, "GEODIST", "Sicily", "Palermo", "Catania", "km", "x") == SYNTAX
+    assert err(r, "GEODIST", "Sicily", "Palermo", "Catania", "yd") == UNIT
+    assert err(r, "GEODIST", "Sicily", "Palermo", "Catania", "km", "x") == SYNTAX
 
 
 def test_geopos_geohash(sicily):
@@ -166,52 +158,52 @@ def test_geosearchstore(sicily):
 def test_search_errors(sicily):
     r = sicily
     S = ["GEOSEARCH", "Sicily"]
-    assert error(r, *S, "FROMMEMBER", "x", "BYRADIUS", "10", "km") == \
+    assert err(r, *S, "FROMMEMBER", "x", "BYRADIUS", "10", "km") == \
         "could not decode requested zset member"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "FROMLONLAT", "1", "2", "BYRADIUS", "1",
+    assert err(r, *S, "FROMMEMBER", "Palermo", "FROMLONLAT", "1", "2", "BYRADIUS", "1",
                  "km") == SYNTAX
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "BYBOX", "1", "1",
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "BYBOX", "1", "1",
                  "km") == SYNTAX
-    assert error(r, *S, "COUNT", "1", "BYRADIUS", "1", "km", "ASC") == \
+    assert err(r, *S, "COUNT", "1", "BYRADIUS", "1", "km", "ASC") == \
         "exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOSEARCH"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "COUNT", "1", "ASC") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "COUNT", "1", "ASC") == \
         "exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "-1", "km") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "-1", "km") == \
         "radius cannot be negative"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "x", "km") == "need numeric radius"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYBOX", "x", "1", "km") == "need numeric width"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYBOX", "1", "x", "km") == "need numeric height"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYBOX", "-1", "1", "km") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "x", "km") == "need numeric radius"
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYBOX", "x", "1", "km") == "need numeric width"
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYBOX", "1", "x", "km") == "need numeric height"
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYBOX", "-1", "1", "km") == \
         "height or width cannot be negative"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "yd") == UNIT
-    assert error(r, *S, "FROMLONLAT", "200", "100", "BYRADIUS", "1", "km") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "yd") == UNIT
+    assert err(r, *S, "FROMLONLAT", "200", "100", "BYRADIUS", "1", "km") == \
         "invalid longitude,latitude pair 200.000000,100.000000"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "COUNT", "0") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "COUNT", "0") == \
         "COUNT must be > 0"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "COUNT", "x") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "COUNT", "x") == \
         "value is not an integer or out of range"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "ANY") == \
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "ANY") == \
         "the ANY argument requires COUNT argument"
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "STORE", "x") == SYNTAX
-    assert error(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "STOREDIST") == SYNTAX
-    assert error(r, "GEOSEARCHSTORE", "d", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "1",
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "STORE", "x") == SYNTAX
+    assert err(r, *S, "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km", "STOREDIST") == SYNTAX
+    assert err(r, "GEOSEARCHSTORE", "d", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "1",
                  "km", "WITHDIST") == \
         "GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
-    assert error(r, "GEORADIUS", "Sicily", "15", "37", "200", "km", "WITHDIST", "STORE", "x") == \
+    assert err(r, "GEORADIUS", "Sicily", "15", "37", "200", "km", "WITHDIST", "STORE", "x") == \
         "STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
-    assert error(r, "GEORADIUS_RO", "Sicily", "15", "37", "200", "km", "STORE", "x") == SYNTAX
-    assert error(r, "GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE") == SYNTAX
-    assert error(r, "GEORADIUS", "Sicily", "15", "37", "x", "km") == "need numeric radius"
-    assert error(r, "GEORADIUS", "Sicily", "200", "100", "1", "km") == \
+    assert err(r, "GEORADIUS_RO", "Sicily", "15", "37", "200", "km", "STORE", "x") == SYNTAX
+    assert err(r, "GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE") == SYNTAX
+    assert err(r, "GEORADIUS", "Sicily", "15", "37", "x", "km") == "need numeric radius"
+    assert err(r, "GEORADIUS", "Sicily", "200", "100", "1", "km") == \
         "invalid longitude,latitude pair 200.000000,100.000000"
-    assert error(r, "GEORADIUSBYMEMBER", "Sicily", "nope", "1", "km") == \
+    assert err(r, "GEORADIUSBYMEMBER", "Sicily", "nope", "1", "km") == \
         "could not decode requested zset member"
     assert cmd(r, "GEORADIUSBYMEMBER", "nokey", "x", "1", "km", "STORE", "d") == 0
     cmd(r, "SET", "s", "x")
     for args in (["GEOPOS", "s", "a"], ["GEODIST", "s", "a", "b"], ["GEOHASH", "s", "a"],
                  ["GEOSEARCH", "s", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
                  ["GEORADIUS", "s", "0", "0", "1", "km"]):
-        assert error(r, *args) == WRONGTYPE
+        assert err(r, *args) == WRONGTYPE
 
 
 def test_resp3_geo_shapes(raw):

@@ -2,31 +2,19 @@
 Redis 7.0; HLL values are plain strings in Redis's HYLL layout, so bytes
 produced by a real Redis must count the same here."""
 
-import os
-import shutil
 
 import pytest
 import redis
 
-from keel_helpers import Server
+from keel_helpers import WRONGTYPE, Server, err
+
+
+pytestmark = pytest.mark.usefixtures("flush_after")
+
 
 NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
 CORRUPT = "INVALIDOBJ Corrupted HLL object detected"
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 REAL_REDIS = "/usr/bin/redis-server"
-
-
-@pytest.fixture(autouse=True)
-def flush_after(r):
-    """Leave no keys behind: the ASan build's leak check runs at shutdown."""
-    yield
-    r.flushall()
-
-
-def err(r, *args):
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 def pfadd_batches(r, key, elements, batch=10000):
@@ -38,9 +26,8 @@ def pfadd_batches(r, key, elements, batch=10000):
 
 @pytest.fixture
 def real_redis():
-    """A real Redis 7.0 beside the server under test, for byte exchange."""
-    if not shutil.which(REAL_REDIS):
-        pytest.skip("no real redis-server")
+    """A real Redis 7.0 beside the server under test, for byte exchange
+    (Debian's redis-server, installed by scripts/install-deps.sh)."""
     srv = Server(binary=REAL_REDIS, name="realredis")
     srv.start()
     c = redis.Redis(host=srv.host, port=srv.port)

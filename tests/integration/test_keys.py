@@ -1,29 +1,16 @@
 """Keyspace commands, checked against Redis 7.0 behaviour."""
 
 import random
-import re
 import time
 
 import pytest
 import redis
 
-from keel_helpers import cmd, wait_for
-
-
-def err(msg):
-    return "^" + re.escape(msg) + "$"
-
-
-NOT_INT = err("value is not an integer or out of range")
+from keel_helpers import NOT_INT, cmd, exactly, wait_for
 
 
 def make_list_key(r, key):
-    try:
-        cmd(r, "LPUSH", key, "x")
-    except redis.ResponseError as e:
-        if "unknown command" in str(e):
-            pytest.skip("server does not implement LPUSH")
-        raise
+    assert cmd(r, "LPUSH", key, "x") == 1
 
 
 def client_on_db(server, db):
@@ -42,7 +29,7 @@ def test_del_unlink(r):
     assert r.exists("b", "c") == 0
     assert cmd(r, "DEL", "d") == 1
     assert r.dbsize() == 0
-    with pytest.raises(redis.ResponseError, match=err("wrong number of arguments for 'del' command")):
+    with pytest.raises(redis.ResponseError, match=exactly("wrong number of arguments for 'del' command")):
         cmd(r, "DEL")
 
 
@@ -68,9 +55,9 @@ def test_type(r):
 # --------------------------------------------------------------------------
 
 def test_rename(r):
-    with pytest.raises(redis.ResponseError, match=err("no such key")):
+    with pytest.raises(redis.ResponseError, match=exactly("no such key")):
         cmd(r, "RENAME", "a", "b")
-    with pytest.raises(redis.ResponseError, match=err("no such key")):
+    with pytest.raises(redis.ResponseError, match=exactly("no such key")):
         cmd(r, "RENAMENX", "a", "b")
     r.set("a", 1, ex=100)
     r.set("b", 2)
@@ -193,17 +180,17 @@ def test_scan_empty_db(r):
 
 
 def test_scan_errors(r):
-    with pytest.raises(redis.ResponseError, match=err("invalid cursor")):
+    with pytest.raises(redis.ResponseError, match=exactly("invalid cursor")):
         cmd(r, "SCAN", "abc")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "SCAN", 0, "COUNT", 0)
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "SCAN", 0, "COUNT", -1)
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "SCAN", 0, "FOO")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "SCAN", 0, "MATCH")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "SCAN", 0, "COUNT", "abc")
 
 
@@ -336,20 +323,20 @@ def test_expire_options(r):
 def test_expire_option_errors(r, opts, msg):
     r.set("k", "v")
     for c in ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"):
-        with pytest.raises(redis.ResponseError, match=err(msg)):
+        with pytest.raises(redis.ResponseError, match=exactly(msg)):
             cmd(r, c, "k", 100, *opts)
     assert r.ttl("k") == -1
 
 
 def test_expire_errors(r):
     r.set("k", "v")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "EXPIRE", "k", "abc")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "EXPIRE", "k", "1.5")
     for c, v in (("EXPIRE", "9223372036854775807"), ("PEXPIRE", "9223372036854775807"),
                  ("EXPIREAT", "9223372036854775807"), ("EXPIRE", "-9223372036854775808")):
-        with pytest.raises(redis.ResponseError, match=err("invalid expire time in '%s' command" % c.lower())):
+        with pytest.raises(redis.ResponseError, match=exactly("invalid expire time in '%s' command" % c.lower())):
             cmd(r, c, "k", v)
     assert r.ttl("k") == -1
     assert r.exists("k") == 1
@@ -452,7 +439,7 @@ def test_active_expiry(r):
 
 def test_copy(r, server):
     r.set("k", "v", ex=100)
-    with pytest.raises(redis.ResponseError, match=err("source and destination objects are the same")):
+    with pytest.raises(redis.ResponseError, match=exactly("source and destination objects are the same")):
         cmd(r, "COPY", "k", "k")
     assert cmd(r, "COPY", "k", "k2") == 1
     assert r.get("k2") == b"v"
@@ -479,15 +466,15 @@ def test_copy_db(r, server):
     assert cmd(r, "COPY", "k", "k", "DB", 1, "REPLACE") == 1
     assert c1.get("k") == b"w"
     assert cmd(r, "COPY", "k", "other", "DB", 0) == 1
-    with pytest.raises(redis.ResponseError, match=err("DB index is out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("DB index is out of range")):
         cmd(r, "COPY", "k", "k2", "DB", 16)
-    with pytest.raises(redis.ResponseError, match=err("DB index is out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("DB index is out of range")):
         cmd(r, "COPY", "k", "k2", "DB", -1)
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "COPY", "k", "k2", "DB", "abc")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "COPY", "k", "k2", "FOO")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "COPY", "k", "k2", "DB")
     c1.connection_pool.disconnect()
 
@@ -504,11 +491,11 @@ def test_move(r, server):
     assert cmd(r, "MOVE", "k", 1) == 0          # exists in target
     assert r.get("k") == b"other"
     assert c1.get("k") == b"v"
-    with pytest.raises(redis.ResponseError, match=err("source and destination objects are the same")):
+    with pytest.raises(redis.ResponseError, match=exactly("source and destination objects are the same")):
         cmd(r, "MOVE", "k", 0)
-    with pytest.raises(redis.ResponseError, match=err("DB index is out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("DB index is out of range")):
         cmd(r, "MOVE", "k", 16)
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "MOVE", "k", "abc")
     c1.connection_pool.disconnect()
 
@@ -543,11 +530,11 @@ def test_swapdb(r, server):
     assert r.ttl("t") == 100
     assert c1.get("a") == b"0"
     assert cmd(r, "SWAPDB", 0, 0) == b"OK"
-    with pytest.raises(redis.ResponseError, match=err("DB index is out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("DB index is out of range")):
         cmd(r, "SWAPDB", 0, 16)
-    with pytest.raises(redis.ResponseError, match=err("invalid first DB index")):
+    with pytest.raises(redis.ResponseError, match=exactly("invalid first DB index")):
         cmd(r, "SWAPDB", "abc", 0)
-    with pytest.raises(redis.ResponseError, match=err("invalid second DB index")):
+    with pytest.raises(redis.ResponseError, match=exactly("invalid second DB index")):
         cmd(r, "SWAPDB", 0, "abc")
     c1.connection_pool.disconnect()
 
@@ -565,9 +552,9 @@ def test_flushdb_flushall(r, server):
     r.set("a", 1)
     assert cmd(r, "FLUSHDB", "SYNC") == b"OK"
     assert r.dbsize() == 0
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "FLUSHDB", "FOO")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "FLUSHALL", "FOO")
     assert c1.dbsize() == 1
     r.set("a", 1)

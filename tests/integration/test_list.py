@@ -4,20 +4,11 @@ Encoding checks are Keel-only: Redis 7.0 always reports "quicklist" for a
 list, Keel follows Redis 7.2 (small lists are one listpack).
 """
 
-import os
 import random
 
 import pytest
-import redis
 
-IS_REDIS = os.path.basename(os.environ.get("KEEL_SERVER", "")).startswith("redis")
-keel_only = pytest.mark.skipif(IS_REDIS, reason="Keel-only behaviour (Redis 7.0 differs)")
-
-
-def err(r, *args):
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
+from keel_helpers import err
 
 
 @pytest.fixture
@@ -356,7 +347,7 @@ def test_command_info(raw):
 
 # ---- encodings --------------------------------------------------------
 
-@keel_only
+@pytest.mark.keel_only
 def test_encoding_by_count(small_lists):
     r = small_lists
     r.rpush("l", 1, 2, 3, 4)
@@ -371,7 +362,7 @@ def test_encoding_by_count(small_lists):
     assert r.lrange("l", 0, -1) == [b"1", b"2"]
 
 
-@keel_only
+@pytest.mark.keel_only
 def test_encoding_by_bytes(r):
     old = r.config_get("list-max-listpack-size")["list-max-listpack-size"]
     try:
@@ -392,7 +383,7 @@ def test_encoding_by_bytes(r):
         r.config_set("list-max-listpack-size", old)
 
 
-@keel_only
+@pytest.mark.keel_only
 def test_encoding_insert_and_default(small_lists):
     r = small_lists
     r.rpush("l", "a", "b", "c", "d")

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from keel_helpers import WRONGTYPE, err
 
 
 @pytest.fixture
@@ -246,8 +247,7 @@ def test_rejected_commands_are_not_logged(slow, raw):
 def test_failed_commands_are_logged(slow):
     r = slow
     r.rpush("l", "x")
-    with pytest.raises(Exception):
-        r.execute_command("INCR", "l")
+    assert err(r, "INCR", "l") == WRONGTYPE
     assert argvs(r, 1) == [[b"INCR", b"l"]]
 
 

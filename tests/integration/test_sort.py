@@ -1,34 +1,14 @@
-"""SORT and SORT_RO on lists, sets and sorted sets, checked against Redis 7.0.
-Tests whose type commands the server does not know yet are skipped."""
+"""SORT and SORT_RO on lists, sets and sorted sets, checked against Redis 7.0."""
 
 import pytest
-import redis
 
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+from keel_helpers import WRONGTYPE, cmd, err
+
+
+pytestmark = pytest.mark.usefixtures("flush_after")
+
+
 NOT_DOUBLE = "One or more scores can't be converted into double"
-
-
-@pytest.fixture(autouse=True)
-def flush_after(r):
-    """Leave no keys behind: the ASan build's leak check runs at shutdown."""
-    yield
-    r.flushall()
-
-
-def err(r, *args):
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
-
-
-def need(r, *args):
-    """Run a command, skipping the test if the server does not know it yet."""
-    try:
-        return r.execute_command(*args)
-    except redis.ResponseError as e:
-        if "unknown command" in str(e):
-            pytest.skip("%s not implemented yet" % args[0])
-        raise
 
 
 def sort(r, *args):
@@ -37,7 +17,7 @@ def sort(r, *args):
 
 @pytest.fixture
 def lst(r):
-    need(r, "rpush", "l", 3, 1, 2, 10, 5)
+    cmd(r, "rpush", "l", 3, 1, 2, 10, 5)
     return r
 
 
@@ -95,7 +75,7 @@ def test_sort_by_and_get_strings(lst):
 
 def test_sort_by_non_string_key_counts_as_missing(lst):
     r = lst
-    need(r, "rpush", "w_1", "x")
+    cmd(r, "rpush", "w_1", "x")
     r.mset({"w_3": 3, "w_2": 2, "w_10": 10, "w_5": 5})
     assert sort(r, "l", "by", "w_*") == [b"1", b"2", b"3", b"5", b"10"]
     assert sort(r, "l", "get", "w_*") == [None, b"2", b"3", b"5", b"10"]
@@ -104,7 +84,7 @@ def test_sort_by_non_string_key_counts_as_missing(lst):
 def test_sort_by_and_get_hash_fields(lst):
     r = lst
     for k, f, g in [(1, 9, "x"), (2, 8, None), (3, 7, None), (5, 6, None), (10, 5, None)]:
-        need(r, "hset", "h_%d" % k, "f", f)
+        cmd(r, "hset", "h_%d" % k, "f", f)
         if g:
             r.hset("h_%d" % k, "g", g)
     assert sort(r, "l", "by", "h_*->f") == [b"10", b"5", b"3", b"2", b"1"]
@@ -158,7 +138,7 @@ def test_sort_errors(lst):
     r.set("str", "foo")
     assert err(r, "sort", "str") == WRONGTYPE
     assert err(r, "sort_ro", "str") == WRONGTYPE
-    need(r, "hset", "hh", "a", "1")
+    cmd(r, "hset", "hh", "a", "1")
     assert err(r, "sort", "hh") == WRONGTYPE
     assert sort(r, "nokey") == []
     r.rpush("bad", "a", "b")
@@ -174,7 +154,7 @@ def test_sort_errors(lst):
 
 
 def test_sort_number_formats(r):
-    need(r, "rpush", "mix", 1, 1.5, -2, "1e3", "0x10", "inf", "-inf", " 7")
+    cmd(r, "rpush", "mix", 1, 1.5, -2, "1e3", "0x10", "inf", "-inf", " 7")
     assert sort(r, "mix") == [b"-inf", b"-2", b"1", b"1.5", b" 7", b"0x10", b"1e3", b"inf"]
     # Equal scores fall back to comparing the elements.
     r.rpush("eq", "1.0", "1", "01", "b")
@@ -183,7 +163,7 @@ def test_sort_number_formats(r):
 
 
 def test_sort_sets(r):
-    need(r, "sadd", "s", 5, 3, 9, 1)
+    cmd(r, "sadd", "s", 5, 3, 9, 1)
     assert sort(r, "s") == [b"1", b"3", b"5", b"9"]
     assert sort(r, "s", "desc", "limit", 0, 2) == [b"9", b"5"]
     assert sorted(sort(r, "s", "by", "nosort")) == [b"1", b"3", b"5", b"9"]
@@ -201,7 +181,7 @@ def test_sort_sets(r):
 
 
 def test_sort_sorted_sets(r):
-    need(r, "zadd", "z", 1, "c", 2, "b", 3, "a")
+    cmd(r, "zadd", "z", 1, "c", 2, "b", 3, "a")
     assert sort(r, "z", "alpha") == [b"a", b"b", b"c"]
     assert sort(r, "z", "by", "nosort") == [b"c", b"b", b"a"]
     assert sort(r, "z", "by", "nosort", "desc") == [b"a", b"b", b"c"]
@@ -217,7 +197,7 @@ def test_sort_sorted_sets(r):
 
 def test_sort_large_list(r):
     vals = [(i * 7919) % 1000 for i in range(1000)]
-    need(r, "rpush", "big", *vals)
+    cmd(r, "rpush", "big", *vals)
     assert sort(r, "big") == [str(v).encode() for v in sorted(vals)]
     assert sort(r, "big", "desc", "limit", 10, 5) == [str(v).encode() for v in sorted(vals, reverse=True)[10:15]]
     assert sort(r, "big", "store", "out") == 1000

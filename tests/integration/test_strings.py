@@ -1,40 +1,22 @@
 """String commands, checked against Redis 7.0 behaviour."""
 
-import re
 import time
 
 import pytest
 import redis
 
-from keel_helpers import cmd
-
-SYNTAX = re.escape("syntax error")
-NOT_INT = re.escape("value is not an integer or out of range")
-NOT_FLOAT = re.escape("value is not a valid float")
-WRONGTYPE = re.escape("WRONGTYPE Operation against a key holding the wrong kind of value")
-OVERFLOW = re.escape("increment or decrement would overflow")
+from keel_helpers import NOT_INT, WRONGTYPE, cmd, exactly
 
 
-def err(msg):
-    """Regex that matches exactly `msg` as the whole error text.
-
-    redis-py strips the error code for some errors (e.g. 'ERR ') before
-    building the exception message, so match the rest exactly."""
-    return "^" + re.escape(msg) + "$"
+OVERFLOW = "increment or decrement would overflow"
 
 
 def invalid_expire(cmd):
-    return err("invalid expire time in '%s' command" % cmd)
+    return exactly("invalid expire time in '%s' command" % cmd)
 
 
 def make_list_key(r, key):
-    """Create a list at `key`; skip the test if the server has no LPUSH."""
-    try:
-        cmd(r, "LPUSH", key, "x")
-    except redis.ResponseError as e:
-        if "unknown command" in str(e):
-            pytest.skip("server does not implement LPUSH")
-        raise
+    assert cmd(r, "LPUSH", key, "x") == 1
 
 
 # --------------------------------------------------------------------------
@@ -132,7 +114,7 @@ def test_set_get_option(r):
 
 def test_set_get_wrongtype(r):
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         cmd(r, "SET", "l", "v", "GET")
     # the list was not overwritten
     assert r.type("l") == b"list"
@@ -156,7 +138,7 @@ def test_set_get_wrongtype(r):
     ("NX", "NX", "XX"),
 ])
 def test_set_syntax_errors(r, args):
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "SET", "k", "v", *args)
     assert r.exists("k") == 0
 
@@ -174,16 +156,16 @@ def test_set_invalid_expire(r, args):
 
 
 def test_set_expire_not_integer(r):
-    with pytest.raises(redis.ResponseError, match=err("value is not an integer or out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("value is not an integer or out of range")):
         cmd(r, "SET", "k", "v", "EX", "abc")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "SET", "k", "v", "PX", "1.5")
 
 
 def test_set_arity(r):
-    with pytest.raises(redis.ResponseError, match=err("wrong number of arguments for 'set' command")):
+    with pytest.raises(redis.ResponseError, match=exactly("wrong number of arguments for 'set' command")):
         cmd(r, "SET", "k")
-    with pytest.raises(redis.ResponseError, match=err("wrong number of arguments for 'get' command")):
+    with pytest.raises(redis.ResponseError, match=exactly("wrong number of arguments for 'get' command")):
         cmd(r, "GET", "a", "b")
 
 
@@ -206,7 +188,7 @@ def test_setex_psetex(r):
     for name, t in (("SETEX", 0), ("SETEX", -1), ("PSETEX", 0), ("PSETEX", -10)):
         with pytest.raises(redis.ResponseError, match=invalid_expire(name.lower())):
             cmd(r, name, "x", t, "v")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "SETEX", "x", "abc", "v")
     assert r.exists("x") == 0
 
@@ -215,7 +197,7 @@ def test_mset_mget(r):
     assert cmd(r, "MSET", "a", "1", "b", "2", "a", "3") == b"OK"
     assert cmd(r, "MGET", "a", "b", "nokey") == [b"3", b"2", None]
     for args in (("a",), ("a", "1", "b")):
-        with pytest.raises(redis.ResponseError, match=err("wrong number of arguments for 'mset' command")):
+        with pytest.raises(redis.ResponseError, match=exactly("wrong number of arguments for 'mset' command")):
             cmd(r, "MSET", *args)
 
 
@@ -230,7 +212,7 @@ def test_msetnx(r):
     assert cmd(r, "MSETNX", "b", "x", "c", "3") == 0
     assert r.exists("c") == 0
     assert r.get("b") == b"2"
-    with pytest.raises(redis.ResponseError, match=err("wrong number of arguments for 'msetnx' command")):
+    with pytest.raises(redis.ResponseError, match=exactly("wrong number of arguments for 'msetnx' command")):
         cmd(r, "MSETNX", "a", "1", "b")
 
 
@@ -248,7 +230,7 @@ def test_getset(r):
     cmd(r, "GETSET", "t", "w")
     assert r.ttl("t") == -1
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         cmd(r, "GETSET", "l", "v")
 
 
@@ -258,7 +240,7 @@ def test_getdel(r):
     assert r.exists("k") == 0
     assert cmd(r, "GETDEL", "k") is None
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         cmd(r, "GETDEL", "l")
     assert r.exists("l") == 1
 
@@ -296,14 +278,14 @@ def test_getex_errors(r):
         with pytest.raises(redis.ResponseError, match=invalid_expire("getex")):
             cmd(r, "GETEX", "k", *args)
     for args in (("PERSIST", "EX", 10), ("EX", 10, "PX", 10), ("FOO",), ("PX",), ("EX", 10, "PERSIST")):
-        with pytest.raises(redis.ResponseError, match=err("syntax error")):
+        with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
             cmd(r, "GETEX", "k", *args)
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "GETEX", "k", "EX", "abc")
     # nothing changed by the failed calls
     assert r.ttl("k") in (99, 100)
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         cmd(r, "GETEX", "l")
 
 
@@ -323,9 +305,9 @@ def test_append_strlen(r):
     assert r.append("n", "6") == 6
     assert r.get("n") == b"123456"
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         r.append("l", "x")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         r.strlen("l")
 
 
@@ -361,10 +343,10 @@ def test_getrange_misc(r):
     assert r.getrange("n", 1, 2) == b"23"
     r.set("e", "")
     assert r.getrange("e", 0, -1) == b""
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         r.getrange("n", "a", 1)
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         r.getrange("l", 0, 1)
 
 
@@ -400,22 +382,22 @@ def test_setrange_empty_value(r):
 
 def test_setrange_errors(r):
     r.set("s", "abc")
-    with pytest.raises(redis.ResponseError, match=err("offset is out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("offset is out of range")):
         r.setrange("s", -1, "x")
-    with pytest.raises(redis.ResponseError, match=err("offset is out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("offset is out of range")):
         r.setrange("nokey", -1, "x")
-    big = err("string exceeds maximum allowed size (proto-max-bulk-len)")
+    big = exactly("string exceeds maximum allowed size (proto-max-bulk-len)")
     # default proto-max-bulk-len is 512mb: offset + len must be <= 536870912
     with pytest.raises(redis.ResponseError, match=big):
         r.setrange("s", 536870912, "x")
     with pytest.raises(redis.ResponseError, match=big):
         r.setrange("nokey", 536870911, "xx")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         r.setrange("s", "abc", "x")
     assert r.get("s") == b"abc"
     assert r.exists("nokey") == 0
     make_list_key(r, "l")
-    with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+    with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
         r.setrange("l", 0, "x")
 
 
@@ -423,7 +405,7 @@ def test_setrange_append_respect_proto_max_bulk_len(r):
     old = r.config_get("proto-max-bulk-len")["proto-max-bulk-len"]
     try:
         r.config_set("proto-max-bulk-len", 1024 * 1024)
-        big = err("string exceeds maximum allowed size (proto-max-bulk-len)")
+        big = exactly("string exceeds maximum allowed size (proto-max-bulk-len)")
         with pytest.raises(redis.ResponseError, match=big):
             r.setrange("s", 1024 * 1024, "x")
         assert r.setrange("s", 1024 * 1024 - 1, "x") == 1024 * 1024
@@ -464,35 +446,35 @@ def test_incr_keeps_ttl(r):
 ])
 def test_incr_not_integer(r, value):
     r.set("s", value)
-    with pytest.raises(redis.ResponseError, match=err("value is not an integer or out of range")):
+    with pytest.raises(redis.ResponseError, match=exactly("value is not an integer or out of range")):
         r.incr("s")
     assert r.get("s") == value.encode()
 
 
 def test_incrby_argument_not_integer(r):
     for arg in ("abc", "1.5", "9223372036854775808", " 1", ""):
-        with pytest.raises(redis.ResponseError, match=NOT_INT):
+        with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
             cmd(r, "INCRBY", "i", arg)
-        with pytest.raises(redis.ResponseError, match=NOT_INT):
+        with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
             cmd(r, "DECRBY", "i", arg)
     assert r.exists("i") == 0
 
 
 def test_incr_overflow(r):
     r.set("m", "9223372036854775807")
-    with pytest.raises(redis.ResponseError, match=err("increment or decrement would overflow")):
+    with pytest.raises(redis.ResponseError, match=exactly("increment or decrement would overflow")):
         r.incr("m")
-    with pytest.raises(redis.ResponseError, match=OVERFLOW):
+    with pytest.raises(redis.ResponseError, match=exactly(OVERFLOW)):
         r.incrby("m", 1)
     r.set("m", "-9223372036854775808")
-    with pytest.raises(redis.ResponseError, match=OVERFLOW):
+    with pytest.raises(redis.ResponseError, match=exactly(OVERFLOW)):
         r.decr("m")
-    with pytest.raises(redis.ResponseError, match=OVERFLOW):
+    with pytest.raises(redis.ResponseError, match=exactly(OVERFLOW)):
         cmd(r, "INCRBY", "m", -1)
     assert r.get("m") == b"-9223372036854775808"
     r.set("z", 0)
     # DECRBY LLONG_MIN cannot be negated: a special message
-    with pytest.raises(redis.ResponseError, match=err("decrement would overflow")):
+    with pytest.raises(redis.ResponseError, match=exactly("decrement would overflow")):
         cmd(r, "DECRBY", "z", "-9223372036854775808")
     assert cmd(r, "INCRBY", "z", "-9223372036854775808") == -9223372036854775808
 
@@ -501,7 +483,7 @@ def test_incr_wrongtype(r):
     make_list_key(r, "l")
     for args in (("INCR", "l"), ("DECR", "l"), ("INCRBY", "l", 1), ("DECRBY", "l", 1),
                  ("INCRBYFLOAT", "l", 1)):
-        with pytest.raises(redis.ResponseError, match=WRONGTYPE):
+        with pytest.raises(redis.ResponseError, match=exactly(WRONGTYPE)):
             cmd(r, *args)
 
 
@@ -554,7 +536,7 @@ def test_incrbyfloat_long_double_precision(r):
 ])
 def test_incrbyfloat_not_float(r, value, incr):
     r.set("f", value)
-    with pytest.raises(redis.ResponseError, match=err("value is not a valid float")):
+    with pytest.raises(redis.ResponseError, match=exactly("value is not a valid float")):
         cmd(r, "INCRBYFLOAT", "f", incr)
     assert r.get("f") == value.encode()
 
@@ -563,7 +545,7 @@ def test_incrbyfloat_nan_inf(r):
     r.set("f", "1")
     for incr in ("inf", "-inf", "+inf", "Infinity"):
         with pytest.raises(redis.ResponseError,
-                           match=err("increment would produce NaN or Infinity")):
+                           match=exactly("increment would produce NaN or Infinity")):
             cmd(r, "INCRBYFLOAT", "f", incr)
     assert r.get("f") == b"1"
 
@@ -622,17 +604,17 @@ def test_lcs_idx_resp3_is_map(raw):
 def test_lcs_errors(r):
     r.mset({"key1": "a", "key2": "b"})
     with pytest.raises(redis.ResponseError,
-                       match=err("If you want both the length and indexes, please just use IDX.")):
+                       match=exactly("If you want both the length and indexes, please just use IDX.")):
         cmd(r, "LCS", "key1", "key2", "LEN", "IDX")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "LCS", "key1", "key2", "FOO")
-    with pytest.raises(redis.ResponseError, match=err("syntax error")):
+    with pytest.raises(redis.ResponseError, match=exactly("syntax error")):
         cmd(r, "LCS", "key1", "key2", "IDX", "MINMATCHLEN")
-    with pytest.raises(redis.ResponseError, match=NOT_INT):
+    with pytest.raises(redis.ResponseError, match=exactly(NOT_INT)):
         cmd(r, "LCS", "key1", "key2", "IDX", "MINMATCHLEN", "abc")
     make_list_key(r, "l")
     with pytest.raises(redis.ResponseError,
-                       match=err("The specified keys must contain string values")):
+                       match=exactly("The specified keys must contain string values")):
         cmd(r, "LCS", "key1", "l")
 
 

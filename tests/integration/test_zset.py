@@ -3,35 +3,15 @@
 Every test passes against /usr/bin/redis-server 7.0 too, except those
 marked keel_only (Redis 7.2 features such as ZRANK ... WITHSCORE)."""
 
-import os
 import random
 import threading
-import time
 
 import pytest
 import redis
 
-from keel_helpers import cmd
-
-IS_REDIS = os.path.basename(os.environ.get("KEEL_SERVER", "")) == "redis-server"
+from keel_helpers import NOT_FLOAT, NOT_INT, SYNTAX, WRONGTYPE, cmd, err, wait_blocked
 
 
-def keel_only(f):
-    f = pytest.mark.skipif(IS_REDIS, reason="Redis 7.2 / Keel-only behaviour")(f)
-    return pytest.mark.keel_only(f)
-
-
-def error(r, *args):
-    """The error text of a command expected to fail (without 'ERR ')."""
-    with pytest.raises(redis.ResponseError) as exc:
-        cmd(r, *args)
-    return str(exc.value)
-
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-SYNTAX = "syntax error"
-NOT_FLOAT = "value is not a valid float"
-NOT_INT = "value is not an integer or out of range"
 RANGE_FLOAT = "min or max is not a float"
 RANGE_LEX = "min or max not valid string range item"
 
@@ -60,20 +40,20 @@ def test_zadd_basic_and_ch(r):
 
 
 def test_zadd_option_errors(r):
-    assert error(r, "ZADD", "z", "XX", "NX", "1", "a") == \
+    assert err(r, "ZADD", "z", "XX", "NX", "1", "a") == \
         "XX and NX options at the same time are not compatible"
     for opts in (["GT", "LT"], ["GT", "NX"], ["LT", "NX"]):
-        assert error(r, "ZADD", "z", *opts, "1", "a") == \
+        assert err(r, "ZADD", "z", *opts, "1", "a") == \
             "GT, LT, and/or NX options at the same time are not compatible"
-    assert error(r, "ZADD", "z", "INCR", "1", "a", "2", "b") == \
+    assert err(r, "ZADD", "z", "INCR", "1", "a", "2", "b") == \
         "INCR option supports a single increment-element pair"
-    assert error(r, "ZADD", "z", "1", "a", "2") == SYNTAX
-    assert error(r, "ZADD", "z", "NX", "1") == SYNTAX
-    assert error(r, "ZADD", "z", "abc", "a") == NOT_FLOAT
-    assert error(r, "ZADD", "z", "nan", "a") == NOT_FLOAT
-    assert error(r, "ZADD", "z", "1", "a", "x", "b") == NOT_FLOAT
+    assert err(r, "ZADD", "z", "1", "a", "2") == SYNTAX
+    assert err(r, "ZADD", "z", "NX", "1") == SYNTAX
+    assert err(r, "ZADD", "z", "abc", "a") == NOT_FLOAT
+    assert err(r, "ZADD", "z", "nan", "a") == NOT_FLOAT
+    assert err(r, "ZADD", "z", "1", "a", "x", "b") == NOT_FLOAT
     assert cmd(r, "EXISTS", "z") == 0
-    assert "wrong number of arguments" in error(r, "ZADD", "z", "1")
+    assert "wrong number of arguments" in err(r, "ZADD", "z", "1")
 
 
 def test_zadd_nx_xx_gt_lt(r):
@@ -101,7 +81,7 @@ def test_zadd_incr(r):
     assert cmd(r, "ZADD", "z", "GT", "INCR", "-1", "a") is None
     assert cmd(r, "ZADD", "z", "INCR", "0", "a") == b"2.5"
     assert cmd(r, "ZADD", "z", "INCR", "inf", "a") == b"inf"
-    assert error(r, "ZADD", "z", "INCR", "-inf", "a") == "resulting score is not a number (NaN)"
+    assert err(r, "ZADD", "z", "INCR", "-inf", "a") == "resulting score is not a number (NaN)"
     assert cmd(r, "ZSCORE", "z", "a") == b"inf"
 
 
@@ -109,11 +89,11 @@ def test_zincrby(r):
     assert cmd(r, "ZINCRBY", "z", "2", "a") == b"2"
     assert cmd(r, "ZINCRBY", "z", "0.1", "a") == b"2.1000000000000001"
     assert cmd(r, "ZINCRBY", "z", "-2.1", "a") == b"0"
-    assert error(r, "ZINCRBY", "z", "x", "a") == NOT_FLOAT
+    assert err(r, "ZINCRBY", "z", "x", "a") == NOT_FLOAT
     cmd(r, "ZADD", "i", "inf", "a")
-    assert error(r, "ZINCRBY", "i", "-inf", "a") == "resulting score is not a number (NaN)"
+    assert err(r, "ZINCRBY", "i", "-inf", "a") == "resulting score is not a number (NaN)"
     cmd(r, "SET", "s", "x")
-    assert error(r, "ZINCRBY", "s", "1", "a") == WRONGTYPE
+    assert err(r, "ZINCRBY", "s", "1", "a") == WRONGTYPE
 
 
 def test_score_formatting_and_infinities(r):
@@ -152,13 +132,13 @@ def test_zrem_zcard_and_empty_key_deletion(r):
     cmd(r, "SET", "s", "x")
     for args in (["ZREM", "s", "a"], ["ZCARD", "s"], ["ZSCORE", "s", "a"], ["ZMSCORE", "s", "a"],
                  ["ZRANK", "s", "a"], ["ZRANGE", "s", "0", "1"], ["ZCOUNT", "s", "0", "1"]):
-        assert error(r, *args) == WRONGTYPE
+        assert err(r, *args) == WRONGTYPE
 
 
 def test_zscore_zmscore_missing(r):
     assert cmd(r, "ZSCORE", "nokey", "a") is None
     assert cmd(r, "ZMSCORE", "nokey", "a", "b") == [None, None]
-    assert "wrong number of arguments" in error(r, "ZMSCORE", "nokey")
+    assert "wrong number of arguments" in err(r, "ZMSCORE", "nokey")
 
 
 def test_zrank_zrevrank(r):
@@ -170,13 +150,13 @@ def test_zrank_zrevrank(r):
     assert cmd(r, "ZRANK", "nokey", "x") is None
 
 
-@keel_only
+@pytest.mark.keel_only
 def test_zrank_withscore(r):
     cmd(r, "ZADD", "z", "1.5", "a", "2", "b")
     assert cmd(r, "ZRANK", "z", "b", "WITHSCORE") == [1, b"2"]
     assert cmd(r, "ZREVRANK", "z", "a", "WITHSCORE") == [1, b"1.5"]
     assert cmd(r, "ZRANK", "z", "x", "WITHSCORE") is None
-    assert error(r, "ZRANK", "z", "a", "foo") == SYNTAX
+    assert err(r, "ZRANK", "z", "a", "foo") == SYNTAX
 
 
 # --------------------------------------------------------------------------
@@ -234,28 +214,28 @@ def test_zrange_by_lex(r):
 
 def test_zrange_syntax_errors(abc):
     r = abc
-    assert error(r, "ZRANGE", "z", "0", "-1", "LIMIT", "0", "1") == \
+    assert err(r, "ZRANGE", "z", "0", "-1", "LIMIT", "0", "1") == \
         "syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-    assert error(r, "ZRANGE", "z", "[a", "[b", "BYLEX", "WITHSCORES") == \
+    assert err(r, "ZRANGE", "z", "[a", "[b", "BYLEX", "WITHSCORES") == \
         "syntax error, WITHSCORES not supported in combination with BYLEX"
-    assert error(r, "ZRANGE", "z", "0", "1", "REV", "REV") == SYNTAX
-    assert error(r, "ZRANGE", "z", "0", "1", "BYSCORE", "BYLEX") == SYNTAX
-    assert error(r, "ZRANGE", "z", "0", "1", "LIMIT", "1") == SYNTAX
-    assert error(r, "ZRANGE", "z", "0", "1", "FOO") == SYNTAX
-    assert error(r, "ZRANGE", "z", "a", "b") == NOT_INT
-    assert error(r, "ZRANGE", "z", "0", "1", "BYSCORE", "LIMIT", "x", "1") == NOT_INT
-    assert error(r, "ZRANGEBYSCORE", "z", "a", "b") == RANGE_FLOAT
+    assert err(r, "ZRANGE", "z", "0", "1", "REV", "REV") == SYNTAX
+    assert err(r, "ZRANGE", "z", "0", "1", "BYSCORE", "BYLEX") == SYNTAX
+    assert err(r, "ZRANGE", "z", "0", "1", "LIMIT", "1") == SYNTAX
+    assert err(r, "ZRANGE", "z", "0", "1", "FOO") == SYNTAX
+    assert err(r, "ZRANGE", "z", "a", "b") == NOT_INT
+    assert err(r, "ZRANGE", "z", "0", "1", "BYSCORE", "LIMIT", "x", "1") == NOT_INT
+    assert err(r, "ZRANGEBYSCORE", "z", "a", "b") == RANGE_FLOAT
     assert cmd(r, "ZCOUNT", "z", "(", "1") == 1  # strtod's grammar: "" is 0
     assert cmd(r, "ZCOUNT", "z", " 1", "0x2") == 2
-    assert error(r, "ZRANGEBYSCORE", "z", "nan", "1") == RANGE_FLOAT
-    assert error(r, "ZRANGEBYLEX", "z", "a", "b") == RANGE_LEX
-    assert error(r, "ZRANGEBYLEX", "z", "", "+") == RANGE_LEX
-    assert error(r, "ZRANGEBYLEX", "z", "-a", "+") == RANGE_LEX
-    assert error(r, "ZRANGEBYSCORE", "z", "0", "1", "BYLEX") == SYNTAX
-    assert error(r, "ZREVRANGE", "z", "0", "1", "REV") == SYNTAX
-    assert error(r, "ZCOUNT", "z", "x", "1") == RANGE_FLOAT
-    assert error(r, "ZLEXCOUNT", "z", "x", "+") == RANGE_LEX
-    assert error(r, "ZRANGESTORE", "d", "z", "0", "-1", "WITHSCORES") == SYNTAX
+    assert err(r, "ZRANGEBYSCORE", "z", "nan", "1") == RANGE_FLOAT
+    assert err(r, "ZRANGEBYLEX", "z", "a", "b") == RANGE_LEX
+    assert err(r, "ZRANGEBYLEX", "z", "", "+") == RANGE_LEX
+    assert err(r, "ZRANGEBYLEX", "z", "-a", "+") == RANGE_LEX
+    assert err(r, "ZRANGEBYSCORE", "z", "0", "1", "BYLEX") == SYNTAX
+    assert err(r, "ZREVRANGE", "z", "0", "1", "REV") == SYNTAX
+    assert err(r, "ZCOUNT", "z", "x", "1") == RANGE_FLOAT
+    assert err(r, "ZLEXCOUNT", "z", "x", "+") == RANGE_LEX
+    assert err(r, "ZRANGESTORE", "d", "z", "0", "-1", "WITHSCORES") == SYNTAX
 
 
 def test_zcount(abc):
@@ -283,7 +263,7 @@ def test_zrangestore(abc):
     assert cmd(r, "ZRANGESTORE", "dst", "nokey", "0", "-1") == 0
     assert cmd(r, "EXISTS", "dst") == 0
     cmd(r, "SET", "s", "x")
-    assert error(r, "ZRANGESTORE", "dst", "s", "0", "-1") == WRONGTYPE
+    assert err(r, "ZRANGESTORE", "dst", "s", "0", "-1") == WRONGTYPE
 
 
 def test_zremrange(r):
@@ -306,9 +286,9 @@ def test_zremrange(r):
     assert cmd(r, "ZREMRANGEBYLEX", "z", "-", "+") == 2
     assert cmd(r, "EXISTS", "z") == 0
     assert cmd(r, "ZREMRANGEBYRANK", "nokey", "0", "-1") == 0
-    assert error(r, "ZREMRANGEBYRANK", "z", "a", "1") == NOT_INT
-    assert error(r, "ZREMRANGEBYSCORE", "z", "a", "1") == RANGE_FLOAT
-    assert error(r, "ZREMRANGEBYLEX", "z", "a", "+") == RANGE_LEX
+    assert err(r, "ZREMRANGEBYRANK", "z", "a", "1") == NOT_INT
+    assert err(r, "ZREMRANGEBYSCORE", "z", "a", "1") == RANGE_FLOAT
+    assert err(r, "ZREMRANGEBYLEX", "z", "a", "+") == RANGE_LEX
 
 
 # --------------------------------------------------------------------------
@@ -323,11 +303,11 @@ def test_zpopmin_zpopmax(abc):
     assert cmd(r, "ZPOPMIN", "z", "10") == [b"b", b"2", b"c", b"3"]
     assert cmd(r, "EXISTS", "z") == 0
     assert cmd(r, "ZPOPMIN", "z") == []
-    assert error(r, "ZPOPMIN", "z", "-1") == "value is out of range, must be positive"
-    assert error(r, "ZPOPMIN", "z", "x") == "value is out of range, must be positive"
-    assert error(r, "ZPOPMIN", "z", "1", "2") == SYNTAX
+    assert err(r, "ZPOPMIN", "z", "-1") == "value is out of range, must be positive"
+    assert err(r, "ZPOPMIN", "z", "x") == "value is out of range, must be positive"
+    assert err(r, "ZPOPMIN", "z", "1", "2") == SYNTAX
     cmd(r, "SET", "s", "x")
-    assert error(r, "ZPOPMIN", "s", "0") == WRONGTYPE
+    assert err(r, "ZPOPMIN", "s", "0") == WRONGTYPE
 
 
 def test_zmpop(r):
@@ -336,13 +316,13 @@ def test_zmpop(r):
     assert cmd(r, "ZMPOP", "1", "z2", "MAX", "COUNT", "5") == [b"z2", [[b"c", b"3"], [b"b", b"2"]]]
     assert cmd(r, "EXISTS", "z2") == 0
     assert cmd(r, "ZMPOP", "1", "z2", "MIN") is None
-    assert error(r, "ZMPOP", "0", "z", "MIN") == "numkeys should be greater than 0"
-    assert error(r, "ZMPOP", "-1", "z", "MIN") == "numkeys should be greater than 0"
-    assert error(r, "ZMPOP", "3", "z", "MIN") == SYNTAX
-    assert error(r, "ZMPOP", "1", "z", "FOO") == SYNTAX
-    assert error(r, "ZMPOP", "1", "z", "MIN", "COUNT") == SYNTAX
-    assert error(r, "ZMPOP", "1", "z", "MIN", "COUNT", "0") == "count should be greater than 0"
-    assert error(r, "ZMPOP", "1", "z", "MIN", "COUNT", "1", "COUNT", "2") == SYNTAX
+    assert err(r, "ZMPOP", "0", "z", "MIN") == "numkeys should be greater than 0"
+    assert err(r, "ZMPOP", "-1", "z", "MIN") == "numkeys should be greater than 0"
+    assert err(r, "ZMPOP", "3", "z", "MIN") == SYNTAX
+    assert err(r, "ZMPOP", "1", "z", "FOO") == SYNTAX
+    assert err(r, "ZMPOP", "1", "z", "MIN", "COUNT") == SYNTAX
+    assert err(r, "ZMPOP", "1", "z", "MIN", "COUNT", "0") == "count should be greater than 0"
+    assert err(r, "ZMPOP", "1", "z", "MIN", "COUNT", "1", "COUNT", "2") == SYNTAX
 
 
 def test_bzpop_immediate_and_timeout(r):
@@ -351,11 +331,11 @@ def test_bzpop_immediate_and_timeout(r):
     assert cmd(r, "BZPOPMAX", "z", "0") == [b"z", b"b", b"2"]
     assert cmd(r, "BZPOPMIN", "z", "0.05") is None
     assert cmd(r, "BZMPOP", "0.05", "1", "z", "MIN") is None
-    assert error(r, "BZPOPMIN", "z", "-1") == "timeout is negative"
-    assert error(r, "BZPOPMIN", "z", "x") == "timeout is not a float or out of range"
-    assert error(r, "BZMPOP", "-1", "1", "z", "MIN") == "timeout is negative"
+    assert err(r, "BZPOPMIN", "z", "-1") == "timeout is negative"
+    assert err(r, "BZPOPMIN", "z", "x") == "timeout is not a float or out of range"
+    assert err(r, "BZMPOP", "-1", "1", "z", "MIN") == "timeout is negative"
     cmd(r, "SET", "s", "x")
-    assert error(r, "BZPOPMIN", "s", "0") == WRONGTYPE
+    assert err(r, "BZPOPMIN", "s", "0") == WRONGTYPE
 
 
 def _blocked_pop(server, args, out):
@@ -364,15 +344,6 @@ def _blocked_pop(server, args, out):
         out.append(cmd(c, *args))
     finally:
         c.connection_pool.disconnect()
-
-
-def _wait_blocked(r, n=1):
-    for _ in range(500):
-        clients = r.info("clients")
-        if clients.get("blocked_clients", 0) >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("client did not block")
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -384,7 +355,7 @@ def test_bzpop_wakes_up(r, server, args, expected):
     out = []
     t = threading.Thread(target=_blocked_pop, args=(server, args, out))
     t.start()
-    _wait_blocked(r)
+    wait_blocked(r)
     cmd(r, "ZADD", "z2", "3", "m")
     t.join(10)
     assert out == [expected]
@@ -411,9 +382,9 @@ def test_zrandmember(r):
     for m, s in zip(got[::2], got[1::2]):
         assert members[m] == s
     assert cmd(r, "ZRANDMEMBER", "z", "0") == []
-    assert error(r, "ZRANDMEMBER", "z", "x") == NOT_INT
-    assert error(r, "ZRANDMEMBER", "z", "1", "foo") == SYNTAX
-    assert error(r, "ZRANDMEMBER", "z", "-9223372036854775807", "WITHSCORES") == "value is out of range"
+    assert err(r, "ZRANDMEMBER", "z", "x") == NOT_INT
+    assert err(r, "ZRANDMEMBER", "z", "1", "foo") == SYNTAX
+    assert err(r, "ZRANDMEMBER", "z", "-9223372036854775807", "WITHSCORES") == "value is out of range"
 
 
 def test_zrandmember_large_distinct(r):
@@ -488,21 +459,21 @@ def test_setop_aggregate_edge_cases(r):
 
 def test_setop_errors(two):
     r = two
-    assert error(r, "ZUNIONSTORE", "d", "0", "z1") == \
+    assert err(r, "ZUNIONSTORE", "d", "0", "z1") == \
         "at least 1 input key is needed for 'zunionstore' command"
-    assert error(r, "ZINTER", "0", "z1") == "at least 1 input key is needed for 'zinter' command"
-    assert error(r, "ZDIFF", "0", "z1") == "at least 1 input key is needed for 'zdiff' command"
-    assert error(r, "ZINTERSTORE", "d", "2", "z1") == SYNTAX
-    assert error(r, "ZUNION", "x", "z1") == NOT_INT
-    assert error(r, "ZUNION", "1", "z1", "WEIGHTS", "x") == "weight value is not a float"
-    assert error(r, "ZUNION", "2", "z1", "z2", "WEIGHTS", "1") == SYNTAX
-    assert error(r, "ZUNIONSTORE", "d", "1", "z1", "AGGREGATE", "foo") == SYNTAX
-    assert error(r, "ZINTERSTORE", "d", "1", "z1", "WITHSCORES") == SYNTAX
-    assert error(r, "ZDIFF", "1", "z1", "WEIGHTS", "1") == SYNTAX
-    assert error(r, "ZDIFF", "1", "z1", "AGGREGATE", "SUM") == SYNTAX
+    assert err(r, "ZINTER", "0", "z1") == "at least 1 input key is needed for 'zinter' command"
+    assert err(r, "ZDIFF", "0", "z1") == "at least 1 input key is needed for 'zdiff' command"
+    assert err(r, "ZINTERSTORE", "d", "2", "z1") == SYNTAX
+    assert err(r, "ZUNION", "x", "z1") == NOT_INT
+    assert err(r, "ZUNION", "1", "z1", "WEIGHTS", "x") == "weight value is not a float"
+    assert err(r, "ZUNION", "2", "z1", "z2", "WEIGHTS", "1") == SYNTAX
+    assert err(r, "ZUNIONSTORE", "d", "1", "z1", "AGGREGATE", "foo") == SYNTAX
+    assert err(r, "ZINTERSTORE", "d", "1", "z1", "WITHSCORES") == SYNTAX
+    assert err(r, "ZDIFF", "1", "z1", "WEIGHTS", "1") == SYNTAX
+    assert err(r, "ZDIFF", "1", "z1", "AGGREGATE", "SUM") == SYNTAX
     cmd(r, "SET", "str", "x")
-    assert error(r, "ZUNION", "2", "z1", "str") == WRONGTYPE
-    assert error(r, "ZUNIONSTORE", "d", "1", "str") == WRONGTYPE
+    assert err(r, "ZUNION", "2", "z1", "str") == WRONGTYPE
+    assert err(r, "ZUNIONSTORE", "d", "1", "str") == WRONGTYPE
 
 
 def test_zintercard(two):
@@ -511,12 +482,12 @@ def test_zintercard(two):
     assert cmd(r, "ZINTERCARD", "2", "z1", "z2", "LIMIT", "1") == 1
     assert cmd(r, "ZINTERCARD", "2", "z1", "z2", "LIMIT", "0") == 2
     assert cmd(r, "ZINTERCARD", "2", "z1", "nokey") == 0
-    assert error(r, "ZINTERCARD", "0", "z1") == \
+    assert err(r, "ZINTERCARD", "0", "z1") == \
         "at least 1 input key is needed for 'zintercard' command"
-    assert error(r, "ZINTERCARD", "2", "z1") == SYNTAX
-    assert error(r, "ZINTERCARD", "1", "z1", "LIMIT", "-1") == "LIMIT can't be negative"
-    assert error(r, "ZINTERCARD", "1", "z1", "LIMIT", "x") == "LIMIT can't be negative"
-    assert error(r, "ZINTERCARD", "1", "z1", "LIMIT") == SYNTAX
+    assert err(r, "ZINTERCARD", "2", "z1") == SYNTAX
+    assert err(r, "ZINTERCARD", "1", "z1", "LIMIT", "-1") == "LIMIT can't be negative"
+    assert err(r, "ZINTERCARD", "1", "z1", "LIMIT", "x") == "LIMIT can't be negative"
+    assert err(r, "ZINTERCARD", "1", "z1", "LIMIT") == SYNTAX
 
 
 # --------------------------------------------------------------------------
@@ -562,9 +533,9 @@ def test_zscan_errors(r):
     assert cmd(r, "ZSCAN", "nokey", "0") == [b"0", []]
     assert cmd(r, "ZSCAN", "nokey", "0", "COUNT", "0") == [b"0", []]
     cmd(r, "ZADD", "z", "1", "a")
-    assert error(r, "ZSCAN", "z", "x") == "invalid cursor"
-    assert error(r, "ZSCAN", "z", "0", "COUNT", "0") == SYNTAX
-    assert error(r, "ZSCAN", "z", "0", "FOO", "1") == SYNTAX
+    assert err(r, "ZSCAN", "z", "x") == "invalid cursor"
+    assert err(r, "ZSCAN", "z", "0", "COUNT", "0") == SYNTAX
+    assert err(r, "ZSCAN", "z", "0", "FOO", "1") == SYNTAX
 
 
 # --------------------------------------------------------------------------
