@@ -22,7 +22,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    stream_commands,
+    stream_commands, hash_ttl_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */

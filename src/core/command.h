@@ -116,5 +116,6 @@ extern command geo_commands[];
 extern command sort_commands[];
 extern command memory_commands[];
 extern command stream_commands[];
+extern command hash_ttl_commands[];
 
 #endif

@@ -27,6 +27,7 @@ static long long command_time_ms;
 void (*db_on_key_added)(db *d, const entry *e);
 void (*db_on_key_removed)(db *d, const entry *e);
 void (*db_on_emptied)(db *d);
+void (*db_on_expire_cycle)(long long budget_us);
 
 static const void *entry_key_of(const void *element, size_t *len) {
     return entry_key((const entry *)element, len);
@@ -481,6 +482,10 @@ void db_active_expire_cycle(int fast) {
             }
             if (sampled == 0 || (long long)expired * 100 <= (long long)sampled * acceptable_stale) break;
         }
+    }
+    if (!fast && db_on_expire_cycle) {
+        long long left = budget - (ustime() - start);
+        db_on_expire_cycle(left > 1000 ? left : 1000);
     }
     long long elapsed = ustime() - start;
     latency_add_sample("expire-cycle", elapsed / 1000);

@@ -179,6 +179,9 @@ extern void (*db_on_key_removed)(db *d, const entry *e);
 /* Called when a whole database changes at once (FLUSHDB, FLUSHALL,
  * SWAPDB), after the change. NULL when nobody listens. */
 extern void (*db_on_emptied)(db *d);
+/* Called at the end of each slow active expiry cycle with a time budget
+ * (µs), for values that expire parts of themselves (hash fields). */
+extern void (*db_on_expire_cycle)(long long budget_us);
 
 /* Current time as seen by commands: fixed during one command so that a
  * key does not expire half-way through a multi-key operation. */

@@ -116,6 +116,7 @@ struct hashtable {
     size_t deletes;            /* from table 0 since it was built */
     size_t rehash_idx;         /* next bucket of table 0 to move */
     int pause_rehash;          /* live safe iterators */
+    long long user_word;       /* the owner's (hashtable_user_word) */
 };
 
 /* ---- Hashing --------------------------------------------------------- */
@@ -450,6 +451,9 @@ size_t hashtable_size(const hashtable *ht) {
 size_t hashtable_mem_usage(const hashtable *ht) {
     return sizeof(*ht) + (ht->buckets[0] + ht->buckets[1]) * sizeof(bucket);
 }
+
+long long hashtable_user_word(const hashtable *ht) { return ht->user_word; }
+void hashtable_set_user_word(hashtable *ht, long long v) { ht->user_word = v; }
 
 size_t hashtable_buckets(const hashtable *ht) {
     return ht->buckets[0] + ht->buckets[1];

@@ -59,6 +59,10 @@ size_t hashtable_mem_usage(const hashtable *ht);
 size_t hashtable_mem_usage_sampled(hashtable *ht, size_t samples, size_t (*elem_size)(const void *element));
 /* Number of buckets of the main table (and of the rehash target). */
 size_t hashtable_buckets(const hashtable *ht);
+/* One word the owner may keep in the table (0 when created): the hash
+ * type keeps its earliest field expiry there. */
+long long hashtable_user_word(const hashtable *ht);
+void hashtable_set_user_word(hashtable *ht, long long v);
 int hashtable_is_rehashing(const hashtable *ht);
 
 /* Lookup. Returns 1 and sets *found, or 0. */

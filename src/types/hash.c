@@ -26,6 +26,7 @@
  * table walk, and values rarely grow in place.
  */
 #include "types/hash.h"
+#include "types/hash_ttl.h"
 
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -45,28 +46,60 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- hfield: one field + value in one block ---- */
+/* ---- hfield: one field + value in one block ----
+ *
+ * A field with a TTL (HEXPIRE, Redis 7.4) carries it in its block: the
+ * field-length varint holds (length << 1 | 1) and the 8-byte expiry
+ * follows the value. Fields are short, so the extra bit rarely costs a
+ * varint byte; a field without a TTL pays nothing else. */
 
-static void *hfield_new(const char *f, size_t flen, const char *v, size_t vlen) {
-    unsigned char *p = zmalloc(varint_size(flen) + flen + varint_size(vlen) + vlen);
-    size_t off = varint_put(p, flen);
+static void *hfield_build(const char *f, size_t flen, const char *v, size_t vlen, long long expire) {
+    int ttl = expire >= 0;
+    size_t head = (flen << 1) | (size_t)ttl;
+    unsigned char *p = zmalloc(varint_size(head) + flen + varint_size(vlen) + vlen + (ttl ? 8 : 0));
+    size_t off = varint_put(p, head);
     memcpy(p + off, f, flen);
     off += flen;
     off += varint_put(p + off, vlen);
     if (vlen) memcpy(p + off, v, vlen);
+    if (ttl) memcpy(p + off + vlen, &expire, 8);
     return p;
 }
 
-static const char *hfield_field(const void *hf, size_t *len) {
+static void *hfield_new(const char *f, size_t flen, const char *v, size_t vlen) {
+    return hfield_build(f, flen, v, vlen, -1);
+}
+
+const char *hfield_field(const void *hf, size_t *len) {
     const unsigned char *p = hf;
-    return (const char *)p + varint_get(p, len);
+    size_t head, off = varint_get(p, &head);
+    *len = head >> 1;
+    return (const char *)p + off;
 }
 
 static const char *hfield_value(const void *hf, size_t *len) {
     size_t flen;
     const unsigned char *p = hf;
-    size_t off = varint_get(p, &flen) + flen;
+    const char *f = hfield_field(hf, &flen);
+    size_t off = (size_t)((const unsigned char *)f - p) + flen;
     return (const char *)p + off + varint_get(p + off, len);
+}
+
+long long hfield_expire(const void *hf) {
+    const unsigned char *p = hf;
+    if (!(p[0] & 1)) return -1; /* the varint's first byte holds its low bits */
+    size_t vlen;
+    const char *v = hfield_value(hf, &vlen);
+    long long expire;
+    memcpy(&expire, v + vlen, 8);
+    return expire;
+}
+
+void *hfield_with_expire(const void *hf, long long expire) {
+    size_t flen, vlen;
+    const char *f = hfield_field(hf, &flen);
+    const char *v = hfield_value(hf, &vlen);
+    return hfield_build(f, flen, v, vlen, expire);
 }
 
 static const void *hfield_key(const void *element, size_t *keylen) { return hfield_field(element, keylen); }
@@ -249,6 +282,20 @@ static void hash_foreach(const hash_value *h, hash_pair_fn *fn, void *priv) {
     hashtable_iter_release(&it);
 }
 
+struct hashtable *hash_table_of(db *d, entry **e) {
+    hash_value h = hash_for_write(*e);
+    if (h.enc == ENC_LISTPACK) hash_convert_to_table(&h);
+    if (entry_is_inline_aggregate(*e)) {
+        entry *n = entry_with_ptr(*e, TYPE_HASH, h.enc, h.ptr);
+        db_replace(d, *e, n, 1);
+        *e = n;
+    } else {
+        entry_set_ptr(*e, h.ptr);
+        if (entry_encoding(*e) != h.enc) entry_set_encoding(*e, h.enc);
+    }
+    return h.ptr;
+}
+
 /* ---- type ops ---- */
 
 static void hash_free_value(int enc, void *ptr) {
@@ -256,16 +303,16 @@ static void hash_free_value(int enc, void *ptr) {
     hash_value_free(&h);
 }
 
-static void copy_pair(void *priv, const char *f, size_t flen, const char *v, size_t vlen) {
-    hashtable_add(priv, hfield_new(f, flen, v, vlen));
-}
-
 static void *hash_dup_value(int enc, const void *ptr) {
     if (enc == ENC_LISTPACK) return zmemdup(ptr, lp_bytes(ptr));
-    hash_value src = {enc, (void *)ptr};
     hashtable *ht = hashtable_create(&hash_table_type);
-    hashtable_expand(ht, hashtable_size(src.ptr));
-    hash_foreach(&src, copy_pair, ht);
+    hashtable_expand(ht, hashtable_size(ptr));
+    hashtable_iterator it;
+    void *hf;
+    hashtable_iter_init(&it, (hashtable *)ptr, 0);
+    while (hashtable_iter_next(&it, &hf)) hashtable_add(ht, hfield_with_expire(hf, hfield_expire(hf)));
+    hashtable_iter_release(&it);
+    hashtable_set_user_word(ht, hashtable_user_word(ptr)); /* field TTLs come along */
     return ht;
 }
 
@@ -309,8 +356,14 @@ const type_ops hash_type_ops = {
 
 /* ---- command helpers ---- */
 
-static entry *lookup_hash_read(client *c, int *wrong) { return lookup_read_typed(c, c->argv[1], TYPE_HASH, wrong); }
-static entry *lookup_hash_write(client *c, int *wrong) { return lookup_write_typed(c, c->argv[1], TYPE_HASH, wrong); }
+/* Every hash command looks its key up here, so this is where fields
+ * whose TTL has passed are removed (hash_ttl.c): no command sees one. */
+static entry *lookup_hash_read(client *c, int *wrong) {
+    return hash_expire_fields(c->db, lookup_read_typed(c, c->argv[1], TYPE_HASH, wrong));
+}
+static entry *lookup_hash_write(client *c, int *wrong) {
+    return hash_expire_fields(c->db, lookup_write_typed(c, c->argv[1], TYPE_HASH, wrong));
+}
 
 /* Write h back: into e when the key exists, else as a new key. */
 static void hash_commit(client *c, entry *e, hash_value *h) {
@@ -390,6 +443,13 @@ static int field_get(const entry *e, const kstr f, unsigned char *buf, const cha
     if (sp) return smallpack_get(sp, splen, f, kstr_len(f), buf, v, vlen);
     hash_value h = hash_of(e);
     return hash_value_get(&h, f, kstr_len(f), buf, v, vlen);
+}
+
+int hash_entry_has_field(const entry *e, const kstr f) {
+    unsigned char buf[LP_INTBUF_SIZE];
+    const char *v;
+    size_t vlen;
+    return field_get(e, f, buf, &v, &vlen);
 }
 
 static void hsetnx_command(client *c) {
