@@ -19,7 +19,7 @@ BIN     ?= bin/keel-server
 OPT     ?= -O2
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-INCS    := -Isrc
+INCS    := -Isrc $(shell pkg-config --cflags lua5.1)
 CFLAGS  ?= $(OPT) -g
 ALLOC   ?= jemalloc
 
@@ -37,7 +37,10 @@ ASSERTS ?= -DNDEBUG
 
 BASE_CFLAGS := $(CSTD) $(WARN) $(INCS) $(CFLAGS) $(ALLOC_CFLAGS) -MMD -MP
 KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
-LIBS        := $(ALLOC_LIBS) -lm -lpthread
+# Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
+# (the Lua-visible API of both is the one Redis scripts use).
+LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
@@ -56,7 +59,7 @@ UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps
+.PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps clients
 
 all: $(BIN)
 
@@ -113,6 +116,11 @@ check-deps:
 test: deps check-deps all unit
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) clients
+
+# Node.js client tests (ioredis from npm) in tests/clients.
+clients: all
+	cd tests/clients && npm install --no-audit --no-fund --silent && KEEL_SERVER=$(abspath $(BIN)) node --test
 
 fuzz:
 	./tests/fuzz/run.sh

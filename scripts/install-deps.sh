@@ -3,11 +3,14 @@
 # but only those that are missing, so that a second `make run` is instant.
 set -e
 PKGS="build-essential clang libjemalloc-dev libcriterion-dev pkg-config \
-      python3 python3-pytest python3-redis redis-tools redis-server"
+      python3 python3-pytest python3-redis redis-tools redis-server \
+      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nodejs valgrind"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
+# npm comes with NodeSource's nodejs; Debian's nodejs needs its npm package.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "keel: installing missing Debian packages:$missing"
 SUDO=""

@@ -11,6 +11,7 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "script/script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ static command *const module_tables[] = {
     server_commands, connection_commands, introspection_commands, debug_commands, keys_commands, string_commands, list_commands, hash_commands,
     set_commands, zset_commands, bitmap_commands, hll_commands, geo_commands,
     sort_commands, memory_commands, slowlog_commands, latency_commands, multi_commands,
-    stream_commands, hash_ttl_commands,
+    stream_commands, hash_ttl_commands, eval_commands, function_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -195,7 +196,7 @@ static int arity_ok(const command *cmd, int argc) {
  * queue (queueing itself grows memory), and EXEC when it queued a denyoom
  * command. */
 static int may_grow_memory(const client *c, const command *cmd, int queue) {
-    if (queue || (cmd->flags & CMD_DENYOOM)) return 1;
+    if (queue || (script_request_flags(c, cmd) & CMD_DENYOOM)) return 1;
     return multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_DENYOOM);
 }
 
@@ -243,6 +244,10 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
+    if (script_busy_reject(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
     if (pause_postpones(c, cmd)) {
         blocking_postpone(c);
         return;
@@ -262,7 +267,7 @@ void command_dispatch(client *c) {
 }
 
 void command_call(client *c, command *cmd) {
-    db_set_command_time(server_mstime());
+    if (!script_is_running()) db_set_command_time(server_mstime());
     c->lastcmd = cmd;
     long long start = ustime();
     cmd->proc(c);

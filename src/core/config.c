@@ -47,7 +47,7 @@ static kstr get_obuf_limits(const config_entry *ce);
 /* Parameters Keel accepts and reports but does not act on yet: they keep
  * stock redis.conf files loadable and exporters' CONFIG GET answered. */
 static char *cfg_appendfsync, *cfg_supervised, *cfg_repl_diskless_sync, *cfg_notify;
-static char *cfg_replica_read_only, *cfg_lua_time_limit;
+static char *cfg_replica_read_only;
 static char *cfg_always_show_logo, *cfg_set_proc_title, *cfg_stop_writes;
 static char *cfg_rdbcompression, *cfg_rdbchecksum, *cfg_aof_use_rdb_preamble, *cfg_no_appendfsync;
 static char *cfg_auto_aof_pct, *cfg_auto_aof_min, *cfg_activerehashing;
@@ -150,7 +150,6 @@ static config_entry core_configs[] = {
     STUB("replica-priority", cfg_replica_priority, "100"),
     STUB("replica-lazy-flush", cfg_replica_lazy_flush, "no"),
     STUB("min-replicas-to-write", cfg_min_replicas, "0"),
-    STUB("lua-time-limit", cfg_lua_time_limit, "5000"),
     STUB("latency-tracking", cfg_latency_tracking, "yes"),
     STUB("always-show-logo", cfg_always_show_logo, "no"),
     STUB("set-proc-title", cfg_set_proc_title, "yes"),
@@ -188,6 +187,7 @@ static config_entry core_configs[] = {
  * appending that table here; the rest of this file sees one flat list. */
 static config_entry *const module_config_tables[] = {
     core_configs,
+    script_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -72,6 +72,7 @@ struct config_entry {
 #define CONFIG_END {0}
 
 /* Modules' parameter tables (each module defines its own). */
+extern config_entry script_configs[]; /* script/script.c */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

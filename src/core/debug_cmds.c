@@ -5,6 +5,7 @@
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
+#include "script/script.h"
 #include "lib/siphash.h"
 #include "memory/memory.h"
 #include "net/reply.h"
@@ -292,6 +293,8 @@ static void debug_command(client *c) {
             "    true, false.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
+            "SET-DISABLE-DENY-SCRIPTS <0|1>",
+            "    Let scripts call commands flagged no-script (for tests).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
@@ -333,6 +336,11 @@ static void debug_command(client *c) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;
         server.active_expire_enabled = v != 0;
+        reply_ok(c);
+    } else if (arg_is(sub, "set-disable-deny-scripts") && c->argc == 3) {
+        long long v;
+        if (!parse_ll(c, c->argv[2], &v)) return;
+        script_set_disable_deny(v != 0);
         reply_ok(c);
     } else {
         reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub);

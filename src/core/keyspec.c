@@ -33,16 +33,20 @@
 /* ---- finding keys ---- */
 
 /* dest is the argv index of a destination key (0 = none), numkeys the
- * index of the count of keys that follow it. */
+ * index of the count of keys that follow it; zero_ok when that count may
+ * be 0 (scripts). */
 static const struct movable_spec {
     const char *name;
     int dest;
     int numkeys;
+    int zero_ok;
 } movable_specs[] = {
     {"zunionstore", 1, 2}, {"zinterstore", 1, 2}, {"zdiffstore", 1, 2},
     {"zunion", 0, 1}, {"zinter", 0, 1}, {"zdiff", 0, 1}, {"zintercard", 0, 1},
     {"sintercard", 0, 1}, {"zmpop", 0, 1}, {"lmpop", 0, 1},
     {"bzmpop", 0, 2}, {"blmpop", 0, 2},
+    {"eval", 0, 2, 1}, {"evalsha", 0, 2, 1}, {"eval_ro", 0, 2, 1}, {"evalsha_ro", 0, 2, 1},
+    {"fcall", 0, 2, 1}, {"fcall_ro", 0, 2, 1},
 };
 
 static int add_key(int *idx, int n, int max, int pos) {
@@ -55,7 +59,7 @@ static int arg_equals(const char *arg, const char *word) { return !strcasecmp(ar
 static int numkeys_keys(const struct movable_spec *m, int argc, char **argv, int *idx, int max) {
     long long numkeys;
     if (m->numkeys >= argc ||
-        !string_to_ll(argv[m->numkeys], kstr_len(argv[m->numkeys]), &numkeys) || numkeys < 1 ||
+        !string_to_ll(argv[m->numkeys], kstr_len(argv[m->numkeys]), &numkeys) || numkeys < (m->zero_ok ? 0 : 1) ||
         numkeys > argc - m->numkeys - 1)
         return -1;
     int n = 0;

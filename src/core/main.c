@@ -13,6 +13,7 @@
 #include "core/latency.h"
 #include "core/pause.h"
 #include "core/server.h"
+#include "script/script.h"
 #include "lib/hashtable.h"
 #include "lib/random.h"
 #include "lib/util.h"
@@ -363,6 +364,7 @@ int main(int argc, char **argv) {
     ev_set_before_sleep(server.el, before_sleep);
     memory_set_callbacks(&(memory_callbacks){.dataset_frozen = pause_active, .latency_event = latency_add_sample_since});
     memory_init();
+    script_init();
     server.initial_memory_usage = zmalloc_used_memory();
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, pid=%d, port=%d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);

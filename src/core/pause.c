@@ -1,5 +1,6 @@
 /* See pause.h. */
 #include "core/pause.h"
+#include "script/script.h"
 #include "core/multi.h"
 #include "core/server.h"
 
@@ -32,7 +33,7 @@ int pause_postpones(const client *c, const command *cmd) {
     if (c->flags & (CLIENT_FAKE | CLIENT_REPLICA)) return 0;
     if (mode == PAUSE_ALL) return 1;
     /* EXEC writes when one of its queued commands does. */
-    uint64_t flags = cmd->flags;
+    uint64_t flags = script_request_flags(c, cmd);
     if (multi_is_exec(cmd)) flags |= multi_queued_flags(c);
     return (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) != 0;
 }

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
+#include "script/script.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
@@ -43,7 +44,9 @@ static command config_subcommands[] = {
 /* ---- SHUTDOWN ---- */
 
 static void shutdown_command(client *c) {
+    int nosave = 0;
     for (int j = 1; j < c->argc; j++) {
+        if (arg_is(c->argv[j], "nosave")) nosave = 1;
         kstr a = c->argv[j];
         if (!arg_is(a, "nosave") && !arg_is(a, "save") && !arg_is(a, "now") && !arg_is(a, "force") &&
             !arg_is(a, "abort")) {
@@ -54,6 +57,12 @@ static void shutdown_command(client *c) {
             reply_error(c, "ERR No shutdown in progress.");
             return;
         }
+    }
+    /* While a slow script runs, only SHUTDOWN NOSAVE may stop the server
+     * (the script is then stopped where it is), as in Redis. */
+    if (!nosave && script_is_busy()) {
+        reply_error(c, script_busy_error());
+        return;
     }
     /* Nothing to persist yet (persistence is a later issue): SAVE and
      * NOSAVE both stop at once. */

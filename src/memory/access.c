@@ -49,15 +49,16 @@
  * since the access, as Redis does with its minute stamps, so OBJECT FREQ
  * decays exactly when Redis's would (to within the 16 ms unit at a
  * boundary). Eviction (evict.c) does not use that whole-minute decay: it
- * scores a key by its counter decayed continuously since its access,
- * counter - idle / decay period, so that equal counters go oldest first
- * and a key read once a minute ago ties with one created now. Decaying
- * by minute boundaries drops every key not read since the last boundary
- * a full point below the keys created after it: in a cache replayed
- * over minutes rather than seconds (bench/eviction's live workload), the
- * keys read once or twice then went before newcomers never read, and the
- * hit ratio fell 0.006-0.008 below exact LFU; a replay of a few seconds
- * crosses no boundary, which is why the two scores measured the same
+ * ranks a key by its counter decayed continuously once the key has been
+ * idle a whole decay period (access_lfu_keep_value), equal values oldest
+ * first. Decaying by minute boundaries drops every key not read since the
+ * last boundary a full point below the keys created after it: in a cache
+ * replayed over minutes rather than seconds (bench/eviction's live
+ * workload) the keys read once or twice then went before newcomers never
+ * read, and the hit ratio fell 0.006-0.012 below exact LFU. A continuous
+ * decay from the first millisecond closed that at 150 s but not at 300 s;
+ * the free first period gains 0.003 more there. A replay of a few seconds
+ * crosses no boundary and idles no key a minute, so all three rank alike
  * there. 16 ms is enough to order a cache that turns over in a fraction
  * of a second; 1 ms would not fit in 15 bits with a workable ager
  * period.
@@ -208,19 +209,29 @@ int evict_lfu_counter_now(uint32_t field) {
     return periods >= (uint32_t)counter ? 0 : counter - (int)periods;
 }
 
-/* How much an LFU key is worth keeping: its counter as of the last
- * access, decayed continuously since then by a point per lfu-decay-time
- * minutes, counter - idle / period. Written without the current time, as
- * counter * period + access time (the same order: now / period is common
- * to every key), so a value computed earlier compares fairly with one
- * computed now. Equal counters go oldest first; with no decay, the
- * counter first, then the access time. Below 2^51. */
+/* How much an LFU key is worth keeping (lower: evict first): its counter
+ * as of the last access, decayed continuously once the key has been idle
+ * a whole decay period, by a point per lfu-decay-time minutes after that:
+ * counter - max(0, idle - period) / period, in 1/1024 points, then the
+ * access time (equal values go oldest first; with no decay the counter
+ * and the access time alone). The first period is free because that is
+ * when Redis's rule ("the time that must elapse for the counter to be
+ * decremented") starts to decay; decaying from the first millisecond, or
+ * by minute boundaries as OBJECT FREQ does, ranks a key read a minute ago
+ * with keys just created and never read. Keys idle longer than a period
+ * lose value as time passes: a candidate scored earlier looks a little
+ * better than it is until it is sampled again. */
 unsigned long long access_lfu_keep_value(uint32_t field) {
     unsigned long long counter = field & 0xFF;
     unsigned long long accessed = access_lfu_accessed_ms(field) & ((1ULL << 42) - 1);
+    if (server.lfu_decay_time <= 0) return (counter << 42) | accessed;
     unsigned long long period = (unsigned long long)server.lfu_decay_time * MINUTE_MS;
-    if (server.lfu_decay_time <= 0 || period > (1ULL << 42)) period = 1ULL << 42;
-    return counter * period + accessed;
+    unsigned long long now = now_ms() & ((1ULL << 42) - 1);
+    unsigned long long idle = now > accessed ? now - accessed : 0;
+    unsigned long long late = idle > period ? idle - period : 0;
+    if (late >= counter * period) return accessed; /* decayed to nothing */
+    unsigned long long points = counter * 1024 - late * 1024 / period; /* late < 2^42 */
+    return (points << 42) | accessed;
 }
 
 static int lfu_log_increment(int counter) {

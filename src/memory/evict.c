@@ -13,7 +13,8 @@
  * Two things differ from Redis, both cheap and both measured to matter:
  *   - Scores do not go stale with time. An LRU score is the (reversed)
  *     access time, not the idle time when sampled, so a candidate sampled
- *     a while ago compares fairly with one sampled now.
+ *     a while ago compares fairly with one sampled now (LFU: except for
+ *     keys idle longer than lfu-decay-time, see access_lfu_keep_value).
  *   - A candidate is re-scored when it is picked: a key read since it
  *     was sampled (LRU), or whose counter grew (LFU), goes back into the
  *     pool at its real rank instead of being evicted as if still idle.
@@ -100,8 +101,8 @@ static unsigned long long lru_score(const entry *e) {
     return (1ULL << 62) - accessed;
 }
 
-/* LFU: the counter decayed continuously since the last access (see
- * access_lfu_keep_value), in a form that never goes stale. */
+/* LFU: the counter, decayed once the key idled a decay period (see
+ * access_lfu_keep_value), then the access time. */
 static unsigned long long lfu_score(const entry *e) { return (1ULL << 62) - access_lfu_keep_value(entry_lru(e)); }
 
 static unsigned long long victim_score(const entry *e) {

@@ -41,8 +41,9 @@ void access_age_entry(entry *e);
  * middle of the minute, which can be up to 30 s ahead of now). */
 uint32_t access_lfu_minutes_since(uint32_t lru_field);
 uint64_t access_lfu_accessed_ms(uint32_t lru_field);
-/* LFU: how much a key is worth keeping (lower: evict first); it does not
- * change with time, only with accesses. */
+/* LFU: how much a key is worth keeping (lower: evict first): the
+ * counter decayed once the key idled a decay period, then the access
+ * time. */
 unsigned long long access_lfu_keep_value(uint32_t lru_field);
 /* An evicted key's LFU data, to restore if the key comes back. */
 void access_ghost_remember(const entry *e);

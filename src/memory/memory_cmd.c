@@ -12,6 +12,7 @@
  * only says "fragmentation is high" sends the reader to INFO anyway.
  */
 #include "memory/mem_internal.h"
+#include "script/script.h"
 #include "lib/zmalloc.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -81,8 +82,10 @@ static void memory_stats_command(client *c) {
     reply_pair_ll(c, "clients.normal", (long long)f.clients_normal);
     reply_pair_ll(c, "cluster.links", 0);
     reply_pair_ll(c, "aof.buffer", (long long)f.aof_buffer);
-    reply_pair_ll(c, "lua.caches", 0);
-    reply_pair_ll(c, "functions.caches", 0);
+    script_memory sm;
+    script_memory_get(&sm);
+    reply_pair_ll(c, "lua.caches", (long long)sm.scripts_eval);
+    reply_pair_ll(c, "functions.caches", (long long)sm.functions_caches);
     for (int i = 0; i < db_count(); i++) {
         db *d = db_get(i);
         if (!db_size(d)) continue;

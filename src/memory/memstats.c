@@ -16,6 +16,7 @@
  * Redis's, which includes a 24-byte dictEntry per key.
  */
 #include "memory/mem_internal.h"
+#include "script/script.h"
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/clientmem.h"
@@ -144,24 +145,11 @@ kstr memstats_info_section(kstr s) {
         "allocator_active:%zu\r\n"
         "allocator_resident:%zu\r\n"
         "total_system_memory:%lld\r\n"
-        "total_system_memory_human:%s\r\n"
-        /* No scripting engine yet: zeros keep exporters' parsers happy. */
-        "used_memory_lua:0\r\n"
-        "used_memory_vm_eval:0\r\n"
-        "used_memory_lua_human:0B\r\n"
-        "used_memory_scripts_eval:0\r\n"
-        "number_of_cached_scripts:0\r\n"
-        "number_of_functions:0\r\n"
-        "number_of_libraries:0\r\n"
-        "used_memory_vm_functions:0\r\n"
-        "used_memory_vm_total:0\r\n"
-        "used_memory_vm_total_human:0B\r\n"
-        "used_memory_functions:0\r\n"
-        "used_memory_scripts:0\r\n"
-        "used_memory_scripts_human:0B\r\n",
+        "total_system_memory_human:%s\r\n",
         f.used, used_h, f.rss, rss_h, f.peak, peak_h, ratio(f.used, f.peak) * 100.0, f.overhead, f.startup,
         f.dataset, ratio(f.dataset, net) * 100.0, f.alloc_allocated, f.alloc_active, f.alloc_resident, sysmem,
         sys_h);
+    s = script_memory_info(s);
     s = kstr_cat_printf(s,
         "maxmemory:%lld\r\n"
         "maxmemory_human:%s\r\n"

@@ -148,6 +148,40 @@ static void free_replies(client *c) {
     c->sent_in_head = 0;
 }
 
+void client_discard_replies(client *c) {
+    /* A fake client reused for many commands (scripts' redis.call) keeps
+     * its one ordinary block rather than freeing and reallocating it. */
+    reply_block *b = c->reply_head;
+    if (b && !b->next && b->size == REPLY_BLOCK_SIZE && !b->sealed) {
+        b->used = 0;
+        c->reply_bytes = 0;
+        c->sent_in_head = 0;
+        return;
+    }
+    free_replies(c);
+}
+
+void client_protect(client *c) {
+    if (c->flags & CLIENT_PROTECTED) return;
+    c->flags |= CLIENT_PROTECTED;
+    if (c->fd >= 0) ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
+}
+
+void client_unprotect(client *c) {
+    if (!(c->flags & CLIENT_PROTECTED)) return;
+    c->flags &= ~CLIENT_PROTECTED;
+    if (c->fd < 0 || (c->flags & CLIENT_CLOSE_ASAP)) return;
+    if (!(c->flags & CLIENT_OUTPUT_PAUSED) || (c->flags & CLIENT_PAUSED_READING))
+        ev_add_file(server.el, c->fd, EV_READABLE, read_handler, c);
+    if (c->reply_head && c->reply_bytes) ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
+}
+
+void clients_process_while_busy(void) {
+    ev_process_file_events(server.el);
+    clients_flush_pending_writes();
+    clients_free_closed();
+}
+
 static void remove_from_pending(client *c) {
     if (!(c->flags & CLIENT_PENDING_WRITE)) return;
     client **pp = &server.pending_writes;
@@ -478,9 +512,15 @@ static void write_handler(eventloop *el, int fd, void *data, int mask) {
 }
 
 void clients_flush_pending_writes(void) {
+    client *kept = NULL; /* protected: written once the script is over */
     while (server.pending_writes) {
         client *c = server.pending_writes;
         server.pending_writes = c->pending_next;
+        if (c->flags & CLIENT_PROTECTED) {
+            c->pending_next = kept;
+            kept = c;
+            continue;
+        }
         c->flags &= ~CLIENT_PENDING_WRITE;
         c->pending_next = NULL;
         if (c->fd < 0 || (c->flags & CLIENT_CLOSE_ASAP)) continue;
@@ -492,6 +532,7 @@ void clients_flush_pending_writes(void) {
         }
         after_write(c);
     }
+    server.pending_writes = kept;
 }
 
 static void set_socket_options(int fd, int is_tcp) {

@@ -56,6 +56,9 @@ struct command;
 #define CLIENT_MULTI (1 << 18)
 #define CLIENT_DIRTY_CAS (1 << 19)
 #define CLIENT_DIRTY_EXEC (1 << 20)
+/* Waiting for a slow script it sent (script/run.c): not read from nor
+ * written to until the script ends, while other clients are served. */
+#define CLIENT_PROTECTED (1 << 21)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -129,6 +132,16 @@ void client_process_input(client *c);
 void clients_flush_pending_writes(void);
 /* Free clients flagged CLOSE_ASAP. */
 void clients_free_closed(void);
+
+/* Serve other clients while a long command (a slow script) runs:
+ * their requests are read and answered (dispatch refuses most with
+ * -BUSY), their replies written. Timers (cron) do not run. */
+void clients_process_while_busy(void);
+void client_protect(client *c);
+void client_unprotect(client *c);
+
+/* Drop every reply queued for c (a fake client whose reply was read). */
+void client_discard_replies(client *c);
 
 /* Replace argv (the command handlers own c->argv while running). */
 void client_free_argv(client *c);

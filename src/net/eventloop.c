@@ -151,10 +151,13 @@ static void run_timers(eventloop *el) {
     }
 }
 
-static void process_events(eventloop *el) {
-    int n = epoll_wait(el->epfd, el->fired, el->setsize, wait_timeout_ms(el));
+/* fired is the loop's own array, or a separate one for a nested call
+ * (a slow script serving clients from inside a handler of the outer
+ * iteration, which still reads its own array afterwards). */
+static void process_file_events(eventloop *el, struct epoll_event *fired, int size, int timeout_ms) {
+    int n = epoll_wait(el->epfd, fired, size, timeout_ms);
     for (int i = 0; i < n; i++) {
-        struct epoll_event *e = &el->fired[i];
+        struct epoll_event *e = &fired[i];
         int fd = e->data.fd;
         file_event *fe = &el->events[fd];
         int readable = e->events & (EPOLLIN | EPOLLERR | EPOLLHUP);
@@ -169,7 +172,16 @@ static void process_events(eventloop *el) {
         if (writable && (fe->mask & EV_WRITABLE) && (!fired_read || fe->wproc != fe->rproc))
             fe->wproc(el, fd, fe->data, EV_WRITABLE);
     }
+}
+
+static void process_events(eventloop *el) {
+    process_file_events(el, el->fired, el->setsize, wait_timeout_ms(el));
     run_timers(el);
+}
+
+void ev_process_file_events(eventloop *el) {
+    struct epoll_event fired[128];
+    process_file_events(el, fired, 128, 0);
 }
 
 void ev_run(eventloop *el) {

@@ -38,6 +38,9 @@ void ev_del_timer(eventloop *el, long long id);
 /* Called before each epoll_wait (flushing replies, etc.). */
 void ev_set_before_sleep(eventloop *el, ev_hook_proc *proc);
 void ev_run(eventloop *el);
+/* Handle the file events ready now, without waiting and without timers
+ * (serving clients while a slow script runs). */
+void ev_process_file_events(eventloop *el);
 void ev_stop(eventloop *el);
 
 #endif

@@ -104,13 +104,29 @@ static struct errorstat {
 } errorstats[ERRORSTATS_MAX];
 static int nerrorstats;
 
+static void count_code(const char *code, size_t n);
+
 static void count_error_code(const char *msg) {
-    char code[32];
     size_t n = 0;
-    if (has_error_code(msg))
-        while (msg[n] != ' ' && n < sizeof(code) - 1) { code[n] = msg[n]; n++; }
-    else
-        memcpy(code, "ERR", n = 3);
+    if (has_error_code(msg)) {
+        while (msg[n] != ' ' && n < 31) n++;
+        count_code(msg, n);
+    } else {
+        count_code("ERR", 3);
+    }
+}
+
+void reply_note_error(const char *msg, size_t len) {
+    error_replies++;
+    const char *sp = memchr(msg, ' ', len < 32 ? len : 32);
+    if (sp) count_code(msg, (size_t)(sp - msg));
+    else count_code("ERR", 3);
+}
+
+static void count_code(const char *from, size_t n) {
+    char code[32];
+    if (n > sizeof(code) - 1) n = sizeof(code) - 1;
+    memcpy(code, from, n);
     code[n] = '\0';
     for (int i = 0; i < nerrorstats; i++)
         if (!strcmp(errorstats[i].code, code)) { errorstats[i].count++; return; }
@@ -139,6 +155,20 @@ void reply_error(client *c, const char *msg) {
         zfree(copy);
     } else {
         reply_raw(c, msg, len);
+    }
+    reply_raw(c, "\r\n", 2);
+}
+
+void reply_error_verbatim(client *c, const char *msg, size_t len, int count_stats) {
+    if (count_stats) reply_note_error(msg, len);
+    if (c->cmd) c->cmd->failed_calls++;
+    reply_raw(c, "-", 1);
+    for (size_t i = 0; i < len; i++) {
+        size_t j = i;
+        while (j < len && msg[j] != '\r' && msg[j] != '\n') j++;
+        reply_raw(c, msg + i, j - i);
+        if (j < len) reply_raw(c, " ", 1);
+        i = j;
     }
     reply_raw(c, "\r\n", 2);
 }

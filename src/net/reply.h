@@ -21,6 +21,15 @@ void reply_status(client *c, const char *s);           /* +s */
  * Newlines in msg are replaced by spaces (protocol safety). */
 void reply_error(client *c, const char *msg);
 void reply_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "-<msg>" exactly as given (msg carries its own code, or none: script
+ * error tables are replied verbatim, as in Redis). count_stats 0: the
+ * error was already counted in INFO errorstats where it happened (a
+ * command a script called). */
+void reply_error_verbatim(client *c, const char *msg, size_t len, int count_stats);
+/* Count an error in INFO errorstats / total_error_replies without
+ * replying it (a command refused inside a script). Its code is the text
+ * up to the first space (in the first 32 bytes), else ERR, as Redis. */
+void reply_note_error(const char *msg, size_t len);
 void reply_error_arity(client *c);
 void reply_error_syntax(client *c);
 void reply_error_wrongtype(client *c);

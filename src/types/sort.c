@@ -25,6 +25,7 @@
  * O(fields) per lookup. hash.h offers no single-field read yet; when it
  * does, hash_field() below is the one place to change.
  */
+#include "script/script.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "lib/zmalloc.h"
@@ -292,8 +293,9 @@ static void sort_generic(client *c, int readonly) {
         reply_error_wrongtype(c);
         goto out_spec;
     }
-    if (sp.dontsort && type == TYPE_SET && sp.store) {
-        /* A set has no order of its own: store a reproducible one. */
+    if (sp.dontsort && type == TYPE_SET && (sp.store || script_is_running())) {
+        /* A set has no order of its own: store (or give a script) a
+         * reproducible one, as Redis does. */
         sp.dontsort = 0;
         sp.alpha = 1;
         sp.by = NULL;

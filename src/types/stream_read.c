@@ -16,6 +16,7 @@
 #include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "script/script.h"
 
 #include <string.h>
 
@@ -43,6 +44,11 @@ static int parse_options(client *c, read_args *a) {
         int more = c->argc - i - 1;
         kstr o = c->argv[i];
         if (arg_is(o, "block") && more) {
+            if (script_is_running()) {
+                /* Blocking means nothing in a script: refused, as Redis. */
+                reply_errorf(c, "ERR %s command is not allowed with BLOCK option from scripts", c->argv[0]);
+                return 0;
+            }
             if (!parse_timeout(c, c->argv[++i], 0, &a->deadline)) return 0;
         } else if (arg_is(o, "count") && more) {
             if (!parse_ll(c, c->argv[++i], &a->count)) return 0;
