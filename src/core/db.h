@@ -27,15 +27,15 @@
  *     rehash, exactly once otherwise. Expired keys not yet deleted are
  *     passed too (entry_is_expired tells). One call visits a bounded
  *     amount of the table (a home bucket and its probe chain, per
- *     table). fn may change the entry's bytes in place
- *     (its access bits, its snapshot mark) but must not add, delete or
- *     replace keys: collect them and act after the call returns. Cursors
+ *     table). fn may change the entry's bytes in place (its access
+ *     bits, its snapshot mark) but must not add, delete or replace
+ *     keys: collect them and act after the call returns. Cursors
  *     survive across commands; after db_swap, db_empty or db_detach a
  *     cursor is still safe to pass (it walks the new contents, without the
  *     guarantee: restart at 0 to have it).
  *   - db_iter: visits every key present for the whole iteration exactly
- *     once (expired ones included), within one command (no other command runs meanwhile). The
- *     caller may delete the entry just returned (db_delete*,
+ *     once (expired ones included), within one command (no other command
+ *     runs meanwhile). The caller may delete the entry just returned (db_delete*,
  *     db_expire_entry) or replace it (db_replace, db_set_expire,
  *     db_persist); any other change to the database while the iterator
  *     lives is a bug. Tables do not shrink or finish a rehash while it

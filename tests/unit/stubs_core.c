@@ -24,8 +24,10 @@ stub_counts stubs;
 
 static void free_value(int enc, void *ptr) {
     stubs.values_freed++;
-    if (enc == ENC_RAW) kstr_free(ptr);
-    else lp_free(ptr);
+    if (enc == ENC_RAW)
+        kstr_free(ptr);
+    else
+        lp_free(ptr);
 }
 
 static void *dup_value(int enc, const void *ptr) {
@@ -38,7 +40,9 @@ static void *dup_value(int enc, const void *ptr) {
 
 static const type_ops test_ops = {.name = "test", .free_value = free_value, .dup_value = dup_value};
 
-const type_ops *type_ops_for(int type) { return type == TYPE_STRING || type == TYPE_HASH ? &test_ops : NULL; }
+const type_ops *type_ops_for(int type) {
+    return type == TYPE_STRING || type == TYPE_HASH ? &test_ops : NULL;
+}
 
 /* ---- memory/memory.h hooks ---- */
 
@@ -65,7 +69,9 @@ size_t memory_used_for_eviction(void) { return zmalloc_used_memory(); }
 
 int pause_active(void) { return stubs.paused; }
 void latency_add_sample(const char *event, long long ms) { (void)event, (void)ms; }
-void multi_touch_key(db *d, const char *key, size_t klen) { (void)d, (void)key, (void)klen, stubs.watch_touched++; }
+void multi_touch_key(db *d, const char *key, size_t klen) {
+    (void)d, (void)key, (void)klen, stubs.watch_touched++;
+}
 void multi_touch_expired_key(db *d, const char *key, size_t klen) {
     (void)d, (void)key, (void)klen, stubs.watch_expired++;
 }

@@ -43,7 +43,9 @@ static void teardown(void) {
 
 TestSuite(db, .init = setup, .fini = teardown);
 
-static void key_name(char *buf, size_t size, const char *prefix, int i) { snprintf(buf, size, "%s:%d", prefix, i); }
+static void key_name(char *buf, size_t size, const char *prefix, int i) {
+    snprintf(buf, size, "%s:%d", prefix, i);
+}
 
 static entry *add_key(db *into, const char *key, long long expire) {
     entry *e = entry_new_string(key, strlen(key), "value", 5, expire);
@@ -254,9 +256,7 @@ Test(db, scan_visits_every_key_exactly_once_in_a_stable_table) {
     for (int i = 0; i < 100; i++) db_rehash_step(1000); /* no rehash in progress */
     seen s = new_seen("k", n);
     size_t cursor = 0;
-    do {
-        cursor = db_scan(d, cursor, count_seen, &s);
-    } while (cursor != 0);
+    do { cursor = db_scan(d, cursor, count_seen, &s); } while (cursor != 0);
     for (int i = 0; i < n; i++) cr_assert_eq(s.count[i], 1, "key %d seen %d times", i, s.count[i]);
     zfree(s.count);
 }
@@ -293,9 +293,7 @@ Test(db, scan_expires_visits_only_keys_with_a_ttl) {
     add_many("plain", 0, 300, -1);
     seen s = new_seen("ttl", 300);
     size_t cursor = 0;
-    do {
-        cursor = db_scan_expires(d, cursor, count_seen, &s);
-    } while (cursor != 0);
+    do { cursor = db_scan_expires(d, cursor, count_seen, &s); } while (cursor != 0);
     cr_assert_eq(s.calls, 300, "db_scan_expires visited keys without a TTL");
     for (int i = 0; i < 300; i++) cr_assert_eq(s.count[i], 1);
     zfree(s.count);
@@ -344,7 +342,8 @@ Test(db, samples_come_from_the_table_asked_for) {
     for (int round = 0; round < 50; round++) {
         size_t got = db_sample(d, 1, out, 16);
         cr_assert_gt(got, 0);
-        for (size_t i = 0; i < got; i++) cr_assert(entry_has_expire(out[i]), "sample from expires without a TTL");
+        for (size_t i = 0; i < got; i++)
+            cr_assert(entry_has_expire(out[i]), "sample from expires without a TTL");
         got = db_sample(d, 0, out, 64);
         cr_assert_gt(got, 0);
         for (size_t i = 0; i < got; i++) {
@@ -365,7 +364,8 @@ Test(db, table_figures_grow_with_the_tables) {
     cr_assert_gt(after.keys_table, before.keys_table);
     cr_assert_eq(after.expires_table, before.expires_table);
     cr_assert_gt(after.per_key, 0);
-    cr_assert_leq(after.per_key * 1000, after.keys_table * 2, "a key's share exceeds twice the table");
+    cr_assert_leq(after.per_key * 1000, after.keys_table * 2,
+                  "a key's share exceeds twice the table");
     add_many("t", 0, 1000, 9000000);
     db_mem_figures(d, &after);
     cr_assert_gt(after.expires_table, before.expires_table);

@@ -27,7 +27,9 @@ static void remember_memory(void) {
 }
 
 /* Every test frees what it built: the allocator counter proves it. */
-static void no_leak(void) { cr_assert_eq(zmalloc_used_memory(), baseline, "entry memory leaked or double freed"); }
+static void no_leak(void) {
+    cr_assert_eq(zmalloc_used_memory(), baseline, "entry memory leaked or double freed");
+}
 
 TestSuite(entry, .init = remember_memory, .fini = no_leak);
 
@@ -43,7 +45,9 @@ static void assert_string(const entry *e, const char *val, size_t vlen) {
     size_t len;
     const char *s = entry_string(e, buf, &len);
     cr_assert_eq(len, vlen, "value length %zu, expected %zu", len, vlen);
-    cr_assert(vlen == 0 || memcmp(s, val, vlen) == 0, "value bytes differ (encoding %d, %zu bytes: %.*s)", entry_encoding(e), len, (int)len, s);
+    cr_assert(vlen == 0 || memcmp(s, val, vlen) == 0,
+              "value bytes differ (encoding %d, %zu bytes: %.*s)", entry_encoding(e), len, (int)len,
+              s);
 }
 
 static entry *string_entry(const char *key, const char *val, long long expire) {
@@ -55,7 +59,8 @@ static entry *string_entry(const char *key, const char *val, long long expire) {
 static void check_string_encoding(const char *val, size_t vlen, int enc) {
     entry *e = entry_new_string("k", 1, val, vlen, -1);
     cr_assert_eq(entry_type(e), TYPE_STRING);
-    cr_assert_eq(entry_encoding(e), enc, "value of %zu bytes: encoding %d, expected %d", vlen, entry_encoding(e), enc);
+    cr_assert_eq(entry_encoding(e), enc, "value of %zu bytes: encoding %d, expected %d", vlen,
+                 entry_encoding(e), enc);
     assert_key(e, "k", 1);
     assert_string(e, val, vlen);
     cr_assert_eq(entry_expire(e), -1);
@@ -65,7 +70,8 @@ static void check_string_encoding(const char *val, size_t vlen, int enc) {
 
 Test(entry, integers_are_stored_as_int_when_canonical) {
     const char *ints[] = {"0", "1", "-1", "123", "9223372036854775807", "-9223372036854775808"};
-    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) check_string_encoding(ints[i], strlen(ints[i]), ENC_INT);
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        check_string_encoding(ints[i], strlen(ints[i]), ENC_INT);
     /* Not canonical, or out of range: kept as the bytes given. */
     const char *not_ints[] = {"01", "-0", " 1", "1 ", "+1", "9223372036854775808", "1.5", ""};
     for (size_t i = 0; i < sizeof(not_ints) / sizeof(not_ints[0]); i++)
@@ -282,7 +288,8 @@ Test(entry, big_inline_listpack_stays_a_plain_listpack) {
     unsigned char *p = entry_ptr(e);
     assert_same_listpack(p, lp);
     cr_assert_geq((uintptr_t)p, (uintptr_t)e);
-    cr_assert_lt((uintptr_t)p, (uintptr_t)e + entry_alloc_size(e), "the plain form is read in place");
+    cr_assert_lt((uintptr_t)p, (uintptr_t)e + entry_alloc_size(e),
+                 "the plain form is read in place");
     cr_assert_eq(entry_expire(e), 5);
     entry_free(e);
     lp_free(lp);
