@@ -22,6 +22,7 @@
 #include "net/reply.h"
 #include "persist/persist_cmds.h"
 #include "persist/rdb.h"
+#include "types/hash_ttl.h"
 
 static void dump_command(client *c) {
     entry *e = lookup_read(c, c->argv[1]);
@@ -123,6 +124,7 @@ static void restore_command(client *c) {
         return;
     }
     db_add(c->db, e);
+    hash_ttl_track(c->db, e); /* field TTLs (a Redis 7.4 payload) */
     if (ttl) e = db_set_expire(c->db, e, ttl);
     if (o.idle >= 0) memory_entry_set_idle_seconds(e, o.idle);
     if (o.freq >= 0) memory_entry_set_lfu_counter(e, (int)o.freq);

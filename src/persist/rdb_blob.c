@@ -32,6 +32,7 @@
 #include "lib/listpack.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
+#include "types/hash_ttl.h"
 #include "types/types.h"
 #include "types/zset.h"
 
@@ -314,6 +315,23 @@ int rdb_build_add(void *priv, const char *s, size_t len) {
     }
     if (rc == 0) b->count++;
     return rc;
+}
+
+int rdb_build_add_field_ttl(rdb_builder *b, const char *f, size_t flen, const char *v, size_t vlen, long long when) {
+    if (when < 0) {
+        b->why = "negative hash field expiry";
+        return -1;
+    }
+    if (when > 0 && when <= b->now) {
+        b->expired++;
+        return 0;
+    }
+    if (rdb_build_add(b, f, flen) < 0 || rdb_build_add(b, v, vlen) < 0) return -1;
+    if (when > 0 && hash_value_set_field_expire(&b->hv, f, flen, when) < 0) {
+        b->why = "hash field lost while setting its expiry";
+        return -1;
+    }
+    return 0;
 }
 
 void rdb_build_discard(rdb_builder *b) {

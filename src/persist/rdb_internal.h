@@ -42,11 +42,17 @@ typedef struct rdb_builder {
     entry *z;                        /* zset */
     kstr pending;                    /* hash field / zset member awaiting its pair */
     int have_pending;
+    long long now;                   /* hash fields expiring by then are dropped */
+    size_t expired;                  /* hash fields dropped so */
 } rdb_builder;
 
 void rdb_build_init(rdb_builder *b, int type, const char *key, size_t klen, size_t hint);
 int rdb_build_add(void *b, const char *s, size_t len); /* an rdb_elem_fn */
 int rdb_build_add_scored(rdb_builder *b, const char *m, size_t len, double score);
+/* A hash field with its expiry (Unix ms; 0: none), from the types Redis
+ * 7.4 writes for hashes with field TTLs (22 to 25). A field due by b->now
+ * is dropped (counted in b->expired). 0 ok, -1 refused (b->why). */
+int rdb_build_add_field_ttl(rdb_builder *b, const char *f, size_t flen, const char *v, size_t vlen, long long when);
 /* The finished entry (no TTL), or NULL: *empty set when there was no
  * element (Redis skips such keys), else b->why says what was wrong. */
 entry *rdb_build_finish(rdb_builder *b, int *empty);

@@ -37,6 +37,8 @@
 #include "lib/kstr.h"
 #include "lib/zmalloc.h"
 #include "lib/crc64.h"
+#include "lib/util.h"
+#include "core/server.h"
 #include "persist/lzf.h"
 #include "persist/rdb_internal.h"
 #include "types/stream.h"
@@ -262,6 +264,14 @@ static int get_binary_double(rd *r, double *d) {
     return 0;
 }
 
+/* A millisecond time: 8 bytes, little endian. */
+static int get_ms_time(rd *r, long long *v) {
+    const unsigned char *q = take(r, 8);
+    if (!q) return -1;
+    *v = (long long)le(q, 8);
+    return 0;
+}
+
 /* ---- values ---- */
 
 static const char *type_name(int t) {
@@ -270,8 +280,6 @@ static const char *type_name(int t) {
     case RDB_TYPE_STREAM_LISTPACKS: return "stream (listpacks v1)";
     case RDB_TYPE_STREAM_LISTPACKS_2: return "stream (listpacks v2)";
     case RDB_TYPE_STREAM_LISTPACKS_3: return "stream (listpacks v3)";
-    case RDB_TYPE_HASH_METADATA_PRE_GA: case RDB_TYPE_HASH_METADATA:
-    case RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: case RDB_TYPE_HASH_LISTPACK_EX: return "hash with field TTLs";
     default: return NULL;
     }
 }
@@ -283,6 +291,8 @@ static int keel_type_of(int t) {
     case RDB_TYPE_SET: case RDB_TYPE_SET_INTSET: case RDB_TYPE_SET_LISTPACK: return TYPE_SET;
     case RDB_TYPE_ZSET: case RDB_TYPE_ZSET_2: case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_ZSET_LISTPACK: return TYPE_ZSET;
     case RDB_TYPE_HASH: case RDB_TYPE_HASH_ZIPMAP: case RDB_TYPE_HASH_ZIPLIST: case RDB_TYPE_HASH_LISTPACK: return TYPE_HASH;
+    case RDB_TYPE_HASH_METADATA_PRE_GA: case RDB_TYPE_HASH_METADATA:
+    case RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: case RDB_TYPE_HASH_LISTPACK_EX: return TYPE_HASH;
     default: return -1;
     }
 }
@@ -338,6 +348,113 @@ static int load_blob(rd *r, walk_fn *walk, rdb_builder *b) {
     return rc;
 }
 
+/* ---- hashes with field TTLs (Redis 7.4: types 22 to 25) ----
+ * 24: the hash's earliest field expiry (8 bytes), a count, then per field
+ * a length-encoded TTL (0: none, else expiry - earliest + 1), the field and
+ * the value. 22 (7.4 release candidates): no earliest expiry, absolute
+ * TTLs. 25: the earliest expiry, then a listpack of field, value, expiry
+ * (0: none) triples; 23: the same without the earliest expiry. Keel keeps
+ * the fields with their TTLs and drops those already due. */
+
+#define HASH_FIELD_EXPIRE_MAX 0xFFFFFFFFFFFFLL /* 48 bits, as Redis 7.4 */
+
+static int hash_field_expire_ok(rd *r, long long when) {
+    if (when < 0 || when > HASH_FIELD_EXPIRE_MAX) {
+        fail(r, "invalid hash field expiry %lld", when);
+        return 0;
+    }
+    return 1;
+}
+
+static int get_earliest_expire(rd *r, long long *earliest) {
+    if (get_ms_time(r, earliest) < 0) return -1;
+    if (*earliest < 0 || *earliest > HASH_FIELD_EXPIRE_MAX + 1) { /* max + 1: "none" */
+        fail(r, "invalid earliest hash field expiry %lld", *earliest);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_hash_fields_ttl(rd *r, int t, rdb_builder *b) {
+    long long earliest = 0;
+    if (t == RDB_TYPE_HASH_METADATA && get_earliest_expire(r, &earliest) < 0) return -1;
+    uint64_t n;
+    if (get_count(r, &n, 3, "hash field") < 0) return -1;
+    b->hint = (size_t)n * 2;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t ttl;
+        if (get_len(r, &ttl) < 0) return -1;
+        if (ttl > (uint64_t)HASH_FIELD_EXPIRE_MAX + 1) {
+            fail(r, "invalid hash field TTL %llu", (unsigned long long)ttl);
+            return -1;
+        }
+        long long when = (long long)ttl;
+        if (t == RDB_TYPE_HASH_METADATA && ttl) when = (long long)ttl + earliest - 1;
+        if (!hash_field_expire_ok(r, when)) return -1;
+        rstr f, v;
+        if (get_string(r, &f) < 0) return -1;
+        if (get_string(r, &v) < 0) {
+            rstr_free(&f);
+            return -1;
+        }
+        int rc = rdb_build_add_field_ttl(b, f.s, f.len, v.s, v.len, when);
+        rstr_free(&f);
+        rstr_free(&v);
+        if (rc < 0) {
+            fail(r, "%s", b->why ? b->why : "bad hash field");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Listpack elements come one at a time: field and value are kept until
+ * their expiry arrives. */
+typedef struct triples {
+    rdb_builder *b;
+    kstr f, v;
+    int have; /* elements of the current triple seen */
+} triples;
+
+static int add_triple_element(void *priv, const char *s, size_t len) {
+    triples *t = priv;
+    if (t->have < 2) {
+        if (t->have++ == 0) t->f = kstr_new_len(s, len);
+        else t->v = kstr_new_len(s, len);
+        return 0;
+    }
+    t->have = 0;
+    long long when;
+    int rc = -1;
+    if (!string_to_ll(s, len, &when) || when < 0 || when > HASH_FIELD_EXPIRE_MAX)
+        t->b->why = "invalid hash field expiry in listpack";
+    else
+        rc = rdb_build_add_field_ttl(t->b, t->f, kstr_len(t->f), t->v, kstr_len(t->v), when);
+    kstr_free(t->f);
+    kstr_free(t->v);
+    t->f = t->v = NULL;
+    return rc;
+}
+
+static int load_hash_listpack_ttl(rd *r, int t, rdb_builder *b) {
+    long long earliest;
+    if (t == RDB_TYPE_HASH_LISTPACK_EX && get_earliest_expire(r, &earliest) < 0) return -1;
+    rstr blob;
+    if (get_string(r, &blob) < 0) return -1;
+    triples tr = {.b = b};
+    const char *why = NULL;
+    int rc = rdb_walk_listpack((const unsigned char *)blob.s, blob.len, add_triple_element, &tr, &why);
+    rstr_free(&blob);
+    if (rc == 0 && tr.have) {
+        rc = -1;
+        why = "hash listpack with field TTLs is not made of field, value, expiry triples";
+    }
+    kstr_free(tr.f);
+    kstr_free(tr.v);
+    if (rc < 0) fail(r, "%s", why ? why : b->why ? b->why : "bad packed value");
+    return rc;
+}
+
 /* Quicklists: v1 nodes are ziplists; v2 nodes have a container byte,
  * 1 = plain (one element), 2 = packed (a listpack). */
 static int load_quicklist(rd *r, int v2, rdb_builder *b) {
@@ -379,13 +496,6 @@ static int get_raw_id(rd *r, stream_id *id) {
 }
 
 static int get_id_lens(rd *r, stream_id *id) { return get_len(r, &id->ms) < 0 || get_len(r, &id->seq) < 0 ? -1 : 0; }
-
-static int get_ms_time(rd *r, long long *v) {
-    const unsigned char *q = take(r, 8);
-    if (!q) return -1;
-    *v = (long long)le(q, 8);
-    return 0;
-}
 
 static int load_stream_nodes(rd *r, stream *s) {
     uint64_t nnodes, live_total = 0;
@@ -536,8 +646,11 @@ static entry *load_value(rd *r, int t, const char *key, size_t klen, int *skippe
     }
     rdb_builder b;
     rdb_build_init(&b, kt, key, klen, 0);
+    b.now = server_mstime();
     int rc;
     switch (t) {
+    case RDB_TYPE_HASH_METADATA_PRE_GA: case RDB_TYPE_HASH_METADATA: rc = load_hash_fields_ttl(r, t, &b); break;
+    case RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: case RDB_TYPE_HASH_LISTPACK_EX: rc = load_hash_listpack_ttl(r, t, &b); break;
     case RDB_TYPE_LIST: case RDB_TYPE_SET: case RDB_TYPE_ZSET: case RDB_TYPE_ZSET_2: case RDB_TYPE_HASH:
         rc = load_plain(r, t, &b);
         break;
@@ -557,7 +670,7 @@ static entry *load_value(rd *r, int t, const char *key, size_t klen, int *skippe
     }
     int empty;
     entry *e = rdb_build_finish(&b, &empty);
-    if (!e && empty) *skipped = 1;
+    if (!e && empty) *skipped = b.expired ? 2 : 1;
     else if (!e) fail(r, "%s", b.why ? b.why : "bad value");
     return e;
 }
@@ -734,7 +847,9 @@ static int parse(rd *r) {
             rstr_free(&key);
             return -1;
         }
-        if (skipped) {
+        if (skipped == 2) {
+            if (r->st) r->st->keys_expired++; /* a hash all of whose fields had expired */
+        } else if (skipped) {
             warn(r, "empty key '%.*s' skipped", (int)(key.len > 64 ? 64 : key.len), key.s);
         } else {
             if (r->st) r->st->keys_per_type[entry_type(e)]++;

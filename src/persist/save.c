@@ -33,6 +33,7 @@
 #include "net/reply.h"
 #include "persist/persist.h"
 #include "persist/snapshot.h"
+#include "types/hash_ttl.h"
 
 int rdb_loading;
 long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
@@ -160,6 +161,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
         return -1;
     }
     db_add(d, e);
+    hash_ttl_track(d, e); /* field TTLs (RDB types 24/25) */
     if (ki->expire_ms >= 0) e = db_set_expire(d, e, ki->expire_ms);
     if (ki->idle_s >= 0) memory_entry_set_idle_seconds(e, ki->idle_s);
     if (ki->freq >= 0) memory_entry_set_lfu_counter(e, ki->freq);

@@ -229,6 +229,19 @@ int hash_value_set(hash_value *h, const char *f, size_t flen, const char *v, siz
     return 1;
 }
 
+int hash_value_set_field_expire(hash_value *h, const char *f, size_t flen, long long when) {
+    if (h->enc == ENC_LISTPACK) hash_convert_to_table(h);
+    hashtable *ht = h->ptr;
+    void **ref = hashtable_find_ref(ht, f, flen);
+    if (!ref) return -1;
+    void *n = hfield_with_expire(*ref, when);
+    zfree(*ref);
+    *ref = n;
+    long long earliest = hashtable_user_word(ht);
+    if (earliest == 0 || when < earliest) hashtable_set_user_word(ht, when);
+    return 0;
+}
+
 /* Value of field f: returns 1 and sets v and vlen (integers printed into
  * buf), or returns 0. */
 static int hash_value_get(const hash_value *h, const char *f, size_t flen, unsigned char *buf, const char **v,

@@ -74,6 +74,11 @@ static long long earliest_of(hashtable *ht) {
     return hashtable_user_word(ht);
 }
 
+void hash_ttl_track(db *d, const entry *e) {
+    if (entry_type(e) == TYPE_HASH && entry_encoding(e) == ENC_HASHTABLE && earliest_of(entry_ptr(e)) != 0)
+        registry_add(d, e);
+}
+
 /* Note a field expiry: the table keeps the earliest one. */
 static void note_expire(db *d, const entry *e, hashtable *ht, long long when) {
     long long cur = earliest_of(ht);

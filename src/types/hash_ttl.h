@@ -22,6 +22,7 @@
 #include "core/db.h"
 #include "core/entry.h"
 #include "lib/kstr.h"
+#include "types/hash.h"
 
 /* A field block's field, its expiry (-1: none), and a copy with another
  * expiry (types/hash.c). */
@@ -35,6 +36,15 @@ void *hfield_with_expire(const void *hf, long long expire);
 struct hashtable *hash_table_of(db *d, entry **e);
 /* Does the hash at e (NULL: no key) have field f? */
 int hash_entry_has_field(const entry *e, const kstr f);
+
+/* Building a hash outside the keyspace (RDB loading, RESTORE): give the
+ * existing field f of h the expiry when (Unix ms, > 0), converting h to
+ * the hashtable encoding. Returns 0, or -1 when h has no field f. In
+ * types/hash.c. */
+int hash_value_set_field_expire(hash_value *h, const char *f, size_t flen, long long when);
+/* Once a hash built that way is in database d: list it for the active
+ * expiry cycle (nothing for a hash without field TTLs). */
+void hash_ttl_track(db *d, const entry *e);
 
 /* Remove the fields of e (a hash, or NULL) whose TTL has passed; deletes
  * the key when none is left. Returns e, or NULL when it was deleted. */

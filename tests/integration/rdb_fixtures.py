@@ -44,11 +44,19 @@ def _lp_backlen(l):
     raise ValueError("entry too long for this test encoder")
 
 
+class LpInt(int):
+    """A listpack element written as a 64-bit integer (Redis 7.4 writes
+    hash field expiry times so)."""
+
+
 def listpack(items):
-    """A listpack of str/bytes (6/12-bit string encodings) and small ints."""
+    """A listpack of str/bytes (6/12-bit string encodings), small ints and
+    LpInt (64-bit integer encoding)."""
     body = b""
     for it in items:
-        if isinstance(it, int) and 0 <= it < 128:
+        if isinstance(it, LpInt):
+            enc = b"\xf4" + struct.pack("<q", it)
+        elif isinstance(it, int) and 0 <= it < 128:
             enc = bytes([it])
         else:
             if isinstance(it, int):

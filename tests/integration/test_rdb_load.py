@@ -136,7 +136,7 @@ GOOD = selectdb(0) + key(0, "k", rdb_str("v"))
     (rdb_file(selectdb(0) + key(30, "k", rdb_str("v"))), ["type 30"]),
     (rdb_file(selectdb(0) + key(21, "st", rdb_len(1) + rdb_str("x"))), ["stream node key"]),
     (rdb_file(selectdb(0) + key(7, "m", rdb_len(1))), ["type 7", "module"]),
-    (rdb_file(selectdb(0) + key(24, "h", rdb_len(1))), ["type 24", "field TTLs"]),
+    (rdb_file(selectdb(0) + key(24, "h", struct.pack("<Q", 1 << 63) + rdb_len(1))), ["earliest hash field expiry"]),
     (rdb_file(GOOD)[:-12], ["end of file"]),
     (rdb_file(GOOD)[:-1] + b"\x00", ["checksum"]),
     (rdb_file(selectdb(0) + key(20, "s", rdb_str(listpack(["a", "a"])))), ["duplicate"]),
