@@ -16,9 +16,11 @@
  * What moves: the entry block itself (re-pointed in the tables by
  * db_replace) and single-block values (raw strings' kstr, listpacks,
  * intsets: copied and re-pointed with entry_set_ptr). The insides of
- * multi-block values (quicklist nodes, hashtable and skiplist elements)
- * belong to their types and are not visited: a pass helps them only
- * through their top-level block.
+ * multi-block values belong to their types: a type whose type_ops has
+ * defrag_value (streams: nodes, node array, consumer groups) is offered
+ * every block and re-points them itself, one block query each; the others
+ * (quicklist nodes, hashtable and skiplist elements) are not visited yet,
+ * and a pass helps them only through their top-level block.
  *
  * Cost of a move. Almost all of it is cache misses: the table bucket, the
  * entry, then jemalloc's page map and slab header for each block. So keys
@@ -75,6 +77,7 @@
 #include "lib/zmalloc.h"
 #include "core/server.h"
 #include "lib/util.h"
+#include "types/types.h"
 
 #include <string.h>
 #include <time.h>
@@ -155,9 +158,32 @@ static int count_hint(size_t size) {
     return size != 0;
 }
 
-static void defrag_entry(db *d, entry *e, size_t entry_size, void *vblock, size_t value_size) {
+/* A type's own blocks, offered one at a time (type_defrag_fn); priv
+ * counts the moves. */
+static void *move_if_worth(void *priv, void *block) {
+    size_t size;
+    zmalloc_defrag_hints(&block, 1, &size);
+    if (!count_hint(size)) return block;
+    ++*(int *)priv;
+    void *copy = copy_block(block, size);
+    zmalloc_defrag_free(block);
+    return copy;
+}
+
+/* Values of several blocks whose type knows how to move them. */
+static int defrag_type_blocks(entry *e) {
+    if (entry_value_inline(e) || single_block_value(e)) return 0;
+    const type_ops *ops = type_ops_for(entry_type(e));
+    if (!ops || !ops->defrag_value) return 0;
     int moved = 0;
+    void *ptr = entry_ptr(e), *now = ops->defrag_value(entry_encoding(e), ptr, move_if_worth, &moved);
+    if (now != ptr) entry_set_ptr(e, now);
+    return moved;
+}
+
+static void defrag_entry(db *d, entry *e, size_t entry_size, void *vblock, size_t value_size) {
     /* The value first: the entry copy then carries its new pointer. */
+    int moved = defrag_type_blocks(e);
     if (vblock && count_hint(value_size)) {
         move_value(e, vblock, value_size);
         moved++;

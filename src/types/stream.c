@@ -597,6 +597,17 @@ size_t stream_mem_usage(const stream *s, size_t samples) {
     return total;
 }
 
+stream *stream_defrag(stream *s, stream_defrag_fn *move, void *priv) {
+    s = move(priv, s);
+    if (s->nodes) s->nodes = move(priv, s->nodes);
+    for (size_t i = 0; i < s->nnodes; i++) {
+        stream_node *n = node_at(s, i);
+        n->lp = move(priv, n->lp);
+    }
+    stream_groups_defrag(s, move, priv);
+    return s;
+}
+
 /* ---- type_ops ---- */
 
 static void ops_free(int enc, void *ptr) { (void)enc; stream_free(ptr); }
@@ -606,6 +617,11 @@ static size_t ops_length(int enc, const void *ptr) {
     (void)enc;
     const stream *s = ptr;
     return s->nnodes; /* the work freeing costs is per node */
+}
+
+static void *ops_defrag(int enc, void *ptr, type_defrag_fn *move, void *priv) {
+    (void)enc;
+    return stream_defrag(ptr, move, priv);
 }
 
 static void ops_iterate(int enc, const void *ptr, type_visit_fn *fn, void *priv) {
@@ -627,4 +643,5 @@ const type_ops stream_type_ops = {
     .mem_usage = ops_mem,
     .length = ops_length,
     .iterate = ops_iterate,
+    .defrag_value = ops_defrag,
 };

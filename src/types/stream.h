@@ -126,4 +126,17 @@ void stream_first_id_rebuild(stream *s);
 int stream_load_node(stream *s, stream_id master, const unsigned char *lp, size_t len, uint64_t *live,
                      const char **why);
 
+/* ---- active defragmentation (memory/defrag.c, through type_ops) ---- */
+
+/* Offered a block, returns its new address (a copy, the old block freed)
+ * or the block itself when it stays. */
+typedef void *stream_defrag_fn(void *priv, void *block);
+/* Offer every block only s points to: the node listpacks, the node
+ * array, the consumer groups with their names, consumers, PEL arrays and
+ * pending-entry records (stream_group.c), and s itself; re-points them.
+ * Returns s's address after the move: the caller re-points its entry.
+ * Nothing outside the stream holds these pointers between commands
+ * (blocked XREAD/XREADGROUP re-run their command on wake-up). */
+stream *stream_defrag(stream *s, stream_defrag_fn *move, void *priv);
+
 #endif

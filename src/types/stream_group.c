@@ -292,6 +292,37 @@ void stream_groups_dup(stream *dst, const stream *src) {
     }
 }
 
+/* A consumer and what points to it: its group's array slot and its
+ * nacks' owner field; then its nacks, which its own PEL and the group's
+ * PEL (found by ID) point to. */
+static void consumer_defrag(stream_cg *g, size_t k, stream_defrag_fn *move, void *priv) {
+    stream_consumer *c = move(priv, g->consumers[k]);
+    g->consumers[k] = c;
+    c->name = move(priv, c->name);
+    if (c->pel.v) c->pel.v = move(priv, c->pel.v);
+    for (size_t j = 0; j < c->pel.n; j++) {
+        stream_nack *n = c->pel.v[j];
+        n->consumer = c;
+        stream_nack *moved = move(priv, n);
+        if (moved == n) continue;
+        c->pel.v[j] = moved;
+        size_t at = stream_pel_lower_bound(&g->pel, moved->id);
+        if (at < g->pel.n && g->pel.v[at] == n) g->pel.v[at] = moved;
+    }
+}
+
+void stream_groups_defrag(stream *s, stream_defrag_fn *move, void *priv) {
+    if (s->groups) s->groups = move(priv, s->groups);
+    for (size_t i = 0; i < s->ngroups; i++) {
+        stream_cg *g = move(priv, s->groups[i]);
+        s->groups[i] = g;
+        g->name = move(priv, g->name);
+        if (g->pel.v) g->pel.v = move(priv, g->pel.v);
+        if (g->consumers) g->consumers = move(priv, g->consumers);
+        for (size_t k = 0; k < g->nconsumers; k++) consumer_defrag(g, k, move, priv);
+    }
+}
+
 size_t stream_groups_mem_usage(const stream *s) {
     size_t total = s->groups ? zmalloc_size(s->groups) : 0;
     for (size_t i = 0; i < s->ngroups; i++) {

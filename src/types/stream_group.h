@@ -91,5 +91,6 @@ long long stream_group_lag(const stream *s, const stream_cg *g, int *valid);
 void stream_groups_free(stream *s);
 void stream_groups_dup(stream *dst, const stream *src);
 size_t stream_groups_mem_usage(const stream *s);
+void stream_groups_defrag(stream *s, stream_defrag_fn *move, void *priv);
 
 #endif

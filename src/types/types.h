@@ -13,6 +13,11 @@
  * sorted sets by rank (with their score), hashes field then value. */
 typedef void type_visit_fn(void *priv, const char *s, size_t len, double score);
 
+/* Active defragmentation (memory/defrag.c): offered a block, returns its
+ * new address (a copy; the old block is freed) or the block itself when
+ * moving it would not help. */
+typedef void *type_defrag_fn(void *priv, void *block);
+
 typedef struct type_ops {
     const char *name; /* as TYPE replies */
     void (*free_value)(int enc, void *ptr);
@@ -23,6 +28,11 @@ typedef struct type_ops {
     size_t (*length)(int enc, const void *ptr);
     /* Visit every element (SORT, MEMORY USAGE sampling, persistence). */
     void (*iterate)(int enc, const void *ptr, type_visit_fn *fn, void *priv);
+    /* Optional, for values of several blocks: offer each block the value
+     * alone points to to move and re-point it; returns the value's new
+     * top-level pointer (ptr when it stayed). Single-block values
+     * (listpacks, intsets, raw strings) are moved by defrag.c itself. */
+    void *(*defrag_value)(int enc, void *ptr, type_defrag_fn *move, void *priv);
 } type_ops;
 
 /* A new list entry holding items (ownership of the kstrs is taken), with

@@ -210,3 +210,73 @@ def test_defrag_toggled_and_flushed_mid_pass(start_server):
     c.set("after", "flush")
     assert c.get("after") == b"flush"
     assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
+
+
+STREAMS = 1000
+
+
+def stream_state(c, names):
+    """Entries, groups and pending entries (without idle times) of streams."""
+    p = c.pipeline(transaction=False)
+    for k in names:
+        p.xrange(k)
+        p.execute_command("XINFO", "GROUPS", k)
+        p.xpending_range(k, "g1", "-", "+", 1000)
+    replies = p.execute()
+    out = []
+    for i, k in enumerate(names):
+        entries, groups, pending = replies[3 * i:3 * i + 3]
+        pending = [(pe["message_id"], pe["consumer"], pe["times_delivered"]) for pe in pending]
+        out.append((k, entries, groups, pending))
+    return out
+
+
+@requires_jemalloc
+def test_defrag_moves_stream_nodes_and_groups(start_server):
+    """Streams of many nodes (stream-node-max-entries 10), with consumer
+    groups and pending entries, 80% of them deleted: the defragger moves
+    their inner blocks (more blocks move than there are keys, which
+    entry and single-block value moves alone cannot do) and every
+    stream, group and PEL reads back the same and keeps working."""
+    c = defrag_server(start_server)
+    c.config_set("stream-node-max-entries", "10")
+    p = c.pipeline(transaction=False)
+    for s in range(STREAMS):
+        k = "st:%d" % s
+        for i in range(200):
+            p.xadd(k, {"field": "value-%d-%d" % (s, i), "n": i}, id="%d-1" % (i + 1))
+        p.xgroup_create(k, "g1", id="0")
+        p.xgroup_create(k, "g2", id="$")
+        p.xreadgroup("g1", "alice", {k: ">"}, count=30)
+        p.xreadgroup("g1", "bob", {k: ">"}, count=20)
+        if s % 50 == 0:
+            p.execute()
+    p.execute()
+    rng = random.Random(13)
+    victims = ["st:%d" % s for s in range(STREAMS) if rng.random() < 0.8]
+    for start in range(0, len(victims), 200):
+        c.delete(*victims[start:start + 200])
+    kept = sorted(k.decode() for k in c.scan_iter("st:*", count=1000))
+    assert len(kept) == c.dbsize() and 100 < len(kept) < STREAMS
+    before = stream_state(c, kept)
+    digest = c.execute_command("DEBUG", "DIGEST")
+    hits0 = defrag_stats(c)[0]
+    enable_defrag(c)
+    assert wait_for(lambda: defrag_stats(c)[0] > hits0, timeout=20)
+    assert wait_for(lambda: c.info("memory")["active_defrag_running"] == 0, timeout=30)
+    c.config_set("activedefrag", "no")
+    assert defrag_stats(c)[0] - hits0 > len(kept)
+    assert stream_state(c, kept) == before
+    assert c.execute_command("DEBUG", "DIGEST") == digest
+    # Moved nodes, groups, consumers and nacks keep working.
+    k = kept[0]
+    assert c.xadd(k, {"field": "new"}) is not None
+    assert c.xlen(k) == 201
+    assert c.xack(k, "g1", "1-1", "31-1") == 2
+    claimed = c.xclaim(k, "g1", "carol", 0, ["2-1", "32-1"], justid=True)
+    assert sorted(claimed) == [b"2-1", b"32-1"]
+    assert c.xpending(k, "g1")["pending"] == 48
+    assert c.xgroup_delconsumer(k, "g1", "alice") == 28
+    assert c.xreadgroup("g2", "dave", {k: ">"})[0][1][0][1] == {b"field": b"new"}
+    assert c.xtrim(k, maxlen=5, approximate=False) == 196
+    assert c.delete(*kept) == len(kept)
