@@ -20,6 +20,7 @@
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "persist/aof.h"
 #include "persist/rdb.h"
 #include "types/stream.h"
 #include "types/types.h"
@@ -393,6 +394,8 @@ static void debug_command(client *c) {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "LOADAOF",
+            "    Flush the AOF buffer to disk, empty the dataset and replay the AOF.",
             "RELOAD [NOSAVE]",
             "    Save the RDB on disk and reload it back to memory (NOSAVE: just reload).",
             "PAUSE-CRON <0|1>",
@@ -423,6 +426,10 @@ static void debug_command(client *c) {
         debug_protocol(c);
     } else if (arg_is(sub, "reload")) {
         debug_reload(c);
+    } else if (arg_is(sub, "loadaof") && c->argc == 2) {
+        const char *err;
+        if (aof_debug_reload(&err) < 0) reply_error(c, err);
+        else reply_ok(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/db.h"
 #include "core/propagate.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -713,6 +714,46 @@ void aof_open_at_startup(void) {
     A.last_fsync_ms = server_mstime();
     propagate_add_listener(feed, NULL);
     publish();
+}
+
+/* DEBUG LOADAOF: the buffer written out, the dataset emptied and replaced
+ * by what the files listed in the manifest on disk replay, as Redis does
+ * (which exits when that fails; Keel answers an error and keeps the part
+ * it loaded). Refused while a rewrite runs (the manifest is changing) and
+ * when the manifest lists no file (Redis empties the dataset and exits;
+ * Keel leaves the dataset alone). */
+int aof_debug_reload(const char **err) {
+    if (A.rewrite_in_progress) {
+        *err = "ERR Background append only file rewriting in progress";
+        return -1;
+    }
+    if (A.state != STATE_OFF) flush_buffer(1);
+    aof_manifest_free(A.am);
+    A.am = NULL;
+    if (load_manifest() < 0) {
+        *err = "ERR the AOF manifest is invalid, check server logs";
+        return -1;
+    }
+    if (!A.am->base && A.am->nincr == 0) {
+        *err = "ERR no AOF files to load (the dataset is left as it is)";
+        return -1;
+    }
+    delete_history();
+    db_empty_all();
+    propagate_set_enabled(0);
+    int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
+    if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
+    for (int i = 0; !failed && i < A.am->nincr; i++)
+        failed = load_listed(A.am->incr[i].name, ++n == total, "incr") < 0;
+    propagate_set_enabled(1);
+    A.current_size = files_size(A.am, &A.base_size);
+    publish();
+    if (failed) {
+        *err = "ERR Error loading the AOF, check server logs";
+        return -1;
+    }
+    server_log(LOG_WARNING, "Append Only File loaded by DEBUG LOADAOF");
+    return 0;
 }
 
 /* ---- cron, shutdown, refusal -------------------------------------------- */

@@ -46,6 +46,9 @@ void aof_shutdown(void);
  * appended to INFO persistence by persist.c. */
 kstr aof_info_enabled_fields(kstr s);
 int aof_is_on(void);
+/* DEBUG LOADAOF: empty the dataset and replay the AOF files on disk
+ * (buffer flushed first). 0, or -1 with *err set to the reply's error. */
+int aof_debug_reload(const char **err);
 int aof_rewrite_in_progress(void);
 
 extern command aof_commands[];

@@ -101,6 +101,13 @@ void stream_signal_write(client *c, const kstr key, const char *event) {
     notify_keyspace_event(NOTIFY_STREAM, event, key, db_id(c->db));
 }
 
+stream_consumer *stream_consumer_for(client *c, const kstr key, stream_cg *g, const kstr name) {
+    int created;
+    stream_consumer *cons = stream_consumer_get(g, name, kstr_len(name), &created);
+    if (created) notify_keyspace_event(NOTIFY_STREAM, "xgroup-createconsumer", key, db_id(c->db));
+    return cons;
+}
+
 /* ---- trimming arguments (XADD, XTRIM) ---- */
 
 typedef struct trim_args {

@@ -37,6 +37,10 @@ long stream_reply_range(client *c, stream *s, stream_id start, stream_id end, lo
 
 /* Keyspace side effects of a write to a stream. */
 void stream_signal_write(client *c, const kstr key, const char *event);
+/* The consumer named name of group g (of the stream at key), created if
+ * missing; a creation emits "xgroup-createconsumer" as Redis does when
+ * XREADGROUP, XCLAIM or XAUTOCLAIM makes a consumer. */
+stream_consumer *stream_consumer_for(client *c, const kstr key, stream_cg *g, const kstr name);
 
 /* Handlers, listed in stream_commands[] (stream_cmd.c). */
 void xread_command(client *c);

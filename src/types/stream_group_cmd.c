@@ -351,7 +351,7 @@ void xclaim_command(client *c) {
         }
         if (nack && o.min_idle && now - nack->delivery_time < o.min_idle) continue;
         if (!nack && !o.force) continue;
-        if (!cons) cons = stream_consumer_get(g, c->argv[3], kstr_len(c->argv[3]), NULL);
+        if (!cons) cons = stream_consumer_for(c, c->argv[1], g, c->argv[3]);
         if (!nack) {
             nack = stream_nack_add(g, cons, id, now);
             nack->delivery_count = 0;
@@ -405,7 +405,7 @@ void xautoclaim_command(client *c) {
         }
         i++;
         if (min_idle && now - nack->delivery_time < min_idle) continue;
-        if (!cons) cons = stream_consumer_get(g, c->argv[3], kstr_len(c->argv[3]), NULL);
+        if (!cons) cons = stream_consumer_for(c, c->argv[1], g, c->argv[3]);
         claim_nack(nack, cons, &o);
         claimed[nclaimed++] = id;
         count--;

@@ -178,7 +178,7 @@ static void serve_stream(client *c, read_args *a, int k, stream *s) {
         return;
     }
     stream_cg *g = a->groups[k];
-    stream_consumer *cons = stream_consumer_get(g, a->consumer, kstr_len(a->consumer), NULL);
+    stream_consumer *cons = stream_consumer_for(c, key, g, a->consumer);
     cons->seen_time = server_mstime();
     if (!is_new_only(a->ids[k])) {
         reply_history(c, s, g, cons, a->ids[k], a->count);

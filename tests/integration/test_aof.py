@@ -531,3 +531,57 @@ def test_bgrewriteaof_during_bgsave_is_scheduled(start_server):
     c.connection_pool.disconnect()
     restart(srv)
     assert srv.client().get("k199") == b"199"
+
+
+def test_debug_loadaof_replays_the_files(start_server):
+    """DEBUG LOADAOF (unit/expire's KEEPTTL and GETEX PERSIST tests): the
+    dataset is replaced by what the AOF replays, TTLs as written."""
+    srv = start_server(*PREAMBLE_OFF)
+    c = srv.client()
+    c.set("gone", "x")
+    c.config_set("appendonly", "yes")
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0
+             and [m[2] for m in read_manifest(srv)] == ["b", "i"], what="AOF on")
+    c.set("foo", "bar", ex=100)
+    c.set("foo", "bar2", keepttl=True)
+    c.set("p", "v", ex=100)
+    c.getex("p", persist=True)
+    c.hset("h", mapping={"a": 1, "b": 2})
+    before = dump_dataset(c)
+    assert c.execute_command("DEBUG", "LOADAOF") == b"OK"
+    after = dump_dataset(c)
+    assert after.keys() == before.keys()
+    assert c.get("foo") == b"bar2"
+    assert 90 < c.ttl("foo") <= 100
+    assert c.ttl("p") == -1
+    assert c.hgetall("h") == {b"a": b"1", b"b": b"2"}
+    # Writes after the reload still reach the file.
+    c.set("later", "1")
+    assert c.execute_command("DEBUG", "LOADAOF") == b"OK"
+    assert c.get("later") == b"1"
+    assert c.dbsize() == len(before) + 1
+
+
+@pytest.mark.keel_only
+def test_debug_loadaof_without_aof_files_is_refused(start_server):
+    # Redis empties the dataset, then exits; Keel refuses and keeps it.
+    srv = start_server(*PREAMBLE_OFF)
+    c = srv.client()
+    c.set("k", "v")
+    with pytest.raises(redis.ResponseError, match="no AOF files to load"):
+        c.execute_command("DEBUG", "LOADAOF")
+    assert c.get("k") == b"v"
+
+
+def test_debug_loadaof_with_aof_off_loads_the_files_left_on_disk(start_server):
+    srv = start_server(*PREAMBLE_OFF)
+    c = srv.client()
+    c.config_set("appendonly", "yes")
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0
+             and [m[2] for m in read_manifest(srv)] == ["b", "i"], what="AOF on")
+    c.set("logged", "1")
+    c.config_set("appendonly", "no")
+    c.set("not-logged", "1")
+    assert c.execute_command("DEBUG", "LOADAOF") == b"OK"
+    assert c.get("logged") == b"1"
+    assert c.get("not-logged") is None

@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from keel_helpers import RawConn
+from keel_helpers import RawConn, encode_command
 
 SENTINEL = b"zz-sentinel"
 
@@ -232,6 +232,60 @@ def test_geo_hll_sort_events(r, events):
         ("g", "zadd"), ("gs", "geosearchstore"), ("hll", "pfadd"), ("hll2", "pfadd"), ("src", "rpush"),
         ("sorted", "sortstore"),
     ]
+
+
+def test_stream_events(r, events):
+    r.xadd("st", {"f": "v"}, id="1-0")
+    r.xadd("st", {"f": "v"}, id="2-0", maxlen=1, approximate=False)
+    r.xadd("st", {"f": "v"}, id="3-0")
+    r.xdel("st", "3-0")
+    r.xtrim("st", maxlen=0, approximate=False)
+    r.execute_command("XSETID", "st", "5-0")
+    assert events() == [
+        ("st", "xadd"), ("st", "xadd"), ("st", "xtrim"), ("st", "xadd"), ("st", "xdel"), ("st", "xtrim"),
+        ("st", "xsetid"),
+    ]
+
+
+def test_stream_group_events(r, events):
+    """Redis 7.0's order of consumer-group events: a consumer made by
+    XREADGROUP, XCLAIM or XAUTOCLAIM emits xgroup-createconsumer as
+    XGROUP CREATECONSUMER does; reads and claims by a known consumer, and
+    a DELCONSUMER or DESTROY of a missing one, emit nothing."""
+    r.xgroup_create("gs", "g", id="$", mkstream=True)
+    r.xgroup_createconsumer("gs", "g", "Bob")
+    r.xgroup_createconsumer("gs", "g", "Bob")
+    r.xadd("gs", {"f": "v"}, id="1-0")
+    r.xreadgroup("g", "Alice", {"gs": ">"})
+    r.xreadgroup("g", "Alice", {"gs": ">"})
+    r.xreadgroup("g", "Carol", {"gs": ">"})  # nothing to read: no consumer made
+    r.xreadgroup("g", "Dave", {"gs": "0"})  # a history read makes one
+    r.xclaim("gs", "g", "Mike", 0, ["1-0"], force=True)
+    r.xclaim("gs", "g", "Nick", 0, ["9-0"])  # nothing claimed: no consumer made
+    r.xgroup_delconsumer("gs", "g", "Lee")
+    r.xautoclaim("gs", "g", "Bob", 0, "0-0")
+    r.xautoclaim("gs", "g", "Eve", 0, "0-0")
+    r.xgroup_delconsumer("gs", "g", "Bob")
+    r.xgroup_setid("gs", "g", "0-0")
+    r.xgroup_destroy("gs", "g")
+    r.xgroup_destroy("gs", "g")
+    assert events() == [
+        ("gs", "xgroup-create"), ("gs", "xgroup-createconsumer"), ("gs", "xadd"),
+        ("gs", "xgroup-createconsumer"), ("gs", "xgroup-createconsumer"), ("gs", "xgroup-createconsumer"),
+        ("gs", "xgroup-createconsumer"), ("gs", "xgroup-delconsumer"), ("gs", "xgroup-setid"),
+        ("gs", "xgroup-destroy"),
+    ]
+
+
+def test_blocked_xreadgroup_makes_its_consumer_after_xadd(r, events, raw):
+    r.xgroup_create("bs", "g", id="$", mkstream=True)
+    b = raw()
+    b.send(encode_command("XREADGROUP", "GROUP", "g", "Zed", "BLOCK", 0, "STREAMS", "bs", ">"))
+    assert wait_for(lambda: r.info("clients")["blocked_clients"] >= 1)
+    r.xadd("bs", {"f": "v"}, id="1-0")
+    reply = b.read()
+    assert reply[0][0] == b"bs"
+    assert events() == [("bs", "xgroup-create"), ("bs", "xadd"), ("bs", "xgroup-createconsumer")]
 
 
 def test_new_and_keymiss(r, raw):
