@@ -580,8 +580,12 @@ static int load_stream_groups(rd *r, int t, stream *s) {
         uint64_t read = (uint64_t)STREAM_ENTRIES_READ_INVALID, npel;
         if (get_string(r, &name) < 0) return -1;
         stream_cg *g = NULL;
-        if (get_id_lens(r, &last) == 0 && (t == RDB_TYPE_STREAM_LISTPACKS || get_len(r, &read) == 0))
+        if (get_id_lens(r, &last) == 0 && (t == RDB_TYPE_STREAM_LISTPACKS || get_len(r, &read) == 0)) {
+            /* Files before RDB 10 have no read counter: derive it as
+             * Redis 7 does (known when no deleted entry lies ahead). */
+            if (t == RDB_TYPE_STREAM_LISTPACKS) read = (uint64_t)stream_estimate_entries_read(s, last);
             g = stream_group_create(s, name.s, name.len, last, (long long)read);
+        }
         int failed_before = r->failed;
         rstr_free(&name);
         if (!g) {
