@@ -411,10 +411,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
         return 1;
     }
-    /* With appendonly yes the AOF is the dataset and the RDB is not read,
-     * as in Redis. */
-    if (aof_load_at_startup() < 0) server_startup_exit(1);
-    aof_open_at_startup();
     open_listeners();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
@@ -424,9 +420,17 @@ int main(int argc, char **argv) {
     script_init();
     server.initial_memory_usage = zmalloc_used_memory();
     /* " PID: <pid>" is what Redis's test suite waits for (in Redis's logo)
-     * before it talks to a server it started: keep those words. */
+     * before it talks to a server it started: keep those words. Logged
+     * before the dataset is read, as Redis's logo is, so that a server
+     * that refuses its AOF or RDB is seen to have started and failed
+     * (the suite waits two minutes for a PID that never comes otherwise). */
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, PID: %d, port: %d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);
+    /* With appendonly yes the AOF is the dataset and the RDB is not read,
+     * as in Redis. Read once scripting and memory are set up: the AOF
+     * replays EVAL and FCALL, and its RDB preamble may hold functions. */
+    if (aof_load_at_startup() < 0) server_startup_exit(1);
+    aof_open_at_startup();
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
