@@ -20,6 +20,7 @@
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "persist/aof.h"
 #include "persist/rdb.h"
 #include "types/stream.h"
 #include "types/types.h"
@@ -383,6 +384,8 @@ static void debug_command(client *c) {
             "    error handling with it: LOADING, READONLY, ...).",
             "LISTPACK <key>",
             "    Log the listpack encoding of <key> (Redis prints it on stdout).",
+            "LOADAOF",
+            "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "LOG <message>",
             "    Write <message> to the server log.",
             "OBJECT <key>",
@@ -425,6 +428,9 @@ static void debug_command(client *c) {
         debug_protocol(c);
     } else if (arg_is(sub, "reload")) {
         debug_reload(c);
+    } else if (arg_is(sub, "loadaof") && c->argc == 2) {
+        if (aof_debug_reload() < 0) reply_error(c, "ERR Error loading the append only file, see the log");
+        else reply_ok(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {

@@ -46,6 +46,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cmdutil.h"
+#include "core/db.h"
 #include "core/propagate.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -666,6 +668,17 @@ static int load_listed(const char *name, int last, const char *kind) {
     return -1;
 }
 
+/* The files of the manifest in order; their commands are not new writes. */
+static int load_all(void) {
+    propagate_set_enabled(0);
+    int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
+    if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
+    for (int i = 0; !failed && i < A.am->nincr; i++)
+        failed = load_listed(A.am->incr[i].name, ++n == total, "incr") < 0;
+    propagate_set_enabled(1);
+    return failed ? -1 : 0;
+}
+
 int aof_load_at_startup(void) {
     if (!A.buf) A.buf = kstr_empty();
     if (load_manifest() < 0) return server.appendonly ? -1 : 0;
@@ -674,14 +687,8 @@ int aof_load_at_startup(void) {
     if (!A.am->base && A.am->nincr == 0) return 0;
     long long base;
     if (files_size(A.am, &base) == 0) return 0;
-    propagate_set_enabled(0);
     long long start = ustime();
-    int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
-    if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
-    for (int i = 0; !failed && i < A.am->nincr; i++)
-        failed = load_listed(A.am->incr[i].name, ++n == total, "incr") < 0;
-    propagate_set_enabled(1);
-    if (failed) return -1;
+    if (load_all() < 0) return -1;
     A.current_size = files_size(A.am, &A.base_size);
     A.rewrite_base_size = A.base_size;
     server_log(LOG_NOTICE, "DB loaded from append only file: %.3f seconds", (double)(ustime() - start) / 1e6);
@@ -750,6 +757,16 @@ void aof_shutdown(void) {
     if (A.state == STATE_OFF) return;
     flush_buffer(1);
     if (A.fd >= 0 && fdatasync(A.fd) == 0) server_log(LOG_NOTICE, "Calling fsync() on the AOF file.");
+}
+
+int aof_debug_reload(void) {
+    if (A.state == STATE_ON) flush_buffer(1);
+    snapshot_abort("DEBUG LOADAOF"); /* the keyspace is about to be replaced */
+    db_empty_all();
+    int rc = A.am ? load_all() : 0;
+    server_dirty = 0; /* what was read back is on disk already */
+    if (rc == 0) server_log(LOG_WARNING, "Append Only File loaded by DEBUG LOADAOF");
+    return rc;
 }
 
 int aof_is_on(void) { return A.state != STATE_OFF; }

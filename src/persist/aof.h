@@ -46,6 +46,10 @@ void aof_shutdown(void);
  * appended to INFO persistence by persist.c. */
 kstr aof_info_enabled_fields(kstr s);
 int aof_is_on(void);
+/* DEBUG LOADAOF (a test tool, as in Redis): write out the buffer, empty
+ * every database and read the manifest's files back. 0, or -1 when a file
+ * was refused (the keyspace is left with what was read). */
+int aof_debug_reload(void);
 int aof_rewrite_in_progress(void);
 
 extern command aof_commands[];

@@ -158,3 +158,41 @@ def test_flushall_of_empty_databases_with_save_points_goes_to_aof(start_server):
     c.connection_pool.disconnect()
     cmds = [x[0] for x in incr_commands(srv) if not isinstance(x, str)]
     assert cmds.count("FLUSHALL") == 3
+
+
+def test_flushall_with_save_points_leaves_no_changes_to_save(start_server):
+    srv = start_server("--save", "3600 1 300 100 60 10000")
+    c = srv.client()
+    c.set("key", "value")
+    c.flushall()
+    assert c.info("persistence")["rdb_changes_since_last_save"] == 0
+    c.connection_pool.disconnect()
+
+
+def test_flushall_without_save_points_counts_as_changes(start_server):
+    srv = start_server("--save", "")
+    c = srv.client()
+    c.set("key", "value")
+    c.flushall()
+    assert c.info("persistence")["rdb_changes_since_last_save"] > 0
+    c.connection_pool.disconnect()
+
+
+def test_debug_loadaof_reads_the_files_back(start_server):
+    srv = start_server("--appendonly", "yes", "--appendfsync", "always", *PREAMBLE_OFF)
+    c = srv.client()
+    c.set("a", "1")
+    c.setex("b", 1000, "2")
+    c.rpush("l", "x", "y")
+    digest = c.execute_command("DEBUG", "DIGEST")
+    incr_commands(srv)  # everything written so far is in the file
+    with open(incr_file(srv), "ab") as f:
+        f.write(encode_command("SET", "fromfile", "yes"))
+    c.set("a", "1")  # the buffer is written out first (as it is)
+    assert c.execute_command("DEBUG", "LOADAOF")
+    assert c.get("fromfile") == b"yes"
+    c.delete("fromfile")
+    assert c.execute_command("DEBUG", "DIGEST") == digest
+    assert 0 < c.ttl("b") <= 1000
+    c.connection_pool.disconnect()
+    assert "Append Only File loaded by DEBUG LOADAOF" in srv.log_text()
