@@ -115,6 +115,7 @@ int rdb_save_file(const char *path, char *err, size_t errlen);
 typedef struct rdb_load_stats {
     long long keys_loaded;
     long long keys_expired;     /* had a TTL already past, not loaded */
+    long long empty_keys_skipped; /* empty aggregates, skipped as Redis does */
     long long keys_per_type[TYPE_COUNT];
     int version;
     long long bytes;            /* bytes read */

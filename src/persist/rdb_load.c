@@ -754,6 +754,7 @@ static int parse(rd *r) {
             return -1;
         }
         if (skipped) {
+            if (r->st) r->st->empty_keys_skipped++;
             warn(r, "skipping empty key: %.*s", (int)(key.len > 64 ? 64 : key.len), key.s);
         } else {
             if (r->st) r->st->keys_per_type[entry_type(e)]++;

@@ -80,6 +80,7 @@ def test_empty_key_in_rdb_skipped_with_its_name(start_server):
     assert c.get("k") == b"v"
     c.connection_pool.disconnect()
     assert "skipping empty key: emptyset" in srv.log_text()
+    assert "empty keys skipped: 1" in srv.log_text()
 
 
 def _write_aof(srv, commands):
