@@ -232,11 +232,22 @@ static void close_idle_clients(void) {
 
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
+/* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
+ * SHUTDOWN ABORT can still cancel it (the main loop logs it). */
+static volatile sig_atomic_t shutdown_signal;
+
 void server_pause_cron(int pause) { cron_paused = pause; }
 
 static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
     if (cron_paused) return 1000 / server.hz;
+    if (shutdown_signal) {
+        if (server.shutdown_asap) {
+            ev_stop(server.el);
+            return 1000 / server.hz;
+        }
+        shutdown_signal = 0; /* SHUTDOWN ABORT cancelled it */
+    }
     server_update_cached_time();
     server.cronloops++;
     if (server.active_expire_enabled) db_active_expire_cycle(0);
@@ -262,13 +273,14 @@ static void before_sleep(eventloop *el) {
     clients_free_closed();
 }
 
-/* Logged after the loop ends: logging is not async-signal-safe. */
-static volatile sig_atomic_t shutdown_signal;
-
+/* Logged after the loop ends: logging is not async-signal-safe. A
+ * second signal while the first waits (cron paused) is acted on at once,
+ * as Redis exits on a second SIGINT. */
 static void on_signal(int sig) {
+    int again = shutdown_signal && server.shutdown_asap;
     shutdown_signal = sig;
     server.shutdown_asap = 1;
-    if (server.el) ev_stop(server.el);
+    if (again && server.el) ev_stop(server.el);
 }
 
 static void setup_signals(void) {

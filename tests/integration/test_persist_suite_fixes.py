@@ -5,6 +5,8 @@ that it stays fixed. Every test also passes against redis-server
 
 import os
 import re
+import signal
+import time
 
 import pytest
 
@@ -197,3 +199,23 @@ def test_debug_loadaof_reads_the_files_back(start_server):
     assert 0 < c.ttl("b") <= 1000
     c.connection_pool.disconnect()
     assert "Append Only File loaded by DEBUG LOADAOF" in srv.log_text()
+
+
+def test_shutdown_abort_cancels_a_pending_sigterm(start_server):
+    srv = start_server()
+    c = srv.client()
+    with pytest.raises(Exception, match="No shutdown in progress"):
+        c.execute_command("SHUTDOWN", "ABORT")
+    assert c.execute_command("DEBUG", "PAUSE-CRON", "1")
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)  # the signal is taken by the (paused) cron
+    assert c.execute_command("SHUTDOWN", "ABORT")
+    assert c.execute_command("DEBUG", "PAUSE-CRON", "0")
+    time.sleep(0.3)  # a few cron runs
+    assert c.ping()
+    assert "Shutdown manually aborted" in srv.log_text()
+    c.connection_pool.disconnect()
+    # A later SIGTERM still stops the server.
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(15) == 0
+    srv.expected_exit = True
