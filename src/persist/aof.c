@@ -668,6 +668,21 @@ static int load_listed(const char *name, int last, const char *kind) {
     return -1;
 }
 
+/* A file the manifest lists must be there, empty or not (Redis refuses to
+ * start without it: loading the others would lose its writes). */
+static int listed_file_exists(const char *name) {
+    if (aof_file_size(cfg_dirname, name) >= 0) return 1;
+    server_log(LOG_WARNING, "Unable to obtain the AOF file %s length. stat: %s", name, strerror(errno));
+    return 0;
+}
+
+static int listed_files_exist(void) {
+    if (A.am->base && !listed_file_exists(A.am->base->name)) return 0;
+    for (int i = 0; i < A.am->nincr; i++)
+        if (!listed_file_exists(A.am->incr[i].name)) return 0;
+    return 1;
+}
+
 /* The files of the manifest in order; their commands are not new writes. */
 static int load_all(void) {
     propagate_set_enabled(0);
@@ -685,6 +700,7 @@ int aof_load_at_startup(void) {
     if (!server.appendonly) return 0;
     if (upgrade_legacy() < 0) return -1;
     if (!A.am->base && A.am->nincr == 0) return 0;
+    if (!listed_files_exist()) return -1;
     long long base;
     if (files_size(A.am, &base) == 0) return 0;
     long long start = ustime();

@@ -219,3 +219,16 @@ def test_shutdown_abort_cancels_a_pending_sigterm(start_server):
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(15) == 0
     srv.expected_exit = True
+
+
+def test_manifest_listing_a_missing_file_refuses_to_start(start_server):
+    srv = start_server("--appendonly", "yes", *PREAMBLE_OFF)
+    c = srv.client()
+    c.set("a", "1")
+    c.connection_pool.disconnect()
+    stop_keep_dir(srv)
+    os.unlink(incr_file(srv))
+    with pytest.raises(Exception):
+        srv.start(timeout=10)
+    srv.expected_exit = True
+    assert re.search(r"appendonly\.aof\.1\.incr\.aof .*No such file or directory", srv.log_text())
