@@ -23,6 +23,8 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "persist/rdb.h"
+#include "types/stream.h"
+#include "types/stream_group.h"
 #include "types/types.h"
 
 #define ITEMS_PER_CMD 64
@@ -130,6 +132,104 @@ static void write_aggregate(out *o, const entry *e, const char *key, size_t klen
     kstr_free(b.args);
 }
 
+/* ---- streams, as the commands that rebuild them (Redis's form) ----
+ * Entries as XADD with their IDs; an empty stream is created by an XADD
+ * trimmed at once; XSETID restores the counters; each group is an XGROUP
+ * CREATE at its last ID, each pending entry an XCLAIM ... FORCE JUSTID
+ * with its delivery time and count, each consumer without pending
+ * entries an XGROUP CREATECONSUMER. */
+
+typedef struct cmd_args {
+    const char *v[16];
+    size_t len[16];
+    char num[16][44]; /* IDs and integers, rendered */
+    int n;
+} cmd_args;
+
+static void arg_str(cmd_args *a, const char *s, size_t len) {
+    a->v[a->n] = s;
+    a->len[a->n++] = len;
+}
+
+static void arg_cstr(cmd_args *a, const char *s) { arg_str(a, s, strlen(s)); }
+
+static void arg_id(cmd_args *a, stream_id id) {
+    int n = stream_id_format(id, a->num[a->n]);
+    arg_str(a, a->num[a->n], (size_t)n);
+}
+
+static void arg_ll(cmd_args *a, long long v) {
+    int n = ll_to_string(a->num[a->n], sizeof(a->num[0]), v);
+    arg_str(a, a->num[a->n], (size_t)n);
+}
+
+static void emit(out *o, const cmd_args *a) {
+    out_header(o, a->n);
+    for (int i = 0; i < a->n; i++) out_bulk(o, a->v[i], a->len[i]);
+    if (kstr_len(o->buf) >= OUT_FLUSH_AT) out_flush(o);
+}
+
+static void write_stream_entries(out *o, stream *s, const char *key, size_t klen) {
+    stream_iter it;
+    stream_iter_start(&it, s, (stream_id){0, 0}, (stream_id){UINT64_MAX, UINT64_MAX}, 0);
+    while (stream_iter_next(&it)) {
+        char id[44];
+        int n = stream_id_format(it.id, id);
+        out_header(o, 3 + 2 * (long)it.nfields);
+        out_bulk(o, "XADD", 4);
+        out_bulk(o, key, klen);
+        out_bulk(o, id, (size_t)n);
+        for (size_t i = 0; i < it.nfields; i++) {
+            out_bulk(o, (const char *)it.fields[i].f, it.fields[i].flen);
+            out_bulk(o, (const char *)it.fields[i].v, it.fields[i].vlen);
+        }
+        if (kstr_len(o->buf) >= OUT_FLUSH_AT) out_flush(o);
+    }
+    stream_iter_stop(&it);
+}
+
+static void write_stream_group(out *o, const stream_cg *g, const char *key, size_t klen) {
+    cmd_args a = {.n = 0};
+    arg_cstr(&a, "XGROUP"), arg_cstr(&a, "CREATE"), arg_str(&a, key, klen), arg_str(&a, g->name, g->nlen);
+    arg_id(&a, g->last_id), arg_cstr(&a, "ENTRIESREAD"), arg_ll(&a, g->entries_read);
+    emit(o, &a);
+    for (size_t i = 0; i < g->pel.n; i++) {
+        const stream_nack *n = g->pel.v[i];
+        a.n = 0;
+        arg_cstr(&a, "XCLAIM"), arg_str(&a, key, klen), arg_str(&a, g->name, g->nlen);
+        arg_str(&a, n->consumer->name, n->consumer->nlen), arg_cstr(&a, "0"), arg_id(&a, n->id);
+        arg_cstr(&a, "TIME"), arg_ll(&a, n->delivery_time), arg_cstr(&a, "RETRYCOUNT");
+        arg_ll(&a, n->delivery_count), arg_cstr(&a, "JUSTID"), arg_cstr(&a, "FORCE");
+        emit(o, &a);
+    }
+    for (size_t k = 0; k < g->nconsumers; k++) {
+        const stream_consumer *c = g->consumers[k];
+        if (c->pel.n) continue;
+        a.n = 0;
+        arg_cstr(&a, "XGROUP"), arg_cstr(&a, "CREATECONSUMER"), arg_str(&a, key, klen);
+        arg_str(&a, g->name, g->nlen), arg_str(&a, c->name, c->nlen);
+        emit(o, &a);
+    }
+}
+
+static void write_stream(out *o, const entry *e, const char *key, size_t klen) {
+    stream *s = entry_ptr(e);
+    cmd_args a = {.n = 0};
+    if (s->length == 0) { /* create it: one entry, trimmed away */
+        arg_cstr(&a, "XADD"), arg_str(&a, key, klen), arg_cstr(&a, "MAXLEN"), arg_cstr(&a, "0");
+        arg_id(&a, s->last_id.ms || s->last_id.seq ? s->last_id : (stream_id){0, 1});
+        arg_cstr(&a, "x"), arg_cstr(&a, "y");
+        emit(o, &a);
+        a.n = 0;
+    } else {
+        write_stream_entries(o, s, key, klen);
+    }
+    arg_cstr(&a, "XSETID"), arg_str(&a, key, klen), arg_id(&a, s->last_id), arg_cstr(&a, "ENTRIESADDED");
+    arg_ll(&a, (long long)s->entries_added), arg_cstr(&a, "MAXDELETEDID"), arg_id(&a, s->max_deleted_id);
+    emit(o, &a);
+    for (size_t i = 0; i < s->ngroups; i++) write_stream_group(o, s->groups[i], key, klen);
+}
+
 static void write_key_commands(out *o, const entry *e) {
     size_t klen;
     const char *key = entry_key(e, &klen);
@@ -144,8 +244,10 @@ static void write_key_commands(out *o, const entry *e) {
         out_bulk(o, v, vlen);
     } else if (type == TYPE_LIST || type == TYPE_SET || type == TYPE_ZSET || type == TYPE_HASH) {
         write_aggregate(o, e, key, klen);
+    } else if (type == TYPE_STREAM) {
+        write_stream(o, e, key, klen);
     } else {
-        return; /* no other type exists yet */
+        return;
     }
     long long when = entry_expire(e);
     if (when >= 0) {

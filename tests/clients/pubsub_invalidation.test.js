@@ -6,12 +6,10 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
-const net = require('node:net');
-const path = require('node:path');
 const Redis = require('ioredis');
+const { startKeel } = require('./keel_server');
 
-let server, port;
+let keel, port;
 const clients = [];
 const connect = () => {
   const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 50 });
@@ -19,38 +17,14 @@ const connect = () => {
   return c;
 };
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
-
 before(async () => {
-  port = await freePort();
-  const bin = process.env.KEEL_SERVER || path.join(__dirname, '..', '..', 'bin', 'keel-server');
-  server = spawn(bin, ['--port', String(port), '--save', ''], { stdio: 'ignore' });
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0,
-    retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; i < 200; i++) {
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') break;
-    } catch (e) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
+  keel = await startKeel();
+  port = keel.port;
 });
 
 after(async () => {
   for (const c of clients) c.disconnect();
-  server.kill('SIGTERM');
+  keel.stop();
 });
 
 function waitFor(cond, ms = 10000) {

@@ -4,10 +4,8 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
-const net = require('node:net');
-const path = require('node:path');
 const Redis = require('ioredis');
+const { startKeel } = require('./keel_server');
 
 const RATE_LIMIT = `-- rate_limit.lua
 local current = redis.call('GET', KEYS[1])
@@ -30,42 +28,16 @@ else
 end
 `;
 
-let server, redis, port;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitReady(client) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await client.ping()) === 'PONG') return;
-    } catch (e) { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not start');
-}
+let keel, redis;
 
 before(async () => {
-  port = await freePort();
-  const bin = process.env.KEEL_SERVER || path.join(__dirname, '..', '..', 'bin', 'keel-server');
-  server = spawn(bin, ['--port', String(port), '--save', ''], { stdio: 'ignore' });
-  redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 50,
-                      retryStrategy: () => 50 });
-  redis.on('error', () => {}); // refused connections until the server is up
-  await waitReady(redis);
+  keel = await startKeel();
+  redis = new Redis({ port: keel.port, host: '127.0.0.1', maxRetriesPerRequest: 50 });
 });
 
-after(async () => {
+after(() => {
   if (redis) redis.disconnect();
-  if (server) server.kill('SIGTERM');
+  if (keel) keel.stop();
 });
 
 test('rate limiter: SCRIPT LOAD then EVALSHA', async () => {

@@ -114,3 +114,21 @@ def test_interactive_stdin_survives_errors(r, server):
     assert lines[0] == "PONG"
     assert lines[1].startswith("ERR unknown command 'NOSUCHCMD'")
     assert lines[-1] == "PONG"
+
+
+def test_bigkeys_and_memkeys_report_streams(r, server):
+    """Seed 001's remedy for an unbounded event log starts with --bigkeys
+    naming the biggest stream."""
+    for i in range(1, 31):
+        r.xadd("events:small", {"n": i})
+    for i in range(1, 301):
+        r.xadd("events:log", {"n": i, "payload": "x" * 20})
+    rc, out, err = cli(server, "--bigkeys")
+    assert rc == 0, out + err
+    assert 'Biggest stream found \'"events:log"\' has 300 entries' in out or \
+        'Biggest stream found "events:log" has 300 entries' in out, out
+    assert "2 streams with 330 entries" in out, out
+    size = r.memory_usage("events:log") + r.memory_usage("events:small")
+    rc, out, err = cli(server, "--memkeys")
+    assert rc == 0, out + err
+    assert "2 streams with %d bytes" % size in out, out

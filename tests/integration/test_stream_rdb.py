@@ -125,3 +125,26 @@ def test_corrupt_stream_payloads_are_refused(r):
         except redis.ResponseError as e:
             assert "Bad data format" in str(e) or "payload" in str(e)
     assert r.ping()
+
+
+@pytest.mark.parametrize("preamble", ["no", "yes"])
+def test_streams_survive_aof_restart_and_rewrite(start_server, preamble):
+    """Through the AOF: the incremental file (XADD, XGROUP, XREADGROUP, XACK
+    as sent or rewritten), then a rewrite's base, as commands (Redis's
+    XADD / XSETID / XGROUP CREATE / XCLAIM form) or as an RDB preamble."""
+    from aof_helpers import restart, wait_for
+    srv = start_server("--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
+    c = srv.client()
+    populate(c)
+    want = snapshot(c)
+    c.connection_pool.disconnect()
+    restart(srv)
+    c = srv.client()
+    assert snapshot(c) == want
+    assert c.bgrewriteaof()
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, what="rewrite")
+    c.connection_pool.disconnect()
+    restart(srv)
+    c = srv.client()
+    assert snapshot(c) == want
+    c.connection_pool.disconnect()
