@@ -125,9 +125,13 @@ entry *db_find(db *d, const char *key, size_t klen) {
 
 static void touch_entry(entry *e) { memory_entry_touched(e); }
 
+static int loading;
+void db_set_loading(int on) { loading = on; }
+int db_loading(void) { return loading; }
+
 entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
-    if (e && !(flags & LOOKUP_NOEXPIRE) && entry_is_expired(e, db_now_ms())) {
+    if (e && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {
         /* CLIENT PAUSE freezes the dataset: an expired key reads as
          * missing but is deleted after the pause. A write (only clients
          * exempt from the pause get here) needs the slot free. */

@@ -82,6 +82,12 @@ long long db_avg_ttl(const db *d);
 
 /* Find a live key (expired keys are deleted and reported missing). */
 entry *db_lookup(db *d, const char *key, size_t klen, int flags);
+/* While a dataset is replayed (AOF loading), nothing expires, as in
+ * Redis: a key whose TTL is in the past stays, so that the commands after
+ * it (RPUSH onto it, say) act on what they acted on when first run; the
+ * expiry cycle removes it once loading is over. */
+void db_set_loading(int on);
+int db_loading(void);
 /* Raw lookup: no expiry, no stats, no touch. */
 entry *db_find(db *d, const char *key, size_t klen);
 

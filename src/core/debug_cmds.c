@@ -384,6 +384,8 @@ static void debug_command(client *c) {
             "    error handling with it: LOADING, READONLY, ...).",
             "LISTPACK <key>",
             "    Log the listpack encoding of <key> (Redis prints it on stdout).",
+            "LOADAOF",
+            "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "LOG <message>",
             "    Write <message> to the server log.",
             "OBJECT <key>",
@@ -409,6 +411,8 @@ static void debug_command(client *c) {
             "    Accepted; no effect (reply buffers are chains of blocks, never resized).",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Skip the CRC64 checks of RESTORE payloads and RDB loading (for tests).",
             "SET-DISABLE-DENY-SCRIPTS <0|1>",
             "    Let scripts call commands flagged no-script (for tests).",
             "SLEEP <seconds>",
@@ -476,6 +480,11 @@ static void debug_command(client *c) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;
         server.active_expire_enabled = v != 0;
+        reply_ok(c);
+    } else if (arg_is(sub, "set-skip-checksum-validation") && c->argc == 3) {
+        long long v;
+        if (!parse_ll(c, c->argv[2], &v)) return;
+        rdb_skip_checksum = v != 0;
         reply_ok(c);
     } else if (arg_is(sub, "set-disable-deny-scripts") && c->argc == 3) {
         long long v;

@@ -329,7 +329,7 @@ static void expire_generic(client *c, int unit_ms, int relative) {
     /* A key without TTL counts as an infinite TTL for GT and LT. */
     if (flags & EXPIRE_GT && (cur == -1 || when <= cur)) { reply_ll(c, 0); return; }
     if (flags & EXPIRE_LT && cur != -1 && when >= cur) { reply_ll(c, 0); return; }
-    int past = when <= db_now_ms();
+    int past = when <= db_now_ms() && !db_loading(); /* see db_set_loading */
     if (past) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
@@ -433,6 +433,7 @@ static void flushdb_command(client *c) {
     int async = parse_flush_mode(c);
     if (async < 0) return;
     server_dirty += (long long)db_size(c->db);
+    propagate_force(c);
     multi_touch_db(c->db, NULL);
     memory_empty_db(c->db, async);
     tracking_invalidate_all();
@@ -447,6 +448,7 @@ static void flushall_command(client *c) {
         multi_touch_db(db_get(i), NULL);
         memory_empty_db(db_get(i), async);
     }
+    propagate_force(c);
     persist_after_flushall();
     tracking_invalidate_all();
     reply_ok(c);

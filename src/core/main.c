@@ -232,11 +232,22 @@ static void close_idle_clients(void) {
 
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
+/* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
+ * SHUTDOWN ABORT can still cancel it (the main loop logs it). */
+static volatile sig_atomic_t shutdown_signal;
+
 void server_pause_cron(int pause) { cron_paused = pause; }
 
 static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
     if (cron_paused) return 1000 / server.hz;
+    if (shutdown_signal) {
+        if (server.shutdown_asap) {
+            ev_stop(server.el);
+            return 1000 / server.hz;
+        }
+        shutdown_signal = 0; /* SHUTDOWN ABORT cancelled it */
+    }
     server_update_cached_time();
     server.cronloops++;
     if (server.active_expire_enabled) db_active_expire_cycle(0);
@@ -262,13 +273,14 @@ static void before_sleep(eventloop *el) {
     clients_free_closed();
 }
 
-/* Logged after the loop ends: logging is not async-signal-safe. */
-static volatile sig_atomic_t shutdown_signal;
-
+/* Logged after the loop ends: logging is not async-signal-safe. A
+ * second signal while the first waits (cron paused) is acted on at once,
+ * as Redis exits on a second SIGINT. */
 static void on_signal(int sig) {
+    int again = shutdown_signal && server.shutdown_asap;
     shutdown_signal = sig;
     server.shutdown_asap = 1;
-    if (server.el) ev_stop(server.el);
+    if (again && server.el) ev_stop(server.el);
 }
 
 static void setup_signals(void) {
@@ -411,10 +423,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "Failed creating the event loop: %s\n", strerror(errno));
         return 1;
     }
-    /* With appendonly yes the AOF is the dataset and the RDB is not read,
-     * as in Redis. */
-    if (aof_load_at_startup() < 0) server_startup_exit(1);
-    aof_open_at_startup();
     open_listeners();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
@@ -424,9 +432,17 @@ int main(int argc, char **argv) {
     script_init();
     server.initial_memory_usage = zmalloc_used_memory();
     /* " PID: <pid>" is what Redis's test suite waits for (in Redis's logo)
-     * before it talks to a server it started: keep those words. */
+     * before it talks to a server it started: keep those words. Logged
+     * before the dataset is read, as Redis's logo is, so that a server
+     * that refuses its AOF or RDB is seen to have started and failed
+     * (the suite waits two minutes for a PID that never comes otherwise). */
     server_log(LOG_NOTICE, "Keel %s (Redis %s compatible) started, PID: %d, port: %d", KEEL_OWN_VERSION,
                KEEL_VERSION, (int)getpid(), server.port);
+    /* With appendonly yes the AOF is the dataset and the RDB is not read,
+     * as in Redis. Read once scripting and memory are set up: the AOF
+     * replays EVAL and FCALL, and its RDB preamble may hold functions. */
+    if (aof_load_at_startup() < 0) server_startup_exit(1);
+    aof_open_at_startup();
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as

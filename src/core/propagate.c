@@ -38,6 +38,7 @@ typedef struct frame {
     client *c;
     long long dirty_start;
     int nested;      /* ran other calls (EXEC): propagates only those */
+    int forced;      /* propagate_force: goes out whatever the counter says */
     op rewrite;      /* argc 0: none */
     op_list also;
 } frame;
@@ -222,6 +223,7 @@ void propagate_call_begin(client *c) {
     f->c = c;
     f->dirty_start = server_dirty;
     f->nested = 0;
+    f->forced = 0;
     f->rewrite.argc = 0;
     f->rewrite.argv = NULL;
     f->also.n = 0;
@@ -261,8 +263,13 @@ static int changed(const frame *f, const client *c) {
      * on HGET) is not a write: what it removed went out as its own
      * operation. PFCOUNT (may_replicate) does write its cache. */
     if (!f->rewrite.argc && !(cmd && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))) return 0;
-    if (server_dirty > f->dirty_start) return 1;
+    if (f->forced || server_dirty > f->dirty_start) return 1;
     return server_dirty < f->dirty_start && cmd && (cmd->flags & CMD_WRITE);
+}
+
+void propagate_force(client *c) {
+    (void)c;
+    if (P.depth > 0 && P.depth <= MAX_DEPTH) P.frames[P.depth - 1].forced = 1;
 }
 
 void propagate_call_end(client *c) {

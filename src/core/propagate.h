@@ -54,6 +54,11 @@ void propagate_server_op(int dbid, int argc, kstr *argv);
 void propagate_call_begin(struct client *c);
 void propagate_call_end(struct client *c);
 
+/* The running write command goes out even if it changed nothing (FLUSHDB
+ * and FLUSHALL of empty databases, as Redis 7.0 propagates them: a replica
+ * or an AOF may hold what the master no longer has). */
+void propagate_force(struct client *c);
+
 /* Whether anyone listens (handlers skip building a rewrite otherwise). */
 int propagate_wanted(void);
 

@@ -45,8 +45,8 @@ static command config_subcommands[] = {
 /* ---- SHUTDOWN ---- */
 
 /* Redis 7.0's SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There are no
- * replicas to wait for, so a shutdown never stays in progress and NOW
- * changes nothing; ABORT always finds none to abort. */
+ * replicas to wait for, so a SHUTDOWN never stays in progress and NOW
+ * changes nothing; ABORT cancels a signal the cron has not acted on yet. */
 static void shutdown_command(client *c) {
     int flags = 0, abort = 0;
     for (int j = 1; j < c->argc; j++) {
@@ -66,7 +66,15 @@ static void shutdown_command(client *c) {
         return;
     }
     if (abort) {
-        reply_error(c, "ERR No shutdown in progress.");
+        /* A SIGTERM/SIGINT not yet acted on (the cron takes it) is the
+         * only shutdown that can be in progress. */
+        if (!server.shutdown_asap) {
+            reply_error(c, "ERR No shutdown in progress.");
+            return;
+        }
+        server.shutdown_asap = 0;
+        server_log(LOG_WARNING, "Shutdown manually aborted.");
+        reply_ok(c);
         return;
     }
     /* While a slow script runs, only SHUTDOWN NOSAVE may stop the server

@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cmdutil.h"
 #include "core/db.h"
 #include "core/propagate.h"
 #include "core/server.h"
@@ -667,22 +668,43 @@ static int load_listed(const char *name, int last, const char *kind) {
     return -1;
 }
 
+/* A file the manifest lists must be there, empty or not (Redis refuses to
+ * start without it: loading the others would lose its writes). */
+static int listed_file_exists(const char *name) {
+    if (aof_file_size(cfg_dirname, name) >= 0) return 1;
+    server_log(LOG_WARNING, "Unable to obtain the AOF file %s length. stat: %s", name, strerror(errno));
+    return 0;
+}
+
+static int listed_files_exist(void) {
+    if (A.am->base && !listed_file_exists(A.am->base->name)) return 0;
+    for (int i = 0; i < A.am->nincr; i++)
+        if (!listed_file_exists(A.am->incr[i].name)) return 0;
+    return 1;
+}
+
+/* The files of the manifest in order; their commands are not new writes. */
+static int load_all(void) {
+    propagate_set_enabled(0);
+    int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
+    if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
+    for (int i = 0; !failed && i < A.am->nincr; i++)
+        failed = load_listed(A.am->incr[i].name, ++n == total, "incr") < 0;
+    propagate_set_enabled(1);
+    return failed ? -1 : 0;
+}
+
 int aof_load_at_startup(void) {
     if (!A.buf) A.buf = kstr_empty();
     if (load_manifest() < 0) return server.appendonly ? -1 : 0;
     if (!server.appendonly) return 0;
     if (upgrade_legacy() < 0) return -1;
     if (!A.am->base && A.am->nincr == 0) return 0;
+    if (!listed_files_exist()) return -1;
     long long base;
     if (files_size(A.am, &base) == 0) return 0;
-    propagate_set_enabled(0);
     long long start = ustime();
-    int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
-    if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
-    for (int i = 0; !failed && i < A.am->nincr; i++)
-        failed = load_listed(A.am->incr[i].name, ++n == total, "incr") < 0;
-    propagate_set_enabled(1);
-    if (failed) return -1;
+    if (load_all() < 0) return -1;
     A.current_size = files_size(A.am, &A.base_size);
     A.rewrite_base_size = A.base_size;
     server_log(LOG_NOTICE, "DB loaded from append only file: %.3f seconds", (double)(ustime() - start) / 1e6);
@@ -739,6 +761,7 @@ int aof_debug_reload(const char **err) {
         return -1;
     }
     delete_history();
+    snapshot_abort("DEBUG LOADAOF"); /* the keyspace is about to be replaced */
     db_empty_all();
     propagate_set_enabled(0);
     int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
@@ -752,6 +775,7 @@ int aof_debug_reload(const char **err) {
         *err = "ERR Error loading the AOF, check server logs";
         return -1;
     }
+    server_dirty = 0; /* what was read back is on disk already */
     server_log(LOG_WARNING, "Append Only File loaded by DEBUG LOADAOF");
     return 0;
 }

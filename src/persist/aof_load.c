@@ -222,12 +222,14 @@ int aof_load_file(const char *dir, const char *name, int load_truncated, int las
     l.c = client_create_fake();
     l.c->flags |= CLIENT_REPLY_OFF;
     char sig[5];
+    db_set_loading(1);
     if (fread(sig, 1, 5, l.fp) == 5 && !memcmp(sig, "REDIS", 5)) {
         int legacy = strstr(name, ".base.rdb") == NULL;
         ret = load_rdb_part(&l, legacy) == 0 ? replay(&l, load_truncated, last_file) : AOF_FAILED;
     } else {
         ret = fseeko(l.fp, 0, SEEK_SET) == 0 ? replay(&l, load_truncated, last_file) : AOF_FAILED;
     }
+    db_set_loading(0);
     client_free(l.c);
     fclose(l.fp);
     zfree(l.path);

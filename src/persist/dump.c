@@ -105,8 +105,12 @@ static void restore_command(client *c) {
         reply_error(c, "ERR DUMP payload version or checksum are wrong");
         return;
     }
-    entry *e = rdb_decode_payload(p, len, key, kstr_len(key), rdb_sanitize_payload != 0);
+    char why[320];
+    entry *e = rdb_decode_payload(p, len, key, kstr_len(key), rdb_sanitize_payload != 0, why, sizeof(why));
     if (!e) {
+        /* Logged at verbose level as Redis does (a client's bad input is
+         * not the server's problem), so that one can see why. */
+        server_log(LOG_VERBOSE, "RESTORE refused a payload: %s", why);
         reply_error(c, "ERR Bad data format");
         return;
     }

@@ -219,8 +219,9 @@ int persist_prepare_shutdown(int flags) {
 
 void persist_after_flushall(void) {
     if (snapshot_running() == SNAPSHOT_RDB) snapshot_abort("FLUSHALL");
+    /* The save leaves the change counter at 0, as Redis 7.0's FLUSHALL
+     * does (FLUSHALL reaches the AOF through propagate_force). */
     if (persist_save_points_set()) persist_save_now();
-    server_dirty++;
 }
 
 /* ---- MISCONF ---- */

@@ -44,6 +44,7 @@
 int rdb_compression = 1;
 int rdb_checksum = 1;
 int rdb_sanitize_payload = 0;
+int rdb_skip_checksum = 0;
 
 static const enum_value sanitize_values[] = {{"no", 0}, {"yes", 1}, {"clients", 2}, {NULL, 0}};
 

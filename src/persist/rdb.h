@@ -53,6 +53,10 @@ enum {
 /* Settings (rdbcompression, rdbchecksum, sanitize-dump-payload: 0 no,
  * 1 yes, 2 clients), owned by this module. */
 extern int rdb_compression, rdb_checksum, rdb_sanitize_payload;
+/* DEBUG SET-SKIP-CHECKSUM-VALIDATION (tests only, as in Redis): RESTORE
+ * and loading do not check CRC64s, so that corrupt values with a valid
+ * frame reach the value checks. */
+extern int rdb_skip_checksum;
 
 /* ---- writing ---- */
 
@@ -111,6 +115,7 @@ int rdb_save_file(const char *path, char *err, size_t errlen);
 typedef struct rdb_load_stats {
     long long keys_loaded;
     long long keys_expired;     /* had a TTL already past, not loaded */
+    long long empty_keys_skipped; /* empty aggregates, skipped as Redis does */
     long long keys_per_type[TYPE_COUNT];
     int version;
     long long bytes;            /* bytes read */
@@ -190,8 +195,8 @@ int rdb_dump_payload(const entry *e, unsigned char **out, size_t *outlen);
 int rdb_verify_payload(const unsigned char *p, size_t len);
 /* Decode a checked payload's value into a new entry for key (expire -1).
  * deep: validate listpacks/intsets fully (sanitize-dump-payload). NULL on
- * bad data. */
+ * bad data, with the reason in err (err may be NULL). */
 entry *rdb_decode_payload(const unsigned char *p, size_t len, const char *key, size_t klen,
-                          int deep);
+                          int deep, char *err, size_t errlen);
 
 #endif

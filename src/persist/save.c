@@ -245,7 +245,8 @@ int rdb_load_at_startup(void) {
         server_log(LOG_WARNING, "Fatal error loading the DB: %s. Exiting.", err);
         return -1;
     }
-    server_log(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.", st.keys_loaded, st.keys_expired);
+    server_log(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld, empty keys skipped: %lld.",
+               st.keys_loaded, st.keys_expired, st.empty_keys_skipped);
     server_log(LOG_NOTICE, "DB loaded from disk: %.3f seconds", st.seconds);
     rdb_last_save_time = (long long)time(NULL);
     return 0;

@@ -19,7 +19,8 @@
 #              see docs/COMPATIBILITY.md, would otherwise take its unit down)
 #
 # Units are the names under tests/unit without .tcl (type/list, keyspace,
-# ...). Without units, the list of docs/COMPATIBILITY.md's first table runs.
+# ...), or a path under tests/ starting with integration/ (integration/rdb).
+# Without units, the list of docs/COMPATIBILITY.md's first table runs.
 #
 # The copy of the suite gets src/redis-server -> SERVER, and redis-cli,
 # redis-benchmark, redis-check-aof/rdb from Debian (Keel has none). Until
@@ -47,7 +48,7 @@ DEFAULT_UNITS="protocol keyspace scan type/string type/incr expire type/list typ
 type/list-3 type/set type/zset type/hash sort bitops bitfield geo hyperloglog info-command
 slowlog pause querybuf"
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 while getopts "r:m:s:o:t:x:kh" opt; do
     case $opt in
@@ -156,11 +157,14 @@ stop_external() {
 count_log() {
     log=$1 rc=$2
     ok=$(grep -c '^\[ok\]:' "$log")
-    err=$(grep -c '^\[err\]:' "$log")
+    # A failed test's line ends "in tests/<unit>.tcl"; an error raised
+    # outside any test (in a start_server block, --durable) adds an [err]
+    # line of its own that names no test: not counted as a test.
+    err=$(grep -c '^\[err\]: .* in tests/[^ ]*\.tcl$' "$log")
     ign=$(grep -c '^\[ignore\]:' "$log")
     skip=$(grep -c '^\[skip\]:' "$log")
     status=done
-    grep -q '^Testing unit' "$log" || status=no-start
+    grep -qE '^Testing (unit|integration)/' "$log" || status=no-start
     grep -q '^\[exception\]:' "$log" && status=exception
     grep -q 'TIMEOUT\]' "$log" && status=timeout
     [ "$rc" = 124 ] && status=killed
@@ -169,17 +173,18 @@ count_log() {
 
 run_unit() {
     unit=$1
+    case $unit in integration/*) path=$unit ;; *) path=unit/$unit ;; esac
     log=$OUT/logs/$NAME-$(basename "$SERVER")-$MODE-$(echo "$unit" | tr / _).log
     if [ "$MODE" = external ]; then
         port=$(pick_port)
         start_external "$port" "$TREE/ext-$(echo "$unit" | tr / _)" || { echo "0 0 0 0 no-server"; return; }
         (cd "$TREE" && timeout "$LIMIT" tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" \
-            $PORTS --durable --single "unit/$unit" --timeout 600 --dont-clean "${SKIPS[@]}") >"$log" 2>&1
+            $PORTS --durable --single "$path" --timeout 600 --dont-clean "${SKIPS[@]}") >"$log" 2>&1
         rc=$?
         stop_external
     else
         (cd "$TREE" && timeout "$LIMIT" tclsh tests/test_helper.tcl --clients 1 $PORTS --durable \
-            --single "unit/$unit" --timeout 600 "${SKIPS[@]}") >"$log" 2>&1
+            --single "$path" --timeout 600 "${SKIPS[@]}") >"$log" 2>&1
         rc=$?
     fi
     sed -i 's/\x1b\[[0-9;]*m//g' "$log"
