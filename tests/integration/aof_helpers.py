@@ -8,6 +8,8 @@ import time
 
 import redis
 
+from keel_helpers import key_value
+
 DEFAULT_DIR = "appendonlydir"
 DEFAULT_PREFIX = "appendonly.aof"
 
@@ -122,19 +124,7 @@ def dump_dataset(c):
                          port=c.connection_pool.connection_kwargs["port"], db=dbid)
         try:
             for k in cc.keys("*"):
-                t = cc.type(k).decode()
-                if t == "string":
-                    v = cc.get(k)
-                elif t == "list":
-                    v = cc.lrange(k, 0, -1)
-                elif t == "set":
-                    v = sorted(cc.smembers(k))
-                elif t == "zset":
-                    v = cc.zrange(k, 0, -1, withscores=True)
-                elif t == "hash":
-                    v = sorted(cc.hgetall(k).items())
-                else:
-                    v = None
+                t, v = key_value(cc, k)
                 pttl = cc.pttl(k)
                 ttl = -1 if pttl < 0 else round(pttl / 10000.0)
                 out[(dbid, k)] = (t, v, ttl)

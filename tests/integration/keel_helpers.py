@@ -497,3 +497,22 @@ def cmd(client, *args):
         raise
     finally:
         pool.release(conn)
+
+
+def key_value(c, k):
+    """(type, value) of key k, in a form that compares equal across servers
+    and reloads: sets and hashes sorted, sorted sets with their scores; the
+    value is None for a type not listed here (streams)."""
+    t = c.type(k)
+    t = t.decode() if isinstance(t, bytes) else t
+    if t == "string":
+        return t, c.get(k)
+    if t == "list":
+        return t, c.lrange(k, 0, -1)
+    if t == "set":
+        return t, sorted(c.smembers(k))
+    if t == "zset":
+        return t, c.zrange(k, 0, -1, withscores=True)
+    if t == "hash":
+        return t, sorted(c.hgetall(k).items())
+    return t, None

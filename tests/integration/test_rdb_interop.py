@@ -11,7 +11,7 @@ import struct
 import pytest
 import redis
 
-from keel_helpers import Server, ServerError
+from keel_helpers import Server, ServerError, key_value
 from rdb_fixtures import (aux, crc64, intset, key, listpack, payload, rdb_file, rdb_len,
                           rdb_str, selectdb, ziplist)
 
@@ -70,19 +70,7 @@ def snapshot(srv):
     for dbid in range(16):
         c = srv.client(db=dbid)
         for k in c.scan_iter(count=1000):
-            t = c.type(k).decode()
-            if t == "string":
-                v = c.get(k)
-            elif t == "list":
-                v = c.lrange(k, 0, -1)
-            elif t == "set":
-                v = sorted(c.smembers(k))
-            elif t == "zset":
-                v = c.zrange(k, 0, -1, withscores=True)
-            elif t == "hash":
-                v = sorted(c.hgetall(k).items())
-            else:
-                v = None
+            t, v = key_value(c, k)
             pttl = c.pttl(k)
             out[(dbid, k)] = (t, v, pttl if pttl < 0 else pttl // 10000)
         c.connection_pool.disconnect()
