@@ -66,8 +66,6 @@ static void registry_add(db *d, const entry *e) {
     if (name != stackbuf) zfree(name);
 }
 
-size_t hash_ttl_registered(void) { return registry ? hashtable_size(registry) : 0; }
-
 /* ---- expiring fields ---- */
 
 static long long earliest_of(hashtable *ht) {

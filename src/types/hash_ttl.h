@@ -54,7 +54,4 @@ entry *hash_expire_fields(db *d, entry *e);
  * first field TTL is set. */
 void hash_ttl_active_cycle(long long budget_us);
 
-/* Keys whose hashes have field TTLs, for INFO (an upper bound). */
-size_t hash_ttl_registered(void);
-
 #endif

@@ -163,13 +163,12 @@ static int same_fields(unsigned char *lp, const char *const *fv, const size_t *f
     return 1;
 }
 
-static unsigned char *node_new(stream_id master, const char *const *fv, const size_t *fvlen, size_t nfields) {
+static unsigned char *node_new(const char *const *fv, const size_t *fvlen, size_t nfields) {
     unsigned char *lp = lp_new(256);
     lp = lp_append_integer(lp, 0);
     lp = lp_append_integer(lp, 0);
     lp = lp_append_integer(lp, (int64_t)nfields);
     for (size_t i = 0; i < nfields; i++) lp = lp_append(lp, (const unsigned char *)fv[2 * i], fvlen[2 * i]);
-    (void)master;
     return lp_append_integer(lp, 0);
 }
 
@@ -188,7 +187,7 @@ void stream_append(stream *s, stream_id id, const char *const *fv, const size_t 
         nodes_make_room(s);
         n = &s->nodes[s->head + s->nnodes++];
         n->master = id;
-        n->lp = node_new(id, fv, fvlen, nfields);
+        n->lp = node_new(fv, fvlen, nfields);
     }
     unsigned char *lp = n->lp;
     int same = same_fields(lp, fv, fvlen, nfields);

@@ -59,7 +59,6 @@ static void stream_header(client *c, stream *s) {
 }
 
 static void full_group(client *c, stream *s, stream_cg *g, long long count) {
-    long long now = server_mstime();
     reply_map_len(c, 7);
     reply_bulk_cstr(c, "name");
     reply_bulk(c, g->name, g->nlen);
@@ -96,7 +95,6 @@ static void full_group(client *c, stream *s, stream_cg *g, long long count) {
             reply_ll(c, cons->pel.v[i]->delivery_count);
         }
     }
-    (void)now;
 }
 
 void xinfo_stream_command(client *c) {

@@ -130,7 +130,7 @@ static int is_new_only(stream_id id) { return id.ms == ID_NEW_ONLY && id.seq == 
 
 /* A consumer's history: its pending entries after id; an entry deleted
  * since delivery is reported as [id, nil]. */
-static void reply_history(client *c, stream *s, stream_cg *g, stream_consumer *cons, stream_id after,
+static void reply_history(client *c, stream *s, stream_consumer *cons, stream_id after,
                           long long count) {
     stream_id start = after;
     if (!stream_id_incr(&start)) { reply_empty_array(c); return; }
@@ -153,7 +153,6 @@ static void reply_history(client *c, stream *s, stream_cg *g, stream_consumer *c
         nack->delivery_time = server_mstime();
         nack->delivery_count++;
     }
-    (void)g;
 }
 
 /* Is there anything for stream k right now? */
@@ -181,7 +180,7 @@ static void serve_stream(client *c, read_args *a, int k, stream *s) {
     stream_consumer *cons = stream_consumer_for(c, key, g, a->consumer);
     cons->seen_time = server_mstime();
     if (!is_new_only(a->ids[k])) {
-        reply_history(c, s, g, cons, a->ids[k], a->count);
+        reply_history(c, s, cons, a->ids[k], a->count);
     } else {
         stream_id start = g->last_id;
         stream_id_incr(&start);
