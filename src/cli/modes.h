@@ -31,4 +31,8 @@ typedef struct cli_session {
 } cli_session;
 extern cli_session cli_state;
 
+/* A reply seen on the prompt: (un)subscribe confirmations enter or leave
+ * subscribed mode. */
+void cli_note_pubsub_reply(const rr_reply *r);
+
 #endif
