@@ -34,6 +34,7 @@
 #include "memory/memory.h"
 #include "lib/crc64.h"
 #include "persist/lzf.h"
+#include "script/script.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
 #include "types/types.h"
@@ -451,9 +452,19 @@ static int write_header_common(rdb_writer *w, int aof_base) {
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
     if (put(w, magic, 9) < 0) return -1;
-    return rdb_write_aux(w, "redis-ver", KEEL_VERSION) | write_aux_ll(w, "redis-bits", (long long)sizeof(void *) * 8) |
-           write_aux_ll(w, "ctime", (long long)time(NULL)) | write_aux_ll(w, "used-mem", (long long)zmalloc_used_memory()) |
-           write_aux_ll(w, "aof-base", aof_base);
+    int rc = rdb_write_aux(w, "redis-ver", KEEL_VERSION) |
+             write_aux_ll(w, "redis-bits", (long long)sizeof(void *) * 8) |
+             write_aux_ll(w, "ctime", (long long)time(NULL)) |
+             write_aux_ll(w, "used-mem", (long long)zmalloc_used_memory()) | write_aux_ll(w, "aof-base", aof_base);
+    /* Function libraries come before the keys, as in Redis 7.0: a
+     * snapshot is point-in-time for them too (its header is written when
+     * it starts). */
+    for (int i = 0; i < script_library_count(); i++) {
+        size_t len;
+        const char *code = script_library_code(i, &len);
+        rc |= put_byte(w, RDB_OPCODE_FUNCTION2) | rdb_put_string(w, code, len);
+    }
+    return rc;
 }
 
 int rdb_write_header(rdb_writer *w) { return write_header_common(w, 0); }
