@@ -264,7 +264,10 @@ int cli_issue_command(cli_ctx *ctx, int argc, char **argv, size_t *lens, long lo
         }
         if (redirect == 2 && send_asking(ctx) < 0) return -1;
         redirect = 0;
-        while (repeat < 0 || repeat-- > 0) {
+        /* A redirected command is sent again with its whole repeat count,
+         * as redis-cli does. */
+        long long left = repeat;
+        while (left < 0 || left-- > 0) {
             if (send_once(ctx, argc, argv, lens, &redirect) < 0) {
                 print_conn_error(ctx);
                 conn_close(ctx->conn);
