@@ -347,7 +347,10 @@ static int run_mode(cli_ctx *ctx) {
         ctx->conn = cli_connect(ctx->opts, 0);
         if (!ctx->conn) return 1;
     }
-    return ctx->opts->mode(ctx);
+    int rc = ctx->opts->mode(ctx);
+    conn_close(ctx->conn); /* the mode may have closed it (NULL) */
+    ctx->conn = NULL;
+    return rc;
 }
 
 int main(int argc, char **argv) {

@@ -276,3 +276,17 @@ def test_eof_leaves_cleanly(server, tmp_path):
     t.child.expect(pexpect.EOF)
     t.child.close()
     assert t.child.exitstatus == 0
+
+
+def test_tracking_invalidation_push(r, server, tmp_path):
+    """RESP3 pushes arriving with a reply are printed first, an
+    invalidation in redis-cli's one-line form."""
+    r.set("tracked", "1")
+    t = spawn(server, tmp_path, "-3")
+    t.expect_line(prompt(server))
+    t.command("client tracking on", "OK")
+    t.command("get tracked", '"1"')
+    r.set("tracked", "2")
+    t.command("ping", "PONG")
+    t.expect("-> invalidate: 'tracked'\nPONG")
+    quit_cli(t)
