@@ -9,6 +9,7 @@ lines are run as redis-cli runs them.
 """
 
 import os
+import termios
 import time
 
 import pexpect
@@ -50,8 +51,11 @@ class Term:
 
     def expect_line(self, text):
         """the cursor's line (a fresh prompt) starts with text (a hint may
-        follow at the right)"""
+        follow at the right), and the line editor reads keys: libedit
+        draws the prompt before it puts the terminal in raw mode, and keys
+        typed in between would be seen by the line discipline first."""
         self.wait(lambda: (self.screen.current_line() + " ").startswith(text), "line %r" % text)
+        self.wait(lambda: not termios.tcgetattr(self.child.child_fd)[3] & termios.ICANON, "raw mode")
 
     def send(self, s):
         self.child.send(s)
@@ -271,7 +275,7 @@ def test_stdin_not_a_terminal_runs_lines(r, server):
 
 def test_eof_leaves_cleanly(server, tmp_path):
     t = spawn(server, tmp_path)
-    t.expect_line(prompt(server))
+    t.expect_line(prompt(server))    # and raw mode: ^D is a key, not the tty's EOF
     t.child.sendeof()
     t.child.expect(pexpect.EOF)
     t.child.close()
