@@ -58,6 +58,9 @@ config_entry persist_configs[] = {
     CONFIG_END,
 };
 
+/* Bytes of output between two calls of a writer's yield function. */
+#define YIELD_EVERY 8192
+
 struct rdb_writer {
     rdb_sink_fn *sink;
     void *ctx;
@@ -65,6 +68,9 @@ struct rdb_writer {
     uint64_t flushed;
     size_t len;
     int failed;
+    void (*yield)(void *ctx);
+    void *yield_ctx;
+    size_t since_yield;
     unsigned char buf[WRITER_BUF];
 };
 
@@ -76,7 +82,16 @@ rdb_writer *rdb_writer_new(rdb_sink_fn *sink, void *ctx) {
     w->flushed = 0;
     w->len = 0;
     w->failed = 0;
+    w->yield = NULL;
+    w->yield_ctx = NULL;
+    w->since_yield = 0;
     return w;
+}
+
+void rdb_writer_set_yield(rdb_writer *w, void (*yield)(void *ctx), void *ctx) {
+    w->yield = yield;
+    w->yield_ctx = ctx;
+    w->since_yield = 0;
 }
 
 void rdb_writer_free(rdb_writer *w) { zfree(w); }
@@ -108,9 +123,16 @@ static int put(rdb_writer *w, const void *p, size_t n) {
         w->len += k;
         s += k;
         n -= k;
+        w->since_yield += k;
+        if (w->yield && w->since_yield >= YIELD_EVERY) {
+            w->since_yield = 0;
+            w->yield(w->yield_ctx);
+        }
     }
     return 0;
 }
+
+int rdb_writer_append(rdb_writer *w, const void *p, size_t n) { return put(w, p, n); }
 
 static int put_byte(rdb_writer *w, int b) {
     unsigned char c = (unsigned char)b;
@@ -385,6 +407,27 @@ int rdb_value_type(const entry *e) {
     case TYPE_HASH: return enc == ENC_LISTPACK ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
     case TYPE_STREAM: return RDB_TYPE_STREAM_LISTPACKS_2;
     default: return -1;
+    }
+}
+
+/* Values that take long enough to serialize to deserve writing in steps
+ * (snapshot.c): aggregates of many elements in their full encodings, and
+ * big strings. Compact encodings are small by construction. */
+#define LONG_VALUE_ELEMENTS 1024
+#define LONG_VALUE_BYTES (1024 * 1024)
+
+int rdb_value_is_long(const entry *e) {
+    int enc = entry_encoding(e);
+    switch (entry_type(e)) {
+    case TYPE_STRING: {
+        char buf[32];
+        size_t len;
+        entry_string(e, buf, &len);
+        return len >= LONG_VALUE_BYTES;
+    }
+    case TYPE_LIST:
+    case TYPE_STREAM: return value_length(e) >= LONG_VALUE_ELEMENTS;
+    default: return enc != ENC_LISTPACK && enc != ENC_INTSET && value_length(e) >= LONG_VALUE_ELEMENTS;
     }
 }
 

@@ -93,6 +93,14 @@ size_t rdb_writer_buffered(const rdb_writer *w);
 /* Bytes handed to the sink so far plus those buffered. */
 uint64_t rdb_writer_written(const rdb_writer *w);
 void rdb_writer_free(rdb_writer *w);
+/* Called from inside the writer every few KB of output: the snapshot's
+ * long-value coroutine hands the main thread back its turn there
+ * (snapshot.c). NULL removes it. */
+void rdb_writer_set_yield(rdb_writer *w, void (*yield)(void *ctx), void *ctx);
+/* Bytes already in RDB form (another writer's output), into w and its CRC. */
+int rdb_writer_append(rdb_writer *w, const void *p, size_t n);
+/* The value takes long enough to write to be written in steps. */
+int rdb_value_is_long(const entry *e);
 
 /* A sink that appends to a growing memory buffer (DUMP, tests). */
 typedef struct rdb_membuf {
