@@ -11,6 +11,8 @@
 extern const cli_option latency_options[];
 extern const cli_option pipe_options[];
 extern const cli_option rdb_options[];
+extern const cli_option eval_options[];
+int mode_eval(cli_ctx *ctx);
 
 /* The interactive prompt's history file and hints settings. */
 int repl_run(cli_opts *o);

@@ -342,3 +342,20 @@ def test_help_and_version():
     assert rc == 0 and out.startswith(b"keel-cli ") and b"--pipe" in out and b"--latency" in out
     rc, out, _ = run(keel_cli_binary(), ["-v"])
     assert rc == 0 and re.match(rb"^keel-cli \S+\n$", out)
+
+
+def test_eval_script_file(r, server, tmp_path):
+    script = tmp_path / "script.lua"
+    script.write_text("redis.call('SET', KEYS[1], ARGV[1])\n"
+                      "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}\n")
+    for args in (["k1", "k2", ",", "a1", "a2"], ["k1", ",", "a1"], [], ["k1", "k2"]):
+        for mode in ([], ["--no-raw"]):
+            got, want = both(addr(server) + mode + ["--eval", str(script)] + args)
+            assert got == want, args
+    assert r.get("k1") == b"a1"
+    got, want = both(addr(server) + ["--eval", str(tmp_path / "missing.lua")])
+    assert got == want and got[0] == 1 and b"Can't open file" in got[2]
+    bad = tmp_path / "bad.lua"
+    bad.write_text("return +")
+    got, want = both(addr(server) + ["--no-raw", "--eval", str(bad)])
+    assert got == want and got[1].startswith(b"(error) ERR")
