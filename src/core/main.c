@@ -275,11 +275,17 @@ static void before_sleep(eventloop *el) {
     clients_free_closed();
 }
 
-/* Logged after the loop ends: logging is not async-signal-safe. A
- * second signal while the first waits (cron paused) is acted on at once,
- * as Redis exits on a second SIGINT. */
+/* Logged after the loop ends: logging is not async-signal-safe. A second
+ * SIGTERM while the first waits (cron paused) is acted on at once; a
+ * second SIGINT exits on the spot, as Redis's does. */
 static void on_signal(int sig) {
     int again = shutdown_signal && server.shutdown_asap;
+    if (again && sig == SIGINT) {
+        /* A second SIGINT insists: exit at once, even in the middle of
+         * the shutdown save, leaving no temp file behind (as Redis). */
+        if (rdb_save_temp_path[0]) unlink(rdb_save_temp_path);
+        _exit(1);
+    }
     shutdown_signal = sig;
     server.shutdown_asap = 1;
     if (again && server.el) ev_stop(server.el);

@@ -114,6 +114,10 @@ int rdb_fd_sink(void *ctx, const void *buf, size_t len);
 /* The whole keyspace to an open fd, synchronously (SAVE, DEBUG RELOAD).
  * 0 ok, -1 error with errno set and a message in err. */
 int rdb_save_fd(int fd, char *err, size_t errlen);
+/* The temp file a synchronous save is writing ("" when none): a second
+ * SIGINT during the shutdown save removes it before exiting, as Redis
+ * does (main.c's signal handler reads it). */
+extern char rdb_save_temp_path[4096];
 /* SAVE's file handling: write dir/dbfilename through a temp file, fsync,
  * rename, fsync the directory. 0 ok, -1 with a message in err. */
 int rdb_save_file(const char *path, char *err, size_t errlen);
