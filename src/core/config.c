@@ -117,6 +117,7 @@ static config_entry *const module_config_tables[] = {
     bgsave_configs,
     loading_configs,
     crash_configs,
+    proctitle_configs,
     aof_configs,
     slowlog_configs,
     latency_configs,

@@ -50,8 +50,6 @@ config_entry stub_configs[] = {
     /* Start-up and process. */
     STUB_ENUM("supervised", "no", supervised_enum, CF_IMMUTABLE),
     STUB_BOOL("always-show-logo", "no", CF_IMMUTABLE),
-    STUB_BOOL("set-proc-title", "yes", CF_IMMUTABLE),
-    STUB_STRING("proc-title-template", "{title} {listen-addr} {server-mode}", 0),
     STUB_BOOL("syslog-enabled", "no", CF_IMMUTABLE),
     STUB_STRING("syslog-ident", "redis", CF_IMMUTABLE),
     STUB_ENUM("syslog-facility", "local0", facility_enum, CF_IMMUTABLE),

@@ -10,6 +10,7 @@
 #include "core/command.h"
 #include "core/config.h"
 #include "core/crash.h"
+#include "core/proctitle.h"
 #include "core/db.h"
 #include "core/latency.h"
 #include "core/pause.h"
@@ -405,6 +406,7 @@ int main(int argc, char **argv) {
 
     server.pid = getpid();
     server.active_expire_enabled = 1;
+    argv = proctitle_init(argc, argv); /* the original block becomes the title's */
     server.executable = argv[0];
     server_update_cached_time();
     server.start_time_ms = server.mstime_cached;
@@ -433,6 +435,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
+    proctitle_update();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
