@@ -15,6 +15,7 @@
 #include "pubsub/hooks.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
+#include "repl/repl.h"
 
 #include <limits.h>
 #include <string.h>
@@ -135,7 +136,7 @@ static void hello_command(client *c) {
     reply_bulk_cstr(c, "mode");
     reply_bulk_cstr(c, "standalone");
     reply_bulk_cstr(c, "role");
-    reply_bulk_cstr(c, "master");
+    reply_bulk_cstr(c, repl_is_replica() ? "replica" : "master");
     reply_bulk_cstr(c, "modules");
     reply_empty_array(c);
 }

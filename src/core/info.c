@@ -13,6 +13,7 @@
 #include "net/reply.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
+#include "repl/repl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -136,16 +137,7 @@ static kstr section_stats(kstr s) {
         reply_error_count());
 }
 
-static kstr section_replication(kstr s) {
-    return kstr_cat(s,
-        "# Replication\r\n"
-        "role:master\r\n"
-        "connected_slaves:0\r\n"
-        "master_failover_state:no-failover\r\n"
-        "master_replid:0000000000000000000000000000000000000000\r\n"
-        "master_repl_offset:0\r\n"
-        "repl_backlog_active:0\r\n");
-}
+static kstr section_replication(kstr s) { return repl_info_section(s); }
 
 static kstr section_cpu(kstr s) {
     struct rusage self, children;

@@ -22,6 +22,7 @@
 #include "persist/aof.h"
 #include "persist/rdb.h"
 #include "pubsub/hooks.h"
+#include "repl/repl.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 
@@ -65,7 +66,7 @@ void server_log(int level, const char *fmt, ...) {
         FILE *f = fopen(server.logfile, "a");
         if (f) { out = f; close_it = 1; }
     }
-    fprintf(out, "%d:M %s %c %s\n", (int)getpid(), when, marks[level], msg);
+    fprintf(out, "%d:%c %s %c %s\n", (int)getpid(), repl_is_replica() ? 'S' : 'M', when, marks[level], msg);
     fflush(out);
     if (close_it) fclose(out);
 }
@@ -256,6 +257,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     memory_cron();
     persist_cron();
     aof_cron();
+    repl_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -266,6 +268,7 @@ static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
+    repl_before_sleep(); /* replicas' streams; WAIT's acknowledgements */
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
@@ -444,6 +447,7 @@ int main(int argc, char **argv) {
     if (aof_load_at_startup() < 0) server_startup_exit(1);
     aof_open_at_startup();
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    repl_init();
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if
