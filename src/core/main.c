@@ -444,6 +444,7 @@ int main(int argc, char **argv) {
     /* With appendonly yes the AOF is the dataset and the RDB is not read,
      * as in Redis. Read once scripting and memory are set up: the AOF
      * replays EVAL and FCALL, and its RDB preamble may hold functions. */
+    repl_early_init();
     if (aof_load_at_startup() < 0) server_startup_exit(1);
     aof_open_at_startup();
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);

@@ -110,6 +110,13 @@ int rdb_save_fd(int fd, char *err, size_t errlen);
  * rename, fsync the directory. 0 ok, -1 with a message in err. */
 int rdb_save_file(const char *path, char *err, size_t errlen);
 
+/* Replication's aux fields (repl-stream-db, repl-id, repl-offset), set by
+ * repl/ at start-up: the writer calls rdb_extra_aux after its own header
+ * fields (not in an AOF preamble); the keyspace loader hands every aux
+ * field to rdb_aux_listener. NULL: none. */
+extern int (*rdb_extra_aux)(rdb_writer *w);
+extern void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_t vlen);
+
 /* ---- loading ---- */
 
 typedef struct rdb_load_stats {

@@ -172,6 +172,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
 /* Redis's start-up lines about the file's origin. */
 static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t vlen) {
     (void)priv;
+    if (rdb_aux_listener) rdb_aux_listener(k, klen, v, vlen);
     char val[128];
     snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
     if (klen == 9 && memcmp(k, "redis-ver", 9) == 0) {

@@ -31,6 +31,9 @@ struct command;
 /* Start-up: replid, the write-stream listener, `replicaof` from the
  * configuration file. */
 void repl_init(void);
+/* Before the dataset is loaded at start-up: the RDB hooks for the
+ * replication aux fields. */
+void repl_early_init(void);
 /* Once a second or more often (main's cron). */
 void repl_cron(void);
 /* Each event-loop iteration: stream new writes to replicas. */
@@ -45,6 +48,9 @@ const char *repl_deny_command(struct client *c, struct command *cmd, int queued_
 
 /* Is this server a replica (REPLICAOF host port)? */
 int repl_is_replica(void);
+/* CLIENT KILL TYPE master: drop the link to the master (it reconnects
+ * and continues with PSYNC). 1 if there was a link. */
+int repl_kill_master_link(void);
 /* Is c the client applying the master's stream? */
 int repl_is_master_client(const struct client *c);
 

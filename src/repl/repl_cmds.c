@@ -18,8 +18,10 @@
 #include "core/config.h"
 #include "core/propagate.h"
 #include "core/server.h"
+#include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "persist/rdb.h"
 
 char *cfg_masterauth, *cfg_masteruser, *cfg_announce_ip;
 int cfg_serve_stale, cfg_read_only, cfg_lazy_flush, cfg_ignore_maxmemory, cfg_priority;
@@ -85,13 +87,51 @@ config_entry repl_configs[] = {
 
 /* ---- entry points ---- */
 
+/* ---- replication info in RDB files ---- */
+
+repl_aux RAUX;
+
+static int write_aux(rdb_writer *w) {
+    if (!RS.head && !repl_is_replica()) return 0;
+    char db[16], off[32];
+    int sdb = repl_is_replica() ? replica_stream_db() : (RS.stream_db >= 0 ? RS.stream_db : 0);
+    snprintf(db, sizeof(db), "%d", sdb);
+    snprintf(off, sizeof(off), "%lld", RS.offset);
+    return rdb_write_aux(w, "repl-stream-db", db) | rdb_write_aux(w, "repl-id", RS.replid) |
+           rdb_write_aux(w, "repl-offset", off);
+}
+
+static void on_aux(const char *k, size_t klen, const char *v, size_t vlen) {
+    char val[64];
+    snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
+    if (klen == 7 && !memcmp(k, "repl-id", 7) && vlen == 40) {
+        memcpy(RAUX.id, v, 40);
+        RAUX.id[40] = '\0';
+        RAUX.have_id = 1;
+    } else if (klen == 11 && !memcmp(k, "repl-offset", 11)) {
+        RAUX.off = strtoll(val, NULL, 10);
+    } else if (klen == 14 && !memcmp(k, "repl-stream-db", 14)) {
+        RAUX.db = atoi(val);
+    }
+}
+
+void repl_early_init(void) { repl_aux_install(); }
+
+void repl_aux_install(void) {
+    rdb_extra_aux = write_aux;
+    rdb_aux_listener = on_aux;
+}
+
 void repl_init(void) {
     rstream_new_replid();
     propagate_add_listener(master_feed_listener, NULL);
     if (startup_master) {
         char host[256];
         int port;
-        if (sscanf(startup_master, "%255s %d", host, &port) == 2) replica_set_master(host, port);
+        if (sscanf(startup_master, "%255s %d", host, &port) == 2) {
+            replica_set_master(host, port); /* connects; PSYNC comes later */
+            replica_resume_from_rdb();
+        }
     }
 }
 
@@ -139,8 +179,7 @@ static void replicaof_command(client *c) {
         return;
     }
     long long port;
-    if (!parse_ll(c, c->argv[2], &port)) return;
-    if (port < 0 || port > 65535) {
+    if (!string_to_ll(c->argv[2], kstr_len(c->argv[2]), &port) || port < 0 || port > 65535) {
         reply_error(c, "ERR Invalid master port");
         return;
     }

@@ -57,6 +57,16 @@ void backlog_trim(long long min_needed);
 /* Reset the stream to a new id and offset (a replica after a full sync). */
 void rstream_reset(const char *replid, long long offset);
 
+/* The replication aux fields of the last RDB loaded (repl_cmds.c). */
+typedef struct repl_aux {
+    int have_id;
+    char id[41];
+    long long off;
+    int db;
+} repl_aux;
+extern repl_aux RAUX;
+void repl_aux_install(void);
+
 /* ---- master side (master.c) ---- */
 enum { RS_NONE = 0, RS_WAIT_START, RS_WAIT_END, RS_SEND_BULK, RS_ONLINE };
 typedef struct replica_rec {
@@ -130,6 +140,10 @@ void replica_unset_master(void);
 void replica_cron(void);
 const char *link_state_name(void);
 int link_is_up(void);
+/* The database the master's stream is on (repl-stream-db). */
+int replica_stream_db(void);
+/* Start-up with replicaof and an RDB that named its replication id. */
+void replica_resume_from_rdb(void);
 /* While the master client's command runs. */
 extern int applying_master;
 

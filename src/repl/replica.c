@@ -289,6 +289,7 @@ static int load_transfer(void) {
     rdb_load_stats st;
     memset(&st, 0, sizeof(st));
     char err[512];
+    RAUX.db = 0;
     int rc = rdb_load_file(ML.tmppath, &st, err, sizeof(err));
     unlink(ML.tmppath);
     if (rc != 0) {
@@ -297,7 +298,9 @@ static int load_transfer(void) {
     }
     rstream_reset(ML.new_replid, ML.new_offset);
     server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
-    start_streaming(0);
+    /* The master's stream goes on in the database the RDB names (a
+     * chained replica's master is mid-stream). */
+    start_streaming(RAUX.db);
     send_ack();
     return 0;
 }
@@ -452,6 +455,29 @@ static void on_readable(eventloop *el, int fd, void *data, int mask) {
         return;
     }
     if (ML.in) compact_input();
+}
+
+int repl_kill_master_link(void) {
+    if (ML.state != LINK_CONNECTED) return 0;
+    link_down("Connection with master lost (CLIENT KILL TYPE master).");
+    return 1;
+}
+
+int replica_stream_db(void) { return ML.mc ? db_id(ML.mc->db) : mc_db; }
+
+/* The RDB read at start-up carried the replication id and offset this
+ * replica had: PSYNC with them, to continue rather than sync in full. */
+void replica_resume_from_rdb(void) {
+    if (!RAUX.have_id) return;
+    memcpy(RS.replid, RAUX.id, 41);
+    RS.offset = RAUX.off;
+    RS.replid2[0] = '\0';
+    RS.second_offset = -1;
+    backlog_free();
+    backlog_create();
+    mc_db = RAUX.db;
+    server_log(LOG_NOTICE, "Using the replication id and offset of the RDB file to try a partial resync: %s:%lld",
+               RS.replid, RS.offset);
 }
 
 /* ---- REPLICAOF ---- */
