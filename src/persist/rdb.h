@@ -119,6 +119,10 @@ extern void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_
 
 /* ---- loading ---- */
 
+/* Set by a replica loading its master's RDB: keys whose TTL has passed
+ * are kept (the master's DEL removes them), as Redis does. */
+extern int rdb_load_keep_expired;
+
 typedef struct rdb_load_stats {
     long long keys_loaded;
     long long keys_expired;     /* had a TTL already past, not loaded */

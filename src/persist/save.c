@@ -137,6 +137,8 @@ typedef struct load_ctx {
     char key_err[256];
 } load_ctx;
 
+int rdb_load_keep_expired;
+
 static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     load_ctx *lc = priv;
     if (ki->dbid < 0 || ki->dbid >= db_count()) {
@@ -146,7 +148,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
         entry_free(e);
         return -1;
     }
-    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime()) {
+    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime() && !rdb_load_keep_expired) {
         lc->stats->keys_expired++;
         entry_free(e);
         return 0;

@@ -124,7 +124,7 @@ bl_block *backlog_find(bl_block *hint, long long off) {
     return b;
 }
 
-void backlog_trim(long long min_needed) {
+void backlog_trim(long long min_needed, void (*before_free)(const bl_block *b)) {
     while (RS.head && RS.head != RS.tail) {
         bl_block *h = RS.head;
         long long held = RS.offset + 1 - RS.first_byte;
@@ -132,6 +132,7 @@ void backlog_trim(long long min_needed) {
         if (held - (long long)h->used < cfg_backlog_size) break;
         /* >=: a replica whose next byte is h's end may still point at h */
         if (end >= min_needed) break;
+        if (before_free) before_free(h);
         RS.head = h->next;
         RS.first_byte = RS.head->off;
         RS.mem -= sizeof(bl_block) + h->size;

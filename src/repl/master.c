@@ -13,6 +13,18 @@
  * replica must apply exactly the stream bytes after it, which the shared
  * buffer keeps for it (psync_start). When the file is complete it is sent
  * (`$len` or `$EOF:<mark>` framing), then the stream from psync_start.
+ *
+ * Bounded memory during a full sync: the stream bytes only syncing
+ * replicas need (those a replica in WAIT_END or SEND_BULK, or one still
+ * reading what was spilled, has not received) are not kept in memory past
+ * repl-backlog-size: as the shared buffer drops its oldest block, the
+ * block is appended to a spill file (temp-repl-spill-<pid>.stream in dir),
+ * from which such a replica is served once its RDB is sent, before it
+ * goes on from memory. So the master's memory during a sync is the
+ * backlog plus the snapshot writer's buffer, whatever the write load and
+ * the transfer time; the change stream waits on disk (page cache), and
+ * the replica's lag counts against client-output-buffer-limit only for
+ * what is in memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +51,14 @@ static char sync_path[128];
 static int sync_running;
 static long long last_ping_ms;
 
+/* The spill file: the part of the stream that only replicas in a full
+ * sync still need, moved out of memory (see "Full sync" at the top). */
+static struct {
+    int fd;
+    char path[128];
+    long long start, end; /* stream offsets [start, end) held by the file */
+} spill = {.fd = -1};
+
 replica_rec *replica_of(client *c) { return c->repl; }
 
 static replica_rec *rec_for(client *c) {
@@ -58,6 +78,11 @@ static replica_rec *rec_for(client *c) {
 }
 
 static int active(const replica_rec *r) { return r->state >= RS_WAIT_END; }
+
+/* Served from the spill file rather than from memory. */
+static int spill_served(const replica_rec *r) {
+    return r->state == RS_WAIT_END || r->state == RS_SEND_BULK || (r->state == RS_ONLINE && r->from_spill);
+}
 
 static long long needed_from(const replica_rec *r) {
     return r->state == RS_ONLINE ? r->next_byte : r->psync_start;
@@ -152,9 +177,11 @@ static void bulk_finished(replica_rec *r) {
     r->rdbfd = -1;
     r->state = RS_ONLINE;
     r->next_byte = r->psync_start;
+    r->from_spill = spill.fd >= 0 && r->next_byte < spill.end;
     r->cur = NULL;
     r->ack_ms = server_mstime();
-    server_log(LOG_NOTICE, "Synchronization with replica %s:%d succeeded", r->ip, r->listening_port);
+    server_log(LOG_NOTICE, "Synchronization with replica %s:%d succeeded%s", r->ip, r->listening_port,
+               r->from_spill ? " (the changes since the snapshot follow from the spill file)" : "");
 }
 
 /* 0: all sent or the socket is full; -1: broken. */
@@ -184,7 +211,30 @@ static int send_bulk(replica_rec *r) {
     return 0;
 }
 
+static int send_spilled(replica_rec *r) {
+    char buf[64 * 1024];
+    while (r->from_spill && r->next_byte < spill.end) {
+        size_t want = sizeof(buf);
+        if ((long long)want > spill.end - r->next_byte) want = (size_t)(spill.end - r->next_byte);
+        ssize_t got = pread(spill.fd, buf, want, (off_t)(r->next_byte - spill.start));
+        if (got <= 0) return -1;
+        size_t done;
+        if (write_some(r, buf, (size_t)got, &done) < 0) return -1;
+        r->next_byte += (long long)done;
+        if (done < (size_t)got) return 0;
+    }
+    /* Caught up with the file: memory holds the rest (the file ends
+     * where the shared buffer begins). */
+    r->from_spill = 0;
+    r->cur = NULL;
+    return 0;
+}
+
 static int send_stream(replica_rec *r) {
+    if (r->from_spill) {
+        if (send_spilled(r) < 0) return -1;
+        if (r->from_spill) return 0;
+    }
     while (r->next_byte <= RS.offset) {
         bl_block *b = backlog_find(r->cur, r->next_byte);
         r->cur = b;
@@ -241,7 +291,7 @@ static void enforce_limits(void) {
     long long hard, soft, secs, now = server_mstime();
     clientmem_class_limit(CLIENT_CLASS_REPLICA, &hard, &soft, &secs);
     for (replica_rec *r = replicas; r; r = r->next) {
-        if (!active(r)) continue;
+        if (!active(r) || spill_served(r)) continue; /* its backlog waits on disk */
         long long lag = RS.offset + 1 - needed_from(r);
         const char *why = NULL;
         if (hard && lag >= hard) why = "hard";
@@ -258,15 +308,69 @@ static void enforce_limits(void) {
     }
 }
 
+static long long spill_min;   /* the oldest byte a spill-served replica needs */
+
+static void spill_close(void) {
+    if (spill.fd < 0) return;
+    close(spill.fd);
+    unlink(spill.path);
+    spill.fd = -1;
+    spill.start = spill.end = 0;
+}
+
+static void spill_failed(void) {
+    server_log(LOG_WARNING, "Can't write the replication spill file %s: %s", spill.path, strerror(errno));
+    for (replica_rec *r = replicas; r; r = r->next)
+        if (active(r) && spill_served(r)) drop_replica(r, "spill file error");
+    spill_close();
+}
+
+/* A block leaves the shared buffer: keep in the file what spill-served
+ * replicas still need of it. */
+static void spill_block(const bl_block *b) {
+    long long end = b->off + (long long)b->used;
+    /* Once open, the file stays contiguous with the shared buffer. */
+    if (spill.fd < 0 && spill_min >= end) return;
+    if (spill.fd < 0) {
+        static long long seq;
+        snprintf(spill.path, sizeof(spill.path), "temp-repl-spill-%d-%lld.stream", (int)getpid(), ++seq);
+        spill.fd = open(spill.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (spill.fd < 0) {
+            spill_failed();
+            return;
+        }
+        spill.start = spill.end = spill_min > b->off ? spill_min : b->off;
+    }
+    long long from = spill.end > b->off ? spill.end : b->off;
+    if (from >= end) return;
+    size_t len = (size_t)(end - from);
+    if (pwrite(spill.fd, b->data + (from - b->off), len, (off_t)(from - spill.start)) != (ssize_t)len) {
+        spill_failed();
+        return;
+    }
+    spill.end = end;
+}
+
+size_t master_spill_bytes(void) { return spill.fd >= 0 ? (size_t)(spill.end - spill.start) : 0; }
+
 void master_before_sleep(void) {
     if (!RS.head) return;
     enforce_limits();
     long long min = LLONG_MAX;
+    int spilling = 0;
+    spill_min = LLONG_MAX;
     for (replica_rec *r = replicas; r; r = r->next) {
         if (r->state == RS_ONLINE && !r->wr_installed && r->next_byte <= RS.offset) replica_send(r);
-        if (active(r) && needed_from(r) < min) min = needed_from(r);
+        if (!active(r)) continue;
+        if (spill_served(r)) {
+            spilling = 1;
+            if (needed_from(r) < spill_min) spill_min = needed_from(r);
+        } else if (needed_from(r) < min) {
+            min = needed_from(r);
+        }
     }
-    backlog_trim(min);
+    backlog_trim(min, spilling ? spill_block : NULL);
+    if (!spilling) spill_close();
 }
 
 /* ---- full sync ---- */

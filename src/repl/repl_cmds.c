@@ -47,6 +47,7 @@ static int set_replicaof(const config_entry *ce, char **argv, int argc, const ch
     char buf[300];
     snprintf(buf, sizeof(buf), "%s %s", argv[0], argv[1]);
     startup_master = zstrdup(buf);
+    rdb_load_keep_expired = 1; /* the start-up load is a replica's */
     return 1;
 }
 
@@ -123,6 +124,7 @@ void repl_aux_install(void) {
 }
 
 void repl_init(void) {
+    rdb_load_keep_expired = 0;
     rstream_new_replid();
     propagate_add_listener(master_feed_listener, NULL);
     if (startup_master) {

@@ -52,8 +52,9 @@ int backlog_has(long long from);
 /* The block holding offset off (cached: a hint, may be NULL). */
 bl_block *backlog_find(bl_block *hint, long long off);
 /* Drop head blocks no one needs: keep repl-backlog-size and every byte
- * from `min_needed` (LLONG_MAX: no replica needs anything). */
-void backlog_trim(long long min_needed);
+ * from `min_needed` (LLONG_MAX: no replica needs anything); before_free
+ * (may be NULL) sees each block before it goes. */
+void backlog_trim(long long min_needed, void (*before_free)(const bl_block *b));
 /* Reset the stream to a new id and offset (a replica after a full sync). */
 void rstream_reset(const char *replid, long long offset);
 
@@ -82,6 +83,7 @@ typedef struct replica_rec {
     bl_block *cur;               /* hint for next_byte's block */
     long long ack_off, ack_ms;
     int wr_installed;
+    int from_spill;              /* its stream starts in the spill file */
     long long soft_since_ms;
     /* RDB transfer */
     int rdbfd;
@@ -105,6 +107,8 @@ void master_request_acks(void);
 replica_rec *replica_of(client *c);
 void master_replica_gone(client *c);
 size_t master_lag_bytes(void);
+/* Bytes of stream in the spill file (INFO, Keel only). */
+size_t master_spill_bytes(void);
 
 /* ---- replica side (replica.c) ---- */
 enum {

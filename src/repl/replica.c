@@ -290,7 +290,9 @@ static int load_transfer(void) {
     memset(&st, 0, sizeof(st));
     char err[512];
     RAUX.db = 0;
+    rdb_load_keep_expired = 1;
     int rc = rdb_load_file(ML.tmppath, &st, err, sizeof(err));
+    rdb_load_keep_expired = 0;
     unlink(ML.tmppath);
     if (rc != 0) {
         server_log(LOG_WARNING, "Failed trying to load the MASTER synchronization DB from disk: %s", err);
@@ -334,28 +336,52 @@ static int transfer_header(const char *line) {
 }
 
 /* Bytes of the payload in ML.in: to the file. 1 when complete. */
-static int transfer_data(void) {
-    size_t avail = kstr_len(ML.in) - ML.in_pos;
-    if (ML.size >= 0 && (long long)avail > ML.size - ML.got) avail = (size_t)(ML.size - ML.got);
-    const char *p = ML.in + ML.in_pos;
-    if (avail && write(ML.tmpfd, p, avail) != (ssize_t)avail) {
+static int write_payload(const char *p, size_t n) {
+    if (n && write(ML.tmpfd, p, n) != (ssize_t)n) {
         server_log(LOG_WARNING, "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: %s", strerror(errno));
         return -1;
     }
-    /* The last 40 bytes seen, for the EOF mark. */
+    ML.got += (long long)n;
+    return 0;
+}
+
+/* $EOF: form: the payload ends at the mark, and the master's stream may
+ * follow it in the same read. The mark may also straddle two reads: the
+ * last 40 bytes written are searched together with the new ones. */
+static int transfer_eof_data(const char *p, size_t avail) {
+    size_t prev = ML.got < 40 ? (size_t)ML.got : 40;
+    char *win = zmalloc(prev + avail);
+    memcpy(win, ML.tail + 40 - prev, prev);
+    memcpy(win + prev, p, avail);
+    char *f = memmem(win, prev + avail, ML.mark, 40);
+    if (f) {
+        long long end = (long long)(f - win) - (long long)prev; /* payload bytes of p */
+        zfree(win);
+        if (end > 0 && write_payload(p, (size_t)end) < 0) return -1;
+        if (end < 0) ML.got += end; /* part of the mark was written already */
+        ML.in_pos += (size_t)(end + 40);
+        if (ftruncate(ML.tmpfd, ML.got) < 0) return -1;
+        return 1;
+    }
+    zfree(win);
+    if (write_payload(p, avail) < 0) return -1;
     if (avail >= 40) memcpy(ML.tail, p + avail - 40, 40);
-    else if (avail) {
+    else {
         memmove(ML.tail, ML.tail + avail, 40 - avail);
         memcpy(ML.tail + 40 - avail, p, avail);
     }
-    ML.got += (long long)avail;
     ML.in_pos += avail;
-    if (ML.size >= 0) return ML.got == ML.size;
-    if (ML.got >= 40 && !memcmp(ML.tail, ML.mark, 40)) {
-        if (ftruncate(ML.tmpfd, ML.got - 40) < 0) return -1;
-        return 1;
-    }
     return 0;
+}
+
+static int transfer_data(void) {
+    size_t avail = kstr_len(ML.in) - ML.in_pos;
+    const char *p = ML.in + ML.in_pos;
+    if (ML.size < 0) return transfer_eof_data(p, avail);
+    if ((long long)avail > ML.size - ML.got) avail = (size_t)(ML.size - ML.got);
+    if (write_payload(p, avail) < 0) return -1;
+    ML.in_pos += avail;
+    return ML.got == ML.size;
 }
 
 /* ---- the stream ---- */

@@ -14,7 +14,7 @@ def link_up(srv):
 
 def attach(replica, master, timeout=30):
     replica.client().replicaof(master.host, master.port)
-    wait_for(lambda: link_up(replica), timeout=timeout)
+    assert wait_for(lambda: link_up(replica), timeout=timeout), logs(master, replica)
 
 
 def in_sync(master, replica):
@@ -23,8 +23,12 @@ def in_sync(master, replica):
             and ri.get("slave_repl_offset") == mi.get("master_repl_offset"))
 
 
+def logs(*servers):
+    return "\n".join("--- %s\n%s" % (s.log, s.log_text()[-3000:]) for s in servers)
+
+
 def wait_in_sync(master, replica, timeout=30):
-    wait_for(lambda: in_sync(master, replica), timeout=timeout)
+    assert wait_for(lambda: in_sync(master, replica), timeout=timeout), logs(master, replica)
 
 
 def digest_all(c):

@@ -161,7 +161,7 @@ def test_partial_resync_after_killing_the_link(pair):
     assert mc.client_kill_filter(_type="slave") == 1
     mc.set("during", "2")
     m.client(db=7).set("in7", "x")
-    wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > log_before,
+    assert wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > log_before,
              timeout=20)
     wait_in_sync(m, s)
     assert s.client().get("during") == b"2"
@@ -170,7 +170,7 @@ def test_partial_resync_after_killing_the_link(pair):
     before = s.log_text().count("Successful partial resynchronization with master")
     assert s.client().client_kill_filter(_type="master") == 1
     mc.set("after", "3")
-    wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
+    assert wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
     wait_in_sync(m, s)
     assert s.client().get("after") == b"3"
 
@@ -235,7 +235,7 @@ def test_promotion_keeps_history_as_replid2(start_server):
     assert bi["second_repl_offset"] == bi["master_repl_offset"] + 1
     before = c.log_text().count("Successful partial resynchronization with master")
     c.client().replicaof("127.0.0.1", b.port)
-    wait_for(lambda: c.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
+    assert wait_for(lambda: c.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
     bc.set("new", "1")
     wait_in_sync(b, c)
     assert c.client().get("new") == b"1"
@@ -267,7 +267,7 @@ def test_active_expiry_and_eviction_reach_the_replica(pair):
     mc, sc = m.client(), s.client()
     for i in range(50):
         mc.set("e%d" % i, "v", px=50)
-    wait_for(lambda: mc.dbsize() == 0, timeout=20)
+    assert wait_for(lambda: mc.dbsize() == 0, timeout=20)
     wait_in_sync(m, s)
     assert sc.dbsize() == 0
     mc.config_set("maxmemory-policy", "allkeys-random")
@@ -316,7 +316,7 @@ def test_min_replicas_to_write(pair):
     assert error_of(m, "SET", "k", "v") == ("NOREPLICAS Not enough good replicas to write.")
     assert mc.get("k") is None                          # reads still work
     attach(s, m)
-    wait_for(lambda: repl_info(m).get("min_slaves_good_slaves") == 1, timeout=10)
+    assert wait_for(lambda: repl_info(m).get("min_slaves_good_slaves") == 1, timeout=10)
     assert mc.set("k", "v")
     mc.config_set("min-replicas-to-write", 2)
     assert error_of(m, "SET", "k", "v") == ("NOREPLICAS Not enough good replicas to write.")
@@ -329,3 +329,31 @@ def test_replconf_and_psync_on_the_wire(server, raw):
     assert c.cmd("REPLCONF", "capa", "eof", "capa", "psync2") == b"OK"
     assert c.cmd("REPLCONF", "bogus", "1").startswith("ERR Unrecognized REPLCONF option")
     assert c.cmd("REPLCONF", "listening-port").startswith("ERR syntax error")
+
+
+@pytest.mark.keel_only
+def test_full_sync_under_writes_keeps_the_change_stream_on_disk(start_server):
+    """Keel's bounded full sync: the writes made while a replica syncs
+    wait in a spill file, not in memory, so a small
+    client-output-buffer-limit does not drop the replica (Redis drops it
+    and starts over)."""
+    m = start_server("--repl-diskless-sync-delay", "0", "--repl-backlog-size", "16kb",
+                     "--client-output-buffer-limit", "slave 256kb 128kb 5",
+                     "--rdb-key-save-delay", "500")
+    mc = m.client()
+    for i in range(0, 2000, 500):
+        mc.mset({"pre%d" % j: "v" * 100 for j in range(i, i + 500)})
+    s = start_server()
+    s.client().replicaof(m.host, m.port)
+    assert wait_for(lambda: "slave0" in repl_info(m), timeout=10)
+    assert repl_info(m)["slave0"]["state"] == "wait_bgsave"
+    for i in range(600):                       # about 2 MB of stream while the snapshot is slow
+        mc.set("during%d" % (i % 100), "x" * 3000)
+    peak_slaves = mc.memory_stats()["clients.slaves"]
+    m.client().config_set("rdb-key-save-delay", 0)
+    wait_in_sync(m, s, timeout=60)
+    assert digest_all(s.client()) == digest_all(mc)
+    assert "spill file" in m.log_text()
+    assert m.info("stats")["client_output_buffer_limit_disconnections"] == 0
+    assert peak_slaves < 256 * 1024
+    assert s.log_text().count("Full resync from master") == 1

@@ -79,7 +79,7 @@ def test_partial_resync_after_link_loss(servers, direction):
     before = s.log_text().count("Successful partial resynchronization with master")
     assert mc.client_kill_filter(_type="slave") == 1
     mc.set("during", "x")
-    wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
+    assert wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
     wait_in_sync(m, s)
     assert s.client().get("during") == b"x"
     assert digest_all(s.client()) == digest_all(mc)
