@@ -231,6 +231,10 @@ static void close_idle_clients(void) {
     }
 }
 
+/* No eviction while CLIENT PAUSE freezes the dataset, nor on a replica
+ * that ignores its maxmemory (the master's stream owns its dataset). */
+static int dataset_frozen_for_memory(void) { return pause_active() || repl_ignores_maxmemory(); }
+
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
 /* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
@@ -430,7 +434,7 @@ int main(int argc, char **argv) {
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
-    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = pause_active, .latency_event = latency_add_sample_since});
+    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = dataset_frozen_for_memory, .latency_event = latency_add_sample_since});
     memory_init();
     script_init();
     server.initial_memory_usage = zmalloc_used_memory();

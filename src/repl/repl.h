@@ -46,6 +46,9 @@ void repl_client_gone(struct client *c);
  * rules (READONLY, MASTERDOWN, NOREPLICAS), or NULL. */
 const char *repl_deny_command(struct client *c, struct command *cmd, int queued_flags_write);
 
+/* A replica with replica-ignore-maxmemory yes: it neither evicts nor
+ * refuses writes for memory (its master's stream decides). */
+int repl_ignores_maxmemory(void);
 /* Is this server a replica (REPLICAOF host port)? */
 int repl_is_replica(void);
 /* CLIENT KILL TYPE master: drop the link to the master (it reconnects

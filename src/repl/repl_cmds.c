@@ -144,6 +144,8 @@ void repl_cron(void) {
 
 static void wait_check(client *c, long long target, long long n);
 
+int repl_ignores_maxmemory(void) { return repl_is_replica() && cfg_ignore_maxmemory; }
+
 void repl_before_sleep(void) {
     master_before_sleep();
     blocking_foreach_event(wait_check);
