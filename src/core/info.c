@@ -90,14 +90,17 @@ static kstr section_stats(kstr s) {
     server_stats *st = &server.stat;
     long long dh, dm, dkh, dkm;
     memory_defrag_stats(&dh, &dm, &dkh, &dkm);
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
         "total_commands_processed:%lld\r\n"
         "instantaneous_ops_per_sec:0\r\n"
         "total_net_input_bytes:%lld\r\n"
         "total_net_output_bytes:%lld\r\n"
-        "rejected_connections:%lld\r\n"
+        "rejected_connections:%lld\r\n",
+        st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn);
+    s = repl_info_stats(s); /* sync_full, sync_partial_ok, sync_partial_err */
+    return kstr_cat_printf(s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
@@ -126,7 +129,6 @@ static kstr section_stats(kstr s) {
         "dump_payload_sanitizations:0\r\n"
         "total_reads_processed:0\r\n"
         "total_writes_processed:0\r\n",
-        st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn,
         st->expiredkeys, (double)st->expired_stale_perc_x100 / 100.0, st->expired_time_cap_reached_count,
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
         st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),

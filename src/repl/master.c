@@ -47,6 +47,7 @@
 #include "persist/snapshot.h"
 
 replica_rec *replicas;
+long long stat_sync_full, stat_sync_partial_ok, stat_sync_partial_err;
 static char sync_path[128];
 static int sync_running;
 static long long last_ping_ms;
@@ -460,6 +461,7 @@ static int try_partial(client *c, replica_rec *r) {
     int ours = !strcasecmp(id, RS.replid);
     int old = RS.replid2[0] && !strcasecmp(id, RS.replid2) && off <= RS.second_offset;
     if ((!ours && !old) || !backlog_has(off)) {
+        if (strcmp(id, "?")) stat_sync_partial_err++;
         if (!ours && !old && strcmp(id, "?"))
             server_log(LOG_NOTICE, "Partial resynchronization not accepted: Replication ID mismatch "
                        "(Replica asked for '%s', my replication IDs are '%s' and '%s')", id, RS.replid,
@@ -470,6 +472,7 @@ static int try_partial(client *c, replica_rec *r) {
     if (r->capa_psync2) snprintf(line, sizeof(line), "+CONTINUE %s\r\n", RS.replid);
     else snprintf(line, sizeof(line), "+CONTINUE\r\n");
     send_direct(r, line);
+    stat_sync_partial_ok++;
     r->state = RS_ONLINE;
     r->next_byte = off;
     r->cur = NULL;
@@ -503,6 +506,7 @@ void psync_command(client *c) {
     }
     if (!r->old_sync && try_partial(c, r)) return;
     server_log(LOG_NOTICE, "Full resync requested by replica %s:%d", r->ip, r->listening_port);
+    stat_sync_full++;
     r->state = RS_WAIT_START;
     r->wait_since_ms = server_mstime();
     start_full_sync();

@@ -57,6 +57,8 @@ int repl_kill_master_link(void);
 /* Is c the client applying the master's stream? */
 int repl_is_master_client(const struct client *c);
 
+/* INFO stats' sync_full, sync_partial_ok, sync_partial_err lines. */
+kstr repl_info_stats(kstr s);
 /* INFO replication. */
 kstr repl_info_section(kstr s);
 /* Memory figures: the backlog (up to repl-backlog-size) and what the

@@ -334,6 +334,11 @@ static kstr info_link(kstr s) {
                            cfg_read_only, cfg_announced);
 }
 
+kstr repl_info_stats(kstr s) {
+    return kstr_cat_printf(s, "sync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n", stat_sync_full,
+                           stat_sync_partial_ok, stat_sync_partial_err);
+}
+
 kstr repl_info_section(kstr s) {
     s = kstr_cat(s, "# Replication\r\n");
     if (repl_is_replica()) s = info_link(kstr_cat(s, "role:slave\r\n"));

@@ -96,6 +96,7 @@ typedef struct replica_rec {
     struct replica_rec *next;
 } replica_rec;
 extern replica_rec *replicas;
+extern long long stat_sync_full, stat_sync_partial_ok, stat_sync_partial_err;
 int replicas_count_online(void);
 int replicas_good_count(void);
 void master_feed_listener(int dbid, int argc, kstr *argv, void *priv);

@@ -165,6 +165,8 @@ def test_partial_resync_after_killing_the_link(pair):
              timeout=20)
     wait_in_sync(m, s)
     assert s.client().get("during") == b"2"
+    st = m.info("stats")
+    assert st["sync_full"] == 1 and st["sync_partial_ok"] == 1
     assert digest_all(s.client()) == digest_all(mc)
     # and from the replica's side
     before = s.log_text().count("Successful partial resynchronization with master")
