@@ -263,7 +263,9 @@ static void replica_send(replica_rec *r) {
     }
     int pending = has_pending(r);
     if (pending && !r->wr_installed) {
-        ev_add_file(server.el, r->fd, EV_WRITABLE, replica_write_handler, r);
+        /* The event loop keeps one data pointer per fd: client.c's read
+         * handler needs the client there, so ours gets it too. */
+        ev_add_file(server.el, r->fd, EV_WRITABLE, replica_write_handler, r->c);
         r->wr_installed = 1;
     } else if (!pending && r->wr_installed) {
         ev_del_file(server.el, r->fd, EV_WRITABLE);
@@ -273,7 +275,8 @@ static void replica_send(replica_rec *r) {
 
 static void replica_write_handler(eventloop *el, int fd, void *data, int mask) {
     (void)el; (void)fd; (void)mask;
-    replica_send(data);
+    client *c = data;
+    if (c->repl) replica_send(c->repl);
 }
 
 /* ---- the write stream ---- */

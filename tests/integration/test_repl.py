@@ -359,3 +359,21 @@ def test_full_sync_under_writes_keeps_the_change_stream_on_disk(start_server):
     assert m.info("stats")["client_output_buffer_limit_disconnections"] == 0
     assert peak_slaves < 256 * 1024
     assert s.log_text().count("Full resync from master") == 1
+
+
+def test_stream_faster_than_the_replica_reads(pair):
+    """The master writes more than the socket takes at once: the rest is
+    sent when the socket is writable again, while the replica's own
+    requests (REPLCONF ACK) keep being read."""
+    m, s = pair()
+    attach(s, m)
+    mc = m.client()
+    value = "v" * 20000
+    for _ in range(5):
+        p = mc.pipeline(transaction=False)
+        for i in range(1000):
+            p.set("flood%d" % i, value)
+        p.execute()
+    assert mc.ping()
+    wait_in_sync(m, s, timeout=60)
+    assert digest_all(s.client()) == digest_all(mc)
