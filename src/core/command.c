@@ -275,7 +275,8 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
-    const char *repl_err = repl_deny_command(c, cmd, multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_WRITE));
+    const char *repl_err = repl_deny_command(c, cmd, (multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_WRITE)) ||
+                                                            (script_request_flags(c, cmd) & CMD_WRITE));
     if (repl_err) {
         if (multi_is_exec(cmd)) multi_abort_exec(c, repl_err);
         else reply_error(c, repl_err);

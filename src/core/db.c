@@ -141,6 +141,11 @@ static int replica_keeps_expired(void) {
     return 0;
 }
 
+int db_ttl_already_past(long long when_ms) {
+    if (loading || when_ms > db_now_ms()) return 0;
+    return !(replica_mode && replica_keeps_expired());
+}
+
 entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
     if (e && replica_mode && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {

@@ -11,7 +11,7 @@ import time
 import pytest
 import redis
 
-from keel_helpers import free_port, wait_for
+from keel_helpers import encode_command, free_port, wait_for
 from repl_helpers import (attach, error_of, fill_all_types, digest_all, in_sync, link_up, repl_info,
                           wait_in_sync)
 
@@ -377,3 +377,37 @@ def test_stream_faster_than_the_replica_reads(pair):
     assert mc.ping()
     wait_in_sync(m, s, timeout=60)
     assert digest_all(s.client()) == digest_all(mc)
+
+
+def test_script_writes_refused_on_replica_and_without_good_replicas(pair):
+    m, s = pair()
+    attach(s, m)
+    assert error_of(s, "EVAL", "return redis.call('set','k','v')", 0).startswith("READONLY ")
+    assert s.client().eval("return redis.call('get','k')", 0) is None   # reads are fine
+    mc = m.client()
+    mc.config_set("min-replicas-to-write", 2)
+    assert error_of(m, "EVAL", "return redis.call('set','k','v')", 0).startswith("NOREPLICAS ")
+    assert mc.eval("return redis.call('get','k')", 0) is None
+    mc.config_set("min-replicas-to-write", 0)
+    assert mc.eval("return redis.call('set','k','v')", 0) == b"OK"
+
+
+def test_ttl_in_the_past_from_the_master_keeps_the_key(pair):
+    """A replica applies the master's SET ... PXAT as sent, even when that
+    time has passed (the key then reads as missing until the master's DEL)."""
+    m, s = pair()
+    attach(s, m)
+    mc = m.client()
+    mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    busy = s.raw()
+    busy.send(encode_command("DEBUG", "SLEEP", "0.5"))   # the replica applies nothing meanwhile
+    time.sleep(0.05)
+    mc.set("k1", "v", px=10)
+    mc.set("k2", "v", px=10)
+    mc.set("sync", "1")
+    assert busy.read() == b"OK"
+    busy.close()
+    wait_in_sync(m, s)
+    sc = s.client()
+    assert sc.dbsize() == 3 and sc.exists("k1", "k2") == 0
+    mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
