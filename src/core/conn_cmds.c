@@ -271,6 +271,10 @@ static void client_kill_command(client *c) {
                 return;
             }
         }
+        if (repl_kill_master_link(c->argv[2])) {
+            reply_ok(c);
+            return;
+        }
         reply_error(c, "ERR No such client");
         return;
     }
@@ -331,7 +335,7 @@ static void client_kill_command(client *c) {
         self |= kill_client(c, o);
         killed++;
     }
-    if (type == 3 && !id && !addr && !laddr && repl_kill_master_link()) killed++;
+    if ((type < 0 || type == 3) && !id && !laddr && (type == 3 || addr) && repl_kill_master_link(addr)) killed++;
     reply_ll(c, killed);
     if (self) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }

@@ -51,9 +51,10 @@ const char *repl_deny_command(struct client *c, struct command *cmd, int queued_
 int repl_ignores_maxmemory(void);
 /* Is this server a replica (REPLICAOF host port)? */
 int repl_is_replica(void);
-/* CLIENT KILL TYPE master: drop the link to the master (it reconnects
- * and continues with PSYNC). 1 if there was a link. */
-int repl_kill_master_link(void);
+/* CLIENT KILL TYPE master, or ADDR / the old form naming the master's
+ * address (addr NULL: any): drop the link to the master (it reconnects
+ * and continues with PSYNC). 1 if there was such a link. */
+int repl_kill_master_link(const char *addr);
 /* Is c the client applying the master's stream? */
 int repl_is_master_client(const struct client *c);
 

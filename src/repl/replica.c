@@ -483,8 +483,9 @@ static void on_readable(eventloop *el, int fd, void *data, int mask) {
     if (ML.in) compact_input();
 }
 
-int repl_kill_master_link(void) {
-    if (ML.state != LINK_CONNECTED) return 0;
+int repl_kill_master_link(const char *addr) {
+    if (ML.state != LINK_CONNECTED || !ML.mc) return 0;
+    if (addr && strcmp(addr, ML.mc->addr)) return 0;
     link_down("Connection with master lost (CLIENT KILL TYPE master).");
     return 1;
 }

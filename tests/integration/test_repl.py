@@ -175,6 +175,10 @@ def test_partial_resync_after_killing_the_link(pair):
     assert wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
     wait_in_sync(m, s)
     assert s.client().get("after") == b"3"
+    # the old form, CLIENT KILL ip:port, with the master's address
+    before = s.log_text().count("Successful partial resynchronization with master")
+    assert s.client().execute_command("CLIENT", "KILL", "%s:%d" % (m.host, m.port)) == b"OK"
+    assert wait_for(lambda: s.log_text().count("Successful partial resynchronization with master") > before, timeout=20)
 
 
 def test_partial_resync_after_replica_restart(start_server, tmp_path):
