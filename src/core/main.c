@@ -24,6 +24,7 @@
 #include "persist/aof.h"
 #include "persist/rdb.h"
 #include "pubsub/hooks.h"
+#include "repl/repl.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 
@@ -67,7 +68,7 @@ void server_log(int level, const char *fmt, ...) {
         FILE *f = fopen(server.logfile, "a");
         if (f) { out = f; close_it = 1; }
     }
-    fprintf(out, "%d:M %s %c %s\n", (int)getpid(), when, marks[level], msg);
+    fprintf(out, "%d:%c %s %c %s\n", (int)getpid(), repl_is_replica() ? 'S' : 'M', when, marks[level], msg);
     fflush(out);
     if (close_it) fclose(out);
 }
@@ -232,6 +233,10 @@ static void close_idle_clients(void) {
     }
 }
 
+/* No eviction while CLIENT PAUSE freezes the dataset, nor on a replica
+ * that ignores its maxmemory (the master's stream owns its dataset). */
+static int dataset_frozen_for_memory(void) { return pause_active() || repl_ignores_maxmemory(); }
+
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
 /* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
@@ -259,6 +264,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     memory_cron();
     persist_cron();
     aof_cron();
+    repl_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -269,6 +275,7 @@ static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
+    repl_before_sleep(); /* replicas' streams; WAIT's acknowledgements */
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
@@ -439,7 +446,7 @@ int main(int argc, char **argv) {
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
-    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = pause_active, .latency_event = latency_add_sample_since});
+    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = dataset_frozen_for_memory, .latency_event = latency_add_sample_since});
     memory_init();
     script_init();
     server.initial_memory_usage = zmalloc_used_memory();
@@ -453,9 +460,11 @@ int main(int argc, char **argv) {
     /* With appendonly yes the AOF is the dataset and the RDB is not read,
      * as in Redis. Read once scripting and memory are set up: the AOF
      * replays EVAL and FCALL, and its RDB preamble may hold functions. */
+    repl_early_init();
     if (aof_load_at_startup() < 0) server_startup_exit(1);
     aof_open_at_startup();
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    repl_init();
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if

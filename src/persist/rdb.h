@@ -122,7 +122,18 @@ extern char rdb_save_temp_path[4096];
  * rename, fsync the directory. 0 ok, -1 with a message in err. */
 int rdb_save_file(const char *path, char *err, size_t errlen);
 
+/* Replication's aux fields (repl-stream-db, repl-id, repl-offset), set by
+ * repl/ at start-up: the writer calls rdb_extra_aux after its own header
+ * fields (not in an AOF preamble); the keyspace loader hands every aux
+ * field to rdb_aux_listener. NULL: none. */
+extern int (*rdb_extra_aux)(rdb_writer *w);
+extern void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_t vlen);
+
 /* ---- loading ---- */
+
+/* Set by a replica loading its master's RDB: keys whose TTL has passed
+ * are kept (the master's DEL removes them), as Redis does. */
+extern int rdb_load_keep_expired;
 
 typedef struct rdb_load_stats {
     long long keys_loaded;

@@ -150,6 +150,8 @@ typedef struct load_ctx {
     char key_err[256];
 } load_ctx;
 
+int rdb_load_keep_expired;
+
 static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     load_ctx *lc = priv;
     if (ki->dbid < 0 || ki->dbid >= db_count()) {
@@ -159,7 +161,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
         entry_free(e);
         return -1;
     }
-    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime()) {
+    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime() && !rdb_load_keep_expired) {
         lc->stats->keys_expired++;
         entry_free(e);
         return 0;
@@ -188,6 +190,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
 /* Redis's start-up lines about the file's origin. */
 static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t vlen) {
     (void)priv;
+    if (rdb_aux_listener) rdb_aux_listener(k, klen, v, vlen);
     char val[128];
     snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
     if (klen == 9 && memcmp(k, "redis-ver", 9) == 0) {
