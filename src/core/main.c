@@ -294,11 +294,13 @@ static long long server_cron(eventloop *el, long long id, void *data) {
 static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
+    /* TLS: requests no socket event announces; first, so that what they
+     * write reaches the AOF and unblocks clients like any other. */
+    clients_read_buffered_input();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
-    clients_read_buffered_input(); /* TLS: bytes no socket event announces */
     clients_flush_pending_writes();
     clients_free_closed();
 }

@@ -212,6 +212,7 @@ void client_unprotect(client *c) {
 
 void clients_process_while_busy(void) {
     ev_process_file_events(server.el);
+    clients_read_buffered_input();
     clients_flush_pending_writes();
     clients_free_closed();
 }

@@ -162,6 +162,7 @@ static SSL_CTX *new_base_ctx(int protos, int for_client) {
      * keeps them, 40 KB), at no throughput cost we could measure. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_default_passwd_cb(ctx, password_callback);
     SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)or_null(pass));
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) <= 0) {

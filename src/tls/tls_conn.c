@@ -8,8 +8,10 @@
  * reply queue only grows at its tail, so gathering its first iovecs up to
  * a fixed bound into one buffer satisfies that: a big first block is
  * written from where it is, small ones are copied together so that a
- * pipeline's replies still leave in one record. Reads: one SSL_read; what
- * it decrypted beyond len stays inside OpenSSL and conn_pending says so.
+ * pipeline's replies still leave in one record. Reads: one SSL_read, with
+ * read-ahead on (one read(2) takes in several records of a pipeline);
+ * what it holds beyond len stays inside OpenSSL and conn_pending says
+ * so.
  */
 #include "tls/tls.h"
 #include "tls/tls_internal.h"
@@ -130,7 +132,9 @@ static int tls_handshake(conn *cn) {
 
 static size_t tls_pending(const conn *cn) {
     const tls_conn *t = (const tls_conn *)cn;
-    return (size_t)SSL_pending(t->ssl);
+    /* SSL_pending counts the current record only; with read-ahead whole
+     * records may wait behind it. */
+    return SSL_pending(t->ssl) > 0 || SSL_has_pending(t->ssl) ? 1 : 0;
 }
 
 static void tls_free(conn *cn) {
