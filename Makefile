@@ -47,12 +47,13 @@ SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/src/tools/tool_runtime.o
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
-# keel-cli: the client (src/cli), with the reply reader of src/lib and
-# libedit for the prompt; not linked with the server's modules.
+# keel-cli: the client (src/cli), with the reply reader of src/lib,
+# libedit for the prompt and OpenSSL for --tls; not linked with the
+# server's modules.
 CLI_BIN     ?= $(subst keel-server,keel-cli,$(BIN))
 CLI_SRCS    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/src/lib/resp_reader.o $(BUILD)/src/lib/zmalloc.o
-CLI_LIBS    := $(ALLOC_LIBS) $(shell pkg-config --libs libedit) -lm
+CLI_LIBS    := $(ALLOC_LIBS) $(shell pkg-config --libs libedit) -lssl -lcrypto -lm
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.

@@ -3,8 +3,7 @@ output is deterministic: --pipe (mass insertion and its summary lines),
 --latency / --latency-history / --latency-dist / --intrinsic-latency,
 --rdb and --functions-rdb (a dump fetched through SYNC from Debian's
 redis-server), -c (following -MOVED and -ASK), passwords (-a, --user,
---pass, -u, REDISCLI_AUTH, --askpass), unix sockets, and --tls (refused:
-not built yet)."""
+--pass, -u, REDISCLI_AUTH, --askpass) and unix sockets (TLS: test_cli_tls.py)."""
 
 import os
 import re
@@ -383,14 +382,6 @@ def test_unix_socket(r, server):
     r.set("sockkey", "v")
     got, want = both(["-s", server.unixsocket, "--no-raw", "GET", "sockkey"])
     assert got == want == (0, b'"v"\n', b"")
-
-
-@pytest.mark.keel_only
-def test_tls_not_built_yet(server):
-    for args in (["--tls", "PING"], ["-u", "rediss://127.0.0.1:%d" % server.port, "PING"],
-                 ["--tls", "--cacert", "/nonexistent", "--insecure", "PING"]):
-        rc, out, err = run(keel_cli_binary(), addr(server) + args)
-        assert (rc, out) == (1, b"") and b"TLS is not built in this keel-cli yet." in err, args
 
 
 def test_help_and_version():
