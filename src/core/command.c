@@ -19,6 +19,7 @@
 #include "pubsub/pubsub.h"
 
 #include "persist/persist.h"
+#include "acl/acl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static command *const module_tables[] = {
     bgsave_commands,
     aof_commands,
     pubsub_commands, monitor_commands,
+    acl_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -244,8 +246,7 @@ void command_dispatch(client *c) {
         cmd = sub;
     }
     c->cmd = cmd;
-    if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED) &&
-        !(cmd->flags & CMD_NO_AUTH)) {
+    if (!(cmd->flags & CMD_NO_AUTH) && acl_auth_required(c)) {
         reply_error(c, "NOAUTH Authentication required.");
         rejected(c, cmd);
         return;
@@ -261,6 +262,10 @@ void command_dispatch(client *c) {
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
+        rejected(c, cmd);
+        return;
+    }
+    if (!acl_check_request(c, cmd)) {
         rejected(c, cmd);
         return;
     }

@@ -1,4 +1,5 @@
 /* See config.h for the design. */
+#include "acl/acl.h"
 #include "core/config.h"
 #include "core/command.h"
 #include "core/db.h"
@@ -65,7 +66,7 @@ static config_entry core_configs[] = {
     CONFIG_INT("hz", &server.hz, "10", 0, INT_MAX, 0, apply_hz),
     CONFIG_BOOL("dynamic-hz", &server.dynamic_hz, "yes", 0, NULL),
     CONFIG_INT("active-expire-effort", &server.active_expire_effort, "1", 1, 10, 0, NULL),
-    CONFIG_STRING("requirepass", &server.requirepass, "", 0, NULL),
+    CONFIG_STRING("requirepass", &server.requirepass, "", 0, acl_requirepass_apply),
     CONFIG_STRING("dir", &server.dir, "", 0, NULL),
     CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", 0, NULL),
     CONFIG_SPECIAL("save", &server.save_params, "3600 1 300 100 60 10000", set_save, get_string_ptr, 0),
@@ -123,6 +124,7 @@ static config_entry *const module_config_tables[] = {
     stub_configs,
     script_configs,
     pubsub_configs,
+    acl_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */
@@ -719,6 +721,7 @@ void config_command_resetstat(client *c) {
     server.stat.peak_memory = peak;
     command_reset_stats();
     reply_reset_stats();
+    acl_reset_stats();
     reply_ok(c);
 }
 

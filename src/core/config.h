@@ -78,6 +78,7 @@ extern config_entry aof_configs[];
 extern config_entry slowlog_configs[];   /* core/slowlog.c */
 extern config_entry latency_configs[];   /* core/latency.c */
 extern config_entry clientmem_configs[]; /* net/clientmem.c */
+extern config_entry acl_configs[];       /* acl/acl_cmds.c: aclfile, acllog-max-len, acl-pubsub-default, user */
 extern config_entry oomadj_configs[];    /* core/oomadj.c */
 extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 extern config_entry script_configs[]; /* script/script.c */

@@ -25,7 +25,6 @@
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
 static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
 static const enum_value protected_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
-static const enum_value pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
 static const enum_value tls_auth_enum[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const enum_value endpoint_enum[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
@@ -77,9 +76,6 @@ config_entry stub_configs[] = {
     STUB_STRING("bind-source-addr", "", 0),
     STUB_BOOL("activerehashing", "yes", 0),
     /* ACL. */
-    STUB_STRING("aclfile", "", CF_IMMUTABLE),
-    STUB_LL("acllog-max-len", "128", 0, LONG_MAX, 0),
-    STUB_ENUM("acl-pubsub-default", "resetchannels", pubsub_default_enum, 0),
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
     STUB_INT("key-load-delay", "0", INT_MIN, INT_MAX, CF_HIDDEN),

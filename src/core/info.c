@@ -1,4 +1,5 @@
 /* See info.h. */
+#include "acl/acl.h"
 #include "persist/persist.h"
 #include "core/info.h"
 #include "core/blocking.h"
@@ -89,7 +90,7 @@ static kstr section_stats(kstr s) {
     server_stats *st = &server.stat;
     long long dh, dm, dkh, dkm;
     memory_defrag_stats(&dh, &dm, &dkh, &dkm);
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
         "total_commands_processed:%lld\r\n"
@@ -134,6 +135,7 @@ static kstr section_stats(kstr s) {
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
         tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         reply_error_count());
+    return acl_info_stats(s);
 }
 
 static kstr section_replication(kstr s) {
