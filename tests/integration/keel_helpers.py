@@ -157,6 +157,8 @@ class Server:
                         return
                 finally:
                     c.connection_pool.disconnect()
+            except redis.AuthenticationError:
+                return      # up, and wants a password (requirepass, ACL users)
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 pass
             except redis.ResponseError:
