@@ -54,6 +54,11 @@ int acl_check_script_call(struct client *caller, struct command *cmd, int argc, 
  * queued)? 1, or 0 with *err set to Redis's NOPERM text. */
 int acl_check_queued(struct client *c, struct command *cmd, int argc, kstr *argv, kstr *err);
 
+/* SORT's BY and GET patterns read keys no argument names: allowed when
+ * a selector that allows the request can read every key ("~*",
+ * "%R~*" or allkeys), as Redis 7.0 decides. */
+int acl_client_reads_all_keys(struct client *c);
+
 /* The name of c's user ("default"). */
 const char *acl_client_user_name(const struct client *c);
 

@@ -27,16 +27,22 @@ const char *acl_client_user_name(const client *c) { return acl_client_user(c)->n
 
 /* ---- Keys ---- */
 
+/* What a key needs from the patterns: reading its data (access) needs
+ * %R, changing it (insert, delete, update) %W; a key only tested for
+ * existence or size (plain RO or RW) is allowed by any pattern that
+ * matches it, as Redis 7.0 decides. */
 static int key_perm_needed(const char *flags) {
     int perm = 0;
     if (strstr(flags, "access")) perm |= ACL_PERM_READ;
     if (strstr(flags, "insert") || strstr(flags, "delete") || strstr(flags, "update")) perm |= ACL_PERM_WRITE;
-    if (!strstr(flags, "access") && !strstr(flags, "insert") && !strstr(flags, "delete") && !strstr(flags, "update")) {
-        /* A row without a data-use word: its access mode says it. */
-        if (!strncmp(flags, "RW", 2)) perm = ACL_PERM_ALL;
-        else if (!strncmp(flags, "RO", 2)) perm = ACL_PERM_READ;
-    }
     return perm;
+}
+
+/* Shard channel commands name their channel where a key would be (for
+ * cluster routing), but it is a channel, not a key. */
+static int channels_not_keys(const command *cmd) {
+    return !strcmp(cmd->fullname, "spublish") || !strcmp(cmd->fullname, "ssubscribe") ||
+           !strcmp(cmd->fullname, "sunsubscribe");
 }
 
 static int key_allowed(const selector *s, const char *key, size_t len, int perm) {
@@ -102,7 +108,7 @@ static void keys_of(key_cache *kc, command *cmd, int argc, kstr *argv) {
 
 static int selector_check(const selector *s, command *cmd, int argc, kstr *argv, int *errpos, key_cache *kc) {
     if (!command_allowed(s, cmd, argc, argv)) return ACL_DENIED_CMD;
-    if (!(s->flags & SEL_ALLKEYS) && command_has_keys(cmd)) {
+    if (!(s->flags & SEL_ALLKEYS) && command_has_keys(cmd) && !channels_not_keys(cmd)) {
         keys_of(kc, cmd, argc, argv);
         for (int i = 0; i < kc->n; i++) {
             int pos = kc->idx[i];
@@ -122,6 +128,26 @@ static int selector_check(const selector *s, command *cmd, int argc, kstr *argv,
         }
     }
     return ACL_OK;
+}
+
+static int reads_all_keys(const selector *s) {
+    if (s->flags & SEL_ALLKEYS) return 1;
+    for (int i = 0; i < s->nkeys; i++)
+        if ((s->keys[i].perm & ACL_PERM_READ) && !strcmp(s->keys[i].pat, "*")) return 1;
+    return 0;
+}
+
+int acl_client_reads_all_keys(client *c) {
+    const acl_user *u = acl_client_user(c);
+    key_cache kc = {0, NULL, NULL};
+    int ok = 0;
+    for (int i = 0; i < u->nsels && !ok; i++) {
+        int pos = 0;
+        ok = selector_check(u->sels[i], c->cmd, c->argc, c->argv, &pos, &kc) == ACL_OK && reads_all_keys(u->sels[i]);
+    }
+    zfree(kc.idx);
+    zfree(kc.perm);
+    return ok;
 }
 
 int acl_user_check(const acl_user *u, command *cmd, int argc, kstr *argv, int *errpos) {

@@ -239,7 +239,7 @@ static void cat_visit(command *cmd, void *priv) {
 
 static void acl_cat_command(client *c) {
     if (c->argc > 3) {
-        reply_error_subcommand(c);
+        reply_error_subcommand_args(c);
         return;
     }
     if (c->argc == 2) {
@@ -261,7 +261,7 @@ static void acl_cat_command(client *c) {
 static void acl_genpass_command(client *c) {
     long long bits = 256;
     if (c->argc > 3) {
-        reply_error_subcommand(c);
+        reply_error_subcommand_args(c);
         return;
     }
     if (c->argc == 3 && !parse_ll(c, c->argv[2], &bits)) return;
@@ -282,7 +282,7 @@ static void acl_genpass_command(client *c) {
 static void acl_log_command(client *c) {
     long long count = 10;
     if (c->argc > 3) {
-        reply_error_subcommand(c);
+        reply_error_subcommand_args(c);
         return;
     }
     if (c->argc == 3) {
@@ -458,14 +458,22 @@ static void die(const char *fmt, const char *a, const char *b) {
     exit(1);
 }
 
+static int same_first_word(const kstr a, const kstr b) {
+    size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+    return la == lb && !memcmp(a, b, la);
+}
+
 static void load_pending_users(void) {
+    for (int i = 0; i < npending; i++)
+        for (int j = 0; j < i; j++)
+            if (same_first_word(pending_users[i], pending_users[j]))
+                die("Error in user declaration '%s': %s", pending_users[i], acl_rule_error(RULE_DUPLICATE_USER));
     for (int i = 0; i < npending; i++) {
         int argc;
         kstr *argv = kstr_split_args(pending_users[i], &argc);
         if (!argv || argc < 1) die("Bad user line in the configuration: '%s'%s", pending_users[i], "");
         if (acl_has_spaces(argv[0], kstr_len(argv[0]))) die("Spaces not allowed in ACL usernames%s%s", "", "");
         acl_user *u = acl_find_user(argv[0], kstr_len(argv[0]));
-        if (u && u != acl_default_user) die("Duplicate user '%s' in the configuration%s", argv[0], "");
         if (u) acl_user_apply(u, "reset", 5);
         else {
             u = acl_user_new(argv[0], kstr_len(argv[0]));

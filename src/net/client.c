@@ -360,6 +360,7 @@ void client_process_input(client *c) {
             break;
         }
         size_t used = 0;
+        c->parser.unauthenticated = acl_auth_required(c);
         int r = reqparse_feed(&c->parser, c->querybuf + c->qb_pos, kstr_len(c->querybuf) - c->qb_pos, &used);
         c->qb_pos += used;
         if (r == REQ_ERROR) {

@@ -653,3 +653,33 @@ def test_categories_match_redis(r, tmp_path):
     assert len(common) > 250
     diffs = {n: (ours[n], theirs[n]) for n in common if ours[n] != theirs[n]}
     assert diffs == {}
+
+
+def test_sort_by_and_get_need_read_access_to_all_keys(r, server):
+    r.rpush("mylist", 1)
+    setuser(r, "u", "on", ">p", "+sort", "~mylist", "~v*")
+    c = user_client(server, "u", "p")
+    with pytest.raises(redis.ResponseError, match=exactly("BY option of SORT denied due to insufficient ACL permissions.")):
+        cmd(c, "SORT", "mylist", "BY", "v*")
+    with pytest.raises(redis.ResponseError, match=exactly("GET option of SORT denied due to insufficient ACL permissions.")):
+        cmd(c, "SORT", "mylist", "GET", "v*")
+    assert cmd(c, "SORT", "mylist", "BY", "nosort") == [b"1"]   # no pattern: no other key read
+    setuser(r, "u", "%R~*")
+    assert cmd(c, "SORT", "mylist", "BY", "v*", "GET", "#") == [b"1"]
+    c.close()
+
+
+def test_unauthenticated_requests_are_small(r, server, raw):
+    setuser(r, "default", "resetpass", ">pw")
+    try:
+        c = raw()
+        c.send(b"*100\r\n")
+        assert c.is_closed()
+        c = raw()
+        c.send(b"*1\r\n$100000000\r\n")
+        assert c.is_closed()
+        c = raw()
+        assert c.cmd("AUTH", "pw") == b"OK"
+        assert c.cmd("SET", "k", "x" * 20000) == b"OK"
+    finally:
+        r.execute_command("ACL", "SETUSER", "default", "nopass")

@@ -159,3 +159,9 @@ def test_requirepass_in_config(start_server):
     assert c.execute_command("ACL", "LIST") == [b"user default on #%s ~* &* +@all" % sha("pw").encode()]
     c2 = redis.Redis(host=srv.host, port=srv.port, username="default", password="pw")
     assert c2.ping()
+
+
+def test_duplicate_user_directives_stop_startup():
+    for name in ("foo", "default"):
+        out = start_fails("--user", name, "--user", name)
+        assert "Duplicate user" in out
