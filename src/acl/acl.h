@@ -59,6 +59,9 @@ int acl_check_queued(struct client *c, struct command *cmd, int argc, kstr *argv
  * "%R~*" or allkeys), as Redis 7.0 decides. */
 int acl_client_reads_all_keys(struct client *c);
 
+/* Whether a user of that name exists (CLIENT KILL USER). */
+int acl_user_exists(const char *name, size_t len);
+
 /* The name of c's user ("default"). */
 const char *acl_client_user_name(const struct client *c);
 

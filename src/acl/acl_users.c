@@ -48,6 +48,8 @@ acl_user *acl_find_user(const char *name, size_t len) {
     return i >= 0 ? users[i] : NULL;
 }
 
+int acl_user_exists(const char *name, size_t len) { return acl_find_user(name, len) != NULL; }
+
 acl_user **acl_users_sorted(int *n) {
     *n = nusers;
     return users;

@@ -259,7 +259,7 @@ static void client_kill_command(client *c) {
         return;
     }
     long long id = 0;
-    const char *addr = NULL, *laddr = NULL;
+    const char *addr = NULL, *laddr = NULL, *user = NULL;
     int skipme = 1, type = -1;
     long long maxage = 0;
     if ((c->argc - 2) % 2 != 0) {
@@ -291,10 +291,11 @@ static void client_kill_command(client *c) {
                 return;
             }
         } else if (arg_is(opt, "user")) {
-            if (strcmp(val, "default") != 0) {
+            if (!acl_user_exists(val, kstr_len(val))) {
                 reply_errorf(c, "ERR No such user '%s'", val);
                 return;
             }
+            user = val;
         } else if (arg_is(opt, "maxage")) {
             if (!parse_ll(c, val, &maxage)) return;
         } else {
@@ -309,6 +310,7 @@ static void client_kill_command(client *c) {
         if (id && (long long)o->id != id) continue;
         if (addr && strcmp(o->addr, addr) != 0) continue;
         if (laddr && strcmp(o->laddr, laddr) != 0) continue;
+        if (user && strcmp(acl_client_user_name(o), user) != 0) continue;
         if (type >= 0 && client_type_of(o) != type) continue;
         if (skipme && o == c) continue;
         if (maxage && (now - o->ctime_ms) / 1000 < maxage) continue;

@@ -683,3 +683,27 @@ def test_unauthenticated_requests_are_small(r, server, raw):
         assert c.cmd("SET", "k", "x" * 20000) == b"OK"
     finally:
         r.execute_command("ACL", "SETUSER", "default", "nopass")
+
+
+def test_client_kill_user(r, raw):
+    setuser(r, "u", "on", ">p", "+@all", "~*")
+    a = raw()
+    assert a.cmd("AUTH", "u", "p") == b"OK"
+    b = raw()
+    assert b.cmd("PING") == b"PONG"
+    assert cmd(r, "CLIENT", "KILL", "USER", "u") == 1
+    assert a.is_closed()
+    assert b.cmd("PING") == b"PONG"
+    with pytest.raises(redis.ResponseError, match=exactly("No such user 'nosuch'")):
+        cmd(r, "CLIENT", "KILL", "USER", "nosuch")
+
+
+def test_slowlog_redacts_setuser(r):
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        setuser(r, "u", "on", ">secret")
+        entries = cmd(r, "SLOWLOG", "GET")
+        assert [b"ACL", b"SETUSER", b"(redacted)", b"(redacted)", b"(redacted)"] in [e[3] for e in entries]
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
