@@ -95,15 +95,57 @@ static int command_allowed(const selector *s, const command *cmd, int argc, kstr
     return 0;
 }
 
-typedef struct { int n; int *idx; int *perm; } key_cache;
+/* The keys of one request, found once for all selectors; small requests
+ * use the inline arrays. */
+#define KC_INLINE 16
+typedef struct {
+    int ready, n;
+    int *idx, *perm;
+    int idx_buf[KC_INLINE], perm_buf[KC_INLINE];
+} key_cache;
+
+static void key_cache_init(key_cache *kc) {
+    kc->ready = kc->n = 0;
+    kc->idx = kc->idx_buf;
+    kc->perm = kc->perm_buf;
+}
+
+static void key_cache_free(key_cache *kc) {
+    if (kc->idx != kc->idx_buf) zfree(kc->idx);
+    if (kc->perm != kc->perm_buf) zfree(kc->perm);
+}
+
+/* What each command's first and other keys need, by command id, found in
+ * keyspec's rows once (SET and BITFIELD depend on their arguments). */
+static signed char *perm_first, *perm_rest;
+
+static int variable_key_flags(const command *cmd) {
+    return !strcmp(cmd->fullname, "set") || !strcmp(cmd->fullname, "bitfield");
+}
+
+static int key_perm_of(command *cmd, int argc, kstr *argv, int nth) {
+    if (variable_key_flags(cmd)) return key_perm_needed(command_key_flags(cmd, argc, argv, nth));
+    if (!perm_first) {
+        perm_first = zmalloc((size_t)acl_ncommand_ids);
+        perm_rest = zmalloc((size_t)acl_ncommand_ids);
+        memset(perm_first, -1, (size_t)acl_ncommand_ids);
+        memset(perm_rest, -1, (size_t)acl_ncommand_ids);
+    }
+    signed char *slot = nth > 0 ? &perm_rest[cmd->acl_id] : &perm_first[cmd->acl_id];
+    if (*slot < 0) *slot = (signed char)key_perm_needed(command_key_flags(cmd, argc, argv, nth));
+    return *slot;
+}
 
 static void keys_of(key_cache *kc, command *cmd, int argc, kstr *argv) {
-    if (kc->idx) return;
-    kc->idx = zmalloc(sizeof(int) * (size_t)(argc + 1));
-    kc->perm = zmalloc(sizeof(int) * (size_t)(argc + 1));
+    if (kc->ready) return;
+    kc->ready = 1;
+    if (argc + 1 > KC_INLINE) {
+        kc->idx = zmalloc(sizeof(int) * (size_t)(argc + 1));
+        kc->perm = zmalloc(sizeof(int) * (size_t)(argc + 1));
+    }
     int n = command_get_keys(cmd, argc, argv, kc->idx, argc);
     kc->n = n < 0 ? 0 : n;
-    for (int i = 0; i < kc->n; i++) kc->perm[i] = key_perm_needed(command_key_flags(cmd, argc, argv, i));
+    for (int i = 0; i < kc->n; i++) kc->perm[i] = key_perm_of(cmd, argc, argv, i);
 }
 
 static int selector_check(const selector *s, command *cmd, int argc, kstr *argv, int *errpos, key_cache *kc) {
@@ -139,20 +181,21 @@ static int reads_all_keys(const selector *s) {
 
 int acl_client_reads_all_keys(client *c) {
     const acl_user *u = acl_client_user(c);
-    key_cache kc = {0, NULL, NULL};
+    key_cache kc;
+    key_cache_init(&kc);
     int ok = 0;
     for (int i = 0; i < u->nsels && !ok; i++) {
         int pos = 0;
         ok = selector_check(u->sels[i], c->cmd, c->argc, c->argv, &pos, &kc) == ACL_OK && reads_all_keys(u->sels[i]);
     }
-    zfree(kc.idx);
-    zfree(kc.perm);
+    key_cache_free(&kc);
     return ok;
 }
 
 int acl_user_check(const acl_user *u, command *cmd, int argc, kstr *argv, int *errpos) {
     int relevant = ACL_DENIED_CMD, last_idx = 0;
-    key_cache kc = {0, NULL, NULL};
+    key_cache kc;
+    key_cache_init(&kc);
     int result = -1;
     for (int i = 0; i < u->nsels && result < 0; i++) {
         int pos = 0;
@@ -163,8 +206,7 @@ int acl_user_check(const acl_user *u, command *cmd, int argc, kstr *argv, int *e
             last_idx = pos;
         }
     }
-    zfree(kc.idx);
-    zfree(kc.perm);
+    key_cache_free(&kc);
     if (result == ACL_OK) return ACL_OK;
     *errpos = last_idx;
     return relevant;
