@@ -447,7 +447,7 @@ config_entry acl_configs[] = {
     CONFIG_STRING("aclfile", &aclfile_value, "", CF_IMMUTABLE, aclfile_apply),
     CONFIG_LL("acllog-max-len", &acl_log_max_len, "128", 0, LLONG_MAX, 0, NULL),
     CONFIG_ENUM("acl-pubsub-default", &pubsub_default_value, "resetchannels", pubsub_default_enum, 0, pubsub_default_apply),
-    CONFIG_SPECIAL("user", NULL, "", user_set, user_get, CF_HIDDEN | CF_IMMUTABLE),
+    CONFIG_SPECIAL("user", NULL, "", user_set, user_get, CF_DIRECTIVE),
     CONFIG_END,
 };
 

@@ -580,7 +580,7 @@ static void match_pattern(const kstr pat, get_match *m, long *n, unsigned char *
     size_t plen = kstr_len(pat);
     for (size_t i = 0; i < nconfigs; i++) {
         const config_entry *ce = all_configs[i];
-        if (ce->flags & CF_HIDDEN) continue;
+        if (ce->flags & (CF_HIDDEN | CF_DIRECTIVE)) continue;
         if (glob_match(pat, plen, ce->name, strlen(ce->name), 1)) add_match(m, n, got, i, GOT_NAME, ce->name);
         if (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1))
             add_match(m, n, got, i, GOT_ALIAS, ce->alias);
@@ -590,6 +590,7 @@ static void match_pattern(const kstr pat, get_match *m, long *n, unsigned char *
 static void match_exact(const kstr name, get_match *m, long *n, unsigned char *got) {
     for (size_t i = 0; i < nconfigs; i++) {
         const config_entry *ce = all_configs[i];
+        if (ce->flags & CF_DIRECTIVE) continue;
         if (!strcasecmp(name, ce->name)) add_match(m, n, got, i, GOT_NAME, name);
         else if (ce->alias && !strcasecmp(name, ce->alias)) add_match(m, n, got, i, GOT_ALIAS, name);
     }
@@ -679,7 +680,7 @@ static void restore_value(const saved_value *sv) {
 static int check_and_save(client *c, saved_value *saved, int n, const char **err) {
     for (int i = 0; i < n; i++) {
         config_entry *ce = config_find(c->argv[2 + i * 2]);
-        if (!ce) { *err = NULL; return i; }
+        if (!ce || (ce->flags & CF_DIRECTIVE)) { *err = NULL; return i; }
         if (ce->flags & CF_IMMUTABLE) { *err = "can't set immutable config"; return i; }
         for (int j = 0; j < i; j++)
             if (saved[j].ce == ce) { *err = "duplicate parameter"; return i; }

@@ -27,6 +27,8 @@ typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL
 #define CF_IMMUTABLE (1 << 0)  /* file and command line only */
 #define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
 #define CF_HIDDEN (1 << 2)
+#define CF_DIRECTIVE (1 << 3)  /* a file/command-line directive only: CONFIG
+                                  GET and SET do not know it ("user" lines) */
 
 typedef struct enum_value { const char *name; int value; } enum_value;
 extern const enum_value config_yesno[];

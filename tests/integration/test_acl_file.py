@@ -165,3 +165,12 @@ def test_duplicate_user_directives_stop_startup():
     for name in ("foo", "default"):
         out = start_fails("--user", name, "--user", name)
         assert "Duplicate user" in out
+
+
+def test_user_is_not_a_config_parameter(start_server):
+    srv = start_server("--user", "alice", "on")
+    r = srv.client()
+    assert r.config_get("user") == {}
+    assert "user" not in r.config_get("*")
+    with pytest.raises(redis.ResponseError, match="Unknown option or number of arguments for CONFIG SET - 'user'"):
+        cmd(r, "CONFIG", "SET", "user", "bob")
