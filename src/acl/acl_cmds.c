@@ -390,7 +390,9 @@ command acl_commands[] = {
 
 static char *aclfile_value;
 static int pubsub_default_value;
-static kstr *pending_users; /* "user" lines: each a kstr of its words */
+/* "user" lines, kept as their words until acl_init applies them. */
+typedef struct pending_user { kstr *argv; int argc; } pending_user;
+static pending_user *pending_users;
 static int npending;
 
 static const enum_value pubsub_default_enum[] = {{"allchannels", SEL_ALLCHANNELS}, {"resetchannels", 0}, {NULL, 0}};
@@ -414,13 +416,12 @@ static int user_set(const config_entry *ce, char **argv, int argc, const char **
         *err = "user lines are read at start-up only";
         return 0;
     }
-    kstr line = kstr_empty();
-    for (int i = 0; i < argc; i++) {
-        if (i) line = kstr_cat(line, " ");
-        line = kstr_cat(line, argv[i]);
-    }
-    pending_users = zrealloc(pending_users, sizeof(kstr) * (size_t)(npending + 1));
-    pending_users[npending++] = line;
+    pending_user *p;
+    pending_users = zrealloc(pending_users, sizeof(pending_user) * (size_t)(npending + 1));
+    p = &pending_users[npending++];
+    p->argc = argc;
+    p->argv = zmalloc(sizeof(kstr) * (size_t)argc);
+    for (int i = 0; i < argc; i++) p->argv[i] = kstr_new(argv[i]);
     return 1;
 }
 
@@ -458,20 +459,15 @@ static void die(const char *fmt, const char *a, const char *b) {
     exit(1);
 }
 
-static int same_first_word(const kstr a, const kstr b) {
-    size_t la = strcspn(a, " "), lb = strcspn(b, " ");
-    return la == lb && !memcmp(a, b, la);
-}
-
 static void load_pending_users(void) {
     for (int i = 0; i < npending; i++)
         for (int j = 0; j < i; j++)
-            if (same_first_word(pending_users[i], pending_users[j]))
-                die("Error in user declaration '%s': %s", pending_users[i], acl_rule_error(RULE_DUPLICATE_USER));
+            if (!strcmp(pending_users[i].argv[0], pending_users[j].argv[0]))
+                die("Error in user declaration '%s': %s", pending_users[i].argv[0],
+                    acl_rule_error(RULE_DUPLICATE_USER));
     for (int i = 0; i < npending; i++) {
-        int argc;
-        kstr *argv = kstr_split_args(pending_users[i], &argc);
-        if (!argv || argc < 1) die("Bad user line in the configuration: '%s'%s", pending_users[i], "");
+        int argc = pending_users[i].argc;
+        kstr *argv = pending_users[i].argv;
         if (acl_has_spaces(argv[0], kstr_len(argv[0]))) die("Spaces not allowed in ACL usernames%s%s", "", "");
         acl_user *u = acl_find_user(argv[0], kstr_len(argv[0]));
         if (u) acl_user_apply(u, "reset", 5);
@@ -492,8 +488,12 @@ static void load_pending_users(void) {
         }
         for (int j = 0; j < merged; j++) kstr_free(ops[j]);
         zfree(ops);
-        kstr_free_split(argv, argc);
+        for (int j = 0; j < argc; j++) kstr_free(argv[j]);
+        zfree(argv);
     }
+    zfree(pending_users);
+    pending_users = NULL;
+    npending = 0;
 }
 
 void acl_init(void) {

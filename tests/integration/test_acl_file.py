@@ -174,3 +174,10 @@ def test_user_is_not_a_config_parameter(start_server):
     assert "user" not in r.config_get("*")
     with pytest.raises(redis.ResponseError, match="Unknown option or number of arguments for CONFIG SET - 'user'"):
         cmd(r, "CONFIG", "SET", "user", "bob")
+
+
+def test_user_line_with_quoted_password(start_server, tmp_path):
+    conf = write(tmp_path / "keel.conf", 'user alice on ">my secret" ~* +@all\n')
+    srv = start_server(config_file=conf)
+    c = redis.Redis(host=srv.host, port=srv.port, username="alice", password="my secret")
+    assert c.ping()
