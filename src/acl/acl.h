@@ -54,6 +54,10 @@ int acl_check_script_call(struct client *caller, struct command *cmd, int argc, 
  * queued)? 1, or 0 with *err set to Redis's NOPERM text. */
 int acl_check_queued(struct client *c, struct command *cmd, int argc, kstr *argv, kstr *err);
 
+/* Whether c's user may run cmd with argv, without logging anything
+ * (redis.acl_check_cmd). */
+int acl_user_may_run(struct client *c, struct command *cmd, int argc, kstr *argv);
+
 /* SORT's BY and GET patterns read keys no argument names: allowed when
  * a selector that allows the request can read every key ("~*",
  * "%R~*" or allkeys), as Redis 7.0 decides. */

@@ -378,6 +378,11 @@ static const char *denial_words(int r) {
     }
 }
 
+int acl_user_may_run(client *c, command *cmd, int argc, kstr *argv) {
+    int pos = 0;
+    return acl_user_check(acl_client_user(c), cmd, argc, argv, &pos) == ACL_OK;
+}
+
 int acl_check_script_call(client *caller, command *cmd, int argc, kstr *argv, kstr *err) {
     int pos = 0;
     int r = acl_user_check(acl_client_user(caller), cmd, argc, argv, &pos);

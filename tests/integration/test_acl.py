@@ -708,3 +708,15 @@ def test_slowlog_redacts_setuser(r):
         assert [b"ACL", b"SETUSER", b"(redacted)", b"(redacted)", b"(redacted)"] in [e[3] for e in entries]
     finally:
         r.config_set("slowlog-log-slower-than", 10000)
+
+
+def test_lua_acl_check_cmd(r, server):
+    setuser(r, "bob", "on", ">123", "+@scripting", "+set", "~x*")
+    c = user_client(server, "bob", "123")
+    assert c.eval("return redis.acl_check_cmd('set','xx',1)", 1, "xx") == 1
+    assert c.eval("return redis.acl_check_cmd('hset','xx','f',1)", 1, "xx") is None
+    assert c.eval("return redis.acl_check_cmd('set','yy',1)", 0) is None
+    with pytest.raises(redis.ResponseError, match="Invalid command passed to redis.acl_check_cmd"):
+        c.eval("return redis.acl_check_cmd('invalid-cmd','arg')", 0)
+    assert log_entries(r) == []
+    c.close()
