@@ -117,6 +117,8 @@ static config_entry *const module_config_tables[] = {
     persist_configs,
     bgsave_configs,
     loading_configs,
+    crash_configs,
+    proctitle_configs,
     aof_configs,
     slowlog_configs,
     latency_configs,
@@ -125,6 +127,7 @@ static config_entry *const module_config_tables[] = {
     stub_configs,
     script_configs,
     pubsub_configs,
+    repl_configs,
     acl_configs,
 };
 

@@ -25,6 +25,7 @@
 #include "types/stream.h"
 #include "types/types.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -418,6 +419,10 @@ static void debug_command(client *c) {
             "    Skip the CRC64 checks of RESTORE payloads and RDB loading (for tests).",
             "SET-DISABLE-DENY-SCRIPTS <0|1>",
             "    Let scripts call commands flagged no-script (for tests).",
+            "AOF-FLUSH-SLEEP <microsec>",
+            "    Sleep this long before each write of the AOF buffer (0: never).",
+            "SEGFAULT",
+            "    Crash the server with SIGSEGV (the crash report is logged).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
@@ -427,6 +432,14 @@ static void debug_command(client *c) {
         /* DEBUG is served while a start-up load runs: these would write
          * into (or replace) the half-loaded keyspace. */
         reply_error(c, RDB_LOADING_ERR);
+    } else if (arg_is(sub, "aof-flush-sleep") && c->argc == 3) {
+        long long usec;
+        if (!parse_ll(c, c->argv[2], &usec)) return;
+        aof_set_flush_sleep(usec < 0 ? 0 : (long)usec);
+        reply_ok(c);
+    } else if (arg_is(sub, "segfault") && c->argc == 2) {
+        server_log(LOG_WARNING, "DEBUG SEGFAULT: crashing on purpose");
+        raise(SIGSEGV); /* the crash report's own path (crash.c) */
     } else if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs;
         if (!parse_double(c, c->argv[2], &secs)) return;

@@ -181,3 +181,27 @@ def test_user_line_with_quoted_password(start_server, tmp_path):
     srv = start_server(config_file=conf)
     c = redis.Redis(host=srv.host, port=srv.port, username="alice", password="my secret")
     assert c.ping()
+
+
+@pytest.mark.keel_only
+def test_aof_replay_ignores_the_default_users_rules(start_server, tmp_path):
+    """The AOF is the server's own: a restricted default user does not
+    stop it from replaying transactions and scripts. Redis 7.0.15 loads
+    the AOF as the default user and, at EXEC, silently drops a
+    transaction's commands that user may not run (k1 and n are lost)."""
+    srv = start_server("--dir", str(tmp_path), "--appendonly", "yes")
+    r = srv.client()
+    p = r.pipeline(transaction=True)
+    p.set("k1", "v1")
+    p.incr("n")
+    p.execute()
+    r.eval("redis.call('set', KEYS[1], 'v2')", 1, "k2")
+    srv.expected_exit = True
+    srv.stop()
+    srv2 = start_server("--dir", str(tmp_path), "--appendonly", "yes",
+                        "--user", "default", "on", "nopass", "~*", "&*", "+@all", "-set", "-incr",
+                        "-multi", "-exec", "-eval")
+    r2 = srv2.client()
+    assert (r2.get("k1"), r2.get("k2"), r2.get("n")) == (b"v1", b"v2", b"1")
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        r2.set("k3", "v")
