@@ -1,4 +1,5 @@
 /* See info.h. */
+#include "acl/acl.h"
 #include "persist/persist.h"
 #include "core/info.h"
 #include "core/blocking.h"
@@ -137,6 +138,7 @@ static kstr section_stats(kstr s) {
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
         tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         reply_error_count());
+    return acl_info_stats(s);
 }
 
 static kstr section_replication(kstr s) { return repl_info_section(s); }
