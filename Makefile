@@ -47,6 +47,12 @@ SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/src/tools/tool_runtime.o
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
+# keel-cli: the client (src/cli), with the reply reader of src/lib and
+# libedit for the prompt; not linked with the server's modules.
+CLI_BIN     ?= $(subst keel-server,keel-cli,$(BIN))
+CLI_SRCS    := $(sort $(wildcard src/cli/*.c))
+CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/src/lib/resp_reader.o $(BUILD)/src/lib/zmalloc.o
+CLI_LIBS    := $(ALLOC_LIBS) $(shell pkg-config --libs libedit) -lm
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
@@ -64,7 +70,7 @@ PYTEST  := /usr/bin/python3 -m pytest
 
 .PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps clients redis-suite
 
-all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN)
+all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN) $(CLI_BIN)
 
 $(BIN): $(SERVER_OBJS)
 	@mkdir -p $(dir $@)
@@ -82,6 +88,10 @@ $(CHECK_RDB_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_rdb.o
 $(CHECK_AOF_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_aof.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(TOOL_OBJS) $(BUILD)/src/tools/check_aof.o $(LIBS)
+
+$(CLI_BIN): $(CLI_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJS) $(CLI_LIBS) $(filter -fsanitize=%,$(OPT))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -156,5 +166,5 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
--include $(BUILD)/src/tools/*.d
+-include $(BUILD)/src/tools/*.d $(BUILD)/src/cli/*.d
 -include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_CORE_OBJS:.o=.d) $(UNIT_BINS:=.d)
