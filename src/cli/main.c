@@ -90,7 +90,9 @@ static int handshake(cli_conn *c, const cli_opts *o) {
     return 0;
 }
 
-cli_conn *cli_connect(const cli_opts *o, int quiet) {
+/* keep: a failed AUTH, SELECT or HELLO leaves the connection open (the
+ * messages are printed), as redis-cli goes on to send the command anyway. */
+static cli_conn *connect_ex(const cli_opts *o, int quiet, int keep) {
     char err[256] = "";
     if (o->tls) {
         if (!quiet) fprintf(stderr, "TLS is not built in this keel-cli yet.\n");
@@ -104,12 +106,16 @@ cli_conn *cli_connect(const cli_opts *o, int quiet) {
         }
         return NULL;
     }
-    if (handshake(c, o) < 0) {
+    if (handshake(c, o) < 0 && !keep) {
         conn_close(c);
         return NULL;
     }
     if (o->push_output) conn_set_push(c, CONN_PUSH_HANDLER, print_push, (void *)o);
     return c;
+}
+
+cli_conn *cli_connect(const cli_opts *o, int quiet) {
+    return connect_ex(o, quiet, 0);
 }
 
 static int is(const char *a, const char *b) {
@@ -214,7 +220,7 @@ static int send_once(cli_ctx *ctx, int argc, char **argv, size_t *lens, int *red
 
 static int reconnect(cli_ctx *ctx) {
     if (ctx->conn) conn_close(ctx->conn);
-    ctx->conn = cli_connect(ctx->opts, 0);
+    ctx->conn = connect_ex(ctx->opts, 0, 1);
     return ctx->conn ? 0 : -1;
 }
 
@@ -335,7 +341,7 @@ int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
         return repl_run(&opts);
     }
-    ctx.conn = cli_connect(&opts, 1);
+    ctx.conn = connect_ex(&opts, 1, 1);
     int rc = run_noninteractive(&ctx);
     conn_close(ctx.conn);
     return rc;
