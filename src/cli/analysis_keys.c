@@ -10,6 +10,10 @@
  * its size. Keys that vanish between SCAN and TYPE are skipped. Ctrl-C
  * stops the walk and the summary covers what was seen.
  *
+ * --memkeys-samples 0 means "every element" (MEMORY USAGE ... SAMPLES 0),
+ * as in Redis 7.4; redis-cli 7.0 sends no SAMPLES for 0 (the server's
+ * default of 5). Without the option, no SAMPLES is sent.
+ *
  * One deliberate difference: redis-cli prints the per-type lines in the
  * order of its hash table (which varies); keel-cli prints them in a fixed
  * order (string, list, set, hash, zset, stream, then other types as met).
@@ -172,6 +176,7 @@ static int big_keys(cli_ctx *ctx, int memkeys) {
     printf("\n# Scanning the entire keyspace to find biggest keys as well as\n");
     printf("# average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n");
     printf("# per 100 SCAN commands (not usually needed).\n\n");
+    fflush(stdout);
     an_scanner s;
     an_scan_init(&s, ctx, 0, 100);
     const rr_reply *keys;
@@ -281,6 +286,7 @@ int mode_hotkeys(cli_ctx *ctx) {
     printf("\n# Scanning the entire keyspace to find hot keys as well as\n");
     printf("# average sizes per key type.  You can use -i 0.1 to sleep 0.1 sec\n");
     printf("# per 100 SCAN commands (not usually needed).\n\n");
+    fflush(stdout);
     an_scanner s;
     an_scan_init(&s, ctx, 0, 100);
     const rr_reply *keys;
@@ -553,6 +559,7 @@ int mode_keystats(cli_ctx *ctx) {
     printf("# Use --cursor <n> to start the scan at the cursor <n> (usually after a Ctrl-C).\n");
     printf("# Use --top <n> to display <n> top key sizes (default is 10).\n");
     printf("# Ctrl-C to stop the scan.\n\n");
+    fflush(stdout);
     an_scanner s;
     an_scan_init(&s, ctx, an_set.cursor, 100);
     type_info **mt = NULL, **lt = NULL;
