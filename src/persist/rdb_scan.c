@@ -18,6 +18,7 @@
 
 #include "core/entry.h"
 #include "memory/memory.h"
+#include "types/stream.h"
 #include "types/types.h"
 
 const char *rdb_type_encoding_name(int t) {
@@ -74,8 +75,12 @@ static void measure_elements(const entry *e, rdb_key_summary *ks) {
     }
     int enc = entry_encoding(e);
     void *ptr = entry_ptr(e);
+    if (type == TYPE_STREAM) {
+        ks->elements = ((const stream *)ptr)->length; /* entries (type_ops' length counts nodes) */
+        return;
+    }
     ks->elements = ops && ops->length ? ops->length(enc, ptr) : 0;
-    if (type != TYPE_STREAM && ops && ops->iterate) ops->iterate(enc, ptr, note_longest, &ks->largest);
+    if (ops && ops->iterate) ops->iterate(enc, ptr, note_longest, &ks->largest);
 }
 
 static int scan_key(void *priv, const rdb_key_info *ki, entry *e) {
