@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli/analysis_live.h"
+#include "cli/options.h"
 
 int mode_bigkeys(cli_ctx *ctx);
 int mode_memkeys(cli_ctx *ctx);
@@ -173,20 +174,20 @@ const cli_option cli_analysis_options[] = {
 
 /* Options that come after a mode's file argument (--memory-audit --json
  * FILE --prefix-depth 3): keel-cli stops parsing at the first word that
- * is not an option, so the modes that take one run the rest through this
- * table themselves. Returns 0, or -1 after printing why. */
+ * is not an option, so the modes that take one hand the rest back to the
+ * option parser. Returns 0, or -1 after printing why. */
 int analysis_parse_rest(cli_opts *o, int argc, char **argv) {
-    for (int i = 0; i < argc; i++) {
-        const cli_option *row = NULL;
-        for (const cli_option *t = cli_analysis_options; t->name; t++)
-            if (!strcmp(t->name, argv[i])) row = t;
-        if (!row || (row->takes_arg && i == argc - 1)) {
-            fprintf(stderr, "Unrecognized option or bad number of args for: '%s'\n", argv[i]);
-            return -1;
-        }
-        if (row->apply(o, row->takes_arg ? argv[++i] : NULL) < 0) return -1;
+    if (argc == 0) return 0;
+    char **args = cli_xmalloc(sizeof(char *) * (size_t)(argc + 1));
+    args[0] = "keel-cli";
+    memcpy(args + 1, argv, sizeof(char *) * (size_t)argc);
+    int first = cli_parse_options(o, argc + 1, args);
+    if (first >= 0 && first < argc + 1) {
+        fprintf(stderr, "Unrecognized option or bad number of args for: '%s'\n", args[first]);
+        first = -1;
     }
-    return 0;
+    free(args);
+    return first < 0 ? -1 : 0;
 }
 
 /* --rdb-report: no server, the dump read with the server's loader. */
