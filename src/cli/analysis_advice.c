@@ -2,7 +2,7 @@
  * analysis_advice: --maxmemory-advice --ram SIZE [--use cache|database|
  * mixed] [--persistence yes|no] [--replicas N]: how much of a machine's
  * memory to give the data, which eviction policy fits the use, and why,
- * one reserve at a time. The model is in docs/CLI.md ("maxmemory
+ * one reserve at a time. The model is in docs/CLI_MEMORY.md ("maxmemory
  * advice"); in short:
  *
  *   maxmemory = (RAM - os - clients - replication) / (1 + fragmentation + save)

@@ -5,7 +5,7 @@
  *
  * The file is read by the server's own loader (persist's rdb_scan_file),
  * one key at a time: nothing here parses RDB, and the dataset is never
- * held in memory. Sizes follow the size model in docs/CLI.md: what Keel's
+ * held in memory. Sizes follow the size model in docs/CLI_MEMORY.md: what Keel's
  * MEMORY USAGE says of the key once loaded.
  */
 #include "cli/analysis.h"

@@ -173,7 +173,7 @@ int rdb_is_value_type(int t);
  * The key-by-key form above, reduced to what a memory report needs: each
  * key is built, measured and freed before the next is read, so a scan
  * holds one key at a time whatever the file's size. mem_bytes follows
- * the model in docs/CLI.md ("Size model"): what Keel's MEMORY USAGE key
+ * the model in docs/CLI_MEMORY.md ("Size model"): what Keel's MEMORY USAGE key
  * SAMPLES 0 reports for that key once loaded. */
 typedef struct rdb_key_summary {
     int dbid;

@@ -2,7 +2,7 @@
 no server running, on dumps written by keel-server and by Debian's
 redis-server 7.0: redis-rdb-tools' memory CSV, and the audit summary as
 text and JSON. For a dump Keel wrote, the size of every key agrees with
-Keel's MEMORY USAGE of that key within 10% (docs/CLI.md, "Size model")."""
+Keel's MEMORY USAGE of that key within 10% (docs/CLI_MEMORY.md, "Size model")."""
 
 import csv
 import io
