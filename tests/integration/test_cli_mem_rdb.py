@@ -183,3 +183,35 @@ def test_no_server_needed(tmp_path, keel_dump):
     srv, path = keel_dump
     rc, out, err = run(KEEL_CLI, ["-p", "1", "--rdb-report", path, "--json"], env=client_env())
     assert rc == 0 and json.loads(out)["keys"] == 2615
+
+
+SEEDS = os.path.join(os.path.dirname(__file__), "..", "fuzz", "rdb_seeds")
+
+
+def test_older_and_newer_formats(tmp_path):
+    """RDB 9 (Redis 5/6: ziplists, zipmap), 12 (Redis 7.2+: set listpack,
+    quicklist 2) and Redis 7.4's hashes with field TTLs (types 24, 25)."""
+    rc, out, err = rdb_report(os.path.join(SEEDS, "old-v9.rdb"), "--csv")
+    assert rc == 0, err
+    rows = csv_rows(out)
+    assert (rows[(0, "zl")]["type"], rows[(0, "zl")]["encoding"]) == ("list", "ziplist")
+    assert (rows[(0, "zm")]["type"], rows[(0, "zm")]["encoding"]) == ("hash", "zipmap")
+    assert rows[(0, "t")]["expiry"].startswith("2033-05-18T03:33:20")
+    rc, out, err = rdb_report(os.path.join(SEEDS, "new-v12.rdb"), "--csv")
+    assert rc == 0, err
+    rows = csv_rows(out)
+    assert (rows[(0, "sl")]["type"], rows[(0, "sl")]["encoding"], rows[(0, "sl")]["num_elements"]) == \
+        ("set", "listpack", "2")
+    from rdb_fixtures import key, rdb_file, selectdb
+    from test_rdb_hash_ttl import HOUR, hash_listpack_ex, hash_metadata, now_ms
+    t = now_ms()
+    body = (selectdb(0) + key(24, "h24", hash_metadata([("a", "1", t + HOUR), ("bb", "22", None)])) +
+            key(25, "h25", hash_listpack_ex([("a", "1", t + HOUR), ("b", "2", None), ("c", "333", None)])))
+    path = tmp_path / "v12-field-ttl.rdb"
+    path.write_bytes(rdb_file(body, version=12))
+    rc, out, err = rdb_report(str(path), "--csv")
+    assert rc == 0, err
+    rows = csv_rows(out)
+    assert [(r["type"], r["encoding"], r["num_elements"], r["len_largest_element"])
+            for r in (rows[(0, "h24")], rows[(0, "h25")])] == [("hash", "hashtable", "2", "2"),
+                                                               ("hash", "listpack", "3", "3")]
