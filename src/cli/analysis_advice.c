@@ -179,7 +179,7 @@ int mode_maxmemory_advice(cli_ctx *ctx) {
     }
     advice_in in = {.ram = (double)an_set.ram, .use = an_set.use, .persistence = an_set.persistence,
                     .replicas = an_set.replicas, .keel = 1, .cur_maxmemory = -1};
-    char desc[160];
+    char desc[256];
     cli_conn *c = an_set.server_kind ? NULL : cli_connect(ctx->opts, 1);
     if (c) {
         read_server(c, &in, desc, sizeof(desc));
