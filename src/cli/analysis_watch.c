@@ -248,5 +248,6 @@ int mode_oom_watch(cli_ctx *ctx) {
         if (samples < 0 || i < samples - 1) usleep((useconds_t)interval);
     }
     conn_close(ctx->conn);
+    ctx->conn = NULL;
     return w.worst;
 }
