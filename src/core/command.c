@@ -264,12 +264,14 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
-    if (script_busy_reject(c, cmd)) {
+    /* -LOADING before -BUSY, as Redis orders them: a slow script replayed
+     * from the AOF is part of the load. */
+    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, RDB_LOADING_ERR);
         rejected(c, cmd);
         return;
     }
-    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
-        reply_error(c, RDB_LOADING_ERR);
+    if (script_busy_reject(c, cmd)) {
         rejected(c, cmd);
         return;
     }
