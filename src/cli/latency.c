@@ -57,6 +57,8 @@ const cli_option latency_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* Each line is flushed: --latency-history is often piped and stopped
+ * with a signal. */
 static void print_stats(const cli_opts *o, long long min, long long max, double avg,
                         long long count) {
     switch (o->output) {
@@ -76,6 +78,7 @@ static void print_stats(const cli_opts *o, long long min, long long max, double 
                count);
         break;
     }
+    fflush(stdout);
 }
 
 /* One PING's round trip in microseconds, reconnecting when the link drops. */
@@ -131,6 +134,7 @@ int mode_latency(cli_ctx *ctx) {
         }
         if (latency_history && cli_mstime() - start > history_ms) {
             printf(" -- %.2f seconds range\n", (double)(cli_mstime() - start) / 1000);
+            fflush(stdout);
             start = cli_mstime();
             min = max = tot = count = 0;
         }

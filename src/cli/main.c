@@ -195,16 +195,39 @@ static int stream_replies(cli_ctx *ctx, int verbatim, int pubsub) {
     }
 }
 
+void cli_note_pubsub_reply(const rr_reply *r) {
+    if ((r->type != RR_ARRAY && r->type != RR_PUSH) || r->elements < 3 ||
+        r->element[0]->type != RR_STRING || r->element[2]->type != RR_INTEGER)
+        return;
+    const char *kind = r->element[0]->str;
+    if (is(kind, "subscribe") || is(kind, "psubscribe") || is(kind, "ssubscribe") ||
+        is(kind, "unsubscribe") || is(kind, "punsubscribe") || is(kind, "sunsubscribe"))
+        cli_state.pubsub_mode = r->element[2]->integer > 0;
+}
+
+static int is_subscribe(const char *c) {
+    return is(c, "subscribe") || is(c, "psubscribe") || is(c, "ssubscribe");
+}
+
 /* One send/receive of the command. 0, -1 on I/O error; *redirect set by
  * follow_redirect. */
 static int send_once(cli_ctx *ctx, int argc, char **argv, size_t *lens, int *redirect) {
     int verbatim = format_command_is_verbatim(argc, argv);
     conn_append(ctx->conn, argc, (const char *const *)argv, lens);
     if (is(argv[0], "monitor")) return stream_replies(ctx, verbatim, 0);
-    if (is(argv[0], "subscribe") || is(argv[0], "psubscribe") || is(argv[0], "ssubscribe"))
-        return stream_replies(ctx, verbatim, 1);
+    if (is_subscribe(argv[0]) && !cli_state.interactive) return stream_replies(ctx, verbatim, 1);
+    /* On the prompt, subscribed mode keeps the prompt (redis-cli 7.2's
+     * way): pushes are read as replies while it lasts. */
+    if (is_subscribe(argv[0]) || cli_state.pubsub_mode)
+        conn_set_push(ctx->conn, CONN_PUSH_RETURN, NULL, NULL);
     rr_reply *r;
     if (conn_read(ctx->conn, &r) < 0) return -1;
+    if (cli_state.interactive) {
+        cli_note_pubsub_reply(r);
+        if (!cli_state.pubsub_mode)
+            conn_set_push(ctx->conn, ctx->opts->push_output ? CONN_PUSH_HANDLER : CONN_PUSH_DROP,
+                          ctx->opts->push_output ? print_push : NULL, ctx->opts);
+    }
     *redirect = follow_redirect(ctx, r);
     if (!*redirect) {
         if (!cli_state.interactive && ctx->opts->set_errcode && r->type == RR_ERROR) {
@@ -241,7 +264,10 @@ int cli_issue_command(cli_ctx *ctx, int argc, char **argv, size_t *lens, long lo
         }
         if (redirect == 2 && send_asking(ctx) < 0) return -1;
         redirect = 0;
-        while (repeat < 0 || repeat-- > 0) {
+        /* A redirected command is sent again with its whole repeat count,
+         * as redis-cli does. */
+        long long left = repeat;
+        while (left < 0 || left-- > 0) {
             if (send_once(ctx, argc, argv, lens, &redirect) < 0) {
                 print_conn_error(ctx);
                 conn_close(ctx->conn);
@@ -321,7 +347,10 @@ static int run_mode(cli_ctx *ctx) {
         ctx->conn = cli_connect(ctx->opts, 0);
         if (!ctx->conn) return 1;
     }
-    return ctx->opts->mode(ctx);
+    int rc = ctx->opts->mode(ctx);
+    conn_close(ctx->conn); /* the mode may have closed it (NULL) */
+    ctx->conn = NULL;
+    return rc;
 }
 
 int main(int argc, char **argv) {

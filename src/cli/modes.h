@@ -11,6 +11,8 @@
 extern const cli_option latency_options[];
 extern const cli_option pipe_options[];
 extern const cli_option rdb_options[];
+extern const cli_option eval_options[];
+int mode_eval(cli_ctx *ctx);
 
 /* The interactive prompt's history file and hints settings. */
 int repl_run(cli_opts *o);
@@ -30,5 +32,9 @@ typedef struct cli_session {
     int interactive;
 } cli_session;
 extern cli_session cli_state;
+
+/* A reply seen on the prompt: (un)subscribe confirmations enter or leave
+ * subscribed mode. */
+void cli_note_pubsub_reply(const rr_reply *r);
 
 #endif

@@ -162,7 +162,7 @@ static const cli_option core_options[] = {
 };
 
 static const cli_option *const option_tables[] = {
-    core_options, latency_options, pipe_options, rdb_options,
+    core_options, latency_options, pipe_options, rdb_options, eval_options,
 };
 
 static const cli_option *find_in(const cli_option *t, const char *name) {

@@ -79,3 +79,89 @@ def run_tty(binary, args, timeout=30, env=None):
 def redis_server(*args):
     """A Debian redis-server 7.0 beside the server under test."""
     return Server(extra_args=args, binary=REDIS_SERVER, name="cli-redis")
+
+
+class Screen:
+    """Enough of a terminal to read what a line editor drew: libedit moves
+    the cursor and redraws single characters, so the bytes of a line are
+    not contiguous in the output stream. Handles CR, LF, BS, CSI n G/C/D/K/J/H
+    and ignores colours."""
+
+    def __init__(self, width=250):
+        self.width = width
+        self.lines = [[]]
+        self.row = self.col = 0
+
+    def _put(self, ch):
+        line = self.lines[self.row]
+        while len(line) < self.col:
+            line.append(" ")
+        if self.col < len(line):
+            line[self.col] = ch
+        else:
+            line.append(ch)
+        self.col += 1
+
+    def feed(self, text):
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch == "\x1b" and i + 1 < len(text) and text[i + 1] == "[":
+                j = i + 2
+                while j < len(text) and not text[j].isalpha():
+                    j += 1
+                if j >= len(text):
+                    break
+                self._csi(text[i + 2:j], text[j])
+                i = j + 1
+                continue
+            if ch == "\r":
+                self.col = 0
+            elif ch == "\n":
+                self.row += 1
+                if self.row == len(self.lines):
+                    self.lines.append([])
+            elif ch == "\b":
+                self.col = max(0, self.col - 1)
+            elif ch >= " " or ch == "\t":
+                self._put(ch)
+            i += 1
+
+    def _csi(self, params, op):
+        n = int(params.split(";")[0]) if params.split(";")[0].isdigit() else None
+        if op == "G":
+            self.col = (n or 1) - 1
+        elif op == "C":
+            self.col += n or 1
+        elif op == "D":
+            self.col = max(0, self.col - (n or 1))
+        elif op == "K":
+            del self.lines[self.row][self.col:]
+        elif op == "J":
+            self.lines = [[] for _ in self.lines]
+        elif op == "H":
+            self.row = self.col = 0
+        elif op == "A":
+            self.row = max(0, self.row - (n or 1))
+
+    def text(self):
+        return "\n".join("".join(line).rstrip() for line in self.lines)
+
+    def text_from(self, row):
+        return "\n".join("".join(line).rstrip() for line in self.lines[row:])
+
+    def current_line(self):
+        return "".join(self.lines[self.row]).rstrip()
+
+
+def expect_screen(child, screen, text, timeout=10):
+    """Feed child's output to screen until text is drawn on it."""
+    import pexpect
+    deadline = time.time() + timeout
+    while text not in screen.text():
+        if time.time() > deadline:
+            raise AssertionError("%r never appeared on the screen:\n%s" % (text, screen.text()[-3000:]))
+        try:
+            screen.feed(child.read_nonblocking(65536, timeout=0.2))
+        except pexpect.TIMEOUT:
+            pass

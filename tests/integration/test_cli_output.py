@@ -218,3 +218,63 @@ def test_resp3_types_redis_cli_cannot_print(server):
         (0, b"1234567999999999999999999999999999999\n", b"")
     assert run(keel_cli_binary(), base + ["--no-raw", "DEBUG", "PROTOCOL", "attrib"]) == \
         (0, b'"Some real reply following the attribute"\n', b"")
+
+
+def stream_output(binary, args, ready, action, done, timeout=30):
+    """Start a client that streams (SUBSCRIBE, MONITOR), run action() once
+    ready() holds, return its output once done(output) holds."""
+    import os
+    import subprocess
+    import time
+    from cli_helpers import client_env
+    p = subprocess.Popen([binary] + [str(a) for a in args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=client_env())
+    out = b""
+    try:
+        deadline = time.time() + timeout
+        while not ready() and time.time() < deadline:
+            time.sleep(0.02)
+        action()
+        while not done(out) and time.time() < deadline:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        p.terminate()
+        p.communicate(timeout=10)
+    return out
+
+
+@pytest.mark.parametrize("mode", [[], ["--no-raw"], ["-3", "--no-raw"], ["--csv"]],
+                         ids=lambda m: " ".join(m) or "raw")
+def test_subscribe_stream(target, mode):
+    c = target.client()
+    outs = []
+    for binary in (REDIS_CLI, keel_cli_binary()):
+        args = ["-h", target.host, "-p", target.port] + mode + ["SUBSCRIBE", "news", "weather"]
+        outs.append(stream_output(
+            binary, args,
+            ready=lambda: dict(c.pubsub_numsub("weather")).get(b"weather", 0) == 1,
+            action=lambda: (c.publish("news", "hello"), c.publish("weather", "sunny\nday")),
+            done=lambda o: b"sunny" in o and (o.endswith(b"\n"))))
+    assert outs[0] == outs[1]
+    assert b"hello" in outs[1]
+
+
+def test_monitor_stream(target):
+    c = target.client()
+    outs = []
+    for binary in (REDIS_CLI, keel_cli_binary()):
+        args = ["-h", target.host, "-p", target.port, "MONITOR"]
+        out = stream_output(
+            binary, args,
+            ready=lambda: b"cmd=monitor" in c.execute_command("CLIENT", "LIST"),
+            action=lambda: c.execute_command("SET", "monitored", "v a l"),
+            done=lambda o: b'"monitored"' in o and o.endswith(b"\n"))
+        outs.append(out)
+    for out in outs:
+        assert out.startswith(b"OK\n") and b'"SET" "monitored" "v a l"' in out
+    # the monitored lines themselves carry times and ports: same shape
+    assert [ln.split(b"]", 1)[1] for ln in outs[1].splitlines()[1:]] == \
+        [ln.split(b"]", 1)[1] for ln in outs[0].splitlines()[1:]]
