@@ -17,6 +17,7 @@
 #include "script/script.h"
 #include "pubsub/hooks.h"
 #include "pubsub/pubsub.h"
+#include "repl/repl.h"
 
 #include "persist/persist.h"
 
@@ -35,6 +36,7 @@ static command *const module_tables[] = {
     bgsave_commands,
     aof_commands,
     pubsub_commands, monitor_commands,
+    repl_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -272,6 +274,14 @@ void command_dispatch(client *c) {
         return;
     }
     if (script_busy_reject(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
+    const char *repl_err = repl_deny_command(c, cmd, (multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_WRITE)) ||
+                                                            (script_request_flags(c, cmd) & CMD_WRITE));
+    if (repl_err) {
+        if (multi_is_exec(cmd)) multi_abort_exec(c, repl_err);
+        else reply_error(c, repl_err);
         rejected(c, cmd);
         return;
     }

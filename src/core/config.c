@@ -117,6 +117,7 @@ static config_entry *const module_config_tables[] = {
     bgsave_configs,
     loading_configs,
     crash_configs,
+    proctitle_configs,
     aof_configs,
     slowlog_configs,
     latency_configs,
@@ -125,6 +126,7 @@ static config_entry *const module_config_tables[] = {
     stub_configs,
     script_configs,
     pubsub_configs,
+    repl_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */
