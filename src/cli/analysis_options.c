@@ -22,23 +22,6 @@ int mode_oom_watch(cli_ctx *ctx);
 int mode_maxmemory_advice(cli_ctx *ctx);
 int mode_rdb_report(cli_ctx *ctx);
 
-/* keel-cli connects before a mode runs (mode_connects) and leaves the
- * connection to the mode: these wrappers close it when the mode returns. */
-#define CLOSES_CONN(fn)                                                                                               \
-    static int fn##_then_close(cli_ctx *ctx) {                                                                         \
-        int rc = fn(ctx);                                                                                              \
-        conn_close(ctx->conn);                                                                                         \
-        ctx->conn = NULL;                                                                                              \
-        return rc;                                                                                                     \
-    }
-CLOSES_CONN(mode_bigkeys)
-CLOSES_CONN(mode_memkeys)
-CLOSES_CONN(mode_hotkeys)
-CLOSES_CONN(mode_keystats)
-CLOSES_CONN(mode_scan)
-CLOSES_CONN(mode_stat)
-CLOSES_CONN(mode_memory_audit)
-
 static int parse_count(const char *opt, const char *a, long long min, long long *out) {
     char *end;
     long long v = strtoll(a, &end, 10);
@@ -54,17 +37,17 @@ static int parse_count(const char *opt, const char *a, long long min, long long 
     return 0;
 }
 
-static int opt_bigkeys(cli_opts *o, const char *a) { return cli_select_mode(o, mode_bigkeys_then_close, "--bigkeys", 1); }
-static int opt_memkeys(cli_opts *o, const char *a) { return cli_select_mode(o, mode_memkeys_then_close, "--memkeys", 1); }
+static int opt_bigkeys(cli_opts *o, const char *a) { return cli_select_mode(o, mode_bigkeys, "--bigkeys", 1); }
+static int opt_memkeys(cli_opts *o, const char *a) { return cli_select_mode(o, mode_memkeys, "--memkeys", 1); }
 static int opt_memkeys_samples(cli_opts *o, const char *a) {
     if (parse_count("--memkeys-samples", a, 0, &an_set.memkeys_samples) < 0) return -1;
-    return cli_select_mode(o, mode_memkeys_then_close, "--memkeys", 1);
+    return cli_select_mode(o, mode_memkeys, "--memkeys", 1);
 }
-static int opt_hotkeys(cli_opts *o, const char *a) { return cli_select_mode(o, mode_hotkeys_then_close, "--hotkeys", 1); }
-static int opt_keystats(cli_opts *o, const char *a) { return cli_select_mode(o, mode_keystats_then_close, "--keystats", 1); }
+static int opt_hotkeys(cli_opts *o, const char *a) { return cli_select_mode(o, mode_hotkeys, "--hotkeys", 1); }
+static int opt_keystats(cli_opts *o, const char *a) { return cli_select_mode(o, mode_keystats, "--keystats", 1); }
 static int opt_keystats_samples(cli_opts *o, const char *a) {
     if (parse_count("--keystats-samples", a, 0, &an_set.memkeys_samples) < 0) return -1;
-    return cli_select_mode(o, mode_keystats_then_close, "--keystats", 1);
+    return cli_select_mode(o, mode_keystats, "--keystats", 1);
 }
 static int opt_cursor(cli_opts *o, const char *a) {
     long long v;
@@ -78,10 +61,10 @@ static int opt_top(cli_opts *o, const char *a) {
     an_set.top = (unsigned long)v;
     return 0;
 }
-static int opt_scan(cli_opts *o, const char *a) { return cli_select_mode(o, mode_scan_then_close, "--scan", 1); }
-static int opt_stat(cli_opts *o, const char *a) { return cli_select_mode(o, mode_stat_then_close, "--stat", 1); }
+static int opt_scan(cli_opts *o, const char *a) { return cli_select_mode(o, mode_scan, "--scan", 1); }
+static int opt_stat(cli_opts *o, const char *a) { return cli_select_mode(o, mode_stat, "--stat", 1); }
 static int opt_memory_audit(cli_opts *o, const char *a) {
-    return cli_select_mode(o, mode_memory_audit_then_close, "--memory-audit", 1);
+    return cli_select_mode(o, mode_memory_audit, "--memory-audit", 1);
 }
 static int opt_prefix_depth(cli_opts *o, const char *a) {
     long long v;
