@@ -48,11 +48,14 @@ TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/sr
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
 # keel-cli: the client (src/cli), with the reply reader of src/lib and
-# libedit for the prompt; not linked with the server's modules.
+# libedit for the prompt; linked, like keel-check-rdb, with the server's
+# modules (tool_runtime.c standing in for main), because --rdb-report
+# reads dumps with the server's own loader and sizes keys with its
+# MEMORY USAGE arithmetic.
 CLI_BIN     ?= $(subst keel-server,keel-cli,$(BIN))
 CLI_SRCS    := $(sort $(wildcard src/cli/*.c))
-CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/src/lib/resp_reader.o $(BUILD)/src/lib/zmalloc.o
-CLI_LIBS    := $(ALLOC_LIBS) $(shell pkg-config --libs libedit) -lm
+CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TOOL_OBJS)
+CLI_LIBS     = $(LIBS) $(shell pkg-config --libs libedit)
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
