@@ -6,6 +6,7 @@
  * and does the time-based housekeeping: the LRU clock, active expiry,
  * incremental rehashing, idle-client timeouts, memory peak tracking.
  */
+#include "core/inststats.h"
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
@@ -254,6 +255,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     db_rehash_step(1000);
     blocking_cron();
     memory_cron();
+    inststats_cron();
     persist_cron();
     aof_cron();
     close_idle_clients();

@@ -76,5 +76,25 @@ kstr memory_info_section(kstr s);
  * _key_hits, _key_misses. */
 long long memory_current_eviction_exceeded_ms(void);
 void memory_defrag_stats(long long *hits, long long *misses, long long *key_hits, long long *key_misses);
+/* current_active_defrag_time and total_active_defrag_time, in ms. */
+void memory_defrag_time_ms(long long *current, long long *total);
+
+/* The memory history (growth.c): one sample a second for the last hour. */
+typedef struct memory_sample {
+    long long ms;      /* unix time, milliseconds */
+    size_t used, rss;  /* used_memory, used_memory_rss */
+    double frag;       /* mem_fragmentation_ratio */
+    long long evicted; /* evicted_keys so far */
+} memory_sample;
+/* Growth rate of used_memory in bytes per second over the last 1, 5 or 60
+ * minutes (least squares; 0 until the window has 5 samples). */
+double memory_growth_rate(int minutes);
+/* Seconds until maxmemory at the current rate; -1 when there is no
+ * maxmemory or memory is not growing, 0 when already there. */
+long long memory_seconds_to_full(void);
+/* Copies the newest min(max, held) samples, oldest first; returns how many. */
+size_t memory_history(memory_sample *out, size_t max);
+/* The ring's fixed size in bytes (the cost of keeping the history). */
+size_t memory_history_ring_bytes(void);
 
 #endif
