@@ -7,6 +7,9 @@
  * incremental rehashing, idle-client timeouts, memory peak tracking.
  */
 #include "core/inststats.h"
+#include "core/slowlog.h"
+#include "core/info.h"
+#include "http/http.h"
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
@@ -264,6 +267,14 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     return 1000 / server.hz;
 }
 
+/* What the HTTP port's pages read from core (http/http.h). */
+static kstr http_info_text(int argc, char **argv) { return info_generate(NULL, argc, argv); }
+
+static void http_slowlog_figures(long *length, long long *last_id, long long *last_us) {
+    *length = slowlog_length();
+    slowlog_newest(last_id, last_us);
+}
+
 static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
@@ -426,6 +437,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
+    http_init(&(http_callbacks){.info = http_info_text, .slowlog = http_slowlog_figures});
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
@@ -461,6 +473,7 @@ int main(int argc, char **argv) {
         server.shutdown_asap = 0;
     }
     aof_shutdown();
+    http_shutdown();
     clients_flush_pending_writes();
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);

@@ -521,6 +521,7 @@ void memory_cron(void) {
     defrag_cron();
     reclaim_cron();
     growth_cron();
+    keysample_cron();
 }
 
 /* A lower limit may put RSS under pressure at once: return idle pages

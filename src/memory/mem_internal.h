@@ -121,6 +121,10 @@ void growth_cron(void);
 /* A flush: the next sample starts a new series for the growth rates. */
 void growth_reset(void);
 
+/* ---- keysample.c ---- */
+/* Cron: a few more keys of the keyspace profile's walk. */
+void keysample_cron(void);
+
 /* ---- reclaim.c ---- */
 /* Cron: purge the allocator's idle pages when RSS nears maxmemory. */
 void reclaim_cron(void);

@@ -97,4 +97,21 @@ size_t memory_history(memory_sample *out, size_t max);
 /* The ring's fixed size in bytes (the cost of keeping the history). */
 size_t memory_history_ring_bytes(void);
 
+/* The keyspace profile (keysample.c): memory by data type and the biggest
+ * keys, from a background walk a few keys per cron tick (never blocking). */
+#define MEMORY_BIG_KEYS 10
+typedef struct memory_big_key {
+    kstr key;     /* NULL: no key in this slot */
+    size_t bytes; /* as MEMORY USAGE estimates it */
+    int type;     /* TYPE_* (core/entry.h) */
+    int db;
+} memory_big_key;
+typedef struct memory_profile {
+    size_t bytes[TYPE_COUNT], keys[TYPE_COUNT];
+    memory_big_key top[MEMORY_BIG_KEYS]; /* biggest first; keys owned by the sampler */
+} memory_profile;
+/* Fills out with the last complete pass (the pass in progress before the
+ * first one ends); returns the number of complete passes. */
+int memory_keyspace_profile(memory_profile *out);
+
 #endif
