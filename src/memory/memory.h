@@ -108,7 +108,7 @@ typedef struct memory_big_key {
 } memory_big_key;
 typedef struct memory_profile {
     size_t bytes[TYPE_COUNT], keys[TYPE_COUNT];
-    memory_big_key top[MEMORY_BIG_KEYS]; /* biggest first; keys owned by the sampler */
+    memory_big_key top[MEMORY_BIG_KEYS]; /* biggest first; names (at most 200 bytes) owned by the sampler */
 } memory_profile;
 /* Fills out with the last complete pass (the pass in progress before the
  * first one ends); returns the number of complete passes. */
