@@ -55,10 +55,7 @@ config_entry stub_configs[] = {
     STUB_BOOL("syslog-enabled", "no", CF_IMMUTABLE),
     STUB_STRING("syslog-ident", "redis", CF_IMMUTABLE),
     STUB_ENUM("syslog-facility", "local0", facility_enum, CF_IMMUTABLE),
-    STUB_BOOL("crash-log-enabled", "yes", 0),
-    STUB_BOOL("crash-memcheck-enabled", "yes", 0),
     STUB_BOOL("use-exit-on-panic", "no", CF_HIDDEN),
-    STUB_INT("watchdog-period", "0", 0, INT_MAX, CF_HIDDEN),
     STUB_BOOL("disable-thp", "yes", CF_IMMUTABLE),
     STUB_WORDS("shutdown-on-sigint", "default", 0),
     STUB_WORDS("shutdown-on-sigterm", "default", 0),
@@ -82,9 +79,7 @@ config_entry stub_configs[] = {
     STUB_ENUM("acl-pubsub-default", "resetchannels", pubsub_default_enum, 0),
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
-    STUB_INT("key-load-delay", "0", INT_MIN, INT_MAX, CF_HIDDEN),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
-    STUB_INT("loading-process-events-interval-bytes", "2097152", 1024, INT_MAX, CF_HIDDEN),
     /* Replication. */
     STUB_WORDS("replicaof", "", CF_IMMUTABLE, .alias = "slaveof"),
     STUB_STRING("masterauth", "", 0),

@@ -13,6 +13,7 @@
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
+#include "core/crash.h"
 #include "core/db.h"
 #include "core/latency.h"
 #include "core/pause.h"
@@ -244,6 +245,7 @@ void server_pause_cron(int pause) { cron_paused = pause; }
 
 static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
+    crash_feed_watchdog();
     if (cron_paused) return 1000 / server.hz;
     if (shutdown_signal) {
         if (server.shutdown_asap) {
@@ -305,6 +307,7 @@ static void setup_signals(void) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails the write (EFBIG) */
     signal(SIGHUP, SIG_IGN);
+    crash_install();
 }
 
 static void write_pidfile(void) {
