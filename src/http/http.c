@@ -119,19 +119,17 @@ static struct MHD_Daemon *start_daemon(const struct sockaddr *addr, unsigned fla
 
 /* Opens (or reopens) the listener for the current settings. */
 static int open_listener(const char **err) {
-    close_listener();
-    if (!metrics_port || !server.el) return 1;
     struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)metrics_port)};
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)metrics_port)};
     const char *bind = metrics_bind && *metrics_bind ? metrics_bind : "127.0.0.1";
-    if (inet_pton(AF_INET, bind, &v4.sin_addr) == 1)
-        h.daemon = start_daemon((struct sockaddr *)&v4, 0);
-    else if (inet_pton(AF_INET6, bind, &v6.sin6_addr) == 1)
-        h.daemon = start_daemon((struct sockaddr *)&v6, MHD_USE_IPv6);
-    else {
+    int is_v4 = inet_pton(AF_INET, bind, &v4.sin_addr) == 1;
+    if (!is_v4 && inet_pton(AF_INET6, bind, &v6.sin6_addr) != 1) {
         *err = "metrics-bind is not an IPv4 or IPv6 address";
         return 0;
     }
+    close_listener();
+    if (!metrics_port || !server.el) return 1;
+    h.daemon = is_v4 ? start_daemon((struct sockaddr *)&v4, 0) : start_daemon((struct sockaddr *)&v6, MHD_USE_IPv6);
     const union MHD_DaemonInfo *info = h.daemon ? MHD_get_daemon_info(h.daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
         close_listener();

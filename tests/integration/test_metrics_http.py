@@ -70,6 +70,8 @@ def workload(c):
 def test_off_by_default_and_bound_to_loopback(r):
     assert r.config_get("metrics-port") == {"metrics-port": "0"}
     assert r.config_get("metrics-bind") == {"metrics-bind": "127.0.0.1"}
+    with pytest.raises(redis.ResponseError, match="metrics-bind is not an IPv4 or IPv6 address"):
+        r.config_set("metrics-bind", "localhost")     # checked even while the port is off
 
 
 def test_values_match_info(keel):
