@@ -21,9 +21,9 @@ pytestmark = pytest.mark.keel_only
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def rendered_dom(port, budget_ms=5000):
+def rendered_dom(port, profile_dir, budget_ms=5000):
     r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--user-data-dir=" + os.environ.get("TMPDIR", "/tmp") + "/keel-chromium-%d" % port,
+                        "--user-data-dir=%s" % profile_dir,
                         "--virtual-time-budget=%d" % budget_ms, "--dump-dom", "http://127.0.0.1:%d/" % port],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -42,7 +42,7 @@ def dashboard_json(port):
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (scripts/install-deps.sh)")
-def test_page_shows_the_figures_info_gives(start_server):
+def test_page_shows_the_figures_info_gives(start_server, tmp_path):
     port = free_port()
     srv = start_server("--metrics-port", port, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru")
     c = redis.Redis(host=srv.host, port=srv.port)
@@ -55,7 +55,7 @@ def test_page_shows_the_figures_info_gives(start_server):
     # Two complete passes of the background sampler, so what the page shows is one.
     wait_for(lambda: dashboard_json(port)["profile_passes"] >= 2, timeout=60)
 
-    dom = rendered_dom(port)
+    dom = rendered_dom(port, tmp_path)
     info = c.info("everything")
     assert int(shown(dom, "maxmemory")) == info["maxmemory"] == 100 * 1024 * 1024
     assert int(shown(dom, "keyspace_hits")) == info["keyspace_hits"] == 2

@@ -179,6 +179,10 @@ def test_dashboard_json_and_page(keel):
     with pytest.raises(urllib.error.HTTPError) as e:
         get(keel.http, "/nothing")
     assert e.value.code == 404
+    req = urllib.request.Request("http://127.0.0.1:%d/metrics" % keel.http, data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 405
 
 
 def test_port_set_at_run_time(r):
@@ -191,6 +195,12 @@ def test_port_set_at_run_time(r):
         with pytest.raises(redis.ResponseError):
             r.config_set("metrics-bind", "not-an-address")
         assert r.config_get("metrics-bind") == {"metrics-bind": "127.0.0.1"}
+        # A port already taken (the RESP port itself) is refused, and the old listener stays.
+        resp_port = r.connection_pool.connection_kwargs["port"]
+        with pytest.raises(redis.ResponseError, match="cannot listen on metrics-port"):
+            r.config_set("metrics-port", resp_port)
+        assert r.config_get("metrics-port") == {"metrics-port": str(port)}
+        assert "redis_up 1" in get(port, "/metrics")[1]
     finally:
         r.config_set("metrics-port", 0)
     with pytest.raises(urllib.error.URLError):
