@@ -7,6 +7,7 @@ sets of (metric name, labels) are compared. Label values are compared
 too, except the instance-describing ones (version, OS, run id, ...),
 whose names are compared. The deliberate gaps are listed in
 ALLOWED_MISSING with their reason."""
+import os
 import re
 import shutil
 import subprocess
@@ -135,3 +136,37 @@ def test_exporter_exports_the_same_metrics_for_keel_as_for_redis(start_server):
         key = (name, frozenset(labels))
         assert keel[key] == red[key], key
     assert keel[("redis_db_keys", frozenset({("db", "db0")}))] == kc.dbsize()
+
+
+@pytest.mark.keel_only
+def test_keel_fields_through_the_exporters_script_option(start_server):
+    """monitoring/keel-exporter.lua gives exporter users Keel's own INFO
+    fields, which the exporter's INFO parser drops, as redis_script_values."""
+    from keel_helpers import REPO_ROOT
+    srv = start_server("--maxmemory", "100mb")
+    port = free_port()
+    script = os.path.join(REPO_ROOT, "monitoring", "keel-exporter.lua")
+    proc = subprocess.Popen([EXPORTER, "-redis.addr", "redis://127.0.0.1:%d" % srv.port, "-web.listen-address",
+                             "127.0.0.1:%d" % port, "-script", script], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        got = {}
+
+        def fetch():
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as resp:
+                    got["body"] = resp.read().decode()
+                return True
+            except OSError:
+                return False
+        wait_for(fetch, timeout=30)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    series, _ = parse(got["body"])
+    c = redis.Redis(host=srv.host, port=srv.port)
+    assert series[("redis_script_values", frozenset({("key", "maxmemory_time_to_full_seconds")}))] == \
+        c.info("memory")["maxmemory_time_to_full_seconds"] == -1
+    for key in ("used_memory_growth_1min", "used_memory_growth_60min", "mem_snapshot_buffers",
+                "total_backpressure_pauses", "clients_in_backpressure"):
+        assert ("redis_script_values", frozenset({("key", key)})) in series, key

@@ -18,8 +18,9 @@ MON = os.path.join(REPO_ROOT, "monitoring")
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 DASHBOARD = os.path.join(MON, "grafana-dashboard.json")
 RULES = os.path.join(MON, "keel-alerts.yml")
-# Metrics that exist only on some servers: redis_master_link_up on a replica.
-NOT_ON_A_MASTER = {"redis_master_link_up"}
+# Metrics Keel's /metrics does not serve: redis_master_link_up exists only on a replica;
+# redis_script_values is redis_exporter's, with -script monitoring/keel-exporter.lua.
+NOT_ON_A_MASTER = {"redis_master_link_up", "redis_script_values"}
 PROMQL_WORDS = {"rate", "increase", "deriv", "predict_linear", "sum", "by", "and", "unless", "on", "or",
                 "instance", "type", "label_values", "redis_up"}
 
