@@ -151,6 +151,15 @@ static const metric_map simple_metrics[] = {
     {"tracking_total_prefixes", "redis_tracking_total_prefixes", GAUGE, 0, "tracking_total_prefixes metric"},
     {"unexpected_error_replies", "redis_unexpected_error_replies", COUNTER, 0, "unexpected_error_replies metric"},
     {"uptime_in_seconds", "redis_uptime_in_seconds", GAUGE, 0, "uptime_in_seconds metric"},
+    {"repl_backlog_first_byte_offset", "redis_repl_backlog_first_byte_offset", GAUGE, 0, "repl_backlog_first_byte_offset metric"},
+    {"repl_backlog_histlen", "redis_repl_backlog_history_bytes", GAUGE, 0, "repl_backlog_histlen metric"},
+    {"repl_backlog_size", "redis_replication_backlog_bytes", GAUGE, 0, "repl_backlog_size metric"},
+    {"second_repl_offset", "redis_second_repl_offset", GAUGE, 0, "second_repl_offset metric"},
+    {"sync_partial_ok", "redis_replica_partial_resync_accepted", GAUGE, 0, "sync_partial_ok metric"},
+    {"sync_partial_err", "redis_replica_partial_resync_denied", GAUGE, 0, "sync_partial_err metric"},
+    {"sync_full", "redis_replica_resyncs_full", GAUGE, 0, "sync_full metric"},
+    {"slave_expires_tracked_keys", "redis_slave_expires_tracked_keys", GAUGE, 0, "slave_expires_tracked_keys metric"},
+    {"slave_priority", "redis_slave_priority", GAUGE, 0, "slave_priority metric"},
     /* Keel's own. */
     {"used_memory_growth_1min", "keel_memory_growth_1m_bytes_per_second", GAUGE, 0, "Growth rate of used_memory over the last minute (least squares)"},
     {"used_memory_growth_5min", "keel_memory_growth_5m_bytes_per_second", GAUGE, 0, "Growth rate of used_memory over the last 5 minutes"},
@@ -279,6 +288,56 @@ static void emit_latency(out *o, const info_fields *in) {
     }
 }
 
+/* A replica's link figures, labelled with its master as the exporter
+ * labels them, and a master's per-replica lines (slaveN:ip=..,port=..). */
+static void emit_replication(out *o, const info_fields *in) {
+    static const struct { const char *field, *metric; } link[] = {
+        {"master_last_io_seconds_ago", "redis_master_last_io_seconds_ago"},
+        {"master_link_status", "redis_master_link_up"},
+        {"master_sync_in_progress", "redis_master_sync_in_progress"},
+        {"slave_repl_offset", "redis_slave_repl_offset"},
+        {"master_link_down_since_seconds", "redis_master_link_down_since_seconds"},
+    };
+    const char *host = info_get(in, "master_host"), *port = info_get(in, "master_port");
+    if (host && port) {
+        kstr eh = label_value(host, strlen(host)), ep = label_value(port, strlen(port));
+        kstr l = kstr_cat_printf(kstr_empty(), "master_host=\"%s\",master_port=\"%s\"", eh, ep);
+        for (size_t i = 0; i < sizeof(link) / sizeof(link[0]); i++) {
+            const char *v = info_get(in, link[i].field);
+            if (!v) continue;
+            family(o, link[i].metric, GAUGE, "replication link metric");
+            sample(o, link[i].metric, l, i == 1 ? !strcmp(v, "up") : strtod(v, NULL));
+        }
+        const char *ro = info_get(in, "slave_read_only");
+        kstr info = kstr_cat_printf(kstr_dup(l), ",read_only=\"%s\"", ro ? ro : "");
+        family(o, "redis_slave_info", GAUGE, "Information about the Redis slave");
+        sample(o, "redis_slave_info", info, 1);
+        kstr_free(info);
+        kstr_free(l);
+        kstr_free(eh);
+        kstr_free(ep);
+    }
+    static const struct { const char *metric, *key; } per_replica[] = {
+        {"redis_connected_slave_offset_bytes", "offset"}, {"redis_connected_slave_lag_seconds", "lag"}};
+    for (int m = 0; m < 2; m++) {
+        int header = 0;
+        for (int i = 0; i < in->n; i++) {
+            const char *name = in->f[i].name, *v = in->f[i].value;
+            if (strncmp(name, "slave", 5) || name[5] < '0' || name[5] > '9') continue;
+            char ip[128] = "", pt[16] = "", state[32] = "";
+            const char *p;
+            if ((p = strstr(v, "ip="))) sscanf(p + 3, "%127[^,]", ip);
+            if ((p = strstr(v, "port="))) sscanf(p + 5, "%15[^,]", pt);
+            if ((p = strstr(v, "state="))) sscanf(p + 6, "%31[^,]", state);
+            if (!header) family(o, per_replica[m].metric, GAUGE, "replica metric");
+            header = 1;
+            kstr l = kstr_cat_printf(kstr_empty(), "slave_ip=\"%s\",slave_port=\"%s\",slave_state=\"%s\"", ip, pt, state);
+            sample(o, per_replica[m].metric, l, info_sub_value(v, per_replica[m].key));
+            kstr_free(l);
+        }
+    }
+}
+
 /* Every database gets keys and keys_expiring (0 when empty), as the
  * exporter does from CONFIG GET databases; avg_ttl only for those INFO
  * keyspace lists. */
@@ -330,6 +389,7 @@ kstr metrics_render(int openmetrics) {
     emit_instance_info(&o, in);
     emit_commands(&o, in);
     emit_latency(&o, in);
+    emit_replication(&o, in);
     emit_keyspace(&o, in, server.dbnum);
     emit_keel_profile(&o);
     if (openmetrics) o.s = kstr_cat(o.s, "# EOF\n");

@@ -116,10 +116,7 @@ def test_openmetrics_when_asked(keel):
     assert "# TYPE redis_total_error_replies unknown\n" in body
 
 
-@pytest.mark.skipif(not shutil.which(EXPORTER), reason="needs Debian's prometheus-redis-exporter")
-def test_same_names_types_and_labels_as_the_exporter(keel):
-    c = redis.Redis(host=keel.host, port=keel.port)
-    workload(c)
+def compare_with_exporter(keel):
     eport = free_port()
     proc = subprocess.Popen([EXPORTER, "-redis.addr", "redis://127.0.0.1:%d" % keel.port, "-web.listen-address",
                              "127.0.0.1:%d" % eport, "-include-system-metrics", "-redis-only-metrics"],
@@ -158,6 +155,37 @@ def test_same_names_types_and_labels_as_the_exporter(keel):
     for name, kind in exp_types.items():
         if not EXPORTER_ONLY.match(name):
             assert own_types.get(name) == kind, name
+    return own
+
+
+@pytest.mark.skipif(not shutil.which(EXPORTER), reason="needs Debian's prometheus-redis-exporter")
+def test_same_names_types_and_labels_as_the_exporter(keel):
+    c = redis.Redis(host=keel.host, port=keel.port)
+    workload(c)
+    compare_with_exporter(keel)
+
+
+@pytest.mark.skipif(not shutil.which(EXPORTER), reason="needs Debian's prometheus-redis-exporter")
+def test_replication_metrics_as_the_exporter(start_server):
+    """A master and its replica: the per-replica lines of the master and the
+    link figures of the replica, with the exporter's labels."""
+    master = start_server("--metrics-port", free_port())
+    master.http = int(master.extra_args[1])
+    replica = start_server("--metrics-port", free_port())
+    replica.http = int(replica.extra_args[1])
+    m = redis.Redis(host=master.host, port=master.port)
+    rc = redis.Redis(host=replica.host, port=replica.port)
+    rc.replicaof(master.host, master.port)
+    m.set("k", "v")
+    wait_for(lambda: rc.info("replication")["master_link_status"] == "up" and rc.get("k") == b"v", timeout=30)
+    wait_for(lambda: m.info("replication").get("slave0", {}).get("state") == "online", timeout=30)
+    own_master = compare_with_exporter(master)
+    own_replica = compare_with_exporter(replica)
+    labels = frozenset({("master_host", master.host), ("master_port", str(master.port))})
+    assert own_replica[("redis_master_link_up", labels)] == 1
+    assert ("redis_slave_info", labels | {("read_only", "1")}) in own_replica
+    lag = [k for k in own_master if k[0] == "redis_connected_slave_lag_seconds"]
+    assert len(lag) == 1 and ("slave_port", str(replica.port)) in lag[0][1] and ("slave_state", "online") in lag[0][1]
 
 
 def test_dashboard_json_and_page(keel):
