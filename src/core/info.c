@@ -1,4 +1,5 @@
 /* See info.h. */
+#include "acl/acl.h"
 #include "persist/persist.h"
 #include "core/info.h"
 #include "core/blocking.h"
@@ -107,7 +108,7 @@ static kstr section_stats(kstr s) {
         st->net_output_bytes, inststats_rate(INST_NET_INPUT) / 1024.0, inststats_rate(INST_NET_OUTPUT) / 1024.0,
         st->rejected_conn);
     s = repl_info_stats(s); /* sync_full, sync_partial_ok, sync_partial_err */
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
@@ -152,6 +153,7 @@ static kstr section_stats(kstr s) {
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
         defrag_total_ms, defrag_now_ms, tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         st->unexpected_error_replies, reply_error_count());
+    return acl_info_stats(s);
 }
 
 static kstr section_replication(kstr s) { return repl_info_section(s); }

@@ -6,6 +6,7 @@
  * and does the time-based housekeeping: the LRU clock, active expiry,
  * incremental rehashing, idle-client timeouts, memory peak tracking.
  */
+#include "acl/acl.h"
 #include "core/inststats.h"
 #include "core/slowlog.h"
 #include "core/info.h"
@@ -479,6 +480,7 @@ int main(int argc, char **argv) {
     adjust_open_files_limit();
     if (!tls_init()) server_startup_exit(1);
     command_table_init();
+    acl_init();
     db_init_all(server.dbnum);
     blocking_init();
     persist_init();
