@@ -40,7 +40,7 @@ KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 # Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
 # (the Lua-visible API of both is the one Redis scripts use).
 LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
-LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lm -lpthread
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lmicrohttpd -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
@@ -48,12 +48,14 @@ TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/sr
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
 # keel-cli: the client (src/cli), with the reply reader of src/lib,
-# libedit for the prompt and OpenSSL for --tls; not linked with the
-# server's modules.
+# libedit for the prompt and OpenSSL for --tls (in LIBS); linked, like keel-check-rdb, with the server's
+# modules (tool_runtime.c standing in for main), because --rdb-report
+# reads dumps with the server's own loader and sizes keys with its
+# MEMORY USAGE arithmetic.
 CLI_BIN     ?= $(subst keel-server,keel-cli,$(BIN))
 CLI_SRCS    := $(sort $(wildcard src/cli/*.c))
-CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/src/lib/resp_reader.o $(BUILD)/src/lib/zmalloc.o
-CLI_LIBS    := $(ALLOC_LIBS) $(shell pkg-config --libs libedit) -lssl -lcrypto -lm
+CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TOOL_OBJS)
+CLI_LIBS     = $(LIBS) $(shell pkg-config --libs libedit)
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
