@@ -415,3 +415,17 @@ def test_ttl_in_the_past_from_the_master_keeps_the_key(pair):
     sc = s.client()
     assert sc.dbsize() == 3 and sc.exists("k1", "k2") == 0
     mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_blocked_clients_unblocked_when_a_master_becomes_replica(pair):
+    m, s = pair()
+    waiter = s.raw()
+    waiter.send(encode_command("BLPOP", "l", "0"))
+    assert wait_for(lambda: s.info("clients")["blocked_clients"] == 1)
+    attach(s, m)
+    assert str(waiter.read()) == ("UNBLOCKED force unblock from blocking operation, instance state changed "
+                                  "(master -> replica?)")
+    waiter.close()
+    m.client().rpush("l", "x")          # the master's push is not served on the replica
+    wait_in_sync(m, s)
+    assert s.client().lrange("l", 0, -1) == [b"x"]
