@@ -429,3 +429,23 @@ def test_blocked_clients_unblocked_when_a_master_becomes_replica(pair):
     m.client().rpush("l", "x")          # the master's push is not served on the replica
     wait_in_sync(m, s)
     assert s.client().lrange("l", 0, -1) == [b"x"]
+
+
+def test_writable_replica_expires_its_own_keys(pair):
+    """Keys a writable replica's clients give a TTL expire on the replica
+    (the master never sends a DEL for them); the master's keys wait for
+    the master's DEL."""
+    m, s = pair()
+    attach(s, m)
+    sc = s.client()
+    sc.config_set("replica-read-only", "no")
+    m.client().execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    m.client().set("from_master", "v", px=100)
+    wait_in_sync(m, s)
+    sc.set("own1", "v", px=100)
+    sc.set("own2", "v")
+    sc.pexpire("own2", 100)
+    assert wait_for(lambda: sc.dbsize() == 1, timeout=10)   # only the master's key is left
+    assert sc.get("from_master") is None                        # hidden, not deleted
+    m.client().execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    assert wait_for(lambda: sc.dbsize() == 0, timeout=10)
