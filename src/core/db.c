@@ -147,8 +147,11 @@ static void forget_own_keys(void) {
     n_own_keys = 0;
 }
 
-void db_set_replica_mode(int on) {
+static int replica_read_only;
+
+void db_set_replica_mode(int on, int read_only) {
     replica_mode = on;
+    replica_read_only = read_only;
     if (!on) forget_own_keys();
 }
 
@@ -201,7 +204,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
     if (e && replica_mode && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {
         if (replica_keeps_expired()) flags |= LOOKUP_NOEXPIRE;
-        else if (!(flags & LOOKUP_WRITE)) {
+        else if (!(flags & LOOKUP_WRITE) || replica_read_only) {
             if (!(flags & LOOKUP_NOSTATS)) server.stat.keyspace_misses++;
             return NULL;
         }

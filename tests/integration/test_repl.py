@@ -449,3 +449,19 @@ def test_writable_replica_expires_its_own_keys(pair):
     assert sc.get("from_master") is None                        # hidden, not deleted
     m.client().execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
     assert wait_for(lambda: sc.dbsize() == 0, timeout=10)
+
+
+def test_read_only_replica_never_deletes_an_expired_key(pair):
+    """PFCOUNT writes its cache through a write lookup: on a read-only
+    replica that does not delete the expired key (Redis 7.0)."""
+    m, s = pair()
+    attach(s, m)
+    mc, sc = m.client(), s.client()
+    mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    mc.pfadd("hll", *"abcdefghijklmnopq")
+    mc.pexpire("hll", 50)
+    wait_in_sync(m, s)
+    time.sleep(0.2)
+    assert sc.pfcount("hll") == 0
+    assert sc.dbsize() == 1
+    mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
