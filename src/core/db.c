@@ -179,8 +179,9 @@ static void expire_own_keys(void) {
         own_ttl_key k = own_keys[i];
         db *d = k.dbid < db_count() ? db_get(k.dbid) : NULL;
         entry *e = d ? db_find(d, k.key, kstr_len(k.key)) : NULL;
-        if (e && entry_has_expire(e) && entry_is_expired(e, now)) db_expire_entry(d, e);
-        if (e && entry_has_expire(e) && !entry_is_expired(e, now)) own_keys[j++] = k;
+        int has_ttl = e && entry_has_expire(e), expired = has_ttl && entry_is_expired(e, now);
+        if (expired) db_expire_entry(d, e); /* frees e */
+        if (has_ttl && !expired) own_keys[j++] = k;
         else kstr_free(k.key);
     }
     n_own_keys = j;
