@@ -1,4 +1,5 @@
 /* See info.h. */
+#include "acl/acl.h"
 #include "persist/persist.h"
 #include "core/info.h"
 #include "core/blocking.h"
@@ -100,7 +101,7 @@ static kstr section_stats(kstr s) {
         "rejected_connections:%lld\r\n",
         st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn);
     s = repl_info_stats(s); /* sync_full, sync_partial_ok, sync_partial_err */
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
@@ -137,6 +138,7 @@ static kstr section_stats(kstr s) {
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
         tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         reply_error_count());
+    return acl_info_stats(s);
 }
 
 static kstr section_replication(kstr s) { return repl_info_section(s); }

@@ -81,6 +81,8 @@ static void find_secrets(const command *cmd, int argc, char **argv, char *redact
     const char *name = cmd->fullname;
     if (!strcmp(name, "auth")) {
         for (int j = 1; j < argc; j++) redact[j] = 1;
+    } else if (!strcmp(name, "acl|setuser")) {
+        for (int j = 2; j < argc; j++) redact[j] = 1;
     } else if (!strcmp(name, "hello")) {
         for (int j = 2; j < argc; j++) {
             if (arg_is(argv[j], "auth") && j + 2 < argc) { redact[j + 1] = redact[j + 2] = 1; j += 2; }

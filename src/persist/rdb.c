@@ -34,6 +34,7 @@
 #include "memory/memory.h"
 #include "lib/crc64.h"
 #include "persist/lzf.h"
+#include "persist/snapshot.h"
 #include "script/script.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
@@ -598,6 +599,9 @@ static int save_db(rdb_writer *w, db *d, size_t *skipped) {
             continue;
         }
         rc = rdb_write_key(w, e);
+        /* rdb-key-save-delay slows synchronous saves too, as in Redis (the
+         * suite's shutdown tests need a save that lasts). */
+        if (snapshot_key_save_delay > 0) usleep((useconds_t)snapshot_key_save_delay);
     }
     db_iter_free(it);
     return rc;

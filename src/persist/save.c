@@ -67,10 +67,20 @@ static int fsync_dir_of(const char *path) {
     return rc;
 }
 
+char rdb_save_temp_path[4096];
+
+static int save_file(const char *path, const char *tmp, char *err, size_t errlen);
+
 int rdb_save_file(const char *path, char *err, size_t errlen) {
-    char tmp[4096], copy[4096];
+    char copy[4096];
     snprintf(copy, sizeof(copy), "%s", path);
-    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    snprintf(rdb_save_temp_path, sizeof(rdb_save_temp_path), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    int rc = save_file(path, rdb_save_temp_path, err, errlen);
+    rdb_save_temp_path[0] = '\0';
+    return rc;
+}
+
+static int save_file(const char *path, const char *tmp, char *err, size_t errlen) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
