@@ -132,6 +132,7 @@ static config_entry *const module_config_tables[] = {
     security_configs,
     tls_configs,
     acl_configs,
+    http_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -92,6 +92,7 @@ extern config_entry pubsub_configs[]; /* pubsub/notify.c */
 extern config_entry repl_configs[];   /* repl/repl_cmds.c */
 extern config_entry tls_configs[]; /* tls/tls.c: tls-port and every tls-* parameter */
 extern config_entry security_configs[]; /* core/security.c: enable-protected-configs, enable-module-command */
+extern config_entry http_configs[];   /* http/http.c: metrics-port, metrics-bind */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */
