@@ -395,6 +395,20 @@ static void queue_resume(client *c) {
     unblocked_ids[n_unblocked++] = c->id;
 }
 
+void blocking_unblock_all(const char *err) {
+    bstate *bs = blocked_head;
+    while (bs) {
+        bstate *next = bs->next;
+        if (!bs->postponed) {
+            client *c = bs->c;
+            reply_error(c, err);
+            unblock(c);
+            queue_resume(c);
+        }
+        bs = next;
+    }
+}
+
 int blocking_unblock(client *c, int with_error) {
     bstate *bs = c->bstate;
     /* A postponed command expects no timeout and no error: only the end

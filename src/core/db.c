@@ -130,7 +130,62 @@ void db_set_loading(int on) { loading = on; }
 int db_loading(void) { return loading; }
 
 static int replica_mode;
-void db_set_replica_mode(int on) { replica_mode = on; }
+
+/* Keys a writable replica's own clients gave a TTL: the master will never
+ * delete them, so the replica expires them itself (Redis's
+ * slaveKeysWithExpire). A list of (database, name), checked by the expiry
+ * cycle; a key gone or without a TTL is dropped from it. */
+typedef struct own_ttl_key {
+    int dbid;
+    kstr key;
+} own_ttl_key;
+static own_ttl_key *own_keys;
+static size_t n_own_keys, cap_own_keys;
+
+static void forget_own_keys(void) {
+    for (size_t i = 0; i < n_own_keys; i++) kstr_free(own_keys[i].key);
+    n_own_keys = 0;
+}
+
+static int replica_read_only;
+
+void db_set_replica_mode(int on, int read_only) {
+    replica_mode = on;
+    replica_read_only = read_only;
+    if (!on) forget_own_keys();
+}
+
+static void note_own_ttl(db *d, const entry *e) {
+    client *c = server.current_client;
+    if (!replica_mode || !c || (c->flags & CLIENT_MASTER) || !entry_has_expire(e)) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    for (size_t i = 0; i < n_own_keys; i++)
+        if (own_keys[i].dbid == d->id && kstr_len(own_keys[i].key) == klen && !memcmp(own_keys[i].key, key, klen))
+            return;
+    if (n_own_keys == cap_own_keys) {
+        cap_own_keys = cap_own_keys ? cap_own_keys * 2 : 16;
+        own_keys = zrealloc(own_keys, cap_own_keys * sizeof(*own_keys));
+    }
+    own_keys[n_own_keys].dbid = d->id;
+    own_keys[n_own_keys].key = kstr_new_len(key, klen);
+    n_own_keys++;
+}
+
+static void expire_own_keys(void) {
+    long long now = db_now_ms();
+    size_t j = 0;
+    for (size_t i = 0; i < n_own_keys; i++) {
+        own_ttl_key k = own_keys[i];
+        db *d = k.dbid < db_count() ? db_get(k.dbid) : NULL;
+        entry *e = d ? db_find(d, k.key, kstr_len(k.key)) : NULL;
+        int has_ttl = e && entry_has_expire(e), expired = has_ttl && entry_is_expired(e, now);
+        if (expired) db_expire_entry(d, e); /* frees e */
+        if (has_ttl && !expired) own_keys[j++] = k;
+        else kstr_free(k.key);
+    }
+    n_own_keys = j;
+}
 
 /* A replica's expired key: live for the master's stream, which will
  * delete it; missing for everyone else, deleted only by a write (a
@@ -150,7 +205,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
     if (e && replica_mode && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {
         if (replica_keeps_expired()) flags |= LOOKUP_NOEXPIRE;
-        else if (!(flags & LOOKUP_WRITE)) {
+        else if (!(flags & LOOKUP_WRITE) || replica_read_only) {
             if (!(flags & LOOKUP_NOSTATS)) server.stat.keyspace_misses++;
             return NULL;
         }
@@ -182,6 +237,7 @@ void db_add(db *d, entry *e) {
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
     notify_new_key(d->id, e);
+    note_own_ttl(d, e);
 }
 
 /* Point the slot holding e's key (in table t) to e. The key is read from
@@ -209,6 +265,7 @@ void db_replace(db *d, entry *old, entry *e, int keep_value) {
     }
     if (keep_value) entry_free_shell(old);
     else memory_free_entry(old, FREE_SERVER_DEL);
+    note_own_ttl(d, e);
 }
 
 void db_set(db *d, entry *e, int keepttl) {
@@ -267,6 +324,7 @@ entry *db_set_expire(db *d, entry *e, long long when) {
     *kref = n;
     if (xref) *xref = n;
     else hashtable_add(d->expires, n);
+    note_own_ttl(d, n);
     return n;
 }
 
@@ -514,7 +572,10 @@ static void collect(void *priv, void *element) {
 static int last_cycle_stale_high;
 
 void db_active_expire_cycle(int fast) {
-    if (replica_mode) return; /* the master's DELs expire a replica's keys */
+    if (replica_mode) {
+        expire_own_keys(); /* the master's DELs expire the rest */
+        return;
+    }
     if (pause_active()) return;
     static int current_db;
     static long long last_fast_start;

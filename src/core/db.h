@@ -89,8 +89,10 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags);
 void db_set_loading(int on);
 /* On a replica nothing expires by itself: expired keys read as missing
  * for clients and stay live for the master's stream (CLIENT_MASTER),
- * whose DEL removes them; the expiry cycle does not run. */
-void db_set_replica_mode(int on);
+ * whose DEL removes them; the expiry cycle does not run. On a writable
+ * replica a client's write deletes an expired key it touches (Redis 7.0);
+ * on a read-only one nothing does (PFCOUNT's cache write, say). */
+void db_set_replica_mode(int on, int read_only);
 /* Is a TTL being set at when_ms already past (the key goes at once)?
  * Never while loading, nor for the master's stream on a replica: the
  * master decides when its keys expire (Redis's checkAlreadyExpired). */
