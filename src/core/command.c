@@ -19,6 +19,7 @@
 #include "pubsub/pubsub.h"
 
 #include "persist/persist.h"
+#include "cluster/cluster.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static command *const module_tables[] = {
     bgsave_commands,
     aof_commands,
     pubsub_commands, monitor_commands,
+    migrate_commands, cluster_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -275,6 +277,10 @@ void command_dispatch(client *c) {
     }
     if (pause_postpones(c, cmd)) {
         blocking_postpone(c);
+        return;
+    }
+    if (!cluster_check_request(c, cmd)) {
+        rejected(c, cmd);
         return;
     }
     int queue = multi_should_queue(c, cmd);

@@ -123,6 +123,7 @@ static config_entry *const module_config_tables[] = {
     stub_configs,
     script_configs,
     pubsub_configs,
+    cluster_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

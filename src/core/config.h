@@ -82,6 +82,7 @@ extern config_entry oomadj_configs[];    /* core/oomadj.c */
 extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 extern config_entry script_configs[]; /* script/script.c */
 extern config_entry pubsub_configs[]; /* pubsub/notify.c */
+extern config_entry cluster_configs[]; /* cluster/cluster.c */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

@@ -11,7 +11,9 @@
 #include "memory/memory.h"
 #include "pubsub/notify.h"
 #include "lib/zmalloc.h"
+#include "lib/crc16.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct db {
@@ -20,10 +22,17 @@ struct db {
     int id;
     long long avg_ttl;  /* estimate maintained by the expiry cycle */
     unsigned long expires_cursor;
+    /* Cluster mode, database 0 only: keys per hash slot (16384 counters,
+     * 64 KB; nothing per key), and where the last walk of a slot stopped
+     * (see db_slot_keys). NULL otherwise. */
+    uint32_t *slot_keys;
+    unsigned walk_slot;
+    size_t walk_cursor;
 };
 
 static db *dbs;
 static int ndbs;
+static int slot_index_on; /* db_enable_slot_index */
 static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
@@ -92,13 +101,89 @@ void db_init_all(int count) {
         dbs[i].keys = hashtable_create(&keys_table_type);
         dbs[i].expires = hashtable_create(&expires_table_type);
         dbs[i].id = i;
+        if (slot_index_on && i == 0) dbs[i].slot_keys = zcalloc(sizeof(uint32_t) * CLUSTER_SLOTS);
     }
+}
+
+void db_enable_slot_index(void) { slot_index_on = 1; }
+
+/* ---- Per-slot key counts (cluster mode) ------------------------------- */
+
+static inline void count_key(db *d, const entry *e, int delta) {
+    if (!d->slot_keys) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    d->slot_keys[key_hash_slot(key, klen)] += (uint32_t)delta;
+}
+
+static void recount_slots(db *d) {
+    if (!d->slot_keys) return;
+    memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
+    hashtable_iterator it;
+    hashtable_iter_init(&it, d->keys, 0);
+    void *e;
+    while (hashtable_iter_next(&it, &e)) count_key(d, e, 1);
+    hashtable_iter_release(&it);
+}
+
+size_t db_slot_count(db *d, unsigned slot) { return d->slot_keys && slot < CLUSTER_SLOTS ? d->slot_keys[slot] : 0; }
+
+typedef struct slot_walk {
+    unsigned slot;
+    entry **found;
+    size_t n, max;
+} slot_walk;
+
+static void collect_slot_key(void *priv, void *element) {
+    slot_walk *w = priv;
+    size_t klen;
+    const char *key = entry_key(element, &klen);
+    if (w->n < w->max && key_hash_slot(key, klen) == w->slot) w->found[w->n++] = element;
+}
+
+static int cmp_ptr(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One pass from cursor until max keys of the slot were found or the walk
+ * ended; returns where it stopped (0: the end). */
+static size_t walk_for_slot(db *d, size_t cursor, slot_walk *w) {
+    do cursor = hashtable_scan(d->keys, cursor, collect_slot_key, w);
+    while (cursor && w->n < w->max);
+    return cursor;
+}
+
+/* The walk resumes where the last walk of the same slot stopped: a
+ * resharding tool asks for a slot's keys again and again while it
+ * migrates them, and the keys before that point are already gone. When
+ * that finds too few, one pass from the start. Keys seen twice (a
+ * rehash under way) are reported once. */
+size_t db_slot_keys(db *d, unsigned slot, size_t max, entry **out) {
+    size_t want = db_slot_count(d, slot);
+    if (want > max) want = max;
+    if (want == 0) return 0;
+    slot_walk w = {slot, out, 0, want};
+    size_t start = d->walk_slot == slot ? d->walk_cursor : 0;
+    size_t stop = walk_for_slot(d, start, &w);
+    if (w.n < want && start != 0) {
+        w.n = 0;
+        stop = walk_for_slot(d, 0, &w);
+    }
+    d->walk_slot = slot;
+    d->walk_cursor = stop;
+    qsort(out, w.n, sizeof(entry *), cmp_ptr);
+    size_t u = 0;
+    for (size_t i = 0; i < w.n; i++)
+        if (u == 0 || out[u - 1] != out[i]) out[u++] = out[i];
+    return u;
 }
 
 void db_free_all(void) {
     for (int i = 0; i < ndbs; i++) {
         hashtable_release(dbs[i].expires);
         hashtable_release(dbs[i].keys);
+        zfree(dbs[i].slot_keys);
     }
     zfree(dbs);
     dbs = NULL;
@@ -155,6 +240,7 @@ void db_add(db *d, entry *e) {
     stamp(e);
     memory_entry_created(d, e);
     hashtable_add(d->keys, e);
+    count_key(d, e, 1);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
     notify_new_key(d->id, e);
@@ -207,6 +293,7 @@ void db_set(db *d, entry *e, int keepttl) {
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     void *e;
     if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
+    count_key(d, e, -1);
     before_change(d, e);
     if (entry_has_expire((entry *)e)) {
         void *unused;
@@ -298,6 +385,7 @@ void db_empty(db *d) {
     claim_tables(d);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
+    if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
@@ -312,6 +400,7 @@ static db *detach_contents(db *d) {
     x->avg_ttl = d->avg_ttl;
     d->keys = hashtable_create(&keys_table_type);
     d->expires = hashtable_create(&expires_table_type);
+    if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
@@ -339,6 +428,7 @@ void db_reattach(db *d, db *x) {
     d->avg_ttl = x->avg_ttl;
     d->expires_cursor = 0;
     zfree(x);
+    recount_slots(d);
     if (db_on_emptied) db_on_emptied(d);
 }
 
@@ -356,6 +446,8 @@ void db_swap(int a, int b) {
     dbs[b].expires = tmp.expires;
     dbs[b].avg_ttl = tmp.avg_ttl;
     dbs[b].expires_cursor = tmp.expires_cursor;
+    recount_slots(&dbs[a]);
+    recount_slots(&dbs[b]);
     if (db_on_emptied) {
         db_on_emptied(&dbs[a]);
         db_on_emptied(&dbs[b]);

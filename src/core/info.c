@@ -1,5 +1,6 @@
 /* See info.h. */
 #include "persist/persist.h"
+#include "cluster/cluster.h"
 #include "core/info.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
@@ -201,7 +202,7 @@ static kstr section_errorstats(kstr s) {
     reply_errorstats_foreach(errorstat_one, &s);
     return s;
 }
-static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
+static kstr section_cluster(kstr s) { return cluster_info_section(s); }
 static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
 
 typedef kstr info_section_fn(kstr s);

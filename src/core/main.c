@@ -24,6 +24,7 @@
 #include "pubsub/hooks.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
+#include "cluster/cluster.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -256,6 +257,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     memory_cron();
     persist_cron();
     aof_cron();
+    cluster_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -269,6 +271,7 @@ static void before_sleep(eventloop *el) {
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
+    cluster_before_sleep();
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -415,6 +418,7 @@ int main(int argc, char **argv) {
     setup_signals();
     adjust_open_files_limit();
     command_table_init();
+    cluster_init(); /* before the keyspace: cluster mode counts keys per slot */
     db_init_all(server.dbnum);
     blocking_init();
     persist_init();
@@ -424,6 +428,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
+    cluster_start();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);

@@ -62,6 +62,10 @@ struct command;
 /* Writing a push (Pub/Sub, tracking): CLIENT REPLY OFF/SKIP do not
  * silence it, as in Redis. Set only around the write. */
 #define CLIENT_PUSHING (1 << 22)
+/* Cluster (cluster/cluster.h): ASKING was sent (the next command may use
+ * a slot being imported); READONLY (reads served by a replica). */
+#define CLIENT_ASKING (1 << 23)
+#define CLIENT_READONLY (1 << 24)
 
 typedef struct reply_block {
     struct reply_block *next;

@@ -358,7 +358,9 @@ long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) 
     return receivers + deliver_to_patterns(ch, chlen, msg, mlen);
 }
 
-static long shard_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) {
+void (*pubsub_on_publish)(const kstr channel, const kstr message, int sharded);
+
+long pubsub_shard_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) {
     void *found;
     if (!global[K_SHARD] || !hashtable_find(global[K_SHARD], ch, chlen, &found)) return 0;
     subs *s = found;
@@ -481,10 +483,12 @@ static void sunsubscribe_command(client *c) { unsubscribe_generic(c, K_SHARD); }
 
 static void publish_command(client *c) {
     reply_ll(c, pubsub_publish(c->argv[1], kstr_len(c->argv[1]), c->argv[2], kstr_len(c->argv[2])));
+    if (pubsub_on_publish) pubsub_on_publish(c->argv[1], c->argv[2], 0);
 }
 
 static void spublish_command(client *c) {
-    reply_ll(c, shard_publish(c->argv[1], kstr_len(c->argv[1]), c->argv[2], kstr_len(c->argv[2])));
+    reply_ll(c, pubsub_shard_publish(c->argv[1], kstr_len(c->argv[1]), c->argv[2], kstr_len(c->argv[2])));
+    if (pubsub_on_publish) pubsub_on_publish(c->argv[1], c->argv[2], 1);
 }
 
 /* PUBSUB CHANNELS / SHARDCHANNELS [pattern] */
