@@ -87,9 +87,19 @@ const char *cluster_endpoint(const cnode *n) {
 
 /* ---- nodes ------------------------------------------------------------ */
 
+/* Node names come from /dev/urandom even when KEEL_RANDOM_SEED fixes the
+ * server's other random choices: nodes started with the same seed must
+ * still have different names. */
 void node_random_name(char *out) {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < NODE_NAMELEN; i++) out[i] = hex[random_u64() & 15];
+    unsigned char bytes[NODE_NAMELEN];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, bytes, sizeof(bytes)) : -1;
+    if (fd >= 0) close(fd);
+    for (int i = 0; i < NODE_NAMELEN; i++) {
+        unsigned v = got == (ssize_t)sizeof(bytes) ? bytes[i] : (unsigned)(random_u64() ^ (uint64_t)mstime());
+        out[i] = hex[v & 15];
+    }
     out[NODE_NAMELEN] = '\0';
 }
 
