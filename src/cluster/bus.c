@@ -609,7 +609,7 @@ static void handle_epoch_collision(cnode *sender) {
     if (memcmp(sender->name, cl.myself->name, NODE_NAMELEN) <= 0) return;
     cl.current_epoch++;
     cl.myself->config_epoch = cl.current_epoch;
-    cluster_note_change(1);
+    cluster_note_change(2);
     server_log(LOG_VERBOSE, "WARNING: configEpoch collision with node %.40s. configEpoch set to %llu", sender->name,
                (unsigned long long)cl.current_epoch);
 }
@@ -755,7 +755,7 @@ static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
         static const char null_name[NODE_NAMELEN];
         if (cfg > sender->config_epoch && !memcmp(m + OFF_SLAVEOF, null_name, NODE_NAMELEN)) {
             sender->config_epoch = cfg;
-            cluster_note_change(1);
+            cluster_note_change(2);
         }
         sender->repl_offset = (long long)get64(m + OFF_OFFSET);
     }

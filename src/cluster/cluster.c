@@ -6,9 +6,10 @@
  * nodes.conf is CLUSTER NODES's text plus a "vars currentEpoch N
  * lastVoteEpoch M" line, Redis's format, so a Redis node's file loads
  * here and the other way round. It is rewritten whole (temporary file,
- * fsync, rename) whenever the configuration changes: at most once per
- * event-loop iteration (cluster_note_change marks, the cron and
- * before-sleep write).
+ * fsync, rename) when the configuration changes (cluster_note_change
+ * marks it): an epoch change before the next reply leaves, with fsync;
+ * other changes (slots, nodes, flags) by the next cron tick (100 ms),
+ * without fsync, as Redis 7.0 writes those.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -259,8 +260,11 @@ void cluster_update_state(void) {
     cl.ok = ok;
 }
 
+/* save: 0 state only, 1 rewrite nodes.conf, 2 rewrite and fsync it (epoch
+ * changes, as Redis fsyncs them; slot moves are rewritten without fsync,
+ * also as in Redis, so a reshard does not wait for the disk per slot). */
 void cluster_note_change(int save) {
-    if (save) cl.todo_save = 1;
+    if (save > cl.todo_save) cl.todo_save = save;
     cl.todo_update_state = 1;
 }
 
@@ -320,7 +324,7 @@ kstr cluster_nodes_text(kstr s, int for_file) {
     return s;
 }
 
-int cluster_save_config(void) {
+int cluster_save_config(int fsync_it) {
     kstr text = cluster_nodes_text(kstr_empty(), 1);
     text = kstr_cat_printf(text, "vars currentEpoch %llu lastVoteEpoch %llu\n", (unsigned long long)cl.current_epoch,
                            (unsigned long long)cl.last_vote_epoch);
@@ -328,7 +332,7 @@ int cluster_save_config(void) {
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", cluster_config_file, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ok = 0;
     if (fd >= 0) {
-        ok = write(fd, text, kstr_len(text)) == (ssize_t)kstr_len(text) && fsync(fd) == 0;
+        ok = write(fd, text, kstr_len(text)) == (ssize_t)kstr_len(text) && (!fsync_it || fsync(fd) == 0);
         close(fd);
         ok = ok && rename(tmp, cluster_config_file) == 0;
         if (!ok) unlink(tmp);
@@ -467,7 +471,7 @@ void cluster_init(void) {
     if (r == 0) {
         cl.myself = node_create(NULL, NODE_MYSELF | NODE_MASTER);
         server_log(LOG_NOTICE, "No cluster configuration found, I'm %s", cl.myself->name);
-        cl.todo_save = 1;
+        cl.todo_save = 2;
     } else {
         server_log(LOG_NOTICE, "Node configuration loaded, I'm %.40s", cl.myself->name);
     }
@@ -480,7 +484,7 @@ void cluster_init(void) {
     snprintf(cl.myself->hostname, sizeof(cl.myself->hostname), "%s",
              cluster_announce_hostname ? cluster_announce_hostname : "");
     cluster_update_state();
-    if (cl.todo_save) cluster_save_config();
+    if (cl.todo_save) cluster_save_config(1);
 }
 
 static void propagate_publish(const kstr channel, const kstr message, int sharded) {
@@ -504,15 +508,21 @@ void cluster_cron(void) {
     if (!cluster_enabled_cfg) return;
     bus_cron();
     cluster_before_sleep();
+    /* Changes that need no fsync are written here, at most every cron
+     * tick: a reshard changes slots several times per slot moved, and a
+     * rename costs milliseconds on some file systems. */
+    if (cl.todo_save) cluster_save_config(cl.todo_save == 2);
 }
 
+/* State changes are applied before the next replies leave; epoch changes
+ * (todo_save 2) are written and fsynced before them too. */
 void cluster_before_sleep(void) {
     if (!cluster_enabled_cfg) return;
     if (cl.todo_update_state) {
         cl.todo_update_state = 0;
         cluster_update_state();
     }
-    if (cl.todo_save) cluster_save_config();
+    if (cl.todo_save == 2) cluster_save_config(1);
 }
 
 /* ---- INFO cluster -------------------------------------------------- */

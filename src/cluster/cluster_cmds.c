@@ -165,7 +165,7 @@ static void cluster_reset(client *c) {
         node_random_name(cl.myself->name);
         server_log(LOG_NOTICE, "Node hard reset, now I'm %.40s", cl.myself->name);
     }
-    cluster_note_change(1);
+    cluster_note_change(2);
     reply_ok(c);
 }
 
@@ -183,7 +183,7 @@ static void cluster_set_config_epoch(client *c) {
         cl.myself->config_epoch = (uint64_t)epoch;
         server_log(LOG_WARNING, "configEpoch set to %llu via CLUSTER SET-CONFIG-EPOCH", (unsigned long long)epoch);
         if (cl.current_epoch < (uint64_t)epoch) cl.current_epoch = (uint64_t)epoch;
-        cluster_note_change(1);
+        cluster_note_change(2);
         reply_ok(c);
     }
 }
@@ -201,7 +201,7 @@ static int bump_epoch(void) {
     if (cl.myself->config_epoch != 0 && cl.myself->config_epoch == max && unique) return 0;
     cl.current_epoch++;
     cl.myself->config_epoch = cl.current_epoch;
-    cluster_note_change(1);
+    cluster_note_change(2);
     return 1;
 }
 
@@ -215,7 +215,7 @@ static void cluster_bumpepoch(client *c) {
 
 static void cluster_saveconfig(client *c) {
     if (!cluster_on(c)) return;
-    if (cluster_save_config() == 0) reply_ok(c);
+    if (cluster_save_config(1) == 0) reply_ok(c);
     else reply_errorf(c, "ERR error saving the cluster node config: %s", strerror(errno));
 }
 

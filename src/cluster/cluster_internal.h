@@ -80,7 +80,7 @@ typedef struct cluster_state {
     cnode *migrating_to[CLUSTER_SLOTS];
     cnode *importing_from[CLUSTER_SLOTS];
     long long sent[MSG_TYPE_COUNT], received[MSG_TYPE_COUNT];
-    int todo_save;            /* nodes.conf must be rewritten */
+    int todo_save;            /* nodes.conf must be rewritten: 1, and fsynced: 2 */
     int todo_update_state;
     /* Nodes CLUSTER FORGET removed: not re-added from gossip for a minute. */
     struct { char name[NODE_NAMELEN + 1]; long long until_ms; } forgotten[32];
@@ -121,7 +121,7 @@ int node_failure_reports(cnode *n);
 int cluster_add_slot(cnode *n, int slot);
 int cluster_del_slot(int slot);
 void cluster_update_state(void);
-int cluster_save_config(void);
+int cluster_save_config(int fsync_it);
 void cluster_note_change(int save);
 int cluster_bus_port(const cnode *n);
 int node_is_forgotten(const char *name);

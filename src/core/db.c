@@ -23,11 +23,10 @@ struct db {
     long long avg_ttl;  /* estimate maintained by the expiry cycle */
     unsigned long expires_cursor;
     /* Cluster mode, database 0 only: keys per hash slot (16384 counters,
-     * 64 KB; nothing per key), and where the last walk of a slot stopped
-     * (see db_slot_keys). NULL otherwise. */
+     * 64 KB; nothing per key), and the temporary index of a range of slots
+     * that db_slot_keys builds (see there). NULL otherwise. */
     uint32_t *slot_keys;
-    unsigned walk_slot;
-    size_t walk_cursor;
+    struct slot_index *sidx;
 };
 
 static db *dbs;
@@ -107,17 +106,77 @@ void db_init_all(int count) {
 
 void db_enable_slot_index(void) { slot_index_on = 1; }
 
-/* ---- Per-slot key counts (cluster mode) ------------------------------- */
+/* ---- Per-slot key counts and the slot index (cluster mode) ------------
+ *
+ * Counting is a counter per slot, kept by db_add and db_unlink_entry.
+ * Listing a slot's keys (CLUSTER GETKEYSINSLOT, which a resharding tool
+ * calls again and again, slot after slot) uses an index built on demand:
+ * one walk of the table collects copies of the keys of a range of slots
+ * (starting at the slot asked for, wide enough for about 64k keys), kept
+ * up to date by db_add and db_unlink_entry while it exists. Moving 1000
+ * slots then costs one walk of the keyspace instead of one per slot. The
+ * index is temporary: it is dropped when a slot outside its range is
+ * asked for (and rebuilt there) and when the database is emptied,
+ * swapped or detached; outside resharding it does not exist, so a key
+ * costs no byte more in cluster mode. */
+
+#define SLOT_INDEX_KEYS 65536
+
+typedef struct keyvec {
+    kstr *keys;
+    uint32_t n, cap;
+} keyvec;
+
+typedef struct slot_index {
+    unsigned lo, hi; /* slots [lo, hi) */
+    keyvec *v;       /* hi - lo vectors */
+} slot_index;
+
+static void sidx_free(db *d) {
+    slot_index *x = d->sidx;
+    if (!x) return;
+    for (unsigned i = 0; i < x->hi - x->lo; i++) {
+        for (uint32_t j = 0; j < x->v[i].n; j++) kstr_free(x->v[i].keys[j]);
+        zfree(x->v[i].keys);
+    }
+    zfree(x->v);
+    zfree(x);
+    d->sidx = NULL;
+}
+
+static void keyvec_push(keyvec *v, const char *key, size_t klen) {
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        v->keys = zrealloc(v->keys, sizeof(kstr) * v->cap);
+    }
+    v->keys[v->n++] = kstr_new_len(key, klen);
+}
+
+static void keyvec_remove(keyvec *v, const char *key, size_t klen) {
+    for (uint32_t j = 0; j < v->n; j++) {
+        if (kstr_len(v->keys[j]) != klen || memcmp(v->keys[j], key, klen)) continue;
+        kstr_free(v->keys[j]);
+        v->keys[j] = v->keys[--v->n];
+        return;
+    }
+}
 
 static inline void count_key(db *d, const entry *e, int delta) {
     if (!d->slot_keys) return;
     size_t klen;
     const char *key = entry_key(e, &klen);
-    d->slot_keys[key_hash_slot(key, klen)] += (uint32_t)delta;
+    unsigned slot = key_hash_slot(key, klen);
+    d->slot_keys[slot] += (uint32_t)delta;
+    slot_index *x = d->sidx;
+    if (x && slot >= x->lo && slot < x->hi) {
+        if (delta > 0) keyvec_push(&x->v[slot - x->lo], key, klen);
+        else keyvec_remove(&x->v[slot - x->lo], key, klen);
+    }
 }
 
 static void recount_slots(db *d) {
     if (!d->slot_keys) return;
+    sidx_free(d);
     memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     hashtable_iterator it;
     hashtable_iter_init(&it, d->keys, 0);
@@ -128,61 +187,48 @@ static void recount_slots(db *d) {
 
 size_t db_slot_count(db *d, unsigned slot) { return d->slot_keys && slot < CLUSTER_SLOTS ? d->slot_keys[slot] : 0; }
 
-typedef struct slot_walk {
-    unsigned slot;
-    entry **found;
-    size_t n, max;
-} slot_walk;
-
-static void collect_slot_key(void *priv, void *element) {
-    slot_walk *w = priv;
-    size_t klen;
-    const char *key = entry_key(element, &klen);
-    if (w->n < w->max && key_hash_slot(key, klen) == w->slot) w->found[w->n++] = element;
+static void sidx_build(db *d, unsigned slot) {
+    sidx_free(d);
+    size_t total = hashtable_size(d->keys);
+    size_t width = total ? (size_t)CLUSTER_SLOTS * SLOT_INDEX_KEYS / total : CLUSTER_SLOTS;
+    if (width < 1) width = 1;
+    if (width > CLUSTER_SLOTS - slot) width = CLUSTER_SLOTS - slot;
+    slot_index *x = zcalloc(sizeof(*x));
+    x->lo = slot;
+    x->hi = slot + (unsigned)width;
+    x->v = zcalloc(sizeof(keyvec) * width);
+    hashtable_iterator it;
+    hashtable_iter_init(&it, d->keys, 1);
+    void *e;
+    while (hashtable_iter_next(&it, &e)) {
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        unsigned s = key_hash_slot(key, klen);
+        if (s >= x->lo && s < x->hi) keyvec_push(&x->v[s - x->lo], key, klen);
+    }
+    hashtable_iter_release(&it);
+    d->sidx = x;
 }
 
-static int cmp_ptr(const void *a, const void *b) {
-    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* One pass from cursor until max keys of the slot were found or the walk
- * ended; returns where it stopped (0: the end). */
-static size_t walk_for_slot(db *d, size_t cursor, slot_walk *w) {
-    do cursor = hashtable_scan(d->keys, cursor, collect_slot_key, w);
-    while (cursor && w->n < w->max);
-    return cursor;
-}
-
-/* The walk resumes where the last walk of the same slot stopped: a
- * resharding tool asks for a slot's keys again and again while it
- * migrates them, and the keys before that point are already gone. When
- * that finds too few, one pass from the start. Keys seen twice (a
- * rehash under way) are reported once. */
 size_t db_slot_keys(db *d, unsigned slot, size_t max, entry **out) {
     size_t want = db_slot_count(d, slot);
     if (want > max) want = max;
     if (want == 0) return 0;
-    slot_walk w = {slot, out, 0, want};
-    size_t start = d->walk_slot == slot ? d->walk_cursor : 0;
-    size_t stop = walk_for_slot(d, start, &w);
-    if (w.n < want && start != 0) {
-        w.n = 0;
-        stop = walk_for_slot(d, 0, &w);
+    if (!d->sidx || slot < d->sidx->lo || slot >= d->sidx->hi) sidx_build(d, slot);
+    keyvec *v = &d->sidx->v[slot - d->sidx->lo];
+    size_t n = 0;
+    for (uint32_t j = 0; j < v->n && n < want; j++) {
+        entry *e = db_find(d, v->keys[j], kstr_len(v->keys[j]));
+        if (e) out[n++] = e;
     }
-    d->walk_slot = slot;
-    d->walk_cursor = stop;
-    qsort(out, w.n, sizeof(entry *), cmp_ptr);
-    size_t u = 0;
-    for (size_t i = 0; i < w.n; i++)
-        if (u == 0 || out[u - 1] != out[i]) out[u++] = out[i];
-    return u;
+    return n;
 }
 
 void db_free_all(void) {
     for (int i = 0; i < ndbs; i++) {
         hashtable_release(dbs[i].expires);
         hashtable_release(dbs[i].keys);
+        sidx_free(&dbs[i]);
         zfree(dbs[i].slot_keys);
     }
     zfree(dbs);
@@ -385,6 +431,7 @@ void db_empty(db *d) {
     claim_tables(d);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
+    sidx_free(d);
     if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
@@ -400,6 +447,7 @@ static db *detach_contents(db *d) {
     x->avg_ttl = d->avg_ttl;
     d->keys = hashtable_create(&keys_table_type);
     d->expires = hashtable_create(&expires_table_type);
+    sidx_free(d);
     if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
