@@ -525,7 +525,9 @@ void cluster_before_sleep(void) {
     if (cl.todo_save == 2) cluster_save_config(1);
 }
 
-/* ---- INFO cluster -------------------------------------------------- */
+/* ---- INFO ------------------------------------------------------------ */
+
+int cluster_connections(void) { return cluster_enabled_cfg ? bus_links_count() : 0; }
 
 kstr cluster_info_section(kstr s) {
     return kstr_cat_printf(s, "# Cluster\r\ncluster_enabled:%d\r\n", cluster_enabled_cfg ? 1 : 0);

@@ -45,6 +45,9 @@ int migrate_cached_connections(void);
  * returns 0. */
 int cluster_check_request(client *c, const command *cmd);
 
+/* INFO clients: cluster bus links (both directions). */
+int cluster_connections(void);
+
 /* INFO cluster. */
 kstr cluster_info_section(kstr s);
 

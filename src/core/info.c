@@ -71,7 +71,7 @@ static kstr section_clients(kstr s) {
     return kstr_cat_printf(s,
         "# Clients\r\n"
         "connected_clients:%lu\r\n"
-        "cluster_connections:0\r\n"
+        "cluster_connections:%d\r\n"
         "maxclients:%u\r\n"
         "client_recent_max_input_buffer:%zu\r\n"
         "client_recent_max_output_buffer:%zu\r\n"
@@ -80,7 +80,7 @@ static kstr section_clients(kstr s) {
         "clients_in_timeout_table:0\r\n"
         "clients_in_backpressure:%lu\r\n"
         "total_backpressure_pauses:%lld\r\n",
-        server.nclients, server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
+        server.nclients, cluster_connections(), server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
         clients_backpressure_events());
 }
 
@@ -113,6 +113,7 @@ static kstr section_stats(kstr s) {
         "pubsubshard_channels:%zu\r\n"
         "latest_fork_usec:0\r\n"
         "total_forks:0\r\n"
+        "migrate_cached_sockets:%d\r\n"
         "client_query_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections:%lld\r\n"
         "active_defrag_hits:%lld\r\n"
@@ -131,7 +132,7 @@ static kstr section_stats(kstr s) {
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
         st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),
         memory_current_eviction_exceeded_ms(), st->keyspace_hits, st->keyspace_misses,
-        pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
+        pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(), migrate_cached_connections(),
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
         tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         reply_error_count());

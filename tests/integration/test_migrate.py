@@ -195,3 +195,20 @@ def test_monitor_redacts_passwords(r, server, target):
             lines.append(mon.next_command()["command"])
     assert "user" not in lines[1] and "pw" not in lines[1]
     assert "(redacted)" in lines[1]
+
+
+def test_info_counts_cached_sockets(r, target):
+    srv, _ = target
+    before = r.info("stats")["migrate_cached_sockets"]
+    r.set("k", "v")
+    cmd(r, "MIGRATE", srv.host, srv.port, "k", 0, 5000)
+    assert r.info("stats")["migrate_cached_sockets"] == before + 1
+
+
+@pytest.mark.slow
+def test_cached_sockets_released_after_ten_seconds(r, target):
+    srv, _ = target
+    r.set("k", "v")
+    cmd(r, "MIGRATE", srv.host, srv.port, "k", 0, 5000)
+    assert r.info("stats")["migrate_cached_sockets"] >= 1
+    assert wait_for(lambda: r.info("stats")["migrate_cached_sockets"] == 0, timeout=30, interval=0.5)
