@@ -115,6 +115,7 @@ static config_entry *const module_config_tables[] = {
     core_configs,
     persist_configs,
     bgsave_configs,
+    loading_configs,
     aof_configs,
     slowlog_configs,
     latency_configs,

@@ -73,6 +73,7 @@ struct config_entry {
 
 /* Modules' parameter tables (each module defines its own). */
 extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
+extern config_entry loading_configs[]; /* persist/loading.c: loading-process-events-interval-bytes, key-load-delay */
 extern config_entry bgsave_configs[];  /* persist/persist.c: stop-writes-on-bgsave-error, rdb-del-sync-files, rdb-key-save-delay */
 extern config_entry aof_configs[];
 extern config_entry slowlog_configs[];   /* core/slowlog.c */

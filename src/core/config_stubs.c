@@ -81,9 +81,7 @@ config_entry stub_configs[] = {
     STUB_ENUM("acl-pubsub-default", "resetchannels", pubsub_default_enum, 0),
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
-    STUB_INT("key-load-delay", "0", INT_MIN, INT_MAX, CF_HIDDEN),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
-    STUB_INT("loading-process-events-interval-bytes", "2097152", 1024, INT_MAX, CF_HIDDEN),
     /* Replication. */
     STUB_WORDS("replicaof", "", CF_IMMUTABLE, .alias = "slaveof"),
     STUB_STRING("masterauth", "", 0),

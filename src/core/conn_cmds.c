@@ -492,7 +492,7 @@ static command client_subcommands[] = {
     {0},
 };
 command connection_commands[] = {
-    {"ping", ping_command, -1, "fast stale loading", 0, 0, 0, "connection", "1.0.0", "Ping the server.", NULL},
+    {"ping", ping_command, -1, "fast stale", 0, 0, 0, "connection", "1.0.0", "Ping the server.", NULL},
     {"echo", echo_command, 2, "fast stale loading", 0, 0, 0, "connection", "1.0.0", "Return the given string.", NULL},
     {"quit", quit_command, -1, "allow_busy noscript loading stale fast no_auth", 0, 0, 0, "connection", "1.0.0", "Close the connection.", NULL},
     {"reset", reset_command, 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", "6.2.0", "Reset the connection.", NULL},

@@ -84,10 +84,12 @@ static void debug_populate(client *c) {
 
 /* DEBUG RELOAD [NOSAVE]: through the RDB file, as Redis does. */
 static void debug_reload(client *c) {
-    int save = 1;
+    int save = 1, flags = 0;
     for (int j = 2; j < c->argc; j++) {
         if (arg_is(c->argv[j], "nosave")) save = 0;
-        else if (!arg_is(c->argv[j], "noflush") && !arg_is(c->argv[j], "merge")) {
+        else if (arg_is(c->argv[j], "noflush")) flags |= RDB_LOAD_NOFLUSH;
+        else if (arg_is(c->argv[j], "merge")) flags |= RDB_LOAD_MERGE;
+        else {
             reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
             return;
         }
@@ -99,10 +101,11 @@ static void debug_reload(client *c) {
     }
     char path[4096];
     rdb_file_path(path, sizeof(path));
-    db_empty_all();
-    if (rdb_load_file(path, NULL, err, sizeof(err)) < 0) {
+    /* Without NOFLUSH the loader replaces keys and function libraries
+     * (and puts them back if the file is refused). */
+    if (rdb_load_file_flags(path, flags, NULL, err, sizeof(err)) < 0) {
         server_log(LOG_WARNING, "%s", err);
-        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        reply_error(c, "ERR Error trying to load the RDB dump");
         return;
     }
     server_log(LOG_NOTICE, "DB reloaded by DEBUG RELOAD");
@@ -420,6 +423,10 @@ static void debug_command(client *c) {
             NULL,
         };
         reply_help(c, help);
+    } else if (rdb_loading && (arg_is(sub, "reload") || arg_is(sub, "loadaof") || arg_is(sub, "populate"))) {
+        /* DEBUG is served while a start-up load runs: these would write
+         * into (or replace) the half-loaded keyspace. */
+        reply_error(c, RDB_LOADING_ERR);
     } else if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs;
         if (!parse_double(c, c->argv[2], &secs)) return;

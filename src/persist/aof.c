@@ -56,8 +56,10 @@
 #include "net/reply.h"
 #include "persist/aof_internal.h"
 #include "persist/aof_manifest.h"
+#include "persist/loading.h"
 #include "persist/persist.h"
 #include "persist/snapshot.h"
+#include "script/script.h"
 
 enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
 enum { STATE_OFF = 0, STATE_ON = 1, STATE_WAIT_REWRITE = 2 };
@@ -704,7 +706,10 @@ int aof_load_at_startup(void) {
     long long base;
     if (files_size(A.am, &base) == 0) return 0;
     long long start = ustime();
-    if (load_all() < 0) return -1;
+    loading_serve_clients(1);
+    int rc = load_all();
+    loading_serve_clients(0);
+    if (rc < 0) return -1;
     A.current_size = files_size(A.am, &A.base_size);
     A.rewrite_base_size = A.base_size;
     server_log(LOG_NOTICE, "DB loaded from append only file: %.3f seconds", (double)(ustime() - start) / 1e6);
@@ -763,6 +768,7 @@ int aof_debug_reload(const char **err) {
     delete_history();
     snapshot_abort("DEBUG LOADAOF"); /* the keyspace is about to be replaced */
     db_empty_all();
+    script_libraries_free(script_libraries_detach()); /* the AOF brings its own, as in Redis */
     propagate_set_enabled(0);
     int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
     if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
