@@ -194,6 +194,8 @@ int cluster_add_slot(cnode *n, int slot) {
 int cluster_del_slot(int slot) {
     cnode *n = cl.slots[slot];
     if (!n) return 0;
+    /* Our shard loses the slot: its shard channels go (Redis's rule). */
+    if (n == cl.myself || (cl.myself->master && n == cl.myself->master)) pubsub_shard_unsubscribe_slot((unsigned)slot);
     node_del_slot(n, slot);
     cl.slots[slot] = NULL;
     return 1;

@@ -33,6 +33,7 @@
  *   (clientmem.c), and never a cause of key eviction (clientmem.h says
  *   why).
  */
+#include "lib/crc16.h"
 #include "pubsub/pubsub.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -408,6 +409,37 @@ static void unsubscribe_all(client *c, int kind, int notify) {
         reply_event(c, unsub_names[kind], NULL, 0, reply_count(c, kind));
     }
     update_pubsub_flag(c);
+}
+
+/* Cluster mode: a hash slot left this node's shard, so its shard channels
+ * are dropped and each subscriber is told (a "sunsubscribe" event), as
+ * Redis 7.0 does; the client subscribes again where the slot went. */
+void pubsub_shard_unsubscribe_slot(unsigned slot) {
+    hashtable *g = global[K_SHARD];
+    if (!g || hashtable_size(g) == 0) return;
+    kstr *names = NULL;
+    size_t n = 0, cap = 0;
+    hashtable_iterator it;
+    void *e;
+    hashtable_iter_init(&it, g, 0);
+    while (hashtable_iter_next(&it, &e)) {
+        subs *s = e;
+        if (key_hash_slot(s->name, kstr_len(s->name)) != slot) continue;
+        if (n == cap) names = zrealloc(names, (cap = cap ? cap * 2 : 8) * sizeof(kstr));
+        names[n++] = kstr_dup(s->name);
+    }
+    hashtable_iter_release(&it);
+    for (size_t i = 0; i < n; i++) {
+        void *found;
+        while (hashtable_find(g, names[i], kstr_len(names[i]), &found)) {
+            client *c = ((subs *)found)->v[0];
+            unsubscribe(c, K_SHARD, names[i], kstr_len(names[i]));
+            reply_event(c, unsub_names[K_SHARD], names[i], kstr_len(names[i]), reply_count(c, K_SHARD));
+            update_pubsub_flag(c);
+        }
+        kstr_free(names[i]);
+    }
+    zfree(names);
 }
 
 void pubsub_client_gone(client *c) {

@@ -24,6 +24,9 @@ long pubsub_shard_publish(const char *ch, size_t chlen, const char *msg, size_t 
 /* Called by PUBLISH and SPUBLISH after the local delivery (the cluster
  * bus propagates them to other nodes). NULL when nobody listens. */
 extern void (*pubsub_on_publish)(const kstr channel, const kstr message, int sharded);
+/* Cluster mode: drop the shard channels of a hash slot this node no
+ * longer serves, telling their subscribers (sunsubscribe). */
+void pubsub_shard_unsubscribe_slot(unsigned slot);
 /* Whether anybody is subscribed to the channel or to any pattern at all
  * (a fast pre-check for publishers that build their message first). */
 int pubsub_has_listeners(void);

@@ -246,3 +246,16 @@ def test_config_parameters(node):
     assert c.set("foo", 1)
     with pytest.raises(redis.ResponseError):
         c.config_set("cluster-enabled", "no")
+
+
+def test_shard_channels_dropped_when_the_slot_goes(node, raw):
+    c = node.client
+    cmd(c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    assert wait_for(lambda: cluster_info(node)["cluster_state"] == "ok")
+    sub = raw(node)
+    assert sub.cmd("SSUBSCRIBE", "news") == [b"ssubscribe", b"news", 1]
+    assert c.execute_command("SPUBLISH", "news", "one") == 1
+    assert sub.read() == [b"smessage", b"news", b"one"]
+    cmd(c, "CLUSTER", "DELSLOTS", cmd(c, "CLUSTER", "KEYSLOT", "news"))
+    assert sub.read() == [b"sunsubscribe", b"news", 0]
+    assert cmd(c, "PUBSUB", "SHARDCHANNELS") == []
