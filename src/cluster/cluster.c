@@ -510,6 +510,7 @@ void cluster_cron(void) {
     if (!cluster_enabled_cfg) return;
     bus_cron();
     cluster_before_sleep();
+    cluster_redirect_blocked_clients();
     /* Changes that need no fsync are written here, at most every cron
      * tick: a reshard changes slots several times per slot moved, and a
      * rename costs milliseconds on some file systems. */

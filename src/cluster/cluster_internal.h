@@ -131,6 +131,9 @@ int cluster_start_handshake(const char *ip, int port, int cport);
 int cluster_my_port(void);
 const char *cluster_endpoint(const cnode *n);
 
+/* redirect.c */
+void cluster_redirect_blocked_clients(void);
+
 /* bus.c */
 int bus_listen(void);
 void bus_cron(void);

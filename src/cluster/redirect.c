@@ -19,12 +19,15 @@
  * command_get_keys), so every command, movable keys included, is checked
  * the same way. Commands without keys always run here.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
 #include "cluster/cluster_internal.h"
+#include "core/blocking.h"
 #include "core/command.h"
 #include "core/db.h"
+#include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 
@@ -133,4 +136,41 @@ int cluster_check_request(client *c, const command *cmd) {
         return 1;
     redirect(c, "MOVED", ks.slot, ks.owner);
     return 0;
+}
+
+/* Clients blocked on keys (BLPOP ...) whose slot is no longer served here
+ * get -MOVED (or -CLUSTERDOWN) and are unblocked, as Redis does from its
+ * client cron; called from the cluster cron. */
+static int blocked_redirect(client *c, char *err, size_t size) {
+    if (!cl.ok) {
+        snprintf(err, size, "CLUSTERDOWN The cluster is down");
+        return 1;
+    }
+    const command *cmd = c->cmd;
+    if (!cmd) return 0;
+    int idx_stack[16], max = c->argc;
+    int *idx = max <= 16 ? idx_stack : zmalloc(sizeof(int) * (size_t)max);
+    int n = command_get_keys(cmd, c->argc, c->argv, idx, max), found = 0;
+    for (int j = 0; j < n && !found; j++) {
+        const kstr key = c->argv[idx[j]];
+        int slot = (int)key_hash_slot(key, kstr_len(key));
+        cnode *owner = cl.slots[slot];
+        if ((c->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) && (cl.myself->flags & NODE_SLAVE) &&
+            cl.myself->master == owner)
+            continue;
+        if (owner == cl.myself || cl.importing_from[slot]) continue;
+        if (!owner) snprintf(err, size, "CLUSTERDOWN Hash slot not served");
+        else snprintf(err, size, "MOVED %d %s:%d", slot, cluster_endpoint(owner), owner->port);
+        found = 1;
+    }
+    if (idx != idx_stack) zfree(idx);
+    return found;
+}
+
+void cluster_redirect_blocked_clients(void) {
+    for (client *c = server.clients; c; c = c->next) {
+        if (!(c->flags & CLIENT_BLOCKED)) continue;
+        char err[128];
+        if (blocked_redirect(c, err, sizeof(err))) blocking_end_with_error(c, err);
+    }
 }

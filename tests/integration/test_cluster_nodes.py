@@ -11,7 +11,7 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from cluster_helpers import (REDIS_SERVER, addr, cli, cluster_info, create_cluster, myid, nodes_view,
                              start_node, wait_agreed)
-from keel_helpers import running_against_redis, wait_for
+from keel_helpers import Error, running_against_redis, wait_for
 
 
 @pytest.fixture
@@ -202,3 +202,17 @@ def test_mixed_cluster_publish_and_failure(start_server):
     vid = myid(victim)
     kill_node(victim)
     assert wait_for(lambda: all("fail" in nodes_view(n)[vid][0] for n in nodes[:2]), timeout=30)
+
+
+def test_blocked_client_redirected_when_its_slot_moves(three, raw):
+    # key9184688 hashes to slot 10923, the first slot of the third node.
+    a, c = three[0], three[2]
+    assert a.client.execute_command("CLUSTER", "KEYSLOT", "key9184688") == 10923
+    blocked = raw(c)
+    blocked.send(b"*3\r\n$5\r\nBRPOP\r\n$10\r\nkey9184688\r\n$1\r\n0\r\n")
+    assert wait_for(lambda: c.client.info("clients")["blocked_clients"] == 1)
+    status, out = cli("--cluster", "reshard", addr(c), "--cluster-to", myid(a), "--cluster-from", myid(c),
+                      "--cluster-slots", 1, "--cluster-yes")
+    assert status == 0, out
+    assert blocked.read() == Error("MOVED 10923 127.0.0.1:%d" % a.port)
+    assert all(n.client.info("clients")["blocked_clients"] == 0 for n in three)
