@@ -45,6 +45,15 @@ int migrate_cached_connections(void);
  * returns 0. */
 int cluster_check_request(client *c, const command *cmd);
 
+/* Scripts (script/run.c): the slot of the keys a request declares (EVAL's
+ * keys), or -1; and the check of each redis.call: NULL when this node may
+ * run it, else the error text for the script (Redis's words). *slot is
+ * the slot the script's keys used so far (-1: none yet); a key of another
+ * slot is refused unless allow_cross_slot. */
+int cluster_request_slot(client *c);
+const char *cluster_script_check(client *caller, const command *cmd, int argc, kstr *argv, int *slot,
+                                 int allow_cross_slot);
+
 /* INFO clients: cluster bus links (both directions). */
 int cluster_connections(void);
 

@@ -174,3 +174,47 @@ void cluster_redirect_blocked_clients(void) {
         if (blocked_redirect(c, err, sizeof(err))) blocking_end_with_error(c, err);
     }
 }
+
+/* ---- scripts ------------------------------------------------------------ */
+
+/* The slot of the request's first key (its keys were checked at
+ * dispatch, so they share it), or -1. */
+static int first_key_slot(const command *cmd, int argc, kstr *argv, int *cross) {
+    int idx_stack[16];
+    int *idx = argc <= 16 ? idx_stack : zmalloc(sizeof(int) * (size_t)argc);
+    int n = command_get_keys(cmd, argc, argv, idx, argc), slot = -1;
+    *cross = 0;
+    for (int j = 0; j < n; j++) {
+        int s = (int)key_hash_slot(argv[idx[j]], kstr_len(argv[idx[j]]));
+        if (slot == -1) slot = s;
+        else if (s != slot) *cross = 1;
+    }
+    if (idx != idx_stack) zfree(idx);
+    return slot;
+}
+
+int cluster_request_slot(client *c) {
+    int cross;
+    return c->cmd ? first_key_slot(c->cmd, c->argc, c->argv, &cross) : -1;
+}
+
+const char *cluster_script_check(client *caller, const command *cmd, int argc, kstr *argv, int *slot,
+                                 int allow_cross_slot) {
+    if (!cluster_enabled_cfg || (caller->flags & CLIENT_FAKE)) return NULL;
+    int cross, s = first_key_slot(cmd, argc, argv, &cross);
+    if (!cl.ok) {
+        if (!cluster_allow_reads_when_down) return "Script attempted to execute a command while the cluster is down";
+        if (cmd->flags & CMD_WRITE)
+            return "Script attempted to execute a write command while the cluster is down and readonly";
+    }
+    if (s == -1) return NULL;
+    cnode *owner = cl.slots[s];
+    int local = owner == cl.myself || (cl.importing_from[s] && (caller->flags & CLIENT_ASKING)) ||
+                ((caller->flags & CLIENT_READONLY) && !(cmd->flags & CMD_WRITE) &&
+                 (cl.myself->flags & NODE_SLAVE) && cl.myself->master == owner);
+    if (cross || !local) return "Script attempted to access a non local key in a cluster node";
+    if (allow_cross_slot) return NULL;
+    if (*slot == -1) *slot = s;
+    else if (*slot != s) return "Script attempted to access keys that do not hash to the same slot";
+    return NULL;
+}

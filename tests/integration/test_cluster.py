@@ -259,3 +259,27 @@ def test_shard_channels_dropped_when_the_slot_goes(node, raw):
     cmd(c, "CLUSTER", "DELSLOTS", cmd(c, "CLUSTER", "KEYSLOT", "news"))
     assert sub.read() == [b"sunsubscribe", b"news", 0]
     assert cmd(c, "PUBSUB", "SHARDCHANNELS") == []
+
+
+def test_scripts_keys_must_be_local_and_in_one_slot(node):
+    c = node.client
+    cmd(c, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    assert wait_for(lambda: cluster_info(node)["cluster_state"] == "ok")
+    two_slots = "#!lua\nredis.call('set', 'foo', 'bar')\nredis.call('set', 'bar', 'foo')\nreturn 'OK'"
+    assert err(c, "EVAL", two_slots, 0).startswith("Script attempted to access keys that do not hash to the same slot")
+    # Old-style scripts (no shebang) and allow-cross-slot-keys may.
+    assert cmd(c, "EVAL", "redis.call('set', 'foo', 'bar'); redis.call('set', 'bar', 'foo')", 0) is None
+    assert cmd(c, "EVAL", "#!lua flags=allow-cross-slot-keys\nredis.call('set', 'foo', 'bar')\n"
+                          "redis.call('set', 'bar', 'foo')", 0) is None
+    # The declared keys fix the slot.
+    assert err(c, "EVAL", "#!lua\nredis.call('set', 'foo', 'bar')\nreturn 'OK'", 1, "bar").startswith(
+        "Script attempted to access keys that do not hash to the same slot")
+    assert cmd(c, "EVAL", "#!lua\nredis.call('set', KEYS[1], 'x')\nreturn 'OK'", 1, "bar") == b"OK"
+    # A slot of another node (here: nobody's).
+    cmd(c, "CLUSTER", "DELSLOTS", cmd(c, "CLUSTER", "KEYSLOT", "foo"))
+    c.config_set("cluster-require-full-coverage", "no")
+    assert wait_for(lambda: cluster_info(node)["cluster_state"] == "ok")
+    assert err(c, "EVAL", "redis.call('get', 'foo')", 0).startswith(
+        "Script attempted to access a non local key in a cluster node script: ")
+    assert err(c, "EVAL", "#!lua flags=no-cluster\nreturn 1", 0) == \
+        "Can not run script on cluster, 'no-cluster' flag is set."
