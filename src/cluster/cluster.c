@@ -48,6 +48,22 @@ static int cluster_announce_tls_port;
 int cluster_preferred_endpoint;
 static long long cluster_link_sendbuf_limit;
 
+/* CONFIG SET of an announced address: myself shows it at once, and the
+ * next PINGs carry it. */
+static int apply_announced(const char **err) {
+    (void)err;
+    if (!cluster_enabled_cfg || !cl.myself) return 1;
+    cnode *me = cl.myself;
+    me->port = cluster_announce_port ? cluster_announce_port : server.port;
+    me->cport = cluster_announce_bus_port ? cluster_announce_bus_port
+                : cluster_port_cfg        ? cluster_port_cfg
+                                          : server.port + 10000;
+    if (cluster_announce_ip && cluster_announce_ip[0]) snprintf(me->ip, sizeof(me->ip), "%s", cluster_announce_ip);
+    snprintf(me->hostname, sizeof(me->hostname), "%s", cluster_announce_hostname ? cluster_announce_hostname : "");
+    cluster_note_change(1);
+    return 1;
+}
+
 static const enum_value endpoint_types[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 
 config_entry cluster_configs[] = {
@@ -64,10 +80,10 @@ config_entry cluster_configs[] = {
                 .alias = "cluster-slave-no-failover"),
     CONFIG_BOOL("cluster-allow-reads-when-down", &cluster_allow_reads_when_down, "no", 0, NULL),
     CONFIG_BOOL("cluster-allow-pubsubshard-when-down", &cluster_allow_pubsubshard_when_down, "yes", 0, NULL),
-    CONFIG_STRING("cluster-announce-ip", &cluster_announce_ip, "", 0, NULL),
-    CONFIG_STRING("cluster-announce-hostname", &cluster_announce_hostname, "", 0, NULL),
-    CONFIG_INT("cluster-announce-port", &cluster_announce_port, "0", 0, 65535, 0, NULL),
-    CONFIG_INT("cluster-announce-bus-port", &cluster_announce_bus_port, "0", 0, 65535, 0, NULL),
+    CONFIG_STRING("cluster-announce-ip", &cluster_announce_ip, "", 0, apply_announced),
+    CONFIG_STRING("cluster-announce-hostname", &cluster_announce_hostname, "", 0, apply_announced),
+    CONFIG_INT("cluster-announce-port", &cluster_announce_port, "0", 0, 65535, 0, apply_announced),
+    CONFIG_INT("cluster-announce-bus-port", &cluster_announce_bus_port, "0", 0, 65535, 0, apply_announced),
     CONFIG_INT("cluster-announce-tls-port", &cluster_announce_tls_port, "0", 0, 65535, 0, NULL),
     CONFIG_ENUM("cluster-preferred-endpoint-type", &cluster_preferred_endpoint, "ip", endpoint_types, 0, NULL),
     CONFIG_MEMORY("cluster-link-sendbuf-limit", &cluster_link_sendbuf_limit, "0", 0, LLONG_MAX, 0, NULL),
@@ -477,14 +493,7 @@ void cluster_init(void) {
     } else {
         server_log(LOG_NOTICE, "Node configuration loaded, I'm %.40s", cl.myself->name);
     }
-    cl.myself->port = cluster_my_port();
-    cl.myself->cport = cluster_announce_bus_port ? cluster_announce_bus_port
-                       : cluster_port_cfg        ? cluster_port_cfg
-                                                 : server.port + 10000;
-    if (cluster_announce_ip && cluster_announce_ip[0])
-        snprintf(cl.myself->ip, sizeof(cl.myself->ip), "%s", cluster_announce_ip);
-    snprintf(cl.myself->hostname, sizeof(cl.myself->hostname), "%s",
-             cluster_announce_hostname ? cluster_announce_hostname : "");
+    apply_announced(NULL);
     cluster_update_state();
     if (cl.todo_save) cluster_save_config(1);
 }

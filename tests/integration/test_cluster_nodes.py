@@ -216,3 +216,21 @@ def test_blocked_client_redirected_when_its_slot_moves(three, raw):
     assert status == 0, out
     assert blocked.read() == Error("MOVED 10923 127.0.0.1:%d" % a.port)
     assert all(n.client.info("clients")["blocked_clients"] == 0 for n in three)
+
+
+def test_announced_port_changes_at_run_time(three):
+    a, b = three[0], three[1]
+    aid = myid(a)
+    a.client.config_set("cluster-announce-port", 12345)
+    a.client.config_set("cluster-announce-bus-port", 12346)
+    line = [l for l in a.client.execute_command("CLUSTER", "NODES").decode().splitlines() if l.startswith(aid)][0]
+    assert ":12345@12346 " in line
+
+    def b_sees_it():
+        text = b.client.execute_command("CLUSTER", "NODES").decode()
+        return any(l.startswith(aid) and ":12345@12346 " in l for l in text.splitlines())
+    assert wait_for(b_sees_it, timeout=30)
+    a.client.config_set("cluster-announce-port", 0)
+    a.client.config_set("cluster-announce-bus-port", 0)
+    assert ":%d@" % a.port in [l for l in a.client.execute_command("CLUSTER", "NODES").decode().splitlines()
+                                if l.startswith(aid)][0]
