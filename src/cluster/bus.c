@@ -733,10 +733,19 @@ static void deliver_publish(const unsigned char *m, int sharded) {
     else pubsub_publish(ch, clen, ch + clen, mlen);
 }
 
+static int drop_filter = -1;
+
+void cluster_debug_drop_packets(int type) { drop_filter = type; }
+
 /* One complete message. Returns -1 when the link was freed. */
 static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
     int type = (int)get16(m + OFF_TYPE);
-    if (get16(m + OFF_VER) != 1 || expected_length(m, totlen) != totlen) return 0;
+    if (get16(m + OFF_VER) != 1) return 0;
+    if (type == drop_filter) {
+        server_log(LOG_WARNING, "Dropping packet that matches debug drop filter");
+        return 0;
+    }
+    if (expected_length(m, totlen) != totlen) return 0;
     if (type < MSG_TYPE_COUNT) cl.received[type]++;
     cnode *sender = node_lookup((const char *)m + OFF_SENDER, NODE_NAMELEN);
     if (sender && (sender->flags & NODE_HANDSHAKE)) sender = NULL;

@@ -54,6 +54,10 @@ int cluster_request_slot(client *c);
 const char *cluster_script_check(client *caller, const command *cmd, int argc, kstr *argv, int *slot,
                                  int allow_cross_slot);
 
+/* DEBUG DROP-CLUSTER-PACKET-FILTER: bus messages of this type are
+ * dropped on receipt (-1: none), for tests. */
+void cluster_debug_drop_packets(int type);
+
 /* INFO clients: cluster bus links (both directions). */
 int cluster_connections(void);
 
