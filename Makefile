@@ -40,7 +40,7 @@ KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 # Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
 # (the Lua-visible API of both is the one Redis scripts use).
 LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
-LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lm -lpthread
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
@@ -66,9 +66,11 @@ PYTEST  := /usr/bin/python3 -m pytest
 
 all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN)
 
+# -rdynamic: crash reports and the watchdog name the server's functions
+# (backtrace_symbols_fd reads the dynamic symbol table).
 $(BIN): $(SERVER_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(SERVER_OBJS) $(LIBS)
+	$(CC) -rdynamic -o $@ $(SERVER_OBJS) $(LIBS)
 
 # keel-check-rdb: the server's modules without core/main.c, plus a small
 # runtime standing in for it (src/tools), so it checks a file with exactly

@@ -27,6 +27,7 @@ typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL
 #define CF_IMMUTABLE (1 << 0)  /* file and command line only */
 #define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
 #define CF_HIDDEN (1 << 2)
+#define CF_PROTECTED (1 << 3) /* CONFIG SET only as enable-protected-configs allows */
 
 typedef struct enum_value { const char *name; int value; } enum_value;
 extern const enum_value config_yesno[];
@@ -73,6 +74,8 @@ struct config_entry {
 
 /* Modules' parameter tables (each module defines its own). */
 extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
+extern config_entry proctitle_configs[]; /* core/proctitle.c: set-proc-title, proc-title-template */
+extern config_entry crash_configs[];   /* core/crash.c: crash-log-enabled, crash-memcheck-enabled, watchdog-period */
 extern config_entry loading_configs[]; /* persist/loading.c: loading-process-events-interval-bytes, key-load-delay */
 extern config_entry bgsave_configs[];  /* persist/persist.c: stop-writes-on-bgsave-error, rdb-del-sync-files, rdb-key-save-delay */
 extern config_entry aof_configs[];
@@ -83,6 +86,9 @@ extern config_entry oomadj_configs[];    /* core/oomadj.c */
 extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 extern config_entry script_configs[]; /* script/script.c */
 extern config_entry pubsub_configs[]; /* pubsub/notify.c */
+extern config_entry repl_configs[];   /* repl/repl_cmds.c */
+extern config_entry tls_configs[]; /* tls/tls.c: tls-port and every tls-* parameter */
+extern config_entry security_configs[]; /* core/security.c: enable-protected-configs, enable-module-command */
 extern config_entry cluster_configs[]; /* cluster/cluster.c */
 
 /* Load defaults, then the file (if any), then command-line options.

@@ -23,11 +23,8 @@
 #include "lib/zmalloc.h"
 
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
-static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
-static const enum_value protected_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const enum_value pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
-static const enum_value tls_auth_enum[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const enum_value facility_enum[] = {{"user", 8}, {"local0", 128}, {"local1", 136}, {"local2", 144},
                                            {"local3", 152}, {"local4", 160}, {"local5", 168}, {"local6", 176},
                                            {"local7", 184}, {NULL, 0}};
@@ -49,23 +46,16 @@ config_entry stub_configs[] = {
     /* Start-up and process. */
     STUB_ENUM("supervised", "no", supervised_enum, CF_IMMUTABLE),
     STUB_BOOL("always-show-logo", "no", CF_IMMUTABLE),
-    STUB_BOOL("set-proc-title", "yes", CF_IMMUTABLE),
-    STUB_STRING("proc-title-template", "{title} {listen-addr} {server-mode}", 0),
     STUB_BOOL("syslog-enabled", "no", CF_IMMUTABLE),
     STUB_STRING("syslog-ident", "redis", CF_IMMUTABLE),
     STUB_ENUM("syslog-facility", "local0", facility_enum, CF_IMMUTABLE),
-    STUB_BOOL("crash-log-enabled", "yes", 0),
-    STUB_BOOL("crash-memcheck-enabled", "yes", 0),
     STUB_BOOL("use-exit-on-panic", "no", CF_HIDDEN),
-    STUB_INT("watchdog-period", "0", 0, INT_MAX, CF_HIDDEN),
     STUB_BOOL("disable-thp", "yes", CF_IMMUTABLE),
     STUB_WORDS("shutdown-on-sigint", "default", 0),
     STUB_WORDS("shutdown-on-sigterm", "default", 0),
     STUB_INT("shutdown-timeout", "10", 0, INT_MAX, 0),
     STUB_STRING("ignore-warnings", "", 0),
     STUB_STRING("locale-collate", "", 0),
-    STUB_ENUM("enable-protected-configs", "no", protected_enum, CF_IMMUTABLE),
-    STUB_ENUM("enable-module-command", "no", protected_enum, CF_IMMUTABLE),
     STUB_INT("io-threads", "1", 1, 128, CF_IMMUTABLE),
     STUB_BOOL("io-threads-do-reads", "no", CF_IMMUTABLE),
     STUB_LL("socket-mark-id", "0", 0, UINT_MAX, CF_IMMUTABLE),
@@ -82,52 +72,8 @@ config_entry stub_configs[] = {
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
-    /* Replication. */
-    STUB_WORDS("replicaof", "", CF_IMMUTABLE, .alias = "slaveof"),
-    STUB_STRING("masterauth", "", 0),
-    STUB_STRING("masteruser", "", 0),
-    STUB_BOOL("replica-serve-stale-data", "yes", 0, .alias = "slave-serve-stale-data"),
-    STUB_BOOL("replica-read-only", "yes", 0, .alias = "slave-read-only"),
-    STUB_BOOL("replica-lazy-flush", "no", 0, .alias = "slave-lazy-flush"),
-    STUB_BOOL("replica-ignore-maxmemory", "yes", 0, .alias = "slave-ignore-maxmemory"),
-    STUB_BOOL("replica-ignore-disk-write-errors", "no", 0),
-    STUB_BOOL("replica-announced", "yes", 0),
-    STUB_INT("replica-priority", "100", 0, INT_MAX, 0, .alias = "slave-priority"),
-    STUB_STRING("replica-announce-ip", "", 0, .alias = "slave-announce-ip"),
-    STUB_INT("replica-announce-port", "0", 0, 65535, 0, .alias = "slave-announce-port"),
-    STUB_BOOL("repl-diskless-sync", "yes", 0),
-    STUB_INT("repl-diskless-sync-delay", "5", 0, INT_MAX, 0),
-    STUB_INT("repl-diskless-sync-max-replicas", "0", 0, INT_MAX, 0),
-    STUB_ENUM("repl-diskless-load", "disabled", diskless_load_enum, 0),
-    STUB_BOOL("repl-disable-tcp-nodelay", "no", 0),
-    STUB_MEMORY("repl-backlog-size", "1mb", 1, LLONG_MAX, 0),
-    STUB_LL("repl-backlog-ttl", "3600", 0, LONG_MAX, 0),
-    STUB_INT("repl-ping-replica-period", "10", 1, INT_MAX, 0, .alias = "repl-ping-slave-period"),
-    STUB_INT("repl-timeout", "60", 1, INT_MAX, 0),
-    STUB_INT("min-replicas-to-write", "0", 0, INT_MAX, 0, .alias = "min-slaves-to-write"),
-    STUB_INT("min-replicas-max-lag", "10", 0, INT_MAX, 0, .alias = "min-slaves-max-lag"),
     STUB_ENUM("propagation-error-behavior", "ignore", propagation_enum, 0),
     /* TLS. */
-    STUB_INT("tls-port", "0", 0, 65535, 0),
-    STUB_STRING("tls-cert-file", "", 0),
-    STUB_STRING("tls-key-file", "", 0),
-    STUB_STRING("tls-key-file-pass", "", 0),
-    STUB_STRING("tls-client-cert-file", "", 0),
-    STUB_STRING("tls-client-key-file", "", 0),
-    STUB_STRING("tls-client-key-file-pass", "", 0),
-    STUB_STRING("tls-dh-params-file", "", 0),
-    STUB_STRING("tls-ca-cert-file", "", 0),
-    STUB_STRING("tls-ca-cert-dir", "", 0),
-    STUB_ENUM("tls-auth-clients", "yes", tls_auth_enum, 0),
-    STUB_BOOL("tls-replication", "no", 0),
-    STUB_BOOL("tls-cluster", "no", 0),
-    STUB_STRING("tls-protocols", "", 0),
-    STUB_STRING("tls-ciphers", "", 0),
-    STUB_STRING("tls-ciphersuites", "", 0),
-    STUB_BOOL("tls-prefer-server-ciphers", "no", 0),
-    STUB_BOOL("tls-session-caching", "yes", 0),
-    STUB_INT("tls-session-cache-size", "20480", 0, INT_MAX, 0),
-    STUB_INT("tls-session-cache-timeout", "300", 0, INT_MAX, 0),
     CONFIG_END,
 };
 

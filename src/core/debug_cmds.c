@@ -26,22 +26,12 @@
 #include "types/stream.h"
 #include "types/types.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 /* ---- DEBUG ---- */
-
-static int debug_allowed(client *c) {
-    if (server.enable_debug_cmd == 1) return 1;
-    if (server.enable_debug_cmd == 2 &&
-        ((c->flags & CLIENT_UNIX_SOCKET) || !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4)))
-        return 1;
-    reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
-                   "can run it from a local connection, otherwise you need to set this option in the "
-                   "configuration file, and then restart the server.");
-    return 0;
-}
 
 static void debug_populate(client *c) {
     long long count, size = 0;
@@ -373,7 +363,6 @@ static void debug_replybuffer(client *c) {
 }
 
 static void debug_command(client *c) {
-    if (!debug_allowed(c)) return;
     kstr sub = c->argv[1];
     if (arg_is(sub, "help")) {
         static const char *const help[] = {
@@ -419,6 +408,10 @@ static void debug_command(client *c) {
             "    Skip the CRC64 checks of RESTORE payloads and RDB loading (for tests).",
             "SET-DISABLE-DENY-SCRIPTS <0|1>",
             "    Let scripts call commands flagged no-script (for tests).",
+            "AOF-FLUSH-SLEEP <microsec>",
+            "    Sleep this long before each write of the AOF buffer (0: never).",
+            "SEGFAULT",
+            "    Crash the server with SIGSEGV (the crash report is logged).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
@@ -428,6 +421,14 @@ static void debug_command(client *c) {
         /* DEBUG is served while a start-up load runs: these would write
          * into (or replace) the half-loaded keyspace. */
         reply_error(c, RDB_LOADING_ERR);
+    } else if (arg_is(sub, "aof-flush-sleep") && c->argc == 3) {
+        long long usec;
+        if (!parse_ll(c, c->argv[2], &usec)) return;
+        aof_set_flush_sleep(usec < 0 ? 0 : (long)usec);
+        reply_ok(c);
+    } else if (arg_is(sub, "segfault") && c->argc == 2) {
+        server_log(LOG_WARNING, "DEBUG SEGFAULT: crashing on purpose");
+        raise(SIGSEGV); /* the crash report's own path (crash.c) */
     } else if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs;
         if (!parse_double(c, c->argv[2], &secs)) return;
@@ -508,6 +509,6 @@ static void debug_command(client *c) {
         reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub);
     }
 }command debug_commands[] = {
-    {"debug", debug_command, -2, "admin noscript loading stale", 0, 0, 0, "server", "1.0.0", "Debugging commands.", NULL},
+    {"debug", debug_command, -2, "admin noscript loading stale protected", 0, 0, 0, "server", "1.0.0", "Debugging commands.", NULL},
     {0},
 };

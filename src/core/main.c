@@ -9,6 +9,8 @@
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
+#include "core/crash.h"
+#include "core/proctitle.h"
 #include "core/db.h"
 #include "core/latency.h"
 #include "core/pause.h"
@@ -22,6 +24,8 @@
 #include "persist/aof.h"
 #include "persist/rdb.h"
 #include "pubsub/hooks.h"
+#include "repl/repl.h"
+#include "tls/tls.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 #include "cluster/cluster.h"
@@ -66,7 +70,7 @@ void server_log(int level, const char *fmt, ...) {
         FILE *f = fopen(server.logfile, "a");
         if (f) { out = f; close_it = 1; }
     }
-    fprintf(out, "%d:M %s %c %s\n", (int)getpid(), when, marks[level], msg);
+    fprintf(out, "%d:%c %s %c %s\n", (int)getpid(), repl_is_replica() ? 'S' : 'M', when, marks[level], msg);
     fflush(out);
     if (close_it) fclose(out);
 }
@@ -136,6 +140,8 @@ fail:
     return -1;
 }
 
+static void close_listeners_of(int *fds, int *count);
+
 static int listen_unix(const char *path, unsigned int perm) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -156,31 +162,42 @@ static int listen_unix(const char *path, unsigned int perm) {
     return fd;
 }
 
-/* Listen on every bind address at the configured port (none for port 0)
- * and register the sockets; on failure close what was opened, return 0. */
-static int open_tcp_listeners(void) {
-    server.ipfd_count = 0;
-    if (server.port == 0) return 1;
+/* Listen on every bind address at port (none for port 0) and register
+ * the sockets with accept_proc; on failure close what was opened and
+ * return 0. */
+static int open_listeners_on(int port, int *fds, int *count, ev_file_proc *accept_proc) {
+    *count = 0;
+    if (port == 0) return 1;
     for (int i = 0; i < server.bindaddr_count; i++) {
-        int fd = listen_tcp(server.bindaddr[i], server.port);
+        int fd = listen_tcp(server.bindaddr[i], port);
         if (fd == -2) continue;
         if (fd < 0) {
-            close_tcp_listeners();
+            close_listeners_of(fds, count);
             return 0;
         }
-        server.ipfd[server.ipfd_count++] = fd;
-        ev_add_file(server.el, fd, EV_READABLE, (ev_file_proc *)client_accept_tcp, NULL);
+        fds[(*count)++] = fd;
+        ev_add_file(server.el, fd, EV_READABLE, accept_proc, NULL);
     }
     return 1;
 }
 
-void close_tcp_listeners(void) {
-    for (int i = 0; i < server.ipfd_count; i++) {
-        ev_del_file(server.el, server.ipfd[i], EV_READABLE);
-        close(server.ipfd[i]);
+static void close_listeners_of(int *fds, int *count) {
+    for (int i = 0; i < *count; i++) {
+        ev_del_file(server.el, fds[i], EV_READABLE);
+        close(fds[i]);
     }
-    server.ipfd_count = 0;
+    *count = 0;
 }
+
+static int open_tcp_listeners(void) {
+    return open_listeners_on(server.port, server.ipfd, &server.ipfd_count, (ev_file_proc *)client_accept_tcp);
+}
+
+static int open_tls_listeners(void) {
+    return open_listeners_on(server.tls_port, server.tlsfd, &server.tlsfd_count, (ev_file_proc *)client_accept_tls);
+}
+
+void close_tcp_listeners(void) { close_listeners_of(server.ipfd, &server.ipfd_count); }
 
 /* CONFIG SET port / bind at run time, as Redis does: the old sockets are
  * closed first (a new listener cannot share their port), then the new
@@ -198,9 +215,24 @@ int server_rebind_tcp(const char **err) {
     return 0;
 }
 
+int server_rebind_tls(const char **err) {
+    if (!server.el) return 1;
+    close_listeners_of(server.tlsfd, &server.tlsfd_count);
+    if (open_tls_listeners()) {
+        if (server.tls_port) server_log(LOG_NOTICE, "Listening on TLS port %d", server.tls_port);
+        return 1;
+    }
+    *err = "Unable to listen on this port. Check server logs.";
+    return 0;
+}
+
 static void open_listeners(void) {
     if (!open_tcp_listeners()) {
         server_log(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", server.port);
+        server_startup_exit(1);
+    }
+    if (!open_tls_listeners()) {
+        server_log(LOG_WARNING, "Failed listening on port %d (tls), aborting.", server.tls_port);
         server_startup_exit(1);
     }
     server.sofd = -1;
@@ -212,7 +244,7 @@ static void open_listeners(void) {
         }
         ev_add_file(server.el, server.sofd, EV_READABLE, (ev_file_proc *)client_accept_unix, NULL);
     }
-    if (server.ipfd_count == 0 && server.sofd < 0) {
+    if (server.ipfd_count == 0 && server.tlsfd_count == 0 && server.sofd < 0) {
         server_log(LOG_WARNING, "Configured to not listen anywhere, exiting.");
         server_startup_exit(1);
     }
@@ -231,6 +263,10 @@ static void close_idle_clients(void) {
     }
 }
 
+/* No eviction while CLIENT PAUSE freezes the dataset, nor on a replica
+ * that ignores its maxmemory (the master's stream owns its dataset). */
+static int dataset_frozen_for_memory(void) { return pause_active() || repl_ignores_maxmemory(); }
+
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
 /* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
@@ -241,6 +277,7 @@ void server_pause_cron(int pause) { cron_paused = pause; }
 
 static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
+    crash_feed_watchdog();
     if (cron_paused) return 1000 / server.hz;
     if (shutdown_signal) {
         if (server.shutdown_asap) {
@@ -257,6 +294,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     memory_cron();
     persist_cron();
     aof_cron();
+    repl_cron();
     cluster_cron();
     close_idle_clients();
     server_update_peak_memory();
@@ -267,7 +305,11 @@ static long long server_cron(eventloop *el, long long id, void *data) {
 static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
+    /* TLS: requests no socket event announces; first, so that what they
+     * write reaches the AOF and unblocks clients like any other. */
+    clients_read_buffered_input();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
+    repl_before_sleep(); /* replicas' streams; WAIT's acknowledgements */
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
@@ -276,11 +318,17 @@ static void before_sleep(eventloop *el) {
     clients_free_closed();
 }
 
-/* Logged after the loop ends: logging is not async-signal-safe. A
- * second signal while the first waits (cron paused) is acted on at once,
- * as Redis exits on a second SIGINT. */
+/* Logged after the loop ends: logging is not async-signal-safe. A second
+ * SIGTERM while the first waits (cron paused) is acted on at once; a
+ * second SIGINT exits on the spot, as Redis's does. */
 static void on_signal(int sig) {
     int again = shutdown_signal && server.shutdown_asap;
+    if (again && sig == SIGINT) {
+        /* A second SIGINT insists: exit at once, even in the middle of
+         * the shutdown save, leaving no temp file behind (as Redis). */
+        if (rdb_save_temp_path[0]) unlink(rdb_save_temp_path);
+        _exit(1);
+    }
     shutdown_signal = sig;
     server.shutdown_asap = 1;
     if (again && server.el) ev_stop(server.el);
@@ -295,6 +343,7 @@ static void setup_signals(void) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails the write (EFBIG) */
     signal(SIGHUP, SIG_IGN);
+    crash_install();
 }
 
 static void write_pidfile(void) {
@@ -399,6 +448,7 @@ int main(int argc, char **argv) {
 
     server.pid = getpid();
     server.active_expire_enabled = 1;
+    argv = proctitle_init(argc, argv); /* the original block becomes the title's */
     server.executable = argv[0];
     server_update_cached_time();
     server.start_time_ms = server.mstime_cached;
@@ -417,6 +467,7 @@ int main(int argc, char **argv) {
     make_runid();
     setup_signals();
     adjust_open_files_limit();
+    if (!tls_init()) server_startup_exit(1);
     command_table_init();
     cluster_init(); /* before the keyspace: cluster mode counts keys per slot */
     db_init_all(server.dbnum);
@@ -428,11 +479,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
+    proctitle_update();
     cluster_start();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
-    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = pause_active, .latency_event = latency_add_sample_since});
+    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = dataset_frozen_for_memory, .latency_event = latency_add_sample_since});
     memory_init();
     script_init();
     server.initial_memory_usage = zmalloc_used_memory();
@@ -446,9 +498,11 @@ int main(int argc, char **argv) {
     /* With appendonly yes the AOF is the dataset and the RDB is not read,
      * as in Redis. Read once scripting and memory are set up: the AOF
      * replays EVAL and FCALL, and its RDB preamble may hold functions. */
+    repl_early_init();
     if (aof_load_at_startup() < 0) server_startup_exit(1);
     aof_open_at_startup();
     if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    repl_init();
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if

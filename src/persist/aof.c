@@ -69,7 +69,9 @@ static const enum_value fsync_enum[] = {
 
 /* Configuration (aof_configs writes these). */
 static int cfg_fsync = FSYNC_EVERYSEC;
-static int cfg_no_fsync_on_rewrite, cfg_load_truncated, cfg_rdb_preamble, cfg_timestamp;
+static int cfg_no_fsync_on_rewrite, cfg_load_truncated, cfg_rdb_preamble;
+int aof_cfg_timestamp;
+static long flush_sleep_us; /* DEBUG AOF-FLUSH-SLEEP */
 int aof_rewrite_incremental_fsync;
 static int cfg_auto_pct;
 static long long cfg_auto_min;
@@ -246,7 +248,7 @@ static kstr cat_command(kstr s, int argc, kstr *argv) {
 static void feed(int dbid, int argc, kstr *argv, void *priv) {
     (void)priv;
     if (A.state == STATE_OFF) return;
-    if (cfg_timestamp) {
+    if (aof_cfg_timestamp) {
         long long now = server_mstime() / 1000;
         if (now > A.last_ts) {
             A.buf = kstr_cat_printf(A.buf, "#TS:%lld\r\n", now);
@@ -301,6 +303,7 @@ static void flush_buffer(int force) {
         maybe_fsync_everysec();
         return;
     }
+    if (flush_sleep_us > 0) usleep((useconds_t)flush_sleep_us); /* a test's window, as Redis's */
     if (cfg_fsync == FSYNC_EVERYSEC && !force && bg_fsync_pending()) {
         long long now = server_mstime();
         if (A.postponed_since_ms == 0) A.postponed_since_ms = now;
@@ -749,6 +752,8 @@ void aof_open_at_startup(void) {
  * it loaded). Refused while a rewrite runs (the manifest is changing) and
  * when the manifest lists no file (Redis empties the dataset and exits;
  * Keel leaves the dataset alone). */
+void aof_set_flush_sleep(long usec) { flush_sleep_us = usec; }
+
 int aof_debug_reload(const char **err) {
     if (A.rewrite_in_progress) {
         *err = "ERR Background append only file rewriting in progress";
@@ -900,7 +905,7 @@ config_entry aof_configs[] = {
     CONFIG_BOOL("no-appendfsync-on-rewrite", &cfg_no_fsync_on_rewrite, "no", 0, NULL),
     CONFIG_BOOL("aof-load-truncated", &cfg_load_truncated, "yes", 0, NULL),
     CONFIG_BOOL("aof-use-rdb-preamble", &cfg_rdb_preamble, "yes", 0, NULL),
-    CONFIG_BOOL("aof-timestamp-enabled", &cfg_timestamp, "no", 0, NULL),
+    CONFIG_BOOL("aof-timestamp-enabled", &aof_cfg_timestamp, "no", 0, NULL),
     CONFIG_BOOL("aof-rewrite-incremental-fsync", &aof_rewrite_incremental_fsync, "yes", 0, NULL),
     CONFIG_INT("auto-aof-rewrite-percentage", &cfg_auto_pct, "100", 0, INT_MAX, 0, NULL),
     CONFIG_MEMORY("auto-aof-rewrite-min-size", &cfg_auto_min, "64mb", 0, LLONG_MAX, 0, NULL),

@@ -265,6 +265,7 @@ static void write_key_commands(out *o, const entry *e) {
 static int base_as_commands(int fd, char *err, size_t errlen) {
     out o = {fd, kstr_empty(), 0, 0};
     long long now = db_now_ms();
+    if (aof_cfg_timestamp) o.buf = kstr_cat_printf(o.buf, "#TS:%lld\r\n", now / 1000);
     for (int i = 0; i < script_library_count(); i++) { /* first, as Redis 7.0 */
         size_t len;
         const char *code = script_library_code(i, &len);

@@ -34,6 +34,7 @@
 #include "memory/memory.h"
 #include "lib/crc64.h"
 #include "persist/lzf.h"
+#include "persist/snapshot.h"
 #include "script/script.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
@@ -491,6 +492,9 @@ static int write_aux_ll(rdb_writer *w, const char *key, long long v) {
     return rdb_write_aux(w, key, buf);
 }
 
+int (*rdb_extra_aux)(rdb_writer *w);
+void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_t vlen);
+
 static int write_header_common(rdb_writer *w, int aof_base) {
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
@@ -498,7 +502,8 @@ static int write_header_common(rdb_writer *w, int aof_base) {
     int rc = rdb_write_aux(w, "redis-ver", KEEL_VERSION) |
              write_aux_ll(w, "redis-bits", (long long)sizeof(void *) * 8) |
              write_aux_ll(w, "ctime", (long long)time(NULL)) |
-             write_aux_ll(w, "used-mem", (long long)zmalloc_used_memory()) | write_aux_ll(w, "aof-base", aof_base);
+             write_aux_ll(w, "used-mem", (long long)zmalloc_used_memory()) | write_aux_ll(w, "aof-base", aof_base) |
+             (rdb_extra_aux && !aof_base ? rdb_extra_aux(w) : 0);
     /* Function libraries come before the keys, as in Redis 7.0: a
      * snapshot is point-in-time for them too (its header is written when
      * it starts). */
@@ -594,6 +599,9 @@ static int save_db(rdb_writer *w, db *d, size_t *skipped) {
             continue;
         }
         rc = rdb_write_key(w, e);
+        /* rdb-key-save-delay slows synchronous saves too, as in Redis (the
+         * suite's shutdown tests need a save that lasts). */
+        if (snapshot_key_save_delay > 0) usleep((useconds_t)snapshot_key_save_delay);
     }
     db_iter_free(it);
     return rc;

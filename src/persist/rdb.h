@@ -114,11 +114,26 @@ int rdb_fd_sink(void *ctx, const void *buf, size_t len);
 /* The whole keyspace to an open fd, synchronously (SAVE, DEBUG RELOAD).
  * 0 ok, -1 error with errno set and a message in err. */
 int rdb_save_fd(int fd, char *err, size_t errlen);
+/* The temp file a synchronous save is writing ("" when none): a second
+ * SIGINT during the shutdown save removes it before exiting, as Redis
+ * does (main.c's signal handler reads it). */
+extern char rdb_save_temp_path[4096];
 /* SAVE's file handling: write dir/dbfilename through a temp file, fsync,
  * rename, fsync the directory. 0 ok, -1 with a message in err. */
 int rdb_save_file(const char *path, char *err, size_t errlen);
 
+/* Replication's aux fields (repl-stream-db, repl-id, repl-offset), set by
+ * repl/ at start-up: the writer calls rdb_extra_aux after its own header
+ * fields (not in an AOF preamble); the keyspace loader hands every aux
+ * field to rdb_aux_listener. NULL: none. */
+extern int (*rdb_extra_aux)(rdb_writer *w);
+extern void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_t vlen);
+
 /* ---- loading ---- */
+
+/* Set by a replica loading its master's RDB: keys whose TTL has passed
+ * are kept (the master's DEL removes them), as Redis does. */
+extern int rdb_load_keep_expired;
 
 typedef struct rdb_load_stats {
     long long keys_loaded;

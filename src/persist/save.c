@@ -67,10 +67,20 @@ static int fsync_dir_of(const char *path) {
     return rc;
 }
 
+char rdb_save_temp_path[4096];
+
+static int save_file(const char *path, const char *tmp, char *err, size_t errlen);
+
 int rdb_save_file(const char *path, char *err, size_t errlen) {
-    char tmp[4096], copy[4096];
+    char copy[4096];
     snprintf(copy, sizeof(copy), "%s", path);
-    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    snprintf(rdb_save_temp_path, sizeof(rdb_save_temp_path), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    int rc = save_file(path, rdb_save_temp_path, err, errlen);
+    rdb_save_temp_path[0] = '\0';
+    return rc;
+}
+
+static int save_file(const char *path, const char *tmp, char *err, size_t errlen) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
@@ -140,6 +150,8 @@ typedef struct load_ctx {
     char key_err[256];
 } load_ctx;
 
+int rdb_load_keep_expired;
+
 static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     load_ctx *lc = priv;
     if (ki->dbid < 0 || ki->dbid >= db_count()) {
@@ -149,7 +161,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
         entry_free(e);
         return -1;
     }
-    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime()) {
+    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime() && !rdb_load_keep_expired) {
         lc->stats->keys_expired++;
         entry_free(e);
         return 0;
@@ -178,6 +190,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
 /* Redis's start-up lines about the file's origin. */
 static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t vlen) {
     (void)priv;
+    if (rdb_aux_listener) rdb_aux_listener(k, klen, v, vlen);
     char val[128];
     snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
     if (klen == 9 && memcmp(k, "redis-ver", 9) == 0) {

@@ -709,3 +709,22 @@ def test_bgsave_long_values_written_in_steps_are_point_in_time(start_server):
     wait_bgsave_done(c)
     assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
     assert load_in_redis(dump_path(srv)) == before
+
+
+def test_second_sigint_during_the_shutdown_save_exits_and_removes_the_temp_file(start_server):
+    """Redis's unit/shutdown "Temp rdb will be deleted in signal handle":
+    the shutdown save (slowed by rdb-key-save-delay, which paces
+    synchronous saves too) is interrupted by a second SIGINT: the server
+    exits at once with status 1 and leaves no temp file."""
+    srv = start_server("--save", "3600 1")
+    c = srv.client()
+    fill(c, 20)
+    c.config_set("rdb-key-save-delay", 100000)     # 20 keys: a 2 s save
+    temp = os.path.join(srv.dir, "temp-%d.rdb" % srv.proc.pid)
+    srv.expected_exit = True
+    srv.proc.send_signal(signal.SIGINT)
+    assert wait_for(lambda: os.path.exists(temp), timeout=10)
+    srv.proc.send_signal(signal.SIGINT)
+    assert srv.proc.wait(10) == 1
+    assert not os.path.exists(temp)
+    assert not os.path.exists(dump_path(srv))
