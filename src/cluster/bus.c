@@ -45,6 +45,7 @@
 #include "lib/zmalloc.h"
 #include "net/eventloop.h"
 #include "pubsub/pubsub.h"
+#include "repl/repl.h"
 
 #define HDR_LEN 2256
 #define GOSSIP_LEN 104
@@ -205,7 +206,7 @@ static void build_header(unsigned char *h, int type, size_t totlen) {
     put16(h + OFF_TYPE, (unsigned)type);
     put64(h + OFF_CUREPOCH, cl.current_epoch);
     put64(h + OFF_CFGEPOCH, master ? master->config_epoch : me->config_epoch);
-    put64(h + OFF_OFFSET, (uint64_t)me->repl_offset);
+    put64(h + OFF_OFFSET, (uint64_t)repl_offset());
     memcpy(h + OFF_SENDER, me->name, NODE_NAMELEN);
     memcpy(h + OFF_SLOTS, master ? master->slots : me->slots, CLUSTER_SLOTS / 8);
     if (master) memcpy(h + OFF_SLAVEOF, master->name, NODE_NAMELEN);
@@ -287,6 +288,23 @@ static void broadcast(const unsigned char *msg, size_t len, int type) {
         if (n == cl.myself || !n->link || (n->flags & (NODE_HANDSHAKE | NODE_NOADDR))) continue;
         link_send(n->link, msg, len, type);
     }
+}
+
+/* A message that is its header only (FAILOVER_AUTH_REQUEST / ACK,
+ * MFSTART). */
+void bus_send_bare(bus_link *l, int type, int mflags0) {
+    if (!l) return;
+    unsigned char msg[HDR_LEN];
+    build_header(msg, type, sizeof(msg));
+    msg[OFF_MFLAGS] |= (unsigned char)mflags0;
+    link_send(l, msg, sizeof(msg), type);
+}
+
+void bus_broadcast_bare(int type, int mflags0) {
+    unsigned char msg[HDR_LEN];
+    build_header(msg, type, sizeof(msg));
+    msg[OFF_MFLAGS] |= (unsigned char)mflags0;
+    broadcast(msg, sizeof(msg), type);
 }
 
 void bus_broadcast_pong(void) {
@@ -588,6 +606,8 @@ static void delete_slot_keys(int slot) {
  * that is free or held with a smaller epoch (not the ones we import). */
 static void update_slots_from(cnode *sender, uint64_t epoch, const unsigned char *slots) {
     int changed = 0;
+    cnode *mine = (cl.myself->flags & NODE_SLAVE) ? cl.myself->master : cl.myself;
+    int lost_mine = 0;
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
         if (!bit_test(slots, j)) continue;
         cnode *owner = cl.slots[j];
@@ -595,11 +615,20 @@ static void update_slots_from(cnode *sender, uint64_t epoch, const unsigned char
         if (owner && owner->config_epoch >= epoch) continue;
         if (owner == cl.myself && db_slot_count(db_get(0), (unsigned)j)) delete_slot_keys(j);
         if (owner == cl.myself && cl.migrating_to[j] == sender) cl.migrating_to[j] = NULL;
+        if (owner && owner == mine) lost_mine = 1;
         cluster_del_slot(j);
         cluster_add_slot(sender, j);
         changed = 1;
     }
     if (changed) cluster_note_change(1);
+    /* Our shard lost its last slot to the sender (a failover elsewhere, or
+     * a reshard): follow the sender, as Redis does. */
+    if (lost_mine && mine && mine->numslots == 0 && sender != cl.myself &&
+        ((cl.myself->flags & NODE_SLAVE) || cluster_allow_replica_migration)) {
+        server_log(LOG_WARNING, "Configuration change detected. Reconfiguring myself as a replica of %.40s",
+                   sender->name);
+        cluster_set_my_master(sender);
+    }
 }
 
 static void handle_epoch_collision(cnode *sender) {
@@ -797,7 +826,15 @@ static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
             }
         }
         return 0;
-    default: return 0; /* failover messages: replication is not built yet */
+    case MSG_FAILOVER_AUTH_REQUEST:
+        if (sender)
+            failover_auth_requested(sender, m, get64(m + OFF_CUREPOCH), get64(m + OFF_CFGEPOCH),
+                                    (m[OFF_MFLAGS] & 2) != 0);
+        return 0;
+    case MSG_FAILOVER_AUTH_ACK:
+        if (sender) failover_auth_acked(sender, get64(m + OFF_CUREPOCH));
+        return 0;
+    default: return 0; /* MFSTART (manual failovers are forced here), MODULE */
     }
 }
 
@@ -888,6 +925,7 @@ void bus_cron(void) {
         if (!n->link) connect_node(n);
     }
     if (iteration % 10 == 0) ping_oldest_of_five();
+    failover_cron();
     for (int i = 0; i < cl.nnodes; i++) {
         cnode *n = cl.nodes[i];
         if (n == cl.myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;

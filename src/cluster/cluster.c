@@ -29,6 +29,7 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "pubsub/pubsub.h"
+#include "repl/repl.h"
 
 cluster_state cl;
 
@@ -36,7 +37,8 @@ int cluster_enabled_cfg;
 char *cluster_config_file;
 int cluster_port_cfg;
 long long cluster_node_timeout;
-static int cluster_replica_validity_factor, cluster_migration_barrier, cluster_allow_replica_migration;
+static int cluster_replica_validity_factor, cluster_migration_barrier;
+int cluster_allow_replica_migration;
 int cluster_require_full_coverage;
 static int cluster_replica_no_failover;
 int cluster_allow_reads_when_down;
@@ -505,6 +507,9 @@ static void propagate_publish(const kstr channel, const kstr message, int sharde
 void cluster_start(void) {
     if (!cluster_enabled_cfg) return;
     pubsub_on_publish = propagate_publish;
+    /* A replica in nodes.conf replicates its master again. */
+    if ((cl.myself->flags & NODE_SLAVE) && cl.myself->master && cl.myself->master->ip[0])
+        repl_replicate(cl.myself->master->ip, cl.myself->master->port);
     int port = cl.myself->cport;
     if (cluster_port_cfg) port = cluster_port_cfg;
     else port = server.port + 10000;

@@ -18,6 +18,7 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "repl/repl.h"
 
 /* Every CLUSTER subcommand first: Redis refuses them all when cluster
  * mode is off. */
@@ -318,8 +319,15 @@ static int setslot_node(client *c, int slot) {
         return 0;
     }
     if (keys == 0 && cl.migrating_to[slot]) cl.migrating_to[slot] = NULL;
+    int was_mine = cl.slots[slot] == cl.myself;
     cluster_del_slot(slot);
     cluster_add_slot(n, slot);
+    /* A master that gave its last slot away replicates the node that took
+     * it (cluster-allow-replica-migration, as Redis). */
+    if (was_mine && n != cl.myself && cl.myself->numslots == 0 && cluster_allow_replica_migration) {
+        server_log(LOG_WARNING, "Configuration change detected. Reconfiguring myself as a replica of %.40s", n->name);
+        cluster_set_my_master(n);
+    }
     if (n == cl.myself && cl.importing_from[slot]) {
         if (bump_epoch()) server_log(LOG_WARNING, "configEpoch updated after importing slot %d", slot);
         cl.importing_from[slot] = NULL;
@@ -505,7 +513,10 @@ static void reply_node_for_slots(client *c, const cnode *n) {
     }
 }
 
-static int replica_available(const cnode *r) { return !(r->flags & NODE_FAIL) && r->repl_offset != 0; }
+static int replica_available(const cnode *r) {
+    long long off = (r->flags & NODE_MYSELF) ? repl_offset() : r->repl_offset;
+    return !(r->flags & NODE_FAIL) && off != 0;
+}
 
 static void reply_slot_range(client *c, const cnode *n, int start, int end) {
     int avail = 0;
@@ -554,10 +565,11 @@ static void reply_shard_node(client *c, const cnode *n) {
     reply_bulk_cstr(c, "role");
     reply_bulk_cstr(c, (n->flags & NODE_SLAVE) ? "replica" : "master");
     reply_bulk_cstr(c, "replication-offset");
-    reply_ll(c, n->repl_offset);
+    long long off = (n->flags & NODE_MYSELF) ? repl_offset() : n->repl_offset;
+    reply_ll(c, off);
     reply_bulk_cstr(c, "health");
     reply_bulk_cstr(c, (n->flags & NODE_FAIL)                            ? "fail"
-                       : (n->flags & NODE_SLAVE) && n->repl_offset == 0 ? "loading"
+                       : (n->flags & NODE_SLAVE) && off == 0 ? "loading"
                                                                           : "online");
 }
 
@@ -648,10 +660,8 @@ static void cluster_replicate(client *c) {
         reply_error(c, "ERR To set a master the node must be empty and without assigned slots.");
         return;
     }
-    /* Replication (src/repl) is not on this branch yet: a replica cannot
-     * copy its master's data, so the role change is refused rather than
-     * faked. */
-    reply_error(c, "ERR CLUSTER REPLICATE needs replication, which this build does not have yet");
+    cluster_set_my_master(n);
+    reply_ok(c);
 }
 
 static void cluster_failover(client *c) {
@@ -664,11 +674,13 @@ static void cluster_failover(client *c) {
         reply_error_arity(c);
         return;
     }
-    if (cl.myself->flags & NODE_MASTER) {
-        reply_error(c, "ERR You should send CLUSTER FAILOVER to a replica");
+    const char *e;
+    int takeover = c->argc == 3 && arg_is(c->argv[2], "takeover");
+    if (failover_manual(takeover || (c->argc == 3 && arg_is(c->argv[2], "force")), takeover, &e) < 0) {
+        reply_error(c, e);
         return;
     }
-    reply_error(c, "ERR I'm a replica but my master is unknown to me");
+    reply_ok(c);
 }
 
 /* ---- ASKING, READONLY, READWRITE, RESTORE-ASKING --------------------- */

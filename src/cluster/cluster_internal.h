@@ -63,6 +63,7 @@ typedef struct cnode {
     long long data_received_ms;
     long long fail_time_ms;
     long long repl_offset;
+    long long voted_time_ms;  /* we voted for a replica of this master */
     fail_report *reports;
     int nreports;
     struct bus_link *link;    /* ours, outbound */
@@ -82,6 +83,12 @@ typedef struct cluster_state {
     long long sent[MSG_TYPE_COUNT], received[MSG_TYPE_COUNT];
     int todo_save;            /* nodes.conf must be rewritten: 1, and fsynced: 2 */
     int todo_update_state;
+    /* Replica election (failover.c). */
+    long long failover_auth_time;  /* when to ask for votes; 0: no election */
+    int failover_auth_count, failover_auth_sent, failover_auth_rank;
+    uint64_t failover_auth_epoch;
+    int mf_force;                  /* CLUSTER FAILOVER [FORCE]: master may be up */
+    long long mf_end;              /* ... for 5 s */
     /* Nodes CLUSTER FORGET removed: not re-added from gossip for a minute. */
     struct { char name[NODE_NAMELEN + 1]; long long until_ms; } forgotten[32];
 } cluster_state;
@@ -100,6 +107,7 @@ extern char *cluster_announce_ip;
 extern char *cluster_announce_hostname;
 extern int cluster_announce_port, cluster_announce_bus_port;
 extern int cluster_preferred_endpoint;
+extern int cluster_allow_replica_migration;
 
 /* Slot bitmaps. */
 static inline int bit_test(const unsigned char *b, int i) { return (b[i >> 3] >> (i & 7)) & 1; }
@@ -131,6 +139,15 @@ int cluster_start_handshake(const char *ip, int port, int cport);
 int cluster_my_port(void);
 const char *cluster_endpoint(const cnode *n);
 
+/* failover.c */
+void cluster_set_my_master(cnode *m);
+void failover_cron(void);
+void failover_auth_requested(cnode *sender, const unsigned char *hdr, uint64_t req_current_epoch,
+                             uint64_t req_config_epoch, int force_ack);
+void failover_auth_acked(cnode *sender, uint64_t sender_current_epoch);
+int failover_manual(int force, int takeover, const char **err);
+void failover_promote_myself(void);
+
 /* redirect.c */
 void cluster_redirect_blocked_clients(void);
 
@@ -139,6 +156,8 @@ int bus_listen(void);
 void bus_cron(void);
 void bus_free_link(struct bus_link *l);
 void bus_send_ping(struct bus_link *l, int type);
+void bus_send_bare(struct bus_link *l, int type, int mflags0);
+void bus_broadcast_bare(int type, int mflags0);
 void bus_broadcast_fail(cnode *n);
 void bus_broadcast_pong(void);
 void bus_broadcast_publish(const kstr channel, const kstr message, int sharded);

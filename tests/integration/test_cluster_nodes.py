@@ -234,3 +234,51 @@ def test_announced_port_changes_at_run_time(three):
     a.client.config_set("cluster-announce-bus-port", 0)
     assert ":%d@" % a.port in [l for l in a.client.execute_command("CLUSTER", "NODES").decode().splitlines()
                                 if l.startswith(aid)][0]
+
+
+@pytest.fixture
+def six(start_server):
+    nodes = [start_node(start_server) for _ in range(6)]
+    create_cluster(nodes, replicas=1)
+    return nodes
+
+
+def roles(nodes):
+    return {myid(n): ("master" if "master" in nodes_view(n)[myid(n)][0] else "slave") for n in nodes}
+
+
+def test_replicas_and_automatic_failover(six):
+    r = roles(six)
+    assert sorted(r.values()) == ["master"] * 3 + ["slave"] * 3
+    rc = cluster_client(six)
+    fill(rc, 300)
+    masters = [n for n in six if r[myid(n)] == "master"]
+    victim = masters[0]
+    vid = myid(victim)
+    # Its replica has the data.
+    replica = next(n for n in six if n.client.execute_command("CLUSTER", "NODES").decode().find(
+        "%s " % myid(n)) >= 0 and r[myid(n)] == "slave" and
+        [l for l in n.client.execute_command("CLUSTER", "NODES").decode().splitlines()
+         if l.startswith(myid(n))][0].split()[3] == vid)
+    assert wait_for(lambda: replica.client.dbsize() == victim.client.dbsize(), timeout=30)
+    kill_node(victim)
+    alive = [n for n in six if n is not victim]
+    assert wait_for(lambda: "master" in nodes_view(replica)[myid(replica)][0], timeout=60)
+    assert wait_for(lambda: all(cluster_info(n)["cluster_state"] == "ok" for n in alive), timeout=60)
+    rc2 = cluster_client(alive)
+    for i in range(300):
+        assert rc2.get("key:%d" % i) == str(i).encode()
+    rc2.set("after", "failover")
+    assert rc2.get("after") == b"failover"
+    rc.close()
+    rc2.close()
+
+
+def test_cluster_failover_takeover(six):
+    r = roles(six)
+    replica = next(n for n in six if r[myid(n)] == "slave")
+    assert replica.client.execute_command("CLUSTER", "FAILOVER", "TAKEOVER") == b"OK"
+    assert "master" in nodes_view(replica)[myid(replica)][0]
+    assert wait_for(lambda: all(roles(six)[myid(replica)] == "master" for _ in [0]), timeout=30)
+    assert wait_agreed(six, timeout=60)
+    assert sorted(roles(six).values()) == ["master"] * 3 + ["slave"] * 3
