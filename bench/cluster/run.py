@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """bench/cluster/run.py - Keel beside Debian's redis-server, cluster mode.
 
-  bench/cluster/run.py [memory] [reshard]      (default: both)
+  bench/cluster/run.py [memory] [reshard] [failover]      (default: all)
 
 memory:  used_memory per key of 1M small strings (DEBUG POPULATE 1000000
          key 10, values of 10 bytes), standalone and cluster mode (one
          node serving all 16384 slots), Keel and Redis, one server at a
          time. Target (issue 15): Keel's cluster mode at most 1 byte per key
          above its standalone mode.
+failover: 3 masters + 3 replicas, cluster-node-timeout 5000; seconds from
+         kill -9 of a master to a write on one of its slots succeeding.
 reshard: three masters (redis-cli --cluster create), 1M keys, then
          redis-cli --cluster reshard moves 1000 slots (about 61,000 keys)
          from the first to the second while a redis-py RedisCluster client writes and
@@ -184,9 +186,58 @@ def reshard(binary):
             n.stop()
 
 
+def failover(binary, node_timeout=5000):
+    """Seconds from kill -9 of a master to a write on one of its slots
+    succeeding (its replica promoted), 3 masters + 3 replicas."""
+    nodes = [Node(binary, True) for _ in range(6)]
+    try:
+        for n in nodes:
+            n.c.config_set("cluster-node-timeout", node_timeout)
+        out = subprocess.run(["redis-cli", "--cluster", "create"] + ["127.0.0.1:%d" % n.port for n in nodes] +
+                             ["--cluster-replicas", "1", "--cluster-yes"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        for _ in range(600):
+            if all(n.c.execute_command("CLUSTER", "INFO").decode().startswith("cluster_state:ok") for n in nodes):
+                break
+            time.sleep(0.1)
+        victim = next(n for n in nodes if "myself,master" in n.c.execute_command("CLUSTER", "NODES").decode())
+        slot = int([l for l in victim.c.execute_command("CLUSTER", "NODES").decode().splitlines()
+                    if "myself" in l][0].split()[8].split("-")[0])
+        key = next("k%d" % i for i in range(100000) if slot_of(b"k%d" % i) == slot)
+        others = [n for n in nodes if n is not victim]
+        # Every replica synced with its master (Redis waits
+        # repl-diskless-sync-delay, 5 s, before its first full sync).
+        for _ in range(600):
+            if all(n.c.info("replication").get("master_link_status", "up") == "up" for n in nodes):
+                break
+            time.sleep(0.1)
+        time.sleep(1)
+        victim.proc.kill()
+        victim.proc.wait()
+        start = time.time()
+        last = None
+        while time.time() - start < 120:
+            try:
+                rc = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", others[0].port)])
+                rc.set(key, "v")
+                rc.close()
+                return time.time() - start
+            except Exception as e:  # noqa: BLE001 - not yet
+                last = e
+                time.sleep(0.05)
+        print("no write served within 120 s; last error: %r" % last)
+        return float("nan")
+    finally:
+        for n in nodes:
+            if n.proc.poll() is None:
+                n.stop()
+            else:
+                shutil.rmtree(n.dir, ignore_errors=True)
+
+
 def main():
     logging.disable(logging.CRITICAL)  # redis-py logs each MOVED it follows
-    what = sys.argv[1:] or ["memory", "reshard"]
+    what = sys.argv[1:] or ["memory", "reshard", "failover"]
     if "memory" in what:
         memory()
     if "reshard" in what:
@@ -200,6 +251,10 @@ def main():
             for e in errors[:5]:
                 print("    ", e)
         print("Keel/Redis duration: %.2f" % (res["Keel"][0] / res["Redis"][0]))
+    if "failover" in what:
+        k, r = failover(KEEL), failover(REDIS)
+        print("failover (cluster-node-timeout 5000): kill -9 of a master to a write served by its replica")
+        print("Keel %.1f s, Redis %.1f s, Keel/Redis %.2f" % (k, r, k / r))
 
 
 if __name__ == "__main__":
