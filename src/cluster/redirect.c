@@ -104,7 +104,8 @@ int cluster_check_request(client *c, const command *cmd) {
     if (!cluster_enabled_cfg) return 1;
     int asking = (c->flags & CLIENT_ASKING) != 0;
     if (strcmp(cmd->name, "asking") != 0 && !(c->flags & CLIENT_MULTI)) c->flags &= ~CLIENT_ASKING;
-    if (c->flags & CLIENT_FAKE) return 1; /* scripts: their EVAL was checked */
+    /* Scripts (their EVAL was checked) and our master's stream. */
+    if (c->flags & (CLIENT_FAKE | CLIENT_MASTER)) return 1;
     if (!command_has_keys(cmd)) return 1;
     key_scan ks;
     if (!scan_keys(c, cmd, &ks)) return 0;
@@ -200,7 +201,7 @@ int cluster_request_slot(client *c) {
 
 const char *cluster_script_check(client *caller, const command *cmd, int argc, kstr *argv, int *slot,
                                  int allow_cross_slot) {
-    if (!cluster_enabled_cfg || (caller->flags & CLIENT_FAKE)) return NULL;
+    if (!cluster_enabled_cfg || (caller->flags & (CLIENT_FAKE | CLIENT_MASTER))) return NULL;
     int cross, s = first_key_slot(cmd, argc, argv, &cross);
     if (!cl.ok) {
         if (!cluster_allow_reads_when_down) return "Script attempted to execute a command while the cluster is down";

@@ -321,6 +321,12 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
+    /* Cluster redirections come before the replication and loading
+     * errors, as in Redis: a write sent to a replica gets -MOVED. */
+    if (!cluster_check_request(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
     /* -LOADING before -BUSY, as Redis orders them: a slow script replayed
      * from the AOF is part of the load. */
     if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
@@ -342,10 +348,6 @@ void command_dispatch(client *c) {
     }
     if (pause_postpones(c, cmd)) {
         blocking_postpone(c);
-        return;
-    }
-    if (!cluster_check_request(c, cmd)) {
-        rejected(c, cmd);
         return;
     }
     int queue = multi_should_queue(c, cmd);

@@ -11,7 +11,7 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from cluster_helpers import (REDIS_SERVER, addr, cli, cluster_info, create_cluster, myid, nodes_view,
                              start_node, wait_agreed)
-from keel_helpers import Error, running_against_redis, wait_for
+from keel_helpers import Error, cmd, running_against_redis, wait_for
 
 
 @pytest.fixture
@@ -282,3 +282,27 @@ def test_cluster_failover_takeover(six):
     assert wait_for(lambda: all(roles(six)[myid(replica)] == "master" for _ in [0]), timeout=30)
     assert wait_agreed(six, timeout=60)
     assert sorted(roles(six).values()) == ["master"] * 3 + ["slave"] * 3
+
+
+def test_replica_redirects_writes_and_serves_readonly_reads(six):
+    r = roles(six)
+    replica = next(n for n in six if r[myid(n)] == "slave")
+    line = [l for l in replica.client.execute_command("CLUSTER", "NODES").decode().splitlines()
+            if l.startswith(myid(replica))][0]
+    master = next(n for n in six if myid(n) == line.split()[3])
+    slot_range = nodes_view(master)[myid(master)][1][0]
+    slot = int(slot_range.split("-")[0])
+    key = next("k%d" % i for i in range(100000)
+               if master.client.execute_command("CLUSTER", "KEYSLOT", "k%d" % i) == slot)
+    master.client.set(key, "v")
+    assert wait_for(lambda: replica.client.dbsize() == master.client.dbsize(), timeout=30)
+    with pytest.raises(redis.ResponseError, match=r"^MOVED %d 127\.0\.0\.1:%d$" % (slot, master.port)):
+        replica.client.set(key, "w")
+    with pytest.raises(redis.ResponseError, match=r"^MOVED "):
+        replica.client.get(key)
+    c = redis.Redis(host=replica.host, port=replica.port)
+    assert cmd(c, "READONLY") == b"OK"
+    assert c.get(key) == b"v"
+    with pytest.raises(redis.ResponseError, match=r"^MOVED "):
+        c.set(key, "w")
+    c.connection_pool.disconnect()
