@@ -152,8 +152,11 @@ static void cluster_reset(client *c) {
     if (cl.myself->flags & NODE_SLAVE) {
         node_set_master(cl.myself, NULL);
         cl.myself->flags = (cl.myself->flags & ~NODE_SLAVE) | NODE_MASTER;
+        repl_stop_replicating();
         db_empty_all();
     }
+    cl.failover_auth_time = 0;
+    cl.mf_force = 0;
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
         cl.migrating_to[j] = cl.importing_from[j] = NULL;
         cluster_del_slot(j);

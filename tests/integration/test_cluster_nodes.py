@@ -306,3 +306,13 @@ def test_replica_redirects_writes_and_serves_readonly_reads(six):
     with pytest.raises(redis.ResponseError, match=r"^MOVED "):
         c.set(key, "w")
     c.connection_pool.disconnect()
+
+
+def test_reset_of_a_replica_stops_replication(six):
+    r = roles(six)
+    replica = next(n for n in six if r[myid(n)] == "slave")
+    assert wait_for(lambda: replica.client.info("replication")["role"] == "slave")
+    assert cmd(replica.client, "CLUSTER", "RESET", "HARD") == b"OK"
+    assert replica.client.info("replication")["role"] == "master"
+    assert "master" in nodes_view(replica)[myid(replica)][0]
+    assert cluster_info(replica)["cluster_known_nodes"] == "1"
