@@ -21,6 +21,7 @@
 #include "repl/repl.h"
 
 #include "persist/persist.h"
+#include "acl/acl.h"
 #include "cluster/cluster.h"
 
 #include <stdio.h>
@@ -40,6 +41,7 @@ static command *const module_tables[] = {
     pubsub_commands, monitor_commands,
     repl_commands,
     security_commands,
+    acl_commands,
     migrate_commands, cluster_commands,
 };
 
@@ -297,8 +299,7 @@ void command_dispatch(client *c) {
         cmd = sub;
     }
     c->cmd = cmd;
-    if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED) &&
-        !(cmd->flags & CMD_NO_AUTH)) {
+    if (!(cmd->flags & CMD_NO_AUTH) && acl_auth_required(c)) {
         reply_error(c, "NOAUTH Authentication required.");
         rejected(c, cmd);
         return;
@@ -318,6 +319,10 @@ void command_dispatch(client *c) {
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
+        rejected(c, cmd);
+        return;
+    }
+    if (!acl_check_request(c, cmd)) {
         rejected(c, cmd);
         return;
     }

@@ -1,4 +1,5 @@
 /* See run.h for the design. */
+#include "acl/acl.h"
 #include "cluster/cluster.h"
 #include "script/run.h"
 #include "script/script.h"
@@ -148,7 +149,7 @@ static int check_command(script_run *run, command *cmd, int argc, kstr *err) {
 int run_command(script_run *run, int argc, kstr *argv, kstr *err) {
     command *cmd = command_lookup_argv(argc, argv);
     const char *cluster_err = NULL;
-    int refused = check_command(run, cmd, argc, err) < 0;
+    int refused = check_command(run, cmd, argc, err) < 0 || !acl_check_script_call(run->caller, cmd, argc, argv, err);
     if (!refused && cluster_is_enabled() &&
         (cluster_err = cluster_script_check(run->caller, cmd, argc, argv, &run->cluster_slot,
                                             (run->flags & RUN_ALLOW_CROSS_SLOT) != 0)) != NULL)
