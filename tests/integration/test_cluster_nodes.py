@@ -316,3 +316,32 @@ def test_reset_of_a_replica_stops_replication(six):
     assert replica.client.info("replication")["role"] == "master"
     assert "master" in nodes_view(replica)[myid(replica)][0]
     assert cluster_info(replica)["cluster_known_nodes"] == "1"
+
+
+@pytest.mark.skipif(running_against_redis(), reason="the Keel side of a mixed cluster")
+def test_keel_replica_of_a_redis_master_promoted(start_server):
+    masters = [start_node(start_server, binary=REDIS_SERVER) for _ in range(3)]
+    create_cluster(masters)
+    keel = start_node(start_server)
+    victim = masters[0]
+    status, out = cli("--cluster", "add-node", addr(keel), addr(victim), "--cluster-slave", "--cluster-master-id",
+                      myid(victim))
+    assert status == 0, out
+    nodes = masters + [keel]
+    assert wait_agreed(nodes)
+    rc = cluster_client(masters)
+    fill(rc, 200)
+    rc.close()
+    assert wait_for(lambda: keel.client.info("replication").get("master_link_status") == "up", timeout=30)
+    assert wait_for(lambda: keel.client.dbsize() == victim.client.dbsize(), timeout=30)
+    kill_node(victim)
+    assert wait_for(lambda: "master" in nodes_view(keel)[myid(keel)][0], timeout=60)
+    alive = masters[1:] + [keel]
+    assert wait_for(lambda: all(cluster_info(n)["cluster_state"] == "ok" for n in alive), timeout=60)
+    assert all("master" in nodes_view(n)[myid(keel)][0] for n in masters[1:])
+    rc = cluster_client(alive)
+    for i in range(200):
+        assert rc.get("key:%d" % i) == str(i).encode()
+    rc.set("after", "promotion")
+    assert rc.get("after") == b"promotion"
+    rc.close()
