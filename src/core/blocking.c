@@ -422,6 +422,15 @@ int blocking_unblock(client *c, int with_error) {
     return 1;
 }
 
+int blocking_end_with_error(client *c, const char *err) {
+    bstate *bs = c->bstate;
+    if (!(c->flags & CLIENT_BLOCKED) || !bs || bs->postponed) return 0;
+    reply_error(c, err);
+    unblock(c);
+    queue_resume(c);
+    return 1;
+}
+
 /* Serve every signalled key, in signal order, each to its clients in the
  * order they blocked; then hand the served clients to after_serve. */
 static void serve_ready_keys(void (*after_serve)(client *)) {

@@ -71,5 +71,9 @@ void blocking_unblock_all(const char *err);
 /* CLIENT UNBLOCK: end c's wait on keys with a timeout reply, or with an
  * UNBLOCKED error. Returns 0 when c is not waiting on keys. */
 int blocking_unblock(client *c, int with_error);
+/* End c's wait on keys with this error reply (cluster mode: -MOVED when
+ * the slot of a key it waits on moved away). 0 when c is not waiting on
+ * keys. */
+int blocking_end_with_error(client *c, const char *err);
 
 #endif

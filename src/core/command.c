@@ -22,6 +22,7 @@
 
 #include "persist/persist.h"
 #include "acl/acl.h"
+#include "cluster/cluster.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static command *const module_tables[] = {
     repl_commands,
     security_commands,
     acl_commands,
+    migrate_commands, cluster_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -321,6 +323,12 @@ void command_dispatch(client *c) {
         return;
     }
     if (!acl_check_request(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
+    /* Cluster redirections come before the replication and loading
+     * errors, as in Redis: a write sent to a replica gets -MOVED. */
+    if (!cluster_check_request(c, cmd)) {
         rejected(c, cmd);
         return;
     }

@@ -133,6 +133,7 @@ static config_entry *const module_config_tables[] = {
     tls_configs,
     acl_configs,
     http_configs,
+    cluster_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -11,7 +11,9 @@
 #include "memory/memory.h"
 #include "pubsub/notify.h"
 #include "lib/zmalloc.h"
+#include "lib/crc16.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct db {
@@ -20,10 +22,16 @@ struct db {
     int id;
     long long avg_ttl;  /* estimate maintained by the expiry cycle */
     unsigned long expires_cursor;
+    /* Cluster mode, database 0 only: keys per hash slot (16384 counters,
+     * 64 KB; nothing per key), and the temporary index of a range of slots
+     * that db_slot_keys builds (see there). NULL otherwise. */
+    uint32_t *slot_keys;
+    struct slot_index *sidx;
 };
 
 static db *dbs;
 static int ndbs;
+static int slot_index_on; /* db_enable_slot_index */
 static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
@@ -92,13 +100,136 @@ void db_init_all(int count) {
         dbs[i].keys = hashtable_create(&keys_table_type);
         dbs[i].expires = hashtable_create(&expires_table_type);
         dbs[i].id = i;
+        if (slot_index_on && i == 0) dbs[i].slot_keys = zcalloc(sizeof(uint32_t) * CLUSTER_SLOTS);
     }
+}
+
+void db_enable_slot_index(void) { slot_index_on = 1; }
+
+/* ---- Per-slot key counts and the slot index (cluster mode) ------------
+ *
+ * Counting is a counter per slot, kept by db_add and db_unlink_entry.
+ * Listing a slot's keys (CLUSTER GETKEYSINSLOT, which a resharding tool
+ * calls again and again, slot after slot) uses an index built on demand:
+ * one walk of the table collects copies of the keys of a range of slots
+ * (starting at the slot asked for, wide enough for about 64k keys), kept
+ * up to date by db_add and db_unlink_entry while it exists. Moving 1000
+ * slots then costs one walk of the keyspace instead of one per slot. The
+ * index is temporary: it is dropped when a slot outside its range is
+ * asked for (and rebuilt there) and when the database is emptied,
+ * swapped or detached; outside resharding it does not exist, so a key
+ * costs no byte more in cluster mode. */
+
+#define SLOT_INDEX_KEYS 65536
+
+typedef struct keyvec {
+    kstr *keys;
+    uint32_t n, cap;
+} keyvec;
+
+typedef struct slot_index {
+    unsigned lo, hi; /* slots [lo, hi) */
+    keyvec *v;       /* hi - lo vectors */
+} slot_index;
+
+static void sidx_free(db *d) {
+    slot_index *x = d->sidx;
+    if (!x) return;
+    for (unsigned i = 0; i < x->hi - x->lo; i++) {
+        for (uint32_t j = 0; j < x->v[i].n; j++) kstr_free(x->v[i].keys[j]);
+        zfree(x->v[i].keys);
+    }
+    zfree(x->v);
+    zfree(x);
+    d->sidx = NULL;
+}
+
+static void keyvec_push(keyvec *v, const char *key, size_t klen) {
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        v->keys = zrealloc(v->keys, sizeof(kstr) * v->cap);
+    }
+    v->keys[v->n++] = kstr_new_len(key, klen);
+}
+
+static void keyvec_remove(keyvec *v, const char *key, size_t klen) {
+    for (uint32_t j = 0; j < v->n; j++) {
+        if (kstr_len(v->keys[j]) != klen || memcmp(v->keys[j], key, klen)) continue;
+        kstr_free(v->keys[j]);
+        v->keys[j] = v->keys[--v->n];
+        return;
+    }
+}
+
+static inline void count_key(db *d, const entry *e, int delta) {
+    if (!d->slot_keys) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    unsigned slot = key_hash_slot(key, klen);
+    d->slot_keys[slot] += (uint32_t)delta;
+    slot_index *x = d->sidx;
+    if (x && slot >= x->lo && slot < x->hi) {
+        if (delta > 0) keyvec_push(&x->v[slot - x->lo], key, klen);
+        else keyvec_remove(&x->v[slot - x->lo], key, klen);
+    }
+}
+
+static void recount_slots(db *d) {
+    if (!d->slot_keys) return;
+    sidx_free(d);
+    memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
+    hashtable_iterator it;
+    hashtable_iter_init(&it, d->keys, 0);
+    void *e;
+    while (hashtable_iter_next(&it, &e)) count_key(d, e, 1);
+    hashtable_iter_release(&it);
+}
+
+size_t db_slot_count(db *d, unsigned slot) { return d->slot_keys && slot < CLUSTER_SLOTS ? d->slot_keys[slot] : 0; }
+
+static void sidx_build(db *d, unsigned slot) {
+    sidx_free(d);
+    size_t total = hashtable_size(d->keys);
+    size_t width = total ? (size_t)CLUSTER_SLOTS * SLOT_INDEX_KEYS / total : CLUSTER_SLOTS;
+    if (width < 1) width = 1;
+    if (width > CLUSTER_SLOTS - slot) width = CLUSTER_SLOTS - slot;
+    slot_index *x = zcalloc(sizeof(*x));
+    x->lo = slot;
+    x->hi = slot + (unsigned)width;
+    x->v = zcalloc(sizeof(keyvec) * width);
+    hashtable_iterator it;
+    hashtable_iter_init(&it, d->keys, 1);
+    void *e;
+    while (hashtable_iter_next(&it, &e)) {
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        unsigned s = key_hash_slot(key, klen);
+        if (s >= x->lo && s < x->hi) keyvec_push(&x->v[s - x->lo], key, klen);
+    }
+    hashtable_iter_release(&it);
+    d->sidx = x;
+}
+
+size_t db_slot_keys(db *d, unsigned slot, size_t max, entry **out) {
+    size_t want = db_slot_count(d, slot);
+    if (want > max) want = max;
+    if (want == 0) return 0;
+    if (!d->sidx || slot < d->sidx->lo || slot >= d->sidx->hi) sidx_build(d, slot);
+    keyvec *v = &d->sidx->v[slot - d->sidx->lo];
+    size_t n = 0;
+    for (uint32_t j = 0; j < v->n && n < want; j++) {
+        entry *e = db_find(d, v->keys[j], kstr_len(v->keys[j]));
+        if (e) out[n++] = e;
+    }
+    return n;
 }
 
 void db_free_all(void) {
     for (int i = 0; i < ndbs; i++) {
         hashtable_release(dbs[i].expires);
         hashtable_release(dbs[i].keys);
+        sidx_free(&dbs[i]);
+        zfree(dbs[i].slot_keys);
     }
     zfree(dbs);
     dbs = NULL;
@@ -234,6 +365,7 @@ void db_add(db *d, entry *e) {
     stamp(e);
     memory_entry_created(d, e);
     hashtable_add(d->keys, e);
+    count_key(d, e, 1);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
     notify_new_key(d->id, e);
@@ -288,6 +420,7 @@ void db_set(db *d, entry *e, int keepttl) {
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     void *e;
     if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
+    count_key(d, e, -1);
     before_change(d, e);
     if (entry_has_expire((entry *)e)) {
         void *unused;
@@ -380,6 +513,8 @@ void db_empty(db *d) {
     claim_tables(d);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
+    sidx_free(d);
+    if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
@@ -394,6 +529,8 @@ static db *detach_contents(db *d) {
     x->avg_ttl = d->avg_ttl;
     d->keys = hashtable_create(&keys_table_type);
     d->expires = hashtable_create(&expires_table_type);
+    sidx_free(d);
+    if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
@@ -421,6 +558,7 @@ void db_reattach(db *d, db *x) {
     d->avg_ttl = x->avg_ttl;
     d->expires_cursor = 0;
     zfree(x);
+    recount_slots(d);
     if (db_on_emptied) db_on_emptied(d);
 }
 
@@ -438,6 +576,8 @@ void db_swap(int a, int b) {
     dbs[b].expires = tmp.expires;
     dbs[b].avg_ttl = tmp.avg_ttl;
     dbs[b].expires_cursor = tmp.expires_cursor;
+    recount_slots(&dbs[a]);
+    recount_slots(&dbs[b]);
     if (db_on_emptied) {
         db_on_emptied(&dbs[a]);
         db_on_emptied(&dbs[b]);

@@ -152,6 +152,21 @@ void db_free_detached(db *x);
  * it had set aside this way. */
 void db_reattach(db *d, db *x);
 
+/* ---- Cluster hash slots (cluster mode: database 0) ----
+ * db_enable_slot_index, called before db_init_all, makes database 0 keep
+ * a count of keys per hash slot (lib/crc16.h): 64 KB in all, nothing per
+ * key, so a key costs what it costs in standalone mode. Counting a slot's
+ * keys is direct; listing them is a walk of the table filtered by slot
+ * that stops as soon as it found them all (or max), and resumes where the
+ * previous walk of the same slot stopped (what a resharding tool that
+ * migrates a slot batch after batch needs). Expired keys not yet deleted
+ * count, as in Redis. */
+void db_enable_slot_index(void);
+size_t db_slot_count(db *d, unsigned slot);
+/* Up to max entries of the slot into out (each once); returns how many.
+ * The entries stay valid until the keyspace changes. */
+size_t db_slot_keys(db *d, unsigned slot, size_t max, entry **out);
+
 /* ---- Walking, sampling, measuring (guarantees: see the top) ---- */
 typedef void db_scan_fn(void *ctx, entry *e);
 size_t db_scan(db *d, size_t cursor, db_scan_fn *fn, void *ctx);

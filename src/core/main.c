@@ -33,6 +33,7 @@
 #include "tls/tls.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
+#include "cluster/cluster.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -300,6 +301,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     persist_cron();
     aof_cron();
     repl_cron();
+    cluster_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -325,6 +327,7 @@ static void before_sleep(eventloop *el) {
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
+    cluster_before_sleep();
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -481,6 +484,7 @@ int main(int argc, char **argv) {
     if (!tls_init()) server_startup_exit(1);
     command_table_init();
     acl_init();
+    cluster_init(); /* before the keyspace: cluster mode counts keys per slot */
     db_init_all(server.dbnum);
     blocking_init();
     persist_init();
@@ -492,6 +496,7 @@ int main(int argc, char **argv) {
     open_listeners();
     http_init(&(http_callbacks){.info = http_info_text, .slowlog = http_slowlog_figures});
     proctitle_update();
+    cluster_start();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);

@@ -204,6 +204,21 @@ static void replicaof_command(client *c) {
     reply_ok(c);
 }
 
+void repl_replicate(const char *host, int port) {
+    if (ML.host && !strcasecmp(ML.host, host) && ML.port == port) return;
+    replica_set_master(host, port);
+    server_log(LOG_NOTICE, "REPLICAOF %s:%d enabled (cluster)", ML.host, ML.port);
+}
+
+void repl_stop_replicating(void) {
+    if (repl_is_replica()) replica_unset_master();
+}
+
+long long repl_offset(void) {
+    if (repl_is_replica()) return link_is_up() ? RS.offset : 0;
+    return RS.offset;
+}
+
 static void role_command(client *c) {
     if (repl_is_replica()) {
         reply_array_len(c, 5);
