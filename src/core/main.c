@@ -24,6 +24,7 @@
 #include "pubsub/hooks.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
+#include "sentinel/sentinel.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -394,6 +395,12 @@ int main(int argc, char **argv) {
     }
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) usage();
 
+    int sentinel_mode = sentinel_mode_requested(&argc, argv);
+    if (sentinel_mode) {
+        config_set_mode_defaults(sentinel_startup_defaults());
+        config_set_line_handler("sentinel", sentinel_config_line);
+        command_table_restrict(sentinel_commands, sentinel_kept_commands);
+    }
     server.pid = getpid();
     server.active_expire_enabled = 1;
     server.executable = argv[0];
@@ -441,9 +448,13 @@ int main(int argc, char **argv) {
     /* With appendonly yes the AOF is the dataset and the RDB is not read,
      * as in Redis. Read once scripting and memory are set up: the AOF
      * replays EVAL and FCALL, and its RDB preamble may hold functions. */
-    if (aof_load_at_startup() < 0) server_startup_exit(1);
-    aof_open_at_startup();
-    if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    if (sentinel_mode) {
+        sentinel_start(); /* no dataset: Sentinel keeps its state in its config file */
+    } else {
+        if (aof_load_at_startup() < 0) server_startup_exit(1);
+        aof_open_at_startup();
+        if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    }
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if
