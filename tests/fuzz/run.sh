@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
-TARGETS=${FUZZ_TARGETS:-"reqparse rdb"}
+TARGETS=${FUZZ_TARGETS:-"reqparse resp_reader rdb"}
 OUT=build-fuzz
 mkdir -p $OUT tests/fuzz/corpus
 
@@ -21,6 +21,15 @@ printf '\003SET a "b c"\r\nPING\r\n' > tests/fuzz/corpus/seed2
 printf '\005*1\r\n$abc\r\n' > tests/fuzz/corpus/seed3
 printf '\007*3\r\n$3\r\nSET\r\n$5000\r\n' > tests/fuzz/corpus/seed4
 ./$OUT/fuzz_reqparse -max_total_time="$SECS" -max_len=4096 tests/fuzz/corpus
+;;
+resp_reader)
+SRCS="tests/fuzz/fuzz_resp_reader.c src/lib/resp_reader.c src/lib/zmalloc.c"
+clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+      -fno-sanitize-recover=undefined $SRCS -o $OUT/fuzz_resp_reader
+mkdir -p tests/fuzz/corpus-replies
+printf '\003*3\r\n:1\r\n%%1\r\n+a\r\n,1.5\r\n$-1\r\n' > tests/fuzz/corpus-replies/seed1
+printf '\001|1\r\n+t\r\n:1\r\n=7\r\ntxt:abc\r\n>2\r\n#t\r\n(12\r\n' > tests/fuzz/corpus-replies/seed2
+./$OUT/fuzz_resp_reader -max_total_time="$SECS" -max_len=4096 tests/fuzz/corpus-replies
 ;;
 rdb)
 # The loader needs the server's modules (types, entries, keyspace): build
