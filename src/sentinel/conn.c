@@ -22,6 +22,7 @@
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -253,4 +254,31 @@ static void conn_event(eventloop *el, int fd, void *data, int mask) {
     if (c->broken && !c->closed) drop_callbacks(c);
     c->in_callback--;
     if (c->closed && !c->in_callback) conn_free(c);
+}
+
+/* ---- Reply accessors ------------------------------------------------------ */
+
+int rr_is_error(const rr_reply *r) { return r && r->type == RR_ERROR; }
+
+int rr_is_text(const rr_reply *r) {
+    return r && (r->type == RR_STRING || r->type == RR_STATUS || r->type == RR_VERB || r->type == RR_ERROR);
+}
+
+size_t rr_count(const rr_reply *r) {
+    return r && (r->type == RR_ARRAY || r->type == RR_PUSH || r->type == RR_SET || r->type == RR_MAP) ? r->elements : 0;
+}
+
+rr_reply *rr_at(const rr_reply *r, size_t i) { return i < rr_count(r) ? r->element[i] : NULL; }
+
+const char *rr_text(const rr_reply *r, size_t *len) {
+    if (!rr_is_text(r)) return NULL;
+    *len = r->len;
+    return r->str;
+}
+
+long long rr_int(const rr_reply *r) {
+    if (!r) return 0;
+    if (r->type == RR_INTEGER || r->type == RR_BOOL) return r->integer;
+    if (r->type == RR_STRING || r->type == RR_STATUS) return strtoll(r->str, NULL, 10);
+    return 0;
 }

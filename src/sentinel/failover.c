@@ -39,7 +39,7 @@ void check_objectively_down(sinstance *m) {
         m->flags |= SRI_O_DOWN;
         m->o_down_since_time = server_mstime();
     } else if (!odown && (m->flags & SRI_O_DOWN)) {
-        sentinel_event(LOG_WARNING, "-odown", m, "");
+        sentinel_event(LOG_WARNING, "-odown", m, "%s", "");
         m->flags &= ~SRI_O_DOWN;
     }
 }
@@ -49,7 +49,7 @@ void failover_start(sinstance *m) {
     m->flags |= SRI_FAILOVER_IN_PROGRESS;
     m->failover_epoch = ++sentinel.current_epoch;
     sentinel_event(LOG_WARNING, "+new-epoch", NULL, "%llu", (unsigned long long)sentinel.current_epoch);
-    sentinel_event(LOG_WARNING, "+try-failover", m, "");
+    sentinel_event(LOG_WARNING, "+try-failover", m, "%s", "");
     m->failover_start_time = server_mstime() + (long long)random_below(SENTINEL_MAX_DESYNC);
     m->failover_state_change_time = server_mstime();
 }
@@ -226,32 +226,32 @@ static void wait_start(sinstance *m) {
     if (!is_leader && !(m->flags & SRI_FORCE_FAILOVER)) {
         long long timeout = st.election_timeout < m->failover_timeout ? st.election_timeout : m->failover_timeout;
         if (server_mstime() - m->failover_start_time > timeout) {
-            sentinel_event(LOG_WARNING, "-failover-abort-not-elected", m, "");
+            sentinel_event(LOG_WARNING, "-failover-abort-not-elected", m, "%s", "");
             failover_abort(m);
         }
         return;
     }
-    sentinel_event(LOG_WARNING, "+elected-leader", m, "");
+    sentinel_event(LOG_WARNING, "+elected-leader", m, "%s", "");
     if (sentinel.simfailure_flags & SIMFAILURE_CRASH_AFTER_ELECTION) {
         server_log(LOG_WARNING, "Simulated failure: crash after election");
         exit(99);
     }
     set_state(m, FO_SELECT_SLAVE);
-    sentinel_event(LOG_WARNING, "+failover-state-select-slave", m, "");
+    sentinel_event(LOG_WARNING, "+failover-state-select-slave", m, "%s", "");
 }
 
 static void select_step(sinstance *m) {
     sinstance *s = select_slave(m);
     if (!s) {
-        sentinel_event(LOG_WARNING, "-failover-abort-no-good-slave", m, "");
+        sentinel_event(LOG_WARNING, "-failover-abort-no-good-slave", m, "%s", "");
         failover_abort(m);
         return;
     }
-    sentinel_event(LOG_WARNING, "+selected-slave", s, "");
+    sentinel_event(LOG_WARNING, "+selected-slave", s, "%s", "");
     s->flags |= SRI_PROMOTED;
     m->promoted_slave = s;
     set_state(m, FO_SEND_SLAVEOF_NOONE);
-    sentinel_event(LOG_NOTICE, "+failover-state-send-slaveof-noone", s, "");
+    sentinel_event(LOG_NOTICE, "+failover-state-send-slaveof-noone", s, "%s", "");
 }
 
 void send_slaveof(sinstance *ri, const char *host, int port, sconn_reply_fn *fn) {
@@ -270,13 +270,13 @@ static void send_noone_step(sinstance *m) {
     sinstance *p = m->promoted_slave;
     if (!p->cc || sconn_broken(p->cc)) {
         if (server_mstime() - m->failover_state_change_time > m->failover_timeout) {
-            sentinel_event(LOG_WARNING, "-failover-abort-slave-timeout", m, "");
+            sentinel_event(LOG_WARNING, "-failover-abort-slave-timeout", m, "%s", "");
             failover_abort(m);
         }
         return;
     }
     send_slaveof(p, NULL, 0, NULL);
-    sentinel_event(LOG_NOTICE, "+failover-state-wait-promotion", p, "");
+    sentinel_event(LOG_NOTICE, "+failover-state-wait-promotion", p, "%s", "");
     set_state(m, FO_WAIT_PROMOTION);
 }
 
@@ -285,12 +285,12 @@ void failover_after_info(sinstance *m, sinstance *ri) {
     m->config_epoch = m->failover_epoch;
     set_state(m, FO_RECONF_SLAVES);
     sentinel_flush_config();
-    sentinel_event(LOG_WARNING, "+promoted-slave", ri, "");
+    sentinel_event(LOG_WARNING, "+promoted-slave", ri, "%s", "");
     if (sentinel.simfailure_flags & SIMFAILURE_CRASH_AFTER_PROMOTION) {
         server_log(LOG_WARNING, "Simulated failure: crash after promotion");
         exit(99);
     }
-    sentinel_event(LOG_WARNING, "+failover-state-reconf-slaves", m, "");
+    sentinel_event(LOG_WARNING, "+failover-state-reconf-slaves", m, "%s", "");
 }
 
 static void detect_end(sinstance *m) {
@@ -304,17 +304,17 @@ static void detect_end(sinstance *m) {
     if (server_mstime() - m->failover_state_change_time > m->failover_timeout) {
         pending = 0;
         timeout = 1;
-        sentinel_event(LOG_WARNING, "+failover-end-for-timeout", m, "");
+        sentinel_event(LOG_WARNING, "+failover-end-for-timeout", m, "%s", "");
     }
     if (pending) return;
-    sentinel_event(LOG_WARNING, "+failover-end", m, "");
+    sentinel_event(LOG_WARNING, "+failover-end", m, "%s", "");
     set_state(m, FO_UPDATE_CONFIG);
     if (!timeout) return;
     for (int i = 0; i < m->slaves.n; i++) {
         sinstance *s = m->slaves.v[i];
         if ((s->flags & (SRI_PROMOTED | SRI_RECONF_DONE | SRI_RECONF_SENT)) || !s->cc || sconn_broken(s->cc)) continue;
         send_slaveof(s, p->ip, p->port, NULL);
-        sentinel_event(LOG_NOTICE, "+slave-reconf-sent-be", s, "");
+        sentinel_event(LOG_NOTICE, "+slave-reconf-sent-be", s, "%s", "");
         s->flags |= SRI_RECONF_SENT;
     }
 }
@@ -328,14 +328,14 @@ static void reconf_slaves_step(sinstance *m) {
         sinstance *s = m->slaves.v[i];
         if (s->flags & (SRI_PROMOTED | SRI_RECONF_DONE)) continue;
         if ((s->flags & SRI_RECONF_SENT) && now - s->slave_reconf_sent_time > st.slave_reconf_timeout) {
-            sentinel_event(LOG_NOTICE, "-slave-reconf-sent-timeout", s, "");
+            sentinel_event(LOG_NOTICE, "-slave-reconf-sent-timeout", s, "%s", "");
             s->flags = (s->flags & ~SRI_RECONF_SENT) | SRI_RECONF_DONE;
         }
         if ((s->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_RECONF_DONE)) || !s->cc || sconn_broken(s->cc)) continue;
         send_slaveof(s, m->promoted_slave->ip, m->promoted_slave->port, NULL);
         s->flags |= SRI_RECONF_SENT;
         s->slave_reconf_sent_time = now;
-        sentinel_event(LOG_NOTICE, "+slave-reconf-sent", s, "");
+        sentinel_event(LOG_NOTICE, "+slave-reconf-sent", s, "%s", "");
         in_progress++;
     }
     detect_end(m);
@@ -349,7 +349,7 @@ void failover_step(sinstance *m) {
     case FO_SEND_SLAVEOF_NOONE: send_noone_step(m); break;
     case FO_WAIT_PROMOTION:
         if (server_mstime() - m->failover_state_change_time > m->failover_timeout) {
-            sentinel_event(LOG_WARNING, "-failover-abort-slave-timeout", m, "");
+            sentinel_event(LOG_WARNING, "-failover-abort-slave-timeout", m, "%s", "");
             failover_abort(m);
         }
         break;

@@ -151,7 +151,7 @@ sinstance *sentinel_lookup_runid(sinstance *m, const char *runid) {
     return NULL;
 }
 
-void master_reset(sinstance *m, int keep_sentinels) {
+void master_reset(sinstance *m, int keep_sentinels, int announce) {
     free_all(&m->slaves);
     if (!keep_sentinels) free_all(&m->sentinels);
     instance_release_links(m);
@@ -172,7 +172,7 @@ void master_reset(sinstance *m, int keep_sentinels) {
     m->last_avail_time = now;
     m->last_pong_time = now;
     m->s_down_since_time = m->o_down_since_time = 0;
-    sentinel_event(LOG_WARNING, "+reset-master", m, "");
+    if (announce) sentinel_event(LOG_WARNING, "+reset-master", m, "%s", "");
 }
 
 /* After a failover (or a hello with a newer configuration): the master
@@ -191,14 +191,14 @@ int master_switch_address(sinstance *m, const char *ip, int port) {
         keep[n].ip = kstr_dup(m->ip);
         keep[n++].port = m->port;
     }
-    master_reset(m, 1);
+    master_reset(m, 1, 0);
     kstr_free(m->ip);
     m->ip = kstr_new(ip);
     m->port = port;
     for (int i = 0; i < n; i++) {
         const char *err;
         sinstance *s = instance_new(NULL, SRI_SLAVE, keep[i].ip, keep[i].port, m->quorum, m, &err);
-        if (s) sentinel_event(LOG_NOTICE, "+slave", s, "");
+        if (s) sentinel_event(LOG_NOTICE, "+slave", s, "%s", "");
         kstr_free(keep[i].ip);
     }
     zfree(keep);
@@ -235,12 +235,13 @@ void sentinel_event(int level, const char *type, sinstance *ri, const char *fmt,
             off += (size_t)snprintf(msg + off, sizeof(msg) - off, " @ %s %s %d", ri->master->name,
                                     ri->master->ip, ri->master->port);
     }
-    if (fmt[0] && off < sizeof(msg) - 1) {
-        if (off) msg[off++] = ' ';
+    if (off < sizeof(msg) - 1) {
+        size_t at = off ? off + 1 : off;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg + off, sizeof(msg) - off, fmt, ap);
+        vsnprintf(msg + at, sizeof(msg) - at, fmt, ap);
         va_end(ap);
+        if (off && msg[at]) msg[off] = ' '; /* details, a space, the rest */
     }
     server_log(level, "%s %s", type, msg);
     if (level != LOG_DEBUG) pubsub_publish(type, strlen(type), msg, strlen(msg));

@@ -117,7 +117,7 @@ static void discover_replica(sinstance *m, const char *spec) {
     const char *err;
     sinstance *s = instance_new(NULL, SRI_SLAVE, ip, pn, m->quorum, m, &err);
     if (s) {
-        sentinel_event(LOG_NOTICE, "+slave", s, "");
+        sentinel_event(LOG_NOTICE, "+slave", s, "%s", "");
         sentinel_flush_config();
     }
 }
@@ -138,7 +138,7 @@ static void parse_info_line(sinstance *ri, const char *l, parsed_info *pi) {
         discover_replica(ri, strchr(l, ':') + 1);
     else if ((v = field(l, "master_link_down_since_seconds:"))) pi->link_down_ms = atoll(v) * 1000;
     else if ((v = field(l, "role:"))) pi->role = !strncmp(v, "master", 6) ? SRI_MASTER : !strncmp(v, "slave", 5) ? SRI_SLAVE : 0;
-    else if ((v = field(l, "master_host:"))) snprintf(pi->master_host, sizeof(pi->master_host), "%s", v);
+    else if ((v = field(l, "master_host:"))) snprintf(pi->master_host, sizeof(pi->master_host), "%.127s", v);
     else if ((v = field(l, "master_port:"))) pi->master_port = atoi(v);
     else if ((v = field(l, "master_link_status:"))) pi->link_up = !strncasecmp(v, "up", 2);
     else if ((v = field(l, "slave_priority:"))) pi->priority = atoi(v);
@@ -198,14 +198,14 @@ static void fix_roles(sinstance *ri, const parsed_info *pi) {
         long long wait = st.publish_period * 4;
         if (master_looks_sane(m) && no_down_for(ri, wait) && now - ri->role_reported_time > wait) {
             send_slaveof(ri, m->ip, m->port, NULL);
-            sentinel_event(LOG_NOTICE, "+convert-to-slave", ri, "");
+            sentinel_event(LOG_NOTICE, "+convert-to-slave", ri, "%s", "");
         }
     } else if (pi->role == SRI_SLAVE && !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) &&
                (ri->slave_master_port != m->port || strcasecmp(ri->slave_master_host, m->ip))) {
         long long wait = m->failover_timeout;
         if (master_looks_sane(m) && no_down_for(ri, wait) && now - ri->slave_conf_change_time > wait) {
             send_slaveof(ri, m->ip, m->port, NULL);
-            sentinel_event(LOG_NOTICE, "+fix-slave-config", ri, "");
+            sentinel_event(LOG_NOTICE, "+fix-slave-config", ri, "%s", "");
         }
     }
 }
@@ -216,7 +216,7 @@ static void refresh_from_info(sinstance *ri, const char *text, size_t len) {
     kstr_free(ri->info);
     ri->info = kstr_new_len(text, len);
     if (pi.runid[0]) {
-        if (ri->runid && strcmp(ri->runid, pi.runid)) sentinel_event(LOG_NOTICE, "+reboot", ri, "");
+        if (ri->runid && strcmp(ri->runid, pi.runid)) sentinel_event(LOG_NOTICE, "+reboot", ri, "%s", "");
         if (!ri->runid || strcmp(ri->runid, pi.runid)) instance_set_runid(ri, pi.runid);
     }
     ri->info_refresh = server_mstime();
@@ -241,11 +241,11 @@ static void refresh_from_info(sinstance *ri, const char *text, size_t len) {
     if ((ri->flags & SRI_RECONF_SENT) && p && ri->slave_master_host && ri->slave_master_port == p->port &&
         !strcasecmp(ri->slave_master_host, p->ip)) {
         ri->flags = (ri->flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
-        sentinel_event(LOG_NOTICE, "+slave-reconf-inprog", ri, "");
+        sentinel_event(LOG_NOTICE, "+slave-reconf-inprog", ri, "%s", "");
     }
     if ((ri->flags & SRI_RECONF_INPROG) && pi.link_up) {
         ri->flags = (ri->flags & ~SRI_RECONF_INPROG) | SRI_RECONF_DONE;
-        sentinel_event(LOG_NOTICE, "+slave-reconf-done", ri, "");
+        sentinel_event(LOG_NOTICE, "+slave-reconf-done", ri, "%s", "");
     }
 }
 
@@ -308,7 +308,7 @@ static sinstance *add_sentinel_from_hello(sinstance *m, const char *ip, int port
     const char *err;
     sinstance *si = instance_new(runid, SRI_SENTINEL, ip, port, m->quorum, m, &err);
     if (!si) return NULL;
-    sentinel_event(LOG_NOTICE, removed ? "+sentinel-address-switch" : "+sentinel", si, "");
+    sentinel_event(LOG_NOTICE, removed ? "+sentinel-address-switch" : "+sentinel", si, "%s", "");
     sentinel_flush_config();
     return si;
 }
@@ -342,7 +342,7 @@ void process_hello(const char *hello, size_t len) {
     if (m->config_epoch < mepoch) {
         m->config_epoch = mepoch;
         if (mport != m->port || strcasecmp(tok[5], m->ip)) {
-            if (si) sentinel_event(LOG_WARNING, "+config-update-from", si, "");
+            if (si) sentinel_event(LOG_WARNING, "+config-update-from", si, "%s", "");
             sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, m->ip, m->port, tok[5], mport);
             master_switch_address(m, tok[5], mport);
         } else {
@@ -397,12 +397,12 @@ static void check_subjectively_down(sinstance *ri) {
                 now - ri->role_reported_time > ri->down_after_period + st.info_period * 2);
     if (down) {
         if (!(ri->flags & SRI_S_DOWN)) {
-            sentinel_event(LOG_WARNING, "+sdown", ri, "");
+            sentinel_event(LOG_WARNING, "+sdown", ri, "%s", "");
             ri->s_down_since_time = now;
             ri->flags |= SRI_S_DOWN;
         }
     } else if (ri->flags & SRI_S_DOWN) {
-        sentinel_event(LOG_WARNING, "-sdown", ri, "");
+        sentinel_event(LOG_WARNING, "-sdown", ri, "%s", "");
         ri->flags &= ~(SRI_S_DOWN | SRI_SCRIPT_KILL_SENT);
     }
 }

@@ -12,7 +12,7 @@
 #ifndef KEEL_SENTINEL_H
 #define KEEL_SENTINEL_H
 
-struct command;
+#include "core/command.h"
 
 /* Whether argv asks for sentinel mode (argv[0] named keel-sentinel or
  * redis-sentinel, or a "--sentinel" argument anywhere); removes the
@@ -32,7 +32,7 @@ int sentinel_active(void);
 
 /* The command set served in sentinel mode: sentinel's own commands, and
  * the names of the general commands it keeps. */
-extern struct command sentinel_commands[];
+extern command sentinel_commands[];
 extern const char *const sentinel_kept_commands[];
 
 #endif

@@ -213,7 +213,7 @@ static void monitor_cmd(client *c) {
 static void remove_cmd(client *c) {
     sinstance *m = master_or_reply(c, c->argv[2]);
     if (!m) return;
-    sentinel_event(LOG_WARNING, "-monitor", m, "");
+    sentinel_event(LOG_WARNING, "-monitor", m, "%s", "");
     iarray_remove(&sentinel.masters, m);
     instance_free(m);
     flush_and_reply(c);
@@ -247,7 +247,7 @@ static void reset_cmd(client *c) {
     for (int i = 0; i < sentinel.masters.n; i++) {
         sinstance *m = sentinel.masters.v[i];
         if (!glob_match(c->argv[2], kstr_len(c->argv[2]), m->name, kstr_len(m->name), 0)) continue;
-        master_reset(m, 0);
+        master_reset(m, 0, 1);
         n++;
     }
     if (n) sentinel_flush_config();

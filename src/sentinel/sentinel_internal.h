@@ -164,7 +164,7 @@ sinstance *sentinel_lookup_runid(sinstance *m, const char *runid);
 sinstance *sentinel_lookup_addr(sinstance *m, const char *ip, int port);
 /* Forget replicas, sentinels, failover state (SENTINEL RESET, and the
  * address switch after a failover keeps the replicas it is given). */
-void master_reset(sinstance *m, int keep_sentinels);
+void master_reset(sinstance *m, int keep_sentinels, int announce);
 int master_switch_address(sinstance *m, const char *ip, int port);
 const char *failover_state_name(int state);
 
