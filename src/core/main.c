@@ -407,6 +407,7 @@ int main(int argc, char **argv) {
     server_update_cached_time();
     server.start_time_ms = server.mstime_cached;
     config_load(argc, argv);
+    if (sentinel_mode) sentinel_config_loaded();
     if (server.dir && server.dir[0] && chdir(server.dir) != 0) {
         fprintf(stderr, "Can't chdir to '%s': %s\n", server.dir, strerror(errno));
         return 1;

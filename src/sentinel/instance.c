@@ -52,11 +52,11 @@ sinstance *instance_new(const char *name, int flags, const char *ip, int port, u
                         sinstance *master, const char **err) {
     if (port < 0 || port > 65535) { *err = "Invalid port number"; return NULL; }
     if (flags & SRI_MASTER) {
-        if (master_lookup(name)) { *err = "Duplicated master name"; return NULL; }
+        if (master_lookup(name)) { *err = "Duplicate master name."; return NULL; }
     } else if (flags & SRI_SLAVE) {
-        if (slave_lookup(master, ip, port)) { *err = "Duplicated slave"; return NULL; }
+        if (slave_lookup(master, ip, port)) { *err = "Duplicate hostname and port for replica."; return NULL; }
     } else if (sentinel_lookup_addr(master, ip, port) || (name && sentinel_lookup_runid(master, name))) {
-        *err = "Duplicated sentinel";
+        *err = "Duplicate runid for sentinel.";
         return NULL;
     }
     sinstance *ri = zcalloc(sizeof(*ri));

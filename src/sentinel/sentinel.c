@@ -79,16 +79,20 @@ static long long sentinel_timer(eventloop *el, long long id, void *data) {
     return 50 + (long long)random_below(100);
 }
 
+/* From /dev/urandom even when KEEL_RANDOM_SEED fixes the other random
+ * choices: sentinels started with the same seed must still differ, or
+ * each would take the others' hello messages for its own. */
 static void make_myid(void) {
     if (sentinel.myid_set) return;
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 40; i++) sentinel.myid[i] = hex[random_below(16)];
+    unsigned char raw[40];
+    get_random_bytes(raw, sizeof(raw));
+    for (int i = 0; i < 40; i++) sentinel.myid[i] = hex[raw[i] & 15];
     sentinel.myid[40] = '\0';
     sentinel.myid_set = 1;
 }
 
-void sentinel_start(void) {
-    sentinel_apply_queued_config();
+void sentinel_config_loaded(void) {
     if (!server.config_file) {
         server_log(LOG_WARNING, "Sentinel started without a config file. Exiting...");
         server_startup_exit(1);
@@ -98,6 +102,10 @@ void sentinel_start(void) {
                    strerror(errno));
         server_startup_exit(1);
     }
+    sentinel_apply_queued_config();
+}
+
+void sentinel_start(void) {
     make_myid();
     sentinel_flush_config();
     server_log(LOG_WARNING, "Sentinel ID is %s", sentinel.myid);

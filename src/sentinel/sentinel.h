@@ -24,9 +24,12 @@ const char *sentinel_startup_defaults(void);
 /* Handles a "sentinel ..." line of the config file (argv without the
  * word "sentinel"); 0 with *err set when the line is wrong. */
 int sentinel_config_line(char **argv, int argc, const char **err);
-/* After the configuration is loaded and the event loop exists: checks
- * the config file is writable, makes an id, starts the timer. Exits on
- * a configuration that cannot work. */
+/* Right after the configuration is read: checks that the config file
+ * exists and is writable, applies its sentinel lines. Exits on a
+ * configuration that cannot work, as Redis does. */
+void sentinel_config_loaded(void);
+/* Once the event loop exists: makes an id if the file had none, rewrites
+ * the file, starts the timer. */
 void sentinel_start(void);
 int sentinel_active(void);
 

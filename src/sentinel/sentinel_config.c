@@ -217,7 +217,11 @@ static kstr generated_lines(void) {
     if (sentinel.announce_hostnames) out = kstr_cat(out, "sentinel announce-hostnames yes\n");
     for (int i = 0; i < sentinel.masters.n; i++) out = master_lines(out, sentinel.masters.v[i]);
     out = kstr_cat_printf(out, "sentinel current-epoch %llu\n", (unsigned long long)sentinel.current_epoch);
-    if (sentinel.announce_ip) out = kstr_cat_printf(out, "sentinel announce-ip %s\n", sentinel.announce_ip);
+    if (sentinel.announce_ip) {
+        out = kstr_cat(out, "sentinel announce-ip ");
+        out = kstr_cat_repr(out, sentinel.announce_ip, kstr_len(sentinel.announce_ip));
+        out = kstr_cat(out, "\n");
+    }
     if (sentinel.announce_port) out = kstr_cat_printf(out, "sentinel announce-port %d\n", sentinel.announce_port);
     if (sentinel.sentinel_user) out = kstr_cat_printf(out, "sentinel sentinel-user %s\n", sentinel.sentinel_user);
     if (sentinel.sentinel_pass) out = kstr_cat_printf(out, "sentinel sentinel-pass %s\n", sentinel.sentinel_pass);
