@@ -13,8 +13,6 @@
  */
 #include "sentinel/sentinel_internal.h"
 #include "core/server.h"
-#include "lib/random.h"
-#include "lib/zmalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
