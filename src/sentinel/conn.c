@@ -166,9 +166,10 @@ void sconn_command(sconn *c, sconn_reply_fn *fn, void *priv, int argc, const cha
     }
     c->out = kstr_cat_printf(c->out, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++) {
-        size_t l = strlen(argv[i]);
+        const char *a = i == 0 ? instance_map_command(c->owner, argv[0]) : argv[i];
+        size_t l = strlen(a);
         c->out = kstr_cat_printf(c->out, "$%zu\r\n", l);
-        c->out = kstr_cat_len(c->out, argv[i], l);
+        c->out = kstr_cat_len(c->out, a, l);
         c->out = kstr_cat_len(c->out, "\r\n", 2);
     }
     if (!c->subscribed) {

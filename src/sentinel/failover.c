@@ -313,7 +313,7 @@ static void detect_end(sinstance *m) {
     for (int i = 0; i < m->slaves.n; i++) {
         sinstance *s = m->slaves.v[i];
         if ((s->flags & (SRI_PROMOTED | SRI_RECONF_DONE | SRI_RECONF_SENT)) || !s->cc || sconn_broken(s->cc)) continue;
-        send_slaveof(s, p->ip, p->port, NULL);
+        send_slaveof(s, shown_addr(p), p->port, NULL);
         sentinel_event(LOG_NOTICE, "+slave-reconf-sent-be", s, "%s", "");
         s->flags |= SRI_RECONF_SENT;
     }
@@ -332,7 +332,7 @@ static void reconf_slaves_step(sinstance *m) {
             s->flags = (s->flags & ~SRI_RECONF_SENT) | SRI_RECONF_DONE;
         }
         if ((s->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_RECONF_DONE)) || !s->cc || sconn_broken(s->cc)) continue;
-        send_slaveof(s, m->promoted_slave->ip, m->promoted_slave->port, NULL);
+        send_slaveof(s, shown_addr(m->promoted_slave), m->promoted_slave->port, NULL);
         s->flags |= SRI_RECONF_SENT;
         s->slave_reconf_sent_time = now;
         sentinel_event(LOG_NOTICE, "+slave-reconf-sent", s, "%s", "");

@@ -12,6 +12,8 @@
 #include "lib/zmalloc.h"
 #include "pubsub/pubsub.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +45,43 @@ void iarray_remove(iarray *a, sinstance *ri) {
     }
 }
 
+int resolve_addr(const char *addr, char *ip, size_t len) {
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1) {
+        snprintf(ip, len, "%s", addr);
+        return 1;
+    }
+    if (!sentinel.resolve_hostnames) return 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+    if (getaddrinfo(addr, NULL, &hints, &res) != 0) return 0;
+    struct addrinfo *pick = res;
+    for (struct addrinfo *p = res; p; p = p->ai_next)
+        if (p->ai_family == AF_INET) { pick = p; break; }
+    const void *a = pick->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)pick->ai_addr)->sin_addr
+                                               : (const void *)&((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr;
+    int ok = inet_ntop(pick->ai_family, a, ip, (socklen_t)len) != NULL;
+    freeaddrinfo(res);
+    return ok;
+}
+
+const char *shown_addr(const sinstance *ri) {
+    return sentinel.announce_hostnames && ri->hostname ? ri->hostname : ri->ip;
+}
+
+int addr_is(const sinstance *ri, const char *host, int port) {
+    return ri->port == port && host && (!strcasecmp(ri->ip, host) || (ri->hostname && !strcasecmp(ri->hostname, host)));
+}
+
+static int set_address(sinstance *ri, const char *addr) {
+    char ip[64];
+    if (!resolve_addr(addr, ip, sizeof(ip))) return 0;
+    kstr_free(ri->ip);
+    kstr_free(ri->hostname);
+    ri->ip = kstr_new(ip);
+    ri->hostname = strcmp(ip, addr) ? kstr_new(addr) : NULL;
+    return 1;
+}
+
 static kstr addr_name(const char *ip, int port) {
     return strchr(ip, ':') ? kstr_cat_printf(kstr_empty(), "[%s]:%d", ip, port)
                            : kstr_cat_printf(kstr_empty(), "%s:%d", ip, port);
@@ -60,9 +99,13 @@ sinstance *instance_new(const char *name, int flags, const char *ip, int port, u
         return NULL;
     }
     sinstance *ri = zcalloc(sizeof(*ri));
+    if (!set_address(ri, ip)) {
+        zfree(ri);
+        *err = "Can't resolve instance hostname.";
+        return NULL;
+    }
     ri->flags = flags;
     ri->name = (flags & SRI_SLAVE) || !name ? addr_name(ip, port) : kstr_new(name);
-    ri->ip = kstr_new(ip);
     ri->port = port;
     ri->master = master;
     long long now = server_mstime();
@@ -107,6 +150,7 @@ void instance_free(sinstance *ri) {
     kstr_free(ri->name);
     kstr_free(ri->runid);
     kstr_free(ri->ip);
+    kstr_free(ri->hostname);
     kstr_free(ri->info);
     kstr_free(ri->auth_pass);
     kstr_free(ri->auth_user);
@@ -114,6 +158,8 @@ void instance_free(sinstance *ri) {
     kstr_free(ri->slave_master_host);
     kstr_free(ri->notification_script);
     kstr_free(ri->client_reconfig_script);
+    for (int i = 0; i < ri->nrenamed; i++) kstr_free(ri->renamed[i]);
+    zfree(ri->renamed);
     zfree(ri);
 }
 
@@ -131,14 +177,14 @@ sinstance *master_lookup(const char *name) {
 sinstance *master_lookup_addr(const char *ip, int port) {
     for (int i = 0; i < sentinel.masters.n; i++) {
         sinstance *m = sentinel.masters.v[i];
-        if (m->port == port && !strcasecmp(m->ip, ip)) return m;
+        if (addr_is(m, ip, port)) return m;
     }
     return NULL;
 }
 
 static sinstance *lookup_addr(const iarray *a, const char *ip, int port) {
     for (int i = 0; i < a->n; i++)
-        if (a->v[i]->port == port && !strcasecmp(a->v[i]->ip, ip)) return a->v[i];
+        if (addr_is(a->v[i], ip, port)) return a->v[i];
     return NULL;
 }
 
@@ -183,17 +229,16 @@ int master_switch_address(sinstance *m, const char *ip, int port) {
     struct { kstr ip; int port; } *keep = zmalloc(sizeof(*keep) * (size_t)(m->slaves.n + 1));
     for (int i = 0; i < m->slaves.n; i++) {
         sinstance *s = m->slaves.v[i];
-        if (s->port == port && !strcasecmp(s->ip, ip)) continue;
-        keep[n].ip = kstr_dup(s->ip);
+        if (addr_is(s, ip, port)) continue;
+        keep[n].ip = kstr_new(s->hostname ? s->hostname : s->ip);
         keep[n++].port = s->port;
     }
-    if (!(m->port == port && !strcasecmp(m->ip, ip))) {
-        keep[n].ip = kstr_dup(m->ip);
+    if (!addr_is(m, ip, port)) {
+        keep[n].ip = kstr_new(m->hostname ? m->hostname : m->ip);
         keep[n++].port = m->port;
     }
     master_reset(m, 1, 0);
-    kstr_free(m->ip);
-    m->ip = kstr_new(ip);
+    if (!set_address(m, ip)) server_log(LOG_WARNING, "Can't resolve %s: keeping the old address", ip);
     m->port = port;
     for (int i = 0; i < n; i++) {
         const char *err;
@@ -204,6 +249,30 @@ int master_switch_address(sinstance *m, const char *ip, int port) {
     zfree(keep);
     sentinel_flush_config();
     return 1;
+}
+
+void master_rename_command(sinstance *m, const char *from, const char *to) {
+    for (int i = 0; i < m->nrenamed; i += 2) {
+        if (strcasecmp(m->renamed[i], from)) continue;
+        kstr_free(m->renamed[i]);
+        kstr_free(m->renamed[i + 1]);
+        memmove(m->renamed + i, m->renamed + i + 2, sizeof(kstr) * (size_t)(m->nrenamed - i - 2));
+        m->nrenamed -= 2;
+        break;
+    }
+    if (!strcasecmp(from, to)) return;
+    m->renamed = zrealloc(m->renamed, sizeof(kstr) * (size_t)(m->nrenamed + 2));
+    m->renamed[m->nrenamed++] = kstr_new(from);
+    m->renamed[m->nrenamed++] = kstr_new(to);
+}
+
+const char *instance_map_command(void *owner, const char *name) {
+    sinstance *ri = owner;
+    if (!ri || (ri->flags & SRI_SENTINEL)) return name;
+    sinstance *m = (ri->flags & SRI_MASTER) ? ri : ri->master;
+    for (int i = 0; i < m->nrenamed; i += 2)
+        if (!strcasecmp(m->renamed[i], name)) return m->renamed[i + 1];
+    return name;
 }
 
 const char *failover_state_name(int state) {
@@ -230,10 +299,10 @@ void sentinel_event(int level, const char *type, sinstance *ri, const char *fmt,
     size_t off = 0;
     msg[0] = '\0';
     if (ri) {
-        off = (size_t)snprintf(msg, sizeof(msg), "%s %s %s %d", type_name(ri), ri->name, ri->ip, ri->port);
+        off = (size_t)snprintf(msg, sizeof(msg), "%s %s %s %d", type_name(ri), ri->name, shown_addr(ri), ri->port);
         if (ri->master && off < sizeof(msg))
             off += (size_t)snprintf(msg + off, sizeof(msg) - off, " @ %s %s %d", ri->master->name,
-                                    ri->master->ip, ri->master->port);
+                                    shown_addr(ri->master), ri->master->port);
     }
     if (off < sizeof(msg) - 1) {
         size_t at = off ? off + 1 : off;

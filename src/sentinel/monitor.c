@@ -49,6 +49,7 @@ static void ping_reply(sconn *c, rr_reply *r, void *priv) {
     if (s && (!strncmp(s, "PONG", 4) || !strncmp(s, "LOADING", 7) || !strncmp(s, "MASTERDOWN", 10))) {
         ri->last_avail_time = server_mstime();
         ri->act_ping_time = 0;
+        if (!strncmp(s, "PONG", 4)) ri->flags &= ~SRI_MASTER_REBOOT;
     } else if (s && rr_is_error(r) && !strncmp(s, "BUSY", 4) && (ri->flags & SRI_S_DOWN) &&
                !(ri->flags & SRI_SCRIPT_KILL_SENT)) {
         sconn_commandf(ri->cc, NULL, NULL, "SCRIPT KILL");
@@ -195,14 +196,14 @@ static void fix_roles(sinstance *ri, const parsed_info *pi) {
     if (pi->role == SRI_MASTER && !(ri->flags & SRI_PROMOTED)) {
         long long wait = st.publish_period * 4;
         if (master_looks_sane(m) && no_down_for(ri, wait) && now - ri->role_reported_time > wait) {
-            send_slaveof(ri, m->ip, m->port, NULL);
+            send_slaveof(ri, shown_addr(m), m->port, NULL);
             sentinel_event(LOG_NOTICE, "+convert-to-slave", ri, "%s", "");
         }
     } else if (pi->role == SRI_SLAVE && !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) &&
-               (ri->slave_master_port != m->port || strcasecmp(ri->slave_master_host, m->ip))) {
+               !addr_is(m, ri->slave_master_host, ri->slave_master_port)) {
         long long wait = m->failover_timeout;
         if (master_looks_sane(m) && no_down_for(ri, wait) && now - ri->slave_conf_change_time > wait) {
-            send_slaveof(ri, m->ip, m->port, NULL);
+            send_slaveof(ri, shown_addr(m), m->port, NULL);
             sentinel_event(LOG_NOTICE, "+fix-slave-config", ri, "%s", "");
         }
     }
@@ -214,7 +215,13 @@ static void refresh_from_info(sinstance *ri, const char *text, size_t len) {
     kstr_free(ri->info);
     ri->info = kstr_new_len(text, len);
     if (pi.runid[0]) {
-        if (ri->runid && strcmp(ri->runid, pi.runid)) sentinel_event(LOG_NOTICE, "+reboot", ri, "%s", "");
+        if (ri->runid && strcmp(ri->runid, pi.runid)) {
+            sentinel_event(LOG_NOTICE, "+reboot", ri, "%s", "");
+            if ((ri->flags & SRI_MASTER) && ri->master_reboot_down_after_period) {
+                ri->flags |= SRI_MASTER_REBOOT;
+                ri->master_reboot_since_time = server_mstime();
+            }
+        }
         if (!ri->runid || strcmp(ri->runid, pi.runid)) instance_set_runid(ri, pi.runid);
     }
     ri->info_refresh = server_mstime();
@@ -236,8 +243,7 @@ static void refresh_from_info(sinstance *ri, const char *text, size_t len) {
     if (!(m->flags & SRI_FAILOVER_IN_PROGRESS)) fix_roles(ri, &pi);
     if (pi.role != SRI_SLAVE || !(ri->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG))) return;
     sinstance *p = m->promoted_slave;
-    if ((ri->flags & SRI_RECONF_SENT) && p && ri->slave_master_host && ri->slave_master_port == p->port &&
-        !strcasecmp(ri->slave_master_host, p->ip)) {
+    if ((ri->flags & SRI_RECONF_SENT) && p && addr_is(p, ri->slave_master_host, ri->slave_master_port)) {
         ri->flags = (ri->flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
         sentinel_event(LOG_NOTICE, "+slave-reconf-inprog", ri, "%s", "");
     }
@@ -279,10 +285,10 @@ void send_hello(sinstance *ri) {
     char ipbuf[64];
     const char *ip = announce_ip_for(ri, ipbuf, sizeof(ipbuf));
     if (!ip || !ri->cc || sconn_broken(ri->cc)) return;
-    const char *mip = m->ip;
+    const char *mip = shown_addr(m);
     int mport = m->port;
     if ((m->flags & SRI_FAILOVER_IN_PROGRESS) && m->promoted_slave && m->failover_state >= FO_RECONF_SLAVES) {
-        mip = m->promoted_slave->ip;
+        mip = shown_addr(m->promoted_slave);
         mport = m->promoted_slave->port;
     }
     char payload[512];
@@ -339,9 +345,9 @@ void process_hello(const char *hello, size_t len) {
     }
     if (m->config_epoch < mepoch) {
         m->config_epoch = mepoch;
-        if (mport != m->port || strcasecmp(tok[5], m->ip)) {
+        if (!addr_is(m, tok[5], mport)) {
             if (si) sentinel_event(LOG_WARNING, "+config-update-from", si, "%s", "");
-            sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, m->ip, m->port, tok[5], mport);
+            sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, shown_addr(m), m->port, tok[5], mport);
             master_switch_address(m, tok[5], mport);
         } else {
             sentinel_flush_config();
@@ -354,6 +360,11 @@ static void on_pubsub_message(sconn *c, rr_reply *r, void *owner) {
     (void)c;
     sinstance *ri = owner;
     ri->pc_last_activity = server_mstime();
+    if (rr_is_error(r)) { /* SUBSCRIBE refused (NOAUTH...): the link is useless */
+        sconn_close(ri->pc);
+        ri->pc = NULL;
+        return;
+    }
     if (rr_count(r) != 3) return;
     size_t l0, l2;
     const char *kind = rr_text(rr_at(r, 0), &l0), *msg = rr_text(rr_at(r, 2), &l2);
@@ -392,7 +403,8 @@ static void check_subjectively_down(sinstance *ri) {
     }
     int down = elapsed > ri->down_after_period ||
                ((ri->flags & SRI_MASTER) && ri->role_reported == SRI_SLAVE &&
-                now - ri->role_reported_time > ri->down_after_period + st.info_period * 2);
+                now - ri->role_reported_time > ri->down_after_period + st.info_period * 2) ||
+               ((ri->flags & SRI_MASTER_REBOOT) && now - ri->master_reboot_since_time > ri->master_reboot_down_after_period);
     if (down) {
         if (!(ri->flags & SRI_S_DOWN)) {
             sentinel_event(LOG_WARNING, "+sdown", ri, "%s", "");

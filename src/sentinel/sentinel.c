@@ -57,8 +57,9 @@ static void check_tilt(void) {
 
 static void switch_to_promoted(sinstance *m) {
     sinstance *ref = m->promoted_slave ? m->promoted_slave : m;
-    sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, m->ip, m->port, ref->ip, ref->port);
-    kstr ip = kstr_dup(ref->ip);
+    sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, shown_addr(m), m->port, shown_addr(ref),
+                   ref->port);
+    kstr ip = kstr_new(ref->hostname ? ref->hostname : ref->ip);
     master_switch_address(m, ip, ref->port);
     kstr_free(ip);
 }

@@ -13,10 +13,10 @@
 #include "lib/util.h"
 #include "net/reply.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define NO_SUCH_MASTER "No such master with that name"
@@ -78,7 +78,7 @@ static void reply_instance(client *c, sinstance *ri) {
     int n = 0;
     void *len = reply_deferred_len(c);
     field_str(c, &n, "name", ri->name);
-    field_str(c, &n, "ip", ri->ip);
+    field_str(c, &n, "ip", shown_addr(ri));
     field_ll(c, &n, "port", ri->port);
     field_str(c, &n, "runid", ri->runid ? ri->runid : "");
     kstr fl = flags_text(ri);
@@ -162,7 +162,7 @@ static void get_master_addr_cmd(client *c) {
     if ((m->flags & SRI_FAILOVER_IN_PROGRESS) && m->promoted_slave && m->failover_state >= FO_RECONF_SLAVES)
         a = m->promoted_slave;
     reply_array_len(c, 2);
-    reply_bulk_cstr(c, a->ip);
+    reply_bulk_cstr(c, shown_addr(a));
     reply_bulk_ll(c, a->port);
 }
 
@@ -192,8 +192,8 @@ static void failover_cmd(client *c) {
 }
 
 static int valid_ip(const char *s) {
-    unsigned char buf[16];
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+    char ip[64];
+    return resolve_addr(s, ip, sizeof(ip));
 }
 
 static void monitor_cmd(client *c) {
@@ -514,7 +514,10 @@ static void set_cmd(client *c) {
             instance_release_links(m);
             for (int i = 0; i < m->slaves.n; i++) instance_release_links(m->slaves.v[i]);
         } else if (arg_is(opt, "rename-command") && more > 1) {
+            const kstr from = c->argv[j + 1], to = c->argv[j + 2];
             j += 2;
+            if (!kstr_len(from) || !kstr_len(to)) bad = kstr_len(to) ? from : to;
+            else master_rename_command(m, from, to);
         } else {
             reply_errorf(c, "Unknown option or number of arguments for SENTINEL SET '%s'", opt);
             break;
@@ -583,16 +586,30 @@ static kstr info_sentinel(kstr s) {
         sinstance *m = sentinel.masters.v[i];
         const char *status = (m->flags & SRI_O_DOWN) ? "odown" : (m->flags & SRI_S_DOWN) ? "sdown" : "ok";
         s = kstr_cat_printf(s, "master%d:name=%s,status=%s,address=%s:%d,slaves=%d,sentinels=%d\r\n", i, m->name,
-                            status, m->ip, m->port, m->slaves.n, m->sentinels.n + 1);
+                            status, shown_addr(m), m->port, m->slaves.n, m->sentinels.n + 1);
     }
     return s;
+}
+
+static double seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+
+static kstr info_cpu(kstr s) {
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    return kstr_cat_printf(s, "%s# CPU\r\nused_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\n"
+                              "used_cpu_user_children:%.6f\r\n",
+                           kstr_len(s) ? "\r\n" : "", seconds(self.ru_stime), seconds(self.ru_utime),
+                           seconds(children.ru_stime), seconds(children.ru_utime));
 }
 
 static void info_cmd(client *c) {
     kstr s = kstr_empty();
     if (section_wanted(c, "server", 1)) s = info_server(s);
     if (section_wanted(c, "clients", 1))
-        s = kstr_cat_printf(s, "%s# Clients\r\nconnected_clients:%lu\r\n", kstr_len(s) ? "\r\n" : "", server.nclients);
+        s = kstr_cat_printf(s, "%s# Clients\r\nconnected_clients:%lu\r\nmaxclients:%u\r\nblocked_clients:0\r\n",
+                            kstr_len(s) ? "\r\n" : "", server.nclients, server.maxclients);
+    if (section_wanted(c, "cpu", 1)) s = info_cpu(s);
     if (section_wanted(c, "stats", 1))
         s = kstr_cat_printf(s, "%s# Stats\r\ntotal_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n",
                             kstr_len(s) ? "\r\n" : "", server.stat.numconnections, server.stat.numcommands);

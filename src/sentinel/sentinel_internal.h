@@ -73,7 +73,8 @@ struct sinstance {
     kstr name;                 /* master name, or "ip:port" */
     kstr runid;                /* NULL until learned */
     uint64_t config_epoch;
-    kstr ip;
+    kstr ip;                   /* resolved address, what links connect to */
+    kstr hostname;             /* as configured, when that was a name */
     int port;
     sinstance *master;         /* replicas and sentinels: their master */
 
@@ -106,6 +107,8 @@ struct sinstance {
     long long failover_timeout, failover_delay_logged;
     sinstance *promoted_slave;
     kstr notification_script, client_reconfig_script;
+    kstr *renamed;              /* rename-command pairs: from, to, from, to... */
+    int nrenamed;
 
     /* Replicas, from their INFO. */
     long long master_link_down_time; /* ms */
@@ -157,6 +160,13 @@ sinstance *instance_new(const char *name, int flags, const char *ip, int port, u
 void instance_free(sinstance *ri);
 void instance_set_runid(sinstance *ri, const char *runid);
 void instance_release_links(sinstance *ri);
+/* The address shown to clients, written to the config file and sent to
+ * other instances: the hostname with announce-hostnames, else the ip. */
+const char *shown_addr(const sinstance *ri);
+/* Whether host (an ip or a hostname) and port name this instance. */
+int addr_is(const sinstance *ri, const char *host, int port);
+/* An ip as is; a hostname resolved when resolve-hostnames is on. */
+int resolve_addr(const char *addr, char *ip, size_t len);
 sinstance *master_lookup(const char *name);
 sinstance *master_lookup_addr(const char *ip, int port);
 sinstance *slave_lookup(sinstance *m, const char *ip, int port);
@@ -167,6 +177,11 @@ sinstance *sentinel_lookup_addr(sinstance *m, const char *ip, int port);
 void master_reset(sinstance *m, int keep_sentinels, int announce);
 int master_switch_address(sinstance *m, const char *ip, int port);
 const char *failover_state_name(int state);
+/* The name a command has on this instance (a master's rename-command
+ * applies to it and its replicas); conn.c asks for every request. */
+const char *instance_map_command(void *owner, const char *name);
+/* Set (or, with to == from, drop) a master's command renaming. */
+void master_rename_command(sinstance *m, const char *from, const char *to);
 
 /* Events: "<type> <instance details> [extra]" published on the channel
  * of the same name and logged. The details are "<role> <name> <ip>
