@@ -110,7 +110,7 @@ static const char *set_per_master(kstr *argv, int argc) {
     const char *k = argv[0];
     if (argc < 3) return "Unrecognized sentinel configuration statement.";
     sinstance *m = master_lookup(argv[1]);
-    const char *err;
+    const char *err = "Invalid port number";
     long long v;
     if (!m) return NO_MASTER;
     if (argc == 3 && (!strcasecmp(k, "down-after-milliseconds") || !strcasecmp(k, "failover-timeout") ||
