@@ -23,7 +23,7 @@
 
 const char *const sentinel_kept_commands[] = {
     "ping", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "client", "command",
-    "hello", "auth", "shutdown", "quit", NULL,
+    "hello", "auth", "shutdown", "acl", NULL,
 };
 
 static sinstance *master_or_reply(client *c, const kstr name) {
