@@ -94,6 +94,8 @@ class Deployment:
         old = ("127.0.0.1", self.master_port)
         self.master.send_signal(signal.SIGKILL)
         t0 = time.monotonic()
+        if os.environ.get("BENCH_KEEP"):
+            print("killed at", time.strftime("%H:%M:%S"), "%.3f" % (time.time() % 1))
         while time.monotonic() - t0 < 120:
             try:
                 addr = tuple(s.sentinel_get_master_addr_by_name("m"))
@@ -111,7 +113,10 @@ class Deployment:
             if p.poll() is None:
                 p.kill()
             p.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def one_run(binary):

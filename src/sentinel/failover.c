@@ -266,6 +266,14 @@ void send_slaveof(sinstance *ri, const char *host, int port, sconn_reply_fn *fn)
     sconn_commandf(ri->cc, fn, ri, "EXEC");
 }
 
+/* The replica took REPLICAOF: ask for its INFO now rather than at the
+ * next 1 s poll, so the promotion (or the new link) is seen at once.
+ * Keel-only: Redis waits for the poll. */
+static void reconfigured_reply(sconn *c, rr_reply *r, void *priv) {
+    (void)c;
+    if (r && !rr_is_error(r)) refresh_info_now(priv);
+}
+
 static void send_noone_step(sinstance *m) {
     sinstance *p = m->promoted_slave;
     if (!p->cc || sconn_broken(p->cc)) {
@@ -275,9 +283,17 @@ static void send_noone_step(sinstance *m) {
         }
         return;
     }
-    send_slaveof(p, NULL, 0, NULL);
+    send_slaveof(p, NULL, 0, reconfigured_reply);
     sentinel_event(LOG_NOTICE, "+failover-state-wait-promotion", p, "%s", "");
     set_state(m, FO_WAIT_PROMOTION);
+}
+
+/* A new configuration should reach the other sentinels at once, not at
+ * the next 2 s hello: make every hello for this master due now. */
+static void force_hello_update(sinstance *m) {
+    m->last_pub_time = 0;
+    for (int i = 0; i < m->slaves.n; i++) m->slaves.v[i]->last_pub_time = 0;
+    for (int i = 0; i < m->sentinels.n; i++) m->sentinels.v[i]->last_pub_time = 0;
 }
 
 /* The promoted replica's INFO says master: the failover has happened. */
@@ -291,6 +307,7 @@ void failover_after_info(sinstance *m, sinstance *ri) {
         exit(99);
     }
     sentinel_event(LOG_WARNING, "+failover-state-reconf-slaves", m, "%s", "");
+    force_hello_update(m);
 }
 
 static void detect_end(sinstance *m) {
@@ -332,7 +349,7 @@ static void reconf_slaves_step(sinstance *m) {
             s->flags = (s->flags & ~SRI_RECONF_SENT) | SRI_RECONF_DONE;
         }
         if ((s->flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG | SRI_RECONF_DONE)) || !s->cc || sconn_broken(s->cc)) continue;
-        send_slaveof(s, shown_addr(m->promoted_slave), m->promoted_slave->port, NULL);
+        send_slaveof(s, shown_addr(m->promoted_slave), m->promoted_slave->port, reconfigured_reply);
         s->flags |= SRI_RECONF_SENT;
         s->slave_reconf_sent_time = now;
         sentinel_event(LOG_NOTICE, "+slave-reconf-sent", s, "%s", "");

@@ -64,9 +64,16 @@ static void send_ping(sinstance *ri) {
     if (!ri->act_ping_time) ri->act_ping_time = ri->last_ping_time;
 }
 
+/* A lost command link starts the down-after clock as an unanswered PING
+ * does (Redis starts it at its first reconnection attempt), and keeps it
+ * running across attempts that fail at once (a refused connection). */
 static void reconnect(sinstance *ri) {
     long long now = server_mstime();
-    if (ri->cc && sconn_broken(ri->cc)) { sconn_close(ri->cc); ri->cc = NULL; }
+    if (ri->cc && sconn_broken(ri->cc)) {
+        sconn_close(ri->cc);
+        ri->cc = NULL;
+        if (!ri->act_ping_time) ri->act_ping_time = now;
+    }
     if (ri->pc && sconn_broken(ri->pc)) { sconn_close(ri->pc); ri->pc = NULL; }
     int want_pc = !(ri->flags & SRI_SENTINEL);
     if (ri->cc && (ri->pc || !want_pc)) return;
