@@ -66,9 +66,11 @@ PYTEST  := /usr/bin/python3 -m pytest
 
 all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN)
 
+# -rdynamic: crash reports and the watchdog name the server's functions
+# (backtrace_symbols_fd reads the dynamic symbol table).
 $(BIN): $(SERVER_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(SERVER_OBJS) $(LIBS)
+	$(CC) -rdynamic -o $@ $(SERVER_OBJS) $(LIBS)
 	ln -sf $(notdir $@) $(subst keel-server,keel-sentinel,$@)
 
 # keel-check-rdb: the server's modules without core/main.c, plus a small

@@ -6,6 +6,8 @@
 # which server does less work per command.
 #
 #   bench/cpu_cost.sh [--markdown]      (about 3 minutes)
+#   CPU_TESTS="set" CPU_SERVER_ARGS="--appendonly yes" bench/cpu_cost.sh
+#                                       (both servers get the extra arguments)
 #
 # For each test: start the server under callgrind, send N requests with
 # redis-benchmark (-c 10 -P 16), stop it, read the total; a run with no
@@ -25,11 +27,12 @@ free_port() { /usr/bin/python3 -c 'import socket;s=socket.socket();s.bind(("127.
 
 # instructions NAME BINARY TEST (TEST "none" = start and stop only)
 instructions() {
-    local bin=$1 test=$2 port out pid
+    local bin=$1 test=$2 port out pid dir
     port=$(free_port)
+    dir=$(mktemp -d -p "$TMP")   # a fresh directory: nothing to load
     out="$TMP/cg.$RANDOM"
     valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --port "$port" --bind 127.0.0.1 \
-        --save "" --appendonly no >/dev/null 2>&1 &
+        --save "" --appendonly no --dir "$dir" ${CPU_SERVER_ARGS:-} >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     if [ "$test" != none ]; then

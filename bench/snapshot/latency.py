@@ -7,9 +7,9 @@ times each round trip, before and during a BGSAVE of:
 
   strings     DEBUG POPULATE 1000000 key 100: many small keys, written in
               time slices of at most 1 ms;
-  aggregates  one set of 1M integers and one hash of 1M fields: each is
-              written whole in one go, which blocks for as long as its
-              serialization takes (a known limit, docs/ARCHITECTURE.md).
+  aggregates  one set of 1M integers and one hash of 1M fields: long
+              values, written in steps by the snapshot's coroutine
+              (docs/ARCHITECTURE.md, "Long values, written in steps").
 
 Usage: bench/snapshot/latency.py [--keel PATH]   (about 30 s)
 """

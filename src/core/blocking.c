@@ -75,6 +75,8 @@ typedef struct bstate {
     struct bstate *prev, *next;
     int reblocked;
     int postponed;      /* waiting for the end of CLIENT PAUSE, not for keys */
+    blocking_end_fn *on_end; /* waiting for an event (WAIT), not for keys */
+    long long data[2];
     int nwaiters;
     waiter w[];
 } bstate;
@@ -171,6 +173,35 @@ static bstate *new_bstate(client *c, int nkeys) {
     c->bstate = bs;
     c->flags |= CLIENT_BLOCKED;
     return bs;
+}
+
+static void queue_resume(client *c);
+static void unblock(client *c);
+
+void block_for_event(client *c, long long deadline_ms, blocking_end_fn *on_end, long long d0, long long d1) {
+    bstate *bs = new_bstate(c, 0);
+    bs->deadline = deadline_ms;
+    bs->on_end = on_end;
+    bs->data[0] = d0;
+    bs->data[1] = d1;
+    arm_timer(deadline_ms);
+}
+
+void blocking_release(client *c) {
+    bstate *bs = c->bstate;
+    if (!(c->flags & CLIENT_BLOCKED) || !bs || !bs->on_end) return;
+    bs->on_end(c, bs->data[0], bs->data[1]);
+    unblock(c);
+    queue_resume(c);
+}
+
+void blocking_foreach_event(blocking_end_fn *fn) {
+    bstate *bs = blocked_head;
+    while (bs) {
+        bstate *next = bs->next; /* fn may release bs's client */
+        if (bs->on_end) fn(bs->c, bs->data[0], bs->data[1]);
+        bs = next;
+    }
 }
 
 void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
@@ -370,6 +401,7 @@ int blocking_unblock(client *c, int with_error) {
      * of the pause releases it. */
     if (!(c->flags & CLIENT_BLOCKED) || !bs || bs->postponed) return 0;
     if (with_error) reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    else if (bs->on_end) bs->on_end(c, bs->data[0], bs->data[1]);
     else reply_null_array(c);
     unblock(c);
     queue_resume(c);
@@ -449,7 +481,8 @@ static void expire_timeouts(void) {
         bstate *next = bs->next;
         if (bs->deadline && bs->deadline <= now) {
             client *c = bs->c;
-            reply_null_array(c);
+            if (bs->on_end) bs->on_end(c, bs->data[0], bs->data[1]);
+            else reply_null_array(c);
             unblock(c);
             resume(c);
             /* resume may block clients again (appended at the tail), never

@@ -25,6 +25,15 @@ void blocking_init(void);
 /* Block c on keys (argv indexes given as kstr values) until deadline_ms
  * (0 = forever). The command handler returns right after calling it. */
 void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms);
+/* Block c on an event rather than keys (WAIT) until blocking_release(c)
+ * or deadline_ms (0 = forever): on_end writes the reply in both cases
+ * (and for CLIENT UNBLOCK without ERROR), with the two values given. */
+typedef void blocking_end_fn(client *c, long long d0, long long d1);
+void block_for_event(client *c, long long deadline_ms, blocking_end_fn *on_end, long long d0, long long d1);
+void blocking_release(client *c);
+/* Call fn for every client blocked on an event (to check whether its
+ * event came; fn may release it). */
+void blocking_foreach_event(blocking_end_fn *fn);
 /* True while the current command runs as a re-run for a ready key: the
  * handler must not block again through the "nothing to serve" path with
  * a new deadline, but call block_on_keys again to keep waiting. */

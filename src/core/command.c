@@ -17,6 +17,7 @@
 #include "script/script.h"
 #include "pubsub/hooks.h"
 #include "pubsub/pubsub.h"
+#include "repl/repl.h"
 
 #include "persist/persist.h"
 
@@ -35,6 +36,7 @@ static command *const module_tables[] = {
     bgsave_commands,
     aof_commands,
     pubsub_commands, monitor_commands,
+    repl_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -292,12 +294,22 @@ void command_dispatch(client *c) {
         rejected(c, cmd);
         return;
     }
+    /* -LOADING before -BUSY, as Redis orders them: a slow script replayed
+     * from the AOF is part of the load. */
+    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(c, RDB_LOADING_ERR);
+        rejected(c, cmd);
+        return;
+    }
     if (script_busy_reject(c, cmd)) {
         rejected(c, cmd);
         return;
     }
-    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
-        reply_error(c, RDB_LOADING_ERR);
+    const char *repl_err = repl_deny_command(c, cmd, (multi_is_exec(cmd) && (multi_queued_flags(c) & CMD_WRITE)) ||
+                                                            (script_request_flags(c, cmd) & CMD_WRITE));
+    if (repl_err) {
+        if (multi_is_exec(cmd)) multi_abort_exec(c, repl_err);
+        else reply_error(c, repl_err);
         rejected(c, cmd);
         return;
     }

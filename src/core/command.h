@@ -125,5 +125,6 @@ extern command bgsave_commands[];
 extern command aof_commands[];
 extern command pubsub_commands[];
 extern command monitor_commands[];
+extern command repl_commands[];   /* repl/repl_cmds.c */
 
 #endif

@@ -115,6 +115,9 @@ static config_entry *const module_config_tables[] = {
     core_configs,
     persist_configs,
     bgsave_configs,
+    loading_configs,
+    crash_configs,
+    proctitle_configs,
     aof_configs,
     slowlog_configs,
     latency_configs,
@@ -123,6 +126,7 @@ static config_entry *const module_config_tables[] = {
     stub_configs,
     script_configs,
     pubsub_configs,
+    repl_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -81,6 +81,9 @@ void config_set_line_handler(const char *directive, config_line_fn *fn);
 
 /* Modules' parameter tables (each module defines its own). */
 extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
+extern config_entry proctitle_configs[]; /* core/proctitle.c: set-proc-title, proc-title-template */
+extern config_entry crash_configs[];   /* core/crash.c: crash-log-enabled, crash-memcheck-enabled, watchdog-period */
+extern config_entry loading_configs[]; /* persist/loading.c: loading-process-events-interval-bytes, key-load-delay */
 extern config_entry bgsave_configs[];  /* persist/persist.c: stop-writes-on-bgsave-error, rdb-del-sync-files, rdb-key-save-delay */
 extern config_entry aof_configs[];
 extern config_entry slowlog_configs[];   /* core/slowlog.c */
@@ -90,6 +93,7 @@ extern config_entry oomadj_configs[];    /* core/oomadj.c */
 extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 extern config_entry script_configs[]; /* script/script.c */
 extern config_entry pubsub_configs[]; /* pubsub/notify.c */
+extern config_entry repl_configs[];   /* repl/repl_cmds.c */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

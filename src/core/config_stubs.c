@@ -23,7 +23,6 @@
 #include "lib/zmalloc.h"
 
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
-static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
 static const enum_value protected_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const enum_value pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
@@ -50,15 +49,10 @@ config_entry stub_configs[] = {
     /* Start-up and process. */
     STUB_ENUM("supervised", "no", supervised_enum, CF_IMMUTABLE),
     STUB_BOOL("always-show-logo", "no", CF_IMMUTABLE),
-    STUB_BOOL("set-proc-title", "yes", CF_IMMUTABLE),
-    STUB_STRING("proc-title-template", "{title} {listen-addr} {server-mode}", 0),
     STUB_BOOL("syslog-enabled", "no", CF_IMMUTABLE),
     STUB_STRING("syslog-ident", "redis", CF_IMMUTABLE),
     STUB_ENUM("syslog-facility", "local0", facility_enum, CF_IMMUTABLE),
-    STUB_BOOL("crash-log-enabled", "yes", 0),
-    STUB_BOOL("crash-memcheck-enabled", "yes", 0),
     STUB_BOOL("use-exit-on-panic", "no", CF_HIDDEN),
-    STUB_INT("watchdog-period", "0", 0, INT_MAX, CF_HIDDEN),
     STUB_BOOL("disable-thp", "yes", CF_IMMUTABLE),
     STUB_WORDS("shutdown-on-sigint", "default", 0),
     STUB_WORDS("shutdown-on-sigterm", "default", 0),
@@ -82,33 +76,7 @@ config_entry stub_configs[] = {
     STUB_ENUM("acl-pubsub-default", "resetchannels", pubsub_default_enum, 0),
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
-    STUB_INT("key-load-delay", "0", INT_MIN, INT_MAX, CF_HIDDEN),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
-    STUB_INT("loading-process-events-interval-bytes", "2097152", 1024, INT_MAX, CF_HIDDEN),
-    /* Replication. */
-    STUB_WORDS("replicaof", "", CF_IMMUTABLE, .alias = "slaveof"),
-    STUB_STRING("masterauth", "", 0),
-    STUB_STRING("masteruser", "", 0),
-    STUB_BOOL("replica-serve-stale-data", "yes", 0, .alias = "slave-serve-stale-data"),
-    STUB_BOOL("replica-read-only", "yes", 0, .alias = "slave-read-only"),
-    STUB_BOOL("replica-lazy-flush", "no", 0, .alias = "slave-lazy-flush"),
-    STUB_BOOL("replica-ignore-maxmemory", "yes", 0, .alias = "slave-ignore-maxmemory"),
-    STUB_BOOL("replica-ignore-disk-write-errors", "no", 0),
-    STUB_BOOL("replica-announced", "yes", 0),
-    STUB_INT("replica-priority", "100", 0, INT_MAX, 0, .alias = "slave-priority"),
-    STUB_STRING("replica-announce-ip", "", 0, .alias = "slave-announce-ip"),
-    STUB_INT("replica-announce-port", "0", 0, 65535, 0, .alias = "slave-announce-port"),
-    STUB_BOOL("repl-diskless-sync", "yes", 0),
-    STUB_INT("repl-diskless-sync-delay", "5", 0, INT_MAX, 0),
-    STUB_INT("repl-diskless-sync-max-replicas", "0", 0, INT_MAX, 0),
-    STUB_ENUM("repl-diskless-load", "disabled", diskless_load_enum, 0),
-    STUB_BOOL("repl-disable-tcp-nodelay", "no", 0),
-    STUB_MEMORY("repl-backlog-size", "1mb", 1, LLONG_MAX, 0),
-    STUB_LL("repl-backlog-ttl", "3600", 0, LONG_MAX, 0),
-    STUB_INT("repl-ping-replica-period", "10", 1, INT_MAX, 0, .alias = "repl-ping-slave-period"),
-    STUB_INT("repl-timeout", "60", 1, INT_MAX, 0),
-    STUB_INT("min-replicas-to-write", "0", 0, INT_MAX, 0, .alias = "min-slaves-to-write"),
-    STUB_INT("min-replicas-max-lag", "10", 0, INT_MAX, 0, .alias = "min-slaves-max-lag"),
     STUB_ENUM("propagation-error-behavior", "ignore", propagation_enum, 0),
     /* Cluster. */
     STUB_BOOL("cluster-enabled", "no", CF_IMMUTABLE),

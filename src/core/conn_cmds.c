@@ -15,6 +15,7 @@
 #include "pubsub/hooks.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
+#include "repl/repl.h"
 
 #include <limits.h>
 #include <string.h>
@@ -135,7 +136,7 @@ static void hello_command(client *c) {
     reply_bulk_cstr(c, "mode");
     reply_bulk_cstr(c, "standalone");
     reply_bulk_cstr(c, "role");
-    reply_bulk_cstr(c, "master");
+    reply_bulk_cstr(c, repl_is_replica() ? "replica" : "master");
     reply_bulk_cstr(c, "modules");
     reply_empty_array(c);
 }
@@ -178,15 +179,21 @@ static kstr cat_client_line(kstr s, client *o) {
  * list is kept newest first (a connection is linked at its head), so this
  * walks it from the tail. */
 /* CLIENT LIST / KILL TYPE: 0 normal, 1 pubsub (a client with
- * subscriptions), 2 master or replica (none yet); -1 unknown name. */
+ * subscriptions), 2 replica, 3 master (the link of repl/replica.c, which
+ * has no socket of its own in the client list); -1 unknown name. */
 static int client_type_by_name(const kstr t) {
     if (arg_is(t, "normal")) return 0;
     if (arg_is(t, "pubsub")) return 1;
-    if (arg_is(t, "master") || arg_is(t, "replica") || arg_is(t, "slave")) return 2;
+    if (arg_is(t, "replica") || arg_is(t, "slave")) return 2;
+    if (arg_is(t, "master")) return 3;
     return -1;
 }
 
-static int client_type_of(const client *c) { return (c->flags & CLIENT_PUBSUB) ? 1 : 0; }
+static int client_type_of(const client *c) {
+    if (c->flags & CLIENT_REPLICA) return 2;
+    if (c->flags & CLIENT_MASTER) return 3;
+    return (c->flags & CLIENT_PUBSUB) ? 1 : 0;
+}
 
 static kstr clients_oldest_first(int type) {
     kstr s = kstr_empty();
@@ -264,6 +271,10 @@ static void client_kill_command(client *c) {
                 return;
             }
         }
+        if (repl_kill_master_link(c->argv[2])) {
+            reply_ok(c);
+            return;
+        }
         reply_error(c, "ERR No such client");
         return;
     }
@@ -324,6 +335,7 @@ static void client_kill_command(client *c) {
         self |= kill_client(c, o);
         killed++;
     }
+    if ((type < 0 || type == 3) && !id && !laddr && (type == 3 || addr) && repl_kill_master_link(addr)) killed++;
     reply_ll(c, killed);
     if (self) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
@@ -492,7 +504,7 @@ static command client_subcommands[] = {
     {0},
 };
 command connection_commands[] = {
-    {"ping", ping_command, -1, "fast stale loading", 0, 0, 0, "connection", "1.0.0", "Ping the server.", NULL},
+    {"ping", ping_command, -1, "fast", 0, 0, 0, "connection", "1.0.0", "Ping the server.", NULL},
     {"echo", echo_command, 2, "fast stale loading", 0, 0, 0, "connection", "1.0.0", "Return the given string.", NULL},
     {"quit", quit_command, -1, "allow_busy noscript loading stale fast no_auth", 0, 0, 0, "connection", "1.0.0", "Close the connection.", NULL},
     {"reset", reset_command, 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", "6.2.0", "Reset the connection.", NULL},

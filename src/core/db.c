@@ -129,8 +129,32 @@ static int loading;
 void db_set_loading(int on) { loading = on; }
 int db_loading(void) { return loading; }
 
+static int replica_mode;
+void db_set_replica_mode(int on) { replica_mode = on; }
+
+/* A replica's expired key: live for the master's stream, which will
+ * delete it; missing for everyone else, deleted only by a write (a
+ * writable replica's own key), as in Redis 7.0. 1: keep it visible. */
+static int replica_keeps_expired(void) {
+    client *c = server.current_client;
+    if (c && (c->flags & CLIENT_MASTER)) return 1;
+    return 0;
+}
+
+int db_ttl_already_past(long long when_ms) {
+    if (loading || when_ms > db_now_ms()) return 0;
+    return !(replica_mode && replica_keeps_expired());
+}
+
 entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
+    if (e && replica_mode && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {
+        if (replica_keeps_expired()) flags |= LOOKUP_NOEXPIRE;
+        else if (!(flags & LOOKUP_WRITE)) {
+            if (!(flags & LOOKUP_NOSTATS)) server.stat.keyspace_misses++;
+            return NULL;
+        }
+    }
     if (e && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {
         /* CLIENT PAUSE freezes the dataset: an expired key reads as
          * missing but is deleted after the pause. A write (only clients
@@ -490,6 +514,7 @@ static void collect(void *priv, void *element) {
 static int last_cycle_stale_high;
 
 void db_active_expire_cycle(int fast) {
+    if (replica_mode) return; /* the master's DELs expire a replica's keys */
     if (pause_active()) return;
     static int current_db;
     static long long last_fast_start;

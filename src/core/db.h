@@ -87,6 +87,14 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags);
  * it (RPUSH onto it, say) act on what they acted on when first run; the
  * expiry cycle removes it once loading is over. */
 void db_set_loading(int on);
+/* On a replica nothing expires by itself: expired keys read as missing
+ * for clients and stay live for the master's stream (CLIENT_MASTER),
+ * whose DEL removes them; the expiry cycle does not run. */
+void db_set_replica_mode(int on);
+/* Is a TTL being set at when_ms already past (the key goes at once)?
+ * Never while loading, nor for the master's stream on a replica: the
+ * master decides when its keys expire (Redis's checkAlreadyExpired). */
+int db_ttl_already_past(long long when_ms);
 int db_loading(void);
 /* Raw lookup: no expiry, no stats, no touch. */
 entry *db_find(db *d, const char *key, size_t klen);

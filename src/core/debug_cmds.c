@@ -25,6 +25,7 @@
 #include "types/stream.h"
 #include "types/types.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -84,10 +85,12 @@ static void debug_populate(client *c) {
 
 /* DEBUG RELOAD [NOSAVE]: through the RDB file, as Redis does. */
 static void debug_reload(client *c) {
-    int save = 1;
+    int save = 1, flags = 0;
     for (int j = 2; j < c->argc; j++) {
         if (arg_is(c->argv[j], "nosave")) save = 0;
-        else if (!arg_is(c->argv[j], "noflush") && !arg_is(c->argv[j], "merge")) {
+        else if (arg_is(c->argv[j], "noflush")) flags |= RDB_LOAD_NOFLUSH;
+        else if (arg_is(c->argv[j], "merge")) flags |= RDB_LOAD_MERGE;
+        else {
             reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
             return;
         }
@@ -99,10 +102,11 @@ static void debug_reload(client *c) {
     }
     char path[4096];
     rdb_file_path(path, sizeof(path));
-    db_empty_all();
-    if (rdb_load_file(path, NULL, err, sizeof(err)) < 0) {
+    /* Without NOFLUSH the loader replaces keys and function libraries
+     * (and puts them back if the file is refused). */
+    if (rdb_load_file_flags(path, flags, NULL, err, sizeof(err)) < 0) {
         server_log(LOG_WARNING, "%s", err);
-        reply_error(c, "ERR Error trying to load the RDB dump, check server logs.");
+        reply_error(c, "ERR Error trying to load the RDB dump");
         return;
     }
     server_log(LOG_NOTICE, "DB reloaded by DEBUG RELOAD");
@@ -415,11 +419,27 @@ static void debug_command(client *c) {
             "    Skip the CRC64 checks of RESTORE payloads and RDB loading (for tests).",
             "SET-DISABLE-DENY-SCRIPTS <0|1>",
             "    Let scripts call commands flagged no-script (for tests).",
+            "AOF-FLUSH-SLEEP <microsec>",
+            "    Sleep this long before each write of the AOF buffer (0: never).",
+            "SEGFAULT",
+            "    Crash the server with SIGSEGV (the crash report is logged).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL,
         };
         reply_help(c, help);
+    } else if (rdb_loading && (arg_is(sub, "reload") || arg_is(sub, "loadaof") || arg_is(sub, "populate"))) {
+        /* DEBUG is served while a start-up load runs: these would write
+         * into (or replace) the half-loaded keyspace. */
+        reply_error(c, RDB_LOADING_ERR);
+    } else if (arg_is(sub, "aof-flush-sleep") && c->argc == 3) {
+        long long usec;
+        if (!parse_ll(c, c->argv[2], &usec)) return;
+        aof_set_flush_sleep(usec < 0 ? 0 : (long)usec);
+        reply_ok(c);
+    } else if (arg_is(sub, "segfault") && c->argc == 2) {
+        server_log(LOG_WARNING, "DEBUG SEGFAULT: crashing on purpose");
+        raise(SIGSEGV); /* the crash report's own path (crash.c) */
     } else if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs;
         if (!parse_double(c, c->argv[2], &secs)) return;

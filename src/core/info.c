@@ -13,6 +13,7 @@
 #include "net/reply.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
+#include "repl/repl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,14 +90,17 @@ static kstr section_stats(kstr s) {
     server_stats *st = &server.stat;
     long long dh, dm, dkh, dkm;
     memory_defrag_stats(&dh, &dm, &dkh, &dkm);
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
         "total_commands_processed:%lld\r\n"
         "instantaneous_ops_per_sec:0\r\n"
         "total_net_input_bytes:%lld\r\n"
         "total_net_output_bytes:%lld\r\n"
-        "rejected_connections:%lld\r\n"
+        "rejected_connections:%lld\r\n",
+        st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn);
+    s = repl_info_stats(s); /* sync_full, sync_partial_ok, sync_partial_err */
+    return kstr_cat_printf(s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
@@ -125,7 +129,6 @@ static kstr section_stats(kstr s) {
         "dump_payload_sanitizations:0\r\n"
         "total_reads_processed:0\r\n"
         "total_writes_processed:0\r\n",
-        st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn,
         st->expiredkeys, (double)st->expired_stale_perc_x100 / 100.0, st->expired_time_cap_reached_count,
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
         st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),
@@ -136,16 +139,7 @@ static kstr section_stats(kstr s) {
         reply_error_count());
 }
 
-static kstr section_replication(kstr s) {
-    return kstr_cat(s,
-        "# Replication\r\n"
-        "role:master\r\n"
-        "connected_slaves:0\r\n"
-        "master_failover_state:no-failover\r\n"
-        "master_replid:0000000000000000000000000000000000000000\r\n"
-        "master_repl_offset:0\r\n"
-        "repl_backlog_active:0\r\n");
-}
+static kstr section_replication(kstr s) { return repl_info_section(s); }
 
 static kstr section_cpu(kstr s) {
     struct rusage self, children;

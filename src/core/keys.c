@@ -329,7 +329,7 @@ static void expire_generic(client *c, int unit_ms, int relative) {
     /* A key without TTL counts as an infinite TTL for GT and LT. */
     if (flags & EXPIRE_GT && (cur == -1 || when <= cur)) { reply_ll(c, 0); return; }
     if (flags & EXPIRE_LT && cur != -1 && when >= cur) { reply_ll(c, 0); return; }
-    int past = when <= db_now_ms() && !db_loading(); /* see db_set_loading */
+    int past = db_ttl_already_past(when); /* see db_set_loading, db_set_replica_mode */
     if (past) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;

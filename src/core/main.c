@@ -9,6 +9,8 @@
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
+#include "core/crash.h"
+#include "core/proctitle.h"
 #include "core/db.h"
 #include "core/latency.h"
 #include "core/pause.h"
@@ -22,6 +24,7 @@
 #include "persist/aof.h"
 #include "persist/rdb.h"
 #include "pubsub/hooks.h"
+#include "repl/repl.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 #include "sentinel/sentinel.h"
@@ -66,7 +69,7 @@ void server_log(int level, const char *fmt, ...) {
         FILE *f = fopen(server.logfile, "a");
         if (f) { out = f; close_it = 1; }
     }
-    fprintf(out, "%d:M %s %c %s\n", (int)getpid(), when, marks[level], msg);
+    fprintf(out, "%d:%c %s %c %s\n", (int)getpid(), repl_is_replica() ? 'S' : 'M', when, marks[level], msg);
     fflush(out);
     if (close_it) fclose(out);
 }
@@ -231,6 +234,10 @@ static void close_idle_clients(void) {
     }
 }
 
+/* No eviction while CLIENT PAUSE freezes the dataset, nor on a replica
+ * that ignores its maxmemory (the master's stream owns its dataset). */
+static int dataset_frozen_for_memory(void) { return pause_active() || repl_ignores_maxmemory(); }
+
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
 /* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
@@ -241,6 +248,7 @@ void server_pause_cron(int pause) { cron_paused = pause; }
 
 static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
+    crash_feed_watchdog();
     if (cron_paused) return 1000 / server.hz;
     if (shutdown_signal) {
         if (server.shutdown_asap) {
@@ -257,6 +265,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     memory_cron();
     persist_cron();
     aof_cron();
+    repl_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -267,6 +276,7 @@ static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
+    repl_before_sleep(); /* replicas' streams; WAIT's acknowledgements */
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
@@ -274,11 +284,17 @@ static void before_sleep(eventloop *el) {
     clients_free_closed();
 }
 
-/* Logged after the loop ends: logging is not async-signal-safe. A
- * second signal while the first waits (cron paused) is acted on at once,
- * as Redis exits on a second SIGINT. */
+/* Logged after the loop ends: logging is not async-signal-safe. A second
+ * SIGTERM while the first waits (cron paused) is acted on at once; a
+ * second SIGINT exits on the spot, as Redis's does. */
 static void on_signal(int sig) {
     int again = shutdown_signal && server.shutdown_asap;
+    if (again && sig == SIGINT) {
+        /* A second SIGINT insists: exit at once, even in the middle of
+         * the shutdown save, leaving no temp file behind (as Redis). */
+        if (rdb_save_temp_path[0]) unlink(rdb_save_temp_path);
+        _exit(1);
+    }
     shutdown_signal = sig;
     server.shutdown_asap = 1;
     if (again && server.el) ev_stop(server.el);
@@ -293,6 +309,7 @@ static void setup_signals(void) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails the write (EFBIG) */
     signal(SIGHUP, SIG_IGN);
+    crash_install();
 }
 
 static void write_pidfile(void) {
@@ -403,6 +420,7 @@ int main(int argc, char **argv) {
     }
     server.pid = getpid();
     server.active_expire_enabled = 1;
+    argv = proctitle_init(argc, argv); /* the original block becomes the title's */
     server.executable = argv[0];
     server_update_cached_time();
     server.start_time_ms = server.mstime_cached;
@@ -432,10 +450,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
+    proctitle_update();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
-    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = pause_active, .latency_event = latency_add_sample_since});
+    memory_set_callbacks(&(memory_callbacks){.dataset_frozen = dataset_frozen_for_memory, .latency_event = latency_add_sample_since});
     memory_init();
     script_init();
     server.initial_memory_usage = zmalloc_used_memory();
@@ -449,6 +468,7 @@ int main(int argc, char **argv) {
     /* With appendonly yes the AOF is the dataset and the RDB is not read,
      * as in Redis. Read once scripting and memory are set up: the AOF
      * replays EVAL and FCALL, and its RDB preamble may hold functions. */
+    repl_early_init();
     if (sentinel_mode) {
         sentinel_start(); /* no dataset: Sentinel keeps its state in its config file */
     } else {
@@ -456,6 +476,7 @@ int main(int argc, char **argv) {
         aof_open_at_startup();
         if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
     }
+    repl_init();
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as
      * Redis does: save when save points are set, and keep serving if

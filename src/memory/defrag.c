@@ -78,6 +78,7 @@
 #include "core/server.h"
 #include "lib/util.h"
 #include "types/types.h"
+#include "persist/snapshot.h"
 
 #include <string.h>
 #include <time.h>
@@ -333,6 +334,7 @@ static void defrag_step(void) {
  * counted in thread CPU time, so that on a crowded host the time the
  * thread spent descheduled does not pass for defrag cost in the pace. */
 static void run_slice(long long budget_us) {
+    if (snapshot_pins_entries()) return; /* a save holds entry pointers: see snapshot.h */
     long long start = ustime(), cpu_start = thread_cpu_us();
     do {
         if (state.db >= db_count()) {

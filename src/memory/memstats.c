@@ -16,6 +16,7 @@
  * Redis's, which includes a 24-byte dictEntry per key.
  */
 #include "persist/snapshot.h"
+#include "repl/repl.h"
 #include "memory/mem_internal.h"
 #include "script/script.h"
 #include "memory/memory.h"
@@ -97,6 +98,8 @@ void memstats_collect(mem_figures *f) {
         f->tables += db_table_overhead(d);
         f->keys += db_size(d);
     }
+    f->repl_backlog = repl_backlog_memory();
+    f->clients_slaves = repl_replica_buffers_memory();
     f->overhead = f->startup + f->clients_normal + f->clients_slaves + f->aof_buffer + f->repl_backlog + f->tables;
     f->dataset = f->used > f->overhead ? f->used - f->overhead : 0;
     f->not_counted_for_evict = not_counted_for_evict();

@@ -9,6 +9,7 @@
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 #include "pubsub/hooks.h"
+#include "repl/repl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -220,6 +221,7 @@ void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
     if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
     multi_client_gone(c);
+    if (c->repl) repl_client_gone(c);
     messaging_client_gone(c);
     if (c->flags & CLIENT_CLOSE_ASAP) server.clients_pending_close--;
     if (c->fd >= 0) {
@@ -628,6 +630,7 @@ static void format_flags(const client *c, char *flags, const char *tracking_flag
     int f = 0;
     if (c->flags & CLIENT_MONITOR) flags[f++] = 'O';
     else if (c->flags & CLIENT_REPLICA) flags[f++] = 'S';
+    else if (c->flags & CLIENT_MASTER) flags[f++] = 'M';
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
     if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
     for (const char *t = tracking_flags; *t; t++) flags[f++] = *t;

@@ -62,6 +62,9 @@ struct command;
 /* Writing a push (Pub/Sub, tracking): CLIENT REPLY OFF/SKIP do not
  * silence it, as in Redis. Set only around the write. */
 #define CLIENT_PUSHING (1 << 22)
+/* The master's stream applied on a replica (repl/replica.c): its writes
+ * are not refused, keys it reads do not expire (repl/repl.h). */
+#define CLIENT_MASTER (1 << 23)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -96,6 +99,7 @@ typedef struct client {
     void *mstate;               /* owned by core/multi.c: queue and watches */
     void *pubsub;               /* owned by pubsub/pubsub.c: subscriptions */
     void *tracking;             /* owned by pubsub/tracking.c: CLIENT TRACKING */
+    void *repl;                 /* owned by repl/: a replica's state */
 
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;         /* bytes queued, not yet written */

@@ -231,6 +231,12 @@ size_t client_output_list_memory(const client *c) {
     return c->reply_mem > head ? c->reply_mem - head : 0;
 }
 
+void clientmem_class_limit(int cls, long long *hard, long long *soft, long long *soft_seconds) {
+    *hard = obuf_limits[cls].hard;
+    *soft = obuf_limits[cls].soft;
+    *soft_seconds = obuf_limits[cls].soft_seconds;
+}
+
 int client_class(const client *c) {
     if ((c->flags & CLIENT_REPLICA) && !(c->flags & CLIENT_MONITOR)) return CLIENT_CLASS_REPLICA;
     /* MONITOR: Redis leaves monitors in the normal class, whose default

@@ -69,6 +69,9 @@ size_t clients_memory_not_counted_for_evict(void);
  * (client-output-backpressure-total resolved to bytes). */
 size_t clients_memory_budget(void);
 
+/* client-output-buffer-limit of a class (repl/: replicas' lag). */
+void clientmem_class_limit(int cls, long long *hard, long long *soft, long long *soft_seconds);
+
 /* ---- for INFO clients (core/info.c) ---- */
 /* Largest input (query buffer + argv) and output (reply list) of any
  * client over the last 8 seconds, as Redis reports them. */

@@ -56,8 +56,10 @@
 #include "net/reply.h"
 #include "persist/aof_internal.h"
 #include "persist/aof_manifest.h"
+#include "persist/loading.h"
 #include "persist/persist.h"
 #include "persist/snapshot.h"
+#include "script/script.h"
 
 enum { FSYNC_NO = 0, FSYNC_ALWAYS = 1, FSYNC_EVERYSEC = 2 };
 enum { STATE_OFF = 0, STATE_ON = 1, STATE_WAIT_REWRITE = 2 };
@@ -67,7 +69,9 @@ static const enum_value fsync_enum[] = {
 
 /* Configuration (aof_configs writes these). */
 static int cfg_fsync = FSYNC_EVERYSEC;
-static int cfg_no_fsync_on_rewrite, cfg_load_truncated, cfg_rdb_preamble, cfg_timestamp;
+static int cfg_no_fsync_on_rewrite, cfg_load_truncated, cfg_rdb_preamble;
+int aof_cfg_timestamp;
+static long flush_sleep_us; /* DEBUG AOF-FLUSH-SLEEP */
 int aof_rewrite_incremental_fsync;
 static int cfg_auto_pct;
 static long long cfg_auto_min;
@@ -244,7 +248,7 @@ static kstr cat_command(kstr s, int argc, kstr *argv) {
 static void feed(int dbid, int argc, kstr *argv, void *priv) {
     (void)priv;
     if (A.state == STATE_OFF) return;
-    if (cfg_timestamp) {
+    if (aof_cfg_timestamp) {
         long long now = server_mstime() / 1000;
         if (now > A.last_ts) {
             A.buf = kstr_cat_printf(A.buf, "#TS:%lld\r\n", now);
@@ -299,6 +303,7 @@ static void flush_buffer(int force) {
         maybe_fsync_everysec();
         return;
     }
+    if (flush_sleep_us > 0) usleep((useconds_t)flush_sleep_us); /* a test's window, as Redis's */
     if (cfg_fsync == FSYNC_EVERYSEC && !force && bg_fsync_pending()) {
         long long now = server_mstime();
         if (A.postponed_since_ms == 0) A.postponed_since_ms = now;
@@ -704,7 +709,10 @@ int aof_load_at_startup(void) {
     long long base;
     if (files_size(A.am, &base) == 0) return 0;
     long long start = ustime();
-    if (load_all() < 0) return -1;
+    loading_serve_clients(1);
+    int rc = load_all();
+    loading_serve_clients(0);
+    if (rc < 0) return -1;
     A.current_size = files_size(A.am, &A.base_size);
     A.rewrite_base_size = A.base_size;
     server_log(LOG_NOTICE, "DB loaded from append only file: %.3f seconds", (double)(ustime() - start) / 1e6);
@@ -744,6 +752,8 @@ void aof_open_at_startup(void) {
  * it loaded). Refused while a rewrite runs (the manifest is changing) and
  * when the manifest lists no file (Redis empties the dataset and exits;
  * Keel leaves the dataset alone). */
+void aof_set_flush_sleep(long usec) { flush_sleep_us = usec; }
+
 int aof_debug_reload(const char **err) {
     if (A.rewrite_in_progress) {
         *err = "ERR Background append only file rewriting in progress";
@@ -763,6 +773,7 @@ int aof_debug_reload(const char **err) {
     delete_history();
     snapshot_abort("DEBUG LOADAOF"); /* the keyspace is about to be replaced */
     db_empty_all();
+    script_libraries_free(script_libraries_detach()); /* the AOF brings its own, as in Redis */
     propagate_set_enabled(0);
     int total = (A.am->base ? 1 : 0) + A.am->nincr, n = 0, failed = 0;
     if (A.am->base) failed = load_listed(A.am->base->name, ++n == total, "base") < 0;
@@ -894,7 +905,7 @@ config_entry aof_configs[] = {
     CONFIG_BOOL("no-appendfsync-on-rewrite", &cfg_no_fsync_on_rewrite, "no", 0, NULL),
     CONFIG_BOOL("aof-load-truncated", &cfg_load_truncated, "yes", 0, NULL),
     CONFIG_BOOL("aof-use-rdb-preamble", &cfg_rdb_preamble, "yes", 0, NULL),
-    CONFIG_BOOL("aof-timestamp-enabled", &cfg_timestamp, "no", 0, NULL),
+    CONFIG_BOOL("aof-timestamp-enabled", &aof_cfg_timestamp, "no", 0, NULL),
     CONFIG_BOOL("aof-rewrite-incremental-fsync", &aof_rewrite_incremental_fsync, "yes", 0, NULL),
     CONFIG_INT("auto-aof-rewrite-percentage", &cfg_auto_pct, "100", 0, INT_MAX, 0, NULL),
     CONFIG_MEMORY("auto-aof-rewrite-min-size", &cfg_auto_min, "64mb", 0, LLONG_MAX, 0, NULL),

@@ -49,6 +49,9 @@ int aof_is_on(void);
 /* DEBUG LOADAOF: empty the dataset and replay the AOF files on disk
  * (buffer flushed first). 0, or -1 with *err set to the reply's error. */
 int aof_debug_reload(const char **err);
+/* DEBUG AOF-FLUSH-SLEEP: sleep this long before each write of the AOF
+ * buffer (0: never), so that tests can watch replies and the file. */
+void aof_set_flush_sleep(long usec);
 int aof_rewrite_in_progress(void);
 
 extern command aof_commands[];

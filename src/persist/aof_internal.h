@@ -25,6 +25,9 @@ int aof_load_file(const char *dir, const char *name, int load_truncated, int las
 /* aof-rewrite-incremental-fsync: fsync the base every 4 MB written. */
 extern int aof_rewrite_incremental_fsync;
 
+/* aof-timestamp-enabled: #TS:<unix time> annotations in the AOF. */
+extern int aof_cfg_timestamp;
+
 /* The base of a rewrite, from the keyspace, to fd. 0 or -1 with err. */
 int aof_write_base(int fd, int rdb_format, char *err, size_t errlen);
 

@@ -29,6 +29,7 @@
 #include "lib/zmalloc.h"
 #include "net/client.h"
 #include "persist/aof_manifest.h"
+#include "persist/loading.h"
 #include "persist/rdb.h"
 
 #define LINE_MAX_LEN 1024
@@ -178,6 +179,7 @@ static int replay(loader *l, int load_truncated, int last_file) {
         if (r == READ_OK) {
             if (run_command(l) < 0) return AOF_FAILED;
             l->valid_up_to = ftello(l->fp);
+            loading_progress((long long)l->valid_up_to);
             continue;
         }
         client_free_argv(l->c);
@@ -223,12 +225,14 @@ int aof_load_file(const char *dir, const char *name, int load_truncated, int las
     l.c->flags |= CLIENT_REPLY_OFF;
     char sig[5];
     db_set_loading(1);
+    loading_begin((long long)l.size);
     if (fread(sig, 1, 5, l.fp) == 5 && !memcmp(sig, "REDIS", 5)) {
         int legacy = strstr(name, ".base.rdb") == NULL;
         ret = load_rdb_part(&l, legacy) == 0 ? replay(&l, load_truncated, last_file) : AOF_FAILED;
     } else {
         ret = fseeko(l.fp, 0, SEEK_SET) == 0 ? replay(&l, load_truncated, last_file) : AOF_FAILED;
     }
+    loading_end();
     db_set_loading(0);
     client_free(l.c);
     fclose(l.fp);

@@ -23,6 +23,7 @@
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "persist/rdb.h"
+#include "script/script.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
 #include "types/types.h"
@@ -264,6 +265,15 @@ static void write_key_commands(out *o, const entry *e) {
 static int base_as_commands(int fd, char *err, size_t errlen) {
     out o = {fd, kstr_empty(), 0, 0};
     long long now = db_now_ms();
+    if (aof_cfg_timestamp) o.buf = kstr_cat_printf(o.buf, "#TS:%lld\r\n", now / 1000);
+    for (int i = 0; i < script_library_count(); i++) { /* first, as Redis 7.0 */
+        size_t len;
+        const char *code = script_library_code(i, &len);
+        out_header(&o, 3);
+        out_bulk(&o, "FUNCTION", 8);
+        out_bulk(&o, "LOAD", 4);
+        out_bulk(&o, code, len);
+    }
     for (int i = 0; i < db_count() && !o.failed; i++) {
         db *d = db_get(i);
         if (db_size(d) == 0) continue;

@@ -2,6 +2,7 @@
  * replies, log lines and INFO fields, so that scripts that watch a Redis
  * server's saves read Keel's unchanged. */
 #include "persist/aof.h"
+#include "persist/loading.h"
 #include "persist/persist.h"
 
 #include "core/cmdutil.h"
@@ -202,6 +203,7 @@ int persist_prepare_shutdown(int flags) {
     snapshot_abort("shutdown");
     persist.bgsave_scheduled = 0;
     int save = flags & SHUTDOWN_SAVE, nosave = flags & SHUTDOWN_NOSAVE;
+    if (rdb_loading) save = 0, nosave = 1; /* a half-loaded dataset must not replace the dump */
     if ((persist_save_points_set() && !nosave) || save) {
         server_log(LOG_NOTICE, "Saving the final RDB snapshot before exiting.");
         if (persist_save_now() != 0) {
@@ -247,7 +249,8 @@ static kstr persist_info_fields(kstr s);
 /* The AOF adds the fields Redis shows only while it is on. */
 kstr persist_info_section(kstr s) {
     s = persist_info_fields(s);
-    return aof_info_enabled_fields(s);
+    s = aof_info_enabled_fields(s);
+    return loading_info_fields(s);
 }
 
 static kstr persist_info_fields(kstr s) {

@@ -34,6 +34,8 @@
 #include "memory/memory.h"
 #include "lib/crc64.h"
 #include "persist/lzf.h"
+#include "persist/snapshot.h"
+#include "script/script.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
 #include "types/types.h"
@@ -57,6 +59,9 @@ config_entry persist_configs[] = {
     CONFIG_END,
 };
 
+/* Bytes of output between two calls of a writer's yield function. */
+#define YIELD_EVERY 8192
+
 struct rdb_writer {
     rdb_sink_fn *sink;
     void *ctx;
@@ -64,6 +69,9 @@ struct rdb_writer {
     uint64_t flushed;
     size_t len;
     int failed;
+    void (*yield)(void *ctx);
+    void *yield_ctx;
+    size_t since_yield;
     unsigned char buf[WRITER_BUF];
 };
 
@@ -75,7 +83,16 @@ rdb_writer *rdb_writer_new(rdb_sink_fn *sink, void *ctx) {
     w->flushed = 0;
     w->len = 0;
     w->failed = 0;
+    w->yield = NULL;
+    w->yield_ctx = NULL;
+    w->since_yield = 0;
     return w;
+}
+
+void rdb_writer_set_yield(rdb_writer *w, void (*yield)(void *ctx), void *ctx) {
+    w->yield = yield;
+    w->yield_ctx = ctx;
+    w->since_yield = 0;
 }
 
 void rdb_writer_free(rdb_writer *w) { zfree(w); }
@@ -107,9 +124,16 @@ static int put(rdb_writer *w, const void *p, size_t n) {
         w->len += k;
         s += k;
         n -= k;
+        w->since_yield += k;
+        if (w->yield && w->since_yield >= YIELD_EVERY) {
+            w->since_yield = 0;
+            w->yield(w->yield_ctx);
+        }
     }
     return 0;
 }
+
+int rdb_writer_append(rdb_writer *w, const void *p, size_t n) { return put(w, p, n); }
 
 static int put_byte(rdb_writer *w, int b) {
     unsigned char c = (unsigned char)b;
@@ -387,6 +411,27 @@ int rdb_value_type(const entry *e) {
     }
 }
 
+/* Values that take long enough to serialize to deserve writing in steps
+ * (snapshot.c): aggregates of many elements in their full encodings, and
+ * big strings. Compact encodings are small by construction. */
+#define LONG_VALUE_ELEMENTS 1024
+#define LONG_VALUE_BYTES (1024 * 1024)
+
+int rdb_value_is_long(const entry *e) {
+    int enc = entry_encoding(e);
+    switch (entry_type(e)) {
+    case TYPE_STRING: {
+        char buf[32];
+        size_t len;
+        entry_string(e, buf, &len);
+        return len >= LONG_VALUE_BYTES;
+    }
+    case TYPE_LIST:
+    case TYPE_STREAM: return value_length(e) >= LONG_VALUE_ELEMENTS;
+    default: return enc != ENC_LISTPACK && enc != ENC_INTSET && value_length(e) >= LONG_VALUE_ELEMENTS;
+    }
+}
+
 static int put_value_body(rdb_writer *w, const entry *e) {
     switch (entry_type(e)) {
     case TYPE_STRING: return put_string_value(w, e);
@@ -447,13 +492,27 @@ static int write_aux_ll(rdb_writer *w, const char *key, long long v) {
     return rdb_write_aux(w, key, buf);
 }
 
+int (*rdb_extra_aux)(rdb_writer *w);
+void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_t vlen);
+
 static int write_header_common(rdb_writer *w, int aof_base) {
     char magic[16];
     snprintf(magic, sizeof(magic), "REDIS%04d", RDB_VERSION);
     if (put(w, magic, 9) < 0) return -1;
-    return rdb_write_aux(w, "redis-ver", KEEL_VERSION) | write_aux_ll(w, "redis-bits", (long long)sizeof(void *) * 8) |
-           write_aux_ll(w, "ctime", (long long)time(NULL)) | write_aux_ll(w, "used-mem", (long long)zmalloc_used_memory()) |
-           write_aux_ll(w, "aof-base", aof_base);
+    int rc = rdb_write_aux(w, "redis-ver", KEEL_VERSION) |
+             write_aux_ll(w, "redis-bits", (long long)sizeof(void *) * 8) |
+             write_aux_ll(w, "ctime", (long long)time(NULL)) |
+             write_aux_ll(w, "used-mem", (long long)zmalloc_used_memory()) | write_aux_ll(w, "aof-base", aof_base) |
+             (rdb_extra_aux && !aof_base ? rdb_extra_aux(w) : 0);
+    /* Function libraries come before the keys, as in Redis 7.0: a
+     * snapshot is point-in-time for them too (its header is written when
+     * it starts). */
+    for (int i = 0; i < script_library_count(); i++) {
+        size_t len;
+        const char *code = script_library_code(i, &len);
+        rc |= put_byte(w, RDB_OPCODE_FUNCTION2) | rdb_put_string(w, code, len);
+    }
+    return rc;
 }
 
 int rdb_write_header(rdb_writer *w) { return write_header_common(w, 0); }
@@ -540,6 +599,9 @@ static int save_db(rdb_writer *w, db *d, size_t *skipped) {
             continue;
         }
         rc = rdb_write_key(w, e);
+        /* rdb-key-save-delay slows synchronous saves too, as in Redis (the
+         * suite's shutdown tests need a save that lasts). */
+        if (snapshot_key_save_delay > 0) usleep((useconds_t)snapshot_key_save_delay);
     }
     db_iter_free(it);
     return rc;

@@ -93,6 +93,14 @@ size_t rdb_writer_buffered(const rdb_writer *w);
 /* Bytes handed to the sink so far plus those buffered. */
 uint64_t rdb_writer_written(const rdb_writer *w);
 void rdb_writer_free(rdb_writer *w);
+/* Called from inside the writer every few KB of output: the snapshot's
+ * long-value coroutine hands the main thread back its turn there
+ * (snapshot.c). NULL removes it. */
+void rdb_writer_set_yield(rdb_writer *w, void (*yield)(void *ctx), void *ctx);
+/* Bytes already in RDB form (another writer's output), into w and its CRC. */
+int rdb_writer_append(rdb_writer *w, const void *p, size_t n);
+/* The value takes long enough to write to be written in steps. */
+int rdb_value_is_long(const entry *e);
 
 /* A sink that appends to a growing memory buffer (DUMP, tests). */
 typedef struct rdb_membuf {
@@ -106,11 +114,26 @@ int rdb_fd_sink(void *ctx, const void *buf, size_t len);
 /* The whole keyspace to an open fd, synchronously (SAVE, DEBUG RELOAD).
  * 0 ok, -1 error with errno set and a message in err. */
 int rdb_save_fd(int fd, char *err, size_t errlen);
+/* The temp file a synchronous save is writing ("" when none): a second
+ * SIGINT during the shutdown save removes it before exiting, as Redis
+ * does (main.c's signal handler reads it). */
+extern char rdb_save_temp_path[4096];
 /* SAVE's file handling: write dir/dbfilename through a temp file, fsync,
  * rename, fsync the directory. 0 ok, -1 with a message in err. */
 int rdb_save_file(const char *path, char *err, size_t errlen);
 
+/* Replication's aux fields (repl-stream-db, repl-id, repl-offset), set by
+ * repl/ at start-up: the writer calls rdb_extra_aux after its own header
+ * fields (not in an AOF preamble); the keyspace loader hands every aux
+ * field to rdb_aux_listener. NULL: none. */
+extern int (*rdb_extra_aux)(rdb_writer *w);
+extern void (*rdb_aux_listener)(const char *k, size_t klen, const char *v, size_t vlen);
+
 /* ---- loading ---- */
+
+/* Set by a replica loading its master's RDB: keys whose TTL has passed
+ * are kept (the master's DEL removes them), as Redis does. */
+extern int rdb_load_keep_expired;
 
 typedef struct rdb_load_stats {
     long long keys_loaded;
@@ -130,6 +153,13 @@ int rdb_load_file(const char *path, rdb_load_stats *st, char *err, size_t errlen
 /* Same from memory (name is used in messages). */
 int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st,
                  char *err, size_t errlen);
+/* DEBUG RELOAD's options: NOFLUSH loads over the current keys and
+ * libraries (a key or library already there is an error), MERGE lets the
+ * file's replace them. Without NOFLUSH a failed load changes nothing;
+ * with it, what was loaded before the error stays. */
+#define RDB_LOAD_NOFLUSH 1
+#define RDB_LOAD_MERGE 2
+int rdb_load_file_flags(const char *path, int flags, rdb_load_stats *st, char *err, size_t errlen);
 
 /* Key-by-key form: each key is handed to on_key with what the file says
  * about it (expire in unix ms or -1, LRU idle seconds or -1, LFU counter or
@@ -141,6 +171,7 @@ typedef struct rdb_key_info {
     long long expire_ms;
     long long idle_s;
     int freq;
+    size_t offset; /* bytes of the input consumed, this key included */
 } rdb_key_info;
 typedef struct rdb_visitor {
     void *priv;
@@ -149,6 +180,9 @@ typedef struct rdb_visitor {
     /* Return 0 to continue, -1 to stop with an error. */
     int (*on_key)(void *priv, const rdb_key_info *ki, entry *e);
     void (*on_warning)(void *priv, const char *msg);
+    /* A function library's code (opcode FUNCTION2); NULL skips them.
+     * Return -1 to stop with an error left in key_error. */
+    int (*on_function)(void *priv, const char *code, size_t len);
     /* Where on_key leaves the reason it refused a key (may be NULL). */
     const char *key_error;
 } rdb_visitor;

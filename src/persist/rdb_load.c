@@ -844,8 +844,13 @@ static int parse(rd *r) {
         case RDB_OPCODE_FUNCTION2: {
             rstr code;
             if (get_string(r, &code) < 0) return -1;
+            int rc = r->v->on_function ? r->v->on_function(r->v->priv, code.s, code.len) : 0;
             rstr_free(&code);
-            warn(r, "skipping a function library: loading functions from RDB files is not implemented yet");
+            if (rc < 0) {
+                r->pos = at;
+                fail(r, "%s", r->v->key_error && r->v->key_error[0] ? r->v->key_error : "function library refused");
+                return -1;
+            }
             continue;
         }
         case RDB_OPCODE_FUNCTION_PRE_GA:
@@ -877,6 +882,7 @@ static int parse(rd *r) {
             warn(r, "skipping empty key: %.*s", (int)(key.len > 64 ? 64 : key.len), key.s);
         } else {
             if (r->st) r->st->keys_per_type[entry_type(e)]++;
+            ki.offset = r->pos;
             if (r->v->on_key(r->v->priv, &ki, e) < 0) {
                 rstr_free(&key);
                 if (!r->failed) {

@@ -31,8 +31,10 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "persist/loading.h"
 #include "persist/persist.h"
 #include "persist/snapshot.h"
+#include "script/script.h"
 #include "types/hash_ttl.h"
 
 int rdb_loading;
@@ -65,10 +67,20 @@ static int fsync_dir_of(const char *path) {
     return rc;
 }
 
+char rdb_save_temp_path[4096];
+
+static int save_file(const char *path, const char *tmp, char *err, size_t errlen);
+
 int rdb_save_file(const char *path, char *err, size_t errlen) {
-    char tmp[4096], copy[4096];
+    char copy[4096];
     snprintf(copy, sizeof(copy), "%s", path);
-    snprintf(tmp, sizeof(tmp), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    snprintf(rdb_save_temp_path, sizeof(rdb_save_temp_path), "%s/temp-%d.rdb", dirname(copy), (int)getpid());
+    int rc = save_file(path, rdb_save_temp_path, err, errlen);
+    rdb_save_temp_path[0] = '\0';
+    return rc;
+}
+
+static int save_file(const char *path, const char *tmp, char *err, size_t errlen) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
@@ -134,8 +146,11 @@ static void save_command(client *c) {
 
 typedef struct load_ctx {
     rdb_load_stats *stats;
+    int flags;        /* RDB_LOAD_* */
     char key_err[256];
 } load_ctx;
+
+int rdb_load_keep_expired;
 
 static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     load_ctx *lc = priv;
@@ -146,7 +161,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
         entry_free(e);
         return -1;
     }
-    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime()) {
+    if (ki->expire_ms >= 0 && ki->expire_ms < server_mstime() && !rdb_load_keep_expired) {
         lc->stats->keys_expired++;
         entry_free(e);
         return 0;
@@ -154,6 +169,7 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     db *d = db_get(ki->dbid);
     size_t klen;
     const char *key = entry_key(e, &klen);
+    if ((lc->flags & RDB_LOAD_MERGE) && db_find(d, key, klen)) db_delete(d, key, klen);
     if (db_find(d, key, klen)) {
         snprintf(lc->key_err, sizeof(lc->key_err), "RDB has duplicated key '%.*s' in DB %d",
                  (int)(klen > 64 ? 64 : klen), key, ki->dbid);
@@ -166,12 +182,15 @@ static int on_key(void *priv, const rdb_key_info *ki, entry *e) {
     if (ki->idle_s >= 0) memory_entry_set_idle_seconds(e, ki->idle_s);
     if (ki->freq >= 0) memory_entry_set_lfu_counter(e, ki->freq);
     lc->stats->keys_loaded++;
+    loading_key_delay();
+    loading_progress((long long)ki->offset);
     return 0;
 }
 
 /* Redis's start-up lines about the file's origin. */
 static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t vlen) {
     (void)priv;
+    if (rdb_aux_listener) rdb_aux_listener(k, klen, v, vlen);
     char val[128];
     snprintf(val, sizeof(val), "%.*s", (int)(vlen < sizeof(val) - 1 ? vlen : sizeof(val) - 1), v);
     if (klen == 9 && memcmp(k, "redis-ver", 9) == 0) {
@@ -180,8 +199,18 @@ static void on_aux(void *priv, const char *k, size_t klen, const char *v, size_t
         long long age = (long long)time(NULL) - strtoll(val, NULL, 10);
         server_log(LOG_NOTICE, "RDB age %lld seconds", age < 0 ? 0 : age);
     } else if (klen == 8 && memcmp(k, "used-mem", 8) == 0) {
-        server_log(LOG_NOTICE, "RDB memory usage when created %.2f Mb", (double)strtoll(val, NULL, 10) / (1024 * 1024));
+        long long used = strtoll(val, NULL, 10);
+        loading_note_rdb_used_mem(used);
+        server_log(LOG_NOTICE, "RDB memory usage when created %.2f Mb", (double)used / (1024 * 1024));
     }
+}
+
+static int on_function(void *priv, const char *code, size_t len) {
+    load_ctx *lc = priv;
+    char why[200];
+    if (script_library_load(code, len, lc->flags & RDB_LOAD_MERGE, why, sizeof(why)) == 0) return 0;
+    snprintf(lc->key_err, sizeof(lc->key_err), "Failed loading library, %s", why);
+    return -1;
 }
 
 static void on_warning(void *priv, const char *msg) {
@@ -189,25 +218,27 @@ static void on_warning(void *priv, const char *msg) {
     server_log(LOG_WARNING, "%s", msg);
 }
 
-/* Keys go into fresh tables; the old ones are set aside and either freed
- * (success) or put back (failure), so a refused file changes nothing. */
-int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st, char *err,
-                 size_t errlen) {
+/* Keys and libraries go into fresh tables; the old ones are set aside and
+ * either freed (success) or put back (failure), so a refused file changes
+ * nothing. NOFLUSH loads over what is there instead. */
+static int load_mem_flags(const char *name, const unsigned char *buf, size_t len, int flags, rdb_load_stats *st,
+                          char *err, size_t errlen) {
     rdb_load_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof(*st));
     snapshot_abort("loading a dataset"); /* the tables are about to be replaced */
-    int n = db_count();
+    int n = db_count(), flush = !(flags & RDB_LOAD_NOFLUSH);
     db **old = zcalloc(sizeof(db *) * (size_t)n);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; flush && i < n; i++)
         if (db_size(db_get(i))) old[i] = db_detach(db_get(i));
-    load_ctx lc = {.stats = st};
+    script_libraries *old_libs = flush ? script_libraries_detach() : NULL;
+    load_ctx lc = {.stats = st, .flags = flags};
     rdb_visitor v = {.priv = &lc, .on_aux = on_aux, .on_key = on_key, .on_warning = on_warning,
-                     .key_error = lc.key_err};
+                     .on_function = on_function, .key_error = lc.key_err};
     double t0 = now_seconds();
-    rdb_loading = 1;
+    loading_begin((long long)len);
     int rc = rdb_parse_named(name, buf, len, &v, st, err, errlen);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; flush && i < n; i++) {
         db *d = db_get(i);
         if (rc < 0) {
             if (old[i]) db_reattach(d, old[i]);
@@ -216,8 +247,12 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
             db_free_detached(old[i]);
         }
     }
+    if (old_libs) {
+        if (rc < 0) script_libraries_restore(old_libs);
+        else script_libraries_free(old_libs);
+    }
     zfree(old);
-    rdb_loading = 0;
+    loading_end();
     st->seconds = now_seconds() - t0;
     if (rc == 0) {
         rdb_last_load_keys_loaded = st->keys_loaded;
@@ -227,13 +262,22 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
     return rc;
 }
 
-int rdb_load_file(const char *path, rdb_load_stats *st, char *err, size_t errlen) {
+int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st, char *err,
+                 size_t errlen) {
+    return load_mem_flags(name, buf, len, 0, st, err, errlen);
+}
+
+int rdb_load_file_flags(const char *path, int flags, rdb_load_stats *st, char *err, size_t errlen) {
     const unsigned char *buf;
     size_t len;
     if (rdb_map_file(path, &buf, &len, err, errlen) < 0) return -1;
-    int rc = rdb_load_mem(path, buf, len, st, err, errlen);
+    int rc = load_mem_flags(path, buf, len, flags, st, err, errlen);
     rdb_unmap_file(buf, len);
     return rc;
+}
+
+int rdb_load_file(const char *path, rdb_load_stats *st, char *err, size_t errlen) {
+    return rdb_load_file_flags(path, 0, st, err, errlen);
 }
 
 int rdb_load_at_startup(void) {
@@ -241,7 +285,10 @@ int rdb_load_at_startup(void) {
     rdb_file_path(path, sizeof(path));
     if (access(path, F_OK) != 0) return 0;
     rdb_load_stats st;
-    if (rdb_load_file(path, &st, err, sizeof(err)) < 0) {
+    loading_serve_clients(1);
+    int rc = rdb_load_file(path, &st, err, sizeof(err));
+    loading_serve_clients(0);
+    if (rc < 0) {
         server_log(LOG_WARNING, "Fatal error loading the DB: %s. Exiting.", err);
         return -1;
     }

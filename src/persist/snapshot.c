@@ -3,6 +3,7 @@
 
 #include "core/db.h"
 #include "core/server.h"
+#include "lib/kstr.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
@@ -38,7 +39,7 @@ enum phase { PHASE_IDLE, PHASE_WALK, PHASE_UNMARK };
 typedef struct slot {
     db *holder;    /* detached tables, or NULL: keyspace db db_of_slot */
     size_t cursor;
-    int started, done;
+    int started, scanned, done;
 } slot;
 
 static struct {
@@ -112,30 +113,213 @@ static void note_failure(void) {
     snap.fail_errno = errno ? errno : EIO;
 }
 
-static void write_entry(int s, const entry *e) {
+/* Writes e of slot s to w, whose last SELECTDB is *stream_db. */
+static void write_entry_to(rdb_writer *w, int *stream_db, int s, const entry *e) {
     if (snap.failed) return;
     if (rdb_value_type(e) < 0) { /* a type the writer cannot encode (none today) */
         snap.skipped++;
         return;
     }
-    if (snap.stream_db != s) {
+    if (*stream_db != s) {
         db *d = slot_db(s);
-        if (rdb_write_db_start(snap.w, s, db_size(d), db_expires_size(d)) != 0) {
+        if (rdb_write_db_start(w, s, db_size(d), db_expires_size(d)) != 0) {
             note_failure();
             return;
         }
-        snap.stream_db = s;
+        *stream_db = s;
     }
-    if (rdb_write_key(snap.w, e) != 0) {
+    if (rdb_write_key(w, e) != 0) {
         note_failure();
         return;
     }
     snap.keys_done++;
 }
 
+/* ---- Long values: written across slices ----
+ * A value of many elements (a hash of a million fields) takes hundreds of
+ * milliseconds to serialize; written in one go it would stall every
+ * client that long. Such a value is written by a coroutine: a thread that
+ * runs only while the main thread waits for it (strict alternation under
+ * a mutex, so the two never touch the keyspace at the same time), and
+ * that hands the turn back whenever the writer's yield point (every 8 KB
+ * of output) finds the slice's deadline passed. Between its turns the
+ * main thread serves clients.
+ *
+ * While a long value is half written the file cannot take another key:
+ * keys that commands are about to change (the hook) go to a side buffer
+ * instead, appended to the file once the long value is complete. A
+ * command that changes the long value itself first lets the coroutine
+ * finish it: the only stall left, and only for writers of that key. Long
+ * keys met by the walk wait, unmarked, in a small pending list, so that
+ * the hook still sees them. Active defrag leaves entries where they are
+ * while any of this is in flight (snapshot_pins_entries). */
+#define PENDING_MAX 64
+
+static struct {
+    int active;            /* the coroutine is writing e */
+    int coroutine_turn;    /* whose turn: 1 the coroutine, 0 the main thread */
+    int finished;
+    long long deadline_us; /* the coroutine yields after it; 0: never */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int slot;
+    entry *e;
+    entry *pending[PENDING_MAX];
+    int pending_slot[PENDING_MAX];
+    int npending;
+    rdb_writer *side;      /* keys written meanwhile, appended after e */
+    kstr side_buf;
+    int side_db;
+} lv = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .side_db = -1};
+
+static int side_sink(void *ctx, const void *buf, size_t len) {
+    (void)ctx;
+    lv.side_buf = kstr_cat_len(lv.side_buf ? lv.side_buf : kstr_empty(), buf, len);
+    return 0;
+}
+
+/* Keys are written to the file, or to the side buffer while a long value
+ * is half written there. */
+static void write_entry(int s, const entry *e) {
+    if (!lv.active) {
+        write_entry_to(snap.w, &snap.stream_db, s, e);
+        return;
+    }
+    if (!lv.side) lv.side = rdb_writer_new(side_sink, NULL);
+    write_entry_to(lv.side, &lv.side_db, s, e);
+}
+
+/* In the coroutine, from the writer: give the turn back once past the
+ * deadline, and wait for the next one. */
+static void lv_yield(void *ctx) {
+    (void)ctx;
+    if (!lv.deadline_us) return;
+    /* rdb-key-save-delay paces long values by yield points (8 KB each),
+     * as it paces the walk by keys: tests see a value half written. */
+    if (snapshot_key_save_delay <= 0 && now_us() < lv.deadline_us) return;
+    pthread_mutex_lock(&lv.mu);
+    lv.coroutine_turn = 0;
+    pthread_cond_broadcast(&lv.cv);
+    while (!lv.coroutine_turn) pthread_cond_wait(&lv.cv, &lv.mu);
+    pthread_mutex_unlock(&lv.mu);
+}
+
+static void *lv_thread(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&lv.mu);
+    while (!lv.coroutine_turn) pthread_cond_wait(&lv.cv, &lv.mu);
+    pthread_mutex_unlock(&lv.mu);
+    write_entry_to(snap.w, &snap.stream_db, lv.slot, lv.e);
+    pthread_mutex_lock(&lv.mu);
+    lv.finished = 1;
+    lv.coroutine_turn = 0;
+    pthread_cond_broadcast(&lv.cv);
+    pthread_mutex_unlock(&lv.mu);
+    return NULL;
+}
+
+/* The long value is complete: mark it, then move the side buffer in. */
+static void lv_complete(void) {
+    pthread_join(lv.th, NULL);
+    lv.active = 0;
+    rdb_writer_set_yield(snap.w, NULL, NULL);
+    entry_set_snapmark(lv.e, 1);
+    lv.e = NULL;
+    if (!lv.side) return;
+    if (rdb_writer_flush(lv.side) != 0) note_failure();
+    if (lv.side_buf && kstr_len(lv.side_buf)) {
+        if (rdb_writer_append(snap.w, lv.side_buf, kstr_len(lv.side_buf)) != 0) note_failure();
+        snap.stream_db = lv.side_db;
+        kstr_clear(lv.side_buf);
+    }
+    lv.side_db = -1;
+}
+
+/* Main thread: the coroutine runs until the deadline (0: to the end).
+ * 1 when the value is complete. */
+static int lv_run(long long deadline_us) {
+    pthread_mutex_lock(&lv.mu);
+    lv.deadline_us = deadline_us;
+    lv.coroutine_turn = 1;
+    pthread_cond_broadcast(&lv.cv);
+    while (lv.coroutine_turn) pthread_cond_wait(&lv.cv, &lv.mu);
+    int done = lv.finished;
+    pthread_mutex_unlock(&lv.mu);
+    if (done) lv_complete();
+    return done;
+}
+
+static int lv_start(int s, entry *e, long long deadline_us) {
+    lv.slot = s;
+    lv.e = e;
+    lv.finished = 0;
+    lv.coroutine_turn = 0;
+    rdb_writer_set_yield(snap.w, lv_yield, NULL);
+    if (pthread_create(&lv.th, NULL, lv_thread, NULL) != 0) {
+        rdb_writer_set_yield(snap.w, NULL, NULL); /* no thread: write it now */
+        write_entry_to(snap.w, &snap.stream_db, s, e);
+        entry_set_snapmark(e, 1);
+        lv.e = NULL;
+        return 1;
+    }
+    lv.active = 1;
+    return lv_run(deadline_us);
+}
+
+/* Write pending long values of the walk until the deadline, each turn
+ * of the coroutine counting as a key of the pacing budget; 1 when none is
+ * left (the walk may go on). */
+static int lv_drain(long long deadline_us, long long *keys_left) {
+    for (;;) {
+        if (lv.active) {
+            if (*keys_left <= 0) return 0;
+            (*keys_left)--;
+            if (!lv_run(deadline_us)) return 0;
+        }
+        if (lv.npending == 0) return 1;
+        if (snap.failed) {
+            lv.npending = 0;
+            return 1;
+        }
+        if (*keys_left <= 0) return 0;
+        (*keys_left)--;
+        lv.npending--;
+        if (!lv_start(lv.pending_slot[lv.npending], lv.pending[lv.npending], deadline_us)) return 0;
+        if (now_us() >= deadline_us) return lv.npending == 0;
+    }
+}
+
+static int lv_take_pending(const entry *e) {
+    for (int i = 0; i < lv.npending; i++) {
+        if (lv.pending[i] != e) continue;
+        lv.pending[i] = lv.pending[--lv.npending];
+        lv.pending_slot[i] = lv.pending_slot[lv.npending];
+        return 1;
+    }
+    return 0;
+}
+
+/* Stop everything in flight (the job ends): the value being written is
+ * finished, since the coroutine cannot be stopped half-way. */
+static void lv_reset(void) {
+    if (lv.active) lv_run(0);
+    lv.npending = 0;
+    if (lv.side) rdb_writer_free(lv.side);
+    lv.side = NULL;
+    kstr_free(lv.side_buf);
+    lv.side_buf = NULL;
+    lv.side_db = -1;
+}
+
+int snapshot_pins_entries(void) { return lv.active || lv.npending > 0; }
+
 /* db.c: e (in keyspace database d) is about to change or vanish. */
 static void hook_before_change(db *d, entry *e) {
-    if (snap.phase == PHASE_WALK && entry_snapmark(e) == 0) {
+    if (snap.phase == PHASE_WALK && entry_snapmark(e) == 0 && lv.active && lv.e == e) {
+        lv_run(0); /* a writer of the long value in progress waits for it */
+    } else if (snap.phase == PHASE_WALK && entry_snapmark(e) == 0) {
+        lv_take_pending(e);
         /* The command waits for this key: written without trying LZF,
          * which costs several microseconds per KB (more than the command
          * itself) and gains nothing on incompressible values; the walk
@@ -191,6 +375,14 @@ static void walk_one(void *priv, entry *e) {
     walk_ctx *wc = priv;
     if (snap.phase == PHASE_WALK) {
         if (entry_snapmark(e)) return;
+        if (rdb_value_is_long(e) && lv.npending < PENDING_MAX) {
+            /* A scan may visit an entry twice: pend it once. */
+            for (int i = 0; i < lv.npending; i++)
+                if (lv.pending[i] == e) return;
+            lv.pending[lv.npending] = e;
+            lv.pending_slot[lv.npending++] = wc->slot;
+            return;
+        }
         write_entry(wc->slot, e);
         entry_set_snapmark(e, 1);
         wc->budget_keys--;
@@ -209,14 +401,21 @@ static int walk_slot(int s, long long deadline_us, long long *keys_left) {
         if (db_size(d) == 0) return 1;
     }
     walk_ctx wc = {s, *keys_left};
-    int steps = 0;
-    do {
+    int steps = 0, finished = 0;
+    for (;;) {
+        if (!lv_drain(deadline_us, &wc.budget_keys)) break; /* long values first */
+        if (sl->scanned) {
+            finished = 1;
+            break;
+        }
+        /* A failed job stops walking; its mark reset pass goes on. */
+        if (wc.budget_keys <= 0 || (snap.phase == PHASE_WALK && snap.failed)) break;
         sl->cursor = db_scan(d, sl->cursor, walk_one, &wc);
-        if (sl->cursor == 0) break;
-        if ((++steps & 7) == 0 && now_us() >= deadline_us) break;
-    } while (wc.budget_keys > 0 && !snap.failed);
+        if (sl->cursor == 0) sl->scanned = 1;
+        else if ((++steps & 7) == 0 && now_us() >= deadline_us) break;
+    }
     *keys_left = wc.budget_keys;
-    return sl->cursor == 0;
+    return finished;
 }
 
 static void *sync_thread(void *arg);
@@ -293,6 +492,7 @@ static void deliver(int ok, int aborted, const char *why) {
 }
 
 static void fail_job(const char *why, int aborted) {
+    lv_reset();
     server_log(aborted ? LOG_NOTICE : LOG_WARNING, "Snapshot %s: %s", aborted ? "stopped" : "failed", why);
     if (snap.fd >= 0) close(snap.fd);
     snap.fd = -1;
@@ -304,6 +504,7 @@ static void fail_job(const char *why, int aborted) {
 }
 
 static void finish_walk(void) {
+    lv_reset(); /* nothing in flight: every slot is done */
     if (snap.skipped)
         server_log(LOG_WARNING, "%lld key(s) of a type Keel cannot write NOT saved", snap.skipped);
     if (rdb_write_footer(snap.w) != 0) {
@@ -450,6 +651,11 @@ void snapshot_abort(const char *why) {
 
 /* ---- Figures ---- */
 
-size_t snapshot_buffer_bytes(void) { return snap.w ? rdb_writer_buffered(snap.w) : 0; }
+size_t snapshot_buffer_bytes(void) {
+    size_t n = snap.w ? rdb_writer_buffered(snap.w) : 0;
+    if (lv.side) n += rdb_writer_buffered(lv.side);
+    if (lv.side_buf) n += kstr_len(lv.side_buf);
+    return n;
+}
 long long snapshot_keys_processed(void) { return snap.phase == PHASE_WALK ? snap.keys_done : 0; }
 long long snapshot_keys_total(void) { return snap.phase == PHASE_WALK ? snap.keys_total : 0; }

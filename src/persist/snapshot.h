@@ -67,6 +67,10 @@ void snapshot_abort(const char *why);
  * timer while a job runs, this is for tests and shutdown paths). */
 void snapshot_cron(void);
 
+/* True while the job holds pointers to entries between slices (long
+ * values written in steps): active defrag must not move entries then. */
+int snapshot_pins_entries(void);
+
 /* Figures for INFO. */
 size_t snapshot_buffer_bytes(void);       /* memory the running job holds */
 long long snapshot_keys_processed(void);  /* keys written by the running job */

@@ -8,6 +8,7 @@
  * and LZF-compressed strings.
  */
 #include "script/functions.h"
+#include "script/script.h"
 #include "core/cmdutil.h"
 #include "lib/crc64.h"
 #include "lib/zmalloc.h"
@@ -283,4 +284,50 @@ void function_restore_command(client *c) {
     functions_reattach_all(keep, nkeep, 0);
     functions_reattach_all(drop, ndrop, 1);
     reply_ok(c);
+}
+
+/* ---- libraries in RDB files and AOF bases (script.h) ---- */
+
+struct script_libraries {
+    library **all;
+    int n;
+};
+
+int script_library_count(void) { return functions_library_count(); }
+
+const char *script_library_code(int i, size_t *len) {
+    library *lib = functions_library(i);
+    *len = kstr_len(lib->code);
+    return lib->code;
+}
+
+int script_library_load(const char *code, size_t len, int replace, char *err, size_t errlen) {
+    kstr why = NULL;
+    kstr name = functions_create_library(code, len, replace, &why);
+    if (!name) {
+        snprintf(err, errlen, "%s", why ? why : "unknown error");
+        kstr_free(why);
+        return -1;
+    }
+    kstr_free(name);
+    return 0;
+}
+
+script_libraries *script_libraries_detach(void) {
+    script_libraries *saved = zmalloc(sizeof(*saved));
+    saved->all = functions_detach_all(&saved->n);
+    return saved;
+}
+
+void script_libraries_restore(script_libraries *saved) {
+    int n;
+    library **loaded = functions_detach_all(&n);
+    functions_reattach_all(loaded, n, 1);
+    functions_reattach_all(saved->all, saved->n, 0);
+    zfree(saved);
+}
+
+void script_libraries_free(script_libraries *saved) {
+    functions_reattach_all(saved->all, saved->n, 1);
+    zfree(saved);
 }

@@ -7,6 +7,7 @@
 #include "lib/zmalloc.h"
 #include "memory/memory.h"
 #include "net/reply.h"
+#include "repl/repl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -123,6 +124,15 @@ static int check_command(script_run *run, command *cmd, int argc, kstr *err) {
     if (!(run->flags & (RUN_ALLOW_OOM | RUN_WRITE_DIRTY)) && server.maxmemory && run->oom_at_start &&
         (cmd->flags & CMD_DENYOOM))
         return refuse(err, "-OOM command not allowed when used memory > 'maxmemory'.");
+    /* A read-only replica, or a master short of good replicas
+     * (min-replicas-to-write), refuses the script's writes. */
+    if (cmd->flags & CMD_WRITE) {
+        const char *why = repl_deny_command(run->fake, cmd, 1);
+        if (why) {
+            *err = kstr_cat(kstr_new("-"), why);
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -49,6 +49,20 @@ void script_set_disable_deny(int on);
  * as their command time, so a key cannot expire half-way through). */
 int script_is_running(void);
 
+/* Function libraries in snapshots: RDB files and AOF bases carry each
+ * library's code (RDB opcode FUNCTION2, or FUNCTION LOAD commands), as
+ * Redis 7.0 does. A loader takes the current libraries out first, loads
+ * the file's, and on failure puts the old ones back. */
+int script_library_count(void);
+const char *script_library_code(int i, size_t *len);
+/* FUNCTION LOAD [REPLACE]'s work; on failure err gets the reason. */
+int script_library_load(const char *code, size_t len, int replace, char *err, size_t errlen);
+typedef struct script_libraries script_libraries;
+script_libraries *script_libraries_detach(void);
+/* Drop the libraries loaded since the detach and reattach the saved ones. */
+void script_libraries_restore(script_libraries *saved);
+void script_libraries_free(script_libraries *saved);
+
 extern command eval_commands[];
 extern command function_commands[];
 

@@ -182,7 +182,7 @@ static void set_generic(client *c, const kstr key, const kstr val, const set_opt
         if (!(o->flags & OBJ_GET)) reply_null(c);
         return;
     }
-    if (expire >= 0 && expire <= db_now_ms()) {
+    if (expire >= 0 && db_ttl_already_past(expire)) {
         /* Already expired: the key ends up deleted. */
         if (old) db_delete(c->db, key, kstr_len(key));
         signal_modified_key(c, c->db, key);
@@ -264,7 +264,7 @@ static void getex_command(client *c) {
         if (expire < 0) return;
     }
     reply_entry_string(c, e);
-    if (expire >= 0 && expire <= db_now_ms()) {
+    if (expire >= 0 && db_ttl_already_past(expire)) {
         db_delete(c->db, c->argv[1], kstr_len(c->argv[1]));
         server.stat.expiredkeys++;
         signal_modified_key(c, c->db, c->argv[1]);

@@ -113,7 +113,7 @@ class Server:
             "--unixsocket", self.unixsocket,
         ] + self.extra_args
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0, wait_loaded=True):
         if not os.path.exists(self.binary):
             raise ServerError("server binary %s does not exist (set KEEL_SERVER)" % self.binary)
         last_err = None
@@ -125,7 +125,7 @@ class Server:
                 stdin=subprocess.DEVNULL, env=self.environment())
             logf.close()
             try:
-                self.wait_ready(timeout)
+                self.wait_ready(timeout, wait_loaded)
                 return self
             except ServerError as e:
                 last_err = e
@@ -143,7 +143,10 @@ class Server:
             env["KEEL_RANDOM_SEED"] = str(self.random_seed)
         return env
 
-    def wait_ready(self, timeout):
+    def wait_ready(self, timeout, wait_loaded=True):
+        """Ready when PING answers PONG. While a dataset loads PING gets
+        -LOADING (as in Redis, whose suite waits on exactly that); with
+        wait_loaded=False that answer is enough."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -157,6 +160,9 @@ class Server:
                         return
                 finally:
                     c.connection_pool.disconnect()
+            except redis.exceptions.BusyLoadingError:
+                if not wait_loaded:
+                    return
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 pass
             except redis.ResponseError:

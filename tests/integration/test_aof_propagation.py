@@ -354,3 +354,32 @@ def test_hash_field_ttls_are_absolute_and_expiry_is_hdel(aof):
     assert c2.hgetall("h") == expected
     assert c2.execute_command("HTTL", "h", "FIELDS", 1, "f")[0] > 0
     c2.connection_pool.disconnect()
+
+
+def test_rewritten_command_base_starts_with_a_timestamp(start_server):
+    """With aof-timestamp-enabled, a base in command form (no RDB
+    preamble) starts with a #TS line, as Redis's rewrite writes it."""
+    srv = start_server("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    c = srv.client()
+    c.config_set("aof-timestamp-enabled", "yes")
+    c.set("foo", "bar")
+    c.bgrewriteaof()
+    wait_for(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0
+             and c.info("persistence")["aof_rewrite_scheduled"] == 0, timeout=30, what="rewrite done")
+    base = [name for name, _seq, typ in read_manifest(srv) if typ == "b"][0]
+    with open(os.path.join(srv.dir, "appendonlydir", base), "rb") as f:
+        first = f.readline()
+    assert first.startswith(b"#TS:")
+    assert abs(int(first[4:].strip()) - time.time()) < 60
+
+
+@pytest.mark.keel_only   # DEBUG AOF-FLUSH-SLEEP exists in Redis too, but its effect is timing only
+def test_debug_aof_flush_sleep(start_server):
+    srv = start_server("--appendonly", "yes", "--appendfsync", "always")
+    c = srv.client()
+    assert c.execute_command("DEBUG", "AOF-FLUSH-SLEEP", "1000") == b"OK"
+    c.incr("n")                                  # still written before the reply
+    assert [cmd[1] for cmd in writes(srv)] == ["n"]
+    assert c.execute_command("DEBUG", "AOF-FLUSH-SLEEP", "0") == b"OK"
+    with pytest.raises(redis.ResponseError):
+        c.execute_command("DEBUG", "AOF-FLUSH-SLEEP", "soon")

@@ -59,16 +59,17 @@ def test_redis72_set_listpack_and_rdb11():
 
 
 @pytest.mark.keel_only
-def test_rdb12_function_and_module_aux_are_skipped():
+def test_rdb12_function_loaded_and_module_aux_skipped():
     module_aux = (b"\xf7" + rdb_len(12345) + rdb_len(2) + rdb_len(0) +
                   rdb_len(2) + rdb_len(7) + rdb_len(5) + rdb_str("blob") + rdb_len(0))
-    body = (module_aux + b"\xf5" + rdb_str("#!lua name=lib\nredis.register_function('f', function() end)") +
+    body = (module_aux + b"\xf5" + rdb_str("#!lua name=lib\nredis.register_function('f', function() return 7 end)") +
             selectdb(0) + key(0, "k", rdb_str("v")))
     srv = start_with(rdb_file(body, version=12))
     try:
-        assert srv.client().get("k") == b"v"
-        log = srv.log_text()
-        assert "module" in log and "function" in log
+        c = srv.client()
+        assert c.get("k") == b"v"
+        assert c.fcall("f", 0) == 7
+        assert "module" in srv.log_text()
     finally:
         assert srv.stop() == []
 

@@ -666,3 +666,65 @@ def test_sigterm_keeps_serving_when_the_save_fails(start_server):
     srv.proc.send_signal(signal.SIGTERM)
     assert exited(srv) == 0
     assert load_in_redis(dump_path(srv)) == {(0, b"a"): (b"1", False)}
+
+
+def test_bgsave_long_values_written_in_steps_are_point_in_time(start_server):
+    """Aggregates of many elements are written across slices by the
+    snapshot's coroutine (rdb-key-save-delay paces it: one 8 KB step per
+    delay). Meanwhile: a write to a long value half written finishes it
+    first; keys changed meanwhile go to the side buffer, appended after it;
+    pending long values deleted, renamed or changed are written first."""
+    srv = slow_server(start_server)
+    c = srv.client()
+    p = c.pipeline(transaction=False)
+    for n in range(4):
+        p.hset("bighash%d" % n, mapping={"field:%d" % j: "value:%d" % j for j in range(30000)})
+    p.rpush("biglist", *["item:%d" % j for j in range(30000)])
+    p.zadd("bigzset", {"member:%d" % j: j / 3 for j in range(20000)})
+    p.sadd("bigset", *["m%d" % j for j in range(20000)])
+    p.xadd("bigstream", {"f": "v"}, id="1-1")
+    for j in range(2, 3000):
+        p.xadd("bigstream", {"f": "v%d" % j}, id="%d-1" % j)
+    p.set("bigstring", "s" * (2 * 1024 * 1024))
+    p.execute()
+    fill(c, 300)
+    before = dataset(c)
+    c.bgsave()
+    wait_for(lambda: c.info("persistence")["current_save_keys_processed"] > 0, timeout=30)
+    p = c.pipeline(transaction=False)
+    for i in range(0, 300, 3):
+        p.set("k%d" % i, "changed")              # small keys: side buffer or walk
+        p.delete("k%d" % (i + 1))
+    for n in range(4):
+        p.hset("bighash%d" % n, "field:0", "changed")   # long values changed
+    p.delete("biglist")
+    p.rename("bigzset", "zrenamed")
+    p.srem("bigset", "m0")
+    p.xadd("bigstream", {"f": "after"}, id="999999-1")
+    p.append("bigstring", "tail")
+    for i in range(500):
+        p.set("new%d" % i, "created after the start")
+    p.execute()
+    assert bgsave_running(c)
+    wait_bgsave_done(c)
+    assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    assert load_in_redis(dump_path(srv)) == before
+
+
+def test_second_sigint_during_the_shutdown_save_exits_and_removes_the_temp_file(start_server):
+    """Redis's unit/shutdown "Temp rdb will be deleted in signal handle":
+    the shutdown save (slowed by rdb-key-save-delay, which paces
+    synchronous saves too) is interrupted by a second SIGINT: the server
+    exits at once with status 1 and leaves no temp file."""
+    srv = start_server("--save", "3600 1")
+    c = srv.client()
+    fill(c, 20)
+    c.config_set("rdb-key-save-delay", 100000)     # 20 keys: a 2 s save
+    temp = os.path.join(srv.dir, "temp-%d.rdb" % srv.proc.pid)
+    srv.expected_exit = True
+    srv.proc.send_signal(signal.SIGINT)
+    assert wait_for(lambda: os.path.exists(temp), timeout=10)
+    srv.proc.send_signal(signal.SIGINT)
+    assert srv.proc.wait(10) == 1
+    assert not os.path.exists(temp)
+    assert not os.path.exists(dump_path(srv))

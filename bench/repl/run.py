@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Full sync under write load: does a new replica come online, and what
+does it cost the master?
+
+For each server (Keel, then Debian's redis-server, one after the other on
+this two-core machine), a master and a replica of the same binary, both
+with their default replication settings (diskless sync with a 5 s delay,
+repl-backlog-size 1mb, client-output-buffer-limit replica 256mb 64mb 60):
+
+  1. the master gets N keys of 1 KB (key:000000000000 ..., the names
+     redis-benchmark's -r N writes, so the load overwrites existing keys);
+  2. idle sync: a replica attaches with no load; the time from REPLICAOF
+     until its master_link_status is up; the replica is then stopped;
+  3. a continuous SET load over the same keys from redis-benchmark
+     (-c 20 -P 8 -d 1024 -r N -t set), left to settle for --warmup s;
+     "before": its throughput over --window s, and the master's PSS;
+  4. a new replica attaches (REPLICAOF); every 50 ms until its link is up
+     (or --timeout s): the PSS of the master plus any child it has (the
+     fork, for Redis), from /proc/PID/smaps_rollup;
+  5. the load's throughput over --window s after that.
+
+Reported: loaded sync time (or "never" within --timeout) and its ratio to
+the idle sync, peak PSS / before, throughput during the sync / outside it
+(mean of before and after), how many full syncs the master started
+(INFO stats sync_full: Redis starts over each time it drops the replica
+at the output buffer limit), and the replica's digest check once the load
+stops (DEBUG DIGEST equal on both sides). Targets (issue 14): peak/before
+<= 1.1, online within twice the idle sync, throughput during >= 0.8.
+
+Usage: bench/repl/run.py [--keel PATH] [--redis PATH|''] [--keys N]
+       [--warmup S] [--window S] [--timeout S]
+Prints a Markdown table.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import keelbench as kb  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "snapshot"))
+from run import children, commands, fill, pss_kb, rate  # noqa: E402
+
+
+def total_pss_kb(pid):
+    return pss_kb(pid) + sum(pss_kb(c) for c in children(pid))
+
+
+def link_up(c):
+    return kb.info(c, "replication").get("master_link_status") == "up"
+
+
+def attach_and_wait(replica, master_port, timeout, on_poll=None):
+    c = replica.conn()
+    t0 = time.monotonic()
+    c.call("REPLICAOF", "127.0.0.1", str(master_port))
+    while time.monotonic() - t0 < timeout:
+        if on_poll:
+            on_poll()
+        if link_up(c):
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    return None
+
+
+def run_one(name, binary, args):
+    extra = ["--enable-debug-command", "yes"]
+    m = kb.Server(binary, extra, name=name + "-master")
+    mc = m.conn()
+    fill(m.port, args.keys)
+    r0 = kb.Server(binary, extra, name=name + "-idle-replica")
+    idle_s = attach_and_wait(r0, m.port, args.timeout)
+    r0.stop()
+    load = subprocess.Popen(
+        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(m.port), "-c", "20", "-P", "8", "-d", "1024",
+         "-r", str(args.keys), "-t", "set", "-n", "2000000000", "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r1 = kb.Server(binary, extra, name=name + "-replica")
+    try:
+        time.sleep(args.warmup)
+        before_rate = rate(mc, args.window)
+        before_pss = total_pss_kb(m.pid)
+        full0 = int(kb.info(mc, "stats")["sync_full"])
+        peak = [before_pss]
+        n0, t0 = commands(mc), time.monotonic()
+
+        def poll():
+            peak[0] = max(peak[0], total_pss_kb(m.pid))
+
+        loaded_s = attach_and_wait(r1, m.port, args.timeout, poll)
+        during_rate = (commands(mc) - n0) / (time.monotonic() - t0)
+        full_syncs = int(kb.info(mc, "stats")["sync_full"]) - full0
+        after_rate = rate(mc, args.window)
+    finally:
+        load.terminate()
+        load.wait()
+    digest_ok = None
+    if loaded_s is not None:
+        rc = r1.conn()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            mo = int(kb.info(mc, "replication")["master_repl_offset"])
+            ro = int(kb.info(rc, "replication").get("slave_repl_offset", -1))
+            if mo == ro:
+                break
+            time.sleep(0.1)
+        digest_ok = mc.call("DEBUG", "DIGEST") == rc.call("DEBUG", "DIGEST")
+    r1.stop()
+    m.stop()
+    return {"name": name, "idle_s": idle_s, "loaded_s": loaded_s, "before_pss": before_pss, "peak_pss": peak[0],
+            "before_rate": before_rate, "after_rate": after_rate, "during_rate": during_rate,
+            "full_syncs": full_syncs, "digest_ok": digest_ok}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    kb.add_server_args(ap)
+    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--window", type=float, default=5.0)
+    ap.add_argument("--timeout", type=float, default=90.0)
+    args = ap.parse_args()
+    rows = [run_one("keel", args.keel, args)]
+    if args.redis:
+        rows.append(run_one("redis", args.redis, args))
+    print("%d keys of 1 KB, SET load -c 20 -P 8 -d 1024 over the same keys, a replica attaches "
+          "(default replication settings)\n" % args.keys)
+    print(kb.md_head(["server", "idle sync (s)", "sync under load (s)", "loaded / idle", "full syncs started",
+                      "PSS before (MB)", "peak PSS (MB)", "peak / before", "SET/s outside", "SET/s during sync",
+                      "during / outside", "digest equal"], "lrrrrrrrrrrl"))
+    for r in rows:
+        outside = (r["before_rate"] + r["after_rate"]) / 2
+        loaded = "%.1f" % r["loaded_s"] if r["loaded_s"] is not None else "never (%.0f s)" % args.timeout
+        ratio = "%.2fx" % (r["loaded_s"] / r["idle_s"]) if r["loaded_s"] and r["idle_s"] else "-"
+        print(kb.md_row([
+            r["name"], "%.1f" % r["idle_s"] if r["idle_s"] else "-", loaded, ratio, str(r["full_syncs"]),
+            "%.0f" % (r["before_pss"] / 1024), "%.0f" % (r["peak_pss"] / 1024),
+            "%.2fx" % (r["peak_pss"] / r["before_pss"]), "%.0f" % outside, "%.0f" % r["during_rate"],
+            "%.2fx" % (r["during_rate"] / outside), {None: "-", True: "yes", False: "NO"}[r["digest_ok"]]]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+/*
+ * repl: Redis 7.0's master-replica replication (PSYNC2), both sides.
+ *
+ * Master side: a replication id and offset, the backlog (one shared
+ * buffer of the write stream that every replica reads from at its own
+ * position), PSYNC answered with +CONTINUE from the backlog or with
+ * +FULLRESYNC and an RDB made by the fork-less snapshot engine
+ * (persist/snapshot.h), REPLCONF, WAIT, min-replicas.
+ *
+ * Replica side: REPLICAOF starts a non-blocking link to the master, the
+ * handshake (PING, AUTH, REPLCONF, PSYNC), the RDB transfer (`$len` or
+ * `$EOF:<mark>`) loaded through the RDB loader, then the master's command
+ * stream applied by a master client whose replies are dropped, its offset
+ * counted and acknowledged every second.
+ *
+ * This header is the module's whole interface: the core calls it at
+ * dispatch (what a replica or a master short of replicas refuses), from
+ * the cron and before sleeping, for INFO replication, and when a client
+ * goes away. The design and its consistency argument are in
+ * docs/ARCHITECTURE.md, "Replication".
+ */
+#ifndef KEEL_REPL_H
+#define KEEL_REPL_H
+
+#include <stddef.h>
+#include "lib/kstr.h"
+
+struct client;
+struct command;
+
+/* Start-up: replid, the write-stream listener, `replicaof` from the
+ * configuration file. */
+void repl_init(void);
+/* Before the dataset is loaded at start-up: the RDB hooks for the
+ * replication aux fields. */
+void repl_early_init(void);
+/* Once a second or more often (main's cron). */
+void repl_cron(void);
+/* Each event-loop iteration: stream new writes to replicas. */
+void repl_before_sleep(void);
+
+/* A client with replication state (a replica) is being freed. */
+void repl_client_gone(struct client *c);
+
+/* Dispatch: the error (without "-") a command gets from replication's
+ * rules (READONLY, MASTERDOWN, NOREPLICAS), or NULL. */
+const char *repl_deny_command(struct client *c, struct command *cmd, int queued_flags_write);
+
+/* A replica with replica-ignore-maxmemory yes: it neither evicts nor
+ * refuses writes for memory (its master's stream decides). */
+int repl_ignores_maxmemory(void);
+/* Is this server a replica (REPLICAOF host port)? */
+int repl_is_replica(void);
+/* CLIENT KILL TYPE master, or ADDR / the old form naming the master's
+ * address (addr NULL: any): drop the link to the master (it reconnects
+ * and continues with PSYNC). 1 if there was such a link. */
+int repl_kill_master_link(const char *addr);
+/* Is c the client applying the master's stream? */
+int repl_is_master_client(const struct client *c);
+
+/* INFO stats' sync_full, sync_partial_ok, sync_partial_err lines. */
+kstr repl_info_stats(kstr s);
+/* INFO replication. */
+kstr repl_info_section(kstr s);
+/* Memory figures: the backlog (up to repl-backlog-size) and what the
+ * stream buffer holds beyond it for replicas that lag (clients.slaves). */
+size_t repl_backlog_memory(void);
+size_t repl_replica_buffers_memory(void);
+
+#endif

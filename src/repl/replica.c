@@ -1,0 +1,564 @@
+/*
+ * replica: the replica side. REPLICAOF host port starts a link to the
+ * master that lives in the event loop as a small state machine:
+ *
+ *   CONNECT -> CONNECTING (non-blocking connect) -> PING -> [AUTH] ->
+ *   REPLCONF listening-port -> [REPLCONF ip-address] -> REPLCONF capa eof
+ *   capa psync2 -> PSYNC <replid> <offset+1> -> +CONTINUE: CONNECTED, or
+ *   +FULLRESYNC: TRANSFER (the RDB, `$len` or `$EOF:<mark>`, to a temp
+ *   file, loaded through the RDB loader) -> CONNECTED.
+ *
+ * Connected, the master's stream is parsed here and each command run by
+ * a fake client flagged CLIENT_MASTER (replies dropped). The offset
+ * counts applied bytes, except inside MULTI: a transaction counts when
+ * its EXEC has run, so a link lost mid-transaction resumes before MULTI.
+ * The applied bytes go verbatim into this server's own stream (backlog.c)
+ * for chained replicas. The offset is acknowledged every second and on
+ * REPLCONF GETACK. All replies of the handshake are single lines, read
+ * from the same input buffer that carries the RDB and the stream.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "repl/repl_internal.h"
+#include "repl/repl.h"
+#include "core/command.h"
+#include "core/db.h"
+#include "core/multi.h"
+#include "core/server.h"
+#include "lib/zmalloc.h"
+#include "lib/util.h"
+#include "net/reqparse.h"
+#include "persist/rdb.h"
+#include "persist/snapshot.h"
+
+master_link ML = {.fd = -1, .tmpfd = -1};
+int applying_master;
+static int mc_db;          /* database of the master client when the link went */
+static size_t applied_at;  /* ML.in: start of the bytes not yet counted */
+
+int link_is_up(void) { return ML.state == LINK_CONNECTED; }
+int repl_is_replica(void) { return ML.host != NULL; }
+int repl_is_master_client(const client *c) { return c && (c->flags & CLIENT_MASTER); }
+
+const char *link_state_name(void) {
+    switch (ML.state) {
+    case LINK_CONNECT: return "connect";
+    case LINK_CONNECTING: return "connecting";
+    case LINK_TRANSFER: return "sync";
+    case LINK_CONNECTED: return "connected";
+    default: return "handshake";
+    }
+}
+
+static void on_readable(eventloop *el, int fd, void *data, int mask);
+
+static void send_cmd(int argc, const char **argv) {
+    kstr s = kstr_cat_printf(kstr_empty(), "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) s = kstr_cat_printf(s, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+    ssize_t n = write(ML.fd, s, kstr_len(s));
+    (void)n; /* a handshake line fits a fresh socket; errors show as EOF */
+    kstr_free(s);
+}
+
+static void close_transfer(void) {
+    if (ML.tmpfd >= 0) {
+        close(ML.tmpfd);
+        ML.tmpfd = -1;
+        unlink(ML.tmppath);
+    }
+}
+
+static void free_master_client(void) {
+    if (!ML.mc) return;
+    mc_db = db_id(ML.mc->db);
+    client_free(ML.mc);
+    ML.mc = NULL;
+}
+
+/* The link is gone (error, timeout, REPLICAOF): retry from CONNECT. */
+static void link_down(const char *why) {
+    if (why) server_log(LOG_WARNING, "%s", why);
+    if (ML.fd >= 0) {
+        ev_del_file(server.el, ML.fd, EV_READABLE | EV_WRITABLE);
+        close(ML.fd);
+        ML.fd = -1;
+    }
+    close_transfer();
+    if (ML.state == LINK_CONNECTED) {
+        free_master_client();
+        ML.down_since_ms = server_mstime();
+    }
+    kstr_free(ML.in);
+    ML.in = NULL;
+    ML.in_pos = 0;
+    applied_at = 0;
+    ML.state = ML.host ? LINK_CONNECT : LINK_NONE;
+}
+
+static void on_connected(eventloop *el, int fd, void *data, int mask) {
+    (void)el; (void)data; (void)mask;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "Error condition on socket for SYNC: %s", strerror(err));
+        link_down(msg);
+        return;
+    }
+    ev_del_file(server.el, fd, EV_WRITABLE);
+    ev_add_file(server.el, fd, EV_READABLE, on_readable, NULL);
+    server_log(LOG_NOTICE, "Non blocking connect for SYNC fired the event.");
+    ML.state = LINK_RECV_PONG;
+    ML.last_io_ms = server_mstime();
+    send_cmd(1, (const char *[]){"PING"});
+}
+
+static void link_connect(void) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", ML.port);
+    server_log(LOG_NOTICE, "Connecting to MASTER %s:%d", ML.host, ML.port);
+    if (getaddrinfo(ML.host, port, &hints, &res) != 0 || !res) {
+        server_log(LOG_WARNING, "Unable to connect to MASTER: can't resolve %s", ML.host);
+        return;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    int rc = connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc < 0 && errno != EINPROGRESS) {
+        server_log(LOG_WARNING, "Unable to connect to MASTER: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    ML.fd = fd;
+    ML.state = LINK_CONNECTING;
+    ML.last_io_ms = server_mstime();
+    ML.in = kstr_empty();
+    ML.in_pos = 0;
+    server_log(LOG_NOTICE, "MASTER <-> REPLICA sync started");
+    ev_add_file(server.el, fd, EV_WRITABLE, on_connected, NULL);
+}
+
+/* ---- handshake ---- */
+
+static void send_port(void) {
+    char port[16];
+    snprintf(port, sizeof(port), "%d", cfg_announce_port ? cfg_announce_port : server.port);
+    send_cmd(3, (const char *[]){"REPLCONF", "listening-port", port});
+    ML.state = LINK_RECV_PORT;
+}
+
+static void send_capa(void) {
+    send_cmd(5, (const char *[]){"REPLCONF", "capa", "eof", "capa", "psync2"});
+    ML.state = LINK_RECV_CAPA;
+}
+
+static void send_psync(void) {
+    char off[32];
+    snprintf(off, sizeof(off), "%lld", RS.offset + 1);
+    /* Our own history (as master, or from the master we had) may let the
+     * new master continue it. */
+    if (RS.replid[0]) send_cmd(3, (const char *[]){"PSYNC", RS.replid, off});
+    else send_cmd(3, (const char *[]){"PSYNC", "?", "-1"});
+    ML.state = LINK_RECV_PSYNC;
+}
+
+static void start_streaming(int dbid) {
+    ML.mc = client_create_fake();
+    ML.mc->flags |= CLIENT_MASTER | CLIENT_AUTHENTICATED;
+    ML.mc->db = db_get(dbid < db_count() ? dbid : 0);
+    snprintf(ML.mc->addr, sizeof(ML.mc->addr), "%s:%d", ML.host, ML.port);
+    ML.state = LINK_CONNECTED;
+    ML.down_since_ms = 0;
+    ML.read_off = RS.offset;
+    applied_at = ML.in_pos;
+}
+
+static void send_ack(void) {
+    char off[32];
+    snprintf(off, sizeof(off), "%lld", RS.offset);
+    send_cmd(3, (const char *[]){"REPLCONF", "ACK", off});
+    ML.last_ack_ms = server_mstime();
+}
+
+static int psync_reply(const char *line) {
+    if (!line[0]) return 0; /* newline keepalive before the reply */
+    if (!strncmp(line, "+FULLRESYNC ", 12)) {
+        const char *sp = strchr(line + 12, ' ');
+        if (!sp || sp - (line + 12) != 40) return -1;
+        memcpy(ML.new_replid, line + 12, 40);
+        ML.new_replid[40] = '\0';
+        ML.new_offset = strtoll(sp + 1, NULL, 10);
+        server_log(LOG_NOTICE, "Full resync from master: %s:%lld", ML.new_replid, ML.new_offset);
+        ML.state = LINK_TRANSFER;
+        ML.size = -2; /* header not read yet */
+        ML.got = 0;
+        ML.sync_start_ms = server_mstime();
+        return 0;
+    }
+    if (!strncmp(line, "+CONTINUE", 9)) {
+        const char *id = line[9] == ' ' ? line + 10 : NULL;
+        server_log(LOG_NOTICE, "Successful partial resynchronization with master.");
+        if (id && strlen(id) == 40 && strcmp(id, RS.replid)) {
+            memcpy(RS.replid2, RS.replid, 41);
+            RS.second_offset = RS.offset + 1;
+            memcpy(RS.replid, id, 40);
+            RS.replid[40] = '\0';
+            /* Our replicas must learn the new id. */
+            master_drop_all_replicas();
+            server_log(LOG_NOTICE, "Master replication ID changed to %s", RS.replid);
+        }
+        if (!RS.head) backlog_create();
+        start_streaming(mc_db);
+        send_ack();
+        return 0;
+    }
+    server_log(LOG_WARNING, "Unexpected reply to PSYNC from master: %s", line);
+    return -1;
+}
+
+static int handshake_line(const char *line) {
+    switch (ML.state) {
+    case LINK_RECV_PONG:
+        if (line[0] == '-' && strncmp(line, "-NOAUTH", 7) && strncmp(line, "-NOPERM", 7) &&
+            strncmp(line, "-ERR operation not permitted", 28)) {
+            server_log(LOG_WARNING, "Error reply to PING from master: '%s'", line);
+            return -1;
+        }
+        server_log(LOG_NOTICE, "Master replied to PING, replication can continue...");
+        if (cfg_masterauth && cfg_masterauth[0]) {
+            if (cfg_masteruser && cfg_masteruser[0])
+                send_cmd(3, (const char *[]){"AUTH", cfg_masteruser, cfg_masterauth});
+            else send_cmd(2, (const char *[]){"AUTH", cfg_masterauth});
+            ML.state = LINK_RECV_AUTH;
+        } else send_port();
+        return 0;
+    case LINK_RECV_AUTH:
+        if (line[0] == '-') {
+            server_log(LOG_WARNING, "Unable to AUTH to MASTER: %s", line);
+            return -1;
+        }
+        send_port();
+        return 0;
+    case LINK_RECV_PORT:
+        if (line[0] == '-') server_log(LOG_NOTICE, "(Non critical) Master does not understand REPLCONF listening-port: %s", line);
+        if (cfg_announce_ip && cfg_announce_ip[0]) {
+            send_cmd(3, (const char *[]){"REPLCONF", "ip-address", cfg_announce_ip});
+            ML.state = LINK_RECV_IP;
+        } else send_capa();
+        return 0;
+    case LINK_RECV_IP:
+        send_capa();
+        return 0;
+    case LINK_RECV_CAPA:
+        send_psync();
+        return 0;
+    case LINK_RECV_PSYNC:
+        return psync_reply(line);
+    }
+    return -1;
+}
+
+/* ---- the RDB ---- */
+
+static int load_transfer(void) {
+    close(ML.tmpfd);
+    ML.tmpfd = -1;
+    server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
+    if (snapshot_running()) snapshot_abort("replication full sync");
+    master_drop_all_replicas();
+    server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
+    rdb_load_stats st;
+    memset(&st, 0, sizeof(st));
+    char err[512];
+    RAUX.db = 0;
+    rdb_load_keep_expired = 1;
+    int rc = rdb_load_file(ML.tmppath, &st, err, sizeof(err));
+    rdb_load_keep_expired = 0;
+    unlink(ML.tmppath);
+    if (rc != 0) {
+        server_log(LOG_WARNING, "Failed trying to load the MASTER synchronization DB from disk: %s", err);
+        return -1;
+    }
+    rstream_reset(ML.new_replid, ML.new_offset);
+    server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
+    /* The master's stream goes on in the database the RDB names (a
+     * chained replica's master is mid-stream). */
+    start_streaming(RAUX.db);
+    send_ack();
+    return 0;
+}
+
+static int transfer_header(const char *line) {
+    if (!line[0]) return 0; /* keepalive */
+    if (line[0] == '-') {
+        server_log(LOG_WARNING, "MASTER aborted replication with an error: %s", line + 1);
+        return -1;
+    }
+    if (line[0] != '$') {
+        server_log(LOG_WARNING, "Bad protocol from MASTER, the first byte is not '$' (we received '%s'), are you sure the host and port are right?", line);
+        return -1;
+    }
+    if (!strncmp(line, "$EOF:", 5) && strlen(line) >= 45) {
+        memcpy(ML.mark, line + 5, 40);
+        ML.size = -1;
+        server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+    } else {
+        ML.size = strtoll(line + 1, NULL, 10);
+        server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving %lld bytes from master to disk", ML.size);
+    }
+    static long long seq;
+    snprintf(ML.tmppath, sizeof(ML.tmppath), "temp-%d.%lld.rdb", (int)getpid(), ++seq);
+    ML.tmpfd = open(ML.tmppath, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    if (ML.tmpfd < 0) {
+        server_log(LOG_WARNING, "Opening the temp file needed for MASTER <-> REPLICA synchronization: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Bytes of the payload in ML.in: to the file. 1 when complete. */
+static int write_payload(const char *p, size_t n) {
+    if (n && write(ML.tmpfd, p, n) != (ssize_t)n) {
+        server_log(LOG_WARNING, "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: %s", strerror(errno));
+        return -1;
+    }
+    ML.got += (long long)n;
+    return 0;
+}
+
+/* $EOF: form: the payload ends at the mark, and the master's stream may
+ * follow it in the same read. The mark may also straddle two reads: the
+ * last 40 bytes written are searched together with the new ones. */
+static int transfer_eof_data(const char *p, size_t avail) {
+    size_t prev = ML.got < 40 ? (size_t)ML.got : 40;
+    char *win = zmalloc(prev + avail);
+    memcpy(win, ML.tail + 40 - prev, prev);
+    memcpy(win + prev, p, avail);
+    char *f = memmem(win, prev + avail, ML.mark, 40);
+    if (f) {
+        long long end = (long long)(f - win) - (long long)prev; /* payload bytes of p */
+        zfree(win);
+        if (end > 0 && write_payload(p, (size_t)end) < 0) return -1;
+        if (end < 0) ML.got += end; /* part of the mark was written already */
+        ML.in_pos += (size_t)(end + 40);
+        if (ftruncate(ML.tmpfd, ML.got) < 0) return -1;
+        return 1;
+    }
+    zfree(win);
+    if (write_payload(p, avail) < 0) return -1;
+    if (avail >= 40) memcpy(ML.tail, p + avail - 40, 40);
+    else {
+        memmove(ML.tail, ML.tail + avail, 40 - avail);
+        memcpy(ML.tail + 40 - avail, p, avail);
+    }
+    ML.in_pos += avail;
+    return 0;
+}
+
+static int transfer_data(void) {
+    size_t avail = kstr_len(ML.in) - ML.in_pos;
+    const char *p = ML.in + ML.in_pos;
+    if (ML.size < 0) return transfer_eof_data(p, avail);
+    if ((long long)avail > ML.size - ML.got) avail = (size_t)(ML.size - ML.got);
+    if (write_payload(p, avail) < 0) return -1;
+    ML.in_pos += avail;
+    return ML.got == ML.size;
+}
+
+/* ---- the stream ---- */
+
+static int is_getack(const client *c) {
+    return c->argc >= 2 && !strcasecmp(c->argv[0], "replconf") && !strcasecmp(c->argv[1], "getack");
+}
+
+static void run_master_command(client *c) {
+    command *cmd = command_lookup_argv(c->argc, c->argv);
+    if (!cmd) {
+        server_log(LOG_WARNING, "Unknown command '%.64s' from the master, skipped", c->argv[0]);
+        return;
+    }
+    c->cmd = cmd;
+    client *prev = server.current_client;
+    server.current_client = c;
+    applying_master = 1;
+    if (multi_should_queue(c, cmd)) multi_queue(c, cmd);
+    else command_call(c, cmd);
+    applying_master = 0;
+    server.current_client = prev;
+    client_discard_replies(c);
+}
+
+static int process_stream(void) {
+    client *c = ML.mc;
+    while (ML.in_pos < kstr_len(ML.in) && ML.state == LINK_CONNECTED) {
+        size_t used = 0;
+        int r = reqparse_feed(&c->parser, ML.in + ML.in_pos, kstr_len(ML.in) - ML.in_pos, &used);
+        ML.in_pos += used;
+        if (r == REQ_ERROR) {
+            server_log(LOG_WARNING, "Protocol error from MASTER: %s", c->parser.error);
+            return -1;
+        }
+        if (r == REQ_NEED_MORE) break;
+        c->argv = reqparse_take(&c->parser, &c->argc);
+        if (c->argc > 0) {
+            if (is_getack(c)) send_ack();
+            else run_master_command(c);
+        }
+        client_free_argv(c);
+        if (!(c->flags & CLIENT_MULTI)) {
+            rstream_append(ML.in + applied_at, ML.in_pos - applied_at);
+            applied_at = ML.in_pos;
+        }
+    }
+    ML.read_off = RS.offset + (long long)(ML.in_pos - applied_at);
+    return 0;
+}
+
+static void compact_input(void) {
+    size_t keep_from = ML.state == LINK_CONNECTED ? applied_at : ML.in_pos;
+    if (keep_from == 0) return;
+    kstr_consume(ML.in, keep_from);
+    ML.in_pos -= keep_from;
+    if (ML.state == LINK_CONNECTED) applied_at = 0;
+}
+
+static int process_input(void) {
+    while (ML.in_pos < kstr_len(ML.in)) {
+        int st = ML.state;
+        if (st == LINK_CONNECTED) return process_stream();
+        if (st == LINK_TRANSFER && ML.size != -2) {
+            int r = transfer_data();
+            if (r < 0) return -1;
+            if (r == 1 && load_transfer() < 0) return -1;
+            continue;
+        }
+        char *nl = memchr(ML.in + ML.in_pos, '\n', kstr_len(ML.in) - ML.in_pos);
+        if (!nl) return 0;
+        *nl = '\0';
+        if (nl > ML.in + ML.in_pos && nl[-1] == '\r') nl[-1] = '\0';
+        char *line = ML.in + ML.in_pos;
+        ML.in_pos = (size_t)(nl - ML.in) + 1;
+        int r = st == LINK_TRANSFER ? transfer_header(line) : handshake_line(line);
+        if (r < 0) return -1;
+    }
+    return 0;
+}
+
+static void on_readable(eventloop *el, int fd, void *data, int mask) {
+    (void)el; (void)data; (void)mask;
+    size_t want = ML.state == LINK_TRANSFER ? 256 * 1024 : 16 * 1024;
+    ML.in = kstr_make_room(ML.in, want);
+    ssize_t n = read(fd, ML.in + kstr_len(ML.in), want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+        link_down(n == 0 ? "MASTER closed the connection" : "Error reading from MASTER");
+        return;
+    }
+    kstr_incr_len(ML.in, (size_t)n);
+    server.stat.net_input_bytes += n;
+    ML.last_io_ms = server_mstime();
+    if (process_input() < 0) {
+        link_down("Replication link dropped after an error");
+        return;
+    }
+    if (ML.in) compact_input();
+}
+
+int repl_kill_master_link(const char *addr) {
+    if (ML.state != LINK_CONNECTED || !ML.mc) return 0;
+    if (addr && strcmp(addr, ML.mc->addr)) return 0;
+    link_down("Connection with master lost (CLIENT KILL TYPE master).");
+    return 1;
+}
+
+int replica_stream_db(void) { return ML.mc ? db_id(ML.mc->db) : mc_db; }
+
+/* The RDB read at start-up carried the replication id and offset this
+ * replica had: PSYNC with them, to continue rather than sync in full. */
+void replica_resume_from_rdb(void) {
+    if (!RAUX.have_id) return;
+    memcpy(RS.replid, RAUX.id, 41);
+    RS.offset = RAUX.off;
+    RS.replid2[0] = '\0';
+    RS.second_offset = -1;
+    backlog_free();
+    backlog_create();
+    mc_db = RAUX.db;
+    server_log(LOG_NOTICE, "Using the replication id and offset of the RDB file to try a partial resync: %s:%lld",
+               RS.replid, RS.offset);
+}
+
+/* ---- REPLICAOF ---- */
+
+void replica_set_master(const char *host, int port) {
+    int was_master = ML.host == NULL;
+    link_down(NULL);
+    zfree(ML.host);
+    ML.host = zstrdup(host);
+    ML.port = port;
+    ML.state = LINK_CONNECT;
+    ML.down_since_ms = server_mstime();
+    db_set_replica_mode(1);
+    if (was_master) {
+        /* The master client starts on database 0, as a new stream. */
+        mc_db = 0;
+        master_drop_all_replicas();
+    }
+    link_connect();
+}
+
+void replica_unset_master(void) {
+    if (!ML.host) return;
+    int was_connected = ML.state == LINK_CONNECTED;
+    zfree(ML.host);
+    ML.host = NULL;
+    link_down(NULL);
+    free_master_client();
+    db_set_replica_mode(0);
+    (void)was_connected;
+    /* Our history so far stays PSYNC-able under the old id. */
+    rstream_shift_replid();
+    RS.stream_db = -1;
+    master_drop_all_replicas();
+    server_log(LOG_NOTICE, "MASTER MODE enabled (user request from 'id=...')");
+}
+
+void replica_cron(void) {
+    if (!ML.host) return;
+    long long now = server_mstime();
+    if (ML.state == LINK_CONNECT) {
+        link_connect();
+        return;
+    }
+    if (ML.state != LINK_CONNECTED && now - ML.last_io_ms > (long long)cfg_timeout * 1000) {
+        link_down(ML.state == LINK_TRANSFER ? "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."
+                                             : "Timeout connecting to the MASTER...");
+        return;
+    }
+    if (ML.state == LINK_CONNECTED) {
+        if (now - ML.last_io_ms > (long long)cfg_timeout * 1000) {
+            link_down("MASTER timeout: no data nor PING received...");
+            return;
+        }
+        if (now - ML.last_ack_ms >= 1000) send_ack();
+    }
+}
