@@ -78,6 +78,8 @@ def test_get_master_addr_myid_role_info(deployment):
     assert info["master0"]["slaves"] == 2
     assert c.info("server")["redis_mode"] == "sentinel"
     assert c.ping()
+    with open("/proc/%d/cmdline" % s.proc.pid, "rb") as f:   # the process title
+        assert b"[sentinel]" in f.read()
     c.connection_pool.disconnect()
 
 
