@@ -78,13 +78,16 @@ def monitor_lines(master_port, quorum, down_after=1000, failover_timeout=6000, n
             "sentinel failover-timeout %s %d" % (name, failover_timeout)]
 
 
-def start_redis(start_server, *args):
-    return start_server("--repl-diskless-sync-delay", "0", *args, binary=REDIS_SERVER)
+def start_redis(start_server, *args, binary=REDIS_SERVER):
+    return start_server("--repl-diskless-sync-delay", "0", *args, binary=binary)
 
 
-def start_replicated(start_server, replicas=2):
-    master = start_redis(start_server)
-    reps = [start_redis(start_server, "--replicaof", "127.0.0.1", master.port) for _ in range(replicas)]
+def start_replicated(start_server, replicas=2, binary=REDIS_SERVER):
+    """A master and its replicas: Debian's redis-server by default, or
+    binary (the server under test: Keel's own replication)."""
+    master = start_redis(start_server, binary=binary)
+    reps = [start_redis(start_server, "--replicaof", "127.0.0.1", master.port, binary=binary)
+            for _ in range(replicas)]
     for rep in reps:
         assert wait_for(lambda: rep.info("replication").get("master_link_status") == "up", 20)
     return master, reps

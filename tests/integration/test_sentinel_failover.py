@@ -9,7 +9,7 @@ import redis
 import redis.sentinel
 
 import keel_helpers
-from keel_helpers import wait_for
+from keel_helpers import server_binary, wait_for
 from sentinel_helpers import (MASTER, REDIS_SENTINEL, as_dict, kill, monitor_lines, role,
                               start_replicated, start_sentinel)
 
@@ -158,3 +158,26 @@ def test_failover_without_replica_is_refused(start_server, sentinels):
     assert wait_for(lambda: "s_down" in s.master_state()["flags"], 30, 0.1)
     assert s.master_addr() == ("127.0.0.1", master.port)
     assert wait_for(lambda: s.info("sentinel")["master0"]["status"] in ("sdown", "odown"), 10, 0.1)
+
+
+def test_keel_servers_under_keel_sentinels(start_server, sentinels):
+    """The whole deployment is Keel: a keel-server master with two
+    keel-server replicas (Keel's replication), three keel sentinels."""
+    master, reps = start_replicated(start_server, binary=server_binary())
+    for _ in range(3):
+        start_sentinel(sentinels, monitor_lines(master.port, 2))
+    wait_sentinels_know_each_other(sentinels, 3)
+    for s in sentinels:
+        assert wait_for(lambda: int(s.master_state()["num-slaves"]) == 2, 20, 0.1)
+    master.client().set("k", "v")
+    for r in reps:
+        assert wait_for(lambda: r.client().get("k") == b"v", 20)
+    kill(master)
+    new_port = wait_all_agree(sentinels, master.port)
+    promoted = next(r for r in reps if r.port == new_port)
+    other = next(r for r in reps if r.port != new_port)
+    assert role(promoted)[0] == "master"
+    wait_replica_of(other, new_port)
+    promoted.client().set("k2", "v2")
+    assert wait_for(lambda: other.client().get("k2") == b"v2", 20)
+    assert other.client().get("k") == b"v"
