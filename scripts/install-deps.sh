@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential clang libjemalloc-dev libcriterion-dev pkg-config \
       python3 python3-pytest python3-redis redis-tools redis-server redis-sentinel \
-      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nodejs valgrind tcl"
+      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nodejs valgrind tcl \
+      libssl-dev openssl iproute2 tcl-tls"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

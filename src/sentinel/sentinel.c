@@ -43,7 +43,9 @@ int sentinel_mode_requested(int *argc, char **argv) {
     return found;
 }
 
-const char *sentinel_startup_defaults(void) { return "port 26379\nsave \"\"\nappendonly no"; }
+/* Sentinel must be reachable by the other sentinels: no protected mode
+ * (Redis turns it off in sentinel mode too). */
+const char *sentinel_startup_defaults(void) { return "port 26379\nsave \"\"\nappendonly no\nprotected-mode no"; }
 
 static void check_tilt(void) {
     long long now = mstime(), delta = now - sentinel.previous_time;
