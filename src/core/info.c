@@ -101,7 +101,7 @@ static kstr section_stats(kstr s) {
         "rejected_connections:%lld\r\n",
         st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn);
     s = repl_info_stats(s); /* sync_full, sync_partial_ok, sync_partial_err */
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
