@@ -158,6 +158,11 @@ static void reset_log(void) {
 
 long slowlog_length(void) { return length; }
 
+void slowlog_newest(long long *id, long long *duration_us) {
+    *id = newest ? newest->id : 0;
+    *duration_us = newest ? newest->duration_us : 0;
+}
+
 void slowlog_command_done(client *c, const command *cmd, long long duration_us) {
     if (slowlog_log_slower_than < 0 || duration_us < slowlog_log_slower_than) return;
     if (c->flags & (CLIENT_BLOCKED | CLIENT_FAKE)) return;
