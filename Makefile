@@ -80,6 +80,7 @@ all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN) $(CLI_BIN)
 $(BIN): $(SERVER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -rdynamic -o $@ $(SERVER_OBJS) $(LIBS)
+	ln -sf $(notdir $@) $(subst keel-server,keel-sentinel,$@)
 
 # keel-check-rdb: the server's modules without core/main.c, plus a small
 # runtime standing in for it (src/tools), so it checks a file with exactly

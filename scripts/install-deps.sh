@@ -3,7 +3,7 @@
 # but only those that are missing, so that a second `make run` is instant.
 set -e
 PKGS="build-essential clang libjemalloc-dev libcriterion-dev pkg-config \
-      python3 python3-pytest python3-redis redis-tools redis-server \
+      python3 python3-pytest python3-redis redis-tools redis-server redis-sentinel \
       liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nodejs valgrind tcl \
       libssl-dev openssl iproute2 tcl-tls libedit-dev python3-pexpect \
       prometheus-redis-exporter prometheus libmicrohttpd-dev chromium"

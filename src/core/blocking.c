@@ -395,6 +395,20 @@ static void queue_resume(client *c) {
     unblocked_ids[n_unblocked++] = c->id;
 }
 
+void blocking_unblock_all(const char *err) {
+    bstate *bs = blocked_head;
+    while (bs) {
+        bstate *next = bs->next;
+        if (!bs->postponed) {
+            client *c = bs->c;
+            reply_error(c, err);
+            unblock(c);
+            queue_resume(c);
+        }
+        bs = next;
+    }
+}
+
 int blocking_unblock(client *c, int with_error) {
     bstate *bs = c->bstate;
     /* A postponed command expects no timeout and no error: only the end
@@ -403,6 +417,15 @@ int blocking_unblock(client *c, int with_error) {
     if (with_error) reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else if (bs->on_end) bs->on_end(c, bs->data[0], bs->data[1]);
     else reply_null_array(c);
+    unblock(c);
+    queue_resume(c);
+    return 1;
+}
+
+int blocking_end_with_error(client *c, const char *err) {
+    bstate *bs = c->bstate;
+    if (!(c->flags & CLIENT_BLOCKED) || !bs || bs->postponed) return 0;
+    reply_error(c, err);
     unblock(c);
     queue_resume(c);
     return 1;

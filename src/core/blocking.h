@@ -64,8 +64,16 @@ long blocking_count(void);
  * over. */
 void blocking_postpone(client *c);
 int blocking_is_postponed(const client *c);
+/* Every client waiting on keys or on an event gets err (Redis's UNBLOCKED
+ * text when a master becomes a replica: what it waits for will come from
+ * the master now); postponed commands stay. */
+void blocking_unblock_all(const char *err);
 /* CLIENT UNBLOCK: end c's wait on keys with a timeout reply, or with an
  * UNBLOCKED error. Returns 0 when c is not waiting on keys. */
 int blocking_unblock(client *c, int with_error);
+/* End c's wait on keys with this error reply (cluster mode: -MOVED when
+ * the slot of a key it waits on moved away). 0 when c is not waiting on
+ * keys. */
+int blocking_end_with_error(client *c, const char *err);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "persist/persist.h"
 #include "acl/acl.h"
+#include "cluster/cluster.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static command *const module_tables[] = {
     repl_commands,
     security_commands,
     acl_commands,
+    migrate_commands, cluster_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -124,6 +126,28 @@ static int cmp_commands(const void *a, const void *b) {
     return strcmp((*(command *const *)a)->name, (*(command *const *)b)->name);
 }
 
+static command *restrict_own;            /* sentinel mode: its own table */
+static const char *const *restrict_keep; /* and the general commands kept */
+
+void command_table_restrict(command *own, const char *const *keep) {
+    restrict_own = own;
+    restrict_keep = keep;
+}
+
+static int in_own_table(const char *name) {
+    for (command *c = restrict_own; c && c->name; c++)
+        if (!strcmp(c->name, name)) return 1;
+    return 0;
+}
+
+static int command_served(const command *cmd) {
+    if (!restrict_keep) return 1;
+    if (in_own_table(cmd->name)) return 0;
+    for (const char *const *k = restrict_keep; *k; k++)
+        if (!strcmp(*k, cmd->name)) return 1;
+    return 0;
+}
+
 static void index_names(void) {
     memset(by_name, 0, sizeof(by_name));
     for (int i = 0; i < ncommands; i++) {
@@ -139,13 +163,19 @@ void command_table_init(void) {
     int n = 0;
     for (size_t t = 0; t < sizeof(module_tables) / sizeof(module_tables[0]); t++)
         for (command *cmd = module_tables[t]; cmd->name; cmd++) n++;
+    for (command *cmd = restrict_own; cmd && cmd->name; cmd++) n++;
     sorted = zmalloc(sizeof(command *) * (size_t)(n ? n : 1));
     ncommands = 0;
     for (size_t t = 0; t < sizeof(module_tables) / sizeof(module_tables[0]); t++) {
         for (command *cmd = module_tables[t]; cmd->name; cmd++) {
+            if (!command_served(cmd)) continue;
             init_command(cmd, NULL);
             sorted[ncommands++] = cmd;
         }
+    }
+    for (command *cmd = restrict_own; cmd && cmd->name; cmd++) {
+        init_command(cmd, NULL);
+        sorted[ncommands++] = cmd;
     }
     qsort(sorted, (size_t)ncommands, sizeof(command *), cmp_commands);
     if (ncommands * 4 > BY_NAME_SIZE) {
@@ -321,6 +351,12 @@ void command_dispatch(client *c) {
         return;
     }
     if (!acl_check_request(c, cmd)) {
+        rejected(c, cmd);
+        return;
+    }
+    /* Cluster redirections come before the replication and loading
+     * errors, as in Redis: a write sent to a replica gets -MOVED. */
+    if (!cluster_check_request(c, cmd)) {
         rejected(c, cmd);
         return;
     }

@@ -68,6 +68,10 @@ typedef struct command {
 } command;
 
 void command_table_init(void);
+/* Before command_table_init: serve only the commands named in keep
+ * (NULL-terminated) from the module tables, plus own's, which replace
+ * same-named ones (sentinel mode). */
+void command_table_restrict(command *own, const char *const *keep);
 /* Find a command by name (case-insensitive); NULL if unknown. */
 command *command_lookup(const char *name, size_t len);
 /* rename-command from the config file: the command answers to 'to'

@@ -133,6 +133,7 @@ static config_entry *const module_config_tables[] = {
     tls_configs,
     acl_configs,
     http_configs,
+    cluster_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */
@@ -431,7 +432,23 @@ static int set_directive(config_entry *ce, char **argv, int argc, const char **e
     return ok;
 }
 
+static const char *mode_defaults;
+static const char *handled_directive;
+static config_line_fn *directive_handler;
+
+void config_set_mode_defaults(const char *text) { mode_defaults = text; }
+
+void config_set_line_handler(const char *directive, config_line_fn *fn) {
+    handled_directive = directive;
+    directive_handler = fn;
+}
+
 static void apply_directive(char **argv, int argc, const char *source, int line, const char *text) {
+    if (handled_directive && !strcmp(argv[0], handled_directive)) {
+        const char *why = "Bad directive or wrong number of arguments";
+        if (!directive_handler(argv + 1, argc - 1, &why)) fatal_config(source, line, text, why);
+        return;
+    }
     config_entry *ce = config_find(argv[0]);
     if (!ce) fatal_config(source, line, text, "Bad directive or wrong number of arguments");
     const char *err = "Bad directive or wrong number of arguments";
@@ -526,6 +543,7 @@ static int is_option_arg(const char *a) {
 
 void config_load(int argc, char **argv) {
     load_defaults();
+    if (mode_defaults) load_config_text(mode_defaults, "the mode's defaults", 0);
     int i = 1;
     if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
         char *abs = realpath(argv[1], NULL);

@@ -74,6 +74,14 @@ struct config_entry {
     {.name = (n), .type = CT_SPECIAL, .ptr = (p), .def = (d), .flags = (fl), .sset = (setter), .sget = (getter), __VA_ARGS__}
 #define CONFIG_END {0}
 
+/* A mode of the process (sentinel) may give its own defaults, applied
+ * after the table defaults and before the file, and take the lines that
+ * start with one directive word (argv without that word). Both are set
+ * before config_load(). */
+typedef int config_line_fn(char **argv, int argc, const char **err);
+void config_set_mode_defaults(const char *text);
+void config_set_line_handler(const char *directive, config_line_fn *fn);
+
 /* Modules' parameter tables (each module defines its own). */
 extern config_entry persist_configs[]; /* persist/rdb.c: rdbcompression, rdbchecksum, sanitize-dump-payload */
 extern config_entry proctitle_configs[]; /* core/proctitle.c: set-proc-title, proc-title-template */
@@ -93,6 +101,7 @@ extern config_entry repl_configs[];   /* repl/repl_cmds.c */
 extern config_entry tls_configs[]; /* tls/tls.c: tls-port and every tls-* parameter */
 extern config_entry security_configs[]; /* core/security.c: enable-protected-configs, enable-module-command */
 extern config_entry http_configs[];   /* http/http.c: metrics-port, metrics-bind */
+extern config_entry cluster_configs[]; /* cluster/cluster.c */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

@@ -24,7 +24,6 @@
 
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
 static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
-static const enum_value endpoint_enum[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 static const enum_value facility_enum[] = {{"user", 8}, {"local0", 128}, {"local1", 136}, {"local2", 144},
                                            {"local3", 152}, {"local4", 160}, {"local5", 168}, {"local6", 176},
                                            {"local7", 184}, {NULL, 0}};
@@ -70,25 +69,6 @@ config_entry stub_configs[] = {
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
     STUB_ENUM("propagation-error-behavior", "ignore", propagation_enum, 0),
-    /* Cluster. */
-    STUB_BOOL("cluster-enabled", "no", CF_IMMUTABLE),
-    STUB_STRING("cluster-config-file", "nodes.conf", CF_IMMUTABLE),
-    STUB_INT("cluster-port", "0", 0, 65535, CF_IMMUTABLE),
-    STUB_LL("cluster-node-timeout", "15000", 0, LLONG_MAX, 0),
-    STUB_INT("cluster-replica-validity-factor", "10", 0, INT_MAX, 0, .alias = "cluster-slave-validity-factor"),
-    STUB_INT("cluster-migration-barrier", "1", 0, INT_MAX, 0),
-    STUB_BOOL("cluster-allow-replica-migration", "yes", 0),
-    STUB_BOOL("cluster-require-full-coverage", "yes", 0),
-    STUB_BOOL("cluster-replica-no-failover", "no", 0, .alias = "cluster-slave-no-failover"),
-    STUB_BOOL("cluster-allow-reads-when-down", "no", 0),
-    STUB_BOOL("cluster-allow-pubsubshard-when-down", "yes", 0),
-    STUB_STRING("cluster-announce-ip", "", 0),
-    STUB_STRING("cluster-announce-hostname", "", 0),
-    STUB_INT("cluster-announce-port", "0", 0, 65535, 0),
-    STUB_INT("cluster-announce-bus-port", "0", 0, 65535, 0),
-    STUB_INT("cluster-announce-tls-port", "0", 0, 65535, 0),
-    STUB_ENUM("cluster-preferred-endpoint-type", "ip", endpoint_enum, 0),
-    STUB_MEMORY("cluster-link-sendbuf-limit", "0", 0, LLONG_MAX, 0),
     /* TLS. */
     CONFIG_END,
 };

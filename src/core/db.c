@@ -11,7 +11,9 @@
 #include "memory/memory.h"
 #include "pubsub/notify.h"
 #include "lib/zmalloc.h"
+#include "lib/crc16.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct db {
@@ -20,10 +22,16 @@ struct db {
     int id;
     long long avg_ttl;  /* estimate maintained by the expiry cycle */
     unsigned long expires_cursor;
+    /* Cluster mode, database 0 only: keys per hash slot (16384 counters,
+     * 64 KB; nothing per key), and the temporary index of a range of slots
+     * that db_slot_keys builds (see there). NULL otherwise. */
+    uint32_t *slot_keys;
+    struct slot_index *sidx;
 };
 
 static db *dbs;
 static int ndbs;
+static int slot_index_on; /* db_enable_slot_index */
 static long long command_time_ms;
 
 void (*db_on_key_added)(db *d, const entry *e);
@@ -92,13 +100,136 @@ void db_init_all(int count) {
         dbs[i].keys = hashtable_create(&keys_table_type);
         dbs[i].expires = hashtable_create(&expires_table_type);
         dbs[i].id = i;
+        if (slot_index_on && i == 0) dbs[i].slot_keys = zcalloc(sizeof(uint32_t) * CLUSTER_SLOTS);
     }
+}
+
+void db_enable_slot_index(void) { slot_index_on = 1; }
+
+/* ---- Per-slot key counts and the slot index (cluster mode) ------------
+ *
+ * Counting is a counter per slot, kept by db_add and db_unlink_entry.
+ * Listing a slot's keys (CLUSTER GETKEYSINSLOT, which a resharding tool
+ * calls again and again, slot after slot) uses an index built on demand:
+ * one walk of the table collects copies of the keys of a range of slots
+ * (starting at the slot asked for, wide enough for about 64k keys), kept
+ * up to date by db_add and db_unlink_entry while it exists. Moving 1000
+ * slots then costs one walk of the keyspace instead of one per slot. The
+ * index is temporary: it is dropped when a slot outside its range is
+ * asked for (and rebuilt there) and when the database is emptied,
+ * swapped or detached; outside resharding it does not exist, so a key
+ * costs no byte more in cluster mode. */
+
+#define SLOT_INDEX_KEYS 65536
+
+typedef struct keyvec {
+    kstr *keys;
+    uint32_t n, cap;
+} keyvec;
+
+typedef struct slot_index {
+    unsigned lo, hi; /* slots [lo, hi) */
+    keyvec *v;       /* hi - lo vectors */
+} slot_index;
+
+static void sidx_free(db *d) {
+    slot_index *x = d->sidx;
+    if (!x) return;
+    for (unsigned i = 0; i < x->hi - x->lo; i++) {
+        for (uint32_t j = 0; j < x->v[i].n; j++) kstr_free(x->v[i].keys[j]);
+        zfree(x->v[i].keys);
+    }
+    zfree(x->v);
+    zfree(x);
+    d->sidx = NULL;
+}
+
+static void keyvec_push(keyvec *v, const char *key, size_t klen) {
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        v->keys = zrealloc(v->keys, sizeof(kstr) * v->cap);
+    }
+    v->keys[v->n++] = kstr_new_len(key, klen);
+}
+
+static void keyvec_remove(keyvec *v, const char *key, size_t klen) {
+    for (uint32_t j = 0; j < v->n; j++) {
+        if (kstr_len(v->keys[j]) != klen || memcmp(v->keys[j], key, klen)) continue;
+        kstr_free(v->keys[j]);
+        v->keys[j] = v->keys[--v->n];
+        return;
+    }
+}
+
+static inline void count_key(db *d, const entry *e, int delta) {
+    if (!d->slot_keys) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    unsigned slot = key_hash_slot(key, klen);
+    d->slot_keys[slot] += (uint32_t)delta;
+    slot_index *x = d->sidx;
+    if (x && slot >= x->lo && slot < x->hi) {
+        if (delta > 0) keyvec_push(&x->v[slot - x->lo], key, klen);
+        else keyvec_remove(&x->v[slot - x->lo], key, klen);
+    }
+}
+
+static void recount_slots(db *d) {
+    if (!d->slot_keys) return;
+    sidx_free(d);
+    memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
+    hashtable_iterator it;
+    hashtable_iter_init(&it, d->keys, 0);
+    void *e;
+    while (hashtable_iter_next(&it, &e)) count_key(d, e, 1);
+    hashtable_iter_release(&it);
+}
+
+size_t db_slot_count(db *d, unsigned slot) { return d->slot_keys && slot < CLUSTER_SLOTS ? d->slot_keys[slot] : 0; }
+
+static void sidx_build(db *d, unsigned slot) {
+    sidx_free(d);
+    size_t total = hashtable_size(d->keys);
+    size_t width = total ? (size_t)CLUSTER_SLOTS * SLOT_INDEX_KEYS / total : CLUSTER_SLOTS;
+    if (width < 1) width = 1;
+    if (width > CLUSTER_SLOTS - slot) width = CLUSTER_SLOTS - slot;
+    slot_index *x = zcalloc(sizeof(*x));
+    x->lo = slot;
+    x->hi = slot + (unsigned)width;
+    x->v = zcalloc(sizeof(keyvec) * width);
+    hashtable_iterator it;
+    hashtable_iter_init(&it, d->keys, 1);
+    void *e;
+    while (hashtable_iter_next(&it, &e)) {
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        unsigned s = key_hash_slot(key, klen);
+        if (s >= x->lo && s < x->hi) keyvec_push(&x->v[s - x->lo], key, klen);
+    }
+    hashtable_iter_release(&it);
+    d->sidx = x;
+}
+
+size_t db_slot_keys(db *d, unsigned slot, size_t max, entry **out) {
+    size_t want = db_slot_count(d, slot);
+    if (want > max) want = max;
+    if (want == 0) return 0;
+    if (!d->sidx || slot < d->sidx->lo || slot >= d->sidx->hi) sidx_build(d, slot);
+    keyvec *v = &d->sidx->v[slot - d->sidx->lo];
+    size_t n = 0;
+    for (uint32_t j = 0; j < v->n && n < want; j++) {
+        entry *e = db_find(d, v->keys[j], kstr_len(v->keys[j]));
+        if (e) out[n++] = e;
+    }
+    return n;
 }
 
 void db_free_all(void) {
     for (int i = 0; i < ndbs; i++) {
         hashtable_release(dbs[i].expires);
         hashtable_release(dbs[i].keys);
+        sidx_free(&dbs[i]);
+        zfree(dbs[i].slot_keys);
     }
     zfree(dbs);
     dbs = NULL;
@@ -130,7 +261,62 @@ void db_set_loading(int on) { loading = on; }
 int db_loading(void) { return loading; }
 
 static int replica_mode;
-void db_set_replica_mode(int on) { replica_mode = on; }
+
+/* Keys a writable replica's own clients gave a TTL: the master will never
+ * delete them, so the replica expires them itself (Redis's
+ * slaveKeysWithExpire). A list of (database, name), checked by the expiry
+ * cycle; a key gone or without a TTL is dropped from it. */
+typedef struct own_ttl_key {
+    int dbid;
+    kstr key;
+} own_ttl_key;
+static own_ttl_key *own_keys;
+static size_t n_own_keys, cap_own_keys;
+
+static void forget_own_keys(void) {
+    for (size_t i = 0; i < n_own_keys; i++) kstr_free(own_keys[i].key);
+    n_own_keys = 0;
+}
+
+static int replica_read_only;
+
+void db_set_replica_mode(int on, int read_only) {
+    replica_mode = on;
+    replica_read_only = read_only;
+    if (!on) forget_own_keys();
+}
+
+static void note_own_ttl(db *d, const entry *e) {
+    client *c = server.current_client;
+    if (!replica_mode || !c || (c->flags & CLIENT_MASTER) || !entry_has_expire(e)) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    for (size_t i = 0; i < n_own_keys; i++)
+        if (own_keys[i].dbid == d->id && kstr_len(own_keys[i].key) == klen && !memcmp(own_keys[i].key, key, klen))
+            return;
+    if (n_own_keys == cap_own_keys) {
+        cap_own_keys = cap_own_keys ? cap_own_keys * 2 : 16;
+        own_keys = zrealloc(own_keys, cap_own_keys * sizeof(*own_keys));
+    }
+    own_keys[n_own_keys].dbid = d->id;
+    own_keys[n_own_keys].key = kstr_new_len(key, klen);
+    n_own_keys++;
+}
+
+static void expire_own_keys(void) {
+    long long now = db_now_ms();
+    size_t j = 0;
+    for (size_t i = 0; i < n_own_keys; i++) {
+        own_ttl_key k = own_keys[i];
+        db *d = k.dbid < db_count() ? db_get(k.dbid) : NULL;
+        entry *e = d ? db_find(d, k.key, kstr_len(k.key)) : NULL;
+        int has_ttl = e && entry_has_expire(e), expired = has_ttl && entry_is_expired(e, now);
+        if (expired) db_expire_entry(d, e); /* frees e */
+        if (has_ttl && !expired) own_keys[j++] = k;
+        else kstr_free(k.key);
+    }
+    n_own_keys = j;
+}
 
 /* A replica's expired key: live for the master's stream, which will
  * delete it; missing for everyone else, deleted only by a write (a
@@ -150,7 +336,7 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags) {
     entry *e = db_find(d, key, klen);
     if (e && replica_mode && !(flags & LOOKUP_NOEXPIRE) && !loading && entry_is_expired(e, db_now_ms())) {
         if (replica_keeps_expired()) flags |= LOOKUP_NOEXPIRE;
-        else if (!(flags & LOOKUP_WRITE)) {
+        else if (!(flags & LOOKUP_WRITE) || replica_read_only) {
             if (!(flags & LOOKUP_NOSTATS)) server.stat.keyspace_misses++;
             return NULL;
         }
@@ -179,9 +365,11 @@ void db_add(db *d, entry *e) {
     stamp(e);
     memory_entry_created(d, e);
     hashtable_add(d->keys, e);
+    count_key(d, e, 1);
     if (entry_has_expire(e)) hashtable_add(d->expires, e);
     if (db_on_key_added) db_on_key_added(d, e);
     notify_new_key(d->id, e);
+    note_own_ttl(d, e);
 }
 
 /* Point the slot holding e's key (in table t) to e. The key is read from
@@ -209,6 +397,7 @@ void db_replace(db *d, entry *old, entry *e, int keep_value) {
     }
     if (keep_value) entry_free_shell(old);
     else memory_free_entry(old, FREE_SERVER_DEL);
+    note_own_ttl(d, e);
 }
 
 void db_set(db *d, entry *e, int keepttl) {
@@ -231,6 +420,7 @@ void db_set(db *d, entry *e, int keepttl) {
 entry *db_unlink_entry(db *d, const char *key, size_t klen) {
     void *e;
     if (!hashtable_pop(d->keys, key, klen, &e)) return NULL;
+    count_key(d, e, -1);
     before_change(d, e);
     if (entry_has_expire((entry *)e)) {
         void *unused;
@@ -267,6 +457,7 @@ entry *db_set_expire(db *d, entry *e, long long when) {
     *kref = n;
     if (xref) *xref = n;
     else hashtable_add(d->expires, n);
+    note_own_ttl(d, n);
     return n;
 }
 
@@ -322,6 +513,8 @@ void db_empty(db *d) {
     claim_tables(d);
     hashtable_empty(d->expires);
     hashtable_empty(d->keys);
+    sidx_free(d);
+    if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
@@ -336,6 +529,8 @@ static db *detach_contents(db *d) {
     x->avg_ttl = d->avg_ttl;
     d->keys = hashtable_create(&keys_table_type);
     d->expires = hashtable_create(&expires_table_type);
+    sidx_free(d);
+    if (d->slot_keys) memset(d->slot_keys, 0, sizeof(uint32_t) * CLUSTER_SLOTS);
     d->avg_ttl = 0;
     d->expires_cursor = 0;
     if (db_on_emptied) db_on_emptied(d);
@@ -363,6 +558,7 @@ void db_reattach(db *d, db *x) {
     d->avg_ttl = x->avg_ttl;
     d->expires_cursor = 0;
     zfree(x);
+    recount_slots(d);
     if (db_on_emptied) db_on_emptied(d);
 }
 
@@ -380,6 +576,8 @@ void db_swap(int a, int b) {
     dbs[b].expires = tmp.expires;
     dbs[b].avg_ttl = tmp.avg_ttl;
     dbs[b].expires_cursor = tmp.expires_cursor;
+    recount_slots(&dbs[a]);
+    recount_slots(&dbs[b]);
     if (db_on_emptied) {
         db_on_emptied(&dbs[a]);
         db_on_emptied(&dbs[b]);
@@ -514,7 +712,10 @@ static void collect(void *priv, void *element) {
 static int last_cycle_stale_high;
 
 void db_active_expire_cycle(int fast) {
-    if (replica_mode) return; /* the master's DELs expire a replica's keys */
+    if (replica_mode) {
+        expire_own_keys(); /* the master's DELs expire the rest */
+        return;
+    }
     if (pause_active()) return;
     static int current_db;
     static long long last_fast_start;

@@ -89,8 +89,10 @@ entry *db_lookup(db *d, const char *key, size_t klen, int flags);
 void db_set_loading(int on);
 /* On a replica nothing expires by itself: expired keys read as missing
  * for clients and stay live for the master's stream (CLIENT_MASTER),
- * whose DEL removes them; the expiry cycle does not run. */
-void db_set_replica_mode(int on);
+ * whose DEL removes them; the expiry cycle does not run. On a writable
+ * replica a client's write deletes an expired key it touches (Redis 7.0);
+ * on a read-only one nothing does (PFCOUNT's cache write, say). */
+void db_set_replica_mode(int on, int read_only);
 /* Is a TTL being set at when_ms already past (the key goes at once)?
  * Never while loading, nor for the master's stream on a replica: the
  * master decides when its keys expire (Redis's checkAlreadyExpired). */
@@ -149,6 +151,21 @@ void db_free_detached(db *x);
  * their place (x is consumed). An aborted RDB load restores the keyspace
  * it had set aside this way. */
 void db_reattach(db *d, db *x);
+
+/* ---- Cluster hash slots (cluster mode: database 0) ----
+ * db_enable_slot_index, called before db_init_all, makes database 0 keep
+ * a count of keys per hash slot (lib/crc16.h): 64 KB in all, nothing per
+ * key, so a key costs what it costs in standalone mode. Counting a slot's
+ * keys is direct; listing them is a walk of the table filtered by slot
+ * that stops as soon as it found them all (or max), and resumes where the
+ * previous walk of the same slot stopped (what a resharding tool that
+ * migrates a slot batch after batch needs). Expired keys not yet deleted
+ * count, as in Redis. */
+void db_enable_slot_index(void);
+size_t db_slot_count(db *d, unsigned slot);
+/* Up to max entries of the slot into out (each once); returns how many.
+ * The entries stay valid until the keyspace changes. */
+size_t db_slot_keys(db *d, unsigned slot, size_t max, entry **out);
 
 /* ---- Walking, sampling, measuring (guarantees: see the top) ---- */
 typedef void db_scan_fn(void *ctx, entry *e);

@@ -11,6 +11,7 @@
  * listpack node), REPLYBUFFER (reply buffers are chains of blocks with no
  * resize cron), CHANGE-REPL-ID (no replication yet).
  */
+#include "cluster/cluster.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -483,6 +484,11 @@ static void debug_command(client *c) {
         server_pause_cron(v != 0);
         reply_ok(c);
     } else if (arg_is(sub, "change-repl-id") && c->argc == 2) {
+        reply_ok(c);
+    } else if (arg_is(sub, "drop-cluster-packet-filter") && c->argc == 3) {
+        long long type;
+        if (!parse_ll(c, c->argv[2], &type)) return;
+        cluster_debug_drop_packets((int)type);
         reply_ok(c);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         long long v;

@@ -1,6 +1,7 @@
 /* See info.h. */
 #include "acl/acl.h"
 #include "persist/persist.h"
+#include "cluster/cluster.h"
 #include "core/info.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
@@ -73,7 +74,7 @@ static kstr section_clients(kstr s) {
     return kstr_cat_printf(s,
         "# Clients\r\n"
         "connected_clients:%lu\r\n"
-        "cluster_connections:0\r\n"
+        "cluster_connections:%d\r\n"
         "maxclients:%u\r\n"
         "client_recent_max_input_buffer:%zu\r\n"
         "client_recent_max_output_buffer:%zu\r\n"
@@ -82,7 +83,7 @@ static kstr section_clients(kstr s) {
         "clients_in_timeout_table:0\r\n"
         "clients_in_backpressure:%lu\r\n"
         "total_backpressure_pauses:%lld\r\n",
-        server.nclients, server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
+        server.nclients, cluster_connections(), server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
         clients_backpressure_events());
 }
 
@@ -124,7 +125,7 @@ static kstr section_stats(kstr s) {
         "pubsubshard_channels:%zu\r\n"
         "latest_fork_usec:0\r\n"
         "total_forks:0\r\n"
-        "migrate_cached_sockets:0\r\n"
+        "migrate_cached_sockets:%d\r\n"
         "client_query_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections:%lld\r\n"
         "active_defrag_hits:%lld\r\n"
@@ -149,7 +150,7 @@ static kstr section_stats(kstr s) {
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
         st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),
         memory_current_eviction_exceeded_ms(), st->keyspace_hits, st->keyspace_misses,
-        pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
+        pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(), migrate_cached_connections(),
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
         defrag_total_ms, defrag_now_ms, tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         st->unexpected_error_replies, reply_error_count());
@@ -216,7 +217,7 @@ static kstr section_errorstats(kstr s) {
     reply_errorstats_foreach(errorstat_one, &s);
     return s;
 }
-static kstr section_cluster(kstr s) { return kstr_cat(s, "# Cluster\r\ncluster_enabled:0\r\n"); }
+static kstr section_cluster(kstr s) { return cluster_info_section(s); }
 static kstr section_modules(kstr s) { return kstr_cat(s, "# Modules\r\n"); }
 
 typedef kstr info_section_fn(kstr s);

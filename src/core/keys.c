@@ -3,6 +3,7 @@
  * documentation): deleting, renaming, moving, expiring, scanning keys,
  * selecting and flushing databases, OBJECT introspection.
  */
+#include "cluster/cluster.h"
 #include "core/propagate.h"
 #include "persist/persist.h"
 #include "core/blocking.h"
@@ -107,6 +108,10 @@ static int parse_db_index(client *c, const kstr arg, int *id) {
 }
 
 static void move_command(client *c) {
+    if (cluster_is_enabled()) {
+        reply_error(c, "ERR MOVE is not allowed in cluster mode");
+        return;
+    }
     int id;
     if (!parse_db_index(c, c->argv[2], &id)) return;
     db *dst = db_get(id);
@@ -138,6 +143,10 @@ static void copy_command(client *c) {
         } else if (arg_is(c->argv[j], "db") && j + 1 < c->argc) {
             int id;
             if (!parse_db_index(c, c->argv[++j], &id)) return;
+            if (cluster_is_enabled() && id != 0) {
+                reply_error(c, "ERR Copying to another database is not allowed in cluster mode");
+                return;
+            }
             dst = db_get(id);
         } else {
             reply_error_syntax(c);
@@ -387,6 +396,10 @@ static void persist_command(client *c) {
 static void select_command(client *c) {
     long long id;
     if (!parse_ll(c, c->argv[1], &id)) return;
+    if (cluster_is_enabled() && id != 0) {
+        reply_error(c, "ERR SELECT is not allowed in cluster mode");
+        return;
+    }
     if (id < 0 || id >= db_count()) {
         reply_error(c, "ERR DB index is out of range");
         return;
@@ -397,6 +410,10 @@ static void select_command(client *c) {
 
 static void swapdb_command(client *c) {
     long long a, b;
+    if (cluster_is_enabled()) {
+        reply_error(c, "ERR SWAPDB is not allowed in cluster mode");
+        return;
+    }
     if (!string_to_ll(c->argv[1], kstr_len(c->argv[1]), &a)) {
         reply_error(c, "ERR invalid first DB index");
         return;

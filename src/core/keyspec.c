@@ -123,8 +123,23 @@ static int xread_keys(int argc, char **argv, int *idx, int max) {
     return -1;
 }
 
+/* MIGRATE host port key|"" db timeout [options] [KEYS k...]: the key at 3,
+ * or, when it is "", the keys after KEYS (options are searched from 6). */
+static int migrate_keys(int argc, char **argv, int *idx, int max) {
+    if (argc > 6 && kstr_len(argv[3]) == 0) {
+        for (int j = 6; j < argc; j++) {
+            if (!arg_equals(argv[j], "keys")) continue;
+            int n = 0;
+            for (int k = j + 1; k < argc; k++) n = add_key(idx, n, max, k);
+            return n < max ? n : max;
+        }
+        return 0;
+    }
+    return add_key(idx, 0, max, 3) < max ? 1 : max;
+}
+
 static int is_movable(const command *cmd) {
-    if (is_xread(cmd)) return 1;
+    if (is_xread(cmd) || !strcmp(cmd->name, "migrate")) return 1;
     for (size_t i = 0; i < sizeof(movable_specs) / sizeof(movable_specs[0]); i++)
         if (!strcmp(movable_specs[i].name, cmd->name)) return 1;
     return 0;
@@ -137,6 +152,7 @@ int command_get_keys(const command *cmd, int argc, char **argv, int *idx, int ma
      * begins at argv[2]; a request that does not reach it is invalid. */
     if (!strcmp(cmd->name, "pfmerge") && argc < 3) return -1;
     if (is_xread(cmd)) return xread_keys(argc, argv, idx, max);
+    if (!strcmp(cmd->name, "migrate")) return migrate_keys(argc, argv, idx, max);
     for (size_t i = 0; i < sizeof(movable_specs) / sizeof(movable_specs[0]); i++) {
         if (strcmp(movable_specs[i].name, cmd->name) != 0) continue;
         int n = numkeys_keys(&movable_specs[i], argc, argv, idx, max);
@@ -235,6 +251,7 @@ static const struct key_flags {
     {"ltrim", "RW delete"},
     {"memory|usage", "RO"},
     {"mget", "RO access"},
+    {"migrate", "RW access delete"},
     {"move", "RW access update"},
     {"mset", "OW update"},
     {"msetnx", "OW insert"},

@@ -33,6 +33,8 @@
 #include "tls/tls.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
+#include "cluster/cluster.h"
+#include "sentinel/sentinel.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -300,6 +302,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     persist_cron();
     aof_cron();
     repl_cron();
+    cluster_cron();
     close_idle_clients();
     server_update_peak_memory();
     clients_free_closed();
@@ -325,6 +328,7 @@ static void before_sleep(eventloop *el) {
     blocking_handle_ready();
     aof_before_sleep(); /* the file holds a write before its reply leaves */
     messaging_before_sleep();
+    cluster_before_sleep();
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -457,6 +461,12 @@ int main(int argc, char **argv) {
     }
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) usage();
 
+    int sentinel_mode = sentinel_mode_requested(&argc, argv);
+    if (sentinel_mode) {
+        config_set_mode_defaults(sentinel_startup_defaults());
+        config_set_line_handler("sentinel", sentinel_config_line);
+        command_table_restrict(sentinel_commands, sentinel_kept_commands);
+    }
     server.pid = getpid();
     server.active_expire_enabled = 1;
     argv = proctitle_init(argc, argv); /* the original block becomes the title's */
@@ -464,6 +474,7 @@ int main(int argc, char **argv) {
     server_update_cached_time();
     server.start_time_ms = server.mstime_cached;
     config_load(argc, argv);
+    if (sentinel_mode) sentinel_config_loaded();
     if (server.dir && server.dir[0] && chdir(server.dir) != 0) {
         fprintf(stderr, "Can't chdir to '%s': %s\n", server.dir, strerror(errno));
         return 1;
@@ -481,6 +492,7 @@ int main(int argc, char **argv) {
     if (!tls_init()) server_startup_exit(1);
     command_table_init();
     acl_init();
+    cluster_init(); /* before the keyspace: cluster mode counts keys per slot */
     db_init_all(server.dbnum);
     blocking_init();
     persist_init();
@@ -492,6 +504,7 @@ int main(int argc, char **argv) {
     open_listeners();
     http_init(&(http_callbacks){.info = http_info_text, .slowlog = http_slowlog_figures});
     proctitle_update();
+    cluster_start();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
     ev_set_before_sleep(server.el, before_sleep);
@@ -510,9 +523,13 @@ int main(int argc, char **argv) {
      * as in Redis. Read once scripting and memory are set up: the AOF
      * replays EVAL and FCALL, and its RDB preamble may hold functions. */
     repl_early_init();
-    if (aof_load_at_startup() < 0) server_startup_exit(1);
-    aof_open_at_startup();
-    if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    if (sentinel_mode) {
+        sentinel_start(); /* no dataset: Sentinel keeps its state in its config file */
+    } else {
+        if (aof_load_at_startup() < 0) server_startup_exit(1);
+        aof_open_at_startup();
+        if (!server.appendonly && rdb_load_at_startup() < 0) server_startup_exit(1);
+    }
     repl_init();
     server_log(LOG_NOTICE, "Ready to accept connections");
     /* SHUTDOWN logs and saves for itself; a signal is handled here, as

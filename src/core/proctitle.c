@@ -11,6 +11,8 @@
 #include "core/config.h"
 #include "core/server.h"
 #include "lib/zmalloc.h"
+#include "cluster/cluster.h"
+#include "sentinel/sentinel.h"
 
 extern char **environ;
 
@@ -63,7 +65,7 @@ static int expand_var(const char *name, size_t len, char *out, size_t cap) {
         else
             snprintf(val, sizeof(val), "unixsocket:%s", server.unixsocket);
     } else if (len == 11 && !memcmp(name, "server-mode", 11)) {
-        val[0] = '\0';
+        snprintf(val, sizeof(val), "%s", sentinel_active() ? "[sentinel]" : cluster_is_enabled() ? "[cluster]" : "");
     } else if (len == 4 && !memcmp(name, "port", 4)) {
         snprintf(val, sizeof(val), "%d", server.port);
     } else if (len == 8 && !memcmp(name, "tls-port", 8)) {

@@ -72,6 +72,10 @@ struct conn;
 #define CLIENT_CONN_BUFFERED (1 << 24)
 #define CLIENT_READ_WANTS_WRITE (1 << 25)
 #define CLIENT_WRITE_WANTS_READ (1 << 26)
+/* Cluster (cluster/cluster.h): ASKING was sent (the next command may use
+ * a slot being imported); READONLY (reads served by a replica). */
+#define CLIENT_ASKING (1 << 27)
+#define CLIENT_READONLY (1 << 28)
 
 typedef struct reply_block {
     struct reply_block *next;

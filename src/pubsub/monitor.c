@@ -28,6 +28,14 @@ static int is_secret(const client *c, const struct command *cmd, int i) {
             if (!strcasecmp(c->argv[j], "auth") && (i == j + 1 || i == j + 2)) return 1;
         return 0;
     }
+    if (!strcmp(top->name, "migrate")) {
+        for (int j = 6; j < c->argc && j < i; j++) {
+            if (!strcasecmp(c->argv[j], "keys")) return 0;
+            if (!strcasecmp(c->argv[j], "auth") && i == j + 1) return 1;
+            if (!strcasecmp(c->argv[j], "auth2") && (i == j + 1 || i == j + 2)) return 1;
+        }
+        return 0;
+    }
     if (!strcmp(cmd->fullname, "config|set") && i >= 3 && (i - 3) % 2 == 0) {
         const char *name = c->argv[i - 1];
         return !strcasecmp(name, "requirepass") || !strcasecmp(name, "masterauth");

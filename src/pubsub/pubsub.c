@@ -33,6 +33,7 @@
  *   (clientmem.c), and never a cause of key eviction (clientmem.h says
  *   why).
  */
+#include "lib/crc16.h"
 #include "pubsub/pubsub.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -358,7 +359,9 @@ long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) 
     return receivers + deliver_to_patterns(ch, chlen, msg, mlen);
 }
 
-static long shard_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) {
+void (*pubsub_on_publish)(const kstr channel, const kstr message, int sharded);
+
+long pubsub_shard_publish(const char *ch, size_t chlen, const char *msg, size_t mlen) {
     void *found;
     if (!global[K_SHARD] || !hashtable_find(global[K_SHARD], ch, chlen, &found)) return 0;
     subs *s = found;
@@ -423,6 +426,37 @@ static void unsubscribe_all(client *c, int kind, int notify) {
         reply_event(c, unsub_names[kind], NULL, 0, reply_count(c, kind));
     }
     update_pubsub_flag(c);
+}
+
+/* Cluster mode: a hash slot left this node's shard, so its shard channels
+ * are dropped and each subscriber is told (a "sunsubscribe" event), as
+ * Redis 7.0 does; the client subscribes again where the slot went. */
+void pubsub_shard_unsubscribe_slot(unsigned slot) {
+    hashtable *g = global[K_SHARD];
+    if (!g || hashtable_size(g) == 0) return;
+    kstr *names = NULL;
+    size_t n = 0, cap = 0;
+    hashtable_iterator it;
+    void *e;
+    hashtable_iter_init(&it, g, 0);
+    while (hashtable_iter_next(&it, &e)) {
+        subs *s = e;
+        if (key_hash_slot(s->name, kstr_len(s->name)) != slot) continue;
+        if (n == cap) names = zrealloc(names, (cap = cap ? cap * 2 : 8) * sizeof(kstr));
+        names[n++] = kstr_dup(s->name);
+    }
+    hashtable_iter_release(&it);
+    for (size_t i = 0; i < n; i++) {
+        void *found;
+        while (hashtable_find(g, names[i], kstr_len(names[i]), &found)) {
+            client *c = ((subs *)found)->v[0];
+            unsubscribe(c, K_SHARD, names[i], kstr_len(names[i]));
+            reply_event(c, unsub_names[K_SHARD], names[i], kstr_len(names[i]), reply_count(c, K_SHARD));
+            update_pubsub_flag(c);
+        }
+        kstr_free(names[i]);
+    }
+    zfree(names);
 }
 
 void pubsub_client_gone(client *c) {
@@ -498,10 +532,12 @@ static void sunsubscribe_command(client *c) { unsubscribe_generic(c, K_SHARD); }
 
 static void publish_command(client *c) {
     reply_ll(c, pubsub_publish(c->argv[1], kstr_len(c->argv[1]), c->argv[2], kstr_len(c->argv[2])));
+    if (pubsub_on_publish) pubsub_on_publish(c->argv[1], c->argv[2], 0);
 }
 
 static void spublish_command(client *c) {
-    reply_ll(c, shard_publish(c->argv[1], kstr_len(c->argv[1]), c->argv[2], kstr_len(c->argv[2])));
+    reply_ll(c, pubsub_shard_publish(c->argv[1], kstr_len(c->argv[1]), c->argv[2], kstr_len(c->argv[2])));
+    if (pubsub_on_publish) pubsub_on_publish(c->argv[1], c->argv[2], 1);
 }
 
 /* PUBSUB CHANNELS / SHARDCHANNELS [pattern] */

@@ -18,6 +18,15 @@ struct command;
 /* Deliver msg on a classic channel to its subscribers and to the matching
  * patterns' subscribers. Returns the number of receivers. */
 long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen);
+/* Deliver msg on a shard channel to its subscribers (SPUBLISH; the
+ * cluster bus delivers messages of other nodes here). */
+long pubsub_shard_publish(const char *ch, size_t chlen, const char *msg, size_t mlen);
+/* Called by PUBLISH and SPUBLISH after the local delivery (the cluster
+ * bus propagates them to other nodes). NULL when nobody listens. */
+extern void (*pubsub_on_publish)(const kstr channel, const kstr message, int sharded);
+/* Cluster mode: drop the shard channels of a hash slot this node no
+ * longer serves, telling their subscribers (sunsubscribe). */
+void pubsub_shard_unsubscribe_slot(unsigned slot);
 /* Whether anybody is subscribed to the channel or to any pattern at all
  * (a fast pre-check for publishers that build their message first). */
 int pubsub_has_listeners(void);

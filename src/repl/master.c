@@ -82,7 +82,8 @@ static int active(const replica_rec *r) { return r->state >= RS_WAIT_END; }
 
 /* Served from the spill file rather than from memory. */
 static int spill_served(const replica_rec *r) {
-    return r->state == RS_WAIT_END || r->state == RS_SEND_BULK || (r->state == RS_ONLINE && r->from_spill);
+    return r->state == RS_WAIT_END || r->state == RS_SEND_BULK ||
+           (r->state == RS_ONLINE && (r->from_spill || r->wait_first_ack));
 }
 
 static long long needed_from(const replica_rec *r) {
@@ -179,6 +180,10 @@ static void bulk_finished(replica_rec *r) {
     r->state = RS_ONLINE;
     r->next_byte = r->psync_start;
     r->from_spill = spill.fd >= 0 && r->next_byte < spill.end;
+    /* After a $EOF: payload the replica cannot tell where the RDB ends if
+     * the stream follows in the same read: as Redis does, the stream
+     * starts once the replica has loaded it and sent its first ACK. */
+    r->wait_first_ack = r->use_eof;
     r->cur = NULL;
     r->ack_ms = server_mstime();
     server_log(LOG_NOTICE, "Synchronization with replica %s:%d succeeded%s", r->ip, r->listening_port,
@@ -250,13 +255,13 @@ static int send_stream(replica_rec *r) {
 }
 
 static int has_pending(const replica_rec *r) {
-    return r->state == RS_SEND_BULK || (r->state == RS_ONLINE && r->next_byte <= RS.offset);
+    return r->state == RS_SEND_BULK || (r->state == RS_ONLINE && !r->wait_first_ack && r->next_byte <= RS.offset);
 }
 
 static void replica_send(replica_rec *r) {
     int rc = 0;
     if (r->state == RS_SEND_BULK) rc = send_bulk(r);
-    if (rc == 0 && r->state == RS_ONLINE) rc = send_stream(r);
+    if (rc == 0 && r->state == RS_ONLINE && !r->wait_first_ack) rc = send_stream(r);
     if (rc < 0) {
         drop_replica(r, strerror(errno));
         return;
@@ -364,7 +369,8 @@ void master_before_sleep(void) {
     int spilling = 0;
     spill_min = LLONG_MAX;
     for (replica_rec *r = replicas; r; r = r->next) {
-        if (r->state == RS_ONLINE && !r->wr_installed && r->next_byte <= RS.offset) replica_send(r);
+        if (r->state == RS_ONLINE && !r->wr_installed && !r->wait_first_ack && r->next_byte <= RS.offset)
+            replica_send(r);
         if (!active(r)) continue;
         if (spill_served(r)) {
             spilling = 1;
@@ -537,6 +543,14 @@ void replconf_command(client *c) {
             if (!r || !(c->flags & CLIENT_REPLICA)) return;
             if (string_to_ll(val, kstr_len(c->argv[i + 1]), &off) && off > r->ack_off) r->ack_off = off;
             r->ack_ms = server_mstime();
+            if (r->wait_first_ack) {
+                /* Its RDB is loaded: the stream since the snapshot now,
+                 * from the spill file if it went there meanwhile. */
+                r->wait_first_ack = 0;
+                r->from_spill = spill.fd >= 0 && r->next_byte < spill.end;
+                r->cur = NULL;
+                replica_send(r);
+            }
             return; /* no reply, as Redis */
         } else if (!strcasecmp(opt, "getack")) {
             return; /* answered by the master link (replica.c) */

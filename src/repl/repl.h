@@ -58,6 +58,14 @@ int repl_kill_master_link(const char *addr);
 /* Is c the client applying the master's stream? */
 int repl_is_master_client(const struct client *c);
 
+/* Cluster mode (cluster/): CLUSTER REPLICATE and a promoted replica use
+ * these, as REPLICAOF host port and REPLICAOF NO ONE would. */
+void repl_replicate(const char *host, int port);
+void repl_stop_replicating(void);
+/* The replication offset: the master's stream offset, or the offset a
+ * replica applied (0 before its first sync). */
+long long repl_offset(void);
+
 /* INFO stats' sync_full, sync_partial_ok, sync_partial_err lines. */
 kstr repl_info_stats(kstr s);
 /* INFO replication. */

@@ -16,6 +16,7 @@
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/config.h"
+#include "core/db.h"
 #include "core/propagate.h"
 #include "core/server.h"
 #include "lib/util.h"
@@ -57,6 +58,12 @@ static kstr get_replicaof(const config_entry *ce) {
     return kstr_cat_printf(kstr_empty(), "%s %d", ML.host, ML.port);
 }
 
+static int read_only_changed(const char **err) {
+    (void)err;
+    db_set_replica_mode(repl_is_replica(), cfg_read_only);
+    return 1;
+}
+
 static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
 
 config_entry repl_configs[] = {
@@ -64,7 +71,7 @@ config_entry repl_configs[] = {
     CONFIG_STRING("masterauth", &cfg_masterauth, "", 0, NULL),
     CONFIG_STRING("masteruser", &cfg_masteruser, "", 0, NULL),
     CONFIG_BOOL("replica-serve-stale-data", &cfg_serve_stale, "yes", 0, NULL, .alias = "slave-serve-stale-data"),
-    CONFIG_BOOL("replica-read-only", &cfg_read_only, "yes", 0, NULL, .alias = "slave-read-only"),
+    CONFIG_BOOL("replica-read-only", &cfg_read_only, "yes", 0, read_only_changed, .alias = "slave-read-only"),
     CONFIG_BOOL("replica-lazy-flush", &cfg_lazy_flush, "no", 0, NULL, .alias = "slave-lazy-flush"),
     CONFIG_BOOL("replica-ignore-maxmemory", &cfg_ignore_maxmemory, "yes", 0, NULL, .alias = "slave-ignore-maxmemory"),
     CONFIG_BOOL("replica-ignore-disk-write-errors", &cfg_ignore_disk_errors, "no", 0, NULL),
@@ -195,6 +202,21 @@ static void replicaof_command(client *c) {
     replica_set_master(c->argv[1], (int)port);
     server_log(LOG_NOTICE, "REPLICAOF %s:%d enabled", ML.host, ML.port);
     reply_ok(c);
+}
+
+void repl_replicate(const char *host, int port) {
+    if (ML.host && !strcasecmp(ML.host, host) && ML.port == port) return;
+    replica_set_master(host, port);
+    server_log(LOG_NOTICE, "REPLICAOF %s:%d enabled (cluster)", ML.host, ML.port);
+}
+
+void repl_stop_replicating(void) {
+    if (repl_is_replica()) replica_unset_master();
+}
+
+long long repl_offset(void) {
+    if (repl_is_replica()) return link_is_up() ? RS.offset : 0;
+    return RS.offset;
 }
 
 static void role_command(client *c) {

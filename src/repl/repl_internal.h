@@ -84,6 +84,7 @@ typedef struct replica_rec {
     long long ack_off, ack_ms;
     int wr_installed;
     int from_spill;              /* its stream starts in the spill file */
+    int wait_first_ack;          /* $EOF: payload sent, stream held until its ACK */
     long long soft_since_ms;
     /* RDB transfer */
     int rdbfd;

@@ -31,6 +31,7 @@
 
 #include "repl/repl_internal.h"
 #include "repl/repl.h"
+#include "core/blocking.h"
 #include "core/command.h"
 #include "core/db.h"
 #include "core/multi.h"
@@ -516,9 +517,11 @@ void replica_set_master(const char *host, int port) {
     ML.host = zstrdup(host);
     ML.port = port;
     ML.state = LINK_CONNECT;
-    ML.down_since_ms = server_mstime();
-    db_set_replica_mode(1);
+    ML.down_since_ms = 0; /* master_link_down_since_seconds -1 until a link is lost */
+    db_set_replica_mode(1, cfg_read_only);
     if (was_master) {
+        blocking_unblock_all("UNBLOCKED force unblock from blocking operation, instance state changed "
+                             "(master -> replica?)");
         /* The master client starts on database 0, as a new stream. */
         mc_db = 0;
         master_drop_all_replicas();
@@ -533,7 +536,7 @@ void replica_unset_master(void) {
     ML.host = NULL;
     link_down(NULL);
     free_master_client();
-    db_set_replica_mode(0);
+    db_set_replica_mode(0, 0);
     (void)was_connected;
     /* Our history so far stays PSYNC-able under the old id. */
     rstream_shift_replid();

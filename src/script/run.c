@@ -1,5 +1,6 @@
 /* See run.h for the design. */
 #include "acl/acl.h"
+#include "cluster/cluster.h"
 #include "script/run.h"
 #include "script/script.h"
 #include "core/command.h"
@@ -78,8 +79,16 @@ int run_begin(script_run *run, client *caller, const char *funcname, int script_
             return -1;
         }
     }
+    if (cluster_is_enabled() && !(script_flags & SCRIPT_FLAG_EVAL_COMPAT) && (script_flags & SCRIPT_FLAG_NO_CLUSTER)) {
+        reply_error(caller, "ERR Can not run script on cluster, 'no-cluster' flag is set.");
+        return -1;
+    }
     if (!fake_client) fake_client = client_create_fake();
     memset(run, 0, sizeof(*run));
+    run->cluster_slot = cluster_is_enabled() ? cluster_request_slot(caller) : -1;
+    /* Scripts without a shebang may use keys of several slots (Redis 7.0). */
+    if ((script_flags & SCRIPT_FLAG_EVAL_COMPAT) || (script_flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT))
+        run->flags |= RUN_ALLOW_CROSS_SLOT;
     run->caller = caller;
     run->fake = fake_client;
     run->fake->db = caller->db;
@@ -139,7 +148,13 @@ static int check_command(script_run *run, command *cmd, int argc, kstr *err) {
 
 int run_command(script_run *run, int argc, kstr *argv, kstr *err) {
     command *cmd = command_lookup_argv(argc, argv);
-    if (check_command(run, cmd, argc, err) < 0 || !acl_check_script_call(run->caller, cmd, argc, argv, err)) {
+    const char *cluster_err = NULL;
+    int refused = check_command(run, cmd, argc, err) < 0 || !acl_check_script_call(run->caller, cmd, argc, argv, err);
+    if (!refused && cluster_is_enabled() &&
+        (cluster_err = cluster_script_check(run->caller, cmd, argc, argv, &run->cluster_slot,
+                                            (run->flags & RUN_ALLOW_CROSS_SLOT) != 0)) != NULL)
+        refused = refuse(err, cluster_err) < 0;
+    if (refused) {
         /* Counted as a rejected call and an error reply, as Redis does
          * (the script's own error reply then does not count it again). */
         if (cmd) cmd->rejected_calls++;

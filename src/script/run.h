@@ -34,6 +34,7 @@
 #define RUN_WRITE_DIRTY (1 << 3)
 #define RUN_KILLED (1 << 4)
 #define RUN_TIMEDOUT (1 << 5)
+#define RUN_ALLOW_CROSS_SLOT (1 << 6) /* cluster mode: keys of any slot */
 
 typedef struct script_run {
     client *caller;
@@ -42,6 +43,7 @@ typedef struct script_run {
     int oom_at_start;      /* over maxmemory when the script started */
     long long start_us;    /* monotonic */
     const char *funcname;  /* "f_<sha>" or the function's name */
+    int cluster_slot;      /* cluster mode: the slot its keys use so far, -1 */
 } script_run;
 
 /* Parse "name1,name2" (a shebang's flags=) into SCRIPT_FLAG_*; -1 and

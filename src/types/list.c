@@ -599,7 +599,10 @@ static void lmove_generic(client *c, const kstr src, const kstr dst, int from, i
     ql_push(dq, val, kstr_len(val), to);
     view_close(&v, c, dst, to == QL_HEAD ? "lpush" : "rpush");
     after_push(c, dst, de != NULL);
-    if (blocking)
+    /* As Redis 7.0: BRPOPLPUSH replays as RPOPLPUSH, BLMOVE as LMOVE. */
+    if (blocking && c->cmd && !strcmp(c->cmd->name, "brpoplpush"))
+        propagate_rewritef(c, "skk", "RPOPLPUSH", src, dst);
+    else if (blocking)
         propagate_rewritef(c, "skkss", "LMOVE", src, dst, from == QL_HEAD ? "LEFT" : "RIGHT",
                            to == QL_HEAD ? "LEFT" : "RIGHT");
     server_dirty--; /* one move is one change, as Redis counts it */

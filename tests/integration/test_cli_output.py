@@ -10,6 +10,8 @@ under test and against a Debian redis-server: stdout, stderr and the exit
 code must be identical.
 """
 
+import time
+
 import pytest
 
 from cli_helpers import REDIS_CLI, keel_cli_binary, redis_server, run, run_tty
@@ -220,31 +222,32 @@ def test_resp3_types_redis_cli_cannot_print(server):
         (0, b'"Some real reply following the attribute"\n', b"")
 
 
-def stream_output(binary, args, idle, ready, action, done, timeout=30):
-    """Start a client that streams (SUBSCRIBE, MONITOR) once idle() says the
-    previous one is gone, run action() once ready() holds, and return its
-    output once done(output) holds."""
+def stream_output(binary, args, ready, action, done, timeout=30):
+    """Start a client that streams (SUBSCRIBE, MONITOR), run action() once
+    ready() holds, return its output once done(output) holds."""
     import os
-    import select
     import subprocess
     import time
     from cli_helpers import client_env
-    from keel_helpers import wait_for
-    wait_for(idle, timeout=timeout)
     p = subprocess.Popen([binary] + [str(a) for a in args], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=client_env())
     out = b""
     try:
-        wait_for(ready, timeout=timeout)
-        action()
         deadline = time.time() + timeout
-        while not done(out):
-            assert time.time() < deadline, "%s: no complete output: %r" % (binary, out)
-            if select.select([p.stdout], [], [], 0.2)[0]:
-                chunk = os.read(p.stdout.fileno(), 65536)
-                if not chunk:
-                    break
-                out += chunk
+        while not ready() and time.time() < deadline:
+            time.sleep(0.02)
+        action()
+        import select
+        while not done(out) and time.time() < deadline:
+            # Never block past the deadline: a client that missed the
+            # action must fail the test, not hang it.
+            readable, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.time()))
+            if not readable:
+                break
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
     finally:
         p.terminate()
         p.communicate(timeout=10)
@@ -256,12 +259,15 @@ def stream_output(binary, args, idle, ready, action, done, timeout=30):
 def test_subscribe_stream(target, mode):
     c = target.client()
     outs = []
+    subscribers = lambda: dict(c.pubsub_numsub("weather")).get(b"weather", 0)
     for binary in (REDIS_CLI, keel_cli_binary()):
+        deadline = time.time() + 10   # the previous client's subscription may linger
+        while subscribers() and time.time() < deadline:
+            time.sleep(0.02)
         args = ["-h", target.host, "-p", target.port] + mode + ["SUBSCRIBE", "news", "weather"]
         outs.append(stream_output(
             binary, args,
-            idle=lambda: dict(c.pubsub_numsub("weather")).get(b"weather", 0) == 0,
-            ready=lambda: dict(c.pubsub_numsub("weather")).get(b"weather", 0) == 1,
+            ready=lambda: subscribers() == 1,
             action=lambda: (c.publish("news", "hello"), c.publish("weather", "sunny\nday")),
             done=lambda o: b"sunny" in o and (o.endswith(b"\n"))))
     assert outs[0] == outs[1]
@@ -271,12 +277,18 @@ def test_subscribe_stream(target, mode):
 def test_monitor_stream(target):
     c = target.client()
     outs = []
+    monitors = lambda: c.execute_command("CLIENT", "LIST").count(b"cmd=monitor")
     for binary in (REDIS_CLI, keel_cli_binary()):
+        # The previous client's MONITOR connection may still be listed for a
+        # moment after it was stopped: wait for it to go, or ready() below
+        # would hold before this client monitors.
+        deadline = time.time() + 10
+        while monitors() and time.time() < deadline:
+            time.sleep(0.02)
         args = ["-h", target.host, "-p", target.port, "MONITOR"]
         out = stream_output(
             binary, args,
-            idle=lambda: b"cmd=monitor" not in c.execute_command("CLIENT", "LIST"),
-            ready=lambda: b"cmd=monitor" in c.execute_command("CLIENT", "LIST"),
+            ready=lambda: monitors() == 1,
             action=lambda: c.execute_command("SET", "monitored", "v a l"),
             done=lambda o: b'"monitored"' in o and o.endswith(b"\n"))
         outs.append(out)

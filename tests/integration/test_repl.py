@@ -415,3 +415,53 @@ def test_ttl_in_the_past_from_the_master_keeps_the_key(pair):
     sc = s.client()
     assert sc.dbsize() == 3 and sc.exists("k1", "k2") == 0
     mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_blocked_clients_unblocked_when_a_master_becomes_replica(pair):
+    m, s = pair()
+    waiter = s.raw()
+    waiter.send(encode_command("BLPOP", "l", "0"))
+    assert wait_for(lambda: s.info("clients")["blocked_clients"] == 1)
+    attach(s, m)
+    assert str(waiter.read()) == ("UNBLOCKED force unblock from blocking operation, instance state changed "
+                                  "(master -> replica?)")
+    waiter.close()
+    m.client().rpush("l", "x")          # the master's push is not served on the replica
+    wait_in_sync(m, s)
+    assert s.client().lrange("l", 0, -1) == [b"x"]
+
+
+def test_writable_replica_expires_its_own_keys(pair):
+    """Keys a writable replica's clients give a TTL expire on the replica
+    (the master never sends a DEL for them); the master's keys wait for
+    the master's DEL."""
+    m, s = pair()
+    attach(s, m)
+    sc = s.client()
+    sc.config_set("replica-read-only", "no")
+    m.client().execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    m.client().set("from_master", "v", px=100)
+    wait_in_sync(m, s)
+    sc.set("own1", "v", px=100)
+    sc.set("own2", "v")
+    sc.pexpire("own2", 100)
+    assert wait_for(lambda: sc.dbsize() == 1, timeout=10)   # only the master's key is left
+    assert sc.get("from_master") is None                        # hidden, not deleted
+    m.client().execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    assert wait_for(lambda: sc.dbsize() == 0, timeout=10)
+
+
+def test_read_only_replica_never_deletes_an_expired_key(pair):
+    """PFCOUNT writes its cache through a write lookup: on a read-only
+    replica that does not delete the expired key (Redis 7.0)."""
+    m, s = pair()
+    attach(s, m)
+    mc, sc = m.client(), s.client()
+    mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    mc.pfadd("hll", *"abcdefghijklmnopq")
+    mc.pexpire("hll", 50)
+    wait_in_sync(m, s)
+    time.sleep(0.2)
+    assert sc.pfcount("hll") == 0
+    assert sc.dbsize() == 1
+    mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")

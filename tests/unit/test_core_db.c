@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/db.h"
+#include "lib/crc16.h"
 #include "core/cmdutil.h"
 #include "core/server.h"
 #include "lib/zmalloc.h"
@@ -544,4 +545,77 @@ Test(db, hooks_are_asked_before_a_database_is_emptied_or_detached) {
     db_swap(0, 1);
     cr_assert_eq(hl.swaps, 1);
     stop_recording();
+}
+
+/* ---- Cluster mode: per-slot counts and the slot listing ----------------- */
+
+static void setup_slots(void) {
+    db_enable_slot_index();
+    setup();
+}
+
+TestSuite(db_slots, .init = setup_slots, .fini = teardown);
+
+static int listed(unsigned slot, size_t max, const char *want) {
+    entry *out[512];
+    size_t n = db_slot_keys(d, slot, max, out);
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *k = entry_key(out[i], &klen);
+        if (klen == strlen(want) && !memcmp(k, want, klen)) return 1;
+    }
+    return 0;
+}
+
+Test(db_slots, counts_follow_adds_deletes_and_flushes) {
+    unsigned slot = key_hash_slot("{t}", 3);
+    char key[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "{t}%d", i);
+        add_key(d, key, 0);
+    }
+    add_key(d, "other", 0);
+    cr_assert_eq(db_slot_count(d, slot), 100);
+    cr_assert_eq(db_slot_count(d, key_hash_slot("other", 5)), 1);
+    cr_assert(db_delete(d, "{t}7", 4));
+    entry *e = db_unlink_entry(d, "{t}8", 4);
+    entry_free(e);
+    cr_assert_eq(db_slot_count(d, slot), 98);
+    /* The other databases keep no counts. */
+    add_key(db_get(1), "{t}x", 0);
+    cr_assert_eq(db_slot_count(db_get(1), slot), 0);
+    db_empty(d);
+    cr_assert_eq(db_slot_count(d, slot), 0);
+    cr_assert_eq(db_slot_count(d, key_hash_slot("other", 5)), 0);
+}
+
+Test(db_slots, listing_returns_each_key_once_and_follows_changes) {
+    unsigned slot = key_hash_slot("{t}", 3);
+    char key[64];
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof(key), "{t}%d", i);
+        add_key(d, key, 0);
+        snprintf(key, sizeof(key), "{u}%d", i);
+        add_key(d, key, 0);
+    }
+    entry *out[512];
+    size_t n = db_slot_keys(d, slot, 512, out);
+    cr_assert_eq(n, 300);
+    for (size_t i = 0; i < n; i++) {
+        size_t klen;
+        const char *k = entry_key(out[i], &klen);
+        cr_assert(klen > 3 && !memcmp(k, "{t}", 3));
+        for (size_t j = 0; j < i; j++) cr_assert_neq(out[i], out[j], "listed twice");
+    }
+    cr_assert_eq(db_slot_keys(d, slot, 10, out), 10);
+    /* The index built by that listing follows adds and deletes. */
+    cr_assert(db_delete(d, "{t}5", 4));
+    cr_assert(!listed(slot, 512, "{t}5"));
+    add_key(d, "{t}new", 0);
+    cr_assert(listed(slot, 512, "{t}new"));
+    cr_assert_eq(db_slot_keys(d, slot, 512, out), 300);
+    /* Another slot: rebuilt there. */
+    cr_assert(listed(key_hash_slot("{u}", 3), 512, "{u}299"));
+    cr_assert_eq(db_slot_keys(d, slot, 512, out), 300);
+    cr_assert_eq(db_slot_keys(d, key_hash_slot("nothing-here", 12), 10, out), 0);
 }
