@@ -40,22 +40,22 @@ KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 # Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
 # (the Lua-visible API of both is the one Redis scripts use).
 LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
-LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lm -lpthread
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/src/tools/tool_runtime.o
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
-# keel-cli: the client (src/cli), with the reply reader of src/lib and
-# libedit for the prompt; linked, like keel-check-rdb, with the server's
-# modules (tool_runtime.c standing in for main), because --rdb-report
-# reads dumps with the server's own loader and sizes keys with its
-# MEMORY USAGE arithmetic.
+# keel-cli: the client (src/cli), with the reply reader of src/lib,
+# libedit for the prompt and OpenSSL for --tls; linked, like
+# keel-check-rdb, with the server's modules (tool_runtime.c standing in
+# for main), because --rdb-report reads dumps with the server's own loader
+# and sizes keys with its MEMORY USAGE arithmetic.
 CLI_BIN     ?= $(subst keel-server,keel-cli,$(BIN))
 CLI_SRCS    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TOOL_OBJS)
-CLI_LIBS     = $(LIBS) $(shell pkg-config --libs libedit)
+CLI_LIBS     = $(LIBS) $(shell pkg-config --libs libedit) -lssl -lcrypto
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.

@@ -41,7 +41,8 @@ typedef struct cli_opts {
     int dbnum;           /* -n */
     int resp2;           /* -2 */
     int resp3;           /* -3: 1; --json asks for 3 softly: 2 */
-    int tls;             /* --tls / rediss:// (not built: refused) */
+    int tls;             /* --tls / rediss:// */
+    conn_tls tls_opts;   /* --cacert, --cacertdir, --cert, --key, --sni, ... */
     int no_auth_warning; /* --no-auth-warning */
     /* how replies are printed */
     enum cli_output output;

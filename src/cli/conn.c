@@ -21,10 +21,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "buf.h"
 
 struct cli_conn {
     int fd;
+    SSL_CTX *ssl_ctx;
+    SSL *ssl;           /* NULL: plain TCP or unix socket */
     rr_reader *reader;
     cli_buf out;
     size_t out_sent;
@@ -136,6 +141,11 @@ cli_conn *conn_open(const char *host, int port, const char *path, long timeout_m
 
 void conn_close(cli_conn *c) {
     if (!c) return;
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    if (c->ssl_ctx) SSL_CTX_free(c->ssl_ctx);
     close(c->fd);
     rr_reader_free(c->reader);
     buf_free(&c->out);
@@ -157,6 +167,101 @@ void conn_set_push(cli_conn *c, enum conn_push_mode mode, conn_push_fn fn, void 
     c->push_priv = priv;
 }
 
+static void tls_error(char *err, size_t errlen, const char *what) {
+    unsigned long e = ERR_get_error();
+    if (e) ERR_error_string_n(e, err, errlen);
+    else snprintf(err, errlen, "%s", what);
+    ERR_clear_error();
+}
+
+static int tls_context(cli_conn *c, const conn_tls *t, char *err, size_t errlen) {
+    c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+    if (!c->ssl_ctx) return tls_error(err, errlen, "cannot create a TLS context"), -1;
+    SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_verify(c->ssl_ctx, t->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    int ok = 1;
+    if (t->cacert || t->cacertdir)
+        ok = SSL_CTX_load_verify_locations(c->ssl_ctx, t->cacert, t->cacertdir);
+    else
+        ok = SSL_CTX_set_default_verify_paths(c->ssl_ctx);
+    if (!ok) return tls_error(err, errlen, "Invalid CA Certificate File/Directory"), -1;
+    if (t->cert && !SSL_CTX_use_certificate_chain_file(c->ssl_ctx, t->cert))
+        return tls_error(err, errlen, "Invalid client certificate"), -1;
+    if (t->key && !SSL_CTX_use_PrivateKey_file(c->ssl_ctx, t->key, SSL_FILETYPE_PEM))
+        return tls_error(err, errlen, "Invalid private key"), -1;
+    if (t->ciphers && !SSL_CTX_set_cipher_list(c->ssl_ctx, t->ciphers))
+        return tls_error(err, errlen, "Error while configuring ciphers"), -1;
+    if (t->ciphersuites && !SSL_CTX_set_ciphersuites(c->ssl_ctx, t->ciphersuites))
+        return tls_error(err, errlen, "Error while setting cypher suites"), -1;
+    return 0;
+}
+
+int conn_start_tls(cli_conn *c, const conn_tls *t, const char *host, char *err, size_t errlen) {
+    if (tls_context(c, t, err, errlen) < 0) return -1;
+    c->ssl = SSL_new(c->ssl_ctx);
+    if (!c->ssl) return tls_error(err, errlen, "cannot create a TLS session"), -1;
+    const char *sni = t->sni ? t->sni : host;
+    if (sni) SSL_set_tlsext_host_name(c->ssl, sni);
+    SSL_set_fd(c->ssl, c->fd);
+    if (SSL_connect(c->ssl) != 1) {
+        /* hiredis's words, which redis-cli prints */
+        unsigned long e = ERR_peek_last_error();
+        const char *reason = e ? ERR_reason_error_string(e) : NULL;
+        snprintf(err, errlen, "SSL_connect failed: %s", reason ? reason : strerror(errno));
+        ERR_clear_error();
+        return -2;
+    }
+    return 0;
+}
+
+/* Transport: plain socket or TLS. Both return what read/write return,
+ * with errno set on failure (EAGAIN when a non-blocking call would wait). */
+static ssize_t io_read(cli_conn *c, void *buf, size_t n, int nowait) {
+    if (!c->ssl) return recv(c->fd, buf, n, nowait ? MSG_DONTWAIT : 0);
+    /* Non-blocking for real: a readable socket may hold only a record
+     * that is not data (a TLS 1.3 session ticket), and a blocking
+     * SSL_read would then wait for data that is not coming. */
+    int flags = 0;
+    if (nowait) {
+        flags = fcntl(c->fd, F_GETFL);
+        fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+    }
+    int r = SSL_read(c->ssl, buf, (int)(n > 1 << 30 ? 1 << 30 : n));
+    int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+    if (nowait) fcntl(c->fd, F_SETFL, flags);
+    if (r > 0) return r;
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) errno = EAGAIN;
+    else if (e == SSL_ERROR_SYSCALL && r == 0) return 0;
+    else if (e != SSL_ERROR_SYSCALL) errno = EIO;
+    ERR_clear_error();
+    return -1;
+}
+
+static ssize_t io_write(cli_conn *c, const void *buf, size_t n, int nowait) {
+    if (!c->ssl) return send(c->fd, buf, n, MSG_NOSIGNAL | (nowait ? MSG_DONTWAIT : 0));
+    int flags = 0;
+    if (nowait) {
+        flags = fcntl(c->fd, F_GETFL);
+        fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+    }
+    int r = SSL_write(c->ssl, buf, (int)(n > 1 << 30 ? 1 << 30 : n));
+    int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+    if (nowait) fcntl(c->fd, F_SETFL, flags);
+    if (r > 0) return r;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) errno = EAGAIN;
+    else if (e != SSL_ERROR_SYSCALL) errno = EIO;
+    ERR_clear_error();
+    return -1;
+}
+
+long conn_write_nowait(cli_conn *c, const char *p, size_t n) {
+    ssize_t w = io_write(c, p, n, 1);
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+    if (w < 0) set_err(c, strerror(errno), 1);
+    return (long)w;
+}
+
 void conn_append(cli_conn *c, int argc, const char *const *argv, const size_t *lens) {
     buf_printf(&c->out, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++) {
@@ -173,7 +278,7 @@ void conn_append_raw(cli_conn *c, const char *p, size_t n) {
 
 int conn_flush(cli_conn *c) {
     while (c->out_sent < c->out.len) {
-        ssize_t n = write(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent);
+        ssize_t n = io_write(c, c->out.data + c->out_sent, c->out.len - c->out_sent, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             set_err(c, strerror(errno), errno == EPIPE || errno == ECONNRESET);
@@ -186,12 +291,13 @@ int conn_flush(cli_conn *c) {
     return 0;
 }
 
-/* Read once from the socket into the reader. 0, or -1 (error set). */
+/* Read once from the socket into the reader: 1, 0 when a non-blocking
+ * read found nothing, or -1 (error set). */
 static int fill_reader_flags(cli_conn *c, int flags) {
     char chunk[16384];
     ssize_t n;
     do {
-        n = recv(c->fd, chunk, sizeof(chunk), flags);
+        n = io_read(c, chunk, sizeof(chunk), flags & MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     if (n == 0) {
@@ -203,15 +309,22 @@ static int fill_reader_flags(cli_conn *c, int flags) {
         return -1;
     }
     rr_reader_feed(c->reader, chunk, (size_t)n);
-    return 0;
+    return 1;
 }
 
 static int fill_reader(cli_conn *c) {
-    return fill_reader_flags(c, 0);
+    return fill_reader_flags(c, 0) < 0 ? -1 : 0;
 }
 
+/* Reads until the socket has nothing more (a TLS session may hold
+ * decrypted bytes that poll() does not report). */
 int conn_fill_nowait(cli_conn *c) {
-    return fill_reader_flags(c, MSG_DONTWAIT);
+    for (int i = 0; i < 64; i++) {
+        int got = fill_reader_flags(c, MSG_DONTWAIT);
+        if (got < 0) return -1;
+        if (got == 0) break;
+    }
+    return 0;
 }
 
 int conn_next(cli_conn *c, rr_reply **out) {
@@ -284,7 +397,7 @@ long conn_read_raw(cli_conn *c, char *buf, size_t len) {
     }
     ssize_t n;
     do {
-        n = read(c->fd, buf, len);
+        n = io_read(c, buf, len, 0);
     } while (n < 0 && errno == EINTR);
     if (n < 0) set_err(c, strerror(errno), 1);
     return (long)n;

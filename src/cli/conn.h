@@ -35,6 +35,20 @@ cli_conn *conn_open(const char *host, int port, const char *path,
 void conn_close(cli_conn *c);
 int conn_fd(const cli_conn *c);
 
+/* TLS settings, redis-cli's --tls options. */
+typedef struct conn_tls {
+    const char *cacert, *cacertdir; /* neither: the system's trusted roots */
+    const char *cert, *key;         /* client certificate */
+    const char *sni;                /* server name sent (default: the host) */
+    const char *ciphers, *ciphersuites;
+    int insecure;                   /* do not verify the server's certificate */
+} conn_tls;
+
+/* Handshake over an open connection (OpenSSL). 0; -1 when the settings
+ * are refused (a certificate file that does not load); -2 when the
+ * handshake fails; the reason in err. Everything after goes through TLS. */
+int conn_start_tls(cli_conn *c, const conn_tls *t, const char *host, char *err, size_t errlen);
+
 /* Bound every read (0: wait forever, the default). */
 void conn_set_read_timeout(cli_conn *c, long timeout_ms);
 void conn_set_push(cli_conn *c, enum conn_push_mode mode, conn_push_fn fn, void *priv);
@@ -68,6 +82,9 @@ int conn_lost(const cli_conn *c);
  * by one (1: *out set, 0: none yet, -1: protocol error). */
 int conn_fill_nowait(cli_conn *c);
 int conn_next(cli_conn *c, rr_reply **out);
+/* Write what the socket takes without waiting: bytes written (0 when it
+ * is full), or -1 on error. */
+long conn_write_nowait(cli_conn *c, const char *p, size_t n);
 
 /* Raw access for a caller that takes over the stream (the RDB payload
  * after SYNC): bytes already read but not parsed are handed out first,

@@ -90,20 +90,27 @@ static int handshake(cli_conn *c, const cli_opts *o) {
     return 0;
 }
 
+static void print_connect_error(const cli_opts *o, const char *err) {
+    if (o->socket) fprintf(stderr, "Could not connect to Redis at %s: %s\n", o->socket, err);
+    else fprintf(stderr, "Could not connect to Redis at %s:%d: %s\n", o->host, o->port, err);
+}
+
 /* keep: a failed AUTH, SELECT or HELLO leaves the connection open (the
  * messages are printed), as redis-cli goes on to send the command anyway. */
 static cli_conn *connect_ex(const cli_opts *o, int quiet, int keep) {
     char err[256] = "";
-    if (o->tls) {
-        if (!quiet) fprintf(stderr, "TLS is not built in this keel-cli yet.\n");
-        return NULL;
-    }
     cli_conn *c = conn_open(o->host, o->port, o->socket, 0, err, sizeof(err));
     if (!c) {
-        if (!quiet) {
-            if (o->socket) fprintf(stderr, "Could not connect to Redis at %s: %s\n", o->socket, err);
-            else fprintf(stderr, "Could not connect to Redis at %s:%d: %s\n", o->host, o->port, err);
-        }
+        if (!quiet) print_connect_error(o, err);
+        return NULL;
+    }
+    int tls = o->tls ? conn_start_tls(c, &o->tls_opts, o->host, err, sizeof(err)) : 0;
+    if (tls < 0) {
+        /* as redis-cli: a refused setting, or a failed handshake reported
+         * like a failed connection */
+        if (tls == -1) fprintf(stderr, "Could not negotiate a TLS connection: %s\n", err);
+        else if (!quiet) print_connect_error(o, err);
+        conn_close(c);
         return NULL;
     }
     if (handshake(c, o) < 0 && !keep) {

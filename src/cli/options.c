@@ -93,11 +93,15 @@ static int opt_uri(cli_opts *o, const char *a) {
     return cli_parse_uri(o, a);
 }
 
-/* Keel's server has no TLS yet: the options are accepted so that scripts
- * written for redis-cli parse, and refused when a connection would use
- * them. */
 static int opt_tls(cli_opts *o, const char *a) { o->tls = 1; return 0; }
-static int opt_tls_arg(cli_opts *o, const char *a) { return 0; }
+static int opt_sni(cli_opts *o, const char *a) { o->tls_opts.sni = a; return 0; }
+static int opt_cacert(cli_opts *o, const char *a) { o->tls_opts.cacert = a; return 0; }
+static int opt_cacertdir(cli_opts *o, const char *a) { o->tls_opts.cacertdir = a; return 0; }
+static int opt_insecure(cli_opts *o, const char *a) { o->tls_opts.insecure = 1; return 0; }
+static int opt_cert(cli_opts *o, const char *a) { o->tls_opts.cert = a; return 0; }
+static int opt_key(cli_opts *o, const char *a) { o->tls_opts.key = a; return 0; }
+static int opt_ciphers(cli_opts *o, const char *a) { o->tls_opts.ciphers = a; return 0; }
+static int opt_ciphersuites(cli_opts *o, const char *a) { o->tls_opts.ciphersuites = a; return 0; }
 
 static int opt_version(cli_opts *o, const char *a) {
     printf("keel-cli %s\n", KEEL_CLI_VERSION);
@@ -133,15 +137,16 @@ static const cli_option core_options[] = {
     {"-D", 1, opt_cmd_delim, "<delimiter>     Between replies in raw output (default: \\n)."},
     {"-c", 0, opt_cluster, "                 Cluster mode: follow -MOVED and -ASK redirections."},
     {"-e", 0, opt_errcode, "                 Exit with code 1 when the command gets an error reply."},
-    {"--tls", 0, opt_tls, "              TLS connection (not built in this keel-cli yet)."},
-    {"--sni", 1, opt_tls_arg, NULL},
-    {"--cacert", 1, opt_tls_arg, NULL},
-    {"--cacertdir", 1, opt_tls_arg, NULL},
-    {"--insecure", 0, opt_tls_arg, NULL},
-    {"--cert", 1, opt_tls_arg, NULL},
-    {"--key", 1, opt_tls_arg, NULL},
-    {"--tls-ciphers", 1, opt_tls_arg, NULL},
-    {"--tls-ciphersuites", 1, opt_tls_arg, NULL},
+    {"--tls", 0, opt_tls, "              Connect with TLS."},
+    {"--sni", 1, opt_sni, "<host>       Server name sent in the TLS handshake."},
+    {"--cacert", 1, opt_cacert, "<file>    CA certificate(s) to verify the server with."},
+    {"--cacertdir", 1, opt_cacertdir, "<dir>  Directory of trusted CA certificates (neither: the\n"
+                                      "                     system's trusted roots)."},
+    {"--insecure", 0, opt_insecure, "         Do not verify the server's certificate."},
+    {"--cert", 1, opt_cert, "<file>      Client certificate."},
+    {"--key", 1, opt_key, "<file>       Client certificate's private key."},
+    {"--tls-ciphers", 1, opt_ciphers, "<list> Ciphers allowed up to TLSv1.2 (ciphers(1ssl))."},
+    {"--tls-ciphersuites", 1, opt_ciphersuites, "<list> TLSv1.3 ciphersuites."},
     {"--raw", 0, opt_raw, "              Raw output (the default when STDOUT is not a tty)."},
     {"--no-raw", 0, opt_no_raw, "           Formatted output even when STDOUT is not a tty."},
     {"--quoted-input", 0, opt_quoted_input, "     Arguments are quoted strings (\"a\\x00b\")."},

@@ -97,13 +97,10 @@ static void write_some(cli_conn *c, pipe_state *s) {
     size_t burst = 0;
     for (;;) {
         if (s->olen) {
-            ssize_t n = send(conn_fd(c), s->obuf + s->opos, s->olen, MSG_DONTWAIT | MSG_NOSIGNAL);
+            long n = conn_write_nowait(c, s->obuf + s->opos, s->olen);
             if (n < 0) {
-                if (errno != EAGAIN && errno != EINTR) {
-                    fprintf(stderr, "Error writing to the server: %s\n", strerror(errno));
-                    exit(1);
-                }
-                n = 0;
+                fprintf(stderr, "Error writing to the server: %s\n", conn_error(c));
+                exit(1);
             }
             s->olen -= (size_t)n;
             s->opos += (size_t)n;

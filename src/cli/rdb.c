@@ -97,14 +97,35 @@ static int open_output(const char *name) {
     return fd;
 }
 
-/* Keep the last EOF_MARK_SIZE bytes seen, to spot the end mark. */
-static void track_tail(char *tail, const char *buf, size_t n) {
-    if (n >= EOF_MARK_SIZE) {
-        memcpy(tail, buf + n - EOF_MARK_SIZE, EOF_MARK_SIZE);
+/* With an end mark: how many of the n bytes just read belong to the
+ * payload, the mark included (n when the mark has not come yet). The mark
+ * is looked for anywhere in the last EOF_MARK_SIZE bytes before and the
+ * bytes just read, not only at the end of a read, so that a server which
+ * goes on sending (replication pings) right after the mark cannot hide it.
+ * tail keeps the last EOF_MARK_SIZE bytes seen. */
+static size_t through_mark(char *tail, const char *eofmark, const char *buf, size_t n, int *found) {
+    char window[EOF_MARK_SIZE * 2];
+    size_t take = n;
+    *found = 0;
+    /* the mark may straddle the previous read and this one */
+    size_t head = n < EOF_MARK_SIZE ? n : EOF_MARK_SIZE;
+    memcpy(window, tail, EOF_MARK_SIZE);
+    memcpy(window + EOF_MARK_SIZE, buf, head);
+    const char *at = memmem(window, EOF_MARK_SIZE + head, eofmark, EOF_MARK_SIZE);
+    if (at) {
+        take = (size_t)(at - window);
     } else {
-        memmove(tail, tail + n, EOF_MARK_SIZE - n);
-        memcpy(tail + EOF_MARK_SIZE - n, buf, n);
+        at = memmem(buf, n, eofmark, EOF_MARK_SIZE);
+        if (at) take = (size_t)(at - buf) + EOF_MARK_SIZE;
     }
+    if (at) *found = 1;
+    if (take >= EOF_MARK_SIZE) {
+        memcpy(tail, buf + take - EOF_MARK_SIZE, EOF_MARK_SIZE);
+    } else {
+        memmove(tail, tail + take, EOF_MARK_SIZE - take);
+        memcpy(tail + EOF_MARK_SIZE - take, buf, take);
+    }
+    return take;
 }
 
 int mode_rdb(cli_ctx *ctx) {
@@ -134,16 +155,15 @@ int mode_rdb(cli_ctx *ctx) {
             fprintf(stderr, "I/O Error reading RDB payload from socket\n");
             return 1;
         }
-        ssize_t w = write(fd, buf, (size_t)n);
-        if (w != n) {
+        int found = 0;
+        size_t take = usemark ? through_mark(tail, eofmark, buf, (size_t)n, &found) : (size_t)n;
+        ssize_t w = write(fd, buf, take);
+        if (w < 0 || (size_t)w != take) {
             fprintf(stderr, "Error writing data to file: %s\n", w < 0 ? strerror(errno) : "short write");
             return 1;
         }
-        payload -= (unsigned long long)n;
-        if (usemark) {
-            track_tail(tail, buf, (size_t)n);
-            if (!memcmp(tail, eofmark, EOF_MARK_SIZE)) break;
-        }
+        payload -= take;
+        if (found) break;
     }
     if (usemark) {
         payload = ULLONG_MAX - payload - EOF_MARK_SIZE;

@@ -8,6 +8,7 @@
 #include "core/latency.h"
 #include "persist/persist_cmds.h"
 #include "persist/rdb.h"
+#include "core/security.h"
 #include "core/server.h"
 #include "core/slowlog.h"
 #include "lib/util.h"
@@ -37,6 +38,7 @@ static command *const module_tables[] = {
     aof_commands,
     pubsub_commands, monitor_commands,
     repl_commands,
+    security_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -47,7 +49,14 @@ static int ncommands;
  * 350 instructions per request (eight case-insensitive compares); this is
  * one hash of the name and usually one compare. */
 #define BY_NAME_SIZE 2048
-static command *by_name[BY_NAME_SIZE];
+typedef struct named_command {
+    const char *name; /* the table's name, or its rename-command name */
+    command *cmd;
+} named_command;
+static named_command by_name[BY_NAME_SIZE];
+/* rename-command: the name each top-level command answers to (parallel
+ * to sorted[]); NULL once renamed to "" (disabled). */
+static const char **names;
 
 static uint32_t name_hash(const char *s, size_t len) {
     uint32_t h = 2166136261u;
@@ -113,7 +122,18 @@ static int cmp_commands(const void *a, const void *b) {
     return strcmp((*(command *const *)a)->name, (*(command *const *)b)->name);
 }
 
+static void index_names(void) {
+    memset(by_name, 0, sizeof(by_name));
+    for (int i = 0; i < ncommands; i++) {
+        if (!names[i]) continue;
+        uint32_t slot = name_hash(names[i], strlen(names[i])) & (BY_NAME_SIZE - 1);
+        while (by_name[slot].cmd) slot = (slot + 1) & (BY_NAME_SIZE - 1);
+        by_name[slot] = (named_command){names[i], sorted[i]};
+    }
+}
+
 void command_table_init(void) {
+    if (sorted) return; /* already built (rename-command in the config) */
     int n = 0;
     for (size_t t = 0; t < sizeof(module_tables) / sizeof(module_tables[0]); t++)
         for (command *cmd = module_tables[t]; cmd->name; cmd++) n++;
@@ -130,11 +150,9 @@ void command_table_init(void) {
         fprintf(stderr, "keel: %d commands: enlarge BY_NAME_SIZE\n", ncommands);
         abort();
     }
-    for (int i = 0; i < ncommands; i++) {
-        uint32_t slot = name_hash(sorted[i]->name, strlen(sorted[i]->name)) & (BY_NAME_SIZE - 1);
-        while (by_name[slot]) slot = (slot + 1) & (BY_NAME_SIZE - 1);
-        by_name[slot] = sorted[i];
-    }
+    names = zmalloc(sizeof(char *) * (size_t)(ncommands ? ncommands : 1));
+    for (int i = 0; i < ncommands; i++) names[i] = sorted[i]->name;
+    index_names();
     for (int i = 1; i < ncommands; i++) {
         if (!strcmp(sorted[i]->name, sorted[i - 1]->name)) {
             fprintf(stderr, "keel: command '%s' defined twice\n", sorted[i]->name);
@@ -157,9 +175,32 @@ static int name_cmp(const char *name, const char *s, size_t len) {
 
 command *command_lookup(const char *name, size_t len) {
     uint32_t slot = name_hash(name, len) & (BY_NAME_SIZE - 1);
-    for (command *cmd; (cmd = by_name[slot]) != NULL; slot = (slot + 1) & (BY_NAME_SIZE - 1))
-        if (name_cmp(cmd->name, name, len) == 0) return cmd;
+    for (; by_name[slot].cmd; slot = (slot + 1) & (BY_NAME_SIZE - 1))
+        if (name_cmp(by_name[slot].name, name, len) == 0) return by_name[slot].cmd;
     return NULL;
+}
+
+int command_rename(const char *from, const char *to, const char **err) {
+    command_table_init();
+    command *cmd = command_lookup(from, strlen(from));
+    if (!cmd) {
+        *err = "No such command in rename-command";
+        return 0;
+    }
+    if (to[0] && command_lookup(to, strlen(to))) {
+        *err = "Target command name already exists";
+        return 0;
+    }
+    for (int i = 0; i < ncommands; i++) {
+        if (sorted[i] != cmd) continue;
+        char *lower = zstrdup(to);
+        for (char *p = lower; *p; p++)
+            if (*p >= 'A' && *p <= 'Z') *p += 'a' - 'A';
+        names[i] = to[0] ? lower : NULL; /* kept for the process's life */
+        if (!to[0]) zfree(lower);
+    }
+    index_names();
+    return 1;
 }
 
 static command *subcommand_lookup(command *parent, const char *name, size_t len) {
@@ -175,11 +216,18 @@ command *command_lookup_argv(int argc, char **argv) {
     return subcommand_lookup(cmd, argv[1], kstr_len(argv[1]));
 }
 
+/* A command disabled by rename-command "" is gone, as in Redis: not
+ * listed by COMMAND, not counted. */
 void command_foreach(command_visit_fn *fn, void *priv) {
-    for (int i = 0; i < ncommands; i++) fn(sorted[i], priv);
+    for (int i = 0; i < ncommands; i++)
+        if (names[i]) fn(sorted[i], priv);
 }
 
-int command_count(void) { return ncommands; }
+int command_count(void) {
+    int n = 0;
+    for (int i = 0; i < ncommands; i++) n += names[i] != NULL;
+    return n;
+}
 
 static void reset_one(command *cmd, void *priv) {
     (void)priv;
@@ -228,6 +276,7 @@ static void rejected(client *c, command *cmd) {
 void command_dispatch(client *c) {
     if (c->argc == 0) return;
     server_update_cached_time();
+    if (security_cross_protocol_guard(c)) return;
     command *cmd = command_lookup(c->argv[0], kstr_len(c->argv[0]));
     if (!cmd) {
         c->cmd = NULL;
@@ -254,6 +303,10 @@ void command_dispatch(client *c) {
     }
     if (!arity_ok(cmd, c->argc)) {
         reply_error_arity(c);
+        rejected(c, cmd);
+        return;
+    }
+    if (security_rejects_protected_command(c, cmd)) {
         rejected(c, cmd);
         return;
     }

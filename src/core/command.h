@@ -68,6 +68,10 @@ typedef struct command {
 void command_table_init(void);
 /* Find a command by name (case-insensitive); NULL if unknown. */
 command *command_lookup(const char *name, size_t len);
+/* rename-command from the config file: the command answers to 'to'
+ * from now on, or to nothing when 'to' is "". Returns 0 with Redis's
+ * words in *err for an unknown command or a name already taken. */
+int command_rename(const char *from, const char *to, const char **err);
 /* Resolve argv to a command or subcommand, NULL if unknown. */
 command *command_lookup_argv(int argc, char **argv);
 

@@ -2,6 +2,7 @@
 #include "core/config.h"
 #include "core/command.h"
 #include "core/db.h"
+#include "core/security.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "memory/memory.h"
@@ -66,8 +67,8 @@ static config_entry core_configs[] = {
     CONFIG_BOOL("dynamic-hz", &server.dynamic_hz, "yes", 0, NULL),
     CONFIG_INT("active-expire-effort", &server.active_expire_effort, "1", 1, 10, 0, NULL),
     CONFIG_STRING("requirepass", &server.requirepass, "", 0, NULL),
-    CONFIG_STRING("dir", &server.dir, "", 0, NULL),
-    CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", 0, NULL),
+    CONFIG_STRING("dir", &server.dir, "", CF_PROTECTED, NULL),
+    CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", CF_PROTECTED, NULL),
     CONFIG_SPECIAL("save", &server.save_params, "3600 1 300 100 60 10000", set_save, get_string_ptr, 0),
     /* Memory. */
     CONFIG_MEMORY("maxmemory", &server.maxmemory, "0", 0, LLONG_MAX, 0, apply_maxmemory),
@@ -127,6 +128,8 @@ static config_entry *const module_config_tables[] = {
     script_configs,
     pubsub_configs,
     repl_configs,
+    security_configs,
+    tls_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */
@@ -361,7 +364,7 @@ static kstr get_string_ptr(const config_entry *ce) {
 
 /* Redis's words differ for bind and port failures. */
 static int apply_bind(const char **err) {
-    if (server_rebind_tcp(err)) return 1;
+    if (server_rebind_tcp(err) && server_rebind_tls(err)) return 1;
     *err = "Failed to bind to specified addresses.";
     return 0;
 }
@@ -435,6 +438,13 @@ static void apply_directive(char **argv, int argc, const char *source, int line,
 
 static void load_config_text(const char *text, const char *source, int lines_are_real);
 
+/* rename-command NAME NEWNAME (or "" to disable), as Redis: file and
+ * command line only; CONFIG REWRITE keeps the line as written. */
+static void rename_directive(char **argv, const char *source, int line, const char *text) {
+    const char *err;
+    if (!command_rename(argv[1], argv[2], &err)) fatal_config(source, line, text, err);
+}
+
 static void load_file(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -471,6 +481,7 @@ static void load_config_text(const char *text, const char *source, int lines_are
         if (argc == 0) { kstr_free_split(argv, argc); kstr_free(line); continue; }
         kstr_tolower(argv[0]);
         if (!strcmp(argv[0], "include") && argc == 2) load_file(argv[1]);
+        else if (!strcmp(argv[0], "rename-command") && argc == 3) rename_directive(argv, source, lines_are_real ? lineno : 0, line);
         else apply_directive(argv, argc, source, lines_are_real ? lineno : 0, line);
         kstr_free_split(argv, argc);
         kstr_free(line);
@@ -651,7 +662,7 @@ static int set_from_text(config_entry *ce, const char *val, const char **err) {
     if (!argv) { *err = "unbalanced quotes"; return 0; }
     int ok = config_set_args(ce, argv, argc, err);
     kstr_free_split(argv, argc);
-    return ok && (!ce->apply || ce->apply(err));
+    return ok;
 }
 
 static void save_value(saved_value *sv, config_entry *ce) {
@@ -665,14 +676,32 @@ static void save_value(saved_value *sv, config_entry *ce) {
     }
 }
 
-static void restore_value(const saved_value *sv) {
-    const char *ignored;
-    if (sv->str) {
-        set_from_text(sv->ce, sv->str, &ignored);
-        return;
+/* Whether an earlier pair of this CONFIG SET has the same apply hook. */
+static int hook_seen_before(const saved_value *saved, int i) {
+    for (int j = 0; j < i; j++)
+        if (saved[j].ce->apply == saved[i].ce->apply) return 1;
+    return 0;
+}
+
+/* Each apply hook once, after every value is in place, as Redis does: a
+ * certificate and its key set together are checked together, and a hook
+ * shared by several parameters runs once. Returns the index of the pair
+ * whose hook refused, or n. */
+static int run_apply_hooks(saved_value *saved, int n, const char **err) {
+    for (int i = 0; i < n; i++) {
+        if (!saved[i].ce->apply || hook_seen_before(saved, i)) continue;
+        if (!saved[i].ce->apply(err)) return i;
     }
-    store_value(sv->ce, sv->num);
-    if (sv->ce->apply) sv->ce->apply(&ignored);
+    return n;
+}
+
+static void restore_all(saved_value *saved, int n) {
+    const char *ignored;
+    for (int i = 0; i < n; i++) {
+        if (saved[i].str) set_from_text(saved[i].ce, saved[i].str, &ignored);
+        else store_value(saved[i].ce, saved[i].num);
+    }
+    run_apply_hooks(saved, n, &ignored);
 }
 
 /* Check the names and save the old values. Returns the index of the
@@ -682,6 +711,10 @@ static int check_and_save(client *c, saved_value *saved, int n, const char **err
         config_entry *ce = config_find(c->argv[2 + i * 2]);
         if (!ce) { *err = NULL; return i; }
         if (ce->flags & CF_IMMUTABLE) { *err = "can't set immutable config"; return i; }
+        if ((ce->flags & CF_PROTECTED) && !security_protected_configs_allowed(c)) {
+            *err = "can't set protected config";
+            return i;
+        }
         for (int j = 0; j < i; j++)
             if (saved[j].ce == ce) { *err = "duplicate parameter"; return i; }
         save_value(&saved[i], ce);
@@ -689,15 +722,17 @@ static int check_and_save(client *c, saved_value *saved, int n, const char **err
     return n;
 }
 
-/* Set them all; on the first failure put every saved value back. Returns
- * the index of the failing pair, or n. */
+/* Set them all, then run their apply hooks; on the first failure put
+ * every saved value back. Returns the index of the failing pair, or n. */
 static int apply_all(client *c, saved_value *saved, int n, const char **err) {
     for (int i = 0; i < n; i++) {
         if (set_from_text(saved[i].ce, c->argv[3 + i * 2], err)) continue;
-        for (int j = 0; j < n; j++) restore_value(&saved[j]);
+        restore_all(saved, n);
         return i;
     }
-    return n;
+    int bad = run_apply_hooks(saved, n, err);
+    if (bad < n) restore_all(saved, n);
+    return bad;
 }
 
 void config_command_set(client *c) {

@@ -27,6 +27,7 @@ typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL
 #define CF_IMMUTABLE (1 << 0)  /* file and command line only */
 #define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
 #define CF_HIDDEN (1 << 2)
+#define CF_PROTECTED (1 << 3) /* CONFIG SET only as enable-protected-configs allows */
 
 typedef struct enum_value { const char *name; int value; } enum_value;
 extern const enum_value config_yesno[];
@@ -86,6 +87,8 @@ extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no ef
 extern config_entry script_configs[]; /* script/script.c */
 extern config_entry pubsub_configs[]; /* pubsub/notify.c */
 extern config_entry repl_configs[];   /* repl/repl_cmds.c */
+extern config_entry tls_configs[]; /* tls/tls.c: tls-port and every tls-* parameter */
+extern config_entry security_configs[]; /* core/security.c: enable-protected-configs, enable-module-command */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

@@ -23,10 +23,8 @@
 #include "lib/zmalloc.h"
 
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
-static const enum_value protected_enum[] = {{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}};
 static const enum_value pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
-static const enum_value tls_auth_enum[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 static const enum_value endpoint_enum[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 static const enum_value facility_enum[] = {{"user", 8}, {"local0", 128}, {"local1", 136}, {"local2", 144},
                                            {"local3", 152}, {"local4", 160}, {"local5", 168}, {"local6", 176},
@@ -59,8 +57,6 @@ config_entry stub_configs[] = {
     STUB_INT("shutdown-timeout", "10", 0, INT_MAX, 0),
     STUB_STRING("ignore-warnings", "", 0),
     STUB_STRING("locale-collate", "", 0),
-    STUB_ENUM("enable-protected-configs", "no", protected_enum, CF_IMMUTABLE),
-    STUB_ENUM("enable-module-command", "no", protected_enum, CF_IMMUTABLE),
     STUB_INT("io-threads", "1", 1, 128, CF_IMMUTABLE),
     STUB_BOOL("io-threads-do-reads", "no", CF_IMMUTABLE),
     STUB_LL("socket-mark-id", "0", 0, UINT_MAX, CF_IMMUTABLE),
@@ -98,26 +94,6 @@ config_entry stub_configs[] = {
     STUB_ENUM("cluster-preferred-endpoint-type", "ip", endpoint_enum, 0),
     STUB_MEMORY("cluster-link-sendbuf-limit", "0", 0, LLONG_MAX, 0),
     /* TLS. */
-    STUB_INT("tls-port", "0", 0, 65535, 0),
-    STUB_STRING("tls-cert-file", "", 0),
-    STUB_STRING("tls-key-file", "", 0),
-    STUB_STRING("tls-key-file-pass", "", 0),
-    STUB_STRING("tls-client-cert-file", "", 0),
-    STUB_STRING("tls-client-key-file", "", 0),
-    STUB_STRING("tls-client-key-file-pass", "", 0),
-    STUB_STRING("tls-dh-params-file", "", 0),
-    STUB_STRING("tls-ca-cert-file", "", 0),
-    STUB_STRING("tls-ca-cert-dir", "", 0),
-    STUB_ENUM("tls-auth-clients", "yes", tls_auth_enum, 0),
-    STUB_BOOL("tls-replication", "no", 0),
-    STUB_BOOL("tls-cluster", "no", 0),
-    STUB_STRING("tls-protocols", "", 0),
-    STUB_STRING("tls-ciphers", "", 0),
-    STUB_STRING("tls-ciphersuites", "", 0),
-    STUB_BOOL("tls-prefer-server-ciphers", "no", 0),
-    STUB_BOOL("tls-session-caching", "yes", 0),
-    STUB_INT("tls-session-cache-size", "20480", 0, INT_MAX, 0),
-    STUB_INT("tls-session-cache-timeout", "300", 0, INT_MAX, 0),
     CONFIG_END,
 };
 

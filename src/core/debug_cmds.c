@@ -32,17 +32,6 @@
 
 /* ---- DEBUG ---- */
 
-static int debug_allowed(client *c) {
-    if (server.enable_debug_cmd == 1) return 1;
-    if (server.enable_debug_cmd == 2 &&
-        ((c->flags & CLIENT_UNIX_SOCKET) || !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4)))
-        return 1;
-    reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
-                   "can run it from a local connection, otherwise you need to set this option in the "
-                   "configuration file, and then restart the server.");
-    return 0;
-}
-
 static void debug_populate(client *c) {
     long long count, size = 0;
     if (!parse_ll(c, c->argv[2], &count)) return;
@@ -373,7 +362,6 @@ static void debug_replybuffer(client *c) {
 }
 
 static void debug_command(client *c) {
-    if (!debug_allowed(c)) return;
     kstr sub = c->argv[1];
     if (arg_is(sub, "help")) {
         static const char *const help[] = {
@@ -515,6 +503,6 @@ static void debug_command(client *c) {
         reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub);
     }
 }command debug_commands[] = {
-    {"debug", debug_command, -2, "admin noscript loading stale", 0, 0, 0, "server", "1.0.0", "Debugging commands.", NULL},
+    {"debug", debug_command, -2, "admin noscript loading stale protected", 0, 0, 0, "server", "1.0.0", "Debugging commands.", NULL},
     {0},
 };

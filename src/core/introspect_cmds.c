@@ -19,7 +19,7 @@
 static const char *const flag_words[] = {
     "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "", "blocking", "loading",
     "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "may_replicate", "sentinel",
-    "only_sentinel", "no_mandatory_keys", "protected", "", "", "no_async_loading", "no_multi",
+    "only_sentinel", "no_mandatory_keys", "" /* protected: hidden, as in Redis */, "", "", "no_async_loading", "no_multi",
     "movablekeys", "allow_busy",
 };
 

@@ -25,6 +25,7 @@
 #include "persist/rdb.h"
 #include "pubsub/hooks.h"
 #include "repl/repl.h"
+#include "tls/tls.h"
 #include "lib/zmalloc.h"
 #include "persist/persist.h"
 
@@ -138,6 +139,8 @@ fail:
     return -1;
 }
 
+static void close_listeners_of(int *fds, int *count);
+
 static int listen_unix(const char *path, unsigned int perm) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -158,31 +161,42 @@ static int listen_unix(const char *path, unsigned int perm) {
     return fd;
 }
 
-/* Listen on every bind address at the configured port (none for port 0)
- * and register the sockets; on failure close what was opened, return 0. */
-static int open_tcp_listeners(void) {
-    server.ipfd_count = 0;
-    if (server.port == 0) return 1;
+/* Listen on every bind address at port (none for port 0) and register
+ * the sockets with accept_proc; on failure close what was opened and
+ * return 0. */
+static int open_listeners_on(int port, int *fds, int *count, ev_file_proc *accept_proc) {
+    *count = 0;
+    if (port == 0) return 1;
     for (int i = 0; i < server.bindaddr_count; i++) {
-        int fd = listen_tcp(server.bindaddr[i], server.port);
+        int fd = listen_tcp(server.bindaddr[i], port);
         if (fd == -2) continue;
         if (fd < 0) {
-            close_tcp_listeners();
+            close_listeners_of(fds, count);
             return 0;
         }
-        server.ipfd[server.ipfd_count++] = fd;
-        ev_add_file(server.el, fd, EV_READABLE, (ev_file_proc *)client_accept_tcp, NULL);
+        fds[(*count)++] = fd;
+        ev_add_file(server.el, fd, EV_READABLE, accept_proc, NULL);
     }
     return 1;
 }
 
-void close_tcp_listeners(void) {
-    for (int i = 0; i < server.ipfd_count; i++) {
-        ev_del_file(server.el, server.ipfd[i], EV_READABLE);
-        close(server.ipfd[i]);
+static void close_listeners_of(int *fds, int *count) {
+    for (int i = 0; i < *count; i++) {
+        ev_del_file(server.el, fds[i], EV_READABLE);
+        close(fds[i]);
     }
-    server.ipfd_count = 0;
+    *count = 0;
 }
+
+static int open_tcp_listeners(void) {
+    return open_listeners_on(server.port, server.ipfd, &server.ipfd_count, (ev_file_proc *)client_accept_tcp);
+}
+
+static int open_tls_listeners(void) {
+    return open_listeners_on(server.tls_port, server.tlsfd, &server.tlsfd_count, (ev_file_proc *)client_accept_tls);
+}
+
+void close_tcp_listeners(void) { close_listeners_of(server.ipfd, &server.ipfd_count); }
 
 /* CONFIG SET port / bind at run time, as Redis does: the old sockets are
  * closed first (a new listener cannot share their port), then the new
@@ -200,9 +214,24 @@ int server_rebind_tcp(const char **err) {
     return 0;
 }
 
+int server_rebind_tls(const char **err) {
+    if (!server.el) return 1;
+    close_listeners_of(server.tlsfd, &server.tlsfd_count);
+    if (open_tls_listeners()) {
+        if (server.tls_port) server_log(LOG_NOTICE, "Listening on TLS port %d", server.tls_port);
+        return 1;
+    }
+    *err = "Unable to listen on this port. Check server logs.";
+    return 0;
+}
+
 static void open_listeners(void) {
     if (!open_tcp_listeners()) {
         server_log(LOG_WARNING, "Failed listening on port %d (tcp), aborting.", server.port);
+        server_startup_exit(1);
+    }
+    if (!open_tls_listeners()) {
+        server_log(LOG_WARNING, "Failed listening on port %d (tls), aborting.", server.tls_port);
         server_startup_exit(1);
     }
     server.sofd = -1;
@@ -214,7 +243,7 @@ static void open_listeners(void) {
         }
         ev_add_file(server.el, server.sofd, EV_READABLE, (ev_file_proc *)client_accept_unix, NULL);
     }
-    if (server.ipfd_count == 0 && server.sofd < 0) {
+    if (server.ipfd_count == 0 && server.tlsfd_count == 0 && server.sofd < 0) {
         server_log(LOG_WARNING, "Configured to not listen anywhere, exiting.");
         server_startup_exit(1);
     }
@@ -274,6 +303,9 @@ static long long server_cron(eventloop *el, long long id, void *data) {
 static void before_sleep(eventloop *el) {
     (void)el;
     server_update_cached_time();
+    /* TLS: requests no socket event announces; first, so that what they
+     * write reaches the AOF and unblocks clients like any other. */
+    clients_read_buffered_input();
     if (server.active_expire_enabled) db_active_expire_cycle(1);
     repl_before_sleep(); /* replicas' streams; WAIT's acknowledgements */
     blocking_handle_ready();
@@ -432,6 +464,7 @@ int main(int argc, char **argv) {
     make_runid();
     setup_signals();
     adjust_open_files_limit();
+    if (!tls_init()) server_startup_exit(1);
     command_table_init();
     db_init_all(server.dbnum);
     blocking_init();

@@ -67,7 +67,7 @@ static int expand_var(const char *name, size_t len, char *out, size_t cap) {
     } else if (len == 4 && !memcmp(name, "port", 4)) {
         snprintf(val, sizeof(val), "%d", server.port);
     } else if (len == 8 && !memcmp(name, "tls-port", 8)) {
-        snprintf(val, sizeof(val), "0"); /* no TLS listener in this build */
+        snprintf(val, sizeof(val), "%d", server.tls_port);
     } else if (len == 10 && !memcmp(name, "unixsocket", 10)) {
         snprintf(val, sizeof(val), "%s", server.unixsocket ? server.unixsocket : "");
     } else if (len == 11 && !memcmp(name, "config-file", 11)) {

@@ -67,6 +67,8 @@ struct server {
     /* Networking. */
     int ipfd[CONFIG_BINDADDR_MAX];
     int ipfd_count;
+    int tlsfd[CONFIG_BINDADDR_MAX]; /* TLS listeners (tls-port) */
+    int tlsfd_count;
     int sofd;
     client *clients;             /* doubly-linked list of all clients */
     unsigned long nclients;
@@ -77,6 +79,7 @@ struct server {
 
     /* Configuration (see config.c for names, defaults and limits). */
     int port;
+    int tls_port;                /* 0: no TLS listener (tls/tls.c's parameter) */
     char *bindaddr[CONFIG_BINDADDR_MAX];
     int bindaddr_count;
     char *unixsocket;
@@ -165,6 +168,8 @@ void server_startup_exit(int code) __attribute__((noreturn));
 /* Reopen the TCP listeners for the current port and bind addresses
  * (config's apply hook for both); 0 with *err set when that fails. */
 int server_rebind_tcp(const char **err);
+/* The same for the TLS listeners (tls-port); bind reopens both. */
+int server_rebind_tls(const char **err);
 /* DEBUG PAUSE-CRON: stop (1) or resume (0) the periodic tasks. */
 void server_pause_cron(int pause);
 void close_tcp_listeners(void);

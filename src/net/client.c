@@ -7,9 +7,11 @@
 #include "core/db.h"
 #include "core/server.h"
 #include "lib/zmalloc.h"
+#include "net/conn.h"
 #include "net/reply.h"
 #include "pubsub/hooks.h"
 #include "repl/repl.h"
+#include "tls/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +33,9 @@
 static void read_handler(eventloop *el, int fd, void *data, int mask);
 static int write_to_client(client *c);
 static void write_handler(eventloop *el, int fd, void *data, int mask);
+static void after_write(client *c);
+static void handshake_handler(eventloop *el, int fd, void *data, int mask);
+static void note_buffered_input(client *c);
 
 /* The clients' periodic work (clientmem.c) runs on its own timer, set up
  * with the first connection, so the core cron needs no knowledge of it. */
@@ -98,8 +103,13 @@ static client *client_alloc(int fd) {
     return c;
 }
 
-client *client_create(int fd, int is_unix) {
+static client *create_with_conn(int fd, int is_unix, conn *cn);
+
+client *client_create(int fd, int is_unix) { return create_with_conn(fd, is_unix, NULL); }
+
+static client *create_with_conn(int fd, int is_unix, conn *cn) {
     client *c = client_alloc(fd);
+    c->conn = cn;
     if (is_unix) c->flags |= CLIENT_UNIX_SOCKET;
     struct sockaddr_storage sa;
     socklen_t salen = sizeof(sa);
@@ -108,7 +118,8 @@ client *client_create(int fd, int is_unix) {
     salen = sizeof(sa);
     if (!is_unix && getsockname(fd, (struct sockaddr *)&sa, &salen) == 0) format_addr(&sa, c->laddr, sizeof(c->laddr));
     else snprintf(c->laddr, sizeof(c->laddr), "%s:0", server.unixsocket ? server.unixsocket : "");
-    if (ev_add_file(server.el, fd, EV_READABLE, read_handler, c) < 0) {
+    if (ev_add_file(server.el, fd, EV_READABLE, cn ? handshake_handler : read_handler, c) < 0) {
+        if (cn) conn_free(cn);
         close(fd);
         clientmem_forget(c);
         reqparse_free(&c->parser);
@@ -193,13 +204,16 @@ void client_unprotect(client *c) {
     if (!(c->flags & CLIENT_PROTECTED)) return;
     c->flags &= ~CLIENT_PROTECTED;
     if (c->fd < 0 || (c->flags & CLIENT_CLOSE_ASAP)) return;
-    if (!(c->flags & CLIENT_OUTPUT_PAUSED) || (c->flags & CLIENT_PAUSED_READING))
+    if (!(c->flags & CLIENT_OUTPUT_PAUSED) || (c->flags & CLIENT_PAUSED_READING)) {
         ev_add_file(server.el, c->fd, EV_READABLE, read_handler, c);
+        note_buffered_input(c);
+    }
     if (c->reply_head && c->reply_bytes) ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
 }
 
 void clients_process_while_busy(void) {
     ev_process_file_events(server.el);
+    clients_read_buffered_input();
     clients_flush_pending_writes();
     clients_free_closed();
 }
@@ -217,6 +231,47 @@ static void remove_from_pending(client *c) {
     c->flags &= ~CLIENT_PENDING_WRITE;
 }
 
+/* ---- Buffered input (TLS) ----------------------------------------------
+ *
+ * A TLS read may leave decrypted bytes inside OpenSSL, where epoll cannot
+ * see them: such clients go on this list and are read again before the
+ * loop sleeps, and the loop does not sleep while any is left. */
+static client *buffered_clients;
+
+static void note_buffered_input(client *c) {
+    if (!c->conn || (c->flags & CLIENT_CONN_BUFFERED) || conn_pending(c->conn) == 0) return;
+    c->flags |= CLIENT_CONN_BUFFERED;
+    c->buffered_next = buffered_clients;
+    buffered_clients = c;
+}
+
+static void remove_from_buffered(client *c) {
+    if (!(c->flags & CLIENT_CONN_BUFFERED)) return;
+    for (client **pp = &buffered_clients; *pp; pp = &(*pp)->buffered_next) {
+        if (*pp == c) {
+            *pp = c->buffered_next;
+            break;
+        }
+    }
+    c->flags &= ~CLIENT_CONN_BUFFERED;
+}
+
+void clients_read_buffered_input(void) {
+    client *list = buffered_clients;
+    buffered_clients = NULL;
+    while (list) {
+        client *c = list;
+        list = c->buffered_next;
+        c->flags &= ~CLIENT_CONN_BUFFERED;
+        c->buffered_next = NULL;
+        /* Not reading now (backpressure, a slow script): resuming puts it
+         * back on the list. */
+        if (c->flags & CLIENT_CLOSE_ASAP || !(ev_get_file_mask(server.el, c->fd) & EV_READABLE)) continue;
+        read_handler(server.el, c->fd, c, EV_READABLE);
+    }
+    if (buffered_clients) ev_wake_now(server.el);
+}
+
 void client_free(client *c) {
     if (server.current_client == c) server.current_client = NULL;
     if (c->flags & CLIENT_BLOCKED) blocking_client_gone(c);
@@ -226,10 +281,13 @@ void client_free(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) server.clients_pending_close--;
     if (c->fd >= 0) {
         ev_del_file(server.el, c->fd, EV_READABLE | EV_WRITABLE);
+        if (c->conn) conn_free(c->conn);
         close(c->fd);
         unlink_client(c);
     }
     remove_from_pending(c);
+    remove_from_buffered(c);
+    kstr_free(c->cert_cn);
     free_replies(c);
     client_free_argv(c);
     clientmem_forget(c);
@@ -282,6 +340,7 @@ static void resume_input(client *c) {
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_EXECUTING)) return;
     c->flags &= ~(CLIENT_OUTPUT_PAUSED | CLIENT_PAUSED_READING);
     if (c->fd >= 0) ev_add_file(server.el, c->fd, EV_READABLE, read_handler, c);
+    note_buffered_input(c);
     if (c->qb_pos < kstr_len(c->querybuf) && !(c->flags & CLIENT_BLOCKED)) client_process_input(c);
 }
 
@@ -289,6 +348,7 @@ void client_read_while_paused(client *c) {
     if (!(c->flags & CLIENT_OUTPUT_PAUSED) || c->fd < 0) return;
     c->flags |= CLIENT_PAUSED_READING;
     ev_add_file(server.el, c->fd, EV_READABLE, read_handler, c);
+    note_buffered_input(c);
 }
 
 void client_drop_and_close(client *c) {
@@ -343,6 +403,11 @@ void client_run_postponed(client *c) {
     run_command(c);
     c->flags &= ~CLIENT_EXECUTING;
     if (!(c->flags & CLIENT_BLOCKED)) client_process_input(c);
+}
+
+int client_is_local(const client *c) {
+    if (c->flags & CLIENT_UNIX_SOCKET) return 1;
+    return !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4);
 }
 
 client *client_by_id(uint64_t id) {
@@ -410,6 +475,16 @@ static void note_query_peak(client *c) {
     if (len > c->qbuf_peak) c->qbuf_peak = len;
 }
 
+/* A TLS write that had to wait for the socket to be readable. */
+static void retry_write(client *c) {
+    c->flags &= ~CLIENT_WRITE_WANTS_READ;
+    if (write_to_client(c) < 0) {
+        client_close_async(c);
+        return;
+    }
+    after_write(c);
+}
+
 static void read_handler(eventloop *el, int fd, void *data, int mask) {
     (void)el; (void)mask;
     client *c = data;
@@ -420,13 +495,22 @@ static void read_handler(eventloop *el, int fd, void *data, int mask) {
         size_t want = (size_t)c->parser.bulk_len + 2;
         if (want > have && want - have > readlen) readlen = want - have;
     }
+    if (c->flags & CLIENT_WRITE_WANTS_READ) retry_write(c);
     reserve_read_room(c, readlen);
-    ssize_t n = read(fd, c->querybuf + kstr_len(c->querybuf), readlen);
+    ssize_t n = c->conn ? conn_read(c->conn, c->querybuf + kstr_len(c->querybuf), readlen)
+                        : read(fd, c->querybuf + kstr_len(c->querybuf), readlen);
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (c->conn && conn_wants(c->conn) == CONN_WANT_WRITE) {
+                c->flags |= CLIENT_READ_WANTS_WRITE;
+                ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
+            }
+            return;
+        }
         client_close_async(c);
         return;
     }
+    note_buffered_input(c);
     if (n == 0) {
         client_close_async(c);
         return;
@@ -473,7 +557,7 @@ static int write_to_client(client *c) {
             release_written_replies(c);
             break;
         }
-        ssize_t n = writev(c->fd, iov, iovcnt);
+        ssize_t n = c->conn ? conn_writev(c->conn, iov, iovcnt) : writev(c->fd, iov, iovcnt);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
             return -1;
@@ -516,11 +600,15 @@ static int write_to_client(client *c) {
 static int has_pending_reply(client *c) { return c->reply_head != NULL && c->reply_bytes > 0; }
 
 static void after_write(client *c) {
-    if (has_pending_reply(c)) {
+    if (has_pending_reply(c) && c->conn && conn_wants(c->conn) == CONN_WANT_READ) {
+        /* Waiting for writability would spin: the next read retries. */
+        c->flags |= CLIENT_WRITE_WANTS_READ;
+        if (!(c->flags & CLIENT_READ_WANTS_WRITE)) ev_del_file(server.el, c->fd, EV_WRITABLE);
+    } else if (has_pending_reply(c)) {
         ev_add_file(server.el, c->fd, EV_WRITABLE, write_handler, c);
     } else {
         release_written_replies(c);
-        ev_del_file(server.el, c->fd, EV_WRITABLE);
+        if (!(c->flags & CLIENT_READ_WANTS_WRITE)) ev_del_file(server.el, c->fd, EV_WRITABLE);
         if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
     }
     if ((c->flags & CLIENT_OUTPUT_PAUSED) && !clientmem_should_pause(c)) resume_input(c);
@@ -529,6 +617,11 @@ static void after_write(client *c) {
 static void write_handler(eventloop *el, int fd, void *data, int mask) {
     (void)el; (void)fd; (void)mask;
     client *c = data;
+    if (c->flags & CLIENT_READ_WANTS_WRITE) {
+        c->flags &= ~CLIENT_READ_WANTS_WRITE;
+        read_handler(el, fd, c, EV_READABLE);
+        if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_READ_WANTS_WRITE)) return;
+    }
     if (write_to_client(c) < 0) {
         client_close_async(c);
         return;
@@ -575,7 +668,107 @@ static void set_socket_options(int fd, int is_tcp) {
     }
 }
 
-static void accept_common(int listen_fd, int is_unix) {
+/* Protected mode, as Redis 7.0 decides it: on, and the default user has
+ * no password (requirepass empty), and the client is not local. The
+ * words are Redis's (its tests and tools look for them). */
+#define PROTECTED_MODE_ERR                                                                                    \
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set " \
+    "for the default user. In this mode connections are only accepted from the loopback interface. If you " \
+    "want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just " \
+    "disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface " \
+    "by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not "      \
+    "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "  \
+    "Alternatively you can just disable the protected mode by editing the Redis configuration file, and "    \
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you started the "      \
+    "server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "     \
+    "authentication password for the default user. NOTE: You only need to do one of the above things in "   \
+    "order for the server to start accepting connections from the outside.\r\n"
+
+static int default_user_has_no_password(void) { return !server.requirepass || !server.requirepass[0]; }
+
+/* Best effort, for a last word before closing. */
+static void client_write_now(client *c, const char *buf, size_t len) {
+    struct iovec iov = {(void *)buf, len};
+    ssize_t n = c->conn ? conn_writev(c->conn, &iov, 1) : write(c->fd, buf, len);
+    (void)n;
+}
+
+static int client_refused_by_protected_mode(client *c) {
+    if (!server.protected_mode || !default_user_has_no_password() || client_is_local(c)) return 0;
+    client_write_now(c, PROTECTED_MODE_ERR, sizeof(PROTECTED_MODE_ERR) - 1);
+    server.stat.rejected_conn++;
+    client_close_async(c);
+    return 1;
+}
+
+/* ---- TLS handshake ------------------------------------------------------ */
+
+static client_cert_login_fn *cert_login;
+
+void client_set_cert_login(client_cert_login_fn *fn) { cert_login = fn; }
+
+static int login_as_default_user(client *c, const char *cn) {
+    if (strcmp(cn, "default") != 0) return 0;
+    c->flags |= CLIENT_AUTHENTICATED;
+    return 1;
+}
+
+/* The certificate's CN is kept for CLIENT INFO-like uses and the ACL
+ * module; with tls-auth-clients-user CN it logs the client in. */
+static void note_peer_certificate(client *c) {
+    char cn[256];
+    if (!tls_conn_peer_cn(c->conn, cn, sizeof(cn))) return;
+    c->cert_cn = kstr_new(cn);
+    if (tls_auth_clients_user_cn()) (cert_login ? cert_login : login_as_default_user)(c, cn);
+}
+
+static void handshake_handler(eventloop *el, int fd, void *data, int mask) {
+    (void)mask;
+    client *c = data;
+    if (c->flags & CLIENT_CLOSE_ASAP) return;
+    switch (conn_handshake(c->conn)) {
+    case CONN_WANT_READ:
+        ev_del_file(el, fd, EV_WRITABLE);
+        return;
+    case CONN_WANT_WRITE:
+        ev_add_file(el, fd, EV_WRITABLE, handshake_handler, c);
+        return;
+    case CONN_FAILED:
+        server_log(LOG_VERBOSE, "Error accepting a client connection: %s (addr=%s laddr=%s)",
+                   conn_last_error(c->conn), c->addr, c->laddr);
+        client_close_async(c);
+        return;
+    default:
+        break;
+    }
+    ev_del_file(el, fd, EV_WRITABLE);
+    ev_add_file(el, fd, EV_READABLE, read_handler, c);
+    note_peer_certificate(c);
+    if (client_refused_by_protected_mode(c)) return;
+    /* Data may have come with the last handshake message. */
+    read_handler(el, fd, c, EV_READABLE);
+}
+
+enum { ACCEPT_TCP, ACCEPT_UNIX, ACCEPT_TLS };
+
+/* A TLS client starts with its handshake; protected mode waits for it
+ * (the refusal is written over TLS), as in Redis. */
+static void register_accepted(int fd, int kind) {
+    conn *cn = NULL;
+    if (kind == ACCEPT_TLS && !(cn = tls_conn_accept(fd))) {
+        server_log(LOG_WARNING, "Error creating a TLS connection for a new client");
+        close(fd);
+        return;
+    }
+    client *c = create_with_conn(fd, kind == ACCEPT_UNIX, cn);
+    if (!c) {
+        server_log(LOG_WARNING, "Error registering fd event for the new client: %s", strerror(errno));
+        return;
+    }
+    if (kind != ACCEPT_TLS) client_refused_by_protected_mode(c);
+}
+
+static void accept_common(int listen_fd, int kind) {
     /* Accept a batch per event: a connection storm should not starve
      * the clients that are already connected, nor wait a full loop. */
     for (int i = 0; i < 1000; i++) {
@@ -585,31 +778,37 @@ static void accept_common(int listen_fd, int is_unix) {
                 server_log(LOG_WARNING, "Accepting client connection: %s", strerror(errno));
             return;
         }
-        set_socket_options(fd, !is_unix);
+        set_socket_options(fd, kind != ACCEPT_UNIX);
         server.stat.numconnections++;
         if (server.nclients >= server.maxclients) {
+            /* Over TLS the words cannot be sent before a handshake: the
+             * connection is just closed. */
             static const char err[] = "-ERR max number of clients reached\r\n";
-            ssize_t w = write(fd, err, sizeof(err) - 1);
-            (void)w;
+            if (kind != ACCEPT_TLS) {
+                ssize_t w = write(fd, err, sizeof(err) - 1);
+                (void)w;
+            }
             server.stat.rejected_conn++;
             close(fd);
             continue;
         }
-        if (!client_create(fd, is_unix)) {
-            server_log(LOG_WARNING, "Error registering fd event for the new client: %s", strerror(errno));
-            continue;
-        }
+        register_accepted(fd, kind);
     }
 }
 
 void client_accept_tcp(void *el, int fd, void *data, int mask) {
     (void)el; (void)data; (void)mask;
-    accept_common(fd, 0);
+    accept_common(fd, ACCEPT_TCP);
 }
 
 void client_accept_unix(void *el, int fd, void *data, int mask) {
     (void)el; (void)data; (void)mask;
-    accept_common(fd, 1);
+    accept_common(fd, ACCEPT_UNIX);
+}
+
+void client_accept_tls(void *el, int fd, void *data, int mask) {
+    (void)el; (void)data; (void)mask;
+    accept_common(fd, ACCEPT_TLS);
 }
 
 static size_t reply_block_count(const client *c) {

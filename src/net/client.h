@@ -22,6 +22,7 @@
 
 struct db;
 struct command;
+struct conn;
 
 #define CLIENT_CLOSE_AFTER_REPLY (1 << 0)
 #define CLIENT_CLOSE_ASAP (1 << 1)
@@ -65,6 +66,12 @@ struct command;
 /* The master's stream applied on a replica (repl/replica.c): its writes
  * are not refused, keys it reads do not expire (repl/repl.h). */
 #define CLIENT_MASTER (1 << 23)
+/* Connections with a transport layer (TLS, net/conn.h): bytes decrypted
+ * and waiting inside it (on the buffered list); a read that must wait for
+ * writability; a write that must wait for readability. */
+#define CLIENT_CONN_BUFFERED (1 << 24)
+#define CLIENT_READ_WANTS_WRITE (1 << 25)
+#define CLIENT_WRITE_WANTS_READ (1 << 26)
 
 typedef struct reply_block {
     struct reply_block *next;
@@ -84,6 +91,8 @@ typedef struct client {
     uint64_t id;
     int fd;
     int flags;
+    struct conn *conn;          /* NULL for a plain socket (net/conn.h) */
+    kstr cert_cn;               /* CN of the TLS client certificate, NULL if none */
     int resp;                   /* protocol version: 2 or 3 */
     struct db *db;
     kstr name;                  /* CLIENT SETNAME, NULL if none */
@@ -123,6 +132,7 @@ typedef struct client {
 
     struct client *prev, *next; /* all clients list */
     struct client *pending_next;/* clients with output to flush */
+    struct client *buffered_next;/* clients with CLIENT_CONN_BUFFERED */
 } client;
 
 /* Create a client for an accepted socket (already non-blocking). */
@@ -161,6 +171,20 @@ kstr client_info_string(kstr s, client *c);
 /* Event-loop handlers. */
 void client_accept_tcp(void *el, int fd, void *data, int mask);
 void client_accept_unix(void *el, int fd, void *data, int mask);
+/* The TLS port's: the client is created at once, and speaks (and is
+ * checked by protected mode) once its handshake is done. */
+void client_accept_tls(void *el, int fd, void *data, int mask);
+
+/* Before sleeping: read what TLS connections hold already decrypted,
+ * which no socket event will announce. */
+void clients_read_buffered_input(void);
+
+/* tls-auth-clients-user CN: who logs a client in by its certificate's CN.
+ * The ACL module registers its own; without one, a CN naming the default
+ * user logs the client in as it (with no password, clients are in
+ * anyway). Returns 1 when c was authenticated. */
+typedef int client_cert_login_fn(client *c, const char *cn);
+void client_set_cert_login(client_cert_login_fn *fn);
 
 /* All memory a client holds (struct, buffers, argv): tot-mem. */
 size_t client_memory_usage(const client *c);
@@ -173,6 +197,9 @@ void client_read_while_paused(client *c);
  * pipelined behind it. */
 void client_run_postponed(client *c);
 client *client_by_id(uint64_t id);
+/* Connected through a Unix socket or from a loopback address (127.0.0.0/8,
+ * ::1): what protected mode and the "local" settings accept. */
+int client_is_local(const client *c);
 /* Client type name for logs and limits: normal, replica, pubsub. */
 int client_class(const client *c);
 

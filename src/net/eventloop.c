@@ -31,6 +31,7 @@ struct eventloop {
     long long next_timer_id;
     int stop;
     int write_barrier;
+    int wake_now;
     ev_hook_proc *before_sleep;
 };
 
@@ -128,7 +129,13 @@ void ev_set_before_sleep(eventloop *el, ev_hook_proc *proc) { el->before_sleep =
 void ev_set_write_barrier(eventloop *el, int on) { el->write_barrier = on; }
 void ev_stop(eventloop *el) { el->stop = 1; }
 
+void ev_wake_now(eventloop *el) { el->wake_now = 1; }
+
 static int wait_timeout_ms(eventloop *el) {
+    if (el->wake_now) {
+        el->wake_now = 0;
+        return 0;
+    }
     if (el->ntimers == 0) return 1000;
     long long now = monotonic_us(), nearest = el->timers[0].when_us;
     for (int i = 1; i < el->ntimers; i++)

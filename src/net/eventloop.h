@@ -47,5 +47,8 @@ void ev_run(eventloop *el);
  * (serving clients while a slow script runs). */
 void ev_process_file_events(eventloop *el);
 void ev_stop(eventloop *el);
+/* The next wait does not sleep (work is left that no event announces:
+ * bytes buffered inside a TLS connection). */
+void ev_wake_now(eventloop *el);
 
 #endif

@@ -44,4 +44,8 @@ int server_rebind_tcp(const char **err) {
     *err = "not a server";
     return 0;
 }
+int server_rebind_tls(const char **err) {
+    *err = "not a server";
+    return 0;
+}
 void server_pause_cron(int pause) { (void)pause; }

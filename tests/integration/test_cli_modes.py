@@ -3,8 +3,7 @@ output is deterministic: --pipe (mass insertion and its summary lines),
 --latency / --latency-history / --latency-dist / --intrinsic-latency,
 --rdb and --functions-rdb (a dump fetched through SYNC from Debian's
 redis-server), -c (following -MOVED and -ASK), passwords (-a, --user,
---pass, -u, REDISCLI_AUTH, --askpass), unix sockets, and --tls (refused:
-not built yet)."""
+--pass, -u, REDISCLI_AUTH, --askpass) and unix sockets (TLS: test_cli_tls.py)."""
 
 import os
 import re
@@ -145,29 +144,82 @@ def test_intrinsic_latency():
 
 # -- --rdb -----------------------------------------------------------------
 
+def fetch_rdb(binary, srv, path):
+    rc, out, err = run(binary, addr(srv) + ["--rdb", str(path)], timeout=60)
+    assert rc == 0, err
+    return err
+
+
+def assert_valid_dump(path, *needles):
+    data = path.read_bytes()
+    assert data.startswith(b"REDIS00"), data[:20]
+    for n in needles:
+        assert n in data
+    check = subprocess.run(["/usr/bin/redis-check-rdb", str(path)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+    assert check.returncode == 0 and b"RDB looks OK" in check.stdout, check.stdout
+
+
 def test_rdb_fetches_a_dump_from_redis(redis7, tmp_path):
     c = redis7.client()
     c.flushall()
     c.set("rdbkey", "rdbvalue")
     c.rpush("rdblist", *range(100))
-    path = tmp_path / "fetched.rdb"
-    rc, out, err = run(keel_cli_binary(), addr(redis7) + ["--rdb", str(path)], timeout=60)
-    assert rc == 0, err
+    path, ref = tmp_path / "keel.rdb", tmp_path / "redis.rdb"
+    err = fetch_rdb(keel_cli_binary(), redis7, path)
+    ref_err = fetch_rdb(REDIS_CLI, redis7, ref)
     assert b"sending REPLCONF capa eof\n" in err and b"sending REPLCONF rdb-only 1\n" in err
     assert re.search(rb"SYNC sent to master, writing (\d+ bytes|bytes of bulk transfer until "
                      rb"EOF marker) to '", err), err
     assert b"Transfer finished with success" in err
-    data = path.read_bytes()
-    assert data.startswith(b"REDIS0010") and b"rdbkey" in data and b"rdbvalue" in data
-    check = subprocess.run(["/usr/bin/redis-check-rdb", str(path)], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=60)
-    assert check.returncode == 0 and b"RDB looks OK" in check.stdout, check.stdout
-    # The same bytes as redis-cli's transfer, apart from the aux fields that
-    # carry the time of the save.
-    ref = tmp_path / "ref.rdb"
-    assert run(REDIS_CLI, addr(redis7) + ["--rdb", str(ref)], timeout=60)[0] == 0
-    assert len(ref.read_bytes()) == len(data)
+    # redis-cli's messages, apart from the byte counts and the file name
+    assert re.sub(rb"\d+", b"N", err.replace(str(path).encode(), b"F")) == \
+        re.sub(rb"\d+", b"N", ref_err.replace(str(ref).encode(), b"F"))
+    assert_valid_dump(path, b"rdbkey", b"rdbvalue")
     c.flushall()
+
+
+@pytest.fixture
+def no_sync_delay(r):
+    """A SYNC served at once (the servers wait 5 s for more replicas by
+    default)."""
+    old = r.config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"]
+    r.config_set("repl-diskless-sync-delay", 0)
+    yield
+    r.config_set("repl-diskless-sync-delay", old)
+
+
+def test_rdb_fetches_a_dump_from_keel(r, server, tmp_path, no_sync_delay):
+    r.set("rdbkey", "rdbvalue")
+    r.rpush("rdblist", *range(100))
+    for i in range(3):
+        path = tmp_path / ("keel%d.rdb" % i)
+        err = fetch_rdb(keel_cli_binary(), server, path)
+        assert b"Transfer finished with success" in err
+        assert_valid_dump(path, b"rdbkey", b"rdbvalue")
+
+
+def test_rdb_end_mark_followed_by_more_bytes(tmp_path):
+    """A master that sends on right after the end mark (replication
+    pings in the same packet): the file ends at the mark all the same."""
+    mark = b"0123456789abcdef0123456789abcdef01234567"
+    payload = b"REDIS0010" + bytes(range(256)) * 4 + b"\xff" + b"12345678"
+
+    def reply(req):
+        if req[0].upper() == b"SYNC":
+            return b"\n\n$EOF:" + mark + b"\r\n" + payload + mark + b"*1\r\n$4\r\nPING\r\n" * 3
+        return b"+OK\r\n"
+    node = FakeNode(reply, inline_sync=True)
+    try:
+        path = tmp_path / "fake.rdb"
+        rc, out, err = run(keel_cli_binary(), ["-p", node.port, "--rdb", str(path)], timeout=30)
+        assert rc == 0, err
+        assert path.read_bytes() == payload
+        assert err.endswith(b"Transfer finished with success after %d bytes\n" % len(payload))
+        rc, out, err = run(keel_cli_binary(), ["-p", node.port, "--rdb", "-"], timeout=30)
+        assert rc == 0 and out == payload + mark
+    finally:
+        node.close()
 
 
 def test_rdb_to_stdout(redis7):
@@ -203,8 +255,9 @@ class FakeNode:
     """A server that answers every request with the given reply (RESP
     bytes, or a function of the request count)."""
 
-    def __init__(self, reply):
+    def __init__(self, reply, inline_sync=False):
         self.reply = reply
+        self.inline_sync = inline_sync
         self.requests = []
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -227,6 +280,8 @@ class FakeNode:
             if not data:
                 return
             buf += data
+            if self.inline_sync and buf.startswith(b"SYNC\r\n"):
+                buf = b"*1\r\n$4\r\nSYNC\r\n" + buf[6:]
             while True:
                 req, buf = self.parse(buf)
                 if req is None:
@@ -327,14 +382,6 @@ def test_unix_socket(r, server):
     r.set("sockkey", "v")
     got, want = both(["-s", server.unixsocket, "--no-raw", "GET", "sockkey"])
     assert got == want == (0, b'"v"\n', b"")
-
-
-@pytest.mark.keel_only
-def test_tls_not_built_yet(server):
-    for args in (["--tls", "PING"], ["-u", "rediss://127.0.0.1:%d" % server.port, "PING"],
-                 ["--tls", "--cacert", "/nonexistent", "--insecure", "PING"]):
-        rc, out, err = run(keel_cli_binary(), addr(server) + args)
-        assert (rc, out) == (1, b"") and b"TLS is not built in this keel-cli yet." in err, args
 
 
 def test_help_and_version():

@@ -220,26 +220,31 @@ def test_resp3_types_redis_cli_cannot_print(server):
         (0, b'"Some real reply following the attribute"\n', b"")
 
 
-def stream_output(binary, args, ready, action, done, timeout=30):
-    """Start a client that streams (SUBSCRIBE, MONITOR), run action() once
-    ready() holds, return its output once done(output) holds."""
+def stream_output(binary, args, idle, ready, action, done, timeout=30):
+    """Start a client that streams (SUBSCRIBE, MONITOR) once idle() says the
+    previous one is gone, run action() once ready() holds, and return its
+    output once done(output) holds."""
     import os
+    import select
     import subprocess
     import time
     from cli_helpers import client_env
+    from keel_helpers import wait_for
+    wait_for(idle, timeout=timeout)
     p = subprocess.Popen([binary] + [str(a) for a in args], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=client_env())
     out = b""
     try:
-        deadline = time.time() + timeout
-        while not ready() and time.time() < deadline:
-            time.sleep(0.02)
+        wait_for(ready, timeout=timeout)
         action()
-        while not done(out) and time.time() < deadline:
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
+        deadline = time.time() + timeout
+        while not done(out):
+            assert time.time() < deadline, "%s: no complete output: %r" % (binary, out)
+            if select.select([p.stdout], [], [], 0.2)[0]:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out += chunk
     finally:
         p.terminate()
         p.communicate(timeout=10)
@@ -255,6 +260,7 @@ def test_subscribe_stream(target, mode):
         args = ["-h", target.host, "-p", target.port] + mode + ["SUBSCRIBE", "news", "weather"]
         outs.append(stream_output(
             binary, args,
+            idle=lambda: dict(c.pubsub_numsub("weather")).get(b"weather", 0) == 0,
             ready=lambda: dict(c.pubsub_numsub("weather")).get(b"weather", 0) == 1,
             action=lambda: (c.publish("news", "hello"), c.publish("weather", "sunny\nday")),
             done=lambda o: b"sunny" in o and (o.endswith(b"\n"))))
@@ -269,6 +275,7 @@ def test_monitor_stream(target):
         args = ["-h", target.host, "-p", target.port, "MONITOR"]
         out = stream_output(
             binary, args,
+            idle=lambda: b"cmd=monitor" not in c.execute_command("CLIENT", "LIST"),
             ready=lambda: b"cmd=monitor" in c.execute_command("CLIENT", "LIST"),
             action=lambda: c.execute_command("SET", "monitored", "v a l"),
             done=lambda o: b'"monitored"' in o and o.endswith(b"\n"))

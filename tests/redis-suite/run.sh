@@ -14,6 +14,11 @@
 #   -o DIR     work directory (default /tmp/keel-redis-suite)
 #   -t SECS    per-unit time limit (default 900)
 #   -k         keep going quietly: no per-test lines, only the table
+#   -T         TLS: the suite's --tls mode (normal mode only): its servers
+#              listen on tls-port only, its clients speak TLS; the
+#              certificates come from the tree's utils/gen-test-certs.sh,
+#              run in the copy (DH parameters: the ffdhe2048 group rather
+#              than a freshly generated prime, which takes minutes)
 #   -x TEST    skip tests of that name (or /regexp), passed to the suite's
 #              --skiptest; repeatable (a test that never ends under Keel,
 #              see docs/COMPATIBILITY.md, would otherwise take its unit down)
@@ -40,6 +45,7 @@ SERVER=$ROOT/bin/keel-server
 OUT=/tmp/keel-redis-suite
 LIMIT=900
 QUIET=0
+TLS=0
 SKIPS=()
 # What the suite's own default.conf enables, for the external server too.
 EXTERNAL_ARGS=${EXTERNAL_ARGS:---enable-debug-command yes --enable-protected-configs yes --enable-module-command yes}
@@ -48,9 +54,9 @@ DEFAULT_UNITS="protocol keyspace scan type/string type/incr expire type/list typ
 type/list-3 type/set type/zset type/hash sort bitops bitfield geo hyperloglog info-command
 slowlog pause querybuf"
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "r:m:s:o:t:x:kh" opt; do
+while getopts "r:m:s:o:t:x:kTh" opt; do
     case $opt in
     r) SRC=$OPTARG ;;
     m) MODE=$OPTARG ;;
@@ -58,6 +64,7 @@ while getopts "r:m:s:o:t:x:kh" opt; do
     o) OUT=$OPTARG ;;
     t) LIMIT=$OPTARG ;;
     k) QUIET=1 ;;
+    T) TLS=1 ;;
     x) SKIPS+=(--skiptest "$OPTARG") ;;
     *) usage ;;
     esac
@@ -65,6 +72,7 @@ done
 shift $((OPTIND - 1))
 UNITS=${*:-$DEFAULT_UNITS}
 case $MODE in external | normal) ;; *) usage ;; esac
+[ "$TLS" = 1 ] && [ "$MODE" != normal ] && { echo "run.sh: -T needs -m normal" >&2; exit 2; }
 SERVER=$(cd "$(dirname "$SERVER")" && pwd)/$(basename "$SERVER")
 [ -x "$SERVER" ] || { echo "run.sh: no server binary at $SERVER (make first?)" >&2; exit 1; }
 command -v tclsh >/dev/null || { echo "run.sh: tclsh missing (apt-get install tcl)" >&2; exit 1; }
@@ -77,13 +85,25 @@ else
     NAME=redis-$SRC
 fi
 TREE=$OUT/$NAME-$(basename "$SERVER")-$MODE
+[ "$TLS" = 1 ] && TREE=$TREE-tls
 rm -rf "$TREE"
 mkdir -p "$TREE/src" "$OUT/logs"
 if [ -d "$SRC/tests" ]; then
     cp -r "$SRC/tests" "$SRC/runtest" "$TREE/"
 else
-    git --git-dir="$MIRROR" archive "$SRC" tests runtest | tar -x -C "$TREE" ||
+    git --git-dir="$MIRROR" archive "$SRC" tests runtest utils/gen-test-certs.sh | tar -x -C "$TREE" ||
         { echo "run.sh: no tag $SRC in $MIRROR" >&2; exit 1; }
+fi
+TLS_ARGS=""
+if [ "$TLS" = 1 ]; then
+    [ -f "$SRC/utils/gen-test-certs.sh" ] && mkdir -p "$TREE/utils" && cp "$SRC/utils/gen-test-certs.sh" "$TREE/utils/"
+    echo 'package require tls' | tclsh >/dev/null 2>&1 ||
+        { echo "run.sh: Tcl's tls package missing (apt-get install tcl-tls)" >&2; exit 1; }
+    sed -i 's|^\[ -f tests/tls/redis.dh \] .*|openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out tests/tls/redis.dh|' \
+        "$TREE/utils/gen-test-certs.sh"
+    (cd "$TREE" && bash utils/gen-test-certs.sh) >"$OUT/logs/gen-test-certs.log" 2>&1 ||
+        { echo "run.sh: utils/gen-test-certs.sh failed, see $OUT/logs/gen-test-certs.log" >&2; exit 1; }
+    TLS_ARGS=--tls
 fi
 ln -s "$SERVER" "$TREE/src/redis-server"
 for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
@@ -174,7 +194,7 @@ count_log() {
 run_unit() {
     unit=$1
     case $unit in integration/*) path=$unit ;; *) path=unit/$unit ;; esac
-    log=$OUT/logs/$NAME-$(basename "$SERVER")-$MODE-$(echo "$unit" | tr / _).log
+    log=$OUT/logs/$NAME-$(basename "$SERVER")-$MODE$([ "$TLS" = 1 ] && echo -tls)-$(echo "$unit" | tr / _).log
     if [ "$MODE" = external ]; then
         port=$(pick_port)
         start_external "$port" "$TREE/ext-$(echo "$unit" | tr / _)" || { echo "0 0 0 0 no-server"; return; }
@@ -183,7 +203,7 @@ run_unit() {
         rc=$?
         stop_external
     else
-        (cd "$TREE" && timeout "$LIMIT" tclsh tests/test_helper.tcl --clients 1 $PORTS --durable \
+        (cd "$TREE" && timeout "$LIMIT" tclsh tests/test_helper.tcl --clients 1 $PORTS --durable $TLS_ARGS \
             --single "$path" --timeout 600 "${SKIPS[@]}") >"$log" 2>&1
         rc=$?
     fi
