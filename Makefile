@@ -40,7 +40,7 @@ KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 # Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
 # (the Lua-visible API of both is the one Redis scripts use).
 LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
-LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lm -lpthread
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lmicrohttpd -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)

@@ -196,13 +196,19 @@ kstr memstats_info_section(kstr s) {
         /* Keel only: purges of idle allocator pages under pressure (reclaim.c). */
         "allocator_reclaim_purges:%lld\r\n"
         /* Keel only: the running snapshot's buffers (persist/snapshot.h). */
-        "mem_snapshot_buffers:%zu\r\n",
+        "mem_snapshot_buffers:%zu\r\n"
+        /* Keel only: the early warning (growth.c). */
+        "used_memory_growth_1min:%.2f\r\n"
+        "used_memory_growth_5min:%.2f\r\n"
+        "used_memory_growth_60min:%.2f\r\n"
+        "maxmemory_time_to_full_seconds:%lld\r\n",
         server.maxmemory, max_h, evict_policy_name(server.maxmemory_policy),
         ratio(f.alloc_active, f.alloc_allocated), diff(f.alloc_active, f.alloc_allocated),
         ratio(f.alloc_resident, f.alloc_active), diff(f.alloc_resident, f.alloc_active),
         ratio(f.rss, f.alloc_resident), diff(f.rss, f.alloc_resident), ratio(f.rss, f.used), diff(f.rss, f.used),
         f.not_counted_for_evict, f.repl_backlog, f.clients_slaves, f.clients_normal, f.aof_buffer,
         zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects(),
-        reclaim_purges(), snapshot_buffer_bytes());
+        reclaim_purges(), snapshot_buffer_bytes(), memory_growth_rate(1), memory_growth_rate(5),
+        memory_growth_rate(60), memory_seconds_to_full());
     return s;
 }
