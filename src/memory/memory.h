@@ -66,6 +66,13 @@ void memory_free_entry(entry *e, int reason);
 /* Empty a database (FLUSHDB/FLUSHALL), asynchronously if async. */
 void memory_empty_db(db *d, int async);
 
+/* MEMORY USAGE key SAMPLES 0 for an entry outside the keyspace (a key
+ * read from a dump by keel-cli --rdb-report): the entry and its value
+ * measured exactly, plus the key's share of a keys table (and of an
+ * expires table when it has a TTL) at the average fill a table has
+ * between two growths. */
+size_t memory_entry_usage_offline(const entry *e);
+
 /* The "# Memory" section of INFO, appended to s. */
 kstr memory_info_section(kstr s);
 
