@@ -54,6 +54,9 @@ def test_page_shows_the_figures_info_gives(start_server, tmp_path):
     c.get("s:1"), c.get("s:2"), c.get("missing")
     # Two complete passes of the background sampler, so what the page shows is one.
     wait_for(lambda: dashboard_json(port)["profile_passes"] >= 2, timeout=60)
+    # The server's own ring has two samples (it samples once a real second,
+    # while Chromium's 5 s are virtual), so the page has a timeline to draw.
+    wait_for(lambda: len(dashboard_json(port)["history"]["t"]) >= 2, timeout=60)
 
     dom = rendered_dom(port, tmp_path)
     info = c.info("everything")
