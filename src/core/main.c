@@ -502,7 +502,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
-    http_init(&(http_callbacks){.info = http_info_text, .slowlog = http_slowlog_figures});
+    /* A metrics port that cannot be opened stops start-up, as the RESP
+     * listeners do: a scraper must not find someone else on it. */
+    if (!http_init(&(http_callbacks){.info = http_info_text, .slowlog = http_slowlog_figures})) server_startup_exit(1);
     proctitle_update();
     cluster_start();
     write_pidfile();

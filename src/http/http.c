@@ -160,7 +160,7 @@ int http_init(const http_callbacks *cb) {
     h.cb = *cb;
     const char *err = NULL;
     if (open_listener(&err)) return 1;
-    server_log(LOG_WARNING, "Metrics port %d: %s", metrics_port, err);
+    server_log(LOG_WARNING, "Failed listening on metrics-port %d (http): %s, aborting.", metrics_port, err);
     return 0;
 }
 

@@ -32,8 +32,7 @@ typedef struct http_callbacks {
 } http_callbacks;
 
 /* Opens the listener when metrics-port is set. Returns 0 and logs when
- * it cannot (the server then runs without it, as Redis does with a bad
- * bind address of a secondary listener). */
+ * it cannot (main.c then stops start-up, as for the RESP port). */
 int http_init(const http_callbacks *cb);
 void http_shutdown(void);
 

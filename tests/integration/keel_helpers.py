@@ -75,6 +75,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def enable_metrics_port(client, tries=5):
+    """CONFIG SET metrics-port to a free port (another if that one was taken
+    meanwhile by another process); returns the port."""
+    import redis
+    for _ in range(tries):
+        port = free_port()
+        try:
+            client.config_set("metrics-port", port)
+            return port
+        except redis.ResponseError as e:
+            if "cannot listen" not in str(e):
+                raise
+    raise ServerError("no free metrics-port after %d tries" % tries)
+
+
 class ServerError(Exception):
     pass
 

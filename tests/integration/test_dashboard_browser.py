@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 import redis
 
-from keel_helpers import free_port, wait_for
+from keel_helpers import enable_metrics_port, wait_for
 
 pytestmark = pytest.mark.keel_only
 
@@ -43,9 +43,9 @@ def dashboard_json(port):
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (scripts/install-deps.sh)")
 def test_page_shows_the_figures_info_gives(start_server, tmp_path):
-    port = free_port()
-    srv = start_server("--metrics-port", port, "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru")
+    srv = start_server("--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru")
     c = redis.Redis(host=srv.host, port=srv.port)
+    port = enable_metrics_port(c)
     for i in range(200):
         c.set("s:%d" % i, "v" * 100)
     c.rpush("biglist", *range(5000))
@@ -54,6 +54,9 @@ def test_page_shows_the_figures_info_gives(start_server, tmp_path):
     c.get("s:1"), c.get("s:2"), c.get("missing")
     # Two complete passes of the background sampler, so what the page shows is one.
     wait_for(lambda: dashboard_json(port)["profile_passes"] >= 2, timeout=60)
+    # The server's own ring has two samples (it samples once a real second,
+    # while Chromium's 5 s are virtual), so the page has a timeline to draw.
+    wait_for(lambda: len(dashboard_json(port)["history"]["t"]) >= 2, timeout=60)
 
     dom = rendered_dom(port, tmp_path)
     info = c.info("everything")

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 import redis
 
-from keel_helpers import free_port, wait_for
+from keel_helpers import enable_metrics_port, free_port, wait_for
 
 pytestmark = pytest.mark.keel_only
 
@@ -49,9 +49,8 @@ def value(series, name, **labels):
 
 @pytest.fixture
 def keel(start_server):
-    port = free_port()
-    srv = start_server("--metrics-port", port)
-    srv.http = port
+    srv = start_server()
+    srv.http = enable_metrics_port(redis.Redis(host=srv.host, port=srv.port))
     return srv
 
 
@@ -169,12 +168,10 @@ def test_same_names_types_and_labels_as_the_exporter(keel):
 def test_replication_metrics_as_the_exporter(start_server):
     """A master and its replica: the per-replica lines of the master and the
     link figures of the replica, with the exporter's labels."""
-    master = start_server("--metrics-port", free_port())
-    master.http = int(master.extra_args[1])
-    replica = start_server("--metrics-port", free_port())
-    replica.http = int(replica.extra_args[1])
+    master, replica = start_server(), start_server()
     m = redis.Redis(host=master.host, port=master.port)
     rc = redis.Redis(host=replica.host, port=replica.port)
+    master.http, replica.http = enable_metrics_port(m), enable_metrics_port(rc)
     rc.replicaof(master.host, master.port)
     m.set("k", "v")
     wait_for(lambda: rc.info("replication")["master_link_status"] == "up" and rc.get("k") == b"v", timeout=30)
@@ -214,10 +211,7 @@ def test_dashboard_json_and_page(keel):
 
 
 def test_port_set_at_run_time(r):
-    port = free_port()
-    with pytest.raises(urllib.error.URLError):
-        get(port, "/metrics")
-    r.config_set("metrics-port", port)
+    port = enable_metrics_port(r)
     try:
         assert "redis_up 1" in get(port, "/metrics")[1]
         with pytest.raises(redis.ResponseError):
@@ -232,4 +226,19 @@ def test_port_set_at_run_time(r):
     finally:
         r.config_set("metrics-port", 0)
     with pytest.raises(urllib.error.URLError):
-        get(port, "/metrics")
+        get(port, "/metrics")       # closed (nothing else listens on it in the meantime, as a rule)
+
+
+def test_a_metrics_port_in_use_stops_start_up(start_server):
+    """As for the RESP port: a scraper must never find someone else there."""
+    import socket
+    from keel_helpers import Server, ServerError
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        srv = Server(extra_args=("--metrics-port", taken.getsockname()[1]))
+        with pytest.raises(ServerError):
+            srv.start(timeout=10)
+        srv.proc.wait(timeout=10)
+        assert srv.proc.returncode == 1
+        assert "Failed listening on metrics-port" in srv.log_text()

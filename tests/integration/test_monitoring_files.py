@@ -12,7 +12,9 @@ import urllib.request
 
 import pytest
 
-from keel_helpers import REPO_ROOT, free_port
+import redis
+
+from keel_helpers import REPO_ROOT, enable_metrics_port
 
 MON = os.path.join(REPO_ROOT, "monitoring")
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -93,8 +95,8 @@ def test_dashboard_queries_are_valid_promql(tmp_path):
 
 @pytest.mark.keel_only
 def test_every_metric_used_is_served_by_keel(start_server):
-    port = free_port()
-    start_server("--metrics-port", port)
+    srv = start_server()
+    port = enable_metrics_port(redis.Redis(host=srv.host, port=srv.port))
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as resp:
         served = {line.split(" ")[2] for line in resp.read().decode().splitlines() if line.startswith("# TYPE ")}
     used = set()
