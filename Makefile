@@ -40,13 +40,22 @@ KEEL_CFLAGS := $(BASE_CFLAGS) $(ASSERTS)
 # Lua 5.1 and its cjson and bit libraries: Debian's, linked statically
 # (the Lua-visible API of both is the one Redis scripts use).
 LUA_LIBS    := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a $(shell pkg-config --libs lua5.1)
-LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lm -lpthread
+LIBS        := $(ALLOC_LIBS) $(LUA_LIBS) -lssl -lcrypto -lmicrohttpd -lm -lpthread
 
 SERVER_SRCS := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*'))
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
 TOOL_OBJS   := $(filter-out $(BUILD)/src/core/main.o,$(SERVER_OBJS)) $(BUILD)/src/tools/tool_runtime.o
 CHECK_RDB_BIN ?= $(subst keel-server,keel-check-rdb,$(BIN))
 CHECK_AOF_BIN ?= $(subst keel-server,keel-check-aof,$(BIN))
+# keel-cli: the client (src/cli), with the reply reader of src/lib and
+# libedit for the prompt; linked, like keel-check-rdb, with the server's
+# modules (tool_runtime.c standing in for main), because --rdb-report
+# reads dumps with the server's own loader and sizes keys with its
+# MEMORY USAGE arithmetic.
+CLI_BIN     ?= $(subst keel-server,keel-cli,$(BIN))
+CLI_SRCS    := $(sort $(wildcard src/cli/*.c))
+CLI_OBJS    := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TOOL_OBJS)
+CLI_LIBS     = $(LIBS) $(shell pkg-config --libs libedit)
 LIB_SRCS    := $(sort $(wildcard src/lib/*.c)) src/net/reqparse.c src/persist/lzf.c
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The unit tests link their own copy of the library objects, asserts on.
@@ -64,7 +73,7 @@ PYTEST  := /usr/bin/python3 -m pytest
 
 .PHONY: all asan run test unit integration integration-asan deps clean fuzz bench check-deps clients redis-suite
 
-all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN)
+all: $(BIN) $(CHECK_RDB_BIN) $(CHECK_AOF_BIN) $(CLI_BIN)
 
 # -rdynamic: crash reports and the watchdog name the server's functions
 # (backtrace_symbols_fd reads the dynamic symbol table).
@@ -84,6 +93,10 @@ $(CHECK_RDB_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_rdb.o
 $(CHECK_AOF_BIN): $(TOOL_OBJS) $(BUILD)/src/tools/check_aof.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $(TOOL_OBJS) $(BUILD)/src/tools/check_aof.o $(LIBS)
+
+$(CLI_BIN): $(CLI_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJS) $(CLI_LIBS) $(filter -fsanitize=%,$(OPT))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -158,5 +171,5 @@ bench: all
 clean:
 	rm -rf build build-* bin
 
--include $(BUILD)/src/tools/*.d
+-include $(BUILD)/src/tools/*.d $(BUILD)/src/cli/*.d
 -include $(SERVER_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(UNIT_CORE_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential clang libjemalloc-dev libcriterion-dev pkg-config \
       python3 python3-pytest python3-redis redis-tools redis-server \
       liblua5.1-0-dev lua-cjson-dev lua-bitop-dev nodejs valgrind tcl \
-      libssl-dev openssl iproute2 tcl-tls"
+      libssl-dev openssl iproute2 tcl-tls libedit-dev python3-pexpect \
+      prometheus-redis-exporter prometheus libmicrohttpd-dev chromium"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -21,6 +21,7 @@
 #include "repl/repl.h"
 
 #include "persist/persist.h"
+#include "acl/acl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ static command *const module_tables[] = {
     pubsub_commands, monitor_commands,
     repl_commands,
     security_commands,
+    acl_commands,
 };
 
 static command **sorted;   /* all top-level commands, sorted by name */
@@ -295,8 +297,7 @@ void command_dispatch(client *c) {
         cmd = sub;
     }
     c->cmd = cmd;
-    if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED) &&
-        !(cmd->flags & CMD_NO_AUTH)) {
+    if (!(cmd->flags & CMD_NO_AUTH) && acl_auth_required(c)) {
         reply_error(c, "NOAUTH Authentication required.");
         rejected(c, cmd);
         return;
@@ -316,6 +317,10 @@ void command_dispatch(client *c) {
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
+        rejected(c, cmd);
+        return;
+    }
+    if (!acl_check_request(c, cmd)) {
         rejected(c, cmd);
         return;
     }

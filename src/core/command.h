@@ -63,6 +63,8 @@ typedef struct command {
     struct command *parent;
     long long calls, usec, rejected_calls, failed_calls;
     struct latency_hist *latency_hist; /* owned by core/latency.c */
+    int acl_id;              /* owned by acl/: bit in users' command bitmaps */
+    uint64_t acl_categories; /* owned by acl/: Redis's ACL categories */
 } command;
 
 void command_table_init(void);
@@ -126,5 +128,6 @@ extern command aof_commands[];
 extern command pubsub_commands[];
 extern command monitor_commands[];
 extern command repl_commands[];   /* repl/repl_cmds.c */
+extern command acl_commands[];
 
 #endif

@@ -1,4 +1,5 @@
 /* See config.h for the design. */
+#include "acl/acl.h"
 #include "core/config.h"
 #include "core/command.h"
 #include "core/db.h"
@@ -66,7 +67,7 @@ static config_entry core_configs[] = {
     CONFIG_INT("hz", &server.hz, "10", 0, INT_MAX, 0, apply_hz),
     CONFIG_BOOL("dynamic-hz", &server.dynamic_hz, "yes", 0, NULL),
     CONFIG_INT("active-expire-effort", &server.active_expire_effort, "1", 1, 10, 0, NULL),
-    CONFIG_STRING("requirepass", &server.requirepass, "", 0, NULL),
+    CONFIG_STRING("requirepass", &server.requirepass, "", 0, acl_requirepass_apply),
     CONFIG_STRING("dir", &server.dir, "", CF_PROTECTED, NULL),
     CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", CF_PROTECTED, NULL),
     CONFIG_SPECIAL("save", &server.save_params, "3600 1 300 100 60 10000", set_save, get_string_ptr, 0),
@@ -130,6 +131,8 @@ static config_entry *const module_config_tables[] = {
     repl_configs,
     security_configs,
     tls_configs,
+    acl_configs,
+    http_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */
@@ -592,7 +595,7 @@ static void match_pattern(const kstr pat, get_match *m, long *n, unsigned char *
     size_t plen = kstr_len(pat);
     for (size_t i = 0; i < nconfigs; i++) {
         const config_entry *ce = all_configs[i];
-        if (ce->flags & CF_HIDDEN) continue;
+        if (ce->flags & (CF_HIDDEN | CF_DIRECTIVE)) continue;
         if (glob_match(pat, plen, ce->name, strlen(ce->name), 1)) add_match(m, n, got, i, GOT_NAME, ce->name);
         if (ce->alias && glob_match(pat, plen, ce->alias, strlen(ce->alias), 1))
             add_match(m, n, got, i, GOT_ALIAS, ce->alias);
@@ -602,6 +605,7 @@ static void match_pattern(const kstr pat, get_match *m, long *n, unsigned char *
 static void match_exact(const kstr name, get_match *m, long *n, unsigned char *got) {
     for (size_t i = 0; i < nconfigs; i++) {
         const config_entry *ce = all_configs[i];
+        if (ce->flags & CF_DIRECTIVE) continue;
         if (!strcasecmp(name, ce->name)) add_match(m, n, got, i, GOT_NAME, name);
         else if (ce->alias && !strcasecmp(name, ce->alias)) add_match(m, n, got, i, GOT_ALIAS, name);
     }
@@ -709,7 +713,7 @@ static void restore_all(saved_value *saved, int n) {
 static int check_and_save(client *c, saved_value *saved, int n, const char **err) {
     for (int i = 0; i < n; i++) {
         config_entry *ce = config_find(c->argv[2 + i * 2]);
-        if (!ce) { *err = NULL; return i; }
+        if (!ce || (ce->flags & CF_DIRECTIVE)) { *err = NULL; return i; }
         if (ce->flags & CF_IMMUTABLE) { *err = "can't set immutable config"; return i; }
         if ((ce->flags & CF_PROTECTED) && !security_protected_configs_allowed(c)) {
             *err = "can't set protected config";
@@ -758,6 +762,7 @@ void config_command_resetstat(client *c) {
     server.stat.peak_memory = peak;
     command_reset_stats();
     reply_reset_stats();
+    acl_reset_stats();
     reply_ok(c);
 }
 

@@ -28,6 +28,8 @@ typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL
 #define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
 #define CF_HIDDEN (1 << 2)
 #define CF_PROTECTED (1 << 3) /* CONFIG SET only as enable-protected-configs allows */
+#define CF_DIRECTIVE (1 << 4)  /* a file/command-line directive only: CONFIG
+                                  GET and SET do not know it ("user" lines) */
 
 typedef struct enum_value { const char *name; int value; } enum_value;
 extern const enum_value config_yesno[];
@@ -82,6 +84,7 @@ extern config_entry aof_configs[];
 extern config_entry slowlog_configs[];   /* core/slowlog.c */
 extern config_entry latency_configs[];   /* core/latency.c */
 extern config_entry clientmem_configs[]; /* net/clientmem.c */
+extern config_entry acl_configs[];       /* acl/acl_cmds.c: aclfile, acllog-max-len, acl-pubsub-default, user */
 extern config_entry oomadj_configs[];    /* core/oomadj.c */
 extern config_entry stub_configs[];      /* core/config_stubs.c: accepted, no effect yet */
 extern config_entry script_configs[]; /* script/script.c */
@@ -89,6 +92,7 @@ extern config_entry pubsub_configs[]; /* pubsub/notify.c */
 extern config_entry repl_configs[];   /* repl/repl_cmds.c */
 extern config_entry tls_configs[]; /* tls/tls.c: tls-port and every tls-* parameter */
 extern config_entry security_configs[]; /* core/security.c: enable-protected-configs, enable-module-command */
+extern config_entry http_configs[];   /* http/http.c: metrics-port, metrics-bind */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

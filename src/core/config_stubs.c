@@ -23,7 +23,6 @@
 #include "lib/zmalloc.h"
 
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
-static const enum_value pubsub_default_enum[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
 static const enum_value endpoint_enum[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 static const enum_value facility_enum[] = {{"user", 8}, {"local0", 128}, {"local1", 136}, {"local2", 144},
@@ -67,9 +66,6 @@ config_entry stub_configs[] = {
     STUB_STRING("bind-source-addr", "", 0),
     STUB_BOOL("activerehashing", "yes", 0),
     /* ACL. */
-    STUB_STRING("aclfile", "", CF_IMMUTABLE),
-    STUB_LL("acllog-max-len", "128", 0, LONG_MAX, 0),
-    STUB_ENUM("acl-pubsub-default", "resetchannels", pubsub_default_enum, 0),
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),

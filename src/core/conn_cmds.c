@@ -3,6 +3,7 @@
  * and CLIENT. They act on the calling connection (or, for CLIENT KILL and
  * LIST, on the others) and never touch the keyspace.
  */
+#include "acl/acl.h"
 #include "core/blocking.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -38,22 +39,12 @@ static void quit_command(client *c) {
     reply_ok(c);
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
-static int password_matches(const kstr pass) {
-    return server.requirepass && server.requirepass[0] && strlen(server.requirepass) == kstr_len(pass) &&
-           memcmp(server.requirepass, pass, kstr_len(pass)) == 0;
-}
-
+/* Users and passwords are the ACL module's: the same words whether the
+ * user does not exist, is off or the password is wrong. */
 static int check_auth(client *c, const kstr user, const kstr pass) {
-    if (!server.requirepass || !server.requirepass[0]) {
-        if (!user || !strcmp(user, "default")) return 1;
-        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-        return 0;
-    }
-    if ((user && strcmp(user, "default") != 0) || !password_matches(pass)) {
-        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-        return 0;
-    }
-    return 1;
+    if (acl_authenticate(c, user, user ? kstr_len(user) : 0, pass, kstr_len(pass))) return 1;
+    reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+    return 0;
 }
 
 static void auth_command(client *c) {
@@ -61,7 +52,7 @@ static void auth_command(client *c) {
         reply_error_syntax(c);
         return;
     }
-    if (c->argc == 2 && (!server.requirepass || !server.requirepass[0])) {
+    if (c->argc == 2 && acl_default_user_open()) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the default user. "
                        "Are you sure your configuration is correct?");
         return;
@@ -69,7 +60,6 @@ static void auth_command(client *c) {
     kstr user = c->argc == 3 ? c->argv[1] : NULL;
     kstr pass = c->argv[c->argc - 1];
     if (!check_auth(c, user, pass)) return;
-    c->flags |= CLIENT_AUTHENTICATED;
     reply_ok(c);
 }
 
@@ -103,7 +93,6 @@ static void hello_command(client *c) {
         int more = c->argc - j - 1;
         if (arg_is(c->argv[j], "auth") && more >= 2) {
             if (!check_auth(c, c->argv[j + 1], c->argv[j + 2])) return;
-            c->flags |= CLIENT_AUTHENTICATED;
             j += 2;
         } else if (arg_is(c->argv[j], "setname") && more >= 1) {
             setname = c->argv[++j];
@@ -116,7 +105,7 @@ static void hello_command(client *c) {
             return;
         }
     }
-    if (server.requirepass && server.requirepass[0] && !(c->flags & CLIENT_AUTHENTICATED)) {
+    if (acl_auth_required(c)) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
                        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
                        "select the RESP protocol version at the same time");
@@ -149,7 +138,9 @@ static void reset_command(client *c) {
     kstr_free(c->name);
     c->name = NULL;
     c->flags &= ~(CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
-    if (server.requirepass && server.requirepass[0]) c->flags &= ~CLIENT_AUTHENTICATED;
+    c->user = NULL; /* the default user, authenticated if it has no password */
+    if (acl_default_user_open()) c->flags |= CLIENT_AUTHENTICATED;
+    else c->flags &= ~CLIENT_AUTHENTICATED;
     reply_status(c, "RESET");
 }
 /* ---- CLIENT ---- */
@@ -279,7 +270,7 @@ static void client_kill_command(client *c) {
         return;
     }
     long long id = 0;
-    const char *addr = NULL, *laddr = NULL;
+    const char *addr = NULL, *laddr = NULL, *user = NULL;
     int skipme = 1, type = -1;
     long long maxage = 0;
     if ((c->argc - 2) % 2 != 0) {
@@ -311,10 +302,11 @@ static void client_kill_command(client *c) {
                 return;
             }
         } else if (arg_is(opt, "user")) {
-            if (strcmp(val, "default") != 0) {
+            if (!acl_user_exists(val, kstr_len(val))) {
                 reply_errorf(c, "ERR No such user '%s'", val);
                 return;
             }
+            user = val;
         } else if (arg_is(opt, "maxage")) {
             if (!parse_ll(c, val, &maxage)) return;
         } else {
@@ -329,6 +321,7 @@ static void client_kill_command(client *c) {
         if (id && (long long)o->id != id) continue;
         if (addr && strcmp(o->addr, addr) != 0) continue;
         if (laddr && strcmp(o->laddr, laddr) != 0) continue;
+        if (user && strcmp(acl_client_user_name(o), user) != 0) continue;
         if (type >= 0 && client_type_of(o) != type) continue;
         if (skipme && o == c) continue;
         if (maxage && (now - o->ctime_ms) / 1000 < maxage) continue;

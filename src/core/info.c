@@ -1,4 +1,5 @@
 /* See info.h. */
+#include "acl/acl.h"
 #include "persist/persist.h"
 #include "core/info.h"
 #include "core/blocking.h"
@@ -10,6 +11,7 @@
 #include "memory/memory.h"
 #include "net/clientmem.h"
 #include "core/latency.h"
+#include "core/inststats.h"
 #include "net/reply.h"
 #include "pubsub/pubsub.h"
 #include "pubsub/tracking.h"
@@ -90,17 +92,23 @@ static kstr section_stats(kstr s) {
     server_stats *st = &server.stat;
     long long dh, dm, dkh, dkm;
     memory_defrag_stats(&dh, &dm, &dkh, &dkm);
+    long long defrag_now_ms, defrag_total_ms;
+    memory_defrag_time_ms(&defrag_now_ms, &defrag_total_ms);
     s = kstr_cat_printf(s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
         "total_commands_processed:%lld\r\n"
-        "instantaneous_ops_per_sec:0\r\n"
+        "instantaneous_ops_per_sec:%lld\r\n"
         "total_net_input_bytes:%lld\r\n"
         "total_net_output_bytes:%lld\r\n"
+        "instantaneous_input_kbps:%.2f\r\n"
+        "instantaneous_output_kbps:%.2f\r\n"
         "rejected_connections:%lld\r\n",
-        st->numconnections, st->numcommands, st->net_input_bytes, st->net_output_bytes, st->rejected_conn);
+        st->numconnections, st->numcommands, (long long)(inststats_rate(INST_OPS) + 0.5), st->net_input_bytes,
+        st->net_output_bytes, inststats_rate(INST_NET_INPUT) / 1024.0, inststats_rate(INST_NET_OUTPUT) / 1024.0,
+        st->rejected_conn);
     s = repl_info_stats(s); /* sync_full, sync_partial_ok, sync_partial_err */
-    return kstr_cat_printf(s,
+    s = kstr_cat_printf(s,
         "expired_keys:%lld\r\n"
         "expired_stale_perc:%.2f\r\n"
         "expired_time_cap_reached_count:%lld\r\n"
@@ -116,36 +124,46 @@ static kstr section_stats(kstr s) {
         "pubsubshard_channels:%zu\r\n"
         "latest_fork_usec:0\r\n"
         "total_forks:0\r\n"
+        "migrate_cached_sockets:0\r\n"
         "client_query_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections:%lld\r\n"
         "active_defrag_hits:%lld\r\n"
         "active_defrag_misses:%lld\r\n"
         "active_defrag_key_hits:%lld\r\n"
         "active_defrag_key_misses:%lld\r\n"
+        "total_active_defrag_time:%lld\r\n"
+        "current_active_defrag_time:%lld\r\n"
         "tracking_total_keys:%zu\r\n"
         "tracking_total_items:%zu\r\n"
         "tracking_total_prefixes:%zu\r\n"
+        "unexpected_error_replies:%lld\r\n"
         "total_error_replies:%llu\r\n"
         "dump_payload_sanitizations:0\r\n"
         "total_reads_processed:0\r\n"
-        "total_writes_processed:0\r\n",
+        "total_writes_processed:0\r\n"
+        "io_threaded_reads_processed:0\r\n"
+        "io_threaded_writes_processed:0\r\n"
+        "reply_buffer_shrinks:0\r\n"
+        "reply_buffer_expands:0\r\n",
         st->expiredkeys, (double)st->expired_stale_perc_x100 / 100.0, st->expired_time_cap_reached_count,
         st->expire_cycle_time_used_us / 1000, st->evictedkeys, st->evictedclients,
         st->total_eviction_exceeded_time_ms + memory_current_eviction_exceeded_ms(),
         memory_current_eviction_exceeded_ms(), st->keyspace_hits, st->keyspace_misses,
         pubsub_channel_count(), pubsub_pattern_count(), pubsub_shard_channel_count(),
         st->client_qbuf_limit_disconnections, st->client_outbuf_limit_disconnections, dh, dm, dkh, dkm,
-        tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
-        reply_error_count());
+        defrag_total_ms, defrag_now_ms, tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
+        st->unexpected_error_replies, reply_error_count());
+    return acl_info_stats(s);
 }
 
 static kstr section_replication(kstr s) { return repl_info_section(s); }
 
 static kstr section_cpu(kstr s) {
-    struct rusage self, children;
+    struct rusage self, children, main_thread;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
-    return kstr_cat_printf(s,
+    getrusage(RUSAGE_THREAD, &main_thread); /* INFO runs on the main thread */
+    s = kstr_cat_printf(s,
         "# CPU\r\n"
         "used_cpu_sys:%ld.%06ld\r\n"
         "used_cpu_user:%ld.%06ld\r\n"
@@ -154,6 +172,9 @@ static kstr section_cpu(kstr s) {
         (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec, (long)self.ru_utime.tv_sec,
         (long)self.ru_utime.tv_usec, (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
         (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec);
+    return kstr_cat_printf(s, "used_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
+                           (long)main_thread.ru_stime.tv_sec, (long)main_thread.ru_stime.tv_usec,
+                           (long)main_thread.ru_utime.tv_sec, (long)main_thread.ru_utime.tv_usec);
 }
 
 static void commandstat_one(command *cmd, void *priv) {

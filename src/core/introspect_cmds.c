@@ -3,6 +3,7 @@
  * GETKEYS, GETKEYSANDFLAGS), answered from the command table itself, so what the server
  * enforces and what it advertises cannot drift apart.
  */
+#include "acl/acl.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
 #include "core/server.h"
@@ -32,38 +33,21 @@ static void reply_flags(client *c, const command *cmd) {
         if ((cmd->flags & (1ULL << i)) && flag_words[i][0]) reply_status(c, flag_words[i]);
 }
 
-static const char *group_category(const char *group) {
-    static const struct { const char *group, *cat; } map[] = {
-        {"string", "@string"}, {"generic", "@keyspace"}, {"list", "@list"}, {"hash", "@hash"},
-        {"set", "@set"}, {"sorted-set", "@sortedset"}, {"bitmap", "@bitmap"},
-        {"hyperloglog", "@hyperloglog"}, {"geo", "@geo"}, {"stream", "@stream"},
-        {"connection", "@connection"}, {"pubsub", "@pubsub"}, {"scripting", "@scripting"},
-        {"transactions", "@transaction"},
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (group && !strcmp(group, map[i].group)) return map[i].cat;
-    return NULL;
-}
-
-/* The ACL categories ("@write", ...) of cmd, derived from its flags and
- * group; returns how many were stored in cats (room for 8). */
-static int command_categories(const command *cmd, const char *cats[8]) {
-    int n = 0;
-    if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
-    if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
-    if (cmd->flags & CMD_ADMIN) { cats[n++] = "@admin"; cats[n++] = "@dangerous"; }
-    cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
-    if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
-    const char *g = group_category(cmd->group);
-    if (g) cats[n++] = g;
-    return n;
+/* The ACL categories ("@write", ...) of cmd: the ACL module's, which
+ * are Redis's for every command Redis has. */
+static int command_categories(const command *cmd, const char *cats[ACL_CATS_MAX]) {
+    return acl_category_names(acl_command_categories(cmd), cats, ACL_CATS_MAX);
 }
 
 static void reply_acl_categories(client *c, const command *cmd) {
-    const char *cats[8];
+    const char *cats[ACL_CATS_MAX];
     int n = command_categories(cmd, cats);
     reply_set_len(c, n);
-    for (int i = 0; i < n; i++) reply_status(c, cats[i]);
+    for (int i = 0; i < n; i++) {
+        char word[32];
+        snprintf(word, sizeof(word), "@%s", cats[i]);
+        reply_status(c, word);
+    }
 }
 
 static void reply_key_specs(client *c, const command *cmd) {
@@ -208,10 +192,10 @@ typedef struct list_filter {
 } list_filter;
 
 static int command_in_category(const command *cmd, const kstr cat) {
-    const char *cats[8];
+    const char *cats[ACL_CATS_MAX];
     int n = command_categories(cmd, cats);
     for (int i = 0; i < n; i++)
-        if (strlen(cats[i] + 1) == kstr_len(cat) && !strcasecmp(cats[i] + 1, cat)) return 1;
+        if (strlen(cats[i]) == kstr_len(cat) && !strcasecmp(cats[i], cat)) return 1;
     return 0;
 }
 

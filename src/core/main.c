@@ -6,6 +6,11 @@
  * and does the time-based housekeeping: the LRU clock, active expiry,
  * incremental rehashing, idle-client timeouts, memory peak tracking.
  */
+#include "acl/acl.h"
+#include "core/inststats.h"
+#include "core/slowlog.h"
+#include "core/info.h"
+#include "http/http.h"
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/config.h"
@@ -291,6 +296,7 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     db_rehash_step(1000);
     blocking_cron();
     memory_cron();
+    inststats_cron();
     persist_cron();
     aof_cron();
     repl_cron();
@@ -298,6 +304,14 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     server_update_peak_memory();
     clients_free_closed();
     return 1000 / server.hz;
+}
+
+/* What the HTTP port's pages read from core (http/http.h). */
+static kstr http_info_text(int argc, char **argv) { return info_generate(NULL, argc, argv); }
+
+static void http_slowlog_figures(long *length, long long *last_id, long long *last_us) {
+    *length = slowlog_length();
+    slowlog_newest(last_id, last_us);
 }
 
 static void before_sleep(eventloop *el) {
@@ -466,6 +480,7 @@ int main(int argc, char **argv) {
     adjust_open_files_limit();
     if (!tls_init()) server_startup_exit(1);
     command_table_init();
+    acl_init();
     db_init_all(server.dbnum);
     blocking_init();
     persist_init();
@@ -475,6 +490,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     open_listeners();
+    http_init(&(http_callbacks){.info = http_info_text, .slowlog = http_slowlog_figures});
     proctitle_update();
     write_pidfile();
     ev_add_timer(server.el, 1, server_cron, NULL);
@@ -513,6 +529,7 @@ int main(int argc, char **argv) {
         server.shutdown_asap = 0;
     }
     aof_shutdown();
+    http_shutdown();
     clients_flush_pending_writes();
     if (server.unixsocket && server.unixsocket[0]) unlink(server.unixsocket);
     if (server.pidfile && server.pidfile[0]) unlink(server.pidfile);

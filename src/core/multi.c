@@ -1,4 +1,5 @@
 /* See multi.h for the design. */
+#include "acl/acl.h"
 #include "core/multi.h"
 
 #include <string.h>
@@ -295,6 +296,13 @@ static void run_queue(client *c) {
         c->argv = q->argv;
         c->argc = q->argc;
         c->cmd = q->cmd;
+        kstr aclerr = NULL;
+        if (!acl_check_queued(c, q->cmd, q->argc, q->argv, &aclerr)) {
+            /* The user's rules changed since MULTI queued it (Redis 7.0). */
+            reply_error(c, aclerr);
+            kstr_free(aclerr);
+            continue;
+        }
         command_call(c, q->cmd);
         /* The command may have rewritten its argv (none does today); keep
          * whatever it left so that free_queue frees the right strings. */

@@ -81,6 +81,8 @@ static void find_secrets(const command *cmd, int argc, char **argv, char *redact
     const char *name = cmd->fullname;
     if (!strcmp(name, "auth")) {
         for (int j = 1; j < argc; j++) redact[j] = 1;
+    } else if (!strcmp(name, "acl|setuser")) {
+        for (int j = 2; j < argc; j++) redact[j] = 1;
     } else if (!strcmp(name, "hello")) {
         for (int j = 2; j < argc; j++) {
             if (arg_is(argv[j], "auth") && j + 2 < argc) { redact[j + 1] = redact[j + 2] = 1; j += 2; }
@@ -155,6 +157,11 @@ static void reset_log(void) {
 }
 
 long slowlog_length(void) { return length; }
+
+void slowlog_newest(long long *id, long long *duration_us) {
+    *id = newest ? newest->id : 0;
+    *duration_us = newest ? newest->duration_us : 0;
+}
 
 void slowlog_command_done(client *c, const command *cmd, long long duration_us) {
     if (slowlog_log_slower_than < 0 || duration_us < slowlog_log_slower_than) return;

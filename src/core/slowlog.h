@@ -21,6 +21,8 @@ void slowlog_command_done(struct client *c, const struct command *cmd, long long
 
 /* SLOWLOG LEN, for INFO-style readers and tests. */
 long slowlog_length(void);
+/* The newest entry's id and duration (0, 0 when the log is empty). */
+void slowlog_newest(long long *id, long long *duration_us);
 
 extern command slowlog_commands[];
 

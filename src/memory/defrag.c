@@ -102,6 +102,7 @@ static struct {
     size_t cursor;
     long long hits, misses, key_hits, key_misses;
     long long pass_start_us, pass_start_hits;
+    long long done_passes_us; /* total_active_defrag_time of finished passes */
     long long pass_work_us, pass_keys; /* main thread CPU in slices, keys seen */
     long long last_purge_us, purge_until_us;
     long long tick_wall_us, tick_cpu_us, tick_work_us; /* at the previous tick */
@@ -117,6 +118,12 @@ void defrag_stats(long long *hits, long long *misses, long long *key_hits, long 
 }
 
 void defrag_reset_scan(void) { state.cursor = 0; }
+
+void defrag_time_ms(long long *current, long long *total) {
+    long long now_us = state.running_pct ? ustime() - state.pass_start_us : 0;
+    *current = now_us / 1000;
+    *total = (state.done_passes_us + now_us) / 1000;
+}
 
 static long long thread_cpu_us(void) {
     struct timespec ts;
@@ -312,6 +319,7 @@ static void end_pass(void) {
         state.last_purge_us = ustime();
         state.purge_until_us = state.last_purge_us + PURGE_AFTER_PASS_MS * 1000LL;
     }
+    state.done_passes_us += ustime() - state.pass_start_us;
     server_log(LOG_VERBOSE, "Active defrag pass done in %lld ms (%lld ms of CPU): %lld blocks moved",
                (ustime() - state.pass_start_us) / 1000, state.pass_work_us / 1000, moved);
     state.running_pct = 0;
@@ -398,6 +406,7 @@ static void purge_idle_pages(void) {
 
 void defrag_cron(void) {
     if (!server.active_defrag_enabled || !zmalloc_defrag_supported()) {
+        if (state.running_pct) state.done_passes_us += ustime() - state.pass_start_us;
         state.running_pct = 0; /* the timer sees it and stops */
         return;
     }

@@ -520,6 +520,8 @@ void memory_cron(void) {
     evict_cron();
     defrag_cron();
     reclaim_cron();
+    growth_cron();
+    keysample_cron();
 }
 
 /* A lower limit may put RSS under pressure at once: return idle pages
@@ -535,6 +537,11 @@ void memory_defrag_stats(long long *hits, long long *misses, long long *key_hits
     defrag_stats(hits, misses, key_hits, key_misses);
 }
 
+void memory_defrag_time_ms(long long *current, long long *total) { defrag_time_ms(current, total); }
+
 void memory_free_entry(entry *e, int reason) { lazyfree_free_entry(e, reason); }
 
-void memory_empty_db(db *d, int async) { lazyfree_empty_db(d, async); }
+void memory_empty_db(db *d, int async) {
+    lazyfree_empty_db(d, async);
+    growth_reset();
+}

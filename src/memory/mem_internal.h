@@ -115,6 +115,16 @@ size_t memstats_entry_usage(db *d, const entry *e, size_t samples);
 /* The INFO memory section. */
 kstr memstats_info_section(kstr s);
 
+/* ---- growth.c ---- */
+/* Cron: a sample of the memory history once a second. */
+void growth_cron(void);
+/* A flush: the next sample starts a new series for the growth rates. */
+void growth_reset(void);
+
+/* ---- keysample.c ---- */
+/* Cron: a few more keys of the keyspace profile's walk. */
+void keysample_cron(void);
+
 /* ---- reclaim.c ---- */
 /* Cron: purge the allocator's idle pages when RSS nears maxmemory. */
 void reclaim_cron(void);
@@ -126,5 +136,7 @@ int defrag_running(void);
 void defrag_stats(long long *hits, long long *misses, long long *key_hits, long long *key_misses);
 /* A db's tables were swapped: any scan in progress over them restarts. */
 void defrag_reset_scan(void);
+/* Milliseconds of the pass in progress (0 when idle) and of all passes. */
+void defrag_time_ms(long long *current, long long *total);
 
 #endif

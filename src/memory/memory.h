@@ -66,6 +66,13 @@ void memory_free_entry(entry *e, int reason);
 /* Empty a database (FLUSHDB/FLUSHALL), asynchronously if async. */
 void memory_empty_db(db *d, int async);
 
+/* MEMORY USAGE key SAMPLES 0 for an entry outside the keyspace (a key
+ * read from a dump by keel-cli --rdb-report): the entry and its value
+ * measured exactly, plus the key's share of a keys table (and of an
+ * expires table when it has a TTL) at the average fill a table has
+ * between two growths. */
+size_t memory_entry_usage_offline(const entry *e);
+
 /* The "# Memory" section of INFO, appended to s. */
 kstr memory_info_section(kstr s);
 
@@ -76,5 +83,42 @@ kstr memory_info_section(kstr s);
  * _key_hits, _key_misses. */
 long long memory_current_eviction_exceeded_ms(void);
 void memory_defrag_stats(long long *hits, long long *misses, long long *key_hits, long long *key_misses);
+/* current_active_defrag_time and total_active_defrag_time, in ms. */
+void memory_defrag_time_ms(long long *current, long long *total);
+
+/* The memory history (growth.c): one sample a second for the last hour. */
+typedef struct memory_sample {
+    long long ms;      /* unix time, milliseconds */
+    size_t used, rss;  /* used_memory, used_memory_rss */
+    double frag;       /* mem_fragmentation_ratio */
+    long long evicted; /* evicted_keys so far */
+} memory_sample;
+/* Growth rate of used_memory in bytes per second over the last 1, 5 or 60
+ * minutes (least squares; 0 until the window has 5 samples). */
+double memory_growth_rate(int minutes);
+/* Seconds until maxmemory at the current rate; -1 when there is no
+ * maxmemory or memory is not growing, 0 when already there. */
+long long memory_seconds_to_full(void);
+/* Copies the newest min(max, held) samples, oldest first; returns how many. */
+size_t memory_history(memory_sample *out, size_t max);
+/* The ring's fixed size in bytes (the cost of keeping the history). */
+size_t memory_history_ring_bytes(void);
+
+/* The keyspace profile (keysample.c): memory by data type and the biggest
+ * keys, from a background walk a few keys per cron tick (never blocking). */
+#define MEMORY_BIG_KEYS 10
+typedef struct memory_big_key {
+    kstr key;     /* NULL: no key in this slot */
+    size_t bytes; /* as MEMORY USAGE estimates it */
+    int type;     /* TYPE_* (core/entry.h) */
+    int db;
+} memory_big_key;
+typedef struct memory_profile {
+    size_t bytes[TYPE_COUNT], keys[TYPE_COUNT];
+    memory_big_key top[MEMORY_BIG_KEYS]; /* biggest first; names (at most 200 bytes) owned by the sampler */
+} memory_profile;
+/* Fills out with the last complete pass (the pass in progress before the
+ * first one ends); returns the number of complete passes. */
+int memory_keyspace_profile(memory_profile *out);
 
 #endif

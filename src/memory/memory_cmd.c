@@ -12,6 +12,7 @@
  * only says "fragmentation is high" sends the reader to INFO anyway.
  */
 #include "memory/mem_internal.h"
+#include "memory/memory.h"
 #include "script/script.h"
 #include "lib/zmalloc.h"
 #include "core/cmdutil.h"
@@ -279,6 +280,38 @@ static kstr doctor_maxmemory_checks(kstr s, const mem_figures *f, int *issues) {
     return s;
 }
 
+/* The early warning (growth.c): memory that keeps growing and will reach
+ * maxmemory (or, without one, the system's memory) within the hour. */
+static kstr doctor_growth_checks(kstr s, const mem_figures *f, int *issues) {
+    double r1 = memory_growth_rate(1), r5 = memory_growth_rate(5), r60 = memory_growth_rate(60);
+    double rate = r1 > r5 ? r1 : r5;
+    long long left;
+    const char *limit;
+    if (server.maxmemory) {
+        left = memory_seconds_to_full();
+        limit = "maxmemory";
+    } else {
+        long long sysmem = memstats_total_system_memory();
+        left = rate > 0 && sysmem > (long long)f->used ? (long long)((double)(sysmem - (long long)f->used) / rate) : -1;
+        limit = "the system's memory (no maxmemory is set)";
+    }
+    if (left < 0 || left >= 3600 || rate <= 0) return s;
+    (*issues)++;
+    s = kstr_cat(s, " * Growth: used memory grows by ");
+    s = human(s, (size_t)rate);
+    s = kstr_cat(s, "/s (last minute ");
+    s = human(s, r1 > 0 ? (size_t)r1 : 0);
+    s = kstr_cat(s, "/s, last 5 minutes ");
+    s = human(s, r5 > 0 ? (size_t)r5 : 0);
+    s = kstr_cat(s, "/s, last hour ");
+    s = human(s, r60 > 0 ? (size_t)r60 : 0);
+    s = kstr_cat_printf(s, "/s); at this rate it reaches %s in about %lld minutes%s. Find what is writing "
+                           "(INFO commandstats, redis-cli --bigkeys), set TTLs on data that may go, or plan for more "
+                           "memory before then.\n\n",
+                        limit, left / 60, left < 60 ? " (under a minute)" : "");
+    return s;
+}
+
 static kstr doctor_big_keys(kstr s, int *issues) {
     big_key top[DOCTOR_TOP_KEYS];
     memset(top, 0, sizeof(top));
@@ -301,6 +334,7 @@ static void memory_doctor_command(client *c) {
     kstr body = kstr_empty();
     body = doctor_memory_checks(body, &f, &issues);
     body = doctor_maxmemory_checks(body, &f, &issues);
+    body = doctor_growth_checks(body, &f, &issues);
     body = doctor_big_keys(body, &issues);
     kstr s;
     if (issues) {

@@ -1,4 +1,5 @@
 /* See client.h for the design. */
+#include "acl/acl.h"
 #include "net/client.h"
 #include "net/clientmem.h"
 #include "core/blocking.h"
@@ -98,7 +99,7 @@ static client *client_alloc(int fd) {
     /* As in Redis: a connection made while no password is required stays
      * authenticated when one is set later (it logged in as the default
      * user, which then had no password). */
-    if (!server.requirepass || !server.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    if (acl_default_user_open()) c->flags |= CLIENT_AUTHENTICATED;
     clientmem_update(c);
     return c;
 }
@@ -426,6 +427,7 @@ void client_process_input(client *c) {
             break;
         }
         size_t used = 0;
+        c->parser.unauthenticated = acl_auth_required(c);
         int r = reqparse_feed(&c->parser, c->querybuf + c->qb_pos, kstr_len(c->querybuf) - c->qb_pos, &used);
         c->qb_pos += used;
         if (r == REQ_ERROR) {
@@ -869,12 +871,12 @@ kstr client_info_string(kstr s, client *c) {
                         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                         (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000, flags,
                         c->db ? db_id(c->db) : 0, sub, psub, ssub);
-    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=%lld resp=%d",
+    s = kstr_cat_printf(s, "qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=%s redir=%lld resp=%d",
                         kstr_len(c->querybuf), kstr_avail(c->querybuf), argv_bytes(c),
                         head ? head->size : (size_t)REPLY_BLOCK_SIZE, head ? head->size : (size_t)REPLY_BLOCK_SIZE,
                         head ? head->used : (size_t)0,
                         oll, client_output_list_memory(c), client_memory_usage(c), events,
-                        c->lastcmd ? c->lastcmd->fullname : "NULL", redir, c->resp);
+                        c->lastcmd ? c->lastcmd->fullname : "NULL", acl_client_user_name(c), redir, c->resp);
     if (c->lib_name || c->lib_ver)
         s = kstr_cat_printf(s, " lib-name=%s lib-ver=%s", c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
     return s;

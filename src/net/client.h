@@ -98,6 +98,7 @@ typedef struct client {
     struct db *db;
     kstr name;                  /* CLIENT SETNAME, NULL if none */
     kstr lib_name, lib_ver;
+    struct acl_user *user;      /* owned by acl/: NULL is the default user */
 
     kstr querybuf;
     size_t qb_pos;              /* bytes of querybuf already parsed */

@@ -131,6 +131,7 @@ static int parse_multibulk(reqparse *p, const char *buf, size_t len, size_t *con
         if (r < 0) return fail(p, "Protocol error: too big mbulk count string");
         if (r == 0) return REQ_NEED_MORE;
         if (!ok || n > INT_MAX) return fail(p, "Protocol error: invalid multibulk length");
+        if (p->unauthenticated && n > 10) return fail(p, "Protocol error: unauthenticated multibulk length");
         pos = used;
         if (n <= 0) {
             *consumed = pos; /* "*0" or "*-1": an empty request, skipped */
@@ -159,6 +160,7 @@ static int parse_multibulk(reqparse *p, const char *buf, size_t len, size_t *con
             int r = read_number_line(p, buf + pos, len - pos, &n, &used, &ok);
             if (r < 0) return fail(p, "Protocol error: too big bulk count string");
             if (r == 0) break;
+            if (p->unauthenticated && ok && n > 16384) return fail(p, "Protocol error: unauthenticated bulk length");
             if (!ok || n < 0 || (unsigned long long)n > p->max_bulk_len)
                 return fail(p, "Protocol error: invalid bulk length");
             pos += used;

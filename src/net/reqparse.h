@@ -28,6 +28,8 @@ typedef struct reqparse {
     /* Limits, set by the caller before feeding. */
     size_t max_bulk_len;    /* proto-max-bulk-len */
     size_t max_inline_len;  /* longest inline line / header line tolerated */
+    int unauthenticated;    /* the client has not authenticated yet: at most
+                               10 arguments of 16 KB each, as in Redis */
     /* Output. */
     int argc;
     kstr *argv;

@@ -171,6 +171,8 @@ typedef struct rdb_key_info {
     long long expire_ms;
     long long idle_s;
     int freq;
+    int file_type;                /* the value's RDB type byte */
+    unsigned long long file_bytes; /* type byte, key and value in the file */
     size_t offset; /* bytes of the input consumed, this key included */
 } rdb_key_info;
 typedef struct rdb_visitor {
@@ -199,6 +201,39 @@ void rdb_unmap_file(const unsigned char *buf, size_t len);
 /* Whether t is a value type byte (loadable or not) rather than an opcode
  * or garbage. */
 int rdb_is_value_type(int t);
+
+/* ---- scanning: one summary per key (keel-cli --rdb-report) ----
+ *
+ * The key-by-key form above, reduced to what a memory report needs: each
+ * key is built, measured and freed before the next is read, so a scan
+ * holds one key at a time whatever the file's size. mem_bytes follows
+ * the model in docs/CLI_MEMORY.md ("Size model"): what Keel's MEMORY USAGE key
+ * SAMPLES 0 reports for that key once loaded. */
+typedef struct rdb_key_summary {
+    int dbid;
+    const char *key;
+    size_t klen;
+    int type;                       /* TYPE_* */
+    const char *encoding;           /* as the file stores it, in redis-rdb-tools' words */
+    const char *keel_encoding;      /* OBJECT ENCODING once loaded into Keel */
+    unsigned long long elements;    /* strings: their length */
+    unsigned long long largest;     /* longest element (hashes: field or value) */
+    long long expire_ms;            /* unix ms, -1 when none */
+    long long idle_s;               /* -1 when the file has none */
+    int freq;                       /* -1 when the file has none */
+    unsigned long long file_bytes;  /* bytes the key takes in the file */
+    unsigned long long mem_bytes;   /* size model estimate */
+} rdb_key_summary;
+typedef struct rdb_scan_visitor {
+    void *priv;
+    void (*on_aux)(void *priv, const char *key, size_t klen, const char *val, size_t vlen);
+    /* Return 0 to continue, -1 to stop (the scan then fails with "stopped"). */
+    int (*on_key)(void *priv, const rdb_key_summary *ks);
+    void (*on_warning)(void *priv, const char *msg);
+} rdb_scan_visitor;
+int rdb_scan_file(const char *path, const rdb_scan_visitor *v, rdb_load_stats *st, char *err, size_t errlen);
+/* redis-rdb-tools' name of the encoding an RDB type byte stores. */
+const char *rdb_type_encoding_name(int file_type);
 
 /* dir/dbfilename as the server sees it. */
 void rdb_file_path(char *buf, size_t len);

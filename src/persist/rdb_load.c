@@ -800,7 +800,7 @@ static int check_footer(rd *r) {
 /* The main loop: opcodes and keys until EOF. */
 static int parse(rd *r) {
     if (check_header(r) < 0) return -1;
-    rdb_key_info ki = {0, -1, -1, -1};
+    rdb_key_info ki = {.dbid = 0, .expire_ms = -1, .idle_s = -1, .freq = -1};
     for (;;) {
         int t;
         size_t at = r->pos;
@@ -871,6 +871,8 @@ static int parse(rd *r) {
         if (get_string(r, &key) < 0) return -1;
         int skipped;
         entry *e = load_value(r, t, key.s, key.len, &skipped);
+        ki.file_type = t;
+        ki.file_bytes = (unsigned long long)(r->pos - at);
         if (!e && !skipped) {
             rstr_free(&key);
             return -1;

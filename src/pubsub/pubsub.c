@@ -382,6 +382,23 @@ void pubsub_client_counts(const client *c, size_t *sub, size_t *psub, size_t *ss
     *ssub = client_count(c, K_SHARD);
 }
 
+int pubsub_client_any(const client *c, pubsub_name_fn *fn, void *priv) {
+    ps_client *ps = c->pubsub;
+    if (!ps) return 0;
+    for (int kind = 0; kind < K_COUNT; kind++) {
+        if (!ps->t[kind]) continue;
+        hashtable_iterator it;
+        void *e;
+        int hit = 0;
+        hashtable_iter_init(&it, ps->t[kind], 0);
+        while (!hit && hashtable_iter_next(&it, &e))
+            hit = fn(priv, ((subs *)e)->name, kstr_len(((subs *)e)->name), kind == K_PATTERN);
+        hashtable_iter_release(&it);
+        if (hit) return 1;
+    }
+    return 0;
+}
+
 /* Unsubscribe c from everything of one kind, replying for each if asked
  * (and once with a null name when there was nothing). */
 static void unsubscribe_all(client *c, int kind, int notify) {

@@ -33,6 +33,10 @@ int pubsub_in_context(const client *c);
 
 /* Channels, patterns and shard channels c is subscribed to. */
 void pubsub_client_counts(const client *c, size_t *sub, size_t *psub, size_t *ssub);
+/* Whether fn returns 1 for any of c's channels, patterns (is_pattern 1)
+ * or shard channels (ACL: a subscription its user may no longer have). */
+typedef int pubsub_name_fn(void *priv, const char *name, size_t len, int is_pattern);
+int pubsub_client_any(const client *c, pubsub_name_fn *fn, void *priv);
 /* Drop every subscription of c, without replies (RESET, disconnect). */
 void pubsub_client_gone(client *c);
 

@@ -6,6 +6,7 @@
  * run.h (the same checks and command_call as a client's command); its
  * reply is read back from the fake client and converted by lua_reply.h.
  */
+#include "acl/acl.h"
 #include "script/lua_vm.h"
 #include "script/lua_reply.h"
 #include "script/run.h"
@@ -203,10 +204,11 @@ static int redis_acl_check_cmd(lua_State *L) {
     if (!argv) return lua_error(L);
     command *cmd = command_lookup_argv(argc, argv);
     int ok = cmd && (cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity);
+    int allowed = ok && acl_user_may_run(run_current()->caller, cmd, argc, argv);
     for (int i = 0; i < argc; i++) kstr_free(argv[i]);
     zfree(argv);
     if (!ok) return raise_msg(L, "Invalid command passed to redis.acl_check_cmd()");
-    lua_pushboolean(L, 1); /* no ACL users yet: the default user may run anything */
+    lua_pushboolean(L, allowed); /* the caller's user, nothing logged */
     return 1;
 }
 

@@ -1,4 +1,5 @@
 /* See run.h for the design. */
+#include "acl/acl.h"
 #include "script/run.h"
 #include "script/script.h"
 #include "core/command.h"
@@ -138,7 +139,7 @@ static int check_command(script_run *run, command *cmd, int argc, kstr *err) {
 
 int run_command(script_run *run, int argc, kstr *argv, kstr *err) {
     command *cmd = command_lookup_argv(argc, argv);
-    if (check_command(run, cmd, argc, err) < 0) {
+    if (check_command(run, cmd, argc, err) < 0 || !acl_check_script_call(run->caller, cmd, argc, argv, err)) {
         /* Counted as a rejected call and an error reply, as Redis does
          * (the script's own error reply then does not count it again). */
         if (cmd) cmd->rejected_calls++;

@@ -25,6 +25,7 @@
  * O(fields) per lookup. hash.h offers no single-field read yet; when it
  * does, hash_field() below is the one place to change.
  */
+#include "acl/acl.h"
 #include "script/script.h"
 #include "core/cmdutil.h"
 #include "core/command.h"
@@ -164,7 +165,15 @@ static int parse_sort_args(client *c, int readonly, sort_spec *sp) {
         } else if (arg_is(a, "by") && left >= 1) {
             sp->by = c->argv[++j];
             sp->dontsort = memchr(sp->by, '*', kstr_len(sp->by)) == NULL;
+            if (!sp->dontsort && !acl_client_reads_all_keys(c)) {
+                reply_error(c, "ERR BY option of SORT denied due to insufficient ACL permissions.");
+                return 0;
+            }
         } else if (arg_is(a, "get") && left >= 1) {
+            if (!acl_client_reads_all_keys(c)) {
+                reply_error(c, "ERR GET option of SORT denied due to insufficient ACL permissions.");
+                return 0;
+            }
             sp->gets[sp->ngets++] = c->argv[++j];
         } else {
             reply_error_syntax(c);

@@ -160,6 +160,8 @@ class Server:
                         return
                 finally:
                     c.connection_pool.disconnect()
+            except redis.AuthenticationError:
+                return      # up, and wants a password (requirepass, ACL users)
             except redis.exceptions.BusyLoadingError:
                 if not wait_loaded:
                     return
