@@ -7,10 +7,12 @@
 # Rows (each: Keel's and Redis's requests/s, keel/redis ratio):
 #   SET, GET                 50 clients, one request at a time, 3-byte values
 #   SET, GET -P 16           pipelines of 16
-#   SET, GET -d 16384        16 KB values (one TLS record per reply)
+#   GET, 16 KB values        one TLS record per reply
 #   PING, new connection     -k 0: a new TLS connection (handshake) per request
 # each over TLS, and the first two also over the plain port for the cost of
-# TLS itself. Certificates are made here with the openssl CLI (RSA 2048,
+# TLS itself; and for each, the server's CPU time per request (user +
+# system, from /proc): on a shared 2-core machine requests/s swing with
+# the load, CPU per request much less. Certificates are made here with the openssl CLI (RSA 2048,
 # TLS 1.3, the default ciphersuite). Runs are interleaved Keel/Redis,
 # BENCH_REPS times each (best kept).
 #
@@ -66,46 +68,62 @@ start_tls_server() {
     log "$name ready: plain $port, TLS $tport"
 }
 
-# rps NAME tls|plain TEST ARGS... -> best requests/s of REPS runs
-one_run() {
-    local name=$1 mode=$2 test=$3; shift 3
-    if [ "$mode" = tls ]; then
-        bench_rps "${TLS_PORT[$name]}" "$test" --tls --cacert "$CERTS/ca.crt" --cert "$CERTS/client.crt" \
-            --key "$CERTS/client.key" -c "$CLIENTS" "$@"
-    else
-        bench_rps "${SERVER_PORT[$name]}" "$test" -c "$CLIENTS" "$@"
-    fi
+# CPU seconds (user + system) the server has used so far.
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
 }
 
+# one_run NAME tls|plain TEST N ARGS... -> "rps cpu_us_per_request"
+one_run() {
+    local name=$1 mode=$2 test=$3 n=$4 pid before after rps; shift 4
+    pid=${SERVER_PID[$name]}
+    before=$(cpu_seconds "$pid")
+    if [ "$mode" = tls ]; then
+        rps=$(bench_rps "${TLS_PORT[$name]}" "$test" --tls --cacert "$CERTS/ca.crt" --cert "$CERTS/client.crt" \
+            --key "$CERTS/client.key" -c "$CLIENTS" -n "$n" "$@")
+    else
+        rps=$(bench_rps "${SERVER_PORT[$name]}" "$test" -c "$CLIENTS" -n "$n" "$@")
+    fi
+    after=$(cpu_seconds "$pid")
+    echo "$rps $(awk -v a="$before" -v b="$after" -v n="$n" 'BEGIN { printf "%.3f", (b - a) * 1e6 / n }')"
+}
+
+min_of() { printf '%s\n' "$@" | awk '$1 != "NA" && (m == "" || $1 < m) { m = $1 } END { print (m == "" ? "NA" : m) }'; }
+
+# row LABEL MODE TEST N ARGS...: best requests/s and least server CPU per
+# request over REPS runs each, Keel and Redis interleaved.
 row() {
-    local label=$1 mode=$2 test=$3 rep k r; shift 3
-    local keel=() redis=()
+    local label=$1 mode=$2 test=$3 n=$4 rep k r; shift 4
+    local krps=() rrps=() kcpu=() rcpu=()
     for rep in $(seq "$REPS"); do
         if [ $((rep % 2)) = 1 ]; then
-            k=$(one_run keel "$mode" "$test" "$@"); r=$(one_run redis "$mode" "$test" "$@")
+            k=$(one_run keel "$mode" "$test" "$n" "$@"); r=$(one_run redis "$mode" "$test" "$n" "$@")
         else
-            r=$(one_run redis "$mode" "$test" "$@"); k=$(one_run keel "$mode" "$test" "$@")
+            r=$(one_run redis "$mode" "$test" "$n" "$@"); k=$(one_run keel "$mode" "$test" "$n" "$@")
         fi
-        keel+=("$k") redis+=("$r")
+        krps+=("${k% *}") rrps+=("${r% *}") kcpu+=("${k#* }") rcpu+=("${r#* }")
     done
-    add_row "$label" rps "$(best_of "${keel[@]}")" "$(best_of "${redis[@]}")"
-    log "$label: keel ${keel[*]} redis ${redis[*]}"
+    add_row "$label" rps "$(best_of "${krps[@]}")" "$(best_of "${rrps[@]}")"
+    add_row "$label, server CPU us/request" us "$(min_of "${kcpu[@]}")" "$(min_of "${rcpu[@]}")"
+    log "$label: keel ${krps[*]} (cpu ${kcpu[*]}) redis ${rrps[*]} (cpu ${rcpu[*]})"
 }
 
 make_certs
 start_tls_server keel "$KEEL_SERVER"
 start_tls_server redis "$REDIS_SERVER"
 
-row "SET plain" plain set -n "$N"
-row "GET plain" plain get -n "$N"
-row "SET TLS" tls set -n "$N"
-row "GET TLS" tls get -n "$N"
-row "SET plain -P 16" plain set -n $((N * 5)) -P 16
-row "GET plain -P 16" plain get -n $((N * 5)) -P 16
-row "SET TLS -P 16" tls set -n $((N * 5)) -P 16
-row "GET TLS -P 16" tls get -n $((N * 5)) -P 16
-row "SET TLS -d 16384" tls set -n $((N / 4)) -d 16384
-row "GET TLS -d 16384" tls get -n $((N / 4)) -d 16384
-row "PING TLS, new connection each" tls ping_mbulk -n $((N / 20)) -k 0
+row "SET plain" plain set "$N"
+row "GET plain" plain get "$N"
+row "SET TLS" tls set "$N"
+row "GET TLS" tls get "$N"
+row "SET plain -P 16" plain set $((N * 5)) -P 16
+row "GET plain -P 16" plain get $((N * 5)) -P 16
+row "SET TLS -P 16" tls set $((N * 5)) -P 16
+row "GET TLS -P 16" tls get $((N * 5)) -P 16
+# The key GET reads (redis-benchmark's key:__rand_int__ without -r) holds 16 KB.
+big=$(head -c 16384 /dev/zero | tr '\0' x)
+for name in keel redis; do rcli "${SERVER_PORT[$name]}" SET key:__rand_int__ "$big" >/dev/null; done
+row "GET TLS, 16 KB values" tls get $((N / 4))
+row "PING TLS, new connection each" tls ping_mbulk $((N / 20)) -k 0
 
 if [ "$MARKDOWN" = 1 ]; then print_markdown; else print_table; fi

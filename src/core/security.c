@@ -31,8 +31,13 @@ int security_protected_configs_allowed(const client *c) {
 
 /* ---- Cross-protocol scripting ---------------------------------------- */
 
+/* On every request: length and first letter first (two strcasecmp
+ * calls cost about 100 instructions, a tenth of a pipelined GET). */
 static int is_http_line(const kstr word) {
-    return arg_is(word, "post") || arg_is(word, "host:");
+    size_t len = kstr_len(word);
+    if (len == 4 && (word[0] | 0x20) == 'p') return arg_is(word, "post");
+    if (len == 5 && (word[0] | 0x20) == 'h') return arg_is(word, "host:");
+    return 0;
 }
 
 int security_cross_protocol_guard(client *c) {

@@ -688,10 +688,15 @@ static void set_socket_options(int fd, int is_tcp) {
 
 static int default_user_has_no_password(void) { return !server.requirepass || !server.requirepass[0]; }
 
+ssize_t client_write_bytes(client *c, const void *buf, size_t len) {
+    if (!c->conn) return write(c->fd, buf, len);
+    struct iovec iov = {(void *)buf, len};
+    return conn_writev(c->conn, &iov, 1);
+}
+
 /* Best effort, for a last word before closing. */
 static void client_write_now(client *c, const char *buf, size_t len) {
-    struct iovec iov = {(void *)buf, len};
-    ssize_t n = c->conn ? conn_writev(c->conn, &iov, 1) : write(c->fd, buf, len);
+    ssize_t n = client_write_bytes(c, buf, len);
     (void)n;
 }
 

@@ -16,6 +16,7 @@
 #define KEEL_CLIENT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include "lib/kstr.h"
 #include "net/reqparse.h"
@@ -166,6 +167,10 @@ void client_unprotect(client *c);
 
 /* Drop every reply queued for c (a fake client whose reply was read). */
 void client_discard_replies(client *c);
+
+/* write(2) on c's connection, through TLS when it has it (replication
+ * streams written outside the reply list). */
+ssize_t client_write_bytes(client *c, const void *buf, size_t len);
 
 /* Replace argv (the command handlers own c->argv while running). */
 void client_free_argv(client *c);

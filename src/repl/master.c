@@ -120,7 +120,7 @@ size_t master_lag_bytes(void) {
 
 static void send_direct(replica_rec *r, const char *s) {
     size_t len = strlen(s);
-    ssize_t n = write(r->fd, s, len);
+    ssize_t n = client_write_bytes(r->c, s, len);
     (void)n; /* a fresh socket takes a line; a broken one is seen later */
 }
 
@@ -163,7 +163,7 @@ void master_drop_all_replicas(void) {
 static void replica_write_handler(eventloop *el, int fd, void *data, int mask);
 
 static int write_some(replica_rec *r, const char *p, size_t len, size_t *done) {
-    ssize_t n = write(r->fd, p, len);
+    ssize_t n = client_write_bytes(r->c, p, len);
     if (n < 0) {
         *done = 0;
         return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;

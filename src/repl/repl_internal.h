@@ -122,6 +122,7 @@ typedef struct master_link {
     int port;
     int state;
     int fd;
+    struct conn *conn;          /* TLS (tls-replication yes), NULL for plain */
     kstr line;                  /* handshake reply being read */
     long long last_io_ms, down_since_ms, sync_start_ms;
     /* transfer */

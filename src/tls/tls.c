@@ -151,7 +151,9 @@ static SSL_CTX *new_base_ctx(int protos, int for_client) {
     const char *cert = for_client ? client_cert_file : cert_file;
     const char *key = for_client ? client_key_file : key_file;
     const char *pass = for_client ? client_key_file_pass : key_file_pass;
-    SSL_CTX *ctx = SSL_CTX_new(for_client ? TLS_client_method() : TLS_server_method());
+    /* Either direction: without a client certificate of its own, an
+     * outbound link (replication, cluster bus) uses the server's context. */
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     if (!ctx) {
         log_ssl_error("Failed to create an SSL context", NULL);
         return NULL;

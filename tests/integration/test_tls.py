@@ -341,3 +341,53 @@ def test_tls_clients_listed_with_the_others(tls_server, certs):
     t.client_setname("tlsclient")
     names = [c["name"] for c in tls_server.client().client_list()]
     assert "tlsclient" in names
+
+
+REDIS = "/usr/bin/redis-server"
+
+
+@pytest.mark.parametrize("direction", ["keel->keel", "keel->redis", "redis->keel"])
+def test_replication_over_tls(certs, direction):
+    """tls-replication yes: the replica's link to the master's TLS port,
+    full sync then the stream, against Redis both ways."""
+    from keel_helpers import Server, server_binary
+    from repl_helpers import digest_all, fill_all_types, logs, wait_in_sync
+    mbin, rbin = {"keel->keel": (server_binary(), server_binary()), "keel->redis": (server_binary(), REDIS),
+                  "redis->keel": (REDIS, server_binary())}[direction]
+    mport, rport = free_port(), free_port()
+    m = Server(extra_args=certs.server_args(mport) + ["--repl-diskless-sync-delay", "0"], binary=mbin)
+    s = Server(extra_args=certs.server_args(rport) + ["--tls-replication", "yes"], binary=rbin)
+    try:
+        m.start()
+        s.start()
+        mc = m.client()
+        fill_all_types(mc, dbs=3)
+        mc.set("big", "x" * (2 << 20))
+        s.client().replicaof("127.0.0.1", mport)
+        wait_in_sync(m, s)
+        assert digest_all(s.client()) == digest_all(mc), logs(m, s)
+        p = mc.pipeline(transaction=False)
+        for i in range(2000):
+            p.rpush("after", i)
+        p.execute()
+        wait_in_sync(m, s)
+        assert digest_all(s.client()) == digest_all(mc)
+        assert "Unable to connect to MASTER" not in s.log_text()
+    finally:
+        problems = m.stop() + s.stop()
+    assert problems == []
+
+
+def test_replication_link_refused_without_tls_replication(start_server, certs):
+    # A replica speaking plain TCP to the master's TLS port never gets
+    # in; with tls-replication yes it does.
+    from repl_helpers import link_up
+    mport = free_port()
+    m = start_server(*certs.server_args(mport))
+    s = start_server(*certs.server_args(free_port()))
+    s.client().replicaof("127.0.0.1", mport)
+    # The first attempt failed when a second one starts.
+    assert wait_for(lambda: s.log_text().count("Connecting to MASTER") >= 2, timeout=30)
+    assert not link_up(s)
+    s.client().config_set("tls-replication", "yes")
+    assert wait_for(lambda: link_up(s), timeout=30), m.log_text()[-2000:] + s.log_text()[-2000:]
