@@ -41,6 +41,9 @@ int acl_default_user_open(void);
  * match, make c that user, authenticated; returns 1. Otherwise logs an
  * "auth" ACL LOG entry, counts it and returns 0 without replying. */
 int acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass, size_t plen);
+/* tls-auth-clients-user CN: c becomes the user its certificate names,
+ * authenticated, when that user exists and is on (1); else 0. */
+int acl_login_as(struct client *c, const char *name, size_t len);
 /* The same check without a client (no log, no state change). */
 int acl_check_credentials(const char *user, size_t ulen, const char *pass, size_t plen);
 

@@ -60,6 +60,14 @@ int acl_check_credentials(const char *user, size_t ulen, const char *pass, size_
     return password_matches(u, pass, plen);
 }
 
+int acl_login_as(client *c, const char *name, size_t len) {
+    acl_user *u = acl_find_user(name, len);
+    if (!u || (u->flags & USER_OFF)) return 0;
+    c->user = u == acl_default_user ? NULL : u;
+    c->flags |= CLIENT_AUTHENTICATED;
+    return 1;
+}
+
 int acl_authenticate(client *c, const char *user, size_t ulen, const char *pass, size_t plen) {
     if (acl_check_credentials(user, ulen, pass, plen)) {
         acl_user *u = user ? acl_find_user(user, ulen) : acl_default_user;

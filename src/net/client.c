@@ -686,7 +686,7 @@ static void set_socket_options(int fd, int is_tcp) {
     "authentication password for the default user. NOTE: You only need to do one of the above things in "   \
     "order for the server to start accepting connections from the outside.\r\n"
 
-static int default_user_has_no_password(void) { return !server.requirepass || !server.requirepass[0]; }
+static int default_user_has_no_password(void) { return acl_default_user_open(); }
 
 ssize_t client_write_bytes(client *c, const void *buf, size_t len) {
     if (!c->conn) return write(c->fd, buf, len);
@@ -710,23 +710,13 @@ static int client_refused_by_protected_mode(client *c) {
 
 /* ---- TLS handshake ------------------------------------------------------ */
 
-static client_cert_login_fn *cert_login;
-
-void client_set_cert_login(client_cert_login_fn *fn) { cert_login = fn; }
-
-static int login_as_default_user(client *c, const char *cn) {
-    if (strcmp(cn, "default") != 0) return 0;
-    c->flags |= CLIENT_AUTHENTICATED;
-    return 1;
-}
-
 /* The certificate's CN is kept for CLIENT INFO-like uses and the ACL
  * module; with tls-auth-clients-user CN it logs the client in. */
 static void note_peer_certificate(client *c) {
     char cn[256];
     if (!tls_conn_peer_cn(c->conn, cn, sizeof(cn))) return;
     c->cert_cn = kstr_new(cn);
-    if (tls_auth_clients_user_cn()) (cert_login ? cert_login : login_as_default_user)(c, cn);
+    if (tls_auth_clients_user_cn()) acl_login_as(c, cn, strlen(cn));
 }
 
 static void handshake_handler(eventloop *el, int fd, void *data, int mask) {

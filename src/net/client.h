@@ -189,13 +189,6 @@ void client_accept_tls(void *el, int fd, void *data, int mask);
  * which no socket event will announce. */
 void clients_read_buffered_input(void);
 
-/* tls-auth-clients-user CN: who logs a client in by its certificate's CN.
- * The ACL module registers its own; without one, a CN naming the default
- * user logs the client in as it (with no password, clients are in
- * anyway). Returns 1 when c was authenticated. */
-typedef int client_cert_login_fn(client *c, const char *cn);
-void client_set_cert_login(client_cert_login_fn *fn);
-
 /* All memory a client holds (struct, buffers, argv): tot-mem. */
 size_t client_memory_usage(const client *c);
 /* Free c's buffers now and close it at the next safe point (output

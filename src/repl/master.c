@@ -177,6 +177,16 @@ static int write_some(replica_rec *r, const char *p, size_t len, size_t *done) {
 static void bulk_finished(replica_rec *r) {
     close(r->rdbfd);
     r->rdbfd = -1;
+    if (r->rdb_only) {
+        /* A dump was asked for, not a replica (redis-cli --rdb): no
+         * stream follows, the connection ends as in Redis. */
+        server_log(LOG_NOTICE, "Synchronization with replica %s:%d succeeded (RDB only, closing)", r->ip,
+                   r->listening_port);
+        r->state = RS_ONLINE;
+        r->wait_first_ack = 1; /* nothing more is sent before the close */
+        client_close_async(r->c);
+        return;
+    }
     r->state = RS_ONLINE;
     r->next_byte = r->psync_start;
     r->from_spill = spill.fd >= 0 && r->next_byte < spill.end;
@@ -554,8 +564,10 @@ void replconf_command(client *c) {
             return; /* no reply, as Redis */
         } else if (!strcasecmp(opt, "getack")) {
             return; /* answered by the master link (replica.c) */
-        } else if (!strcasecmp(opt, "rdb-only") || !strcasecmp(opt, "rdb-filter-only")) {
-            /* accepted, nothing to do */
+        } else if (!strcasecmp(opt, "rdb-only")) {
+            rec_for(c)->rdb_only = !strcmp(val, "1");
+        } else if (!strcasecmp(opt, "rdb-filter-only")) {
+            /* accepted: the whole RDB is sent (functions and keys) */
         } else {
             reply_errorf(c, "ERR Unrecognized REPLCONF option: %s", opt);
             return;

@@ -77,6 +77,7 @@ typedef struct replica_rec {
     int listening_port;
     char ip[64];
     int capa_eof, capa_psync2, old_sync;
+    int rdb_only;                /* REPLCONF rdb-only 1: the RDB, then goodbye (redis-cli --rdb) */
     long long wait_since_ms;
     long long psync_start;       /* first stream byte after the RDB */
     long long next_byte;         /* next stream byte to send */

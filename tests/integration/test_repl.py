@@ -465,3 +465,19 @@ def test_read_only_replica_never_deletes_an_expired_key(pair):
     assert sc.pfcount("hll") == 0
     assert sc.dbsize() == 1
     mc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_rdb_only_sync_ends_the_connection(r, server, tmp_path):
+    """REPLCONF rdb-only 1 then SYNC (what redis-cli --rdb sends): the
+    master sends the RDB and closes the connection instead of going on
+    with the stream, so the dump reader stops (as with Redis)."""
+    import subprocess
+    r.set("k", "v")
+    r.config_set("repl-diskless-sync-delay", 0)
+    for i in range(3):
+        out = tmp_path / ("dump%d.rdb" % i)
+        p = subprocess.run(["redis-cli", "-p", str(server.port), "--rdb", str(out)],
+                           capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert b"Transfer finished with success" in p.stdout + p.stderr
+        assert out.read_bytes().startswith(b"REDIS")
