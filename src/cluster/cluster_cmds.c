@@ -688,32 +688,21 @@ static void cluster_failover(client *c) {
 
 /* ---- ASKING, READONLY, READWRITE, RESTORE-ASKING --------------------- */
 
-static void asking_command(client *c) {
+/* ASKING, READONLY and READWRITE set or clear one client flag, and only
+ * in cluster mode. */
+static void set_client_flag(client *c, int flag, int on) {
     if (!cluster_enabled_cfg) {
         reply_error(c, "ERR This instance has cluster support disabled");
         return;
     }
-    c->flags |= CLIENT_ASKING;
+    if (on) c->flags |= flag;
+    else c->flags &= ~flag;
     reply_ok(c);
 }
 
-static void readonly_command(client *c) {
-    if (!cluster_enabled_cfg) {
-        reply_error(c, "ERR This instance has cluster support disabled");
-        return;
-    }
-    c->flags |= CLIENT_READONLY;
-    reply_ok(c);
-}
-
-static void readwrite_command(client *c) {
-    if (!cluster_enabled_cfg) {
-        reply_error(c, "ERR This instance has cluster support disabled");
-        return;
-    }
-    c->flags &= ~CLIENT_READONLY;
-    reply_ok(c);
-}
+static void asking_command(client *c) { set_client_flag(c, CLIENT_ASKING, 1); }
+static void readonly_command(client *c) { set_client_flag(c, CLIENT_READONLY, 1); }
+static void readwrite_command(client *c) { set_client_flag(c, CLIENT_READONLY, 0); }
 
 static void restore_asking_command(client *c) {
     command *restore = command_lookup("restore", 7);
