@@ -124,10 +124,19 @@ static int xread_keys(int argc, char **argv, int *idx, int max) {
 }
 
 /* MIGRATE host port key|"" db timeout [options] [KEYS k...]: the key at 3,
- * or, when it is "", the keys after KEYS (options are searched from 6). */
+ * or, when it is "", the keys after KEYS (options are searched from 6;
+ * AUTH's and AUTH2's arguments are skipped, a password may be "KEYS"). */
 static int migrate_keys(int argc, char **argv, int *idx, int max) {
     if (argc > 6 && kstr_len(argv[3]) == 0) {
         for (int j = 6; j < argc; j++) {
+            if (arg_equals(argv[j], "auth")) {
+                j++;
+                continue;
+            }
+            if (arg_equals(argv[j], "auth2")) {
+                j += 2;
+                continue;
+            }
             if (!arg_equals(argv[j], "keys")) continue;
             int n = 0;
             for (int k = j + 1; k < argc; k++) n = add_key(idx, n, max, k);

@@ -212,3 +212,13 @@ def test_cached_sockets_released_after_ten_seconds(r, target):
     cmd(r, "MIGRATE", srv.host, srv.port, "k", 0, 5000)
     assert r.info("stats")["migrate_cached_sockets"] >= 1
     assert wait_for(lambda: r.info("stats")["migrate_cached_sockets"] == 0, timeout=30, interval=0.5)
+
+
+def test_getkeys_skips_auth_arguments(r):
+    """A password may be the word KEYS: COMMAND GETKEYS (and ACL DRYRUN,
+    which uses the same key extraction) must skip AUTH's and AUTH2's
+    arguments before looking for the KEYS keyword."""
+    base = ["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5000"]
+    assert cmd(r, *base, "AUTH", "KEYS", "KEYS", "rw") == [b"rw"]
+    assert cmd(r, *base, "AUTH2", "u", "KEYS", "KEYS", "a", "b") == [b"a", b"b"]
+    assert cmd(r, *base, "COPY", "KEYS", "x") == [b"x"]
