@@ -296,6 +296,15 @@ def test_replica_redirects_writes_and_serves_readonly_reads(six):
                if master.client.execute_command("CLUSTER", "KEYSLOT", "k%d" % i) == slot)
     master.client.set(key, "v")
     assert wait_for(lambda: replica.client.dbsize() == master.client.dbsize(), timeout=30)
+
+    def owner_port_seen_by_replica():
+        # After the previous tests' failovers the replica's view of the
+        # slot's owner may still be converging: wait until it names master.
+        for start, end, owner, *_ in replica.client.execute_command("CLUSTER", "SLOTS"):
+            if start <= slot <= end:
+                return owner[1]
+        return None
+    assert wait_for(lambda: owner_port_seen_by_replica() == master.port, timeout=30)
     with pytest.raises(redis.ResponseError, match=r"^MOVED %d 127\.0\.0\.1:%d$" % (slot, master.port)):
         replica.client.set(key, "w")
     with pytest.raises(redis.ResponseError, match=r"^MOVED "):
