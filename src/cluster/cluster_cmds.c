@@ -39,6 +39,16 @@ static int slot_arg(client *c, const kstr arg) {
 
 static cnode *node_arg(const kstr arg) { return node_lookup(arg, kstr_len(arg)); }
 
+/* FORGET, REPLICAS, COUNT-FAILURE-REPORTS, REPLICATE: the node named by
+ * argv[2], or NULL once the error is replied (cluster mode off, or an
+ * unknown node). */
+static cnode *known_node_arg(client *c) {
+    if (!cluster_on(c)) return NULL;
+    cnode *n = node_arg(c->argv[2]);
+    if (!n) reply_errorf(c, "ERR Unknown node %s", c->argv[2]);
+    return n;
+}
+
 static void cluster_help(client *c) {
     if (!cluster_on(c)) return;
     static const char *const lines[] = {
@@ -106,12 +116,8 @@ static void cluster_meet(client *c) {
 }
 
 static void cluster_forget(client *c) {
-    if (!cluster_on(c)) return;
-    cnode *n = node_arg(c->argv[2]);
-    if (!n) {
-        reply_errorf(c, "ERR Unknown node %s", c->argv[2]);
-        return;
-    }
+    cnode *n = known_node_arg(c);
+    if (!n) return;
     if (n == cl.myself) {
         reply_error(c, "ERR I tried hard but I can't forget myself...");
         return;
@@ -468,12 +474,8 @@ static void cluster_myid(client *c) {
 }
 
 static void cluster_replicas(client *c) {
-    if (!cluster_on(c)) return;
-    cnode *n = node_arg(c->argv[2]);
-    if (!n) {
-        reply_errorf(c, "ERR Unknown node %s", c->argv[2]);
-        return;
-    }
+    cnode *n = known_node_arg(c);
+    if (!n) return;
     if (n->flags & NODE_SLAVE) {
         reply_error(c, "ERR The specified node is not a master");
         return;
@@ -487,12 +489,8 @@ static void cluster_replicas(client *c) {
 }
 
 static void cluster_count_failure_reports(client *c) {
-    if (!cluster_on(c)) return;
-    cnode *n = node_arg(c->argv[2]);
-    if (!n) {
-        reply_errorf(c, "ERR Unknown node %s", c->argv[2]);
-        return;
-    }
+    cnode *n = known_node_arg(c);
+    if (!n) return;
     reply_ll(c, node_failure_reports(n));
 }
 
@@ -645,12 +643,8 @@ static void cluster_links(client *c) {
 /* ---- replication-dependent subcommands ----------------------------------- */
 
 static void cluster_replicate(client *c) {
-    if (!cluster_on(c)) return;
-    cnode *n = node_arg(c->argv[2]);
-    if (!n) {
-        reply_errorf(c, "ERR Unknown node %s", c->argv[2]);
-        return;
-    }
+    cnode *n = known_node_arg(c);
+    if (!n) return;
     if (n == cl.myself) {
         reply_error(c, "ERR Can't replicate myself");
         return;
@@ -691,10 +685,7 @@ static void cluster_failover(client *c) {
 /* ASKING, READONLY and READWRITE set or clear one client flag, and only
  * in cluster mode. */
 static void set_client_flag(client *c, int flag, int on) {
-    if (!cluster_enabled_cfg) {
-        reply_error(c, "ERR This instance has cluster support disabled");
-        return;
-    }
+    if (!cluster_on(c)) return;
     if (on) c->flags |= flag;
     else c->flags &= ~flag;
     reply_ok(c);
