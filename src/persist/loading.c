@@ -14,6 +14,9 @@
 #include "net/client.h"
 #include "persist/rdb.h"
 
+/* Declared in rdb.h: dispatch reads it; only this file writes it. */
+int rdb_loading;
+
 static struct {
     int depth;              /* nested loads: an AOF's RDB preamble */
     int serve_clients;

@@ -37,7 +37,6 @@
 #include "script/script.h"
 #include "types/hash_ttl.h"
 
-int rdb_loading;
 long long rdb_last_load_keys_loaded, rdb_last_load_keys_expired;
 long long rdb_last_save_time;
 
