@@ -134,6 +134,15 @@ void command_table_restrict(command *own, const char *const *keep) {
     restrict_keep = keep;
 }
 
+/* Whether a "major.minor.patch" version is later than Redis 7.0. */
+static int newer_than_7_0(const char *since) {
+    int major = 0, minor = 0;
+    if (!since || sscanf(since, "%d.%d", &major, &minor) < 1) return 0;
+    return major > 7 || (major == 7 && minor > 0);
+}
+
+int command_listed(const command *cmd) { return !restrict_keep || !newer_than_7_0(cmd->since); }
+
 static int in_own_table(const char *name) {
     for (command *c = restrict_own; c && c->name; c++)
         if (!strcmp(c->name, name)) return 1;

@@ -72,6 +72,11 @@ void command_table_init(void);
  * (NULL-terminated) from the module tables, plus own's, which replace
  * same-named ones (sentinel mode). */
 void command_table_restrict(command *own, const char *const *keep);
+/* Whether COMMAND (INFO, DOCS, LIST) names cmd. Always, except in the
+ * restricted (sentinel) mode, which lists exactly Redis 7.0 Sentinel's
+ * commands: subcommands newer than 7.0 (CLIENT NO-TOUCH, SETINFO) still
+ * work there but are not listed. */
+int command_listed(const command *cmd);
 /* Find a command by name (case-insensitive); NULL if unknown. */
 command *command_lookup(const char *name, size_t len);
 /* rename-command from the config file: the command answers to 'to'

@@ -818,6 +818,10 @@ static kstr memory_value(const config_entry *ce) {
 
 static kstr cat_directive(kstr out, const config_entry *ce) {
     kstr v = ce->type == CT_MEMORY ? memory_value(ce) : config_get_value(ce);
+    if ((ce->flags & CF_REWRITE_OMIT_EMPTY) && kstr_len(v) == 0) {
+        kstr_free(v);
+        return out;
+    }
     out = kstr_cat(kstr_cat(out, ce->name), " ");
     /* A special parameter's value is its words (bind, save, client-output-
      * buffer-limit); a string is one word, quoted when it must be. */

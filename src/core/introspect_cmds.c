@@ -95,9 +95,10 @@ static void reply_command_info(client *c, const command *cmd) {
     reply_key_specs(c, cmd);
     if (cmd->subcommands) {
         int n = 0;
-        for (command *sub = cmd->subcommands; sub->name; sub++) n++;
+        for (command *sub = cmd->subcommands; sub->name; sub++) n += command_listed(sub);
         reply_array_len(c, n);
-        for (command *sub = cmd->subcommands; sub->name; sub++) reply_command_info(c, sub);
+        for (command *sub = cmd->subcommands; sub->name; sub++)
+            if (command_listed(sub)) reply_command_info(c, sub);
     } else {
         reply_empty_array(c);
     }
@@ -147,10 +148,11 @@ static void reply_command_doc(client *c, const command *cmd) {
     reply_bulk_cstr(c, cmd->group ? cmd->group : "generic");
     if (cmd->subcommands) {
         int m = 0;
-        for (command *sub = cmd->subcommands; sub->name; sub++) m++;
+        for (command *sub = cmd->subcommands; sub->name; sub++) m += command_listed(sub);
         reply_bulk_cstr(c, "subcommands");
         reply_map_len(c, m);
         for (command *sub = cmd->subcommands; sub->name; sub++) {
+            if (!command_listed(sub)) continue;
             reply_bulk_cstr(c, sub->fullname);
             reply_command_doc(c, sub);
         }
@@ -209,6 +211,7 @@ static int list_filter_matches(const list_filter *f, const command *cmd) {
 }
 
 static void command_list_emit(command *cmd, list_filter *f) {
+    if (!command_listed(cmd)) return;
     if (list_filter_matches(f, cmd)) {
         reply_bulk_cstr(f->c, cmd->fullname);
         f->count++;

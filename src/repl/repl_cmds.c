@@ -67,7 +67,7 @@ static int read_only_changed(const char **err) {
 static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
 
 config_entry repl_configs[] = {
-    CONFIG_SPECIAL("replicaof", NULL, "", set_replicaof, get_replicaof, CF_IMMUTABLE, .alias = "slaveof"),
+    CONFIG_SPECIAL("replicaof", NULL, "", set_replicaof, get_replicaof, CF_IMMUTABLE | CF_REWRITE_OMIT_EMPTY, .alias = "slaveof"),
     CONFIG_STRING("masterauth", &cfg_masterauth, "", 0, NULL),
     CONFIG_STRING("masteruser", &cfg_masteruser, "", 0, NULL),
     CONFIG_BOOL("replica-serve-stale-data", &cfg_serve_stale, "yes", 0, NULL, .alias = "slave-serve-stale-data"),

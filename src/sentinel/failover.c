@@ -48,7 +48,7 @@ void failover_start(sinstance *m) {
     m->failover_state = FO_WAIT_START;
     m->flags |= SRI_FAILOVER_IN_PROGRESS;
     m->failover_epoch = ++sentinel.current_epoch;
-    sentinel_event(LOG_WARNING, "+new-epoch", NULL, "%llu", (unsigned long long)sentinel.current_epoch);
+    sentinel_event_of(LOG_WARNING, "+new-epoch", m, "%llu", (unsigned long long)sentinel.current_epoch);
     sentinel_event(LOG_WARNING, "+try-failover", m, "%s", "");
     m->failover_start_time = server_mstime() + (long long)random_below(SENTINEL_MAX_DESYNC);
     m->failover_state_change_time = server_mstime();
@@ -115,14 +115,14 @@ const char *vote_leader(sinstance *m, uint64_t req_epoch, const char *req_runid,
     if (req_epoch > sentinel.current_epoch) {
         sentinel.current_epoch = req_epoch;
         sentinel_flush_config();
-        sentinel_event(LOG_WARNING, "+new-epoch", NULL, "%llu", (unsigned long long)sentinel.current_epoch);
+        sentinel_event_of(LOG_WARNING, "+new-epoch", m, "%llu", (unsigned long long)sentinel.current_epoch);
     }
     if (m->leader_epoch < req_epoch && sentinel.current_epoch <= req_epoch) {
         kstr_free(m->leader);
         m->leader = kstr_new(req_runid);
         m->leader_epoch = sentinel.current_epoch;
         sentinel_flush_config();
-        sentinel_event(LOG_WARNING, "+vote-for-leader", NULL, "%s %llu", m->leader, (unsigned long long)m->leader_epoch);
+        sentinel_event_of(LOG_WARNING, "+vote-for-leader", m, "%s %llu", m->leader, (unsigned long long)m->leader_epoch);
         if (strcmp(m->leader, sentinel.myid))
             m->failover_start_time = server_mstime() + (long long)random_below(SENTINEL_MAX_DESYNC);
     }
@@ -307,6 +307,7 @@ void failover_after_info(sinstance *m, sinstance *ri) {
         exit(99);
     }
     sentinel_event(LOG_WARNING, "+failover-state-reconf-slaves", m, "%s", "");
+    script_client_reconfig(m, 1, "start", shown_addr(m), m->port, shown_addr(ri), ri->port);
     force_hello_update(m);
 }
 

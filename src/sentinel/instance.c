@@ -294,6 +294,16 @@ static const char *type_name(const sinstance *ri) {
     return "sentinel";
 }
 
+/* Log, publish, and hand warnings to the master's notification script. */
+static void emit_event(int level, const char *type, sinstance *master, const char *msg) {
+    server_log(level, "%s %s", type, msg);
+    if (level != LOG_DEBUG) pubsub_publish(type, strlen(type), msg, strlen(msg));
+    if (level == LOG_WARNING && master && master->notification_script) {
+        const char *args[] = {type, msg};
+        script_schedule(master->notification_script, 2, args);
+    }
+}
+
 void sentinel_event(int level, const char *type, sinstance *ri, const char *fmt, ...) {
     char msg[1024];
     size_t off = 0;
@@ -312,6 +322,14 @@ void sentinel_event(int level, const char *type, sinstance *ri, const char *fmt,
         va_end(ap);
         if (off && msg[at]) msg[off] = ' '; /* details, a space, the rest */
     }
-    server_log(level, "%s %s", type, msg);
-    if (level != LOG_DEBUG) pubsub_publish(type, strlen(type), msg, strlen(msg));
+    emit_event(level, type, ri ? ((ri->flags & SRI_MASTER) ? ri : ri->master) : NULL, msg);
+}
+
+void sentinel_event_of(int level, const char *type, sinstance *m, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    emit_event(level, type, m, msg);
 }

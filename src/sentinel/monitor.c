@@ -348,14 +348,19 @@ void process_hello(const char *hello, size_t len) {
     if (epoch > sentinel.current_epoch) {
         sentinel.current_epoch = epoch;
         sentinel_flush_config();
-        sentinel_event(LOG_WARNING, "+new-epoch", NULL, "%llu", (unsigned long long)epoch);
+        sentinel_event_of(LOG_WARNING, "+new-epoch", m, "%llu", (unsigned long long)epoch);
     }
     if (m->config_epoch < mepoch) {
         m->config_epoch = mepoch;
         if (!addr_is(m, tok[5], mport)) {
             if (si) sentinel_event(LOG_WARNING, "+config-update-from", si, "%s", "");
-            sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, shown_addr(m), m->port, tok[5], mport);
+            sentinel_event_of(LOG_WARNING, "+switch-master", m, "%s %s %d %s %d", m->name, shown_addr(m), m->port, tok[5],
+                              mport);
+            kstr old_addr = kstr_new(shown_addr(m));
+            int old_port = m->port;
             master_switch_address(m, tok[5], mport);
+            script_client_reconfig(m, 0, "start", old_addr, old_port, shown_addr(m), m->port);
+            kstr_free(old_addr);
         } else {
             sentinel_flush_config();
         }

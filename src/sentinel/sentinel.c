@@ -59,7 +59,7 @@ static void check_tilt(void) {
 
 static void switch_to_promoted(sinstance *m) {
     sinstance *ref = m->promoted_slave ? m->promoted_slave : m;
-    sentinel_event(LOG_WARNING, "+switch-master", NULL, "%s %s %d %s %d", m->name, shown_addr(m), m->port, shown_addr(ref),
+    sentinel_event_of(LOG_WARNING, "+switch-master", m, "%s %s %d %s %d", m->name, shown_addr(m), m->port, shown_addr(ref),
                    ref->port);
     kstr ip = kstr_new(ref->hostname ? ref->hostname : ref->ip);
     master_switch_address(m, ip, ref->port);
@@ -77,6 +77,7 @@ static long long sentinel_timer(eventloop *el, long long id, void *data) {
         for (int j = 0; j < m->sentinels.n; j++) monitor_instance(m->sentinels.v[j]);
         if (m->failover_state == FO_UPDATE_CONFIG) switch_to_promoted(m);
     }
+    scripts_tick();
     return 50 + (long long)random_below(100);
 }
 

@@ -255,7 +255,7 @@ static void reset_cmd(client *c) {
 
 static void myid_cmd(client *c) { reply_bulk_cstr(c, sentinel.myid); }
 
-static void pending_scripts_cmd(client *c) { reply_empty_array(c); }
+static void pending_scripts_cmd(client *c) { scripts_reply_pending(c); }
 
 static void info_cache_cmd(client *c) {
     long long now = mstime();
@@ -423,7 +423,7 @@ static void help_cmd(client *c) {
         "MASTERS", "    Show a list of monitored masters and their state.",
         "MONITOR <name> <ip> <port> <quorum>", "    Start monitoring a new master with the specified name, ip, port and quorum.",
         "MYID", "    Return the ID of the Sentinel instance.",
-        "PENDING-SCRIPTS", "    List pending scripts (Keel's Sentinel runs none).",
+        "PENDING-SCRIPTS", "    List pending scripts.",
         "REMOVE <master-name>", "    Remove master from Sentinel's monitor list.",
         "REPLICAS <master-name>", "    Show a list of replicas for this master and their state.",
         "RESET <pattern>", "    Reset masters for specific master name matching this pattern.",
@@ -578,10 +578,11 @@ static kstr info_server(kstr s) {
 
 static kstr info_sentinel(kstr s) {
     s = kstr_cat_printf(s, "# Sentinel\r\nsentinel_masters:%d\r\nsentinel_tilt:%d\r\nsentinel_tilt_since_seconds:%lld\r\n"
-                           "sentinel_running_scripts:0\r\nsentinel_scripts_queue_length:0\r\n"
+                           "sentinel_running_scripts:%d\r\nsentinel_scripts_queue_length:%d\r\n"
                            "sentinel_simulate_failure_flags:%d\r\n",
                         sentinel.masters.n, sentinel.tilt,
-                        sentinel.tilt ? (mstime() - sentinel.tilt_start_time) / 1000 : -1LL, sentinel.simfailure_flags);
+                        sentinel.tilt ? (mstime() - sentinel.tilt_start_time) / 1000 : -1LL, scripts_running(),
+                        scripts_queue_length(), sentinel.simfailure_flags);
     for (int i = 0; i < sentinel.masters.n; i++) {
         sinstance *m = sentinel.masters.v[i];
         const char *status = (m->flags & SRI_O_DOWN) ? "odown" : (m->flags & SRI_S_DOWN) ? "sdown" : "ok";

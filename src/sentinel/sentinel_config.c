@@ -126,7 +126,11 @@ static const char *set_per_master(kstr *argv, int argc) {
     } else if (!strcasecmp(k, "parallel-syncs") && argc == 3) {
         m->parallel_syncs = atoi(argv[2]);
     } else if ((!strcasecmp(k, "notification-script") || !strcasecmp(k, "client-reconfig-script")) && argc == 3) {
-        kstr *slot = k[0] == 'n' || k[0] == 'N' ? &m->notification_script : &m->client_reconfig_script;
+        int notif = k[0] == 'n' || k[0] == 'N';
+        if (access(argv[2], X_OK) == -1)
+            return notif ? "Notification script seems non existing or non executable."
+                         : "Client reconfiguration script seems non existing or non executable.";
+        kstr *slot = notif ? &m->notification_script : &m->client_reconfig_script;
         kstr_free(*slot);
         *slot = kstr_dup(argv[2]);
     } else if (!strcasecmp(k, "auth-pass") && argc == 3) {

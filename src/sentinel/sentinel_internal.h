@@ -188,6 +188,24 @@ void master_rename_command(sinstance *m, const char *from, const char *to);
  * <port> @ <master name> <master ip> <master port>" as Redis writes. */
 void sentinel_event(int level, const char *type, sinstance *ri, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* An event about master m whose text is only fmt's (+new-epoch,
+ * +vote-for-leader, +switch-master): no instance details, but m's
+ * notification script runs for it, as in Redis. */
+void sentinel_event_of(int level, const char *type, sinstance *m, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- User scripts (scripts.c) ------------------------------------------- */
+struct client;
+/* Queue a run of path with args (copied); started by scripts_tick. */
+void script_schedule(const char *path, int argc, const char *const *args);
+/* m's client-reconfig-script, if any, for a failover from -> to. */
+void script_client_reconfig(sinstance *m, int leader, const char *state, const char *from_ip, int from_port,
+                            const char *to_ip, int to_port);
+/* From the timer: start due jobs, reap ended ones, kill overdue ones. */
+void scripts_tick(void);
+int scripts_running(void);
+int scripts_queue_length(void);
+void scripts_reply_pending(struct client *c); /* SENTINEL PENDING-SCRIPTS */
 
 /* ---- Monitoring (monitor.c) --------------------------------------------- */
 void monitor_instance(sinstance *ri);

@@ -97,6 +97,37 @@ def test_only_sentinel_commands(deployment):
     c.connection_pool.disconnect()
 
 
+def test_command_lists_redis_7_0_sentinel_set(deployment):
+    """COMMAND describes exactly Redis 7.0 Sentinel's command set (what
+    Redis's own Sentinel suite counts): fifteen commands, 72 names with
+    subcommands, CLIENT with 7.0's sixteen subcommands."""
+    *_, s = deployment
+    with RawConn(s.host, s.port) as conn:
+        assert conn.cmd("COMMAND", "COUNT") == 15
+        names = [n.decode() for n in conn.cmd("COMMAND", "LIST")]
+        assert len(names) == 72
+        client_subs = sorted(n for n in names if n.startswith("client|"))
+        assert client_subs == ["client|" + x for x in sorted([
+            "caching", "getname", "getredir", "help", "id", "info", "kill", "list", "no-evict", "pause", "reply",
+            "setname", "tracking", "trackinginfo", "unblock", "unpause"])]
+        (info,) = conn.cmd("COMMAND", "INFO", "client")
+        assert len(info[9]) == 16
+        docs = conn.cmd("COMMAND", "DOCS", "client")
+        assert len(dict(zip(docs[1][0::2], docs[1][1::2]))[b"subcommands"]) // 2 == 16
+
+
+@pytest.mark.keel_only
+def test_client_extensions_still_work_in_sentinel_mode(deployment):
+    """CLIENT SETINFO and NO-TOUCH (Redis 7.2) are not listed in sentinel
+    mode, but a client library that sends them still gets OK."""
+    *_, s = deployment
+    c = s.client(decode_responses=True)
+    assert c.execute_command("CLIENT", "SETINFO", "LIB-NAME", "mylib") == "OK"
+    assert c.execute_command("CLIENT", "NO-TOUCH", "ON") == "OK"
+    assert "lib-name=mylib" in c.execute_command("CLIENT", "INFO")
+    c.connection_pool.disconnect()
+
+
 def test_resp3_replies_are_maps(deployment):
     *_, s = deployment
     conn = RawConn(s.host, s.port)
