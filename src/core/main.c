@@ -474,11 +474,13 @@ int main(int argc, char **argv) {
     server_update_cached_time();
     server.start_time_ms = server.mstime_cached;
     config_load(argc, argv);
-    if (sentinel_mode) sentinel_config_loaded();
     if (server.dir && server.dir[0] && chdir(server.dir) != 0) {
         fprintf(stderr, "Can't chdir to '%s': %s\n", server.dir, strerror(errno));
         return 1;
     }
+    /* After the chdir: relative script paths in sentinel lines are
+     * relative to dir, as in Redis (which changes directory at "dir"). */
+    if (sentinel_mode) sentinel_config_loaded();
     if (server.daemonize) {
         if (fork() != 0) return 0;
         setsid();
