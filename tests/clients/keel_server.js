@@ -4,6 +4,7 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const Redis = require('ioredis');
 
@@ -21,7 +22,7 @@ function freePort() {
 async function startKeel(extraArgs = []) {
   const port = await freePort();
   const bin = process.env.KEEL_SERVER || path.join(__dirname, '..', '..', 'bin', 'keel-server');
-  const proc = spawn(bin, ['--port', String(port), '--save', '', ...extraArgs], { stdio: 'ignore' });
+  const proc = spawn(bin, ['--port', String(port), '--save', '', ...extraArgs], { stdio: 'ignore', cwd: os.tmpdir() });
   const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0,
     retryStrategy: () => null });
   probe.on('error', () => {});
@@ -36,7 +37,8 @@ async function startKeel(extraArgs = []) {
   }
   probe.disconnect();
   if (!up) throw new Error('keel-server did not start');
-  return { port, stop: () => proc.kill('SIGTERM') };
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  return { port, stop: () => proc.kill('SIGTERM'), exited };
 }
 
-module.exports = { startKeel };
+module.exports = { startKeel, freePort };

@@ -181,3 +181,47 @@ def test_keel_servers_under_keel_sentinels(start_server, sentinels):
     promoted.client().set("k2", "v2")
     assert wait_for(lambda: other.client().get("k2") == b"v2", 20)
     assert other.client().get("k") == b"v"
+
+
+def test_keel_servers_under_three_redis_sentinels(start_server, sentinels, monkeypatch):
+    """Keel's servers under Debian's redis-sentinel 7.0 alone (no keel
+    sentinel in the quorum): a Keel master and two Keel replicas, three
+    redis-sentinels; the master is killed, the sentinels promote a
+    replica and repoint the other, redis-py's Sentinel follows, and the
+    old master, restarted at its address, is made a replica."""
+    keel = server_binary()
+    master, reps = start_replicated(start_server, binary=keel)
+    for _ in range(3):
+        start_sentinel(sentinels, monitor_lines(master.port, 2), binary=REDIS_SENTINEL)
+    wait_sentinels_know_each_other(sentinels, 3)
+    for s in sentinels:
+        assert wait_for(lambda: int(s.master_state()["num-slaves"]) == 2, 20, 0.1)
+    client = redis.sentinel.Sentinel([("127.0.0.1", s.port) for s in sentinels], socket_timeout=5)
+    assert client.discover_master(MASTER) == ("127.0.0.1", master.port)
+    assert sorted(client.discover_slaves(MASTER)) == sorted(("127.0.0.1", r.port) for r in reps)
+    client.master_for(MASTER, socket_timeout=5).set("before", "1")
+    for r in reps:
+        assert wait_for(lambda: r.client().get("before") == b"1", 20)
+
+    old_port = master.port
+    kill(master)
+    new_port = wait_all_agree(sentinels, old_port)
+    promoted = next(r for r in reps if r.port == new_port)
+    other = next(r for r in reps if r.port != new_port)
+    assert role(promoted)[0] == "master"
+    wait_replica_of(other, new_port)
+    m = client.master_for(MASTER, socket_timeout=5)
+    assert client.discover_master(MASTER) == ("127.0.0.1", new_port)
+    assert m.get("before") == b"1"
+    m.set("after", "2")
+    assert wait_for(lambda: other.client().get("after") == b"2", 20)
+    for s in sentinels:
+        assert wait_for(lambda: "sentinel monitor %s 127.0.0.1 %d 2" % (MASTER, new_port) in s.config_text(), 30, 0.1)
+
+    monkeypatch.setattr(keel_helpers, "free_port", lambda: old_port)
+    back = start_server("--repl-diskless-sync-delay", "0", binary=keel)
+    assert back.port == old_port
+    wait_replica_of(back, new_port, 60)
+    assert wait_for(lambda: back.client().get("after") == b"2", 30)
+    assert wait_for(lambda: sorted(client.discover_slaves(MASTER)) ==
+                    sorted(("127.0.0.1", p) for p in (other.port, old_port)), 30, 0.2)
