@@ -1,20 +1,22 @@
 #!/usr/bin/python3
 """bench/sentinel/failover.py: time from killing a master to the first write
-accepted on the new master, with three keel sentinels and with three
-redis-sentinels, side by side in one run (issue 14).
+accepted on the new master, side by side in one run (issue 14), for four
+deployments: three keel sentinels or three redis-sentinels, over Debian's
+redis-server 7.0 or over keel-server (Keel's replication).
 
     bench/sentinel/failover.py [--reps N]
 
-The deployment is the same for both: Debian's redis-server 7.0 as master
-and two replicas, sentinels with quorum 2, down-after-milliseconds 1000,
-failover-timeout 10000. A client does what an application's Sentinel
+Each deployment is a master and two replicas, sentinels with quorum 2,
+down-after-milliseconds 1000, failover-timeout 10000. A client does what an application's Sentinel
 client does: it asks a sentinel for the master's address, writes there,
 and on any error asks again; the clock starts when the master gets SIGKILL
 and stops at the first successful SET on a server other than the old
-master. Runs alternate keel / redis; the median of each is reported.
+master. Each repetition runs the four deployments, in an order rotated
+from one repetition to the next; the median of each is reported.
 
-Env: KEEL_SENTINEL (default <repo>/bin/keel-sentinel),
-     REDIS_SENTINEL (/usr/bin/redis-sentinel), REDIS_SERVER (/usr/bin/redis-server)
+Env: KEEL_SENTINEL (default <repo>/bin/keel-sentinel), KEEL_SERVER
+     (<repo>/bin/keel-server), REDIS_SENTINEL (/usr/bin/redis-sentinel),
+     REDIS_SERVER (/usr/bin/redis-server)
 """
 import argparse
 import os
@@ -32,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KEEL_SENTINEL = os.environ.get("KEEL_SENTINEL", os.path.join(ROOT, "bin", "keel-sentinel"))
 REDIS_SENTINEL = os.environ.get("REDIS_SENTINEL", "/usr/bin/redis-sentinel")
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+KEEL_SERVER = os.environ.get("KEEL_SERVER", os.path.join(ROOT, "bin", "keel-server"))
 
 
 def free_port():
@@ -53,9 +56,10 @@ def wait(pred, timeout=30, what="condition"):
 
 
 class Deployment:
-    def __init__(self, sentinel_binary):
+    def __init__(self, sentinel_binary, server_binary):
         self.dir = tempfile.mkdtemp(prefix="bench-sentinel-")
         self.procs = []
+        self.server_binary = server_binary
         self.master_port = free_port()
         self.master = self.server(self.master_port)
         self.replicas = [self.server(free_port(), "--replicaof", "127.0.0.1", str(self.master_port)) for _ in range(2)]
@@ -81,10 +85,10 @@ class Deployment:
         return p
 
     def server(self, port, *extra):
-        p = self.spawn([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        p = self.spawn([self.server_binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                         "--repl-diskless-sync-delay", "0"] + list(extra), "redis-%d.log" % port)
         c = redis.Redis(port=port)
-        wait(lambda: c.ping(), 20, "redis-server start")
+        wait(lambda: c.ping(), 20, "server start")
         if extra:
             wait(lambda: c.info("replication")["master_link_status"] == "up", 30, "replica link")
         return p
@@ -119,33 +123,42 @@ class Deployment:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def one_run(binary):
-    d = Deployment(binary)
+def one_run(sentinel_binary, server_binary):
+    d = Deployment(sentinel_binary, server_binary)
     try:
         return d.failover_seconds()
     finally:
         d.close()
 
 
+DEPLOYMENTS = [  # name, sentinel, server
+    ("3 keel-sentinel, redis-server", KEEL_SENTINEL, REDIS_SERVER),
+    ("3 redis-sentinel, redis-server", REDIS_SENTINEL, REDIS_SERVER),
+    ("3 redis-sentinel, keel-server", REDIS_SENTINEL, KEEL_SERVER),
+    ("3 keel-sentinel, keel-server", KEEL_SENTINEL, KEEL_SERVER),
+]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
-    times = {"keel": [], "redis": []}
+    times = {name: [] for name, _, _ in DEPLOYMENTS}
     for i in range(args.reps):
-        order = [("keel", KEEL_SENTINEL), ("redis", REDIS_SENTINEL)]
-        if i % 2:
-            order.reverse()
-        for name, binary in order:
-            t = one_run(binary)
+        order = DEPLOYMENTS[i % len(DEPLOYMENTS):] + DEPLOYMENTS[:i % len(DEPLOYMENTS)]
+        for name, sentinel, server in order:
+            t = one_run(sentinel, server)
             times[name].append(t)
-            print("run %d %-5s %.2f s" % (i + 1, name, t), flush=True)
-    k, r = statistics.median(times["keel"]), statistics.median(times["redis"])
-    print("| sentinels | median s (runs) |")
+            print("run %d %-32s %.2f s" % (i + 1, name, t), flush=True)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    print("| sentinels, servers | median s (runs) |")
     print("|---|---|")
-    print("| 3 keel-sentinel | %.2f (%s) |" % (k, ", ".join("%.2f" % t for t in times["keel"])))
-    print("| 3 redis-sentinel | %.2f (%s) |" % (r, ", ".join("%.2f" % t for t in times["redis"])))
-    print("keel/redis: %.2f" % (k / r))
+    for name, _, _ in DEPLOYMENTS:
+        print("| %s | %.2f (%s) |" % (name, med[name], ", ".join("%.2f" % t for t in times[name])))
+    base = med["3 redis-sentinel, redis-server"]
+    print("keel-sentinel/redis-sentinel over redis-server: %.2f" % (med["3 keel-sentinel, redis-server"] / base))
+    print("keel-server/redis-server under redis-sentinel: %.2f" % (med["3 redis-sentinel, keel-server"] / base))
+    print("all Keel / all Redis: %.2f" % (med["3 keel-sentinel, keel-server"] / base))
 
 
 if __name__ == "__main__":

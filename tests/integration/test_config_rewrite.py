@@ -88,3 +88,21 @@ def test_rewrite_creates_a_missing_file(start_server, tmp_path):
 def test_rewrite_without_config_file(r):
     with pytest.raises(redis.ResponseError, match="The server is running without a config file"):
         r.config_rewrite()
+
+
+def test_rewrite_drops_replicaof_once_the_server_is_a_master(start_server, tmp_path):
+    """Sentinel sends REPLICAOF and CONFIG REWRITE at every failover: the
+    replicaof line follows the role, and a master's file has none (as in
+    Redis), so the server restarts from it."""
+    master = start_server()
+    path = write_conf(tmp_path, "")
+    srv = start_server(config_file=path)
+    r = srv.client()
+    r.execute_command("REPLICAOF", "127.0.0.1", str(master.port))
+    assert r.config_rewrite()
+    assert "replicaof 127.0.0.1 %d" % master.port in open(path).read().splitlines()
+    r.execute_command("REPLICAOF", "NO", "ONE")
+    assert r.config_rewrite()
+    assert not [l for l in open(path).read().splitlines() if l.startswith(("replicaof", "slaveof"))]
+    r2 = restart(start_server, srv, path)
+    assert r2.info("replication")["role"] == "master"
