@@ -29,6 +29,7 @@
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,8 +157,13 @@ static int job_ended(int i, int status) {
 
 static void collect_ended(void) {
     for (int i = 0; i < queue_len; i++) {
-        int status;
-        if (!queue[i]->running || waitpid(queue[i]->pid, &status, WNOHANG) != queue[i]->pid) continue;
+        int status = 0;
+        if (!queue[i]->running) continue;
+        pid_t r = waitpid(queue[i]->pid, &status, WNOHANG);
+        /* ECHILD: reaped elsewhere, status unknown; count it as done
+         * rather than keep (and later kill) a pid that may be reused. */
+        if (r == -1 && errno != ECHILD) continue;
+        if (r == 0) continue;
         if (job_ended(i, status)) i--;
     }
 }

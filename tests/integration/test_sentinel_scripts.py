@@ -219,3 +219,27 @@ def test_client_reconfig_script_on_failover(start_server, sentinels, tmp_path):
     got = sorted(lines(o)[0] for o in outs)
     tail = ["start", "127.0.0.1", str(master.port), "127.0.0.1", str(rep.port)]
     assert got == [[MASTER, "leader"] + tail, [MASTER, "observer"] + tail]
+
+
+def test_queue_keeps_256_jobs_dropping_the_oldest_waiting(start_server, sentinels, tmp_path):
+    go = str(tmp_path / "go")
+    script = make_script(tmp_path, "wait.sh",
+                         "i=0; while [ ! -e %s ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done" % go)
+    _, s = sentinel_with_scripts(start_server, sentinels, tmp_path)
+    s.sentinel("set", MASTER, "notification-script", script)
+    c = s.client(decode_responses=True)
+    for q in range(1, 16):
+        c.execute_command("SENTINEL", "SET", MASTER, "quorum", str(q))
+    assert wait_for(lambda: info_scripts(s) == (16, 16), 30), info_scripts(s)
+    for q in range(16, 301):
+        c.execute_command("SENTINEL", "SET", MASTER, "quorum", str(q))
+    assert info_scripts(s) == (16, 256)
+    jobs = pending(s)
+    quorum = lambda j: int(j["argv"][2].split()[-1])
+    running = [j for j in jobs if j["flags"] == "running"]
+    waiting = [j for j in jobs if j["flags"] == "scheduled"]
+    assert [quorum(j) for j in running[1:]] == list(range(1, 16))
+    assert [quorum(j) for j in waiting] == list(range(61, 301))
+    open(go, "w").close()
+    assert wait_for(lambda: info_scripts(s) == (0, 0), 120), info_scripts(s)
+    c.connection_pool.disconnect()
