@@ -10,7 +10,9 @@
  *      CLIENT PAUSE/UNPAUSE), so its stream offset stops moving: no
  *      writes, no expiries or evictions, no PING or GETACK to replicas.
  *      State "waiting-for-sync".
- *   2. Its replicas acknowledge their offset every second. When the
+ *   2. Its replicas acknowledge their offset every second, and at once
+ *      for the REPLCONF GETACK the master puts last in its stream (Keel
+ *      only: Redis waits for the periodic ACK, up to a second). When the
  *      target (TO host port, or else the first replica to get there) has
  *      acknowledged the master's whole stream, the master becomes that
  *      replica's replica ("failover-in-progress") and its PSYNC carries
@@ -246,6 +248,10 @@ void failover_command(client *c) {
     }
     FO.end_ms = a.timeout_ms ? server_mstime() + a.timeout_ms : 0;
     FO.force = a.force;
+    /* Keel only: a REPLCONF GETACK as the stream's last bytes before the
+     * pause, so caught-up replicas say so at once rather than at their
+     * next once-a-second ACK (Redis waits for that one). */
+    master_request_acks();
     FO.state = FO_WAIT_SYNC;
     pause_hold_writes(1);
     reply_ok(c);

@@ -475,15 +475,17 @@ static int process_stream(void) {
         }
         if (r == REQ_NEED_MORE) break;
         c->argv = reqparse_take(&c->parser, &c->argc);
-        if (c->argc > 0) {
-            if (is_getack(c)) send_ack();
-            else run_master_command(c);
-        }
+        int getack = c->argc > 0 && is_getack(c);
+        if (c->argc > 0 && !getack) run_master_command(c);
         client_free_argv(c);
         if (!(c->flags & CLIENT_MULTI)) {
             rstream_append(ML.in + applied_at, ML.in_pos - applied_at);
             applied_at = ML.in_pos;
         }
+        /* The answer counts the GETACK itself (Redis's does not): a
+         * master whose stream ends with it (FAILOVER) then sees at once
+         * that this replica has everything. */
+        if (getack) send_ack();
     }
     ML.read_off = RS.offset + (long long)(ML.in_pos - applied_at);
     return 0;
