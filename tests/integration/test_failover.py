@@ -350,3 +350,24 @@ def test_failover_twice_back_to_the_first_master(trio):
     assert stat(m, "sync_full") == fulls
     assert stat(s1, "sync_full") == 0
     assert digest_all(m.client()) == digest_all(s1.client()) == digest_all(s2.client())
+
+
+def test_the_stream_stands_still_while_waiting(trio):
+    """While the master waits for its target, nothing enters its stream:
+    no writes, no expiries, no PINGs to replicas."""
+    m, s1, _ = trio
+    mc = m.client()
+    mc.config_set("repl-ping-replica-period", 1)
+    with stopped(s1):
+        mc.set("short", "lived", px=50)
+        assert mc.execute_command("FAILOVER", *to_args(s1), "TIMEOUT", 60000) == b"OK"
+        offset = repl_info(m)["master_repl_offset"]
+        time.sleep(1.5)  # a PING period and the key's TTL pass (no assertion on time)
+        assert mc.get("short") is None
+        assert repl_info(m)["master_repl_offset"] == offset
+        assert state(m) == "waiting-for-sync"
+        assert mc.execute_command("FAILOVER", "ABORT") == b"OK"
+    # After the pause the expiry and the PINGs go out again.
+    assert wait_for(lambda: repl_info(m)["master_repl_offset"] > offset, timeout=30)
+    wait_in_sync(m, s1)
+    assert s1.client().exists("short") == 0
