@@ -1,6 +1,6 @@
 /*
  * repl_internal: state shared by the files of src/repl only (backlog.c,
- *  master.c, replica.c, repl_cmds.c, failover.c). Nothing outside src/repl
+ * master.c, replica.c, repl_cmds.c, failover.c). Nothing outside src/repl
  * includes it.
  */
 #ifndef KEEL_REPL_INTERNAL_H
