@@ -30,7 +30,7 @@ typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL
 #define CF_PROTECTED (1 << 3) /* CONFIG SET only as enable-protected-configs allows */
 #define CF_DIRECTIVE (1 << 4)  /* a file/command-line directive only: CONFIG
                                   GET and SET do not know it ("user" lines) */
-#define CF_REWRITE_OMIT_EMPTY (1 << 5) /* CONFIG REWRITE drops the line when the value
+#define CF_REWRITE_OMIT_EMPTY (1 << 12) /* CONFIG REWRITE drops the line when the value
                                           is empty (replicaof on a master, as Redis) */
 
 typedef struct enum_value { const char *name; int value; } enum_value;
