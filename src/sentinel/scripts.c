@@ -18,11 +18,11 @@
  *   (-script-timeout) and then counts as killed by a signal.
  *
  * Scripts are started with fork+execve from the sentinel timer, so
- * nothing blocks the event loop. Unlike Redis, the child closes the
- * sentinel's sockets and files before exec (a long script must not keep
- * the port or the clients' connections open), and finished scripts are
- * reaped by their own pid, never with waitpid(-1), so no other child of
- * the process is ever collected here.
+ * nothing blocks the event loop. No descriptor of the sentinel reaches a
+ * script (Redis's suite checks this): the child closes every one above 2
+ * before exec, so a long script cannot keep the port or the clients'
+ * connections open. Finished scripts are reaped by their own pid, never
+ * with waitpid(-1), so no other child of the process is collected here.
  */
 #include "sentinel/sentinel_internal.h"
 #include "core/server.h"
