@@ -564,6 +564,21 @@ def test_acl_dryrun(r):
     assert log_entries(r) == []
 
 
+def test_script_keys_are_read_write_for_acl(r):
+    """EVAL, EVALSHA and FCALL may do anything with their keys: Redis 7.0's
+    key specs say RW, so a read-only key pattern does not let them touch
+    the key; their _RO forms only read (acl-v2's odd-commands test)."""
+    setuser(r, "u", "on", "+@all", "%R~read*", "%RW~rw*")
+    denied = b"This user has no permissions to access the 'read' key"
+    for name in ("EVAL", "EVALSHA", "FCALL"):
+        assert cmd(r, "ACL", "DRYRUN", "u", name, "x", 1, "read") == denied, name
+        assert cmd(r, "ACL", "DRYRUN", "u", name, "x", 1, "rw1") == b"OK", name
+        assert cmd(r, "ACL", "DRYRUN", "u", name, "x", 0, "read") == b"OK", name  # an argument, not a key
+        assert cmd(r, "ACL", "DRYRUN", "u", name + "_RO", "x", 1, "read") == b"OK", name
+    assert cmd(r, "COMMAND", "GETKEYSANDFLAGS", "EVAL", "", 1, "k") == [[b"k", [b"RW", b"access", b"update"]]]
+    assert cmd(r, "COMMAND", "GETKEYSANDFLAGS", "FCALL_RO", "f", 1, "k") == [[b"k", [b"RO", b"access"]]]
+
+
 def test_acl_deluser_disconnects_its_clients(r, raw):
     setuser(r, "u", "on", ">p", "+@all", "~*")
     c = raw()
