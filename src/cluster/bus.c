@@ -77,6 +77,7 @@ typedef struct bus_link {
     int fd;
     conn *cn;         /* tls-cluster: the TLS layer; NULL on a plain link */
     int handshaking;  /* TLS handshake in progress: messages wait */
+    int read_wants_write, write_wants_read; /* TLS: waiting on the opposite event */
     cnode *node;      /* NULL for an inbound link whose sender is unknown */
     int inbound;
     int connecting;   /* outbound connect() in progress */
@@ -231,6 +232,12 @@ static int link_start_tls(bus_link *l) {
     return 1;
 }
 
+static void want_writable(bus_link *l) {
+    if (l->writing) return;
+    ev_add_file(server.el, l->fd, EV_WRITABLE, link_writable, l);
+    l->writing = 1;
+}
+
 static void link_writable(eventloop *el, int fd, void *data, int mask) {
     (void)el, (void)mask;
     bus_link *l = data;
@@ -256,7 +263,16 @@ static void link_writable(eventloop *el, int fd, void *data, int mask) {
     while (l->sndlen) {
         ssize_t n = link_io_write(l, l->sndbuf, l->sndlen);
         if (n <= 0) {
-            if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                /* A TLS write waiting for a read: wait on readability
+                 * (link_readable asks for writability again), not spin. */
+                if (l->cn && conn_wants(l->cn) == CONN_WANT_READ) {
+                    ev_del_file(server.el, fd, EV_WRITABLE);
+                    l->writing = 0;
+                    l->write_wants_read = 1;
+                }
+                return;
+            }
             bus_free_link(l);
             return;
         }
@@ -265,6 +281,10 @@ static void link_writable(eventloop *el, int fd, void *data, int mask) {
     }
     ev_del_file(server.el, fd, EV_WRITABLE);
     l->writing = 0;
+    if (l->read_wants_write) { /* a TLS read waited for this event */
+        l->read_wants_write = 0;
+        link_readable(el, fd, l, EV_READABLE);
+    }
 }
 
 /* ---- building messages --------------------------------------------------- */
@@ -916,6 +936,10 @@ static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
 static void link_readable(eventloop *el, int fd, void *data, int mask) {
     (void)el, (void)mask;
     bus_link *l = data;
+    if (l->write_wants_read) {
+        l->write_wants_read = 0;
+        if (l->sndlen) want_writable(l);
+    }
     for (;;) {
         size_t want = 8;
         if (l->rcvlen >= 8) {
@@ -934,7 +958,13 @@ static void link_readable(eventloop *el, int fd, void *data, int mask) {
             bus_free_link(l);
             return;
         }
-        if (n < 0) return;
+        if (n < 0) {
+            if (l->cn && conn_wants(l->cn) == CONN_WANT_WRITE) { /* retried from link_writable */
+                l->read_wants_write = 1;
+                want_writable(l);
+            }
+            return;
+        }
         l->rcvlen += (size_t)n;
         if (l->rcvlen < want || want == 8) continue;
         size_t totlen = l->rcvlen;
