@@ -8,6 +8,7 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "core/shutdown.h"
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "net/clientmem.h"
@@ -66,7 +67,7 @@ static kstr section_server(kstr s) {
         (int)getpid(), server.runid, server.port, ustime(), uptime, uptime / 86400, server.hz, server.hz,
         server.lru_clock, server.executable ? server.executable : "",
         server.config_file ? server.config_file : "");
-    return s;
+    return shutdown_info_fields(s);
 }
 
 static kstr section_clients(kstr s) {

@@ -6,6 +6,9 @@
 
 static int mode;
 static long long end_ms;
+static int shutdown_pause; /* writes, until pause_during_shutdown(0) */
+
+void pause_during_shutdown(int on) { shutdown_pause = on; }
 
 void pause_start(long long until_ms, int new_mode) {
     if (!pause_active()) {
@@ -22,10 +25,8 @@ void pause_stop(void) {
 }
 
 int pause_active(void) {
-    if (mode == PAUSE_OFF) return 0;
-    if (server_mstime() < end_ms) return 1;
-    pause_stop();
-    return 0;
+    if (mode != PAUSE_OFF && server_mstime() >= end_ms) pause_stop();
+    return mode != PAUSE_OFF || shutdown_pause;
 }
 
 int pause_postpones(const client *c, const command *cmd) {

@@ -23,6 +23,9 @@ enum { PAUSE_OFF = 0, PAUSE_WRITE = 1, PAUSE_ALL = 2 };
 
 void pause_start(long long end_ms, int mode);
 void pause_stop(void);
+/* A shutdown waiting for lagging replicas (core/shutdown.h) pauses writes
+ * until it ends or is cancelled, whatever CLIENT PAUSE / UNPAUSE do. */
+void pause_during_shutdown(int on);
 /* True while a pause is in force (any mode). */
 int pause_active(void);
 /* Should c's cmd wait for the end of the pause? */
