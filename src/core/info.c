@@ -70,6 +70,14 @@ static kstr section_server(kstr s) {
     return shutdown_info_fields(s);
 }
 
+/* connected_clients leaves replicas out (connected_slaves counts them),
+ * as Redis does. */
+static unsigned long clients_not_replicas(void) {
+    unsigned long replicas = 0;
+    for (client *c = server.clients; c; c = c->next) replicas += (c->flags & CLIENT_REPLICA) != 0;
+    return server.nclients - replicas;
+}
+
 static kstr section_clients(kstr s) {
     size_t max_in = clients_recent_max_input_buffer(), max_out = clients_recent_max_output_buffer();
     return kstr_cat_printf(s,
@@ -84,7 +92,7 @@ static kstr section_clients(kstr s) {
         "clients_in_timeout_table:0\r\n"
         "clients_in_backpressure:%lu\r\n"
         "total_backpressure_pauses:%lld\r\n",
-        server.nclients, cluster_connections(), server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
+        clients_not_replicas(), cluster_connections(), server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
         clients_backpressure_events());
 }
 

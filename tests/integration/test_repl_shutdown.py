@@ -187,6 +187,8 @@ def test_shutdown_abort_answers_the_waiting_shutdowns(pair, stopped):
     rd1.send(b"*1\r\n$8\r\nSHUTDOWN\r\n")
     rd2.send(b"*1\r\n$8\r\nSHUTDOWN\r\n")
     assert wait_for(lambda: m.info("clients")["blocked_clients"] == 2)
+    # mc and the two SHUTDOWNs: the replica is not counted (connected_slaves is)
+    assert wait_for(lambda: mc.info("clients")["connected_clients"] == 3)
     assert int(m.info("server")["shutdown_in_milliseconds"]) > 0
     assert mc.execute_command("SHUTDOWN", "ABORT") in (True, b"OK")
     assert str(rd1.read()) == "ERR Errors trying to SHUTDOWN. Check logs."
@@ -340,3 +342,25 @@ def test_writable_replica_expires_its_own_keys_with_no_client_around(pair):
     assert sc.dbsize() == 3
     time.sleep(3)
     assert sc.dbsize() == 0
+
+
+# ---- a shutdown that would lose the dataset ----------------------------------
+
+def test_shutdown_refused_while_the_first_aof_is_written(start_server):
+    """appendonly yes just turned on: until its first rewrite ends the AOF
+    does not hold the dataset, so SHUTDOWN fails unless FORCE."""
+    srv = start_server()
+    c = srv.client()
+    for i in range(20):
+        c.set("k%d" % i, i)
+    c.config_set("rdb-key-save-delay", 1000000)     # a second per key
+    c.config_set("appendonly", "yes")
+    with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN. Check logs."):
+        c.execute_command("SHUTDOWN", "NOSAVE")
+    assert "Writing initial AOF, can't exit." in srv.log_text()
+    assert c.ping()
+    srv.expected_exit = True
+    with pytest.raises(redis.ConnectionError):
+        c.execute_command("SHUTDOWN", "NOSAVE", "FORCE")
+    srv.proc.wait(30)
+    assert "Writing initial AOF. Exit anyway." in srv.log_text()
