@@ -141,6 +141,10 @@ void master_replica_gone(client *c) {
     if (r->state != RS_NONE) server_log(LOG_NOTICE, "Connection with replica %s:%d lost.", r->ip, r->listening_port);
     c->repl = NULL;
     unlink_rec(r);
+    /* What only this replica still needed goes now, not at the next
+     * before_sleep: the memory figures (the buffer beyond the backlog is
+     * the replicas' share) must not show it as backlog meanwhile. */
+    if (!replicas && RS.head) backlog_trim(LLONG_MAX, NULL);
 }
 
 static void drop_replica(replica_rec *r, const char *why) {

@@ -96,6 +96,23 @@ def test_replication_buffer_memory_holds_what_a_stopped_replica_lacks(pair, stop
     assert wait_for(lambda: mem(m, "mem_total_replication_buffers") < 1024 * 1024, timeout=30)
 
 
+def test_replication_buffer_freed_with_the_replica_that_needed_it(pair, stopped):
+    """Killing the lagging replica frees what only it needed at once: the
+    next INFO shows neither replicas' memory nor a backlog over its size
+    (Redis's unit/maxmemory 'slave buffer are counted correctly')."""
+    m, s = pair()
+    mc = m.client()
+    mc.config_set("repl-backlog-size", "16kb")
+    stopped(s)
+    fill_replica_link(m)
+    assert mc.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    info = mc.info("memory")
+    assert int(info["mem_clients_slaves"]) == 0
+    assert int(info["mem_total_replication_buffers"]) < 256 * 1024
+    # all of it is the backlog's now (Redis adds its block index's bytes)
+    assert int(info["mem_replication_backlog"]) >= int(info["mem_total_replication_buffers"])
+
+
 def test_replication_buffer_is_the_backlog_without_replicas(start_server):
     m = start_server()
     assert mem(m, "mem_total_replication_buffers") == 0
