@@ -207,13 +207,19 @@ def test_shutdown_abort_answers_the_waiting_shutdowns(pair, stopped):
     # mc and the two SHUTDOWNs: the replica is not counted (connected_slaves is)
     assert wait_for(lambda: mc.info("clients")["connected_clients"] == 3)
     assert int(m.info("server")["shutdown_in_milliseconds"]) > 0
+    # Writes wait (paused) while reads are served.
+    wr = m.raw(timeout=30)
+    wr.send(b"*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n")
+    assert wait_for(lambda: m.info("clients")["blocked_clients"] == 3)
+    assert mc.get("k") == b"1"
     assert mc.execute_command("SHUTDOWN", "ABORT") in (True, b"OK")
     assert str(rd1.read()) == "ERR Errors trying to SHUTDOWN. Check logs."
     assert str(rd2.read()) == "ERR Errors trying to SHUTDOWN. Check logs."
+    assert wr.read() == 2
     assert "shutdown_in_milliseconds" not in m.info("server")
     assert "Shutdown manually aborted." in m.log_text()
     # Writes flow again, and a new SHUTDOWN ABORT has nothing to abort.
-    assert mc.incr("k") == 2
+    assert mc.incr("k") == 3
     with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
         mc.execute_command("SHUTDOWN", "ABORT")
     stopped.cont(s)
