@@ -20,6 +20,7 @@
 #include "script/script.h"
 
 #include <limits.h>
+#include <string.h>
 #include <strings.h>
 
 static struct {
@@ -41,22 +42,40 @@ static const struct {
 };
 #define N_SIG_FLAGS (int)(sizeof(sig_flags) / sizeof(sig_flags[0]))
 
+#define SIG_FLAGS_ERR "argument(s) must be one of the following: default, save, nosave, now, force"
+
+/* The flag named by word[0..len), -1 if none. */
+static int sig_flag(const char *word, size_t len) {
+    for (int j = 0; j < N_SIG_FLAGS; j++)
+        if (strlen(sig_flags[j].name) == len && !strncasecmp(word, sig_flags[j].name, len)) return sig_flags[j].flag;
+    return -1;
+}
+
 /* shutdown-on-sigterm / -sigint: words among default, save, nosave, now,
- * force (SAVE and NOSAVE not together), as Redis 7.0's flags parameter. */
+ * force (SAVE and NOSAVE not together), as Redis 7.0's flags parameter.
+ * The words may come as arguments or in one argument ("now force" from
+ * the command line). */
 static int set_sig_flags(const config_entry *ce, char **argv, int argc, const char **err) {
-    int value = 0;
-    if (argc == 0) {
-        *err = "argument(s) must be one of the following: default, save, nosave, now, force";
-        return 0;
-    }
+    int value = 0, words = 0;
     for (int i = 0; i < argc; i++) {
-        int j = 0;
-        while (j < N_SIG_FLAGS && strcasecmp(argv[i], sig_flags[j].name)) j++;
-        if (j == N_SIG_FLAGS) {
-            *err = "argument(s) must be one of the following: default, save, nosave, now, force";
-            return 0;
+        for (const char *p = argv[i]; *p;) {
+            size_t len = strcspn(p, " ");
+            if (len) {
+                int flag = sig_flag(p, len);
+                if (flag < 0) {
+                    *err = SIG_FLAGS_ERR;
+                    return 0;
+                }
+                value |= flag;
+                words++;
+            }
+            p += len;
+            while (*p == ' ') p++;
         }
-        value |= sig_flags[j].flag;
+    }
+    if (!words) {
+        *err = SIG_FLAGS_ERR;
+        return 0;
     }
     if ((value & SHUTDOWN_SAVE) && (value & SHUTDOWN_NOSAVE)) {
         *err = "shutdown options SAVE and NOSAVE can't be used simultaneously";

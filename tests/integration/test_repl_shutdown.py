@@ -257,7 +257,8 @@ def test_shutdown_timeout_zero_does_not_wait(pair, stopped):
 
 
 def test_shutdown_on_sigterm_flags(start_server):
-    m = start_server()
+    m = start_server("--shutdown-on-sigint", "now force")     # one argument, two words
+    assert m.client().config_get("shutdown-on-sigint")["shutdown-on-sigint"] == "now force"
     c = m.client()
     for value, shown in (("default", "default"), ("save", "save"), ("nosave", "nosave"), ("now", "now"),
                          ("force", "force"), ("force now", "now force"), ("now save force", "save now force"),
