@@ -45,6 +45,12 @@ static int set_replicaof(const config_entry *ce, char **argv, int argc, const ch
     zfree(startup_master);
     startup_master = NULL;
     if (!strcasecmp(argv[0], "no") && !strcasecmp(argv[1], "one")) return 1;
+    char *end;
+    long port = strtol(argv[1], &end, 10);
+    if (!argv[1][0] || *end || port < 0 || port > 65535) {
+        *err = "Invalid master port";
+        return 0;
+    }
     char buf[300];
     snprintf(buf, sizeof(buf), "%s %s", argv[0], argv[1]);
     startup_master = zstrdup(buf);

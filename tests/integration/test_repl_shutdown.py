@@ -388,3 +388,19 @@ def test_shutdown_refused_while_the_first_aof_is_written(start_server):
         c.execute_command("SHUTDOWN", "NOSAVE", "FORCE")
     srv.proc.wait(30)
     assert "Writing initial AOF. Exit anyway." in srv.log_text()
+
+
+# ---- start-up arguments ---------------------------------------------------
+
+@pytest.mark.parametrize("args,expected", [
+    (["--replicaof", "127.0.0.1", "abc"], "Invalid master port"),
+    (["--replicaof", "127.0.0.1", "70000"], "Invalid master port"),
+    (["--shutdown-on-sigint", "now force", "--shutdown-on-sigterm"], "'shutdown-on-sigterm'"),
+    (["--shutdown-on-sigterm", "save nosave"], "SAVE and NOSAVE"),
+])
+def test_bad_startup_arguments_are_refused(args, expected):
+    import subprocess
+    from keel_helpers import server_binary
+    p = subprocess.run([server_binary(), "--port", "0"] + args, capture_output=True, timeout=30, text=True)
+    assert p.returncode != 0
+    assert expected in p.stdout + p.stderr
