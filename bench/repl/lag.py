@@ -28,7 +28,9 @@ every other replication setting at its default):
 
 Reported per server: median, p99 and max of the sampled lag (bytes, and
 in milliseconds of the master's stream at the flood's mean rate), the
-median of the acknowledged lag, the flood's SET/s, the catch-up time, and
+median of the acknowledged lag, the flood's SET/s, the catch-up time, the full resyncs the master
+started during the flood (a replica dropped at the output buffer limit
+comes back with one: then "catch-up" includes that sync), and
 Keel/Redis ratios. The issue sets no number for lag; it asks for it to be
 measured beside Redis.
 
@@ -102,6 +104,7 @@ def run_one(name, binary, args):
     try:
         attach(mc, rc, m.port)
         off0, _ = master_offsets(mc)
+        full0 = int(kb.info(mc, "stats")["sync_full"])
         cmd0 = int(kb.info(mc, "stats")["total_commands_processed"])
         flood = subprocess.Popen(
             ["redis-benchmark", "-h", "127.0.0.1", "-p", str(m.port), "-c", str(args.clients),
@@ -125,6 +128,7 @@ def run_one(name, binary, args):
         lag_at_stop = master_offsets(mc)[0] - ro
         catch_up = wait_in_sync(mc, rc, t0=t_stop)
         off1, _ = master_offsets(mc)
+        resyncs = int(kb.info(mc, "stats")["sync_full"]) - full0
         elapsed = t_stop - t0
         sets = int(kb.info(mc, "stats")["total_commands_processed"]) - cmd0
         digest_ok = catch_up is not None and mc.call("DEBUG", "DIGEST") == rc.call("DEBUG", "DIGEST") \
@@ -133,7 +137,7 @@ def run_one(name, binary, args):
         r.stop()
         m.stop()
     return {"name": name, "lags": lags, "acked": acked_lags, "stream_bps": (off1 - off0) / elapsed,
-            "sets_per_s": sets / elapsed, "catch_up": catch_up, "lag_at_stop": lag_at_stop, "digest_ok": digest_ok}
+            "sets_per_s": sets / elapsed, "catch_up": catch_up, "lag_at_stop": lag_at_stop, "resyncs": resyncs, "digest_ok": digest_ok}
 
 
 def summary(runs):
@@ -146,7 +150,7 @@ def summary(runs):
             "acked_med": statistics.median(acked) if acked else float("nan"), "bps": bps,
             "sets": statistics.mean(r["sets_per_s"] for r in runs),
             "catch_up": None if None in catch else statistics.median(catch), "catch_all": catch,
-            "at_stop": [r["lag_at_stop"] for r in runs],
+            "at_stop": [r["lag_at_stop"] for r in runs], "resyncs": [r["resyncs"] for r in runs],
             "samples": len(lags), "digest": [r["digest_ok"] for r in runs]}
 
 
@@ -175,14 +179,15 @@ def main():
           "lag = master_repl_offset - replica's slave_repl_offset, sampled every 100 ms\n"
           % (args.clients, args.pipeline, args.size, args.seconds, args.reps))
     cols = ["server", "SET/s", "stream MB/s", "samples", "lag median", "lag p99", "lag max", "p99 in ms of stream",
-            "acked lag median", "lag at stop", "catch-up after stop (ms)", "digest equal"]
-    print(kb.md_head(cols, "lrrrrrrrrrrl"))
+            "acked lag median", "lag at stop", "catch-up after stop (ms)", "full resyncs", "digest equal"]
+    print(kb.md_head(cols, "lrrrrrrrrrrrl"))
     for name, s in rows.items():
         ms = lambda b: "%.1f" % (1000.0 * b / s["bps"]) if s["bps"] else "-"  # noqa: E731
         catch = "/".join("%.0f" % (1000 * c) if c is not None else "never" for c in s["catch_all"])
         print(kb.md_row([name, "%.0f" % s["sets"], "%.1f" % (s["bps"] / 2**20), str(s["samples"]),
                          fmt_bytes(s["med"]), fmt_bytes(s["p99"]), fmt_bytes(s["max"]), ms(s["p99"]),
                          fmt_bytes(s["acked_med"]), "/".join(fmt_bytes(b) for b in s["at_stop"]), catch,
+                         "/".join(str(n) for n in s["resyncs"]),
                          "/".join({None: "-", True: "yes", False: "NO"}[d] for d in s["digest"])]))
     if "redis" in rows:
         k, r = rows["keel"], rows["redis"]
