@@ -31,8 +31,8 @@ in milliseconds of the master's stream at the flood's mean rate), the
 median of the acknowledged lag, the flood's SET/s, the catch-up time,
 the full resyncs the master started during the flood (a replica dropped
 at the output buffer limit comes back with one: then "catch-up"
-includes that sync), and Keel/Redis ratios. The issue sets no number for lag; it asks for it to be
-measured beside Redis.
+includes that sync), and Keel/Redis ratios. The issue sets no number
+for lag; it asks for it to be measured beside Redis.
 
 Usage: bench/repl/lag.py [--keel PATH] [--redis PATH|''] [--seconds S]
        [--reps N] [--clients N] [--pipeline N] [--size BYTES]
