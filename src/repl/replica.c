@@ -83,6 +83,22 @@ static void send_cmd(int argc, const char **argv) {
     kstr_free(s);
 }
 
+/* AUTH [masteruser] masterauth, every byte of both (they may hold NULs:
+ * config strings are kstr). */
+static void send_auth(void) {
+    int with_user = cfg_masteruser && kstr_len(cfg_masteruser);
+    kstr s = kstr_cat_printf(kstr_empty(), "*%d\r\n$4\r\nAUTH\r\n", with_user ? 3 : 2);
+    for (int i = with_user ? 0 : 1; i < 2; i++) {
+        const kstr arg = i ? cfg_masterauth : cfg_masteruser;
+        s = kstr_cat_printf(s, "$%zu\r\n", kstr_len(arg));
+        s = kstr_cat_len(s, arg, kstr_len(arg));
+        s = kstr_cat_len(s, "\r\n", 2);
+    }
+    ssize_t n = link_write(s, kstr_len(s));
+    (void)n; /* as send_cmd: errors show as EOF */
+    kstr_free(s);
+}
+
 static void close_transfer(void) {
     if (ML.tmpfd >= 0) {
         close(ML.tmpfd);
@@ -226,7 +242,8 @@ static void send_psync(void) {
     snprintf(off, sizeof(off), "%lld", RS.offset + 1);
     /* Our own history (as master, or from the master we had) may let the
      * new master continue it. */
-    if (RS.replid[0]) send_cmd(3, (const char *[]){"PSYNC", RS.replid, off});
+    if (rfailover_psync_flag()) send_cmd(4, (const char *[]){"PSYNC", RS.replid, off, "FAILOVER"});
+    else if (RS.replid[0]) send_cmd(3, (const char *[]){"PSYNC", RS.replid, off});
     else send_cmd(3, (const char *[]){"PSYNC", "?", "-1"});
     ML.state = LINK_RECV_PSYNC;
 }
@@ -252,6 +269,7 @@ static void send_ack(void) {
 static int psync_reply(const char *line) {
     if (!line[0]) return 0; /* newline keepalive before the reply */
     if (!strncmp(line, "+FULLRESYNC ", 12)) {
+        rfailover_psync_answered(1);
         const char *sp = strchr(line + 12, ' ');
         if (!sp || sp - (line + 12) != 40) return -1;
         memcpy(ML.new_replid, line + 12, 40);
@@ -265,6 +283,7 @@ static int psync_reply(const char *line) {
         return 0;
     }
     if (!strncmp(line, "+CONTINUE", 9)) {
+        rfailover_psync_answered(1);
         const char *id = line[9] == ' ' ? line + 10 : NULL;
         server_log(LOG_NOTICE, "Successful partial resynchronization with master.");
         if (id && strlen(id) == 40 && strcmp(id, RS.replid)) {
@@ -282,6 +301,9 @@ static int psync_reply(const char *line) {
         return 0;
     }
     server_log(LOG_WARNING, "Unexpected reply to PSYNC from master: %s", line);
+    /* A failover's target refusing: this server is a master again (the
+     * link is gone with it). */
+    rfailover_psync_answered(0);
     return -1;
 }
 
@@ -294,10 +316,8 @@ static int handshake_line(const char *line) {
             return -1;
         }
         server_log(LOG_NOTICE, "Master replied to PING, replication can continue...");
-        if (cfg_masterauth && cfg_masterauth[0]) {
-            if (cfg_masteruser && cfg_masteruser[0])
-                send_cmd(3, (const char *[]){"AUTH", cfg_masteruser, cfg_masterauth});
-            else send_cmd(2, (const char *[]){"AUTH", cfg_masterauth});
+        if (cfg_masterauth && kstr_len(cfg_masterauth)) {
+            send_auth();
             ML.state = LINK_RECV_AUTH;
         } else send_port();
         return 0;
@@ -469,15 +489,17 @@ static int process_stream(void) {
         }
         if (r == REQ_NEED_MORE) break;
         c->argv = reqparse_take(&c->parser, &c->argc);
-        if (c->argc > 0) {
-            if (is_getack(c)) send_ack();
-            else run_master_command(c);
-        }
+        int getack = c->argc > 0 && is_getack(c);
+        if (c->argc > 0 && !getack) run_master_command(c);
         client_free_argv(c);
         if (!(c->flags & CLIENT_MULTI)) {
             rstream_append(ML.in + applied_at, ML.in_pos - applied_at);
             applied_at = ML.in_pos;
         }
+        /* The answer counts the GETACK itself (Redis's does not): a
+         * master whose stream ends with it (FAILOVER) then sees at once
+         * that this replica has everything. */
+        if (getack) send_ack();
     }
     ML.read_off = RS.offset + (long long)(ML.in_pos - applied_at);
     return 0;
@@ -548,6 +570,14 @@ int repl_kill_master_link(const char *addr) {
     if (addr && strcmp(addr, ML.mc->addr)) return 0;
     link_down("Connection with master lost (CLIENT KILL TYPE master).");
     return 1;
+}
+
+void replica_drain_master_link(void) {
+    while (ML.state == LINK_CONNECTED && ML.fd >= 0) {
+        long long before = server.stat.net_input_bytes;
+        read_some(ML.fd);
+        if (server.stat.net_input_bytes == before) break;
+    }
 }
 
 int replica_stream_db(void) { return ML.mc ? db_id(ML.mc->db) : mc_db; }
