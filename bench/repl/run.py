@@ -44,7 +44,7 @@ run one after the other, never at once.
 
 Usage: bench/repl/run.py [--keel PATH] [--redis PATH|''] [--keys N]
        [--warmup S] [--window S] [--timeout S] [--force]
-Prints a Markdown table; about 10 minutes with the defaults (1M keys).
+Prints Markdown tables; about 4 minutes with the defaults (1M keys).
 """
 
 import argparse
