@@ -137,7 +137,8 @@ def run_one(name, binary, args):
         r.stop()
         m.stop()
     return {"name": name, "lags": lags, "acked": acked_lags, "stream_bps": (off1 - off0) / elapsed,
-            "sets_per_s": sets / elapsed, "catch_up": catch_up, "lag_at_stop": lag_at_stop, "resyncs": resyncs, "digest_ok": digest_ok}
+            "sets_per_s": sets / elapsed, "catch_up": catch_up, "lag_at_stop": lag_at_stop, "resyncs": resyncs,
+            "digest_ok": digest_ok}
 
 
 def summary(runs):

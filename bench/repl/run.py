@@ -175,7 +175,7 @@ def main():
     args = ap.parse_args()
     avail = mem_available_mb()
     fit, need = keys_that_fit(args.keys, avail)
-    print("MemAvailable %d MB; %d keys need about %.0f MB" % (avail, args.keys, 3.5 * args.keys * KEY_BYTES / 2**20 + 1024))
+    print("MemAvailable %d MB; %d keys need about %.0f MB" % (avail, args.keys, keys_that_fit(args.keys, 1e12)[1]))
     if fit < args.keys and not args.force:
         print("not enough memory for %d keys: running %d (needs about %.0f MB)" % (args.keys, fit, need))
         args.keys = fit
