@@ -31,6 +31,7 @@
 #include "core/server.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "script/script.h"
 
 static int is_shard_pubsub(const command *cmd) {
     return !strcmp(cmd->name, "spublish") || !strcmp(cmd->name, "ssubscribe") || !strcmp(cmd->name, "sunsubscribe");
@@ -162,8 +163,9 @@ int cluster_check_request(client *c, const command *cmd) {
     if (c->flags & (CLIENT_FAKE | CLIENT_MASTER)) return 1;
     int exec = multi_is_exec(cmd) && (c->flags & CLIENT_MULTI);
     if (!exec && !command_has_keys(cmd)) return 1;
-    /* EXEC is a write when a queued command is (a replica redirects it). */
-    uint64_t flags = exec ? cmd->flags | multi_queued_flags(c) : cmd->flags;
+    /* EXEC is a write when a queued command is, EVAL when its script may
+     * write (a shebang without no-writes): a replica redirects them. */
+    uint64_t flags = exec ? cmd->flags | multi_queued_flags(c) : script_request_flags(c, cmd);
     key_scan ks;
     int ok = scan_keys(c, cmd, exec, &ks);
     if (ok && ks.slot >= 0) ok = serves_keys(c, cmd, &ks, flags, asking);
