@@ -570,16 +570,22 @@ static void process_gossip(cnode *sender, const unsigned char *m) {
     }
 }
 
+/* A sender without a hostname extension has no announced hostname (it
+ * may just have removed it), as Redis 7.0 reads it. */
 static void process_extensions(cnode *sender, const unsigned char *m) {
-    if (!sender || !(m[OFF_MFLAGS] & MFLAG0_EXT_DATA)) return;
+    if (!sender) return;
     size_t pos = HDR_LEN + (size_t)get16(m + OFF_COUNT) * GOSSIP_LEN;
-    unsigned exts = get16(m + OFF_EXTENSIONS);
+    unsigned exts = (m[OFF_MFLAGS] & MFLAG0_EXT_DATA) ? get16(m + OFF_EXTENSIONS) : 0;
+    int hostname = 0;
     for (unsigned i = 0; i < exts; i++) {
         uint32_t len = get32(m + pos);
-        if (get16(m + pos + 4) == EXT_HOSTNAME)
+        if (get16(m + pos + 4) == EXT_HOSTNAME) {
             snprintf(sender->hostname, sizeof(sender->hostname), "%.*s", (int)(len - 8), (const char *)m + pos + 8);
+            hostname = 1;
+        }
         pos += len;
     }
+    if (!hostname) sender->hostname[0] = '\0';
 }
 
 /* Keys of slots we no longer own are deleted (Redis's "dirty slots"). */
@@ -735,6 +741,8 @@ static int process_ping_family(bus_link *l, cnode *sender, const unsigned char *
             cluster_note_change(1);
         }
     }
+    /* The nofailover flag is the sender's setting now (replica ranking). */
+    sender->flags = (sender->flags & ~NODE_NOFAILOVER) | ((int)get16(m + OFF_FLAGS) & NODE_NOFAILOVER);
     update_role(sender, m);
     uint64_t epoch = get64(m + OFF_CFGEPOCH);
     if ((sender->flags & NODE_MASTER) && memcmp(sender->slots, m + OFF_SLOTS, CLUSTER_SLOTS / 8))
