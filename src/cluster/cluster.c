@@ -110,9 +110,12 @@ int cluster_my_port(void) { return cluster_announce_port ? cluster_announce_port
 
 int cluster_bus_port(const cnode *n) { return n->cport; }
 
+/* Redirections and CLUSTER SHARDS name a node by the preferred endpoint:
+ * its hostname ("?" when it announces none) or nothing at all, in Redis
+ * 7.0's words. */
 const char *cluster_endpoint(const cnode *n) {
-    if (cluster_preferred_endpoint == 1 && n->hostname[0]) return n->hostname;
-    if (cluster_preferred_endpoint == 2) return "?";
+    if (cluster_preferred_endpoint == 1) return n->hostname[0] ? n->hostname : "?";
+    if (cluster_preferred_endpoint == 2) return "";
     return n->ip;
 }
 

@@ -1,0 +1,79 @@
+"""Cluster behaviours found with Redis 7.0.15's legacy cluster suite
+(issue 15): the preferred endpoint in redirections, a removed hostname
+propagated, the nofailover flag gossiped, a writing script sent to a
+replica redirected."""
+import pytest
+
+from cluster_helpers import cluster_info, myid, start_node
+from keel_helpers import cmd, err, wait_for
+
+
+def meet(a, b):
+    bus = int(b.client.config_get("cluster-port")["cluster-port"])
+    assert cmd(a.client, "CLUSTER", "MEET", b.host, b.port, bus) == b"OK"
+    assert wait_for(lambda: myid(b) in a.client.execute_command("CLUSTER", "NODES").decode()
+                    and myid(a) in b.client.execute_command("CLUSTER", "NODES").decode()
+                    and cluster_info(b)["cluster_state"] == "ok", timeout=30)
+
+
+@pytest.fixture
+def pair(start_server):
+    """Two nodes that know each other; the first serves every slot."""
+    a, b = start_node(start_server), start_node(start_server)
+    cmd(a.client, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    meet(a, b)
+    return a, b
+
+
+def node_line(srv, node_id):
+    text = srv.client.execute_command("CLUSTER", "NODES").decode()
+    return next(l for l in text.splitlines() if l.startswith(node_id))
+
+
+def test_redirect_names_the_preferred_endpoint(pair):
+    a, b = pair
+    s = cmd(a.client, "CLUSTER", "KEYSLOT", "foo")
+    for n in (a, b):
+        assert cmd(n.client, "CLUSTER", "SETSLOT", s, "NODE", myid(b)) == b"OK"
+    b.client.config_set("cluster-announce-hostname", "b.example")
+    assert wait_for(lambda: ",b.example" in node_line(a, myid(b)), timeout=30)
+    assert err(a.client, "GET", "foo") == "MOVED %d 127.0.0.1:%d" % (s, b.port)
+    a.client.config_set("cluster-preferred-endpoint-type", "hostname")
+    assert err(a.client, "GET", "foo") == "MOVED %d b.example:%d" % (s, b.port)
+    # The hostname is removed: the next PINGs carry none, and a forgets it.
+    b.client.config_set("cluster-announce-hostname", "")
+    assert wait_for(lambda: ",b.example" not in node_line(a, myid(b)), timeout=30)
+    assert err(a.client, "GET", "foo") == "MOVED %d ?:%d" % (s, b.port)
+    a.client.config_set("cluster-preferred-endpoint-type", "unknown-endpoint")
+    assert err(a.client, "GET", "foo") == "MOVED %d :%d" % (s, b.port)
+
+
+def test_nofailover_flag_is_gossiped(pair):
+    a, b = pair
+    assert cmd(b.client, "CLUSTER", "REPLICATE", myid(a)) == b"OK"
+    assert wait_for(lambda: "slave" in node_line(a, myid(b)).split()[2], timeout=30)
+    b.client.config_set("cluster-replica-no-failover", "yes")
+    assert "nofailover" in node_line(b, myid(b)).split()[2].split(",")
+    assert wait_for(lambda: "nofailover" in node_line(a, myid(b)).split()[2].split(","), timeout=30)
+    b.client.config_set("cluster-replica-no-failover", "no")
+    assert "nofailover" not in node_line(b, myid(b)).split()[2]
+    assert wait_for(lambda: "nofailover" not in node_line(a, myid(b)).split()[2], timeout=30)
+
+
+def test_writing_script_on_a_replica_is_moved(pair):
+    a, b = pair
+    assert cmd(b.client, "CLUSTER", "REPLICATE", myid(a)) == b"OK"
+    a.client.set("a", 1)
+    assert wait_for(lambda: b.client.info("replication").get("master_link_status") == "up", timeout=30)
+    assert wait_for(lambda: b.client.dbsize() == 1, timeout=30)
+    s = cmd(a.client, "CLUSTER", "KEYSLOT", "a")
+    moved = "MOVED %d 127.0.0.1:%d" % (s, a.port)
+    c = b.client
+    assert cmd(c, "READONLY") == b"OK"
+    # A script that may write (a shebang without no-writes) goes to the
+    # master, as a write command would.
+    assert err(c, "EVAL", "#!lua\nreturn redis.call('del', KEYS[1])", 1, "a") == moved
+    # A read-only script is served by the replica for a READONLY client.
+    assert cmd(c, "EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "a") == b"1"
+    assert cmd(c, "READWRITE") == b"OK"
+    assert err(c, "EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "a") == moved
