@@ -531,6 +531,18 @@ static void clear_failure_if_needed(cnode *n) {
     }
 }
 
+/* A node a known member tells us about is added under its own name, as
+ * Redis 7.0 does (no handshake under a made-up name: that node would be
+ * counted twice until the handshake ends); the cron connects and PINGs it. */
+static void add_gossiped_node(const unsigned char *g, int flags) {
+    cnode *n = node_create((const char *)g, flags & (NODE_MASTER | NODE_SLAVE | NODE_NOFAILOVER));
+    memcpy(n->ip, g + 48, NODE_IPLEN);
+    n->ip[NODE_IPLEN - 1] = '\0';
+    n->port = (int)get16(g + 94);
+    n->cport = (int)get16(g + 96);
+    cluster_note_change(1);
+}
+
 static void process_gossip(cnode *sender, const unsigned char *m) {
     int count = (int)get16(m + OFF_COUNT);
     for (int i = 0; i < count; i++) {
@@ -562,10 +574,7 @@ static void process_gossip(cnode *sender, const unsigned char *m) {
                 }
             }
         } else if (sender && !(flags & NODE_NOADDR) && !node_is_forgotten((const char *)g)) {
-            char ip[NODE_IPLEN];
-            memcpy(ip, g + 48, NODE_IPLEN);
-            ip[NODE_IPLEN - 1] = '\0';
-            cluster_start_handshake(ip, (int)get16(g + 94), (int)get16(g + 96));
+            add_gossiped_node(g, flags);
         }
     }
 }

@@ -37,9 +37,12 @@ static int is_shard_pubsub(const command *cmd) {
     return !strcmp(cmd->name, "spublish") || !strcmp(cmd->name, "ssubscribe") || !strcmp(cmd->name, "sunsubscribe");
 }
 
+/* Logically expired keys count as missing. The check runs before the
+ * command's own clock is set (db_now_ms would still be the previous
+ * command's): it reads the time dispatch took for this request. */
 static int key_exists(const kstr key) {
     entry *e = db_find(db_get(0), key, kstr_len(key));
-    return e && !entry_is_expired(e, db_now_ms());
+    return e && !entry_is_expired(e, server_mstime());
 }
 
 static void redirect(client *c, const char *kind, int slot, const cnode *n) {

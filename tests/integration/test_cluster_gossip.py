@@ -2,6 +2,8 @@
 (issue 15): the preferred endpoint in redirections, a removed hostname
 propagated, the nofailover flag gossiped, a writing script sent to a
 replica redirected."""
+import time
+
 import pytest
 
 from cluster_helpers import cluster_info, myid, start_node
@@ -77,3 +79,19 @@ def test_writing_script_on_a_replica_is_moved(pair):
     assert cmd(c, "EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "a") == b"1"
     assert cmd(c, "READWRITE") == b"OK"
     assert err(c, "EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", 1, "a") == moved
+
+
+def test_expired_key_of_a_migrating_slot_is_asked_for(start_server):
+    """A key that expired (not yet deleted) counts as missing: -ASK, even
+    when the previous command ran before it expired."""
+    a = start_node(start_server, None, 2000, "--enable-debug-command", "yes")
+    b = start_node(start_server)
+    cmd(a.client, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    meet(a, b)
+    assert cmd(a.client, "DEBUG", "SET-ACTIVE-EXPIRE", 0) == b"OK"
+    s = cmd(a.client, "CLUSTER", "KEYSLOT", "FOO")
+    a.client.set("FOO", "BAR", px=50)
+    assert cmd(b.client, "CLUSTER", "SETSLOT", s, "IMPORTING", myid(a)) == b"OK"
+    assert cmd(a.client, "CLUSTER", "SETSLOT", s, "MIGRATING", myid(b)) == b"OK"
+    time.sleep(0.2)  # past the expiry; nothing here depends on how long
+    assert err(a.client, "GET", "FOO") == "ASK %d 127.0.0.1:%d" % (s, b.port)
