@@ -57,9 +57,6 @@ const char *cluster_script_check(client *caller, const command *cmd, int argc, k
 /* DEBUG DROP-CLUSTER-PACKET-FILTER: bus messages of this type are
  * dropped on receipt (-1: none), for tests. */
 void cluster_debug_drop_packets(int type);
-/* DEBUG CLUSTERLINK KILL <to|from|all> <node-id>: closes the bus links to
- * and/or from that node (they are made again by the cron); replies. */
-void cluster_debug_kill_link(client *c);
 
 /* INFO clients: cluster bus links (both directions). */
 int cluster_connections(void);

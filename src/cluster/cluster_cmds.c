@@ -749,28 +749,3 @@ command cluster_commands[] = {
      "An internal command for migrating keys in a cluster.", NULL},
     {NULL},
 };
-
-/* ---- DEBUG CLUSTERLINK ---------------------------------------------------- */
-
-void cluster_debug_kill_link(client *c) {
-    if (!cluster_enabled_cfg) {
-        reply_error(c, "ERR Debug option only available for cluster mode enabled setup!");
-        return;
-    }
-    cnode *n = node_lookup(c->argv[4], kstr_len(c->argv[4]));
-    if (!n) {
-        reply_errorf(c, "ERR Unknown node %s", c->argv[4]);
-        return;
-    }
-    const char *dir = c->argv[3];
-    int to = !strcasecmp(dir, "to") || !strcasecmp(dir, "all");
-    int from = !strcasecmp(dir, "from") || !strcasecmp(dir, "all");
-    if (!to && !from) {
-        /* Redis also adds +OK after this error (two replies): one here. */
-        reply_errorf(c, "ERR Unknown direction %s", dir);
-        return;
-    }
-    if (to) bus_free_link(n->link);
-    if (from) bus_free_link(n->inbound);
-    reply_ok(c);
-}

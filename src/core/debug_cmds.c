@@ -490,8 +490,6 @@ static void debug_command(client *c) {
         if (!parse_ll(c, c->argv[2], &type)) return;
         cluster_debug_drop_packets((int)type);
         reply_ok(c);
-    } else if (arg_is(sub, "clusterlink") && c->argc == 5 && arg_is(c->argv[2], "kill")) {
-        cluster_debug_kill_link(c);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;

@@ -95,31 +95,3 @@ def test_expired_key_of_a_migrating_slot_is_asked_for(start_server):
     assert cmd(a.client, "CLUSTER", "SETSLOT", s, "MIGRATING", myid(b)) == b"OK"
     time.sleep(0.2)  # past the expiry; nothing here depends on how long
     assert err(a.client, "GET", "FOO") == "ASK %d 127.0.0.1:%d" % (s, b.port)
-
-
-def test_debug_clusterlink_kill(start_server):
-    a = start_node(start_server, None, 2000, "--enable-debug-command", "yes")
-    b = start_node(start_server)
-    cmd(a.client, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-    meet(a, b)
-    links = lambda: len(cmd(a.client, "CLUSTER", "LINKS"))  # noqa: E731
-    assert wait_for(lambda: links() == 2, timeout=30)
-    ids = lambda: {l[l.index(b"node") + 1] for l in cmd(a.client, "CLUSTER", "LINKS")}  # noqa: E731
-    assert ids() == {myid(b).encode()}
-    assert err(a.client, "DEBUG", "CLUSTERLINK", "KILL", "sideways", myid(b)) == "Unknown direction sideways"
-    assert err(a.client, "DEBUG", "CLUSTERLINK", "KILL", "to", "x" * 40) == "Unknown node %s" % ("x" * 40)
-    assert a.client.ping()
-    def created(direction):
-        for l in cmd(a.client, "CLUSTER", "LINKS"):
-            f = dict(zip(l[::2], l[1::2]))
-            if f[b"direction"] == direction.encode():
-                return f[b"create-time"]
-        return None
-
-    before = created("to"), created("from")
-    assert cmd(a.client, "DEBUG", "CLUSTERLINK", "KILL", "to", myid(b)) == b"OK"
-    # The link is made again (by the cron): a new one.
-    assert wait_for(lambda: created("to") not in (None, before[0]), timeout=30)
-    assert created("from") == before[1]
-    assert cmd(a.client, "DEBUG", "CLUSTERLINK", "KILL", "all", myid(b)) == b"OK"
-    assert wait_for(lambda: links() == 2 and created("from") != before[1], timeout=30)
