@@ -750,8 +750,6 @@ static int process_ping_family(bus_link *l, cnode *sender, const unsigned char *
             cluster_note_change(1);
         }
     }
-    /* The nofailover flag is the sender's setting now (replica ranking). */
-    sender->flags = (sender->flags & ~NODE_NOFAILOVER) | ((int)get16(m + OFF_FLAGS) & NODE_NOFAILOVER);
     update_role(sender, m);
     uint64_t epoch = get64(m + OFF_CFGEPOCH);
     if ((sender->flags & NODE_MASTER) && memcmp(sender->slots, m + OFF_SLOTS, CLUSTER_SLOTS / 8))

@@ -66,18 +66,6 @@ static int apply_announced(const char **err) {
     return 1;
 }
 
-/* cluster-replica-no-failover shows as myself's nofailover flag, which
- * PINGs carry: the other replicas of our master rank themselves without
- * us (Redis does the same). */
-static int apply_no_failover(const char **err) {
-    (void)err;
-    if (!cluster_enabled_cfg || !cl.myself) return 1;
-    int flags = cl.myself->flags;
-    cl.myself->flags = cluster_replica_no_failover ? flags | NODE_NOFAILOVER : flags & ~NODE_NOFAILOVER;
-    if (cl.myself->flags != flags) cluster_note_change(1);
-    return 1;
-}
-
 static const enum_value endpoint_types[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 
 config_entry cluster_configs[] = {
@@ -90,7 +78,7 @@ config_entry cluster_configs[] = {
     CONFIG_INT("cluster-migration-barrier", &cluster_migration_barrier, "1", 0, INT_MAX, 0, NULL),
     CONFIG_BOOL("cluster-allow-replica-migration", &cluster_allow_replica_migration, "yes", 0, NULL),
     CONFIG_BOOL("cluster-require-full-coverage", &cluster_require_full_coverage, "yes", 0, NULL),
-    CONFIG_BOOL("cluster-replica-no-failover", &cluster_replica_no_failover, "no", 0, apply_no_failover,
+    CONFIG_BOOL("cluster-replica-no-failover", &cluster_replica_no_failover, "no", 0, NULL,
                 .alias = "cluster-slave-no-failover"),
     CONFIG_BOOL("cluster-allow-reads-when-down", &cluster_allow_reads_when_down, "no", 0, NULL),
     CONFIG_BOOL("cluster-allow-pubsubshard-when-down", &cluster_allow_pubsubshard_when_down, "yes", 0, NULL),
@@ -538,7 +526,6 @@ void cluster_cron(void) {
     migrate_cron();
     if (!cluster_enabled_cfg) return;
     bus_cron();
-    apply_no_failover(NULL);
     cluster_before_sleep();
     cluster_redirect_blocked_clients();
     /* Changes that need no fsync are written here, at most every cron

@@ -1,7 +1,7 @@
 """Cluster behaviours found with Redis 7.0.15's legacy cluster suite
 (issue 15): the preferred endpoint in redirections, a removed hostname
-propagated, the nofailover flag gossiped, a writing script sent to a
-replica redirected."""
+propagated, a writing script sent to a replica redirected, an expired key
+of a migrating slot."""
 import time
 
 import pytest
@@ -48,18 +48,6 @@ def test_redirect_names_the_preferred_endpoint(pair):
     assert err(a.client, "GET", "foo") == "MOVED %d ?:%d" % (s, b.port)
     a.client.config_set("cluster-preferred-endpoint-type", "unknown-endpoint")
     assert err(a.client, "GET", "foo") == "MOVED %d :%d" % (s, b.port)
-
-
-def test_nofailover_flag_is_gossiped(pair):
-    a, b = pair
-    assert cmd(b.client, "CLUSTER", "REPLICATE", myid(a)) == b"OK"
-    assert wait_for(lambda: "slave" in node_line(a, myid(b)).split()[2], timeout=30)
-    b.client.config_set("cluster-replica-no-failover", "yes")
-    assert "nofailover" in node_line(b, myid(b)).split()[2].split(",")
-    assert wait_for(lambda: "nofailover" in node_line(a, myid(b)).split()[2].split(","), timeout=30)
-    b.client.config_set("cluster-replica-no-failover", "no")
-    assert "nofailover" not in node_line(b, myid(b)).split()[2]
-    assert wait_for(lambda: "nofailover" not in node_line(a, myid(b)).split()[2], timeout=30)
 
 
 def test_writing_script_on_a_replica_is_moved(pair):
