@@ -83,3 +83,18 @@ def test_expired_key_of_a_migrating_slot_is_asked_for(start_server):
     assert cmd(a.client, "CLUSTER", "SETSLOT", s, "MIGRATING", myid(b)) == b"OK"
     time.sleep(0.2)  # past the expiry; nothing here depends on how long
     assert err(a.client, "GET", "FOO") == "ASK %d 127.0.0.1:%d" % (s, b.port)
+
+
+def test_announced_hostname_is_validated(start_server):
+    n = start_node(start_server)
+    c = n.client
+    c.config_set("cluster-announce-hostname", "shard-1.example")
+    assert "Hostnames must be less than 256 characters" in err(c, "CONFIG", "SET", "cluster-announce-hostname",
+                                                                "x" * 256)
+    assert "Hostnames may only contain alphanumeric characters, hyphens or dots" in err(
+        c, "CONFIG", "SET", "cluster-announce-hostname", "?.com")
+    assert c.config_get("cluster-announce-hostname")["cluster-announce-hostname"] == "shard-1.example"
+    name = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-."
+    assert cmd(c, "CONFIG", "SET", "cluster-announce-hostname", name) == b"OK"
+    assert c.config_get("cluster-announce-hostname")["cluster-announce-hostname"] == name
+    assert cmd(c, "CONFIG", "SET", "cluster-announce-hostname", "") == b"OK"
