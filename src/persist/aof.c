@@ -233,12 +233,10 @@ static long long files_size(const aof_manifest *am, long long *base) {
 
 static kstr cat_command(kstr s, int argc, kstr *argv) {
     char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    s = kstr_cat_len(s, hdr, (size_t)n);
+    s = kstr_cat_len(s, hdr, resp_header(hdr, '*', argc));
     for (int i = 0; i < argc; i++) {
         size_t len = kstr_len(argv[i]);
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", len);
-        s = kstr_cat_len(s, hdr, (size_t)n);
+        s = kstr_cat_len(s, hdr, resp_header(hdr, '$', (long long)len));
         s = kstr_cat_len(s, argv[i], len);
         s = kstr_cat_len(s, "\r\n", 2);
     }
@@ -830,6 +828,7 @@ void aof_shutdown(void) {
 
 int aof_is_on(void) { return A.state != STATE_OFF; }
 int aof_rewrite_in_progress(void) { return A.rewrite_in_progress; }
+int aof_writing_initial(void) { return A.state == STATE_WAIT_REWRITE; }
 
 kstr aof_info_enabled_fields(kstr s) {
     if (A.state == STATE_OFF) return s;
