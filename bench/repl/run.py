@@ -27,8 +27,11 @@ at the output buffer limit), and the replica's digest check once the load
 stops (DEBUG DIGEST equal on both sides). Targets (issue 14): peak/before
 <= 1.1, online within twice the idle sync, throughput during >= 0.8.
 
+With --idle-only, only step 2, --runs times per server (the idle full
+sync of issue 14's "make the full sync faster"; median and each run).
+
 Usage: bench/repl/run.py [--keel PATH] [--redis PATH|''] [--keys N]
-       [--warmup S] [--window S] [--timeout S]
+       [--warmup S] [--window S] [--timeout S] [--idle-only [--runs N]]
 Prints a Markdown table.
 """
 
@@ -63,6 +66,30 @@ def attach_and_wait(replica, master_port, timeout, on_poll=None):
             return time.monotonic() - t0
         time.sleep(0.05)
     return None
+
+
+def idle_syncs(name, binary, args):
+    """Idle full syncs only: the master filled once, a fresh replica each run."""
+    extra = ["--enable-debug-command", "yes"]
+    m = kb.Server(binary, extra, name=name + "-master")
+    fill(m.port, args.keys)
+    times = []
+    for i in range(args.runs):
+        r = kb.Server(binary, extra, name="%s-idle-replica-%d" % (name, i))
+        times.append(attach_and_wait(r, m.port, args.timeout))
+        r.stop()
+    m.stop()
+    return times
+
+
+def print_idle(rows, args):
+    print("Idle full sync of %d keys of 1 KB (default replication settings: diskless, 5 s delay), "
+          "REPLICAOF to master_link_status up, %d runs\n" % (args.keys, args.runs))
+    print(kb.md_head(["server", "median (s)", "runs (s)"], "lrl"))
+    for name, times in rows:
+        ok = sorted(t for t in times if t is not None)
+        med = "%.1f" % ok[len(ok) // 2] if ok else "-"
+        print(kb.md_row([name, med, " ".join("%.1f" % t if t is not None else "never" for t in times)]))
 
 
 def run_one(name, binary, args):
@@ -121,7 +148,15 @@ def main():
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--window", type=float, default=5.0)
     ap.add_argument("--timeout", type=float, default=90.0)
+    ap.add_argument("--idle-only", action="store_true")
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    if args.idle_only:
+        rows = [("keel", idle_syncs("keel", args.keel, args))]
+        if args.redis:
+            rows.append(("redis", idle_syncs("redis", args.redis, args)))
+        print_idle(rows, args)
+        return
     rows = [run_one("keel", args.keel, args)]
     if args.redis:
         rows.append(run_one("redis", args.redis, args))

@@ -95,6 +95,7 @@ typedef struct replica_rec {
     char mark[40];
     size_t mark_sent;
     int use_eof;
+    int following;               /* diskless: sent while the snapshot is still writing the file */
     struct replica_rec *next;
 } replica_rec;
 extern replica_rec *replicas;
