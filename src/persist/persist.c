@@ -262,7 +262,7 @@ static kstr persist_info_fields(kstr s) {
     return kstr_cat_printf(s,
         "# Persistence\r\n"
         "loading:%d\r\n"
-        "async_loading:0\r\n"
+        "async_loading:%d\r\n"
         "current_cow_peak:0\r\n"
         "current_cow_size:0\r\n"
         "current_cow_size_age:0\r\n"
@@ -291,7 +291,7 @@ static kstr persist_info_fields(kstr s) {
         "aof_last_cow_size:0\r\n"
         "module_fork_in_progress:0\r\n"
         "module_fork_last_cow_size:0\r\n",
-        rdb_loading ? 1 : 0, perc, done, total, server_dirty, rdb_running, rdb_last_save_time,
+        rdb_loading ? 1 : 0, rdb_async_loading ? 1 : 0, perc, done, total, server_dirty, rdb_running, rdb_last_save_time,
         persist.lastbgsave_ok ? "ok" : "err", persist.last_bgsave_time_sec,
         rdb_running ? (now_ms - persist.bgsave_start_ms) / 1000 : -1, persist.rdb_saves,
         rdb_last_load_keys_expired, rdb_last_load_keys_loaded, persist.aof_enabled, aof_running,

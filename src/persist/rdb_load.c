@@ -59,6 +59,15 @@ typedef struct rd {
     size_t crc_pos;
     const rdb_visitor *v;
     rdb_load_stats *st;
+    /* Streaming input (rdb_parse_source): p is our buffer, refilled from
+     * src; base is the input offset of p[0]. Buffers outgrown within a
+     * key stay alive (old) until the next key, since pointers into them
+     * may still be held; between keys the unread tail moves to the front. */
+    const rdb_source *src;
+    unsigned char *buf;
+    size_t cap, base;
+    unsigned char **old;
+    size_t nold;
 } rd;
 
 static void fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,7 +79,7 @@ static void fail(rd *r, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (r->err) snprintf(r->err, r->errlen, "%s: %s at offset %zu", r->name ? r->name : "RDB", msg, r->pos);
+    if (r->err) snprintf(r->err, r->errlen, "%s: %s at offset %zu", r->name ? r->name : "RDB", msg, r->base + r->pos);
 }
 
 static void warn(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -91,8 +100,11 @@ static void crc_advance(rd *r, size_t upto) {
     }
 }
 
+static int refill(rd *r, size_t n);
+
 static const unsigned char *take(rd *r, size_t n) {
     if (r->failed) return NULL;
+    if (n > r->len - r->pos && r->src && refill(r, n) < 0) return NULL;
     if (n > r->len - r->pos) {
         fail(r, "unexpected end of file (needed %zu bytes, %zu left)", n, r->len - r->pos);
         return NULL;
@@ -103,7 +115,62 @@ static const unsigned char *take(rd *r, size_t n) {
     return q;
 }
 
-static size_t remaining(const rd *r) { return r->len - r->pos; }
+/* Bytes left in the input: unknown for a stream without a total (the
+ * count checks then bound nothing; the master is trusted, as in Redis). */
+static size_t remaining(const rd *r) {
+    if (!r->src) return r->len - r->pos;
+    if (r->src->total < 0) return SIZE_MAX / 2;
+    long long left = r->src->total - (long long)(r->base + r->pos);
+    return left > 0 ? (size_t)left : 0;
+}
+
+/* Make n bytes available at pos, reading the source (which may block). */
+static int refill(rd *r, size_t n) {
+    if (r->pos + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 1 << 20;
+        while (cap < r->pos + n + (64 << 10)) cap *= 2;
+        unsigned char *nb = zmalloc(cap);
+        if (r->len) memcpy(nb, r->buf, r->len);
+        if (r->buf) {
+            r->old = zrealloc(r->old, sizeof(*r->old) * (r->nold + 1));
+            r->old[r->nold++] = r->buf;
+        }
+        r->buf = nb;
+        r->cap = cap;
+        r->p = nb;
+    }
+    while (r->len - r->pos < n) {
+        size_t want = r->cap - r->len;
+        if (r->src->total >= 0) {
+            long long left = r->src->total - (long long)(r->base + r->len);
+            if (left <= 0) return 0; /* take() reports the short input */
+            if ((long long)want > left) want = (size_t)left;
+        }
+        ssize_t got = r->src->read(r->src->ctx, r->buf + r->len, want);
+        if (got < 0) {
+            fail(r, "%s", "read error from the source");
+            return -1;
+        }
+        if (got == 0) return 0;
+        r->len += (size_t)got;
+    }
+    return 0;
+}
+
+/* Between keys: nothing points into the buffer, so the consumed part can
+ * go and outgrown buffers be freed. */
+static void compact(rd *r) {
+    if (!r->src) return;
+    for (size_t i = 0; i < r->nold; i++) zfree(r->old[i]);
+    r->nold = 0;
+    if (r->pos < (256 << 10)) return;
+    crc_advance(r, r->pos);
+    memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+    r->base += r->pos;
+    r->len -= r->pos;
+    r->crc_pos -= r->pos;
+    r->pos = 0;
+}
 
 static int get_u8(rd *r, int *b) {
     const unsigned char *q = take(r, 1);
@@ -803,6 +870,7 @@ static int parse(rd *r) {
     rdb_key_info ki = {.dbid = 0, .expire_ms = -1, .idle_s = -1, .freq = -1};
     for (;;) {
         int t;
+        compact(r);
         size_t at = r->pos;
         if (get_u8(r, &t) < 0) return -1;
         uint64_t a, b;
@@ -884,7 +952,7 @@ static int parse(rd *r) {
             warn(r, "skipping empty key: %.*s", (int)(key.len > 64 ? 64 : key.len), key.s);
         } else {
             if (r->st) r->st->keys_per_type[entry_type(e)]++;
-            ki.offset = r->pos;
+            ki.offset = r->base + r->pos;
             if (r->v->on_key(r->v->priv, &ki, e) < 0) {
                 rstr_free(&key);
                 if (!r->failed) {
@@ -899,6 +967,26 @@ static int parse(rd *r) {
         ki.idle_s = -1;
         ki.freq = -1;
     }
+}
+
+int rdb_parse_source(const char *name, const rdb_source *src, const rdb_visitor *v, rdb_load_stats *st, char *err,
+                     size_t errlen) {
+    rd r = {0};
+    r.name = name;
+    r.err = err;
+    r.errlen = errlen;
+    r.v = v;
+    r.st = st;
+    r.src = src;
+    if (err && errlen) err[0] = '\0';
+    int rc = parse(&r);
+    if (st) st->bytes = (long long)(r.base + r.pos);
+    /* What was read past the RDB's end belongs to the caller. */
+    if (rc == 0 && r.len > r.pos && src->unread) src->unread(src->ctx, r.buf + r.pos, r.len - r.pos);
+    for (size_t i = 0; i < r.nold; i++) zfree(r.old[i]);
+    zfree(r.old);
+    zfree(r.buf);
+    return rc;
 }
 
 int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st, char *err,

@@ -284,6 +284,9 @@ static int has_pending(const replica_rec *r) {
 }
 
 static void replica_send(replica_rec *r) {
+    /* Killed (CLIENT KILL in a MULTI, say): it gets nothing more, so that
+     * it resumes from where the kill found it, as in Redis. */
+    if (r->c->flags & CLIENT_CLOSE_ASAP) return;
     int rc = 0;
     if (r->state == RS_SEND_BULK) rc = send_bulk(r);
     if (rc == 0 && r->state == RS_ONLINE && !r->wait_first_ack) rc = send_stream(r);

@@ -305,7 +305,10 @@ command repl_commands[] = {
 
 /* ---- INFO replication ---- */
 
-static const char *replica_state_name(int st) {
+/* A diskless transfer in progress reads wait_bgsave, as in Redis (whose
+ * replica waits for the fork child feeding it). */
+static const char *replica_state_name(int st, int following) {
+    if (st == RS_SEND_BULK && following) return "wait_bgsave";
     switch (st) {
     case RS_WAIT_START:
     case RS_WAIT_END: return "wait_bgsave";
@@ -326,7 +329,7 @@ static kstr info_replicas(kstr s) {
     for (replica_rec *r = replicas; r; r = r->next) {
         if (r->state == RS_NONE) continue;
         s = kstr_cat_printf(s, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++, r->ip,
-                            r->listening_port, replica_state_name(r->state), r->ack_off,
+                            r->listening_port, replica_state_name(r->state, r->following), r->ack_off,
                             r->state == RS_ONLINE ? (now - r->ack_ms) / 1000 : 0);
     }
     return s;
