@@ -28,10 +28,14 @@ stops (DEBUG DIGEST equal on both sides). Targets (issue 14): peak/before
 <= 1.1, online within twice the idle sync, throughput during >= 0.8.
 
 With --idle-only, only step 2, --runs times per server (the idle full
-sync of issue 14's "make the full sync faster"; median and each run).
+sync of issue 14's "make the full sync faster"; median and each run);
+--sync-delay S sets the master's repl-diskless-sync-delay (default 5, so
+the 5 s wait is part of the figure) and --load MODE the replica's
+repl-diskless-load (default disabled: through a temp file).
 
 Usage: bench/repl/run.py [--keel PATH] [--redis PATH|''] [--keys N]
-       [--warmup S] [--window S] [--timeout S] [--idle-only [--runs N]]
+       [--warmup S] [--window S] [--timeout S]
+       [--idle-only [--runs N] [--sync-delay S] [--load MODE]]
 Prints a Markdown table.
 """
 
@@ -72,10 +76,11 @@ def idle_syncs(name, binary, args):
     """Idle full syncs only: the master filled once, a fresh replica each run."""
     extra = ["--enable-debug-command", "yes"]
     m = kb.Server(binary, extra, name=name + "-master")
+    m.conn().call("CONFIG", "SET", "repl-diskless-sync-delay", str(args.sync_delay))
     fill(m.port, args.keys)
     times = []
     for i in range(args.runs):
-        r = kb.Server(binary, extra, name="%s-idle-replica-%d" % (name, i))
+        r = kb.Server(binary, extra + ["--repl-diskless-load", args.load], name="%s-idle-replica-%d" % (name, i))
         times.append(attach_and_wait(r, m.port, args.timeout))
         r.stop()
     m.stop()
@@ -83,8 +88,9 @@ def idle_syncs(name, binary, args):
 
 
 def print_idle(rows, args):
-    print("Idle full sync of %d keys of 1 KB (default replication settings: diskless, 5 s delay), "
-          "REPLICAOF to master_link_status up, %d runs\n" % (args.keys, args.runs))
+    print("Idle full sync of %d keys of 1 KB (master: repl-diskless-sync yes, repl-diskless-sync-delay %d; "
+          "replica: repl-diskless-load %s), REPLICAOF to master_link_status up, %d runs\n"
+          % (args.keys, args.sync_delay, args.load, args.runs))
     print(kb.md_head(["server", "median (s)", "runs (s)"], "lrl"))
     for name, times in rows:
         ok = sorted(t for t in times if t is not None)
@@ -150,6 +156,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=90.0)
     ap.add_argument("--idle-only", action="store_true")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sync-delay", type=int, default=5)
+    ap.add_argument("--load", default="disabled")
     args = ap.parse_args()
     if args.idle_only:
         rows = [("keel", idle_syncs("keel", args.keel, args))]

@@ -82,7 +82,7 @@ config_entry repl_configs[] = {
     CONFIG_BOOL("repl-diskless-sync", &cfg_diskless_sync, "yes", 0, NULL),
     CONFIG_INT("repl-diskless-sync-delay", &cfg_diskless_delay, "5", 0, INT_MAX, 0, NULL),
     CONFIG_INT("repl-diskless-sync-max-replicas", &cfg_diskless_max, "0", 0, INT_MAX, 0, NULL),
-    CONFIG_ENUM("repl-diskless-load", &cfg_diskless_load, "disabled", diskless_load_enum, 0, NULL),
+    CONFIG_ENUM("repl-diskless-load", &cfg_diskless_load, "disabled", diskless_load_enum, CF_DENY_LOADING, NULL),
     CONFIG_BOOL("repl-disable-tcp-nodelay", &cfg_disable_nodelay, "no", 0, NULL),
     CONFIG_MEMORY("repl-backlog-size", &cfg_backlog_size, "1mb", 1, LLONG_MAX, 0, NULL),
     CONFIG_LL("repl-backlog-ttl", &cfg_backlog_ttl, "3600", 0, LONG_MAX, 0, NULL),
