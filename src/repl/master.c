@@ -219,11 +219,20 @@ static int send_bulk(replica_rec *r) {
         size_t want = sizeof(buf);
         if (!r->following && (off_t)want > r->rdb_size - r->rdb_off) want = (size_t)(r->rdb_size - r->rdb_off);
         ssize_t got = pread(r->rdbfd, buf, want, r->rdb_off);
-        if (got == 0 && r->following) return 0; /* the snapshot has not written more yet */
+        if (got == 0 && r->following) {
+            r->blocked_since_ms = 0; /* all sent: the snapshot has not written more yet */
+            return 0;
+        }
         if (got <= 0) return -1;
         if (write_some(r, buf, (size_t)got, &done) < 0) return -1;
         r->rdb_off += (off_t)done;
-        if (done < (size_t)got) return 0;
+        if (done < (size_t)got) {
+            /* The replica does not read as fast as we send (as Redis's
+             * repl_last_partial_write, for the full-sync timeout). */
+            if (!r->blocked_since_ms) r->blocked_since_ms = server_mstime();
+            return 0;
+        }
+        r->blocked_since_ms = 0;
     }
     while (r->use_eof && r->mark_sent < 40) {
         if (write_some(r, r->mark + r->mark_sent, 40 - r->mark_sent, &done) < 0) return -1;
@@ -451,12 +460,24 @@ static int open_snapshot(replica_rec *r, int follow) {
     }
     r->pre_sent = r->mark_sent = 0;
     r->state = RS_SEND_BULK;
+    r->blocked_since_ms = 0;
     return 0;
 }
 
 static void sync_done(void *ctx, int ok, int aborted, const char *why) {
     (void)ctx; (void)aborted;
     sync_running = 0;
+    if (ok) {
+        /* Redis's line for the same moment: the snapshot is complete, the
+         * diskless replicas still connected get the rest of it. */
+        int up = 0, diskless = 0;
+        for (replica_rec *r = replicas; r; r = r->next) {
+            if (r->state != RS_SEND_BULK || !r->following) continue;
+            diskless = 1;
+            up += !(r->c->flags & CLIENT_CLOSE_ASAP);
+        }
+        if (diskless) server_log(LOG_NOTICE, "Diskless rdb transfer, done reading from pipe, %d replicas still up.", up);
+    }
     for (replica_rec *r = replicas; r; r = r->next) {
         if (r->state == RS_SEND_BULK && r->following) {
             if (!ok) {
@@ -655,6 +676,12 @@ void master_cron(void) {
         if (second && (r->state == RS_WAIT_START || r->state == RS_WAIT_END)) send_direct(r, "\n");
         if (r->state == RS_ONLINE && r->capa_psync2 && now - r->ack_ms > (long long)cfg_timeout * 1000)
             drop_replica(r, "timeout");
+        /* A diskless replica that stopped reading its payload. */
+        if (r->state == RS_SEND_BULK && r->use_eof && r->blocked_since_ms &&
+            now - r->blocked_since_ms > (long long)cfg_timeout * 1000) {
+            server_log(LOG_WARNING, "Disconnecting timedout replica (full sync): %s:%d", r->ip, r->listening_port);
+            drop_replica(r, "timeout during the full sync");
+        }
     }
     if (!RS.head || repl_is_replica()) return;
     if (replicas && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
