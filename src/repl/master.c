@@ -592,6 +592,12 @@ void psync_command(client *c) {
         reply_error(c, "ERR Replica can't interact with the keyspace");
         return;
     }
+    long long off;
+    if (strcasecmp(c->argv[0], "sync") && !string_to_ll(c->argv[2], kstr_len(c->argv[2]), &off)) {
+        server_log(LOG_NOTICE, "Replica %s asks for synchronization but with a wrong offset", c->addr);
+        reply_error_not_integer(c);
+        return;
+    }
     replica_rec *r = rec_for(c);
     r->old_sync = !strcasecmp(c->argv[0], "sync");
     c->flags |= CLIENT_REPLICA | CLIENT_REPLY_OFF;

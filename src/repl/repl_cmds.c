@@ -160,9 +160,28 @@ void repl_before_sleep(void) {
 
 void repl_client_gone(client *c) { master_replica_gone(c); }
 
+/* A replica's connection carries only REPLCONF ACK: anything else would
+ * get a reply the replica cannot take (it would corrupt its stream), so
+ * the connection is closed with Redis's log lines, and keyspace commands
+ * get Redis's error first. */
+static const char *replica_sent_command(client *c, command *cmd) {
+    const char *name = cmd->parent ? cmd->parent->name : cmd->name;
+    if (!strcmp(name, "replconf") || !strcmp(name, "psync") || !strcmp(name, "sync")) return NULL;
+    const char *err = "ERR Replica can't interact with the keyspace";
+    if (cmd->flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE))
+        server_log(LOG_WARNING, "== CRITICAL == This master is sending an error to its replica: '%s' after "
+                   "processing the command '%s'", err + 4, cmd->fullname);
+    else err = "ERR Replica generated a reply";
+    server_log(LOG_WARNING, "Replica generated a reply to command '%s', disconnecting it: addr=%s", cmd->fullname,
+               c->addr);
+    client_close_async(c);
+    return err;
+}
+
 const char *repl_deny_command(client *c, command *cmd, int queued_write) {
     int is_write = (cmd->flags & CMD_WRITE) || queued_write;
     if (repl_is_master_client(c)) return NULL;
+    if (c->flags & CLIENT_REPLICA) return replica_sent_command(c, cmd);
     if (repl_is_replica()) {
         if (!link_is_up() && !cfg_serve_stale && !(cmd->flags & CMD_STALE))
             return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";

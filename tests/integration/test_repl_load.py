@@ -14,7 +14,7 @@ are large because Redis answers clients during a load only every 2 MB
 import pytest
 import redis
 
-from keel_helpers import wait_for
+from keel_helpers import encode_command, wait_for
 from repl_helpers import attach, digest_all, fill_all_types, logs, wait_in_sync
 
 
@@ -208,3 +208,27 @@ def test_diskless_sync_streams_one_snapshot_to_two_replicas(start_server):
         assert digest_all(r.client()) == digest_all(mc)
     assert m.log_text().count("for SYNC with target: replicas sockets") == 1, logs(m)
     assert int(info(m, "stats")["sync_full"]) == 2
+
+
+@pytest.mark.parametrize("command,name", [(("PING",), "ping"), (("XINFO", "HELP"), "xinfo|help"),
+                                          (("GET", "foo"), "get"), (("SLOWLOG", "GET"), "slowlog|get")])
+def test_a_replica_connection_that_sends_a_command_is_dropped(server, command, name):
+    """A replica's link carries only REPLCONF: any other command would get a
+    reply the replica cannot take, so the master logs it and closes the
+    link (keyspace commands get Redis's error first)."""
+    with server.raw() as c:
+        c.send(encode_command("PSYNC", "replicationid", "-1"))
+        c.send(encode_command(*command))
+        assert wait_for(lambda: "Replica generated a reply to command '%s', disconnecting it: " % name
+                        in server.log_text(), timeout=10), server.log_text()[-2000:]
+    if name == "get":
+        assert "This master is sending an error to its replica: 'Replica can't interact with the keyspace'" \
+            in server.log_text()
+    assert server.client().ping()
+
+
+def test_psync_with_a_wrong_offset(server):
+    with pytest.raises(redis.exceptions.ResponseError, match="value is not an integer or out of range"):
+        server.client().execute_command("PSYNC", "replicationid", "offset_str")
+    assert "asks for synchronization but with a wrong offset" in server.log_text()
+    assert server.client().ping()
