@@ -1,8 +1,10 @@
 /*
  * rdb_load.c: reading RDB files, versions 1 to 12 (Redis 2.x to 7.4,
- * Valkey 7.2 to 8.x), from memory: a file is mapped, not read into a
- * buffer, so a 1 GB dump costs no 1 GB copy and the kernel drops pages
- * behind the parser.
+ * Valkey 7.2 to 8.x), from memory: a file is mapped (rdb_file.c), not read
+ * into a buffer, so a 1 GB dump costs no 1 GB copy and the kernel drops
+ * pages behind the parser. Or from a stream (a replica's diskless load):
+ * the same parser, its buffer refilled on demand and compacted between
+ * keys.
  *
  * Every read goes through take(), which checks the length against what
  * remains; every count read from the file is checked against the bytes
@@ -22,17 +24,13 @@
 #include "persist/rdb.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/kstr.h"
 #include "lib/zmalloc.h"
@@ -1007,54 +1005,6 @@ int rdb_parse_named(const char *name, const unsigned char *buf, size_t len, cons
     if (err && errlen) err[0] = '\0';
     int rc = parse(&r);
     if (st) st->bytes = (long long)r.pos;
-    return rc;
-}
-
-/* ---- files ---- */
-
-int rdb_map_file(const char *path, const unsigned char **buf, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    *len = (size_t)sb.st_size;
-    if (*len == 0) {
-        close(fd);
-        *buf = (const unsigned char *)"";
-        return 0;
-    }
-    void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (m == MAP_FAILED) {
-        errno = e;
-        snprintf(err, errlen, "%s: mmap: %s", path, strerror(e));
-        return -1;
-    }
-    madvise(m, *len, MADV_SEQUENTIAL);
-    *buf = m;
-    return 0;
-}
-
-void rdb_unmap_file(const unsigned char *buf, size_t len) {
-    if (len) munmap((void *)buf, len);
-}
-
-int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err, size_t errlen) {
-    const unsigned char *buf;
-    size_t len;
-    if (rdb_map_file(path, &buf, &len, err, errlen) < 0) return -1;
-    int rc = rdb_parse_named(path, buf, len, v, st, err, errlen);
-    rdb_unmap_file(buf, len);
     return rc;
 }
 
