@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -417,6 +418,9 @@ void master_before_sleep(void) {
     int spilling = 0;
     spill_min = LLONG_MAX;
     for (replica_rec *r = replicas; r; r = r->next) {
+        /* Killed (CLIENT KILL, in a MULTI say): the replica sees the link
+         * end before the killer's reply goes out, as with Redis. */
+        if (r->c->flags & CLIENT_CLOSE_ASAP) shutdown(r->fd, SHUT_RDWR);
         if (r->state == RS_ONLINE && !r->wr_installed && !r->wait_first_ack && r->next_byte <= RS.offset)
             replica_send(r);
         else if (r->state == RS_SEND_BULK && r->following && !r->wr_installed)
