@@ -164,7 +164,7 @@ static void bgsave_command(client *c) {
 static void lastsave_command(client *c) { reply_ll(c, rdb_last_save_time); }
 
 command bgsave_commands[] = {
-    {"bgsave", bgsave_command, -1, "admin noscript", 0, 0, 0, "server", "1.0.0", "Asynchronously save the dataset to disk.", NULL},
+    {"bgsave", bgsave_command, -1, "admin noscript no_async_loading", 0, 0, 0, "server", "1.0.0", "Asynchronously save the dataset to disk.", NULL},
     {"lastsave", lastsave_command, 1, "fast loading stale", 0, 0, 0, "server", "1.0.0", "Unix time of the last successful save to disk.", NULL},
     {0},
 };

@@ -151,6 +151,8 @@ def test_swapdb_async_loading_serves_old_data_then_swaps(start_server):
         sc.replicaof("no", "one")
     with pytest.raises(redis.exceptions.BusyLoadingError):
         sc.config_set("appendonly", "no")
+    with pytest.raises(redis.exceptions.BusyLoadingError):
+        sc.bgsave()
     assert async_loading(s) == 1
     assert wait_for(lambda: info(s, "replication")["master_link_status"] == "up", timeout=60), logs(m, s)
     assert sc.get("mykey") is None
