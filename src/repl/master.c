@@ -51,6 +51,9 @@ long long stat_sync_full, stat_sync_partial_ok, stat_sync_partial_err;
 static char sync_path[128];
 static int sync_running;
 static long long last_ping_ms;
+static int pings_held;
+
+void repl_hold_pings(int hold) { pings_held = hold; }
 
 /* The spill file: the part of the stream that only replicas in a full
  * sync still need, moved out of memory (see "Full sync" at the top). */
@@ -598,7 +601,7 @@ void master_cron(void) {
             drop_replica(r, "timeout");
     }
     if (!RS.head || repl_is_replica()) return;
-    if (replicas && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
+    if (replicas && !pings_held && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
         kstr argv[1] = {kstr_new("PING")};
         rstream_command(-1, 1, argv);
         kstr_free(argv[0]);
