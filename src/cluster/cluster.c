@@ -560,6 +560,8 @@ void cluster_before_sleep(void) {
 
 int cluster_connections(void) { return cluster_enabled_cfg ? bus_links_count() : 0; }
 
+size_t cluster_links_memory(void) { return cluster_enabled_cfg ? (size_t)bus_link_bytes() : 0; }
+
 kstr cluster_info_section(kstr s) {
     return kstr_cat_printf(s, "# Cluster\r\ncluster_enabled:%d\r\n", cluster_enabled_cfg ? 1 : 0);
 }

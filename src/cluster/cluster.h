@@ -61,6 +61,9 @@ void cluster_debug_drop_packets(int type);
 /* INFO clients: cluster bus links (both directions). */
 int cluster_connections(void);
 
+/* INFO memory's mem_cluster_links: the bus links' buffers. */
+size_t cluster_links_memory(void);
+
 /* INFO cluster. */
 kstr cluster_info_section(kstr s);
 
