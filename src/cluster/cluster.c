@@ -560,6 +560,17 @@ void cluster_before_sleep(void) {
 
 int cluster_connections(void) { return cluster_enabled_cfg ? bus_links_count() : 0; }
 
+int cluster_debug_kill_links(const char *dir, const char *node, size_t len) {
+    if (!cluster_enabled_cfg) return -1;
+    cnode *n = node_lookup(node, len);
+    if (!n) return -2;
+    int to = !strcasecmp(dir, "to") || !strcasecmp(dir, "all"), from = !strcasecmp(dir, "from") || !strcasecmp(dir, "all");
+    if (!to && !from) return -3;
+    if (to && n->link) bus_free_link(n->link);
+    if (from && n->inbound) bus_free_link(n->inbound);
+    return 0;
+}
+
 size_t cluster_links_memory(void) { return cluster_enabled_cfg ? (size_t)bus_link_bytes() : 0; }
 
 kstr cluster_info_section(kstr s) {

@@ -58,6 +58,11 @@ const char *cluster_script_check(client *caller, const command *cmd, int argc, k
  * dropped on receipt (-1: none), for tests. */
 void cluster_debug_drop_packets(int type);
 
+/* DEBUG CLUSTERLINK KILL to|from|all <node>: frees our bus links with
+ * that node. 0 done, -1 not in cluster mode, -2 unknown node, -3 unknown
+ * direction. */
+int cluster_debug_kill_links(const char *dir, const char *node, size_t len);
+
 /* INFO clients: cluster bus links (both directions). */
 int cluster_connections(void);
 

@@ -393,3 +393,26 @@ def test_link_send_buffer_shrinks_after_a_burst(start_server):
     assert wait_for(lambda: links_to(p1, p2id, "to") is not None, timeout=30)
     p1.client.publish("channel", "x" * (1024 * 1024))
     assert wait_for(lambda: links_to(p1, p2id, "to")["send-buffer-allocated"] < 64 * 1024, timeout=30)
+
+
+def test_debug_clusterlink_kill(start_server):
+    p1, p2 = start_node(start_server), start_node(start_server)
+    p1.client.execute_command("CLUSTER", "MEET", p2.host, p2.port,
+                              p2.client.config_get("cluster-port")["cluster-port"])
+    p2id = myid(p2)
+    assert wait_for(lambda: links_to(p1, p2id, "to") and links_to(p1, p2id, "from"), timeout=30)
+    to_before, from_before = links_to(p1, p2id, "to"), links_to(p1, p2id, "from")
+    with pytest.raises(redis.ResponseError, match="^Unknown node nosuchnode$"):
+        cmd(p1.client, "DEBUG", "CLUSTERLINK", "KILL", "to", "nosuchnode")
+    assert cmd(p1.client, "DEBUG", "CLUSTERLINK", "KILL", "to", p2id) == b"OK"
+    # The outbound link is made again; the inbound one is untouched.
+    assert wait_for(lambda: links_to(p1, p2id, "to") is not None and
+                    links_to(p1, p2id, "to")["create-time"] > to_before["create-time"], timeout=30)
+    assert links_to(p1, p2id, "from")["create-time"] == from_before["create-time"]
+    assert cmd(p1.client, "DEBUG", "CLUSTERLINK", "KILL", "all", p2id) == b"OK"
+    assert wait_for(lambda: links_to(p1, p2id, "to") and links_to(p1, p2id, "from"), timeout=30)
+
+
+def test_debug_clusterlink_kill_needs_cluster_mode(r):
+    with pytest.raises(redis.ResponseError, match="^Debug option only available for cluster mode enabled setup!$"):
+        cmd(r, "DEBUG", "CLUSTERLINK", "KILL", "to", "a" * 40)
