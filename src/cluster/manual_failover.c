@@ -17,10 +17,12 @@
  * (cluster_set_my_master), which ends the pause there.
  *
  * Both sides give up after CLUSTER_MF_TIMEOUT (5 s), as Redis does; the
- * master's pause lasts at most twice that, and ends with the handover.
+ * master's pause (the server's own write hold, core/pause.h, which CLIENT
+ * PAUSE/UNPAUSE do not touch) ends then or with the handover.
  * FORCE skips the handshake: the election starts at once (mf_can_start).
  * While paused, the master's replication stream sends no keepalive PING
- * (it would move the offset past the one the replica waits for).
+ * or GETACK (either would move the offset past the one the replica waits
+ * for).
  */
 #include "cluster/cluster.h"
 #include "cluster/cluster_internal.h"
@@ -30,14 +32,13 @@
 #include "repl/repl.h"
 
 #define MF_TIMEOUT_MS 5000
-#define MF_PAUSE_MULT 2
 #define MFLAG0_PAUSED 1
 
 /* No manual failover in progress, on either side; a master that paused
  * its clients for one lets them go. */
 void mf_reset(void) {
     if (cl.mf_replica) {
-        pause_stop();
+        pause_hold_writes(0);
         repl_hold_pings(0);
     }
     cl.mf_end = 0;
@@ -66,7 +67,7 @@ void mf_on_mfstart(cnode *sender, struct bus_link *l) {
     mf_reset();
     cl.mf_end = now + MF_TIMEOUT_MS;
     cl.mf_replica = sender;
-    pause_start(now + MF_TIMEOUT_MS * MF_PAUSE_MULT, PAUSE_WRITE);
+    pause_hold_writes(1);
     repl_hold_pings(1);
     server_log(LOG_WARNING, "Manual failover requested by replica %.40s.", sender->name);
     /* A PING now carries the offset we paused at: the replica need not

@@ -12,6 +12,11 @@
  *
  * A second CLIENT PAUSE never shortens or weakens the current one: the
  * later end and the stronger mode win.
+ *
+ * The server can also hold a write pause of its own (FAILOVER, while the
+ * replica catches up), which CLIENT UNPAUSE does not end: the two pauses
+ * are independent and the stronger one applies, as Redis keeps a pause
+ * per purpose.
  */
 #ifndef KEEL_PAUSE_H
 #define KEEL_PAUSE_H
@@ -23,6 +28,8 @@ enum { PAUSE_OFF = 0, PAUSE_WRITE = 1, PAUSE_ALL = 2 };
 
 void pause_start(long long end_ms, int mode);
 void pause_stop(void);
+/* The server's own write pause (repl/failover.c): on until released. */
+void pause_hold_writes(int on);
 /* True while a pause is in force (any mode). */
 int pause_active(void);
 /* Should c's cmd wait for the end of the pause? */

@@ -507,6 +507,14 @@ static int try_partial(client *c, replica_rec *r) {
 
 void psync_command(client *c) {
     if (c->flags & CLIENT_REPLICA) return;
+    /* The old master of a coordinated failover hands over to us. */
+    if (c->argc > 3 && !strcasecmp(c->argv[0], "psync") && !strcasecmp(c->argv[3], "failover") &&
+        !rfailover_psync_request(c))
+        return;
+    if (rfailover_active()) {
+        reply_error(c, "NOMASTERLINK Can't SYNC while failing over");
+        return;
+    }
     if (repl_is_replica() && !link_is_up()) {
         reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
         return;
@@ -582,7 +590,8 @@ void replconf_command(client *c) {
 /* ---- cron ---- */
 
 void master_request_acks(void) {
-    if (!RS.head || repl_is_replica()) return;
+    /* During FAILOVER the stream must stand still. */
+    if (!RS.head || repl_is_replica() || rfailover_active() || pings_held) return;
     kstr argv[3] = {kstr_new("REPLCONF"), kstr_new("GETACK"), kstr_new("*")};
     rstream_command(-1, 3, argv);
     for (int i = 0; i < 3; i++) kstr_free(argv[i]);
@@ -601,7 +610,7 @@ void master_cron(void) {
             drop_replica(r, "timeout");
     }
     if (!RS.head || repl_is_replica()) return;
-    if (replicas && !pings_held && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
+    if (replicas && !pings_held && !rfailover_active() && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
         kstr argv[1] = {kstr_new("PING")};
         rstream_command(-1, 1, argv);
         kstr_free(argv[0]);

@@ -73,7 +73,7 @@ long long repl_master_data_age_ms(void);
 /* repl-ping-replica-period, in seconds. */
 int repl_ping_period(void);
 /* While held (a cluster manual failover on this master compares
- * offsets), the master's stream carries no keepalive PING. */
+ * offsets), the master's stream carries no keepalive PING or GETACK. */
 void repl_hold_pings(int hold);
 
 /* INFO stats' sync_full, sync_partial_ok, sync_partial_err lines. */

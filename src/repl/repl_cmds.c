@@ -154,6 +154,7 @@ static void wait_check(client *c, long long target, long long n);
 int repl_ignores_maxmemory(void) { return repl_is_replica() && cfg_ignore_maxmemory; }
 
 void repl_before_sleep(void) {
+    rfailover_update();
     master_before_sleep();
     blocking_foreach_event(wait_check);
 }
@@ -177,6 +178,10 @@ const char *repl_deny_command(client *c, command *cmd, int queued_write) {
 /* ---- commands ---- */
 
 static void replicaof_command(client *c) {
+    if (rfailover_active()) {
+        reply_error(c, "ERR REPLICAOF not allowed while failing over.");
+        return;
+    }
     if (!strcasecmp(c->argv[1], "no") && !strcasecmp(c->argv[2], "one")) {
         if (repl_is_replica()) {
             replica_unset_master();
@@ -305,6 +310,8 @@ command repl_commands[] = {
      "An internal command used in replication.", NULL},
     {"replconf", replconf_command, -1, "admin noscript loading stale allow_busy", 0, 0, 0, "server", "3.0.0",
      "An internal command for configuring the replication stream.", NULL},
+    {"failover", failover_command, -1, "admin noscript stale", 0, 0, 0, "server", "6.2.0",
+     "Starts a coordinated failover from a server to one of its replicas.", NULL},
     {"wait", wait_command, 3, "noscript", 0, 0, 0, "generic", "3.0.0",
      "Blocks until the asynchronous replication of all preceding write commands sent by the connection is "
      "completed.", NULL},
@@ -374,11 +381,11 @@ kstr repl_info_section(kstr s) {
     if (repl_is_replica()) s = info_link(kstr_cat(s, "role:slave\r\n"));
     else s = kstr_cat(s, "role:master\r\n");
     s = info_replicas(s);
-    return kstr_cat_printf(s, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+    return kstr_cat_printf(s, "master_failover_state:%s\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
                            "master_repl_offset:%lld\r\nsecond_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
                            "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\n"
                            "repl_backlog_histlen:%lld\r\n",
-                           RS.replid, RS.replid2[0] ? RS.replid2 : "0000000000000000000000000000000000000000",
+                           rfailover_state_name(), RS.replid, RS.replid2[0] ? RS.replid2 : "0000000000000000000000000000000000000000",
                            RS.offset, RS.second_offset, RS.head != NULL, cfg_backlog_size,
                            RS.head ? RS.first_byte : 0, RS.head ? RS.offset + 1 - RS.first_byte : 0);
 }

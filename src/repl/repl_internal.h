@@ -1,6 +1,7 @@
 /*
  * repl_internal: state shared by the files of src/repl only (backlog.c,
- * master.c, replica.c, repl_cmds.c). Nothing outside src/repl includes it.
+ * master.c, replica.c, repl_cmds.c, failover.c). Nothing outside src/repl
+ * includes it.
  */
 #ifndef KEEL_REPL_INTERNAL_H
 #define KEEL_REPL_INTERNAL_H
@@ -148,11 +149,31 @@ void replica_unset_master(void);
 void replica_cron(void);
 const char *link_state_name(void);
 int link_is_up(void);
+/* Apply whatever the master sent that is still unread in the socket
+ * (FAILOVER's target, before it promotes itself). */
+void replica_drain_master_link(void);
 /* The database the master's stream is on (repl-stream-db). */
 int replica_stream_db(void);
 /* Start-up with replicaof and an RDB that named its replication id. */
 void replica_resume_from_rdb(void);
 /* While the master client's command runs. */
 extern int applying_master;
+
+/* ---- FAILOVER (failover.c) ---- */
+void failover_command(client *c);
+/* A coordinated failover is under way (its write pause is held). */
+int rfailover_active(void);
+/* This server, the old master, is connecting to the target: its PSYNC
+ * carries FAILOVER. */
+int rfailover_psync_flag(void);
+/* The target answered that PSYNC: +CONTINUE or +FULLRESYNC (1), or not. */
+void rfailover_psync_answered(int accepted);
+/* INFO replication's master_failover_state. */
+const char *rfailover_state_name(void);
+/* Before sleeping: has the target caught up, has TIMEOUT passed? */
+void rfailover_update(void);
+/* PSYNC <replid> <offset> FAILOVER received: promote this replica. 0 when
+ * refused (c has the error). */
+int rfailover_psync_request(client *c);
 
 #endif

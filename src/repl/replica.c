@@ -226,7 +226,8 @@ static void send_psync(void) {
     snprintf(off, sizeof(off), "%lld", RS.offset + 1);
     /* Our own history (as master, or from the master we had) may let the
      * new master continue it. */
-    if (RS.replid[0]) send_cmd(3, (const char *[]){"PSYNC", RS.replid, off});
+    if (rfailover_psync_flag()) send_cmd(4, (const char *[]){"PSYNC", RS.replid, off, "FAILOVER"});
+    else if (RS.replid[0]) send_cmd(3, (const char *[]){"PSYNC", RS.replid, off});
     else send_cmd(3, (const char *[]){"PSYNC", "?", "-1"});
     ML.state = LINK_RECV_PSYNC;
 }
@@ -252,6 +253,7 @@ static void send_ack(void) {
 static int psync_reply(const char *line) {
     if (!line[0]) return 0; /* newline keepalive before the reply */
     if (!strncmp(line, "+FULLRESYNC ", 12)) {
+        rfailover_psync_answered(1);
         const char *sp = strchr(line + 12, ' ');
         if (!sp || sp - (line + 12) != 40) return -1;
         memcpy(ML.new_replid, line + 12, 40);
@@ -265,6 +267,7 @@ static int psync_reply(const char *line) {
         return 0;
     }
     if (!strncmp(line, "+CONTINUE", 9)) {
+        rfailover_psync_answered(1);
         const char *id = line[9] == ' ' ? line + 10 : NULL;
         server_log(LOG_NOTICE, "Successful partial resynchronization with master.");
         if (id && strlen(id) == 40 && strcmp(id, RS.replid)) {
@@ -282,6 +285,9 @@ static int psync_reply(const char *line) {
         return 0;
     }
     server_log(LOG_WARNING, "Unexpected reply to PSYNC from master: %s", line);
+    /* A failover's target refusing: this server is a master again (the
+     * link is gone with it). */
+    rfailover_psync_answered(0);
     return -1;
 }
 
@@ -469,15 +475,17 @@ static int process_stream(void) {
         }
         if (r == REQ_NEED_MORE) break;
         c->argv = reqparse_take(&c->parser, &c->argc);
-        if (c->argc > 0) {
-            if (is_getack(c)) send_ack();
-            else run_master_command(c);
-        }
+        int getack = c->argc > 0 && is_getack(c);
+        if (c->argc > 0 && !getack) run_master_command(c);
         client_free_argv(c);
         if (!(c->flags & CLIENT_MULTI)) {
             rstream_append(ML.in + applied_at, ML.in_pos - applied_at);
             applied_at = ML.in_pos;
         }
+        /* The answer counts the GETACK itself (Redis's does not): a
+         * master whose stream ends with it (FAILOVER) then sees at once
+         * that this replica has everything. */
+        if (getack) send_ack();
     }
     ML.read_off = RS.offset + (long long)(ML.in_pos - applied_at);
     return 0;
@@ -548,6 +556,14 @@ int repl_kill_master_link(const char *addr) {
     if (addr && strcmp(addr, ML.mc->addr)) return 0;
     link_down("Connection with master lost (CLIENT KILL TYPE master).");
     return 1;
+}
+
+void replica_drain_master_link(void) {
+    while (ML.state == LINK_CONNECTED && ML.fd >= 0) {
+        long long before = server.stat.net_input_bytes;
+        read_some(ML.fd);
+        if (server.stat.net_input_bytes == before) break;
+    }
 }
 
 int replica_stream_db(void) { return ML.mc ? db_id(ML.mc->db) : mc_db; }
