@@ -549,6 +549,7 @@ void cluster_cron(void) {
  * (todo_save 2) are written and fsynced before them too. */
 void cluster_before_sleep(void) {
     if (!cluster_enabled_cfg) return;
+    failover_before_sleep();
     if (cl.todo_update_state) {
         cl.todo_update_state = 0;
         cluster_update_state();

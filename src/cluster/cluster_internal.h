@@ -84,6 +84,7 @@ typedef struct cluster_state {
     long long sent[MSG_TYPE_COUNT], received[MSG_TYPE_COUNT];
     int todo_save;            /* nodes.conf must be rewritten: 1, and fsynced: 2 */
     int todo_update_state;
+    int todo_failover;        /* run the election step before sleeping (failover.c) */
     /* Replica election (failover.c). */
     long long failover_auth_time;  /* when to ask for votes; 0: no election */
     int failover_auth_count, failover_auth_sent, failover_auth_rank;
@@ -156,6 +157,7 @@ void failover_auth_requested(cnode *sender, const unsigned char *hdr, uint64_t r
 void failover_auth_acked(cnode *sender, uint64_t sender_current_epoch);
 int failover_manual(int force, int takeover, const char **err);
 void failover_promote_myself(void);
+void failover_before_sleep(void);
 
 /* manual_failover.c */
 void mf_reset(void);
@@ -164,6 +166,7 @@ void mf_on_mfstart(struct cnode *sender, struct bus_link *l);
 void mf_note_master_offset(struct cnode *sender, int paused);
 int mf_header_flags(void);
 void mf_cron(void);
+int mf_check_caught_up(void);
 /* replica_migration.c */
 void replica_migration_cron(void);
 

@@ -172,7 +172,21 @@ void failover_cron(void) {
 
 void failover_auth_acked(cnode *sender, uint64_t sender_current_epoch) {
     if (!(sender->flags & NODE_MASTER) || !sender->numslots) return;
-    if (sender_current_epoch >= cl.failover_auth_epoch && cl.failover_auth_sent) cl.failover_auth_count++;
+    if (sender_current_epoch >= cl.failover_auth_epoch && cl.failover_auth_sent) {
+        cl.failover_auth_count++;
+        cl.todo_failover = 1; /* a quorum is counted before sleeping, not at the next tick */
+    }
+}
+
+/* Before sleeping: the election steps that need not wait for the cron
+ * (Redis runs them there too): a vote arrived, or a manual failover may
+ * start. While a manual failover waits for the stream to reach the
+ * paused master's offset, it checks on every iteration. */
+void failover_before_sleep(void) {
+    if (mf_check_caught_up()) cl.todo_failover = 1;
+    if (!cl.todo_failover) return;
+    cl.todo_failover = 0;
+    failover_cron();
 }
 
 void failover_auth_requested(cnode *node, const unsigned char *hdr, uint64_t req_current_epoch,

@@ -54,6 +54,7 @@ void mf_request(int force) {
     cl.mf_end = mstime() + MF_TIMEOUT_MS;
     if (force) {
         cl.mf_can_start = 1;
+        cl.todo_failover = 1;
         return;
     }
     cnode *m = cl.myself->master;
@@ -81,6 +82,7 @@ void mf_note_master_offset(cnode *sender, int paused) {
     if (!cl.mf_end || !paused || cl.mf_master_offset != -1) return;
     if (!(cl.myself->flags & NODE_SLAVE) || cl.myself->master != sender) return;
     cl.mf_master_offset = sender->repl_offset;
+    cl.todo_failover = 1;
     server_log(LOG_WARNING, "Received replication offset for paused master manual failover: %lld",
                cl.mf_master_offset);
 }
@@ -102,9 +104,16 @@ void mf_cron(void) {
         if (cl.mf_replica && cl.mf_replica->link) bus_send_ping(cl.mf_replica->link, MSG_PING);
         return;
     }
-    if (cl.mf_can_start || cl.mf_master_offset == -1) return;
-    if (cl.mf_master_offset == repl_offset()) {
-        cl.mf_can_start = 1;
-        server_log(LOG_WARNING, "All master replication stream processed, manual failover can start.");
-    }
+    mf_check_caught_up();
+}
+
+/* Replica side, each cron tick and before sleeping while it waits: has
+ * the stream reached the paused master's offset? 1 when the election may
+ * start now. */
+int mf_check_caught_up(void) {
+    if (!cl.mf_end || cl.mf_can_start || cl.mf_master_offset == -1 || !(cl.myself->flags & NODE_SLAVE)) return 0;
+    if (cl.mf_master_offset != repl_offset()) return 0;
+    cl.mf_can_start = 1;
+    server_log(LOG_WARNING, "All master replication stream processed, manual failover can start.");
+    return 1;
 }
