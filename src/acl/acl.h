@@ -82,7 +82,7 @@ uint64_t acl_category_by_name(const char *name, size_t len);
 
 /* requirepass was set (CONFIG SET, config file): the default user's
  * passwords become that one, or nopass when empty. */
-void acl_set_default_password(const char *pass);
+void acl_set_default_password(const char *pass, size_t len);
 /* requirepass's apply hook (config.c's row). */
 int acl_requirepass_apply(const char **err);
 

@@ -27,7 +27,7 @@ static int initialized;
 /* ---- Authentication ---- */
 
 int acl_default_user_open(void) {
-    if (!acl_default_user) return !server.requirepass || !server.requirepass[0];
+    if (!acl_default_user) return !server.requirepass || !kstr_len(server.requirepass);
     return (acl_default_user->flags & USER_NOPASS) && !(acl_default_user->flags & USER_OFF);
 }
 
@@ -84,11 +84,11 @@ int acl_authenticate(client *c, const char *user, size_t ulen, const char *pass,
     return 0;
 }
 
-void acl_set_default_password(const char *pass) {
+void acl_set_default_password(const char *pass, size_t len) {
     if (!acl_default_user) return; /* acl_init reads requirepass */
     acl_user_apply(acl_default_user, "resetpass", 9);
-    if (pass && pass[0]) {
-        kstr op = kstr_cat(kstr_new(">"), pass);
+    if (pass && len) {
+        kstr op = kstr_cat_len(kstr_new(">"), pass, len);
         acl_user_apply(acl_default_user, op, kstr_len(op));
         kstr_free(op);
     } else {
@@ -98,7 +98,7 @@ void acl_set_default_password(const char *pass) {
 
 int acl_requirepass_apply(const char **err) {
     (void)err;
-    acl_set_default_password(server.requirepass);
+    acl_set_default_password(server.requirepass, kstr_len(server.requirepass));
     return 1;
 }
 
@@ -512,7 +512,7 @@ void acl_init(void) {
     for (const char *const *r = (const char *const[]){"+@all", "~*", "&*", "on", "nopass", NULL}; *r; r++)
         acl_user_apply(acl_default_user, *r, strlen(*r));
     acl_users_insert(acl_default_user);
-    acl_set_default_password(server.requirepass);
+    acl_set_default_password(server.requirepass, kstr_len(server.requirepass));
     if (acl_filename && acl_filename[0] && npending) {
         server_log(LOG_WARNING, "Configuring Redis with users defined in redis.conf and at the same setting an ACL "
                                 "file path is invalid. This setup is very likely to lead to configuration errors "

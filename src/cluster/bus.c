@@ -16,7 +16,8 @@
  * Links: one outbound link per known node (we connect, send PING or MEET,
  * and read its PONGs), and inbound links that nodes opened to us (we read
  * their PINGs and answer). Non-blocking sockets on the event loop; each
- * link has a send buffer written when the socket is writable.
+ * link has a send buffer written when the socket is writable. With
+ * tls-cluster yes the links speak TLS (see "TLS" below).
  *
  * What the messages do (the cluster's rules, as Redis applies them): a
  * MEET from an unknown node starts a handshake with it; a PONG on a
@@ -43,9 +44,11 @@
 #include "lib/random.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
+#include "net/conn.h"
 #include "net/eventloop.h"
 #include "pubsub/pubsub.h"
 #include "repl/repl.h"
+#include "tls/tls.h"
 
 #define HDR_LEN 2256
 #define GOSSIP_LEN 104
@@ -72,6 +75,9 @@
 
 typedef struct bus_link {
     int fd;
+    conn *cn;         /* tls-cluster: the TLS layer; NULL on a plain link */
+    int handshaking;  /* TLS handshake in progress: messages wait */
+    int read_wants_write, write_wants_read; /* TLS: waiting on the opposite event */
     cnode *node;      /* NULL for an inbound link whose sender is unknown */
     int inbound;
     int connecting;   /* outbound connect() in progress */
@@ -108,7 +114,7 @@ static uint64_t get64(const unsigned char *p) {
 
 /* ---- links ---------------------------------------------------------- */
 
-int bus_link_connected(const bus_link *l) { return l && !l->connecting; }
+int bus_link_connected(const bus_link *l) { return l && !l->connecting && !l->handshaking; }
 
 static void link_readable(eventloop *el, int fd, void *data, int mask);
 static void link_writable(eventloop *el, int fd, void *data, int mask);
@@ -136,6 +142,7 @@ void bus_free_link(bus_link *l) {
         if (l->node->inbound == l) l->node->inbound = NULL;
     }
     ev_del_file(server.el, l->fd, EV_READABLE | EV_WRITABLE);
+    if (l->cn) conn_free(l->cn);
     close(l->fd);
     zfree(l->sndbuf);
     zfree(l->rcvbuf);
@@ -156,10 +163,79 @@ static void link_send(bus_link *l, const unsigned char *p, size_t len, int type)
     memcpy(l->sndbuf + l->sndlen, p, len);
     l->sndlen += len;
     if (type >= 0 && type < MSG_TYPE_COUNT) cl.sent[type]++;
-    if (!l->writing && !l->connecting) {
+    if (!l->writing && !l->connecting && !l->handshaking) {
         ev_add_file(server.el, l->fd, EV_WRITABLE, link_writable, l);
         l->writing = 1;
     }
+}
+
+/* ---- TLS (tls-cluster) ----------------------------------------------------
+ *
+ * With tls-cluster yes every link, both ways, is a net/conn.h TLS conn
+ * from src/tls (the same contexts as client and replication TLS: an
+ * outbound link presents tls-client-cert-file, or tls-cert-file when that
+ * is not set, and checks the peer against tls-ca-cert-file/-dir; an
+ * accepted one asks for a client certificate as tls-auth-clients says).
+ * The handshake runs first, on whichever event it waits for; messages
+ * queued meanwhile (the first PING or MEET) leave once it is done. The
+ * read loop below reads until EAGAIN, so bytes OpenSSL holds decrypted
+ * are never left waiting for a socket event. */
+static ssize_t link_io_read(bus_link *l, void *buf, size_t len) {
+    return l->cn ? conn_read(l->cn, buf, len) : read(l->fd, buf, len);
+}
+
+static ssize_t link_io_write(bus_link *l, const void *buf, size_t len) {
+    if (!l->cn) return write(l->fd, buf, len);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    return conn_writev(l->cn, &iov, 1);
+}
+
+static void link_handshake(eventloop *el, int fd, void *data, int mask) {
+    (void)mask;
+    bus_link *l = data;
+    int r = conn_handshake(l->cn);
+    if (r == CONN_FAILED) {
+        server_log(LOG_VERBOSE, "Cluster bus TLS handshake failed: %s", conn_last_error(l->cn));
+        bus_free_link(l);
+        return;
+    }
+    ev_del_file(el, fd, EV_READABLE | EV_WRITABLE);
+    l->writing = 0;
+    if (r != CONN_DONE) {
+        ev_add_file(el, fd, r == CONN_WANT_READ ? EV_READABLE : EV_WRITABLE, link_handshake, l);
+        return;
+    }
+    l->handshaking = 0;
+    ev_add_file(el, fd, EV_READABLE, link_readable, l);
+    if (l->sndlen) {
+        ev_add_file(el, fd, EV_WRITABLE, link_writable, l);
+        l->writing = 1;
+    }
+    /* The peer's first message may have come with the end of the
+     * handshake, already read into OpenSSL: no socket event will tell. */
+    if (conn_pending(l->cn)) link_readable(el, fd, l, EV_READABLE);
+}
+
+/* Puts a TLS layer on a link whose socket is connected (or accepted).
+ * Returns 0 (the link freed) if TLS cannot be set up. */
+static int link_start_tls(bus_link *l) {
+    l->cn = l->inbound ? tls_conn_accept(l->fd) : tls_conn_connect(l->fd, NULL);
+    if (!l->cn) {
+        bus_free_link(l);
+        return 0;
+    }
+    l->handshaking = 1;
+    ev_del_file(server.el, l->fd, EV_READABLE | EV_WRITABLE);
+    l->writing = 0;
+    /* The side that speaks first starts at once; the other waits. */
+    ev_add_file(server.el, l->fd, l->inbound ? EV_READABLE : EV_WRITABLE, link_handshake, l);
+    return 1;
+}
+
+static void want_writable(bus_link *l) {
+    if (l->writing) return;
+    ev_add_file(server.el, l->fd, EV_WRITABLE, link_writable, l);
+    l->writing = 1;
 }
 
 static void link_writable(eventloop *el, int fd, void *data, int mask) {
@@ -173,6 +249,10 @@ static void link_writable(eventloop *el, int fd, void *data, int mask) {
             return;
         }
         l->connecting = 0;
+        if (tls_cluster_enabled()) {
+            link_start_tls(l);
+            return;
+        }
         ev_add_file(server.el, fd, EV_READABLE, link_readable, l);
         if (!l->sndlen) {
             ev_del_file(server.el, fd, EV_WRITABLE);
@@ -181,9 +261,18 @@ static void link_writable(eventloop *el, int fd, void *data, int mask) {
         }
     }
     while (l->sndlen) {
-        ssize_t n = write(fd, l->sndbuf, l->sndlen);
+        ssize_t n = link_io_write(l, l->sndbuf, l->sndlen);
         if (n <= 0) {
-            if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                /* A TLS write waiting for a read: wait on readability
+                 * (link_readable asks for writability again), not spin. */
+                if (l->cn && conn_wants(l->cn) == CONN_WANT_READ) {
+                    ev_del_file(server.el, fd, EV_WRITABLE);
+                    l->writing = 0;
+                    l->write_wants_read = 1;
+                }
+                return;
+            }
             bus_free_link(l);
             return;
         }
@@ -192,6 +281,10 @@ static void link_writable(eventloop *el, int fd, void *data, int mask) {
     }
     ev_del_file(server.el, fd, EV_WRITABLE);
     l->writing = 0;
+    if (l->read_wants_write) { /* a TLS read waited for this event */
+        l->read_wants_write = 0;
+        link_readable(el, fd, l, EV_READABLE);
+    }
 }
 
 /* ---- building messages --------------------------------------------------- */
@@ -213,6 +306,7 @@ static void build_header(unsigned char *h, int type, size_t totlen) {
     if (cluster_announce_ip && cluster_announce_ip[0])
         snprintf((char *)h + OFF_MYIP, NODE_IPLEN, "%s", cluster_announce_ip);
     put16(h + OFF_CPORT, (unsigned)me->cport);
+    if (tls_cluster_enabled()) put16(h + OFF_PPORT, (unsigned)server.port); /* the plain port, as Redis */
     put16(h + OFF_FLAGS, (unsigned)me->flags);
     h[OFF_STATE] = cl.ok ? 0 : 1;
     h[OFF_MFLAGS] |= (unsigned char)mf_header_flags();
@@ -398,7 +492,8 @@ static void accept_handler(eventloop *el, int fd, void *data, int mask) {
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         bus_link *l = link_new(cfd, NULL, 1);
-        ev_add_file(server.el, cfd, EV_READABLE, link_readable, l);
+        if (tls_cluster_enabled()) link_start_tls(l);
+        else ev_add_file(server.el, cfd, EV_READABLE, link_readable, l);
     }
 }
 
@@ -424,7 +519,7 @@ static int listen_on(const char *addr, int port) {
 }
 
 int bus_listen(void) {
-    int port = cluster_port_cfg ? cluster_port_cfg : server.port + 10000;
+    int port = cluster_listen_port();
     int count = server.bindaddr_count;
     for (int i = 0; i < (count ? count : 1) && nlisten < 16; i++) {
         const char *addr = count ? server.bindaddr[i] : "*";
@@ -859,6 +954,10 @@ static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
 static void link_readable(eventloop *el, int fd, void *data, int mask) {
     (void)el, (void)mask;
     bus_link *l = data;
+    if (l->write_wants_read) {
+        l->write_wants_read = 0;
+        if (l->sndlen) want_writable(l);
+    }
     for (;;) {
         size_t want = 8;
         if (l->rcvlen >= 8) {
@@ -872,12 +971,18 @@ static void link_readable(eventloop *el, int fd, void *data, int mask) {
             l->rcvcap = want < 4096 ? 4096 : want;
             l->rcvbuf = zrealloc(l->rcvbuf, l->rcvcap);
         }
-        ssize_t n = read(fd, l->rcvbuf + l->rcvlen, want - l->rcvlen);
+        ssize_t n = link_io_read(l, l->rcvbuf + l->rcvlen, want - l->rcvlen);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             bus_free_link(l);
             return;
         }
-        if (n < 0) return;
+        if (n < 0) {
+            if (l->cn && conn_wants(l->cn) == CONN_WANT_WRITE) { /* retried from link_writable */
+                l->read_wants_write = 1;
+                want_writable(l);
+            }
+            return;
+        }
         l->rcvlen += (size_t)n;
         if (l->rcvlen < want || want == 8) continue;
         size_t totlen = l->rcvlen;

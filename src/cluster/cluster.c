@@ -30,6 +30,7 @@
 #include "lib/zmalloc.h"
 #include "pubsub/pubsub.h"
 #include "repl/repl.h"
+#include "tls/tls.h"
 
 cluster_state cl;
 
@@ -56,10 +57,8 @@ static int apply_announced(const char **err) {
     (void)err;
     if (!cluster_enabled_cfg || !cl.myself) return 1;
     cnode *me = cl.myself;
-    me->port = cluster_announce_port ? cluster_announce_port : server.port;
-    me->cport = cluster_announce_bus_port ? cluster_announce_bus_port
-                : cluster_port_cfg        ? cluster_port_cfg
-                                          : server.port + 10000;
+    me->port = cluster_my_port();
+    me->cport = cluster_announce_bus_port ? cluster_announce_bus_port : cluster_listen_port();
     if (cluster_announce_ip && cluster_announce_ip[0]) snprintf(me->ip, sizeof(me->ip), "%s", cluster_announce_ip);
     snprintf(me->hostname, sizeof(me->hostname), "%s", cluster_announce_hostname ? cluster_announce_hostname : "");
     cluster_note_change(1);
@@ -86,7 +85,7 @@ config_entry cluster_configs[] = {
     CONFIG_STRING("cluster-announce-hostname", &cluster_announce_hostname, "", 0, apply_announced),
     CONFIG_INT("cluster-announce-port", &cluster_announce_port, "0", 0, 65535, 0, apply_announced),
     CONFIG_INT("cluster-announce-bus-port", &cluster_announce_bus_port, "0", 0, 65535, 0, apply_announced),
-    CONFIG_INT("cluster-announce-tls-port", &cluster_announce_tls_port, "0", 0, 65535, 0, NULL),
+    CONFIG_INT("cluster-announce-tls-port", &cluster_announce_tls_port, "0", 0, 65535, 0, apply_announced),
     CONFIG_ENUM("cluster-preferred-endpoint-type", &cluster_preferred_endpoint, "ip", endpoint_types, 0, NULL),
     CONFIG_MEMORY("cluster-link-sendbuf-limit", &cluster_link_sendbuf_limit, "0", 0, LLONG_MAX, 0, NULL),
     CONFIG_END,
@@ -94,7 +93,18 @@ config_entry cluster_configs[] = {
 
 int cluster_is_enabled(void) { return cluster_enabled_cfg; }
 
-int cluster_my_port(void) { return cluster_announce_port ? cluster_announce_port : server.port; }
+/* As Redis 7.0: with tls-cluster the node's client port is its TLS port
+ * (what MOVED, CLUSTER SLOTS and the bus announce), and the bus listens
+ * 10000 above that port unless cluster-port says otherwise. */
+int cluster_my_port(void) {
+    if (tls_cluster_enabled()) return cluster_announce_tls_port ? cluster_announce_tls_port : server.tls_port;
+    return cluster_announce_port ? cluster_announce_port : server.port;
+}
+
+int cluster_listen_port(void) {
+    if (cluster_port_cfg) return cluster_port_cfg;
+    return (tls_cluster_enabled() ? server.tls_port : server.port) + 10000;
+}
 
 int cluster_bus_port(const cnode *n) { return n->cport; }
 
@@ -524,9 +534,7 @@ void cluster_start(void) {
     /* A replica in nodes.conf replicates its master again. */
     if ((cl.myself->flags & NODE_SLAVE) && cl.myself->master && cl.myself->master->ip[0])
         repl_replicate(cl.myself->master->ip, cl.myself->master->port);
-    int port = cl.myself->cport;
-    if (cluster_port_cfg) port = cluster_port_cfg;
-    else port = server.port + 10000;
+    int port = cluster_listen_port();
     if (port > 65535 || bus_listen() < 0) {
         server_log(LOG_WARNING, "Failed listening on the cluster bus port %d", port);
         exit(1);

@@ -147,6 +147,7 @@ kstr cluster_node_line(kstr s, const cnode *n, int for_file);
 kstr cluster_nodes_text(kstr s, int for_file);
 int cluster_start_handshake(const char *ip, int port, int cport);
 int cluster_my_port(void);
+int cluster_listen_port(void); /* the bus port this node listens on */
 const char *cluster_endpoint(const cnode *n);
 
 /* failover.c */

@@ -28,6 +28,7 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
 
@@ -35,9 +36,12 @@ static int is_shard_pubsub(const command *cmd) {
     return !strcmp(cmd->name, "spublish") || !strcmp(cmd->name, "ssubscribe") || !strcmp(cmd->name, "sunsubscribe");
 }
 
+/* At dispatch, before the command runs: the clock now, not the time the
+ * previous command was given (db_now_ms), or a key expired since then
+ * would still count and a migrating slot would not send -ASK. */
 static int key_exists(const kstr key) {
     entry *e = db_find(db_get(0), key, kstr_len(key));
-    return e && !entry_is_expired(e, db_now_ms());
+    return e && !entry_is_expired(e, mstime());
 }
 
 static void redirect(client *c, const char *kind, int slot, const cnode *n) {

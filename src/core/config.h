@@ -46,7 +46,7 @@ struct config_entry {
     const char *name;
     const char *alias;    /* older name, also accepted (e.g. *-ziplist-*) */
     config_type type;
-    void *ptr;            /* int* (BOOL, ENUM, INT), long long* (LL, MEMORY), char** (STRING) */
+    void *ptr;            /* int* (BOOL, ENUM, INT), long long* (LL, MEMORY), kstr* (STRING) */
     const char *def;
     long long min, max;
     const enum_value *enums;
@@ -68,6 +68,9 @@ struct config_entry {
     {.name = (n), .type = CT_MEMORY, .ptr = (p), .def = (d), .min = (lo), .max = (hi), .flags = (fl), .apply = (ap), __VA_ARGS__}
 #define CONFIG_ENUM(n, p, d, ev, fl, ap, ...) \
     {.name = (n), .type = CT_ENUM, .ptr = (p), .def = (d), .enums = (ev), .flags = (fl), .apply = (ap), __VA_ARGS__}
+/* A string parameter's value is a kstr kept in a char* (never NULL after
+ * start-up): readers that want a C string read it as one, readers that
+ * must be binary-safe (requirepass, masterauth, masteruser) use kstr_len. */
 #define CONFIG_STRING(n, p, d, fl, ap, ...) \
     {.name = (n), .type = CT_STRING, .ptr = (p), .def = (d), .flags = (fl), .apply = (ap), __VA_ARGS__}
 #define CONFIG_SPECIAL(n, p, d, setter, getter, fl, ...) \

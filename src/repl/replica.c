@@ -83,6 +83,22 @@ static void send_cmd(int argc, const char **argv) {
     kstr_free(s);
 }
 
+/* AUTH [masteruser] masterauth, every byte of both (they may hold NULs:
+ * config strings are kstr). */
+static void send_auth(void) {
+    int with_user = cfg_masteruser && kstr_len(cfg_masteruser);
+    kstr s = kstr_cat_printf(kstr_empty(), "*%d\r\n$4\r\nAUTH\r\n", with_user ? 3 : 2);
+    for (int i = with_user ? 0 : 1; i < 2; i++) {
+        const kstr arg = i ? cfg_masterauth : cfg_masteruser;
+        s = kstr_cat_printf(s, "$%zu\r\n", kstr_len(arg));
+        s = kstr_cat_len(s, arg, kstr_len(arg));
+        s = kstr_cat_len(s, "\r\n", 2);
+    }
+    ssize_t n = link_write(s, kstr_len(s));
+    (void)n; /* as send_cmd: errors show as EOF */
+    kstr_free(s);
+}
+
 static void close_transfer(void) {
     if (ML.tmpfd >= 0) {
         close(ML.tmpfd);
@@ -300,10 +316,8 @@ static int handshake_line(const char *line) {
             return -1;
         }
         server_log(LOG_NOTICE, "Master replied to PING, replication can continue...");
-        if (cfg_masterauth && cfg_masterauth[0]) {
-            if (cfg_masteruser && cfg_masteruser[0])
-                send_cmd(3, (const char *[]){"AUTH", cfg_masteruser, cfg_masterauth});
-            else send_cmd(2, (const char *[]){"AUTH", cfg_masterauth});
+        if (cfg_masterauth && kstr_len(cfg_masterauth)) {
+            send_auth();
             ML.state = LINK_RECV_AUTH;
         } else send_port();
         return 0;

@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from keel_helpers import Server, cmd, err, exactly, wait_for
+from keel_helpers import Server, cmd, err, exactly, wait_blocked, wait_for
 
 NOPERM_CMD = "this user has no permissions to run the '%s' command"
 NOPERM_KEY = "this user has no permissions to access one of the keys used as arguments"
@@ -562,6 +562,47 @@ def test_acl_dryrun(r):
     with pytest.raises(redis.ResponseError, match=exactly("wrong number of arguments for 'get' command")):
         cmd(r, "ACL", "DRYRUN", "u", "GET")
     assert log_entries(r) == []
+
+
+@pytest.mark.parametrize("change", [["resetkeys"], ["-blpop"], ["-@all"], ["off"]])
+def test_blocked_command_is_not_rechecked_when_it_wakes(r, server, change):
+    """As Redis 7.0: permissions are checked when BLPOP is called, not
+    again when a push serves it; a user that lost the key, the command or
+    every right meanwhile still gets the element, and nothing is logged.
+    (Redis 7.0 serves a woken client without going back through the
+    command's checks; Keel does the same rather than add a refusal that
+    7.0 clients never see.)"""
+    import threading
+    setuser(r, "u", "on", ">p", "+@all", "~*")
+    c = user_client(server, "u", "p")
+    got = {}
+    t = threading.Thread(target=lambda: got.update(reply=c.blpop(["wake"], timeout=0)))
+    t.start()
+    try:
+        wait_blocked(r)
+        setuser(r, "u", *change)
+        r.rpush("wake", "x")
+    finally:
+        t.join(30)
+    assert got.get("reply") == (b"wake", b"x")
+    assert r.llen("wake") == 0
+    assert log_entries(r) == []
+    c.close()
+
+
+def test_script_keys_are_read_write_for_acl(r):
+    """EVAL, EVALSHA and FCALL may do anything with their keys: Redis 7.0's
+    key specs say RW, so a read-only key pattern does not let them touch
+    the key; their _RO forms only read (acl-v2's odd-commands test)."""
+    setuser(r, "u", "on", "+@all", "%R~read*", "%RW~rw*")
+    denied = b"This user has no permissions to access the 'read' key"
+    for name in ("EVAL", "EVALSHA", "FCALL"):
+        assert cmd(r, "ACL", "DRYRUN", "u", name, "x", 1, "read") == denied, name
+        assert cmd(r, "ACL", "DRYRUN", "u", name, "x", 1, "rw1") == b"OK", name
+        assert cmd(r, "ACL", "DRYRUN", "u", name, "x", 0, "read") == b"OK", name  # an argument, not a key
+        assert cmd(r, "ACL", "DRYRUN", "u", name + "_RO", "x", 1, "read") == b"OK", name
+    assert cmd(r, "COMMAND", "GETKEYSANDFLAGS", "EVAL", "", 1, "k") == [[b"k", [b"RW", b"access", b"update"]]]
+    assert cmd(r, "COMMAND", "GETKEYSANDFLAGS", "FCALL_RO", "f", 1, "k") == [[b"k", [b"RO", b"access"]]]
 
 
 def test_acl_deluser_disconnects_its_clients(r, raw):

@@ -64,6 +64,24 @@ Test(kstr, split_args_quotes_and_escapes) {
     kstr_free_split(v, argc);
 }
 
+/* CONFIG REWRITE writes a binary string with kstr_cat_repr and the
+ * config file parser reads it with kstr_split_args: every byte value
+ * must come back (NUL, quotes, backslash, controls, high bytes). */
+Test(kstr, repr_reads_back_through_split_args) {
+    char all[256];
+    for (int i = 0; i < 256; i++) all[i] = (char)i;
+    kstr line = kstr_cat_repr(kstr_new("requirepass "), all, sizeof(all));
+    cr_assert_null(memchr(line, '\0', kstr_len(line)));
+    int argc;
+    kstr *v = kstr_split_args(line, &argc);
+    cr_assert_not_null(v);
+    cr_assert_eq(argc, 2);
+    cr_assert_eq(kstr_len(v[1]), sizeof(all));
+    cr_assert(memcmp(v[1], all, sizeof(all)) == 0);
+    kstr_free_split(v, argc);
+    kstr_free(line);
+}
+
 Test(util, string_to_ll_is_canonical_only) {
     long long v;
     cr_assert(string_to_ll("0", 1, &v) && v == 0);
