@@ -19,6 +19,13 @@ repl-backlog-size 1mb, client-output-buffer-limit replica 256mb 64mb 60):
      fork, for Redis), from /proc/PID/smaps_rollup;
   5. the load's throughput over --window s after that.
 
+Also reported: the CPU share (CPU seconds per second, one core = 1.00)
+of the master before and during the sync and of the replica during it,
+and the master's CPU microseconds per command, from /proc/PID/stat: on
+two cores the loading replica competes with the master and the load for
+the CPU, which moves the throughput ratio independently of the master's
+own work per SET.
+
 Reported: loaded sync time (or "never" within --timeout) and its ratio to
 the idle sync, peak PSS / before, throughput during the sync / outside it
 (mean of before and after), how many full syncs the master started
@@ -27,9 +34,17 @@ at the output buffer limit), and the replica's digest check once the load
 stops (DEBUG DIGEST equal on both sides). Targets (issue 14): peak/before
 <= 1.1, online within twice the idle sync, throughput during >= 0.8.
 
+Memory: each server holds N keys of 1 KB (about 1.2 GB at 1M), the
+replica as much, and Redis's fork up to as much again while the load
+dirties pages, plus up to the 256 MB output buffer. Before starting, the
+script reads MemAvailable from /proc/meminfo, prints it, and when it is
+below what the run needs (3.5x the dataset plus 1 GB) it lowers N to the
+largest count that fits and says so (--force keeps N). Keel and Redis
+run one after the other, never at once.
+
 Usage: bench/repl/run.py [--keel PATH] [--redis PATH|''] [--keys N]
-       [--warmup S] [--window S] [--timeout S]
-Prints a Markdown table.
+       [--warmup S] [--window S] [--timeout S] [--force]
+Prints Markdown tables; about 4 minutes with the defaults (1M keys).
 """
 
 import argparse
@@ -42,6 +57,35 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import keelbench as kb  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "snapshot"))
 from run import children, commands, fill, pss_kb, rate  # noqa: E402
+
+
+KEY_BYTES = 1300  # one 1 KB value with its key and overhead, in either server
+
+
+def mem_available_mb():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def keys_that_fit(keys, avail_mb):
+    """The largest key count (a multiple of 100k) whose run fits avail_mb."""
+    need = lambda n: 3.5 * n * KEY_BYTES / 2**20 + 1024  # noqa: E731
+    while keys > 100000 and need(keys) > avail_mb:
+        keys -= 100000
+    return keys, need(keys)
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of a process (all its threads) so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
 
 
 def total_pss_kb(pid):
@@ -80,17 +124,23 @@ def run_one(name, binary, args):
     r1 = kb.Server(binary, extra, name=name + "-replica")
     try:
         time.sleep(args.warmup)
+        c0, n_0, w0 = cpu_s(m.pid), commands(mc), time.monotonic()
         before_rate = rate(mc, args.window)
+        before_cpu = ((cpu_s(m.pid) - c0) / (time.monotonic() - w0), (cpu_s(m.pid) - c0) / (commands(mc) - n_0))
         before_pss = total_pss_kb(m.pid)
         full0 = int(kb.info(mc, "stats")["sync_full"])
         peak = [before_pss]
         n0, t0 = commands(mc), time.monotonic()
+        mc0, rc0 = cpu_s(m.pid), cpu_s(r1.pid)
 
         def poll():
             peak[0] = max(peak[0], total_pss_kb(m.pid))
 
         loaded_s = attach_and_wait(r1, m.port, args.timeout, poll)
-        during_rate = (commands(mc) - n0) / (time.monotonic() - t0)
+        during_s, during_n = time.monotonic() - t0, commands(mc) - n0
+        during_rate = during_n / during_s
+        during_cpu = ((cpu_s(m.pid) - mc0) / during_s, (cpu_s(m.pid) - mc0) / during_n,
+                      (cpu_s(r1.pid) - rc0) / during_s)
         full_syncs = int(kb.info(mc, "stats")["sync_full"]) - full0
         after_rate = rate(mc, args.window)
     finally:
@@ -111,7 +161,7 @@ def run_one(name, binary, args):
     m.stop()
     return {"name": name, "idle_s": idle_s, "loaded_s": loaded_s, "before_pss": before_pss, "peak_pss": peak[0],
             "before_rate": before_rate, "after_rate": after_rate, "during_rate": during_rate,
-            "full_syncs": full_syncs, "digest_ok": digest_ok}
+            "full_syncs": full_syncs, "digest_ok": digest_ok, "before_cpu": before_cpu, "during_cpu": during_cpu}
 
 
 def main():
@@ -120,8 +170,16 @@ def main():
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--window", type=float, default=5.0)
-    ap.add_argument("--timeout", type=float, default=90.0)
+    ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--force", action="store_true", help="keep --keys even when memory looks short")
     args = ap.parse_args()
+    avail = mem_available_mb()
+    fit, need = keys_that_fit(args.keys, avail)
+    print("MemAvailable %d MB; %d keys need about %.0f MB" % (avail, args.keys, keys_that_fit(args.keys, 1e12)[1]))
+    if fit < args.keys and not args.force:
+        print("not enough memory for %d keys: running %d (needs about %.0f MB)" % (args.keys, fit, need))
+        args.keys = fit
+    sys.stdout.flush()
     rows = [run_one("keel", args.keel, args)]
     if args.redis:
         rows.append(run_one("redis", args.redis, args))
@@ -139,6 +197,13 @@ def main():
             "%.0f" % (r["before_pss"] / 1024), "%.0f" % (r["peak_pss"] / 1024),
             "%.2fx" % (r["peak_pss"] / r["before_pss"]), "%.0f" % outside, "%.0f" % r["during_rate"],
             "%.2fx" % (r["during_rate"] / outside), {None: "-", True: "yes", False: "NO"}[r["digest_ok"]]]))
+    print("\nCPU (from /proc/PID/stat; a share of 1.00 is one core, the machine has %d):\n" % os.cpu_count())
+    print(kb.md_head(["server", "master CPU share before", "master CPU share during sync", "replica CPU share during",
+                      "master us/SET before", "master us/SET during"], "lrrrrr"))
+    for r in rows:
+        print(kb.md_row([r["name"], "%.2f" % r["before_cpu"][0], "%.2f" % r["during_cpu"][0],
+                         "%.2f" % r["during_cpu"][2], "%.2f" % (1e6 * r["before_cpu"][1]),
+                         "%.2f" % (1e6 * r["during_cpu"][1])]))
 
 
 if __name__ == "__main__":

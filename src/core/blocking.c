@@ -204,6 +204,15 @@ void blocking_foreach_event(blocking_end_fn *fn) {
     }
 }
 
+void blocking_foreach_event_of(blocking_end_fn *kind, blocking_end_fn *fn) {
+    bstate *bs = blocked_head;
+    while (bs) {
+        bstate *next = bs->next; /* fn may release bs's client */
+        if (bs->on_end == kind) fn(bs->c, bs->data[0], bs->data[1]);
+        bs = next;
+    }
+}
+
 void block_on_keys(client *c, kstr *keys, int nkeys, long long deadline_ms) {
     if (c == rerun_client) {
         ((bstate *)c->bstate)->reblocked = 1;

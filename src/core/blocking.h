@@ -34,6 +34,9 @@ void blocking_release(client *c);
 /* Call fn for every client blocked on an event (to check whether its
  * event came; fn may release it). */
 void blocking_foreach_event(blocking_end_fn *fn);
+/* The same for the clients blocked with on_end == kind only (WAIT's
+ * clients, SHUTDOWN's). */
+void blocking_foreach_event_of(blocking_end_fn *kind, blocking_end_fn *fn);
 /* True while the current command runs as a re-run for a ready key: the
  * handler must not block again through the "nothing to serve" path with
  * a new deadline, but call block_on_keys again to keep waiting. */

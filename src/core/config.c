@@ -135,6 +135,7 @@ static config_entry *const module_config_tables[] = {
     acl_configs,
     http_configs,
     cluster_configs,
+    shutdown_configs,
 };
 
 static config_entry **all_configs; /* flat, in table order */

@@ -105,6 +105,7 @@ extern config_entry tls_configs[]; /* tls/tls.c: tls-port and every tls-* parame
 extern config_entry security_configs[]; /* core/security.c: enable-protected-configs, enable-module-command */
 extern config_entry http_configs[];   /* http/http.c: metrics-port, metrics-bind */
 extern config_entry cluster_configs[]; /* cluster/cluster.c */
+extern config_entry shutdown_configs[]; /* core/shutdown.c: shutdown-timeout, shutdown-on-sigint/sigterm */
 
 /* Load defaults, then the file (if any), then command-line options.
  * On error prints which line and why, and exits with status 1. */

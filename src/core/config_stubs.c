@@ -23,15 +23,9 @@
 #include "lib/zmalloc.h"
 
 static const enum_value supervised_enum[] = {{"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {NULL, 0}};
-static const enum_value propagation_enum[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
 static const enum_value facility_enum[] = {{"user", 8}, {"local0", 128}, {"local1", 136}, {"local2", 144},
                                            {"local3", 152}, {"local4", 160}, {"local5", 168}, {"local6", 176},
                                            {"local7", 184}, {NULL, 0}};
-
-/* Parameters whose value is several words (shutdown flags, percentiles,
- * replicaof's host and port) keep them as one space-separated string. */
-static int set_words(const config_entry *ce, char **argv, int argc, const char **err);
-static kstr get_words(const config_entry *ce);
 
 #define STUB_BOOL(n, d, fl, ...) CONFIG_BOOL(n, &(int){0}, d, fl, NULL, __VA_ARGS__)
 #define STUB_INT(n, d, lo, hi, fl, ...) CONFIG_INT(n, &(int){0}, d, lo, hi, fl, NULL, __VA_ARGS__)
@@ -39,7 +33,6 @@ static kstr get_words(const config_entry *ce);
 #define STUB_MEMORY(n, d, lo, hi, fl) CONFIG_MEMORY(n, &(long long){0}, d, lo, hi, fl, NULL)
 #define STUB_ENUM(n, d, ev, fl) CONFIG_ENUM(n, &(int){0}, d, ev, fl, NULL)
 #define STUB_STRING(n, d, fl, ...) CONFIG_STRING(n, &(char *){NULL}, d, fl, NULL, __VA_ARGS__)
-#define STUB_WORDS(n, d, fl, ...) CONFIG_SPECIAL(n, &(char *){NULL}, d, set_words, get_words, fl, __VA_ARGS__)
 
 config_entry stub_configs[] = {
     /* Start-up and process. */
@@ -50,9 +43,6 @@ config_entry stub_configs[] = {
     STUB_ENUM("syslog-facility", "local0", facility_enum, CF_IMMUTABLE),
     STUB_BOOL("use-exit-on-panic", "no", CF_HIDDEN),
     STUB_BOOL("disable-thp", "yes", CF_IMMUTABLE),
-    STUB_WORDS("shutdown-on-sigint", "default", 0),
-    STUB_WORDS("shutdown-on-sigterm", "default", 0),
-    STUB_INT("shutdown-timeout", "10", 0, INT_MAX, 0),
     STUB_STRING("ignore-warnings", "", 0),
     STUB_STRING("locale-collate", "", 0),
     STUB_INT("io-threads", "1", 1, 128, CF_IMMUTABLE),
@@ -68,26 +58,7 @@ config_entry stub_configs[] = {
     /* Snapshots and the append-only file. */
     STUB_BOOL("rdb-save-incremental-fsync", "yes", 0),
     STUB_BOOL("aof-disable-auto-gc", "no", 0),
-    STUB_ENUM("propagation-error-behavior", "ignore", propagation_enum, 0),
     /* TLS. */
     CONFIG_END,
 };
 
-static int set_words(const config_entry *ce, char **argv, int argc, const char **err) {
-    (void)err;
-    kstr s = kstr_empty();
-    for (int i = 0; i < argc; i++) {
-        if (i) s = kstr_cat(s, " ");
-        s = kstr_cat(s, argv[i]);
-    }
-    char **p = ce->ptr;
-    zfree(*p);
-    *p = zstrdup(s);
-    kstr_free(s);
-    return 1;
-}
-
-static kstr get_words(const config_entry *ce) {
-    char *s = *(char **)ce->ptr;
-    return kstr_new(s ? s : "");
-}

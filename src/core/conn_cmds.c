@@ -186,12 +186,21 @@ static int client_type_of(const client *c) {
     return (c->flags & CLIENT_PUBSUB) ? 1 : 0;
 }
 
+/* The link to the master (replicas) is listed in its place by id, though
+ * it is not in the client list (repl/replica.c owns it). */
 static kstr clients_oldest_first(int type) {
     kstr s = kstr_empty();
-    client *o = server.clients;
+    client *o = server.clients, *m = repl_master_client();
+    if (m && type >= 0 && type != 3) m = NULL;
     while (o && o->next) o = o->next;
-    for (; o; o = o->prev)
+    for (; o; o = o->prev) {
+        if (m && m->id < o->id) {
+            s = cat_client_line(s, m);
+            m = NULL;
+        }
         if (type < 0 || client_type_of(o) == type) s = cat_client_line(s, o);
+    }
+    if (m) s = cat_client_line(s, m);
     return s;
 }
 
@@ -200,7 +209,8 @@ static kstr clients_oldest_first(int type) {
 static kstr clients_by_ids(const long long *ids, int nids) {
     kstr s = kstr_empty();
     for (int i = 0; i < nids; i++) {
-        client *o = client_by_id((uint64_t)ids[i]);
+        client *o = client_by_id((uint64_t)ids[i]), *m = repl_master_client();
+        if (!o && m && m->id == (uint64_t)ids[i]) o = m;
         if (o) s = cat_client_line(s, o);
     }
     return s;
@@ -328,7 +338,14 @@ static void client_kill_command(client *c) {
         self |= kill_client(c, o);
         killed++;
     }
-    if ((type < 0 || type == 3) && !id && !laddr && (type == 3 || addr) && repl_kill_master_link(addr)) killed++;
+    /* A replica's link to its master is a client too (flags M), outside
+     * the list: the same filters pick it. */
+    client *m = repl_master_client();
+    if (m && (!id || (long long)m->id == id) && (!addr || !strcmp(m->addr, addr)) &&
+        (!laddr || !strcmp(m->laddr, laddr)) && (!user || !strcmp(acl_client_user_name(m), user)) &&
+        (type < 0 || type == 3) && (!maxage || (now - m->ctime_ms) / 1000 >= maxage) &&
+        repl_kill_master_link(NULL))
+        killed++;
     reply_ll(c, killed);
     if (self) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }

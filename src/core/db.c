@@ -303,8 +303,11 @@ static void note_own_ttl(db *d, const entry *e) {
     n_own_keys++;
 }
 
+/* Called from the cron, outside any command: the clock is read here
+ * (db_now_ms is the time of the last command, which may be long past when
+ * no client writes). */
 static void expire_own_keys(void) {
-    long long now = db_now_ms();
+    long long now = mstime();
     size_t j = 0;
     for (size_t i = 0; i < n_own_keys; i++) {
         own_ttl_key k = own_keys[i];

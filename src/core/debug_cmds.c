@@ -9,7 +9,7 @@
  * instead of stopping at its set-up. Each says below what it does here:
  * QUICKLIST-PACKED-THRESHOLD (no plain nodes: every element lives in a
  * listpack node), REPLYBUFFER (reply buffers are chains of blocks with no
- * resize cron), CHANGE-REPL-ID (no replication yet).
+ * resize cron).
  */
 #include "cluster/cluster.h"
 #include "core/cmdutil.h"
@@ -23,6 +23,7 @@
 #include "net/reply.h"
 #include "persist/aof.h"
 #include "persist/rdb.h"
+#include "repl/repl.h"
 #include "types/stream.h"
 #include "types/types.h"
 
@@ -373,7 +374,8 @@ static void debug_command(client *c) {
             "CLUSTERLINK KILL <to|from|all> <node-id>",
             "    Kills the link based on the direction to/from (both) with the provided node.",
             "CHANGE-REPL-ID",
-            "    Accepted (no replication yet).",
+            "    Change the replication IDs of the instance.",
+            "    Dangerous: should be used only for testing the replication subsystem.",
             "ERROR <string>",
             "    Reply with the error <string>, as given (client libraries test their",
             "    error handling with it: LOADING, READONLY, ...).",
@@ -393,6 +395,8 @@ static void debug_command(client *c) {
             "    true, false.",
             "LOADAOF",
             "    Flush the AOF buffer to disk, empty the dataset and replay the AOF.",
+            "REPLICATE <command> [<arg> ...]",
+            "    Send <command> to the replicas without running it here (for tests).",
             "RELOAD [NOSAVE]",
             "    Save the RDB on disk and reload it back to memory (NOSAVE: just reload).",
             "PAUSE-CRON <0|1>",
@@ -486,6 +490,11 @@ static void debug_command(client *c) {
         server_pause_cron(v != 0);
         reply_ok(c);
     } else if (arg_is(sub, "change-repl-id") && c->argc == 2) {
+        server_log(LOG_WARNING, "Changing replication IDs after receiving DEBUG change-repl-id");
+        repl_change_replid();
+        reply_ok(c);
+    } else if (arg_is(sub, "replicate") && c->argc >= 3) {
+        repl_feed_replicas_only(c->argc - 2, c->argv + 2);
         reply_ok(c);
     } else if (arg_is(sub, "drop-cluster-packet-filter") && c->argc == 3) {
         long long type;

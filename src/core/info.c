@@ -8,6 +8,7 @@
 #include "core/command.h"
 #include "core/db.h"
 #include "core/server.h"
+#include "core/shutdown.h"
 #include "lib/util.h"
 #include "memory/memory.h"
 #include "net/clientmem.h"
@@ -66,7 +67,15 @@ static kstr section_server(kstr s) {
         (int)getpid(), server.runid, server.port, ustime(), uptime, uptime / 86400, server.hz, server.hz,
         server.lru_clock, server.executable ? server.executable : "",
         server.config_file ? server.config_file : "");
-    return s;
+    return shutdown_info_fields(s);
+}
+
+/* connected_clients leaves replicas out (connected_slaves counts them),
+ * as Redis does. */
+static unsigned long clients_not_replicas(void) {
+    unsigned long replicas = 0;
+    for (client *c = server.clients; c; c = c->next) replicas += (c->flags & CLIENT_REPLICA) != 0;
+    return server.nclients - replicas;
 }
 
 static kstr section_clients(kstr s) {
@@ -83,7 +92,7 @@ static kstr section_clients(kstr s) {
         "clients_in_timeout_table:0\r\n"
         "clients_in_backpressure:%lu\r\n"
         "total_backpressure_pauses:%lld\r\n",
-        server.nclients, cluster_connections(), server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
+        clients_not_replicas(), cluster_connections(), server.maxclients, max_in, max_out, blocking_count(), tracking_clients(), clients_backpressured(),
         clients_backpressure_events());
 }
 

@@ -20,6 +20,7 @@
 #include "core/latency.h"
 #include "core/pause.h"
 #include "core/server.h"
+#include "core/shutdown.h"
 #include "persist/rdb.h"
 #include "script/script.h"
 #include "lib/hashtable.h"
@@ -275,8 +276,8 @@ static int dataset_frozen_for_memory(void) { return pause_active() || repl_ignor
 
 static int cron_paused; /* DEBUG PAUSE-CRON */
 
-/* Set by SIGTERM/SIGINT; acted on by the cron, as Redis does, so that
- * SHUTDOWN ABORT can still cancel it (the main loop logs it). */
+/* Set by SIGTERM/SIGINT; acted on by the cron (core/shutdown.c), as Redis
+ * does, so that SHUTDOWN ABORT can still cancel it. */
 static volatile sig_atomic_t shutdown_signal;
 
 void server_pause_cron(int pause) { cron_paused = pause; }
@@ -285,14 +286,9 @@ static long long server_cron(eventloop *el, long long id, void *data) {
     (void)el; (void)id; (void)data;
     crash_feed_watchdog();
     if (cron_paused) return 1000 / server.hz;
-    if (shutdown_signal) {
-        if (server.shutdown_asap) {
-            ev_stop(server.el);
-            return 1000 / server.hz;
-        }
-        shutdown_signal = 0; /* SHUTDOWN ABORT cancelled it */
-    }
     server_update_cached_time();
+    shutdown_cron(&shutdown_signal);
+    if (shutdown_finished()) return 1000 / server.hz;
     server.cronloops++;
     if (server.active_expire_enabled) db_active_expire_cycle(0);
     db_rehash_step(1000);
@@ -534,16 +530,14 @@ int main(int argc, char **argv) {
     }
     repl_init();
     server_log(LOG_NOTICE, "Ready to accept connections");
-    /* SHUTDOWN logs and saves for itself; a signal is handled here, as
-     * Redis does: save when save points are set, and keep serving if
-     * that fails. */
+    /* SHUTDOWN and signals are ended by the cron (core/shutdown.c); the
+     * loop also stops when a second signal insists while the first waits
+     * for replicas or the cron is paused: then the shutdown happens now,
+     * and if it fails (the final save) the server keeps serving. */
     for (;;) {
         ev_run(server.el);
-        if (!shutdown_signal) break;
-        server_log(LOG_WARNING, "Received %s scheduling shutdown...", shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
-        server_log(LOG_WARNING, "User requested shutdown...");
-        if (persist_prepare_shutdown(0) == 0) break;
-        server_log(LOG_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
+        if (shutdown_finished() || !shutdown_signal) break;
+        if (shutdown_after_signal(shutdown_signal) == 0) break;
         shutdown_signal = 0;
         server.shutdown_asap = 0;
     }

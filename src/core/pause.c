@@ -7,6 +7,9 @@
 static int mode;
 static long long end_ms;
 static int held_writes; /* pause_hold_writes: the server's own write pause */
+static int shutdown_pause; /* writes, until pause_during_shutdown(0) */
+
+void pause_during_shutdown(int on) { shutdown_pause = on; }
 
 /* The CLIENT PAUSE part: ends by its timeout or CLIENT UNPAUSE. */
 static int client_pause_active(void) {
@@ -32,13 +35,13 @@ void pause_stop(void) {
 
 void pause_hold_writes(int on) { held_writes = on; }
 
-int pause_active(void) { return client_pause_active() || held_writes; }
+int pause_active(void) { return client_pause_active() || held_writes || shutdown_pause; }
 
 int pause_postpones(const client *c, const command *cmd) {
     if (!pause_active()) return 0;
     if (c->flags & (CLIENT_FAKE | CLIENT_REPLICA)) return 0;
     int m = client_pause_active() ? mode : PAUSE_OFF;
-    if (held_writes && m < PAUSE_WRITE) m = PAUSE_WRITE;
+    if ((held_writes || shutdown_pause) && m < PAUSE_WRITE) m = PAUSE_WRITE;
     if (m == PAUSE_ALL) return 1;
     /* EXEC writes when one of its queued commands does. */
     uint64_t flags = script_request_flags(c, cmd);

@@ -30,6 +30,11 @@ void pause_start(long long end_ms, int mode);
 void pause_stop(void);
 /* The server's own write pause (repl/failover.c): on until released. */
 void pause_hold_writes(int on);
+/* A shutdown waiting for lagging replicas (core/shutdown.h) pauses writes
+ * until it ends or is cancelled, whatever CLIENT PAUSE / UNPAUSE do (a
+ * pause of its own, independent of FAILOVER's, as Redis keeps one per
+ * purpose). */
+void pause_during_shutdown(int on);
 /* True while a pause is in force (any mode). */
 int pause_active(void);
 /* Should c's cmd wait for the end of the pause? */

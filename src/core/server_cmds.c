@@ -1,5 +1,6 @@
 /*
- * server_cmds: server-wide commands: TIME, INFO, CONFIG, SHUTDOWN, LOLWUT.
+ * server_cmds: server-wide commands: TIME, INFO, CONFIG, LOLWUT (and the
+ * table row of SHUTDOWN, whose handler is core/shutdown.c).
  * (Connection commands are in conn_cmds.c, COMMAND in introspect_cmds.c,
  * DEBUG in debug_cmds.c.)
  */
@@ -9,6 +10,7 @@
 #include "core/config.h"
 #include "core/info.h"
 #include "core/server.h"
+#include "core/shutdown.h"
 #include "script/script.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
@@ -42,55 +44,7 @@ static command config_subcommands[] = {
     {"help", config_command_help, 2, "loading stale", 0, 0, 0, "server", "5.0.0", "Help on CONFIG.", NULL},
     {0},
 };
-/* ---- SHUTDOWN ---- */
-
-/* Redis 7.0's SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There are no
- * replicas to wait for, so a SHUTDOWN never stays in progress and NOW
- * changes nothing; ABORT cancels a signal the cron has not acted on yet. */
-static void shutdown_command(client *c) {
-    int flags = 0, abort = 0;
-    for (int j = 1; j < c->argc; j++) {
-        kstr a = c->argv[j];
-        if (arg_is(a, "nosave")) flags |= SHUTDOWN_NOSAVE;
-        else if (arg_is(a, "save")) flags |= SHUTDOWN_SAVE;
-        else if (arg_is(a, "now")) flags |= SHUTDOWN_NOW;
-        else if (arg_is(a, "force")) flags |= SHUTDOWN_FORCE;
-        else if (arg_is(a, "abort")) abort = 1;
-        else {
-            reply_error_syntax(c);
-            return;
-        }
-    }
-    if ((abort && flags) || ((flags & SHUTDOWN_NOSAVE) && (flags & SHUTDOWN_SAVE))) {
-        reply_error_syntax(c);
-        return;
-    }
-    if (abort) {
-        /* A SIGTERM/SIGINT not yet acted on (the cron takes it) is the
-         * only shutdown that can be in progress. */
-        if (!server.shutdown_asap) {
-            reply_error(c, "ERR No shutdown in progress.");
-            return;
-        }
-        server.shutdown_asap = 0;
-        server_log(LOG_WARNING, "Shutdown manually aborted.");
-        reply_ok(c);
-        return;
-    }
-    /* While a slow script runs, only SHUTDOWN NOSAVE may stop the server
-     * (the script is then stopped where it is), as in Redis. */
-    if (!(flags & SHUTDOWN_NOSAVE) && script_is_busy()) {
-        reply_error(c, script_busy_error());
-        return;
-    }
-    server_log(LOG_WARNING, "User requested shutdown...");
-    if (persist_prepare_shutdown(flags) != 0) {
-        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
-        return;
-    }
-    server_prepare_shutdown(0);
-    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-}
+/* SHUTDOWN: core/shutdown.c. */
 /* ---- LOLWUT ----
  * Redis answers LOLWUT with a piece of computer art and its version. Keel
  * draws its own: a boat under sail on two crossing swells, in Braille

@@ -60,11 +60,12 @@ long long memstats_total_system_memory(void) {
 }
 
 /* Memory eviction does not pay for: what clients hold (query buffers,
- * argv, replies) and the buffers of a running snapshot (a save never
- * evicts keys to pay for itself). No replication backlog or AOF buffer
- * exist yet. */
+ * argv, replies), the buffers of a running snapshot (a save never evicts
+ * keys to pay for itself) and what the replication buffer holds beyond
+ * the backlog for replicas that lag (as Redis 7.0: the backlog itself is
+ * counted, it never shrinks). */
 static size_t not_counted_for_evict(void) {
-    return clients_memory_not_counted_for_evict() + snapshot_buffer_bytes();
+    return clients_memory_not_counted_for_evict() + snapshot_buffer_bytes() + repl_replica_buffers_memory();
 }
 
 /* Client memory is never paid for by deleting keys (Keel issue 5). It is
@@ -185,7 +186,7 @@ kstr memstats_info_section(kstr s) {
         "mem_fragmentation_bytes:%lld\r\n"
         "mem_not_counted_for_evict:%zu\r\n"
         "mem_replication_backlog:%zu\r\n"
-        "mem_total_replication_buffers:0\r\n"
+        "mem_total_replication_buffers:%zu\r\n"
         "mem_clients_slaves:%zu\r\n"
         "mem_clients_normal:%zu\r\n"
         "mem_cluster_links:%zu\r\n"
@@ -207,7 +208,8 @@ kstr memstats_info_section(kstr s) {
         ratio(f.alloc_active, f.alloc_allocated), diff(f.alloc_active, f.alloc_allocated),
         ratio(f.alloc_resident, f.alloc_active), diff(f.alloc_resident, f.alloc_active),
         ratio(f.rss, f.alloc_resident), diff(f.rss, f.alloc_resident), ratio(f.rss, f.used), diff(f.rss, f.used),
-        f.not_counted_for_evict, f.repl_backlog, f.clients_slaves, f.clients_normal, cluster_links_memory(), f.aof_buffer,
+        f.not_counted_for_evict, f.repl_backlog, repl_buffers_memory(), f.clients_slaves, f.clients_normal,
+        cluster_links_memory(), f.aof_buffer,
         zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects(),
         reclaim_purges(), snapshot_buffer_bytes(), memory_growth_rate(1), memory_growth_rate(5),
         memory_growth_rate(60), memory_seconds_to_full());

@@ -830,6 +830,7 @@ void aof_shutdown(void) {
 
 int aof_is_on(void) { return A.state != STATE_OFF; }
 int aof_rewrite_in_progress(void) { return A.rewrite_in_progress; }
+int aof_writing_initial(void) { return A.state == STATE_WAIT_REWRITE; }
 
 kstr aof_info_enabled_fields(kstr s) {
     if (A.state == STATE_OFF) return s;

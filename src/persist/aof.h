@@ -53,6 +53,9 @@ int aof_debug_reload(const char **err);
  * buffer (0: never), so that tests can watch replies and the file. */
 void aof_set_flush_sleep(long usec);
 int aof_rewrite_in_progress(void);
+/* appendonly yes was just turned on and the first rewrite, which writes
+ * the dataset into the AOF, has not finished: the AOF is not yet whole. */
+int aof_writing_initial(void);
 
 extern command aof_commands[];
 extern config_entry aof_configs[];

@@ -199,6 +199,17 @@ int persist_save_now(void) {
 }
 
 int persist_prepare_shutdown(int flags) {
+    /* Exiting now would lose the dataset: the AOF is its only copy once
+     * the server restarts with appendonly yes, and it is not written yet. */
+    if (aof_writing_initial()) {
+        if (flags & SHUTDOWN_FORCE) {
+            server_log(LOG_WARNING, "Writing initial AOF. Exit anyway.");
+        } else {
+            server_log(LOG_WARNING, "Writing initial AOF, can't exit.");
+            server_log(LOG_WARNING, "Errors trying to shut down the server. Check the logs for more information.");
+            return -1;
+        }
+    }
     if (snapshot_running() == SNAPSHOT_RDB) server_log(LOG_WARNING, "There is a background save in progress. Stopping it!");
     snapshot_abort("shutdown");
     persist.bgsave_scheduled = 0;

@@ -16,6 +16,7 @@
 #include <limits.h>
 
 #include "repl/repl_internal.h"
+#include "core/server.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 
@@ -91,10 +92,21 @@ void rstream_append(const char *p, size_t len) {
     }
 }
 
+/* "*<n>\r\n" or "$<n>\r\n" into out (32 bytes); returns its length.
+ * Every write goes through here once per argument: snprintf cost about
+ * 700 instructions a call, most of a replicated SET's overhead
+ * (bench/repl/cost.py). */
+static size_t resp_header(char *out, char kind, long long n) {
+    out[0] = kind;
+    size_t len = 1 + (size_t)ll_to_string(out + 1, 30, n);
+    out[len++] = '\r';
+    out[len++] = '\n';
+    return len;
+}
+
 static void append_bulk(const char *p, size_t len) {
     char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", len);
-    rstream_append(hdr, (size_t)n);
+    rstream_append(hdr, resp_header(hdr, '$', (long long)len));
     rstream_append(p, len);
     rstream_append("\r\n", 2);
 }
@@ -108,8 +120,7 @@ void rstream_command(int dbid, int argc, kstr *argv) {
         append_bulk(num, (size_t)n);
         RS.stream_db = dbid;
     }
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    rstream_append(hdr, (size_t)n);
+    rstream_append(hdr, resp_header(hdr, '*', argc));
     for (int i = 0; i < argc; i++) append_bulk(argv[i], kstr_len(argv[i]));
 }
 
@@ -152,8 +163,27 @@ void rstream_reset(const char *replid, long long offset) {
     backlog_create();
 }
 
+void rstream_log_latest(void) {
+    if (!RS.head || RS.offset + 1 <= RS.first_byte) return;
+    long long want = RS.offset + 1 - RS.first_byte;
+    if (want > 256) want = 256;
+    long long from = RS.offset + 1 - want;
+    kstr dump = kstr_empty();
+    for (bl_block *b = backlog_find(NULL, from); b && from <= RS.offset; b = b->next) {
+        size_t pos = (size_t)(from - b->off);
+        if (pos >= b->used) continue;
+        dump = kstr_cat_repr(dump, b->data + pos, b->used - pos);
+        from += (long long)(b->used - pos);
+    }
+    server_log(LOG_WARNING, "Latest backlog is: %s", dump);
+    kstr_free(dump);
+}
+
+size_t repl_buffers_memory(void) { return RS.head ? RS.mem : 0; }
+
 size_t repl_backlog_memory(void) {
     if (!RS.head) return 0;
+    if (!replicas) return RS.mem;
     size_t cap = (size_t)cfg_backlog_size + BLOCK_ALLOC;
     return RS.mem < cap ? RS.mem : cap;
 }

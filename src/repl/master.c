@@ -144,6 +144,10 @@ void master_replica_gone(client *c) {
     if (r->state != RS_NONE) server_log(LOG_NOTICE, "Connection with replica %s:%d lost.", r->ip, r->listening_port);
     c->repl = NULL;
     unlink_rec(r);
+    /* What only this replica still needed goes now, not at the next
+     * before_sleep: the memory figures (the buffer beyond the backlog is
+     * the replicas' share) must not show it as backlog meanwhile. */
+    if (!replicas && RS.head) backlog_trim(LLONG_MAX, NULL);
 }
 
 static void drop_replica(replica_rec *r, const char *why) {
@@ -625,4 +629,31 @@ void master_cron(void) {
         server_log(LOG_NOTICE, "Replication backlog freed after %lld seconds without connected replicas.",
                    cfg_backlog_ttl);
     }
+}
+
+/* ---- SHUTDOWN waiting for replicas (core/shutdown.c) ---- */
+
+static int acked_all(const replica_rec *r) { return r->ack_off == RS.offset; }
+
+int repl_replicas_in_sync(void) {
+    for (replica_rec *r = replicas; r; r = r->next)
+        if (r->state != RS_NONE && !acked_all(r)) return 0;
+    return 1;
+}
+
+void repl_request_acks(void) { master_request_acks(); }
+
+void repl_log_shutdown_sync(void) {
+    int n = 0, lagging = 0;
+    long long now = server_mstime();
+    for (replica_rec *r = replicas; r; r = r->next) {
+        if (r->state == RS_NONE) continue;
+        n++;
+        if (acked_all(r)) continue;
+        lagging++;
+        server_log(LOG_WARNING, "Lagging replica %s:%d reported offset %lld behind master, lag=%lld, state=%s.",
+                   r->ip, r->listening_port, RS.offset - r->ack_off,
+                   r->state == RS_ONLINE ? (now - r->ack_ms) / 1000 : 0, replica_state_name(r->state));
+    }
+    if (n) server_log(LOG_NOTICE, "%d of %d replicas are in sync when shutting down.", n - lagging, n);
 }

@@ -55,6 +55,9 @@ int repl_is_replica(void);
  * address (addr NULL: any): drop the link to the master (it reconnects
  * and continues with PSYNC). 1 if there was such a link. */
 int repl_kill_master_link(const char *addr);
+/* The client applying the master's stream (CLIENT LIST shows it, flags
+ * M), NULL when the link is not up. It is not in server.clients. */
+struct client *repl_master_client(void);
 /* Is c the client applying the master's stream? */
 int repl_is_master_client(const struct client *c);
 
@@ -76,12 +79,30 @@ int repl_ping_period(void);
  * offsets), the master's stream carries no keepalive PING or GETACK. */
 void repl_hold_pings(int hold);
 
+/* DEBUG REPLICATE: send a command to the replicas (and the backlog)
+ * without running it here, in the stream's current database (no SELECT);
+ * nothing when no stream is kept or on a replica, as Redis. */
+void repl_feed_replicas_only(int argc, kstr *argv);
+/* DEBUG CHANGE-REPL-ID: a new replication id, no secondary one. */
+void repl_change_replid(void);
+
+/* SHUTDOWN (core/shutdown.h): has every replica acknowledged the whole
+ * stream (1 with none)? Ask them now (REPLCONF GETACK). Log the lagging
+ * ones and how many are in sync, as Redis does before exiting. */
+int repl_replicas_in_sync(void);
+void repl_request_acks(void);
+void repl_log_shutdown_sync(void);
+
 /* INFO stats' sync_full, sync_partial_ok, sync_partial_err lines. */
 kstr repl_info_stats(kstr s);
 /* INFO replication. */
 kstr repl_info_section(kstr s);
-/* Memory figures: the backlog (up to repl-backlog-size) and what the
- * stream buffer holds beyond it for replicas that lag (clients.slaves). */
+/* Memory figures, with Redis 7.0's meaning (the backlog and the replicas
+ * share one buffer): all of it (mem_total_replication_buffers), the part
+ * counted as the backlog (up to repl-backlog-size; all of it while no
+ * replica is attached) and what it holds beyond that for replicas that
+ * lag (mem_clients_slaves). The last two add up to the first. */
+size_t repl_buffers_memory(void);
 size_t repl_backlog_memory(void);
 size_t repl_replica_buffers_memory(void);
 

@@ -28,7 +28,7 @@ char *cfg_masterauth, *cfg_masteruser, *cfg_announce_ip;
 int cfg_serve_stale, cfg_read_only, cfg_lazy_flush, cfg_ignore_maxmemory, cfg_priority;
 int cfg_announce_port, cfg_announced, cfg_diskless_sync, cfg_diskless_delay;
 int cfg_diskless_max, cfg_diskless_load, cfg_ping_period, cfg_timeout;
-int cfg_min_replicas, cfg_min_replicas_lag;
+int cfg_min_replicas, cfg_min_replicas_lag, cfg_propagation_error;
 long long cfg_backlog_size, cfg_backlog_ttl;
 static int cfg_ignore_disk_errors, cfg_disable_nodelay;
 static char *startup_master; /* "host port" from the configuration file */
@@ -45,6 +45,12 @@ static int set_replicaof(const config_entry *ce, char **argv, int argc, const ch
     zfree(startup_master);
     startup_master = NULL;
     if (!strcasecmp(argv[0], "no") && !strcasecmp(argv[1], "one")) return 1;
+    char *end;
+    long port = strtol(argv[1], &end, 10);
+    if (!argv[1][0] || *end || port < 0 || port > 65535) {
+        *err = "Invalid master port";
+        return 0;
+    }
     char buf[300];
     snprintf(buf, sizeof(buf), "%s %s", argv[0], argv[1]);
     startup_master = zstrdup(buf);
@@ -65,6 +71,9 @@ static int read_only_changed(const char **err) {
 }
 
 static const enum_value diskless_load_enum[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
+static const enum_value propagation_error_enum[] = {
+    {"ignore", PROPAGATION_ERR_IGNORE}, {"panic", PROPAGATION_ERR_PANIC},
+    {"panic-on-replicas", PROPAGATION_ERR_PANIC_ON_REPLICAS}, {NULL, 0}};
 
 config_entry repl_configs[] = {
     CONFIG_SPECIAL("replicaof", NULL, "", set_replicaof, get_replicaof, CF_IMMUTABLE, .alias = "slaveof"),
@@ -90,6 +99,7 @@ config_entry repl_configs[] = {
     CONFIG_INT("repl-timeout", &cfg_timeout, "60", 1, INT_MAX, 0, NULL),
     CONFIG_INT("min-replicas-to-write", &cfg_min_replicas, "0", 0, INT_MAX, 0, NULL, .alias = "min-slaves-to-write"),
     CONFIG_INT("min-replicas-max-lag", &cfg_min_replicas_lag, "10", 0, INT_MAX, 0, NULL, .alias = "min-slaves-max-lag"),
+    CONFIG_ENUM("propagation-error-behavior", &cfg_propagation_error, "ignore", propagation_error_enum, 0, NULL),
     CONFIG_END,
 };
 
@@ -150,13 +160,14 @@ void repl_cron(void) {
 }
 
 static void wait_check(client *c, long long target, long long n);
+static void wait_reply(client *c, long long target, long long n);
 
 int repl_ignores_maxmemory(void) { return repl_is_replica() && cfg_ignore_maxmemory; }
 
 void repl_before_sleep(void) {
     rfailover_update();
     master_before_sleep();
-    blocking_foreach_event(wait_check);
+    blocking_foreach_event_of(wait_reply, wait_check);
 }
 
 void repl_client_gone(client *c) { master_replica_gone(c); }
@@ -217,6 +228,17 @@ void repl_replicate(const char *host, int port) {
 
 void repl_stop_replicating(void) {
     if (repl_is_replica()) replica_unset_master();
+}
+
+void repl_feed_replicas_only(int argc, kstr *argv) {
+    if (!RS.head || repl_is_replica()) return;
+    rstream_command(-1, argc, argv);
+}
+
+void repl_change_replid(void) {
+    rstream_new_replid();
+    RS.replid2[0] = '\0';
+    RS.second_offset = -1;
 }
 
 long long repl_offset(void) {
@@ -320,7 +342,7 @@ command repl_commands[] = {
 
 /* ---- INFO replication ---- */
 
-static const char *replica_state_name(int st) {
+const char *replica_state_name(int st) {
     switch (st) {
     case RS_WAIT_START:
     case RS_WAIT_END: return "wait_bgsave";

@@ -16,7 +16,10 @@ extern char *cfg_masterauth, *cfg_masteruser, *cfg_announce_ip;
 extern int cfg_serve_stale, cfg_read_only, cfg_lazy_flush, cfg_ignore_maxmemory, cfg_priority;
 extern int cfg_announce_port, cfg_announced, cfg_diskless_sync, cfg_diskless_delay;
 extern int cfg_diskless_max, cfg_diskless_load, cfg_ping_period, cfg_timeout;
-extern int cfg_min_replicas, cfg_min_replicas_lag;
+extern int cfg_min_replicas, cfg_min_replicas_lag, cfg_propagation_error;
+/* propagation-error-behavior: what a replica does when a command from its
+ * master fails (replica.c, report_master_error). */
+enum { PROPAGATION_ERR_IGNORE = 0, PROPAGATION_ERR_PANIC, PROPAGATION_ERR_PANIC_ON_REPLICAS };
 extern long long cfg_backlog_size, cfg_backlog_ttl;
 
 /* ---- replication id and stream (backlog.c) ---- */
@@ -58,6 +61,9 @@ bl_block *backlog_find(bl_block *hint, long long off);
 void backlog_trim(long long min_needed, void (*before_free)(const bl_block *b));
 /* Reset the stream to a new id and offset (a replica after a full sync). */
 void rstream_reset(const char *replid, long long offset);
+/* Log the last bytes of the stream (a replica whose master sent a
+ * command that failed: what came before it). */
+void rstream_log_latest(void);
 
 /* The replication aux fields of the last RDB loaded (repl_cmds.c). */
 typedef struct repl_aux {
@@ -111,6 +117,8 @@ void master_request_acks(void);
 replica_rec *replica_of(client *c);
 void master_replica_gone(client *c);
 size_t master_lag_bytes(void);
+/* INFO's name of a replica state (wait_bgsave, send_bulk, online). */
+const char *replica_state_name(int st);
 /* Bytes of stream in the spill file (INFO, Keel only). */
 size_t master_spill_bytes(void);
 

@@ -17,6 +17,7 @@
  * REPLCONF GETACK. All replies of the handshake are single lines, read
  * from the same input buffer that carries the RDB and the stream.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -50,6 +51,7 @@ static size_t applied_at;  /* ML.in: start of the bytes not yet counted */
 
 int link_is_up(void) { return ML.state == LINK_CONNECTED; }
 int repl_is_replica(void) { return ML.host != NULL; }
+client *repl_master_client(void) { return ML.state == LINK_CONNECTED ? ML.mc : NULL; }
 int repl_is_master_client(const client *c) { return c && (c->flags & CLIENT_MASTER); }
 
 const char *link_state_name(void) {
@@ -248,11 +250,31 @@ static void send_psync(void) {
     ML.state = LINK_RECV_PSYNC;
 }
 
+/* CLIENT LIST's laddr of the master client: this end of the link. */
+static void local_address(int fd, char *out, size_t len) {
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (getsockname(fd, (struct sockaddr *)&sa, &salen) != 0) return;
+    if (sa.ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)&sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        port = ntohs(s->sin_port);
+    } else if (sa.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s->sin6_port);
+    }
+    snprintf(out, len, "%s:%d", ip, port);
+}
+
 static void start_streaming(int dbid) {
     ML.mc = client_create_fake();
     ML.mc->flags |= CLIENT_MASTER | CLIENT_AUTHENTICATED;
     ML.mc->db = db_get(dbid < db_count() ? dbid : 0);
     snprintf(ML.mc->addr, sizeof(ML.mc->addr), "%s:%d", ML.host, ML.port);
+    local_address(ML.fd, ML.mc->laddr, sizeof(ML.mc->laddr));
     ML.state = LINK_CONNECTED;
     ML.down_since_ms = 0;
     ML.read_off = RS.offset;
@@ -460,20 +482,66 @@ static int is_getack(const client *c) {
     return c->argc >= 2 && !strcasecmp(c->argv[0], "replconf") && !strcasecmp(c->argv[1], "getack");
 }
 
+/* A command of the master's stream failed here: the datasets may now
+ * differ. Logged with Redis's words (operators and Redis's tests grep
+ * "== CRITICAL =="), with the stream that led to it; with
+ * propagation-error-behavior panic or panic-on-replicas a read-only
+ * replica stops rather than serve a diverging dataset (a writable one
+ * may legitimately hold keys of its own that make a command fail). */
+static void report_master_error(const char *err, size_t len, const char *cmdname) {
+    if (len > 4096) len = 4096;
+    server_log(LOG_WARNING, "== CRITICAL == This replica is sending an error to its master: '%.*s' after processing "
+               "the command '%s'", (int)len, err, cmdname ? cmdname : "<unknown>");
+    rstream_log_latest();
+    server.stat.unexpected_error_replies++;
+    if (cfg_read_only && cfg_propagation_error != PROPAGATION_ERR_IGNORE) {
+        server_log(LOG_WARNING, "Guru Meditation: This replica panicked sending an error to its master after "
+                   "processing the command '%s'", cmdname ? cmdname : "<unknown>");
+        abort();
+    }
+}
+
+/* What a command refused before running would get (no dispatch checks
+ * run for the master's stream but these two). 1: refused and reported. */
+static int refuse_master_command(client *c, const command *cmd) {
+    kstr err;
+    if (!cmd) {
+        err = kstr_cat_printf(kstr_empty(), "ERR unknown command '%.128s', with args beginning with: ", c->argv[0]);
+        for (int i = 1; i < c->argc && kstr_len(err) < 200; i++)
+            err = kstr_cat_printf(err, "'%.128s' ", c->argv[i]);
+    } else if (cmd->arity > 0 ? c->argc != cmd->arity : c->argc < -cmd->arity) {
+        err = kstr_cat_printf(kstr_empty(), "ERR wrong number of arguments for '%s' command", cmd->fullname);
+    } else {
+        return 0;
+    }
+    report_master_error(err, kstr_len(err), NULL);
+    kstr_free(err);
+    return 1;
+}
+
+/* The reply the command left (the master client's replies are dropped):
+ * an error at its head is reported. */
+static void check_master_reply(client *c, const command *cmd) {
+    const reply_block *b = c->reply_head;
+    if (!b || b->used == 0 || b->data[0] != '-') return;
+    const char *end = memchr(b->data, '\r', b->used);
+    size_t len = end ? (size_t)(end - b->data) - 1 : b->used - 1;
+    report_master_error(b->data + 1, len, cmd->fullname);
+}
+
 static void run_master_command(client *c) {
     command *cmd = command_lookup_argv(c->argc, c->argv);
-    if (!cmd) {
-        server_log(LOG_WARNING, "Unknown command '%.64s' from the master, skipped", c->argv[0]);
-        return;
-    }
+    if (refuse_master_command(c, cmd)) return;
     c->cmd = cmd;
     client *prev = server.current_client;
     server.current_client = c;
     applying_master = 1;
+    client_discard_replies(c);
     if (multi_should_queue(c, cmd)) multi_queue(c, cmd);
     else command_call(c, cmd);
     applying_master = 0;
     server.current_client = prev;
+    check_master_reply(c, cmd);
     client_discard_replies(c);
 }
 
@@ -489,6 +557,7 @@ static int process_stream(void) {
         }
         if (r == REQ_NEED_MORE) break;
         c->argv = reqparse_take(&c->parser, &c->argc);
+        c->last_interaction_ms = server_mstime();
         int getack = c->argc > 0 && is_getack(c);
         if (c->argc > 0 && !getack) run_master_command(c);
         client_free_argv(c);
