@@ -627,6 +627,18 @@ static void clear_failure_if_needed(cnode *n) {
     }
 }
 
+/* A node a known member tells us about is added under its own name, as
+ * Redis 7.0 does (no handshake under a made-up name: that node would be
+ * counted twice until the handshake ends); the cron connects and PINGs it. */
+static void add_gossiped_node(const unsigned char *g, int flags) {
+    cnode *n = node_create((const char *)g, flags & (NODE_MASTER | NODE_SLAVE | NODE_NOFAILOVER));
+    memcpy(n->ip, g + 48, NODE_IPLEN);
+    n->ip[NODE_IPLEN - 1] = '\0';
+    n->port = (int)get16(g + 94);
+    n->cport = (int)get16(g + 96);
+    cluster_note_change(1);
+}
+
 static void process_gossip(cnode *sender, const unsigned char *m) {
     int count = (int)get16(m + OFF_COUNT);
     for (int i = 0; i < count; i++) {
@@ -658,24 +670,27 @@ static void process_gossip(cnode *sender, const unsigned char *m) {
                 }
             }
         } else if (sender && !(flags & NODE_NOADDR) && !node_is_forgotten((const char *)g)) {
-            char ip[NODE_IPLEN];
-            memcpy(ip, g + 48, NODE_IPLEN);
-            ip[NODE_IPLEN - 1] = '\0';
-            cluster_start_handshake(ip, (int)get16(g + 94), (int)get16(g + 96));
+            add_gossiped_node(g, flags);
         }
     }
 }
 
+/* A sender without a hostname extension has no announced hostname (it
+ * may just have removed it), as Redis 7.0 reads it. */
 static void process_extensions(cnode *sender, const unsigned char *m) {
-    if (!sender || !(m[OFF_MFLAGS] & MFLAG0_EXT_DATA)) return;
+    if (!sender) return;
     size_t pos = HDR_LEN + (size_t)get16(m + OFF_COUNT) * GOSSIP_LEN;
-    unsigned exts = get16(m + OFF_EXTENSIONS);
+    unsigned exts = (m[OFF_MFLAGS] & MFLAG0_EXT_DATA) ? get16(m + OFF_EXTENSIONS) : 0;
+    int hostname = 0;
     for (unsigned i = 0; i < exts; i++) {
         uint32_t len = get32(m + pos);
-        if (get16(m + pos + 4) == EXT_HOSTNAME)
+        if (get16(m + pos + 4) == EXT_HOSTNAME) {
             snprintf(sender->hostname, sizeof(sender->hostname), "%.*s", (int)(len - 8), (const char *)m + pos + 8);
+            hostname = 1;
+        }
         pos += len;
     }
+    if (!hostname) sender->hostname[0] = '\0';
 }
 
 /* Keys of slots we no longer own are deleted (Redis's "dirty slots"). */

@@ -11,6 +11,7 @@
  * other changes (slots, nodes, flags) by the next cron tick (100 ms),
  * without fsync, as Redis 7.0 writes those.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,6 +66,23 @@ static int apply_announced(const char **err) {
     return 1;
 }
 
+/* cluster-announce-hostname: Redis 7.0's checks (length, character set)
+ * before the hostname is announced. */
+static int apply_announced_hostname(const char **err) {
+    const char *h = cluster_announce_hostname ? cluster_announce_hostname : "";
+    if (strlen(h) >= 256) {
+        *err = "Hostnames must be less than 256 characters";
+        return 0;
+    }
+    for (const char *p = h; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.') {
+            *err = "Hostnames may only contain alphanumeric characters, hyphens or dots";
+            return 0;
+        }
+    }
+    return apply_announced(err);
+}
+
 static const enum_value endpoint_types[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 
 config_entry cluster_configs[] = {
@@ -82,7 +100,7 @@ config_entry cluster_configs[] = {
     CONFIG_BOOL("cluster-allow-reads-when-down", &cluster_allow_reads_when_down, "no", 0, NULL),
     CONFIG_BOOL("cluster-allow-pubsubshard-when-down", &cluster_allow_pubsubshard_when_down, "yes", 0, NULL),
     CONFIG_STRING("cluster-announce-ip", &cluster_announce_ip, "", 0, apply_announced),
-    CONFIG_STRING("cluster-announce-hostname", &cluster_announce_hostname, "", 0, apply_announced),
+    CONFIG_STRING("cluster-announce-hostname", &cluster_announce_hostname, "", 0, apply_announced_hostname),
     CONFIG_INT("cluster-announce-port", &cluster_announce_port, "0", 0, 65535, 0, apply_announced),
     CONFIG_INT("cluster-announce-bus-port", &cluster_announce_bus_port, "0", 0, 65535, 0, apply_announced),
     CONFIG_INT("cluster-announce-tls-port", &cluster_announce_tls_port, "0", 0, 65535, 0, apply_announced),
@@ -108,9 +126,12 @@ int cluster_listen_port(void) {
 
 int cluster_bus_port(const cnode *n) { return n->cport; }
 
+/* Redirections and CLUSTER SHARDS name a node by the preferred endpoint:
+ * its hostname ("?" when it announces none) or nothing at all, in Redis
+ * 7.0's words. */
 const char *cluster_endpoint(const cnode *n) {
-    if (cluster_preferred_endpoint == 1 && n->hostname[0]) return n->hostname;
-    if (cluster_preferred_endpoint == 2) return "?";
+    if (cluster_preferred_endpoint == 1) return n->hostname[0] ? n->hostname : "?";
+    if (cluster_preferred_endpoint == 2) return "";
     return n->ip;
 }
 

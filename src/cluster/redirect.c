@@ -27,10 +27,12 @@
 #include "core/blocking.h"
 #include "core/command.h"
 #include "core/db.h"
+#include "core/multi.h"
 #include "core/server.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "script/script.h"
 
 static int is_shard_pubsub(const command *cmd) {
     return !strcmp(cmd->name, "spublish") || !strcmp(cmd->name, "ssubscribe") || !strcmp(cmd->name, "sunsubscribe");
@@ -50,53 +52,71 @@ static void redirect(client *c, const char *kind, int slot, const cnode *n) {
 
 typedef struct key_scan {
     int slot;
+    kstr first;
     int multiple_keys, missing, existing;
     cnode *owner;
     int migrating, importing;
+    int shard, cross_slot;
 } key_scan;
 
-/* 0 when the keys hash to different slots (CROSSSLOT replied). */
-static int scan_keys(client *c, const command *cmd, key_scan *ks) {
-    memset(ks, 0, sizeof(*ks));
-    ks->slot = -1;
-    int max = c->argc, idx_stack[16];
-    int *idx = max <= 16 ? idx_stack : zmalloc(sizeof(int) * (size_t)max);
-    int n = command_get_keys(cmd, c->argc, c->argv, idx, max);
-    const char *first = NULL;
-    int shard = is_shard_pubsub(cmd), ok = 1;
-    for (int j = 0; j < n; j++) {
-        const kstr key = c->argv[idx[j]];
+/* Adds one command's keys to ks; 0 once they stop hashing to one slot
+ * (ks->cross_slot) or the first key's slot has no owner. */
+static int scan_command_keys(const command *cmd, int argc, kstr *argv, void *priv) {
+    key_scan *ks = priv;
+    int idx_stack[16];
+    int *idx = argc <= 16 ? idx_stack : zmalloc(sizeof(int) * (size_t)argc);
+    int n = command_get_keys(cmd, argc, argv, idx, argc), more = 1;
+    for (int j = 0; j < n && more; j++) {
+        const kstr key = argv[idx[j]];
         int slot = (int)key_hash_slot(key, kstr_len(key));
-        if (!first) {
-            first = key;
+        if (!ks->first) {
+            ks->first = key;
             ks->slot = slot;
             ks->owner = cl.slots[slot];
-            if (!ks->owner) break;
+            if (!ks->owner) {
+                more = 0;
+                break;
+            }
             if (ks->owner == cl.myself && cl.migrating_to[slot]) ks->migrating = 1;
             else if (cl.importing_from[slot]) ks->importing = 1;
-        } else if (kstr_len(key) != kstr_len((kstr)first) || memcmp(key, first, kstr_len(key))) {
+        } else if (kstr_len(key) != kstr_len(ks->first) || memcmp(key, ks->first, kstr_len(key))) {
             if (slot != ks->slot) {
-                reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
-                ok = 0;
+                ks->cross_slot = 1;
+                more = 0;
                 break;
             }
             ks->multiple_keys = 1;
         }
-        if ((ks->migrating || ks->importing) && !shard) {
+        if ((ks->migrating || ks->importing) && !ks->shard) {
             if (key_exists(key)) ks->existing++;
             else ks->missing++;
         }
     }
     if (idx != idx_stack) zfree(idx);
-    return ok;
+    return more;
 }
 
-static int down_state_rejects(client *c, const command *cmd) {
+/* The keys of the request, or of every queued command for EXEC (as Redis
+ * does: a transaction whose commands each name one slot, but not the same
+ * one, is refused at EXEC). 0 when they hash to different slots (CROSSSLOT
+ * replied). */
+static int scan_keys(client *c, const command *cmd, int exec, key_scan *ks) {
+    memset(ks, 0, sizeof(*ks));
+    ks->slot = -1;
+    ks->shard = is_shard_pubsub(cmd);
+    if (exec) multi_foreach_queued(c, scan_command_keys, ks);
+    else scan_command_keys(cmd, c->argc, c->argv, ks);
+    if (!ks->cross_slot) return 1;
+    reply_error(c, "CROSSSLOT Keys in request don't hash to the same slot");
+    return 0;
+}
+
+static int down_state_rejects(client *c, const command *cmd, uint64_t flags) {
     if (cl.ok) return 0;
     if (is_shard_pubsub(cmd)) {
         if (cluster_allow_pubsubshard_when_down) return 0;
     } else if (cluster_allow_reads_when_down) {
-        if (!(cmd->flags & CMD_WRITE)) return 0;
+        if (!(flags & CMD_WRITE)) return 0;
         reply_error(c, "CLUSTERDOWN The cluster is down and only accepts read commands");
         return 1;
     }
@@ -104,43 +124,59 @@ static int down_state_rejects(client *c, const command *cmd) {
     return 1;
 }
 
-int cluster_check_request(client *c, const command *cmd) {
-    if (!cluster_enabled_cfg) return 1;
-    int asking = (c->flags & CLIENT_ASKING) != 0;
-    if (strcmp(cmd->name, "asking") != 0 && !(c->flags & CLIENT_MULTI)) c->flags &= ~CLIENT_ASKING;
-    /* Scripts (their EVAL was checked) and our master's stream. */
-    if (c->flags & (CLIENT_FAKE | CLIENT_MASTER)) return 1;
-    if (!command_has_keys(cmd)) return 1;
-    key_scan ks;
-    if (!scan_keys(c, cmd, &ks)) return 0;
-    if (ks.slot < 0) return 1; /* no keys in this request */
-    if (!ks.owner) {
+/* Whether this node serves the request whose keys ks describes; if not,
+ * the redirection or error is replied. */
+static int serves_keys(client *c, const command *cmd, const key_scan *ks, uint64_t flags, int asking) {
+    if (!ks->owner) {
         reply_error(c, "CLUSTERDOWN Hash slot not served");
         return 0;
     }
-    if (down_state_rejects(c, cmd)) return 0;
-    if ((ks.migrating || ks.importing) && !strcmp(cmd->name, "migrate")) return 1;
-    if (ks.migrating && ks.missing) {
-        if (ks.existing) {
+    if (down_state_rejects(c, cmd, flags)) return 0;
+    if ((ks->migrating || ks->importing) && !strcmp(cmd->name, "migrate")) return 1;
+    if (ks->migrating && ks->missing) {
+        if (ks->existing) {
             reply_error(c, "TRYAGAIN Multiple keys request during rehashing of slot");
             return 0;
         }
-        redirect(c, "ASK", ks.slot, cl.migrating_to[ks.slot]);
+        redirect(c, "ASK", ks->slot, cl.migrating_to[ks->slot]);
         return 0;
     }
-    if (ks.importing && (asking || (cmd->flags & CMD_ASKING))) {
-        if (ks.multiple_keys && ks.missing) {
+    if (ks->importing && (asking || (flags & CMD_ASKING))) {
+        if (ks->multiple_keys && ks->missing) {
             reply_error(c, "TRYAGAIN Multiple keys request during rehashing of slot");
             return 0;
         }
         return 1;
     }
-    if (ks.owner == cl.myself) return 1;
-    if (((c->flags & CLIENT_READONLY) || is_shard_pubsub(cmd)) && !(cmd->flags & CMD_WRITE) &&
-        (cl.myself->flags & NODE_SLAVE) && cl.myself->master == ks.owner)
+    if (ks->owner == cl.myself) return 1;
+    if (((c->flags & CLIENT_READONLY) || ks->shard) && !(flags & CMD_WRITE) && (cl.myself->flags & NODE_SLAVE) &&
+        cl.myself->master == ks->owner)
         return 1;
-    redirect(c, "MOVED", ks.slot, ks.owner);
+    redirect(c, "MOVED", ks->slot, ks->owner);
     return 0;
+}
+
+int cluster_check_request(client *c, const command *cmd) {
+    if (!cluster_enabled_cfg) return 1;
+    int asking = (c->flags & CLIENT_ASKING) != 0;
+    /* ASKING lasts one command, or a whole transaction when MULTI follows
+     * it (Redis keeps the flag while the client is in MULTI). */
+    if (strcmp(cmd->name, "asking") && strcmp(cmd->name, "multi") && !(c->flags & CLIENT_MULTI))
+        c->flags &= ~CLIENT_ASKING;
+    /* Scripts (their EVAL was checked) and our master's stream. */
+    if (c->flags & (CLIENT_FAKE | CLIENT_MASTER)) return 1;
+    int exec = multi_is_exec(cmd) && (c->flags & CLIENT_MULTI);
+    if (!exec && !command_has_keys(cmd)) return 1;
+    /* EXEC is a write when a queued command is, EVAL when its script may
+     * write (a shebang without no-writes): a replica redirects them. */
+    uint64_t flags = exec ? cmd->flags | multi_queued_flags(c) : script_request_flags(c, cmd);
+    key_scan ks;
+    int ok = scan_keys(c, cmd, exec, &ks);
+    if (ok && ks.slot >= 0) ok = serves_keys(c, cmd, &ks, flags, asking);
+    /* A refused EXEC discards its transaction (the queued commands were
+     * each served here when queued; together they are not). */
+    if (!ok && exec) multi_discard(c);
+    return ok;
 }
 
 /* Clients blocked on keys (BLPOP ...) whose slot is no longer served here

@@ -322,6 +322,17 @@ void multi_abort_exec(client *c, const char *why) {
     unwatch_all(c);
 }
 
+void multi_discard(client *c) {
+    free_queue(c);
+    unwatch_all(c);
+}
+
+void multi_foreach_queued(const client *c, multi_queued_fn *fn, void *priv) {
+    const mstate *ms = c->mstate;
+    for (int i = 0; ms && i < ms->ncmds; i++)
+        if (!fn(ms->cmds[i].cmd, ms->cmds[i].argc, ms->cmds[i].argv, priv)) return;
+}
+
 static void exec_command(client *c) {
     if (!(c->flags & CLIENT_MULTI)) {
         reply_error(c, "ERR EXEC without MULTI");

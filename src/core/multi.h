@@ -37,6 +37,13 @@ int multi_is_exec(const command *cmd);
 /* EXEC refused before running (e.g. OOM): reply EXECABORT with why and
  * discard the transaction. */
 void multi_abort_exec(client *c, const char *why);
+/* EXEC refused with an error already replied (cluster redirections):
+ * discard the transaction and its watches, as DISCARD does. */
+void multi_discard(client *c);
+/* The queued commands of c in order: fn is called on each until it
+ * returns 0 (cluster mode checks every key of a transaction at EXEC). */
+typedef int multi_queued_fn(const command *cmd, int argc, kstr *argv, void *priv);
+void multi_foreach_queued(const client *c, multi_queued_fn *fn, void *priv);
 
 /* Key changes, for WATCH. */
 void multi_touch_key(db *d, const char *key, size_t klen);

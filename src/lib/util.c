@@ -102,6 +102,14 @@ int ll_to_string(char *dst, size_t dstlen, long long v) {
     return n;
 }
 
+size_t resp_header(char *out, char kind, long long n) {
+    out[0] = kind;
+    size_t len = 1 + (size_t)ll_to_string(out + 1, 30, n);
+    out[len++] = '\r';
+    out[len++] = '\n';
+    return len;
+}
+
 int double_to_string(char *buf, size_t len, double v) {
     if (isinf(v)) return snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
     if (isnan(v)) return snprintf(buf, len, "nan");

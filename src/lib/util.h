@@ -24,6 +24,12 @@ static inline int ll_add_overflows(long long a, long long b) {
 }
 /* Write v in decimal; returns the length (dst must hold 21 bytes). */
 int ll_to_string(char *dst, size_t dstlen, long long v);
+/* A RESP length header, "*<n>\r\n" or "$<n>\r\n" (kind '*' or '$'), into
+ * out (32 bytes); returns its length. The AOF and the replication stream
+ * write one per argument of every write: snprintf cost about 700
+ * instructions a call, most of a replicated SET's overhead
+ * (bench/repl/cost.py). */
+size_t resp_header(char *out, char kind, long long n);
 /* Shortest "%.17g" form Redis uses for doubles in replies ("inf", "-inf"). */
 int double_to_string(char *buf, size_t len, double v);
 /* INCRBYFLOAT's formatting: fixed notation, no trailing zeros. */

@@ -233,12 +233,10 @@ static long long files_size(const aof_manifest *am, long long *base) {
 
 static kstr cat_command(kstr s, int argc, kstr *argv) {
     char hdr[32];
-    int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-    s = kstr_cat_len(s, hdr, (size_t)n);
+    s = kstr_cat_len(s, hdr, resp_header(hdr, '*', argc));
     for (int i = 0; i < argc; i++) {
         size_t len = kstr_len(argv[i]);
-        n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", len);
-        s = kstr_cat_len(s, hdr, (size_t)n);
+        s = kstr_cat_len(s, hdr, resp_header(hdr, '$', (long long)len));
         s = kstr_cat_len(s, argv[i], len);
         s = kstr_cat_len(s, "\r\n", 2);
     }

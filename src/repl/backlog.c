@@ -92,18 +92,6 @@ void rstream_append(const char *p, size_t len) {
     }
 }
 
-/* "*<n>\r\n" or "$<n>\r\n" into out (32 bytes); returns its length.
- * Every write goes through here once per argument: snprintf cost about
- * 700 instructions a call, most of a replicated SET's overhead
- * (bench/repl/cost.py). */
-static size_t resp_header(char *out, char kind, long long n) {
-    out[0] = kind;
-    size_t len = 1 + (size_t)ll_to_string(out + 1, 30, n);
-    out[len++] = '\r';
-    out[len++] = '\n';
-    return len;
-}
-
 static void append_bulk(const char *p, size_t len) {
     char hdr[32];
     rstream_append(hdr, resp_header(hdr, '$', (long long)len));

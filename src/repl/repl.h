@@ -66,7 +66,7 @@ int repl_is_master_client(const struct client *c);
 void repl_replicate(const char *host, int port);
 void repl_stop_replicating(void);
 /* The replication offset: the master's stream offset, or the offset a
- * replica applied (0 before its first sync). */
+ * replica applied (also while its link is down; 0 during a full sync). */
 long long repl_offset(void);
 /* Cluster replica validity: milliseconds since this replica last heard
  * from its master (the link's last read while it is up, else since it

@@ -241,8 +241,12 @@ void repl_change_replid(void) {
     RS.second_offset = -1;
 }
 
+/* As Redis's replica offset: what was applied, kept while the link is
+ * down (the offset PSYNC continues from; cluster ranks replicas with it),
+ * and 0 during a full sync, whose load replaces the data (CLUSTER SLOTS
+ * hides such a replica). */
 long long repl_offset(void) {
-    if (repl_is_replica()) return link_is_up() ? RS.offset : 0;
+    if (repl_is_replica() && ML.state == LINK_TRANSFER) return 0;
     return RS.offset;
 }
 

@@ -39,4 +39,4 @@ async function startKeel(extraArgs = []) {
   return { port, stop: () => proc.kill('SIGTERM') };
 }
 
-module.exports = { startKeel };
+module.exports = { startKeel, freePort };

@@ -354,3 +354,45 @@ def test_keel_replica_of_a_redis_master_promoted(start_server):
     rc.set("after", "promotion")
     assert rc.get("after") == b"promotion"
     rc.close()
+
+
+def test_redis_replica_of_a_keel_master_promoted(start_server):
+    """Two Keel masters and a Redis master; a Redis replica of a Keel
+    master takes over when that master dies, and the cluster (slots served
+    by both kinds) passes redis-cli --cluster check."""
+    masters = [start_node(start_server), start_node(start_server), start_node(start_server, binary=REDIS_SERVER)]
+    create_cluster(masters)
+    red = start_node(start_server, binary=REDIS_SERVER)
+    victim = masters[0]
+    status, out = cli("--cluster", "add-node", addr(red), addr(victim), "--cluster-slave", "--cluster-master-id",
+                      myid(victim))
+    assert status == 0, out
+    nodes = masters + [red]
+    assert wait_agreed(nodes)
+    rc = cluster_client(masters)
+    fill(rc, 300)
+    rc.close()
+    assert wait_for(lambda: red.client.info("replication").get("master_link_status") == "up", timeout=30)
+    assert wait_for(lambda: red.client.dbsize() == victim.client.dbsize() > 0, timeout=30)
+    vid = myid(victim)
+    kill_node(victim)
+    assert wait_for(lambda: "master" in nodes_view(red)[myid(red)][0], timeout=60)
+    alive = masters[1:] + [red]
+    assert wait_for(lambda: all(cluster_info(n)["cluster_state"] == "ok" for n in alive), timeout=60)
+    assert all("master" in nodes_view(n)[myid(red)][0] for n in masters[1:])
+    # The dead master is forgotten, so that check sees only live nodes.
+    for n in alive:
+        assert cmd(n.client, "CLUSTER", "FORGET", vid) == b"OK"
+    assert wait_agreed(alive)
+    status, out = cli("--cluster", "check", addr(masters[1]))
+    assert status == 0 and "[OK] All 16384 slots covered." in out, out
+    # Slots served by Keel and by Redis (the promoted replica and the
+    # Redis master).
+    view = nodes_view(masters[1])
+    assert all(view[myid(n)][1] for n in alive), view
+    rc = cluster_client(alive)
+    for i in range(300):
+        assert rc.get("key:%d" % i) == str(i).encode()
+    rc.set("after", "promotion")
+    assert rc.get("after") == b"promotion"
+    rc.close()

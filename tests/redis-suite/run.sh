@@ -19,6 +19,11 @@
 #              certificates come from the tree's utils/gen-test-certs.sh,
 #              run in the copy (DH parameters: the ffdhe2048 group rather
 #              than a freshly generated prime, which takes minutes)
+#   -p BASE    the suite's base port (default: a free range claimed among
+#              21000, 21500, ... below): its servers use BASE..BASE+399 and
+#              need BASE+10000.. free for cluster buses, so keep
+#              BASE <= 22300 for cluster units (port+10000 then stays below
+#              32768, under the kernel's ephemeral ports)
 #   -x TEST    skip tests of that name (or /regexp), passed to the suite's
 #              --skiptest; repeatable (a test that never ends under Keel,
 #              see docs/COMPATIBILITY.md, would otherwise take its unit down)
@@ -54,9 +59,10 @@ DEFAULT_UNITS="protocol keyspace scan type/string type/incr expire type/list typ
 type/list-3 type/set type/zset type/hash sort bitops bitfield geo hyperloglog info-command
 slowlog pause querybuf"
 
-usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "r:m:s:o:t:x:kTh" opt; do
+FIXED_BASE=
+while getopts "r:m:s:o:t:x:p:kTh" opt; do
     case $opt in
     r) SRC=$OPTARG ;;
     m) MODE=$OPTARG ;;
@@ -66,6 +72,7 @@ while getopts "r:m:s:o:t:x:kTh" opt; do
     k) QUIET=1 ;;
     T) TLS=1 ;;
     x) SKIPS+=(--skiptest "$OPTARG") ;;
+    p) FIXED_BASE=$OPTARG ;;
     *) usage ;;
     esac
 done
@@ -124,6 +131,18 @@ done
 LOCKS=/tmp/keel-redis-suite-ports
 mkdir -p "$LOCKS"
 claim_range() {
+    if [ -n "$FIXED_BASE" ]; then
+        b=$FIXED_BASE
+        owner=$(cat "$LOCKS/$b/pid" 2>/dev/null)
+        if ! mkdir "$LOCKS/$b" 2>/dev/null && [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
+            echo "run.sh: base port $b is in use by run $owner" >&2
+            exit 1
+        fi
+        mkdir -p "$LOCKS/$b"
+        echo $$ >"$LOCKS/$b/pid"
+        BASE=$b
+        return 0
+    fi
     for i in $(seq 0 22); do
         b=$((21000 + ((i + $$) % 23) * 500))
         if mkdir "$LOCKS/$b" 2>/dev/null; then
