@@ -42,8 +42,15 @@ below what the run needs (3.5x the dataset plus 1 GB) it lowers N to the
 largest count that fits and says so (--force keeps N). Keel and Redis
 run one after the other, never at once.
 
+With --idle-only, only step 2, --runs times per server (the idle full
+sync of issue 14's "make the full sync faster"; median and each run);
+--sync-delay S sets the master's repl-diskless-sync-delay (default 5, so
+the 5 s wait is part of the figure) and --load MODE the replica's
+repl-diskless-load (default disabled: through a temp file).
+
 Usage: bench/repl/run.py [--keel PATH] [--redis PATH|''] [--keys N]
        [--warmup S] [--window S] [--timeout S] [--force]
+       [--idle-only [--runs N] [--sync-delay S] [--load MODE]]
 Prints Markdown tables; about 4 minutes with the defaults (1M keys).
 """
 
@@ -109,6 +116,32 @@ def attach_and_wait(replica, master_port, timeout, on_poll=None):
     return None
 
 
+def idle_syncs(name, binary, args):
+    """Idle full syncs only: the master filled once, a fresh replica each run."""
+    extra = ["--enable-debug-command", "yes"]
+    m = kb.Server(binary, extra, name=name + "-master")
+    m.conn().call("CONFIG", "SET", "repl-diskless-sync-delay", str(args.sync_delay))
+    fill(m.port, args.keys)
+    times = []
+    for i in range(args.runs):
+        r = kb.Server(binary, extra + ["--repl-diskless-load", args.load], name="%s-idle-replica-%d" % (name, i))
+        times.append(attach_and_wait(r, m.port, args.timeout))
+        r.stop()
+    m.stop()
+    return times
+
+
+def print_idle(rows, args):
+    print("Idle full sync of %d keys of 1 KB (master: repl-diskless-sync yes, repl-diskless-sync-delay %d; "
+          "replica: repl-diskless-load %s), REPLICAOF to master_link_status up, %d runs\n"
+          % (args.keys, args.sync_delay, args.load, args.runs))
+    print(kb.md_head(["server", "median (s)", "runs (s)"], "lrl"))
+    for name, times in rows:
+        ok = sorted(t for t in times if t is not None)
+        med = "%.1f" % ok[len(ok) // 2] if ok else "-"
+        print(kb.md_row([name, med, " ".join("%.1f" % t if t is not None else "never" for t in times)]))
+
+
 def run_one(name, binary, args):
     extra = ["--enable-debug-command", "yes"]
     m = kb.Server(binary, extra, name=name + "-master")
@@ -172,6 +205,10 @@ def main():
     ap.add_argument("--window", type=float, default=5.0)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--force", action="store_true", help="keep --keys even when memory looks short")
+    ap.add_argument("--idle-only", action="store_true")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sync-delay", type=int, default=5)
+    ap.add_argument("--load", default="disabled")
     args = ap.parse_args()
     avail = mem_available_mb()
     fit, need = keys_that_fit(args.keys, avail)
@@ -180,6 +217,12 @@ def main():
         print("not enough memory for %d keys: running %d (needs about %.0f MB)" % (args.keys, fit, need))
         args.keys = fit
     sys.stdout.flush()
+    if args.idle_only:
+        rows = [("keel", idle_syncs("keel", args.keel, args))]
+        if args.redis:
+            rows.append(("redis", idle_syncs("redis", args.redis, args)))
+        print_idle(rows, args)
+        return
     rows = [run_one("keel", args.keel, args)]
     if args.redis:
         rows.append(run_one("redis", args.redis, args))

@@ -362,7 +362,7 @@ void command_dispatch(client *c) {
     }
     /* -LOADING before -BUSY, as Redis orders them: a slow script replayed
      * from the AOF is part of the load. */
-    if (rdb_loading && !(cmd->flags & CMD_LOADING)) {
+    if ((rdb_loading && !(cmd->flags & CMD_LOADING)) || (rdb_async_loading && (cmd->flags & CMD_NO_ASYNC_LOADING))) {
         reply_error(c, RDB_LOADING_ERR);
         rejected(c, cmd);
         return;

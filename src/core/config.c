@@ -9,6 +9,7 @@
 #include "memory/memory.h"
 #include "lib/zmalloc.h"
 #include "net/reply.h"
+#include "persist/rdb.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,7 +70,7 @@ static config_entry core_configs[] = {
     CONFIG_BOOL("dynamic-hz", &server.dynamic_hz, "yes", 0, NULL),
     CONFIG_INT("active-expire-effort", &server.active_expire_effort, "1", 1, 10, 0, NULL),
     CONFIG_STRING("requirepass", &server.requirepass, "", 0, acl_requirepass_apply),
-    CONFIG_STRING("dir", &server.dir, "", CF_PROTECTED, NULL),
+    CONFIG_STRING("dir", &server.dir, "", CF_PROTECTED | CF_DENY_LOADING, NULL),
     CONFIG_STRING("dbfilename", &server.dbfilename, "dump.rdb", CF_PROTECTED, NULL),
     CONFIG_SPECIAL("save", &server.save_params, "3600 1 300 100 60 10000", set_save, get_string_ptr, 0),
     /* Memory. */
@@ -733,10 +734,13 @@ static void restore_all(saved_value *saved, int n) {
 
 /* Check the names and save the old values. Returns the index of the
  * first bad name (with *err set; NULL for an unknown name), or n. */
+static const char loading_err[] = RDB_LOADING_ERR;
+
 static int check_and_save(client *c, saved_value *saved, int n, const char **err) {
     for (int i = 0; i < n; i++) {
         config_entry *ce = config_find(c->argv[2 + i * 2]);
         if (!ce || (ce->flags & CF_DIRECTIVE)) { *err = NULL; return i; }
+        if ((ce->flags & CF_DENY_LOADING) && (rdb_loading || rdb_async_loading)) { *err = loading_err; return i; }
         if (ce->flags & CF_IMMUTABLE) { *err = "can't set immutable config"; return i; }
         if ((ce->flags & CF_PROTECTED) && !security_protected_configs_allowed(c)) {
             *err = "can't set protected config";
@@ -773,6 +777,7 @@ void config_command_set(client *c) {
     int bad = check_and_save(c, saved, n, &err);
     if (bad == n) bad = apply_all(c, saved, n, &err);
     if (bad == n) reply_ok(c);
+    else if (err == loading_err) reply_error(c, loading_err); /* as Redis: the plain -LOADING */
     else if (!err) reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", c->argv[2 + bad * 2]);
     else reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", c->argv[2 + bad * 2], err);
     for (int i = 0; i < n; i++) kstr_free(saved[i].str);

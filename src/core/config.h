@@ -28,6 +28,7 @@ typedef enum { CT_BOOL, CT_INT, CT_LL, CT_MEMORY, CT_ENUM, CT_STRING, CT_SPECIAL
 #define CF_PERCENT_OK (1 << 1) /* memory value may be "N%" (stored negative) */
 #define CF_HIDDEN (1 << 2)
 #define CF_PROTECTED (1 << 3) /* CONFIG SET only as enable-protected-configs allows */
+#define CF_DENY_LOADING (1 << 5) /* CONFIG SET refused with -LOADING during a load (async too) */
 #define CF_DIRECTIVE (1 << 4)  /* a file/command-line directive only: CONFIG
                                   GET and SET do not know it ("user" lines) */
 

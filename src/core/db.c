@@ -565,6 +565,20 @@ void db_reattach(db *d, db *x) {
     if (db_on_emptied) db_on_emptied(d);
 }
 
+void db_exchange(db *d, db *x) {
+    hashtable *keys = d->keys, *expires = d->expires;
+    long long avg = d->avg_ttl;
+    d->keys = x->keys;
+    d->expires = x->expires;
+    d->avg_ttl = x->avg_ttl;
+    x->keys = keys;
+    x->expires = expires;
+    x->avg_ttl = avg;
+    d->expires_cursor = 0;
+    recount_slots(d);
+    if (db_on_emptied) db_on_emptied(d);
+}
+
 void db_empty_all(void) {
     for (int i = 0; i < ndbs; i++) db_empty(&dbs[i]);
 }

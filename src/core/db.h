@@ -151,6 +151,10 @@ void db_free_detached(db *x);
  * their place (x is consumed). An aborted RDB load restores the keyspace
  * it had set aside this way. */
 void db_reattach(db *d, db *x);
+/* Exchange d's contents with x's (a detached database), in O(1) outside
+ * cluster mode: a replica's async load lets clients read the old dataset
+ * between batches of the new one this way. */
+void db_exchange(db *d, db *x);
 
 /* ---- Cluster hash slots (cluster mode: database 0) ----
  * db_enable_slot_index, called before db_init_all, makes database 0 keep

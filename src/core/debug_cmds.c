@@ -423,9 +423,11 @@ static void debug_command(client *c) {
             NULL,
         };
         reply_help(c, help);
-    } else if (rdb_loading && (arg_is(sub, "reload") || arg_is(sub, "loadaof") || arg_is(sub, "populate"))) {
-        /* DEBUG is served while a start-up load runs: these would write
-         * into (or replace) the half-loaded keyspace. */
+    } else if ((rdb_loading || rdb_async_loading) &&
+               (arg_is(sub, "reload") || arg_is(sub, "loadaof") || arg_is(sub, "populate"))) {
+        /* DEBUG is served while a load runs: these would write into (or
+         * replace) the half-loaded keyspace, or the old one an async load
+         * shows meanwhile. */
         reply_error(c, RDB_LOADING_ERR);
     } else if (arg_is(sub, "aof-flush-sleep") && c->argc == 3) {
         long long usec;

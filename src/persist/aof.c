@@ -897,7 +897,7 @@ static int apply_dirname(const char **err) {
 }
 
 config_entry aof_configs[] = {
-    CONFIG_BOOL("appendonly", &server.appendonly, "no", 0, apply_appendonly),
+    CONFIG_BOOL("appendonly", &server.appendonly, "no", CF_DENY_LOADING, apply_appendonly),
     CONFIG_STRING("appendfilename", &server.appendfilename, "appendonly.aof", CF_IMMUTABLE, apply_filename),
     CONFIG_STRING("appenddirname", &cfg_dirname, "appendonlydir", CF_IMMUTABLE, apply_dirname),
     CONFIG_ENUM("appendfsync", &cfg_fsync, "everysec", fsync_enum, 0, NULL),

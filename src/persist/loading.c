@@ -14,8 +14,8 @@
 #include "net/client.h"
 #include "persist/rdb.h"
 
-/* Declared in rdb.h: dispatch reads it; only this file writes it. */
-int rdb_loading;
+/* Declared in rdb.h: dispatch reads them; only this file writes them. */
+int rdb_loading, rdb_async_loading;
 
 static struct {
     int depth;              /* nested loads: an AOF's RDB preamble */
@@ -24,6 +24,8 @@ static struct {
     long long start_us;
     long long total_bytes, loaded_bytes, events_at_bytes;
     long long rdb_used_mem; /* the writer's used-mem aux field */
+    void (*async_swap)(void *ctx);
+    void *async_ctx;
 } L;
 
 static int events_interval_bytes = 2 * 1024 * 1024;
@@ -55,9 +57,26 @@ void loading_serve_clients(int on) { L.serve_clients = on; }
 
 void loading_note_rdb_used_mem(long long bytes) { L.rdb_used_mem = bytes; }
 
+void loading_set_async(void (*swap)(void *ctx), void *ctx) {
+    L.async_swap = swap;
+    L.async_ctx = ctx;
+}
+
 static void serve_clients_now(void) {
     server_update_cached_time();
+    void (*swap)(void *) = L.async_swap;
+    void *ctx = L.async_ctx;
+    if (swap) {
+        swap(ctx);
+        rdb_loading = 0;
+        rdb_async_loading = 1;
+    }
     clients_process_while_busy();
+    if (swap) {
+        rdb_async_loading = 0;
+        rdb_loading = L.depth > 0;
+        swap(ctx);
+    }
     if (!server.shutdown_asap) return;
     /* Nothing is saved: the dataset is half loaded, and the file it comes
      * from is the good copy (Redis also skips the save while loading). */
@@ -74,6 +93,10 @@ void loading_progress(long long bytes) {
     if (!L.serve_clients || bytes - L.events_at_bytes < events_interval_bytes) return;
     L.events_at_bytes = bytes;
     serve_clients_now();
+}
+
+void rdb_load_serve_clients(void) {
+    if (L.depth > 0 && L.serve_clients) serve_clients_now();
 }
 
 void loading_key_delay(void) {

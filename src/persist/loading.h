@@ -28,6 +28,11 @@ void loading_key_delay(void);
 void loading_note_rdb_used_mem(long long bytes);
 /* Start-up loads serve clients; loads inside a command do not. */
 void loading_serve_clients(int on);
+/* An async load (repl-diskless-load swapdb): swap(ctx) exchanges the
+ * live dataset with the old one; it is called before and after clients
+ * are served, so that they see the old dataset, with rdb_async_loading
+ * set and rdb_loading clear meanwhile. NULL ends it. */
+void loading_set_async(void (*swap)(void *ctx), void *ctx);
 /* INFO persistence's loading_* fields, present only while loading. */
 kstr loading_info_fields(kstr s);
 

@@ -164,7 +164,7 @@ static void bgsave_command(client *c) {
 static void lastsave_command(client *c) { reply_ll(c, rdb_last_save_time); }
 
 command bgsave_commands[] = {
-    {"bgsave", bgsave_command, -1, "admin noscript", 0, 0, 0, "server", "1.0.0", "Asynchronously save the dataset to disk.", NULL},
+    {"bgsave", bgsave_command, -1, "admin noscript no_async_loading", 0, 0, 0, "server", "1.0.0", "Asynchronously save the dataset to disk.", NULL},
     {"lastsave", lastsave_command, 1, "fast loading stale", 0, 0, 0, "server", "1.0.0", "Unix time of the last successful save to disk.", NULL},
     {0},
 };
@@ -273,7 +273,7 @@ static kstr persist_info_fields(kstr s) {
     return kstr_cat_printf(s,
         "# Persistence\r\n"
         "loading:%d\r\n"
-        "async_loading:0\r\n"
+        "async_loading:%d\r\n"
         "current_cow_peak:0\r\n"
         "current_cow_size:0\r\n"
         "current_cow_size_age:0\r\n"
@@ -302,7 +302,7 @@ static kstr persist_info_fields(kstr s) {
         "aof_last_cow_size:0\r\n"
         "module_fork_in_progress:0\r\n"
         "module_fork_last_cow_size:0\r\n",
-        rdb_loading ? 1 : 0, perc, done, total, server_dirty, rdb_running, rdb_last_save_time,
+        rdb_loading ? 1 : 0, rdb_async_loading ? 1 : 0, perc, done, total, server_dirty, rdb_running, rdb_last_save_time,
         persist.lastbgsave_ok ? "ok" : "err", persist.last_bgsave_time_sec,
         rdb_running ? (now_ms - persist.bgsave_start_ms) / 1000 : -1, persist.rdb_saves,
         rdb_last_load_keys_expired, rdb_last_load_keys_loaded, persist.aof_enabled, aof_running,

@@ -159,6 +159,10 @@ int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_loa
  * with it, what was loaded before the error stays. */
 #define RDB_LOAD_NOFLUSH 1
 #define RDB_LOAD_MERGE 2
+/* A replica's load of its master's file: the old dataset is freed in the
+ * background (replica-lazy-flush), clients are served meanwhile (-LOADING). */
+#define RDB_LOAD_LAZY_FREE 4
+#define RDB_LOAD_SERVE_CLIENTS 8
 int rdb_load_file_flags(const char *path, int flags, rdb_load_stats *st, char *err, size_t errlen);
 
 /* Key-by-key form: each key is handed to on_key with what the file says
@@ -188,6 +192,33 @@ typedef struct rdb_visitor {
     /* Where on_key leaves the reason it refused a key (may be NULL). */
     const char *key_error;
 } rdb_visitor;
+/* Streaming input (a replica's diskless load): the parser reads what it
+ * needs when it needs it, holding about one key at a time. */
+typedef struct rdb_source {
+    /* Up to cap bytes into buf: > 0 bytes, 0 end of input, -1 error (the
+     * source says why in its own log line). May block. */
+    long (*read)(void *ctx, void *buf, size_t cap);
+    /* Bytes read past the RDB's end (after its CRC), handed back after a
+     * successful parse (may be NULL). */
+    void (*unread)(void *ctx, const void *p, size_t n);
+    void *ctx;
+    long long total; /* input size when known (`$len`), -1 otherwise */
+} rdb_source;
+int rdb_parse_source(const char *name, const rdb_source *src, const rdb_visitor *v, rdb_load_stats *st,
+                     char *err, size_t errlen);
+/* Load a stream into the keyspace as rdb_load_file does; with async set
+ * (repl-diskless-load swapdb, Keel serving reads meanwhile), clients see
+ * the old dataset whenever they are served during the load, with
+ * rdb_async_loading set instead of rdb_loading. lazy_free: the old
+ * dataset is freed in the background (replica-lazy-flush). */
+int rdb_load_source(const char *name, const rdb_source *src, int async, int lazy_free, rdb_load_stats *st,
+                    char *err, size_t errlen);
+/* A streaming source waiting for input calls this to serve clients as
+ * the loader does between keys (no-op outside such a load). */
+void rdb_load_serve_clients(void);
+/* Set while an async load runs (INFO async_loading; dispatch answers
+ * -LOADING only to commands flagged no-async-loading). */
+extern int rdb_async_loading;
 int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st,
                   char *err, size_t errlen);
 int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err,

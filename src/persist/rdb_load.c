@@ -1,8 +1,10 @@
 /*
  * rdb_load.c: reading RDB files, versions 1 to 12 (Redis 2.x to 7.4,
- * Valkey 7.2 to 8.x), from memory: a file is mapped, not read into a
- * buffer, so a 1 GB dump costs no 1 GB copy and the kernel drops pages
- * behind the parser.
+ * Valkey 7.2 to 8.x), from memory: a file is mapped (rdb_file.c), not read
+ * into a buffer, so a 1 GB dump costs no 1 GB copy and the kernel drops
+ * pages behind the parser. Or from a stream (a replica's diskless load):
+ * the same parser, its buffer refilled on demand and compacted between
+ * keys.
  *
  * Every read goes through take(), which checks the length against what
  * remains; every count read from the file is checked against the bytes
@@ -22,17 +24,13 @@
 #include "persist/rdb.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/kstr.h"
 #include "lib/zmalloc.h"
@@ -59,6 +57,15 @@ typedef struct rd {
     size_t crc_pos;
     const rdb_visitor *v;
     rdb_load_stats *st;
+    /* Streaming input (rdb_parse_source): p is our buffer, refilled from
+     * src; base is the input offset of p[0]. Buffers outgrown within a
+     * key stay alive (old) until the next key, since pointers into them
+     * may still be held; between keys the unread tail moves to the front. */
+    const rdb_source *src;
+    unsigned char *buf;
+    size_t cap, base;
+    unsigned char **old;
+    size_t nold;
 } rd;
 
 static void fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,7 +77,7 @@ static void fail(rd *r, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (r->err) snprintf(r->err, r->errlen, "%s: %s at offset %zu", r->name ? r->name : "RDB", msg, r->pos);
+    if (r->err) snprintf(r->err, r->errlen, "%s: %s at offset %zu", r->name ? r->name : "RDB", msg, r->base + r->pos);
 }
 
 static void warn(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -91,8 +98,11 @@ static void crc_advance(rd *r, size_t upto) {
     }
 }
 
+static int refill(rd *r, size_t n);
+
 static const unsigned char *take(rd *r, size_t n) {
     if (r->failed) return NULL;
+    if (n > r->len - r->pos && r->src && refill(r, n) < 0) return NULL;
     if (n > r->len - r->pos) {
         fail(r, "unexpected end of file (needed %zu bytes, %zu left)", n, r->len - r->pos);
         return NULL;
@@ -103,7 +113,62 @@ static const unsigned char *take(rd *r, size_t n) {
     return q;
 }
 
-static size_t remaining(const rd *r) { return r->len - r->pos; }
+/* Bytes left in the input: unknown for a stream without a total (the
+ * count checks then bound nothing; the master is trusted, as in Redis). */
+static size_t remaining(const rd *r) {
+    if (!r->src) return r->len - r->pos;
+    if (r->src->total < 0) return SIZE_MAX / 2;
+    long long left = r->src->total - (long long)(r->base + r->pos);
+    return left > 0 ? (size_t)left : 0;
+}
+
+/* Make n bytes available at pos, reading the source (which may block). */
+static int refill(rd *r, size_t n) {
+    if (r->pos + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 1 << 20;
+        while (cap < r->pos + n + (64 << 10)) cap *= 2;
+        unsigned char *nb = zmalloc(cap);
+        if (r->len) memcpy(nb, r->buf, r->len);
+        if (r->buf) {
+            r->old = zrealloc(r->old, sizeof(*r->old) * (r->nold + 1));
+            r->old[r->nold++] = r->buf;
+        }
+        r->buf = nb;
+        r->cap = cap;
+        r->p = nb;
+    }
+    while (r->len - r->pos < n) {
+        size_t want = r->cap - r->len;
+        if (r->src->total >= 0) {
+            long long left = r->src->total - (long long)(r->base + r->len);
+            if (left <= 0) return 0; /* take() reports the short input */
+            if ((long long)want > left) want = (size_t)left;
+        }
+        ssize_t got = r->src->read(r->src->ctx, r->buf + r->len, want);
+        if (got < 0) {
+            fail(r, "%s", "read error from the source");
+            return -1;
+        }
+        if (got == 0) return 0;
+        r->len += (size_t)got;
+    }
+    return 0;
+}
+
+/* Between keys: nothing points into the buffer, so the consumed part can
+ * go and outgrown buffers be freed. */
+static void compact(rd *r) {
+    if (!r->src) return;
+    for (size_t i = 0; i < r->nold; i++) zfree(r->old[i]);
+    r->nold = 0;
+    if (r->pos < (256 << 10)) return;
+    crc_advance(r, r->pos);
+    memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+    r->base += r->pos;
+    r->len -= r->pos;
+    r->crc_pos -= r->pos;
+    r->pos = 0;
+}
 
 static int get_u8(rd *r, int *b) {
     const unsigned char *q = take(r, 1);
@@ -803,6 +868,7 @@ static int parse(rd *r) {
     rdb_key_info ki = {.dbid = 0, .expire_ms = -1, .idle_s = -1, .freq = -1};
     for (;;) {
         int t;
+        compact(r);
         size_t at = r->pos;
         if (get_u8(r, &t) < 0) return -1;
         uint64_t a, b;
@@ -884,7 +950,7 @@ static int parse(rd *r) {
             warn(r, "skipping empty key: %.*s", (int)(key.len > 64 ? 64 : key.len), key.s);
         } else {
             if (r->st) r->st->keys_per_type[entry_type(e)]++;
-            ki.offset = r->pos;
+            ki.offset = r->base + r->pos;
             if (r->v->on_key(r->v->priv, &ki, e) < 0) {
                 rstr_free(&key);
                 if (!r->failed) {
@@ -899,6 +965,26 @@ static int parse(rd *r) {
         ki.idle_s = -1;
         ki.freq = -1;
     }
+}
+
+int rdb_parse_source(const char *name, const rdb_source *src, const rdb_visitor *v, rdb_load_stats *st, char *err,
+                     size_t errlen) {
+    rd r = {0};
+    r.name = name;
+    r.err = err;
+    r.errlen = errlen;
+    r.v = v;
+    r.st = st;
+    r.src = src;
+    if (err && errlen) err[0] = '\0';
+    int rc = parse(&r);
+    if (st) st->bytes = (long long)(r.base + r.pos);
+    /* What was read past the RDB's end belongs to the caller. */
+    if (rc == 0 && r.len > r.pos && src->unread) src->unread(src->ctx, r.buf + r.pos, r.len - r.pos);
+    for (size_t i = 0; i < r.nold; i++) zfree(r.old[i]);
+    zfree(r.old);
+    zfree(r.buf);
+    return rc;
 }
 
 int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rdb_load_stats *st, char *err,
@@ -919,54 +1005,6 @@ int rdb_parse_named(const char *name, const unsigned char *buf, size_t len, cons
     if (err && errlen) err[0] = '\0';
     int rc = parse(&r);
     if (st) st->bytes = (long long)r.pos;
-    return rc;
-}
-
-/* ---- files ---- */
-
-int rdb_map_file(const char *path, const unsigned char **buf, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    *len = (size_t)sb.st_size;
-    if (*len == 0) {
-        close(fd);
-        *buf = (const unsigned char *)"";
-        return 0;
-    }
-    void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (m == MAP_FAILED) {
-        errno = e;
-        snprintf(err, errlen, "%s: mmap: %s", path, strerror(e));
-        return -1;
-    }
-    madvise(m, *len, MADV_SEQUENTIAL);
-    *buf = m;
-    return 0;
-}
-
-void rdb_unmap_file(const unsigned char *buf, size_t len) {
-    if (len) munmap((void *)buf, len);
-}
-
-int rdb_parse_file(const char *path, const rdb_visitor *v, rdb_load_stats *st, char *err, size_t errlen) {
-    const unsigned char *buf;
-    size_t len;
-    if (rdb_map_file(path, &buf, &len, err, errlen) < 0) return -1;
-    int rc = rdb_parse_named(path, buf, len, v, st, err, errlen);
-    rdb_unmap_file(buf, len);
     return rc;
 }
 

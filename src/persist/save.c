@@ -217,41 +217,87 @@ static void on_warning(void *priv, const char *msg) {
     server_log(LOG_WARNING, "%s", msg);
 }
 
+/* Where a load reads from: a mapped file or memory, or a stream. */
+typedef struct load_input {
+    const char *name;
+    const unsigned char *buf;
+    size_t len;
+    const rdb_source *src;
+} load_input;
+
+/* The old dataset a load set aside (keys per database, libraries). */
+typedef struct set_aside {
+    db **old;
+    script_libraries *libs;
+} set_aside;
+
+/* An async load shows clients the old dataset while they are served:
+ * each call exchanges the live contents with the set-aside ones. */
+static void exchange_with_old(void *ctx) {
+    set_aside *a = ctx;
+    for (int i = 0; i < db_count(); i++)
+        if (a->old[i]) db_exchange(db_get(i), a->old[i]);
+    if (a->libs) {
+        script_libraries *cur = script_libraries_detach();
+        script_libraries_restore(a->libs);
+        a->libs = cur;
+    }
+}
+
+/* The load succeeded: free the old keys, in the background when lazy
+ * (they are made live a moment so that FLUSHALL ASYNC's path frees them). */
+static void free_old(db *d, db *x, int lazy) {
+    if (!lazy) {
+        db_free_detached(x);
+        return;
+    }
+    db_exchange(d, x);
+    memory_empty_db(d, 1);
+    db_exchange(d, x);
+    db_free_detached(x);
+}
+
 /* Keys and libraries go into fresh tables; the old ones are set aside and
  * either freed (success) or put back (failure), so a refused file changes
  * nothing. NOFLUSH loads over what is there instead. */
-static int load_mem_flags(const char *name, const unsigned char *buf, size_t len, int flags, rdb_load_stats *st,
-                          char *err, size_t errlen) {
+static int load_input_flags(const load_input *in, int flags, int async, int lazy, rdb_load_stats *st, char *err,
+                            size_t errlen) {
     rdb_load_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof(*st));
+    lazy = lazy || (flags & RDB_LOAD_LAZY_FREE);
+    if (flags & RDB_LOAD_SERVE_CLIENTS) loading_serve_clients(1);
     snapshot_abort("loading a dataset"); /* the tables are about to be replaced */
     int n = db_count(), flush = !(flags & RDB_LOAD_NOFLUSH);
-    db **old = zcalloc(sizeof(db *) * (size_t)n);
+    set_aside a = {.old = zcalloc(sizeof(db *) * (size_t)n)};
     for (int i = 0; flush && i < n; i++)
-        if (db_size(db_get(i))) old[i] = db_detach(db_get(i));
-    script_libraries *old_libs = flush ? script_libraries_detach() : NULL;
+        if (async || db_size(db_get(i))) a.old[i] = db_detach(db_get(i));
+    a.libs = flush ? script_libraries_detach() : NULL;
     load_ctx lc = {.stats = st, .flags = flags};
     rdb_visitor v = {.priv = &lc, .on_aux = on_aux, .on_key = on_key, .on_warning = on_warning,
                      .on_function = on_function, .key_error = lc.key_err};
     double t0 = now_seconds();
-    loading_begin((long long)len);
-    int rc = rdb_parse_named(name, buf, len, &v, st, err, errlen);
+    loading_begin(in->src ? (in->src->total > 0 ? in->src->total : 0) : (long long)in->len);
+    if (async) loading_set_async(exchange_with_old, &a);
+    int rc = in->src ? rdb_parse_source(in->name, in->src, &v, st, err, errlen)
+                     : rdb_parse_named(in->name, in->buf, in->len, &v, st, err, errlen);
+    if (async) loading_set_async(NULL, NULL);
     for (int i = 0; flush && i < n; i++) {
         db *d = db_get(i);
         if (rc < 0) {
-            if (old[i]) db_reattach(d, old[i]);
+            if (a.old[i]) db_reattach(d, a.old[i]);
             else db_empty(d);
-        } else if (old[i]) {
-            db_free_detached(old[i]);
+        } else if (a.old[i]) {
+            free_old(d, a.old[i], lazy);
         }
     }
-    if (old_libs) {
-        if (rc < 0) script_libraries_restore(old_libs);
-        else script_libraries_free(old_libs);
+    if (a.libs) {
+        if (rc < 0) script_libraries_restore(a.libs);
+        else script_libraries_free(a.libs);
     }
-    zfree(old);
+    zfree(a.old);
     loading_end();
+    if (flags & RDB_LOAD_SERVE_CLIENTS) loading_serve_clients(0);
     st->seconds = now_seconds() - t0;
     if (rc == 0) {
         rdb_last_load_keys_loaded = st->keys_loaded;
@@ -259,6 +305,18 @@ static int load_mem_flags(const char *name, const unsigned char *buf, size_t len
         server_dirty = 0;
     }
     return rc;
+}
+
+static int load_mem_flags(const char *name, const unsigned char *buf, size_t len, int flags, rdb_load_stats *st,
+                          char *err, size_t errlen) {
+    load_input in = {.name = name, .buf = buf, .len = len};
+    return load_input_flags(&in, flags, 0, 0, st, err, errlen);
+}
+
+int rdb_load_source(const char *name, const rdb_source *src, int async, int lazy_free, rdb_load_stats *st,
+                    char *err, size_t errlen) {
+    load_input in = {.name = name, .src = src};
+    return load_input_flags(&in, RDB_LOAD_SERVE_CLIENTS, async, lazy_free, st, err, errlen);
 }
 
 int rdb_load_mem(const char *name, const unsigned char *buf, size_t len, rdb_load_stats *st, char *err,

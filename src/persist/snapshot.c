@@ -527,7 +527,7 @@ static void finish_walk(void) {
 static void *sync_thread(void *arg) {
     (void)arg;
     const char *op = NULL;
-    if (fsync(snap.fd) != 0) op = "fsync";
+    if (!snap.job.no_fsync && fsync(snap.fd) != 0) op = "fsync";
     if (close(snap.fd) != 0 && !op) op = "close";
     snap.fd = -1;
     if (!op && snap.final_path) {

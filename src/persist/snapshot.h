@@ -34,6 +34,8 @@ typedef struct snapshot_job {
                              * fsynced; NULL leaves the file at tmp_path */
     int aof_base;           /* RDB header with aof-base:1 (AOF preamble) */
     int kind;               /* SNAPSHOT_RDB or SNAPSHOT_AOF: who asked */
+    int no_fsync;           /* a scratch file read back at once (a full
+                             * sync's): closed without fsync */
     /* Called on the main thread once the file is complete (ok = 1) or the
      * job failed or was aborted (ok = 0, why says what happened; aborted
      * is 1 when snapshot_abort stopped it rather than an error). */

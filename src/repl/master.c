@@ -11,8 +11,14 @@
  * gets +FULLRESYNC <replid> <offset> with the offset of that instant:
  * the snapshot is the dataset at that point of the stream, so the
  * replica must apply exactly the stream bytes after it, which the shared
- * buffer keeps for it (psync_start). When the file is complete it is sent
- * (`$len` or `$EOF:<mark>` framing), then the stream from psync_start.
+ * buffer keeps for it (psync_start). Disk mode (`$len` framing): the file
+ * is sent once complete. Diskless (repl-diskless-sync yes and a replica
+ * with capa eof): `$EOF:<mark>` at once, then the file's bytes as the
+ * snapshot writes them ("following" the file: every diskless replica of
+ * the same snapshot reads it at its own pace, the page cache is the only
+ * buffer between the walk and the sockets, so a slow replica neither
+ * holds memory nor slows the walk), the mark once the snapshot is done.
+ * Then the stream from psync_start.
  *
  * Bounded memory during a full sync: the stream bytes only syncing
  * replicas need (those a replica in WAIT_END or SEND_BULK, or one still
@@ -32,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,14 +223,24 @@ static int send_bulk(replica_rec *r) {
         r->pre_sent += done;
     }
     char buf[64 * 1024];
-    while (r->rdb_off < r->rdb_size) {
+    while (r->following || r->rdb_off < r->rdb_size) {
         size_t want = sizeof(buf);
-        if ((off_t)want > r->rdb_size - r->rdb_off) want = (size_t)(r->rdb_size - r->rdb_off);
+        if (!r->following && (off_t)want > r->rdb_size - r->rdb_off) want = (size_t)(r->rdb_size - r->rdb_off);
         ssize_t got = pread(r->rdbfd, buf, want, r->rdb_off);
+        if (got == 0 && r->following) {
+            r->blocked_since_ms = 0; /* all sent: the snapshot has not written more yet */
+            return 0;
+        }
         if (got <= 0) return -1;
         if (write_some(r, buf, (size_t)got, &done) < 0) return -1;
         r->rdb_off += (off_t)done;
-        if (done < (size_t)got) return 0;
+        if (done < (size_t)got) {
+            /* The replica does not read as fast as we send (as Redis's
+             * repl_last_partial_write, for the full-sync timeout). */
+            if (!r->blocked_since_ms) r->blocked_since_ms = server_mstime();
+            return 0;
+        }
+        r->blocked_since_ms = 0;
     }
     while (r->use_eof && r->mark_sent < 40) {
         if (write_some(r, r->mark + r->mark_sent, 40 - r->mark_sent, &done) < 0) return -1;
@@ -271,11 +288,22 @@ static int send_stream(replica_rec *r) {
     return 0;
 }
 
+/* A replica following a snapshot has something to send when the file
+ * grew past what it was sent. */
+static int file_grew(const replica_rec *r) {
+    struct stat st;
+    return fstat(r->rdbfd, &st) == 0 && st.st_size > r->rdb_off;
+}
+
 static int has_pending(const replica_rec *r) {
+    if (r->state == RS_SEND_BULK && r->following) return r->pre_sent < r->pre_len || file_grew(r);
     return r->state == RS_SEND_BULK || (r->state == RS_ONLINE && !r->wait_first_ack && r->next_byte <= RS.offset);
 }
 
 static void replica_send(replica_rec *r) {
+    /* Killed (CLIENT KILL in a MULTI, say): it gets nothing more, so that
+     * it resumes from where the kill found it, as in Redis. */
+    if (r->c->flags & CLIENT_CLOSE_ASAP) return;
     int rc = 0;
     if (r->state == RS_SEND_BULK) rc = send_bulk(r);
     if (rc == 0 && r->state == RS_ONLINE && !r->wait_first_ack) rc = send_stream(r);
@@ -379,15 +407,31 @@ static void spill_block(const bl_block *b) {
 
 size_t master_spill_bytes(void) { return spill.fd >= 0 ? (size_t)(spill.end - spill.start) : 0; }
 
+/* Every replica of a running full sync is gone: the snapshot is of no
+ * use (Redis kills its fork child then, with this line). */
+static void stop_unwanted_sync(void) {
+    if (!sync_running) return;
+    for (replica_rec *r = replicas; r; r = r->next)
+        if (r->state == RS_WAIT_END || (r->state == RS_SEND_BULK && r->following)) return;
+    server_log(LOG_WARNING, "Diskless rdb transfer, last replica dropped, killing fork child.");
+    snapshot_abort("no replica waits for it");
+}
+
 void master_before_sleep(void) {
+    stop_unwanted_sync();
     if (!RS.head) return;
     enforce_limits();
     long long min = LLONG_MAX;
     int spilling = 0;
     spill_min = LLONG_MAX;
     for (replica_rec *r = replicas; r; r = r->next) {
+        /* Killed (CLIENT KILL, in a MULTI say): the replica sees the link
+         * end before the killer's reply goes out, as with Redis. */
+        if (r->c->flags & CLIENT_CLOSE_ASAP) shutdown(r->fd, SHUT_RDWR);
         if (r->state == RS_ONLINE && !r->wr_installed && !r->wait_first_ack && r->next_byte <= RS.offset)
             replica_send(r);
+        else if (r->state == RS_SEND_BULK && r->following && !r->wr_installed)
+            replica_send(r); /* the snapshot may have written more */
         if (!active(r)) continue;
         if (spill_served(r)) {
             spilling = 1;
@@ -402,35 +446,72 @@ void master_before_sleep(void) {
 
 /* ---- full sync ---- */
 
+/* Open the snapshot's file for r and frame it: `$EOF:<mark>` when
+ * diskless (follow: the file is still being written), `$<size>` when
+ * complete. -1: r was dropped. */
+static int open_snapshot(replica_rec *r, int follow) {
+    r->rdbfd = open(sync_path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (r->rdbfd < 0 || fstat(r->rdbfd, &st) < 0) {
+        drop_replica(r, "cannot open the snapshot");
+        return -1;
+    }
+    r->rdb_size = st.st_size;
+    r->rdb_off = 0;
+    r->following = follow;
+    r->use_eof = r->capa_eof && cfg_diskless_sync;
+    if (r->use_eof) {
+        unsigned char b[40];
+        static const char hex[] = "0123456789abcdef";
+        get_random_bytes(b, sizeof(b));
+        for (int i = 0; i < 40; i++) r->mark[i] = hex[b[i] & 15];
+        r->pre_len = (size_t)snprintf(r->pre, sizeof(r->pre), "$EOF:%.40s\r\n", r->mark);
+    } else {
+        r->pre_len = (size_t)snprintf(r->pre, sizeof(r->pre), "$%lld\r\n", (long long)st.st_size);
+    }
+    r->pre_sent = r->mark_sent = 0;
+    r->state = RS_SEND_BULK;
+    r->blocked_since_ms = 0;
+    return 0;
+}
+
 static void sync_done(void *ctx, int ok, int aborted, const char *why) {
     (void)ctx; (void)aborted;
     sync_running = 0;
+    if (ok) {
+        /* Redis's line for the same moment: the snapshot is complete, the
+         * diskless replicas still connected get the rest of it. */
+        int up = 0, diskless = 0;
+        for (replica_rec *r = replicas; r; r = r->next) {
+            if (r->state != RS_SEND_BULK || !r->following) continue;
+            diskless = 1;
+            up += !(r->c->flags & CLIENT_CLOSE_ASAP);
+        }
+        if (diskless) server_log(LOG_NOTICE, "Diskless rdb transfer, done reading from pipe, %d replicas still up.", up);
+    }
     for (replica_rec *r = replicas; r; r = r->next) {
+        if (r->state == RS_SEND_BULK && r->following) {
+            if (!ok) {
+                drop_replica(r, why ? why : "snapshot failed");
+                continue;
+            }
+            /* The file is complete: what is left of it, then the mark. */
+            struct stat st;
+            if (fstat(r->rdbfd, &st) < 0) {
+                drop_replica(r, "cannot read the snapshot");
+                continue;
+            }
+            r->following = 0;
+            r->rdb_size = st.st_size;
+            replica_send(r);
+            continue;
+        }
         if (r->state != RS_WAIT_END) continue;
         if (!ok) {
             drop_replica(r, why ? why : "snapshot failed");
             continue;
         }
-        r->rdbfd = open(sync_path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (r->rdbfd < 0 || fstat(r->rdbfd, &st) < 0) {
-            drop_replica(r, "cannot open the snapshot");
-            continue;
-        }
-        r->rdb_size = st.st_size;
-        r->rdb_off = 0;
-        r->use_eof = r->capa_eof && cfg_diskless_sync;
-        if (r->use_eof) {
-            unsigned char b[40];
-            static const char hex[] = "0123456789abcdef";
-            get_random_bytes(b, sizeof(b));
-            for (int i = 0; i < 40; i++) r->mark[i] = hex[b[i] & 15];
-            r->pre_len = (size_t)snprintf(r->pre, sizeof(r->pre), "$EOF:%.40s\r\n", r->mark);
-        } else {
-            r->pre_len = (size_t)snprintf(r->pre, sizeof(r->pre), "$%lld\r\n", (long long)st.st_size);
-        }
-        r->pre_sent = r->mark_sent = 0;
-        r->state = RS_SEND_BULK;
+        if (open_snapshot(r, 0) < 0) continue;
         replica_send(r);
     }
     if (ok) server_log(LOG_NOTICE, "Snapshot for replication done, streaming it to replicas");
@@ -456,7 +537,8 @@ static void start_full_sync(void) {
         return;
     static long long seq;
     snprintf(sync_path, sizeof(sync_path), "temp-repl-%d-%lld.rdb", (int)getpid(), ++seq);
-    snapshot_job job = {.tmp_path = sync_path, .final_path = NULL, .kind = SNAPSHOT_RDB, .done = sync_done};
+    snapshot_job job = {.tmp_path = sync_path, .final_path = NULL, .kind = SNAPSHOT_RDB, .no_fsync = 1,
+                        .done = sync_done};
     char err[256];
     if (snapshot_start(&job, err, sizeof(err)) != 0) {
         server_log(LOG_WARNING, "Can't start the snapshot for replication: %s", err);
@@ -474,6 +556,8 @@ static void start_full_sync(void) {
         r->state = RS_WAIT_END;
         r->psync_start = RS.offset + 1;
         if (!r->old_sync) send_direct(r, line);
+        /* Diskless: the payload starts now, as the snapshot writes it. */
+        if (r->capa_eof && cfg_diskless_sync && open_snapshot(r, 1) == 0) replica_send(r);
     }
 }
 
@@ -525,6 +609,12 @@ void psync_command(client *c) {
     }
     if (c->flags & CLIENT_MULTI) {
         reply_error(c, "ERR Replica can't interact with the keyspace");
+        return;
+    }
+    long long off;
+    if (strcasecmp(c->argv[0], "sync") && !string_to_ll(c->argv[2], kstr_len(c->argv[2]), &off)) {
+        server_log(LOG_NOTICE, "Replica %s asks for synchronization but with a wrong offset", c->addr);
+        reply_error_not_integer(c);
         return;
     }
     replica_rec *r = rec_for(c);
@@ -612,6 +702,12 @@ void master_cron(void) {
         if (second && (r->state == RS_WAIT_START || r->state == RS_WAIT_END)) send_direct(r, "\n");
         if (r->state == RS_ONLINE && r->capa_psync2 && now - r->ack_ms > (long long)cfg_timeout * 1000)
             drop_replica(r, "timeout");
+        /* A diskless replica that stopped reading its payload. */
+        if (r->state == RS_SEND_BULK && r->use_eof && r->blocked_since_ms &&
+            now - r->blocked_since_ms > (long long)cfg_timeout * 1000) {
+            server_log(LOG_WARNING, "Disconnecting timedout replica (full sync): %s:%d", r->ip, r->listening_port);
+            drop_replica(r, "timeout during the full sync");
+        }
     }
     if (!RS.head || repl_is_replica()) return;
     if (replicas && !pings_held && !rfailover_active() && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {

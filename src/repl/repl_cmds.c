@@ -91,7 +91,7 @@ config_entry repl_configs[] = {
     CONFIG_BOOL("repl-diskless-sync", &cfg_diskless_sync, "yes", 0, NULL),
     CONFIG_INT("repl-diskless-sync-delay", &cfg_diskless_delay, "5", 0, INT_MAX, 0, NULL),
     CONFIG_INT("repl-diskless-sync-max-replicas", &cfg_diskless_max, "0", 0, INT_MAX, 0, NULL),
-    CONFIG_ENUM("repl-diskless-load", &cfg_diskless_load, "disabled", diskless_load_enum, 0, NULL),
+    CONFIG_ENUM("repl-diskless-load", &cfg_diskless_load, "disabled", diskless_load_enum, CF_DENY_LOADING, NULL),
     CONFIG_BOOL("repl-disable-tcp-nodelay", &cfg_disable_nodelay, "no", 0, NULL),
     CONFIG_MEMORY("repl-backlog-size", &cfg_backlog_size, "1mb", 1, LLONG_MAX, 0, NULL),
     CONFIG_LL("repl-backlog-ttl", &cfg_backlog_ttl, "3600", 0, LONG_MAX, 0, NULL),
@@ -172,9 +172,28 @@ void repl_before_sleep(void) {
 
 void repl_client_gone(client *c) { master_replica_gone(c); }
 
+/* A replica's connection carries only REPLCONF ACK: anything else would
+ * get a reply the replica cannot take (it would corrupt its stream), so
+ * the connection is closed with Redis's log lines, and keyspace commands
+ * get Redis's error first. */
+static const char *replica_sent_command(client *c, command *cmd) {
+    const char *name = cmd->parent ? cmd->parent->name : cmd->name;
+    if (!strcmp(name, "replconf") || !strcmp(name, "psync") || !strcmp(name, "sync")) return NULL;
+    const char *err = "ERR Replica can't interact with the keyspace";
+    if (cmd->flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE))
+        server_log(LOG_WARNING, "== CRITICAL == This master is sending an error to its replica: '%s' after "
+                   "processing the command '%s'", err + 4, cmd->fullname);
+    else err = "ERR Replica generated a reply";
+    server_log(LOG_WARNING, "Replica generated a reply to command '%s', disconnecting it: addr=%s", cmd->fullname,
+               c->addr);
+    client_close_async(c);
+    return err;
+}
+
 const char *repl_deny_command(client *c, command *cmd, int queued_write) {
     int is_write = (cmd->flags & CMD_WRITE) || queued_write;
     if (repl_is_master_client(c)) return NULL;
+    if (c->flags & CLIENT_REPLICA) return replica_sent_command(c, cmd);
     if (repl_is_replica()) {
         if (!link_is_up() && !cfg_serve_stale && !(cmd->flags & CMD_STALE))
             return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
@@ -356,6 +375,12 @@ const char *replica_state_name(int st) {
     return "none";
 }
 
+/* A diskless transfer in progress reads wait_bgsave, as in Redis (whose
+ * replica waits for the fork child feeding it). */
+static const char *replica_info_state(const replica_rec *r) {
+    return r->state == RS_SEND_BULK && r->following ? "wait_bgsave" : replica_state_name(r->state);
+}
+
 static kstr info_replicas(kstr s) {
     int n = 0;
     for (replica_rec *r = replicas; r; r = r->next) n += r->state != RS_NONE;
@@ -367,7 +392,7 @@ static kstr info_replicas(kstr s) {
     for (replica_rec *r = replicas; r; r = r->next) {
         if (r->state == RS_NONE) continue;
         s = kstr_cat_printf(s, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++, r->ip,
-                            r->listening_port, replica_state_name(r->state), r->ack_off,
+                            r->listening_port, replica_info_state(r), r->ack_off,
                             r->state == RS_ONLINE ? (now - r->ack_ms) / 1000 : 0);
     }
     return s;

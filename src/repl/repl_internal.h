@@ -102,6 +102,8 @@ typedef struct replica_rec {
     char mark[40];
     size_t mark_sent;
     int use_eof;
+    int following;               /* diskless: sent while the snapshot is still writing the file */
+    long long blocked_since_ms;  /* the payload's socket is full since (0: it is not) */
     struct replica_rec *next;
 } replica_rec;
 extern replica_rec *replicas;

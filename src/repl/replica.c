@@ -5,8 +5,15 @@
  *   CONNECT -> CONNECTING (non-blocking connect) -> PING -> [AUTH] ->
  *   REPLCONF listening-port -> [REPLCONF ip-address] -> REPLCONF capa eof
  *   capa psync2 -> PSYNC <replid> <offset+1> -> +CONTINUE: CONNECTED, or
- *   +FULLRESYNC: TRANSFER (the RDB, `$len` or `$EOF:<mark>`, to a temp
- *   file, loaded through the RDB loader) -> CONNECTED.
+ *   +FULLRESYNC: TRANSFER (the RDB, `$len` or `$EOF:<mark>`) -> CONNECTED.
+ *
+ * The RDB goes to a temp file loaded once complete (repl-diskless-load
+ * disabled, or on-empty-db with data), or is parsed straight from the
+ * socket (swapdb; on-empty-db with no keys). Either way clients are
+ * served during the load: -LOADING, or with swapdb and the same
+ * replication history as the master's (Redis 7.0's async loading) the old
+ * dataset, which stays until the new one is complete (and stays for good
+ * if the load fails).
  *
  * Connected, the master's stream is parsed here and each command run by
  * a fake client flagged CLIENT_MASTER (replies dropped). The offset
@@ -23,6 +30,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +379,24 @@ static int handshake_line(const char *line) {
 
 /* ---- the RDB ---- */
 
+static int load_done(void);
+static int load_from_socket(void);
+
+/* repl-diskless-load: parse the payload straight from the socket? */
+static int diskless_load_applies(void) {
+    if (cfg_diskless_load == 2) return 1;                    /* swapdb */
+    if (cfg_diskless_load == 1) return db_size_all() == 0;   /* on-empty-db */
+    return 0;
+}
+
+/* While a load serves clients, the link's own events must wait: its
+ * bytes are the load's input (diskless) or the stream after it. */
+static void pause_link_events(int pause) {
+    if (ML.fd < 0) return;
+    if (pause) ev_del_file(server.el, ML.fd, EV_READABLE);
+    else ev_add_file(server.el, ML.fd, EV_READABLE, on_readable, NULL);
+}
+
 static int load_transfer(void) {
     close(ML.tmpfd);
     ML.tmpfd = -1;
@@ -383,13 +409,23 @@ static int load_transfer(void) {
     char err[512];
     RAUX.db = 0;
     rdb_load_keep_expired = 1;
-    int rc = rdb_load_file(ML.tmppath, &st, err, sizeof(err));
+    int fd = ML.fd;
+    pause_link_events(1);
+    int rc = rdb_load_file_flags(ML.tmppath, RDB_LOAD_SERVE_CLIENTS | (cfg_lazy_flush ? RDB_LOAD_LAZY_FREE : 0),
+                                 &st, err, sizeof(err));
     rdb_load_keep_expired = 0;
     unlink(ML.tmppath);
+    if (ML.fd != fd || ML.state != LINK_TRANSFER) return -1; /* REPLICAOF meanwhile: the link is another */
+    pause_link_events(0);
     if (rc != 0) {
         server_log(LOG_WARNING, "Failed trying to load the MASTER synchronization DB from disk: %s", err);
         return -1;
     }
+    return load_done();
+}
+
+/* The new dataset is in place: the master's stream follows. */
+static int load_done(void) {
     rstream_reset(ML.new_replid, ML.new_offset);
     server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
     /* The master's stream goes on in the database the RDB names (a
@@ -409,14 +445,17 @@ static int transfer_header(const char *line) {
         server_log(LOG_WARNING, "Bad protocol from MASTER, the first byte is not '$' (we received '%s'), are you sure the host and port are right?", line);
         return -1;
     }
+    int diskless = diskless_load_applies();
+    const char *to = diskless ? "parser" : "disk";
     if (!strncmp(line, "$EOF:", 5) && strlen(line) >= 45) {
         memcpy(ML.mark, line + 5, 40);
         ML.size = -1;
-        server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+        server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to %s", to);
     } else {
         ML.size = strtoll(line + 1, NULL, 10);
-        server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving %lld bytes from master to disk", ML.size);
+        server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving %lld bytes from master to %s", ML.size, to);
     }
+    if (diskless) return load_from_socket();
     static long long seq;
     snprintf(ML.tmppath, sizeof(ML.tmppath), "temp-%d.%lld.rdb", (int)getpid(), ++seq);
     ML.tmpfd = open(ML.tmppath, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
@@ -474,6 +513,130 @@ static int transfer_data(void) {
     if (write_payload(p, avail) < 0) return -1;
     ML.in_pos += avail;
     return ML.got == ML.size;
+}
+
+/* ---- diskless load: the RDB parsed straight from the socket ---- */
+
+/* What the parser read past the RDB's end: the $EOF: mark, then the
+ * master's stream. */
+static kstr sock_after;
+
+/* The rdb_source reading the link: first what the input buffer already
+ * holds, then the socket, waiting in slices of 100 ms during which
+ * clients are served (Redis blocks on the socket; Keel answers INFO and,
+ * with async loading, reads, while a slow master prepares its data). */
+static long sock_read(void *ctx, void *buf, size_t cap) {
+    (void)ctx;
+    /* A master sending slowly but steadily (a slow snapshot) must not keep
+     * clients waiting for the loader's 2 MB progress step. */
+    static long long served_ms;
+    server_update_cached_time();
+    long long now = server_mstime();
+    if (now - served_ms >= 100) {
+        served_ms = now;
+        rdb_load_serve_clients();
+    }
+    size_t avail = kstr_len(ML.in) - ML.in_pos;
+    if (avail) {
+        size_t n = avail < cap ? avail : cap;
+        memcpy(buf, ML.in + ML.in_pos, n);
+        ML.in_pos += n;
+        ML.got += (long long)n;
+        return (long)n;
+    }
+    for (;;) {
+        int ready = ML.conn && conn_pending(ML.conn);
+        if (!ready) {
+            struct pollfd pfd = {.fd = ML.fd, .events = POLLIN};
+            ready = poll(&pfd, 1, 100) > 0;
+        }
+        if (ready) {
+            ssize_t n = link_read(buf, cap);
+            if (n > 0) {
+                ML.got += n;
+                ML.last_io_ms = server_mstime();
+                server.stat.net_input_bytes += n;
+                return (long)n;
+            }
+            if (n == 0) {
+                server_log(LOG_WARNING, "MASTER closed the connection during the diskless load");
+                return -1;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                server_log(LOG_WARNING, "Error reading from MASTER during the diskless load: %s", strerror(errno));
+                return -1;
+            }
+        }
+        server_update_cached_time();
+        if (server_mstime() - ML.last_io_ms > (long long)cfg_timeout * 1000) {
+            server_log(LOG_WARNING, "Timeout receiving bulk data from MASTER... If the problem persists try to "
+                       "set the 'repl-timeout' parameter in redis.conf to a larger value.");
+            return -1;
+        }
+        rdb_load_serve_clients();
+    }
+}
+
+static void sock_unread(void *ctx, const void *p, size_t n) {
+    (void)ctx;
+    sock_after = kstr_cat_len(sock_after, p, n);
+}
+
+/* $EOF: form: the 40-byte mark must follow the RDB. */
+static int check_eof_mark(void) {
+    while (kstr_len(sock_after) < 40) {
+        char buf[40];
+        long n = sock_read(NULL, buf, 40 - kstr_len(sock_after));
+        if (n <= 0) return -1;
+        sock_after = kstr_cat_len(sock_after, buf, (size_t)n);
+    }
+    if (memcmp(sock_after, ML.mark, 40) != 0) {
+        server_log(LOG_WARNING, "Replication stream EOF marker is broken");
+        return -1;
+    }
+    kstr_consume(sock_after, 40);
+    return 0;
+}
+
+static int load_from_socket(void) {
+    if (snapshot_running()) snapshot_abort("replication full sync");
+    master_drop_all_replicas();
+    /* Async loading (Redis 7.0's): the master's history is ours, so the
+     * old dataset is an earlier point of the same data and may be read
+     * until the new one is complete. */
+    int async = cfg_diskless_load == 2 && !strcmp(RS.replid, ML.new_replid);
+    if (!async) server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
+    server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
+    rdb_source src = {.read = sock_read, .unread = sock_unread, .total = ML.size >= 0 ? ML.size : -1};
+    rdb_load_stats st;
+    char err[512];
+    RAUX.db = 0;
+    rdb_load_keep_expired = 1;
+    sock_after = kstr_empty();
+    ML.got = 0;
+    pause_link_events(1);
+    int rc = rdb_load_source("the master's RDB", &src, async, cfg_lazy_flush, &st, err, sizeof(err));
+    rdb_load_keep_expired = 0;
+    if (rc == 0 && ML.size < 0) rc = check_eof_mark();
+    else if (rc != 0) server_log(LOG_WARNING, "Internal error in RDB reading offset %lld: %s", ML.got, err);
+    if (rc != 0) {
+        server_log(LOG_WARNING, "Failed trying to load the MASTER synchronization DB from socket, check server logs.");
+        if (async) server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Discarding temporary DB in background");
+        kstr_free(sock_after);
+        sock_after = NULL;
+        return -1;
+    }
+    pause_link_events(0);
+    if (async) server_log(LOG_NOTICE, "MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    /* The master's stream continues from what the parser read past the RDB. */
+    /* What the parser read past the RDB's end comes first; the input
+     * buffer may still hold later bytes the parser never needed. */
+    sock_after = kstr_cat_len(sock_after, ML.in + ML.in_pos, kstr_len(ML.in) - ML.in_pos);
+    kstr_free(ML.in);
+    ML.in = sock_after;
+    ML.in_pos = 0;
+    sock_after = NULL;
+    return load_done();
 }
 
 /* ---- the stream ---- */

@@ -46,12 +46,14 @@ def stream_some_writes(c):
     c.spop("after:set")
 
 
+@pytest.mark.parametrize("load", ["disabled", "swapdb"])
 @pytest.mark.parametrize("diskless", ["yes", "no"])
 @pytest.mark.parametrize("direction", ["redis->keel", "keel->redis"])
-def test_sync_and_stream(servers, direction, diskless):
+def test_sync_and_stream(servers, direction, diskless, load):
+    """load: the replica's repl-diskless-load (swapdb: parsed from the socket)."""
     mbin, rbin = (REDIS, server_binary()) if direction == "redis->keel" else (server_binary(), REDIS)
     m = servers(mbin, "--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0")
-    s = servers(rbin)
+    s = servers(rbin, "--repl-diskless-load", load)
     mc = m.client()
     fill_all_types(mc)
     attach(s, m)
