@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/cluster/run.py - Keel beside Debian's redis-server, cluster mode.
 
-  bench/cluster/run.py [memory] [reshard] [failover]      (default: all)
+  bench/cluster/run.py [memory] [reshard] [failover] [manual]   (default: all)
 
 memory:  used_memory per key of 1M small strings (DEBUG POPULATE 1000000
          key 10, values of 10 bytes), standalone and cluster mode (one
@@ -10,6 +10,11 @@ memory:  used_memory per key of 1M small strings (DEBUG POPULATE 1000000
          above its standalone mode.
 failover: 3 masters + 3 replicas, cluster-node-timeout 5000; seconds from
          kill -9 of a master to a write on one of its slots succeeding.
+manual:  the same cluster; milliseconds from a coordinated CLUSTER FAILOVER
+         (no option: MFSTART, the master's pause, the replica catching up)
+         sent to a synced replica to that replica answering ROLE master,
+         5 handovers (11 s apart: masters vote for one shard's replicas
+         once per two node timeouts), median.
 reshard: three masters (redis-cli --cluster create), 1M keys, then
          redis-cli --cluster reshard moves 1000 slots (about 61,000 keys)
          from the first to the second while a redis-py RedisCluster client writes and
@@ -235,9 +240,36 @@ def failover(binary, node_timeout=5000):
                 shutil.rmtree(n.dir, ignore_errors=True)
 
 
+def manual_failover(binary, runs=5):
+    """Milliseconds of a coordinated CLUSTER FAILOVER, median of runs."""
+    nodes = [Node(binary, True) for _ in range(6)]
+    try:
+        out = subprocess.run(["redis-cli", "--cluster", "create"] + ["127.0.0.1:%d" % n.port for n in nodes] +
+                             ["--cluster-replicas", "1", "--cluster-yes"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        times = []
+        for _ in range(runs):
+            replica = None
+            while replica is None:
+                time.sleep(0.5)
+                replica = next((n for n in nodes if n.c.info("replication")["role"] == "slave" and
+                                n.c.info("replication").get("master_link_status") == "up"), None)
+            time.sleep(11)
+            start = time.time()
+            replica.c.execute_command("CLUSTER", "FAILOVER")
+            while replica.c.info("replication")["role"] != "master" and time.time() - start < 30:
+                time.sleep(0.002)
+            times.append((time.time() - start) * 1000)
+        times.sort()
+        return times[len(times) // 2], times
+    finally:
+        for n in nodes:
+            n.stop()
+
+
 def main():
     logging.disable(logging.CRITICAL)  # redis-py logs each MOVED it follows
-    what = sys.argv[1:] or ["memory", "reshard", "failover"]
+    what = sys.argv[1:] or ["memory", "reshard", "failover", "manual"]
     if "memory" in what:
         memory()
     if "reshard" in what:
@@ -255,6 +287,11 @@ def main():
         k, r = failover(KEEL), failover(REDIS)
         print("failover (cluster-node-timeout 5000): kill -9 of a master to a write served by its replica")
         print("Keel %.1f s, Redis %.1f s, Keel/Redis %.2f" % (k, r, k / r))
+    if "manual" in what:
+        (k, kall), (r, rall) = manual_failover(KEEL), manual_failover(REDIS)
+        print("manual failover (CLUSTER FAILOVER, coordinated): command to ROLE master, median of 5")
+        print("Keel %.0f ms %s, Redis %.0f ms %s, Keel/Redis %.2f" % (k, [round(t) for t in kall], r,
+                                                                       [round(t) for t in rall], k / r))
 
 
 if __name__ == "__main__":

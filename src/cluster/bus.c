@@ -309,6 +309,7 @@ static void build_header(unsigned char *h, int type, size_t totlen) {
     if (tls_cluster_enabled()) put16(h + OFF_PPORT, (unsigned)server.port); /* the plain port, as Redis */
     put16(h + OFF_FLAGS, (unsigned)me->flags);
     h[OFF_STATE] = cl.ok ? 0 : 1;
+    h[OFF_MFLAGS] |= (unsigned char)mf_header_flags();
 }
 
 static void put_gossip(unsigned char *g, const cnode *n) {
@@ -713,31 +714,38 @@ static void delete_slot_keys(int slot) {
 }
 
 /* The sender claims these slots with this config epoch: it gets each one
- * that is free or held with a smaller epoch (not the ones we import). */
+ * that is free or held with a smaller epoch (not the ones we import).
+ * When that empties our shard, we follow the sender if replica migration
+ * is allowed or the sender took exactly our slots (a failover), as Redis
+ * does; a replica whose master became a replica follows its new master. */
 static void update_slots_from(cnode *sender, uint64_t epoch, const unsigned char *slots) {
-    int changed = 0;
+    int changed = 0, sender_slots = 0, migrated_ours = 0;
     cnode *mine = (cl.myself->flags & NODE_SLAVE) ? cl.myself->master : cl.myself;
-    int lost_mine = 0;
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
         if (!bit_test(slots, j)) continue;
+        sender_slots++;
         cnode *owner = cl.slots[j];
         if (owner == sender || cl.importing_from[j]) continue;
         if (owner && owner->config_epoch >= epoch) continue;
         if (owner == cl.myself && db_slot_count(db_get(0), (unsigned)j)) delete_slot_keys(j);
         if (owner == cl.myself && cl.migrating_to[j] == sender) cl.migrating_to[j] = NULL;
-        if (owner && owner == mine) lost_mine = 1;
+        if (owner && owner == mine) migrated_ours++;
         cluster_del_slot(j);
         cluster_add_slot(sender, j);
         changed = 1;
     }
     if (changed) cluster_note_change(1);
-    /* Our shard lost its last slot to the sender (a failover elsewhere, or
-     * a reshard): follow the sender, as Redis does. */
-    if (lost_mine && mine && mine->numslots == 0 && sender != cl.myself &&
-        ((cl.myself->flags & NODE_SLAVE) || cluster_allow_replica_migration)) {
+    if (sender == cl.myself) return;
+    cnode *grand = cl.myself->master ? cl.myself->master->master : NULL;
+    if (migrated_ours && mine && mine->numslots == 0 &&
+        (cluster_allow_replica_migration || sender_slots == migrated_ours)) {
         server_log(LOG_WARNING, "Configuration change detected. Reconfiguring myself as a replica of %.40s",
                    sender->name);
         cluster_set_my_master(sender);
+    } else if (grand && grand != cl.myself) {
+        server_log(LOG_WARNING, "I'm a sub-replica! Reconfiguring myself as a replica of grandmaster %.40s",
+                   grand->name);
+        cluster_set_my_master(grand);
     }
 }
 
@@ -757,7 +765,7 @@ static void update_role(cnode *sender, const unsigned char *m) {
     static const char null_name[NODE_NAMELEN];
     if (!memcmp(m + OFF_SLAVEOF, null_name, NODE_NAMELEN)) {
         if (sender->flags & NODE_SLAVE) {
-            sender->flags = (sender->flags & ~NODE_SLAVE) | NODE_MASTER;
+            sender->flags = (sender->flags & ~NODE_SLAVE) | NODE_MASTER | (sender->master ? NODE_MIGRATE_TO : 0);
             node_set_master(sender, NULL);
             cluster_note_change(1);
         }
@@ -846,6 +854,12 @@ static int process_ping_family(bus_link *l, cnode *sender, const unsigned char *
         }
     }
     update_role(sender, m);
+    /* nofailover is the sender's to say (replica ranks depend on it). */
+    int nofailover = (int)get16(m + OFF_FLAGS) & NODE_NOFAILOVER;
+    if ((sender->flags & NODE_NOFAILOVER) != nofailover) {
+        sender->flags = (sender->flags & ~NODE_NOFAILOVER) | nofailover;
+        cluster_note_change(1);
+    }
     uint64_t epoch = get64(m + OFF_CFGEPOCH);
     if ((sender->flags & NODE_MASTER) && memcmp(sender->slots, m + OFF_SLOTS, CLUSTER_SLOTS / 8))
         update_slots_from(sender, epoch, m + OFF_SLOTS);
@@ -906,6 +920,7 @@ static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
             cluster_note_change(2);
         }
         sender->repl_offset = (long long)get64(m + OFF_OFFSET);
+        mf_note_master_offset(sender, m[OFF_MFLAGS] & 1);
     }
     switch (type) {
     case MSG_PING:
@@ -944,7 +959,10 @@ static int process_message(bus_link *l, const unsigned char *m, size_t totlen) {
     case MSG_FAILOVER_AUTH_ACK:
         if (sender) failover_auth_acked(sender, get64(m + OFF_CUREPOCH));
         return 0;
-    default: return 0; /* MFSTART (manual failovers are forced here), MODULE */
+    case MSG_MFSTART:
+        if (sender) mf_on_mfstart(sender, l);
+        return 0;
+    default: return 0; /* MODULE */
     }
 }
 
@@ -1028,6 +1046,26 @@ static void ping_oldest_of_five(void) {
     if (best) bus_send_ping(best->link, MSG_PING);
 }
 
+/* cluster-link-sendbuf-limit: a link whose send buffer outgrew the limit
+ * (its peer stopped reading) is freed, as Redis does; an outbound one is
+ * reconnected by the next tick. Buffers mostly empty are shrunk, so that
+ * one burst does not count against a link forever. */
+static void check_send_buffers(void) {
+    for (int i = nlinks - 1; i >= 0; i--) {
+        bus_link *l = links[i];
+        if (l->sndcap / 4 > l->sndlen && l->sndcap > 4096) {
+            l->sndcap = l->sndlen > 1024 ? l->sndlen : 1024;
+            l->sndbuf = zrealloc(l->sndbuf, l->sndcap);
+        }
+        if (!cluster_link_sendbuf_limit || (long long)l->sndcap <= cluster_link_sendbuf_limit) continue;
+        server_log(LOG_WARNING,
+                   "Freeing cluster link(%s node %.40s, used memory: %zu) due to exceeding send buffer memory limit.",
+                   l->inbound ? "from" : "to", l->node ? l->node->name : "", l->sndcap);
+        bus_free_link(l);
+        cl.links_buffer_limit_exceeded++;
+    }
+}
+
 void bus_cron(void) {
     static long long last_run, iteration;
     long long now = mstime();
@@ -1045,12 +1083,15 @@ void bus_cron(void) {
         if (!n->link) connect_node(n);
     }
     if (iteration % 10 == 0) ping_oldest_of_five();
+    mf_cron();
     failover_cron();
+    replica_migration_cron();
     for (int i = 0; i < cl.nnodes; i++) {
         cnode *n = cl.nodes[i];
         if (n == cl.myself || (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))) continue;
         check_node(n, now);
     }
+    check_send_buffers();
     /* Inbound links nobody claimed within the node timeout are dropped. */
     for (int i = nlinks - 1; i >= 0; i--)
         if (links[i]->inbound && !links[i]->node && now - links[i]->ctime_ms > handshake_timeout * 4)

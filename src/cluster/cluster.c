@@ -39,10 +39,10 @@ int cluster_enabled_cfg;
 char *cluster_config_file;
 int cluster_port_cfg;
 long long cluster_node_timeout;
-static int cluster_replica_validity_factor, cluster_migration_barrier;
+int cluster_replica_validity_factor, cluster_migration_barrier;
 int cluster_allow_replica_migration;
 int cluster_require_full_coverage;
-static int cluster_replica_no_failover;
+int cluster_replica_no_failover;
 int cluster_allow_reads_when_down;
 int cluster_allow_pubsubshard_when_down;
 char *cluster_announce_ip;
@@ -50,7 +50,7 @@ char *cluster_announce_hostname;
 int cluster_announce_port, cluster_announce_bus_port;
 static int cluster_announce_tls_port;
 int cluster_preferred_endpoint;
-static long long cluster_link_sendbuf_limit;
+long long cluster_link_sendbuf_limit;
 
 /* CONFIG SET of an announced address: myself shows it at once, and the
  * next PINGs carry it. */
@@ -180,10 +180,13 @@ void node_rename(cnode *n, const char *name) {
     n->name[NODE_NAMELEN] = '\0';
 }
 
+/* MIGRATE_TO (replica_migration.c): a master that has or had replicas
+ * is a target for replica migration, until its last replica leaves it. */
 static void node_remove_replica(cnode *m, cnode *r) {
     for (int i = 0; i < m->nreplicas; i++) {
         if (m->replicas[i] != r) continue;
         m->replicas[i] = m->replicas[--m->nreplicas];
+        if (m->nreplicas == 0) m->flags &= ~NODE_MIGRATE_TO;
         return;
     }
 }
@@ -195,10 +198,12 @@ void node_set_master(cnode *n, cnode *master) {
     if (master) {
         master->replicas = zrealloc(master->replicas, sizeof(cnode *) * (size_t)(master->nreplicas + 1));
         master->replicas[master->nreplicas++] = n;
+        master->flags |= NODE_MIGRATE_TO;
     }
 }
 
 void node_delete(cnode *n) {
+    if (cl.mf_replica == n) mf_reset();
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
         if (cl.slots[j] == n) cl.slots[j] = NULL;
         if (cl.migrating_to[j] == n) cl.migrating_to[j] = NULL;
@@ -219,10 +224,18 @@ void node_delete(cnode *n) {
     zfree(n);
 }
 
+static int masters_have_replicas(void) {
+    for (int i = 0; i < cl.nnodes; i++)
+        if (!(cl.nodes[i]->flags & NODE_SLAVE) && cl.nodes[i]->nreplicas) return 1;
+    return 0;
+}
+
+/* A master's first slot makes it a replica migration target when some
+ * master has replicas (Redis's rule: new masters get protected too). */
 int node_add_slot(cnode *n, int slot) {
     if (bit_test(n->slots, slot)) return 0;
     bit_set(n->slots, slot);
-    n->numslots++;
+    if (++n->numslots == 1 && masters_have_replicas()) n->flags |= NODE_MIGRATE_TO;
     return 1;
 }
 
@@ -519,6 +532,7 @@ void cluster_init(void) {
         exit(1);
     }
     lock_config_file();
+    mf_reset();
     if (r == 0) {
         cl.myself = node_create(NULL, NODE_MYSELF | NODE_MASTER);
         server_log(LOG_NOTICE, "No cluster configuration found, I'm %s", cl.myself->name);
@@ -564,6 +578,7 @@ void cluster_cron(void) {
  * (todo_save 2) are written and fsynced before them too. */
 void cluster_before_sleep(void) {
     if (!cluster_enabled_cfg) return;
+    failover_before_sleep();
     if (cl.todo_update_state) {
         cl.todo_update_state = 0;
         cluster_update_state();
@@ -574,6 +589,19 @@ void cluster_before_sleep(void) {
 /* ---- INFO ------------------------------------------------------------ */
 
 int cluster_connections(void) { return cluster_enabled_cfg ? bus_links_count() : 0; }
+
+int cluster_debug_kill_links(const char *dir, const char *node, size_t len) {
+    if (!cluster_enabled_cfg) return -1;
+    cnode *n = node_lookup(node, len);
+    if (!n) return -2;
+    int to = !strcasecmp(dir, "to") || !strcasecmp(dir, "all"), from = !strcasecmp(dir, "from") || !strcasecmp(dir, "all");
+    if (!to && !from) return -3;
+    if (to && n->link) bus_free_link(n->link);
+    if (from && n->inbound) bus_free_link(n->inbound);
+    return 0;
+}
+
+size_t cluster_links_memory(void) { return cluster_enabled_cfg ? (size_t)bus_link_bytes() : 0; }
 
 kstr cluster_info_section(kstr s) {
     return kstr_cat_printf(s, "# Cluster\r\ncluster_enabled:%d\r\n", cluster_enabled_cfg ? 1 : 0);

@@ -58,8 +58,16 @@ const char *cluster_script_check(client *caller, const command *cmd, int argc, k
  * dropped on receipt (-1: none), for tests. */
 void cluster_debug_drop_packets(int type);
 
+/* DEBUG CLUSTERLINK KILL to|from|all <node>: frees our bus links with
+ * that node. 0 done, -1 not in cluster mode, -2 unknown node, -3 unknown
+ * direction. */
+int cluster_debug_kill_links(const char *dir, const char *node, size_t len);
+
 /* INFO clients: cluster bus links (both directions). */
 int cluster_connections(void);
+
+/* INFO memory's mem_cluster_links: the bus links' buffers. */
+size_t cluster_links_memory(void);
 
 /* INFO cluster. */
 kstr cluster_info_section(kstr s);

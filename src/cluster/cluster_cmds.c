@@ -162,7 +162,7 @@ static void cluster_reset(client *c) {
         db_empty_all();
     }
     cl.failover_auth_time = 0;
-    cl.mf_force = 0;
+    mf_reset();
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
         cl.migrating_to[j] = cl.importing_from[j] = NULL;
         cluster_del_slot(j);
@@ -456,7 +456,7 @@ static void cluster_info(client *c) {
         s = kstr_cat_printf(s, "cluster_stats_messages_%s_received:%lld\r\n", msg_type_names[i], cl.received[i]);
     }
     s = kstr_cat_printf(s, "cluster_stats_messages_received:%lld\r\n", received);
-    s = kstr_cat(s, "total_cluster_links_buffer_limit_exceeded:0\r\n");
+    s = kstr_cat_printf(s, "total_cluster_links_buffer_limit_exceeded:%lld\r\n", cl.links_buffer_limit_exceeded);
     reply_verbatim(c, s, kstr_len(s), "txt");
     kstr_free(s);
 }

@@ -64,6 +64,7 @@ typedef struct cnode {
     long long fail_time_ms;
     long long repl_offset;
     long long voted_time_ms;  /* we voted for a replica of this master */
+    long long orphaned_time_ms; /* a master with no working replica since (replica_migration.c) */
     fail_report *reports;
     int nreports;
     struct bus_link *link;    /* ours, outbound */
@@ -83,12 +84,17 @@ typedef struct cluster_state {
     long long sent[MSG_TYPE_COUNT], received[MSG_TYPE_COUNT];
     int todo_save;            /* nodes.conf must be rewritten: 1, and fsynced: 2 */
     int todo_update_state;
+    int todo_failover;        /* run the election step before sleeping (failover.c) */
     /* Replica election (failover.c). */
     long long failover_auth_time;  /* when to ask for votes; 0: no election */
     int failover_auth_count, failover_auth_sent, failover_auth_rank;
     uint64_t failover_auth_epoch;
-    int mf_force;                  /* CLUSTER FAILOVER [FORCE]: master may be up */
-    long long mf_end;              /* ... for 5 s */
+    /* Manual failover (manual_failover.c): both sides. */
+    long long mf_end;              /* when it is abandoned; 0: none in progress */
+    int mf_can_start;              /* replica: caught up (or FORCE): elect now */
+    struct cnode *mf_replica;      /* master: the replica that sent MFSTART */
+    long long mf_master_offset;    /* replica: the paused master's offset, -1 */
+    long long links_buffer_limit_exceeded; /* links freed for cluster-link-sendbuf-limit */
     /* Nodes CLUSTER FORGET removed: not re-added from gossip for a minute. */
     struct { char name[NODE_NAMELEN + 1]; long long until_ms; } forgotten[32];
 } cluster_state;
@@ -108,6 +114,10 @@ extern char *cluster_announce_hostname;
 extern int cluster_announce_port, cluster_announce_bus_port;
 extern int cluster_preferred_endpoint;
 extern int cluster_allow_replica_migration;
+/* High availability (failover.c, manual_failover.c, replica_migration.c,
+ * bus.c's link limit). */
+extern int cluster_replica_validity_factor, cluster_migration_barrier, cluster_replica_no_failover;
+extern long long cluster_link_sendbuf_limit;
 
 /* Slot bitmaps. */
 static inline int bit_test(const unsigned char *b, int i) { return (b[i >> 3] >> (i & 7)) & 1; }
@@ -148,6 +158,18 @@ void failover_auth_requested(cnode *sender, const unsigned char *hdr, uint64_t r
 void failover_auth_acked(cnode *sender, uint64_t sender_current_epoch);
 int failover_manual(int force, int takeover, const char **err);
 void failover_promote_myself(void);
+void failover_before_sleep(void);
+
+/* manual_failover.c */
+void mf_reset(void);
+void mf_request(int force);
+void mf_on_mfstart(struct cnode *sender, struct bus_link *l);
+void mf_note_master_offset(struct cnode *sender, int paused);
+int mf_header_flags(void);
+void mf_cron(void);
+int mf_check_caught_up(void);
+/* replica_migration.c */
+void replica_migration_cron(void);
 
 /* redirect.c */
 void cluster_redirect_blocked_clients(void);

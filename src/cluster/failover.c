@@ -17,10 +17,15 @@
  *
  * CLUSTER FAILOVER TAKEOVER promotes at once with a new epoch, no votes.
  * CLUSTER FAILOVER FORCE starts an election at once (FORCEACK), master up
- * or not. CLUSTER FAILOVER (no option) is served like FORCE here: Redis
- * first pauses the master's clients and waits for the replica to reach
- * its offset (MFSTART); Keel does not do that handshake yet, so writes
- * the master took in the last moment can be lost (documented).
+ * or not. CLUSTER FAILOVER (no option) first has the master pause its
+ * writes and waits to reach its offset (manual_failover.c), then elects
+ * the same way.
+ *
+ * Replica validity (cluster-replica-validity-factor): a replica that has
+ * not heard from its master for longer than the node timeout plus factor
+ * x node timeout + repl-ping-replica-period holds data too old to serve,
+ * and starts no automatic election (0: no limit). A manual failover is
+ * not subject to it, nor to cluster-replica-no-failover.
  */
 #include <string.h>
 
@@ -46,6 +51,7 @@ void cluster_set_my_master(cnode *m) {
     node_set_master(me, m);
     repl_replicate(m->ip, m->port);
     cl.failover_auth_time = 0;
+    mf_reset();
     cluster_note_change(1);
 }
 
@@ -62,7 +68,7 @@ void failover_promote_myself(void) {
         cluster_add_slot(me, j);
     }
     cl.failover_auth_time = 0;
-    cl.mf_force = 0;
+    mf_reset();
     cluster_update_state();
     cluster_note_change(2);
     bus_broadcast_pong();
@@ -87,25 +93,65 @@ static int masters_with_slots(void) {
     return n;
 }
 
-void failover_cron(void) {
-    cnode *me = cl.myself, *m = me->master;
-    if (!(me->flags & NODE_SLAVE) || !m || (me->flags & NODE_NOFAILOVER)) return;
+/* Why this replica may not start an automatic election now, or NULL. */
+static const char *cant_failover_reason(int manual) {
+    cnode *me = cl.myself;
+    if ((me->flags & NODE_NOFAILOVER) && !manual) return "no-failover";
+    if (manual || !cluster_replica_validity_factor) return NULL;
+    long long age = repl_master_data_age_ms();
+    if (age > cluster_node_timeout) age -= cluster_node_timeout;
+    long long limit = repl_ping_period() * 1000LL + cluster_node_timeout * cluster_replica_validity_factor;
+    if (age > limit)
+        return "Disconnected from master for longer than allowed. Please check the "
+               "'cluster-replica-validity-factor' configuration option.";
+    return NULL;
+}
+
+/* cluster-replica-no-failover shows as myself's nofailover flag, which
+ * the other nodes learn from our messages. */
+static void update_my_nofailover_flag(void) {
+    cnode *me = cl.myself;
+    int want = cluster_replica_no_failover ? NODE_NOFAILOVER : 0;
+    if ((me->flags & NODE_NOFAILOVER) == want) return;
+    me->flags = (me->flags & ~NODE_NOFAILOVER) | want;
+    cluster_note_change(1);
+}
+
+static void log_cant_failover(const char *why) {
+    static const char *last;
+    static long long last_ms;
     long long now = mstime();
-    if (cl.mf_force && now > cl.mf_end) cl.mf_force = 0; /* a manual failover has 5 s */
-    if ((!(m->flags & NODE_FAIL) && !cl.mf_force) || m->numslots == 0) {
+    if (why == last && now - last_ms < 10000) return;
+    last = why, last_ms = now;
+    if (why[0] != 'n') server_log(LOG_NOTICE, "Currently unable to failover: %s", why);
+}
+
+void failover_cron(void) {
+    update_my_nofailover_flag();
+    cnode *me = cl.myself, *m = me->master;
+    if (!(me->flags & NODE_SLAVE) || !m) return;
+    long long now = mstime();
+    int manual = cl.mf_end && cl.mf_can_start;
+    if ((!(m->flags & NODE_FAIL) && !manual) || m->numslots == 0) {
+        cl.failover_auth_time = 0;
+        return;
+    }
+    const char *why = cant_failover_reason(manual);
+    if (why) {
+        log_cant_failover(why);
         cl.failover_auth_time = 0;
         return;
     }
     long long timeout = cluster_node_timeout * 2 < 2000 ? 2000 : cluster_node_timeout * 2;
     if (cl.failover_auth_time && now - cl.failover_auth_time > timeout * 2) cl.failover_auth_time = 0; /* retry */
     if (cl.failover_auth_time == 0) {
-        cl.failover_auth_rank = my_rank();
+        cl.failover_auth_rank = manual ? 0 : my_rank();
         cl.failover_auth_time =
-            now + (cl.mf_force ? 0 : 500 + (long long)random_below(500) + cl.failover_auth_rank * 1000LL);
+            now + (manual ? 0 : 500 + (long long)random_below(500) + cl.failover_auth_rank * 1000LL);
         cl.failover_auth_sent = cl.failover_auth_count = 0;
         server_log(LOG_NOTICE, "Start of election delayed for %lld milliseconds (rank #%d).",
                    cl.failover_auth_time - now, cl.failover_auth_rank);
-        return;
+        if (!manual) return;
     }
     if (now < cl.failover_auth_time || now - cl.failover_auth_time > timeout) return;
     if (!cl.failover_auth_sent) {
@@ -113,7 +159,7 @@ void failover_cron(void) {
         cl.failover_auth_epoch = cl.current_epoch;
         server_log(LOG_NOTICE, "Starting a failover election for epoch %llu.",
                    (unsigned long long)cl.current_epoch);
-        bus_broadcast_bare(MSG_FAILOVER_AUTH_REQUEST, cl.mf_force ? MFLAG0_FORCEACK : 0);
+        bus_broadcast_bare(MSG_FAILOVER_AUTH_REQUEST, cl.mf_end ? MFLAG0_FORCEACK : 0);
         cl.failover_auth_sent = 1;
         cluster_note_change(2);
         return;
@@ -126,7 +172,21 @@ void failover_cron(void) {
 
 void failover_auth_acked(cnode *sender, uint64_t sender_current_epoch) {
     if (!(sender->flags & NODE_MASTER) || !sender->numslots) return;
-    if (sender_current_epoch >= cl.failover_auth_epoch && cl.failover_auth_sent) cl.failover_auth_count++;
+    if (sender_current_epoch >= cl.failover_auth_epoch && cl.failover_auth_sent) {
+        cl.failover_auth_count++;
+        cl.todo_failover = 1; /* a quorum is counted before sleeping, not at the next tick */
+    }
+}
+
+/* Before sleeping: the election steps that need not wait for the cron
+ * (Redis runs them there too): a vote arrived, or a manual failover may
+ * start. While a manual failover waits for the stream to reach the
+ * paused master's offset, it checks on every iteration. */
+void failover_before_sleep(void) {
+    if (mf_check_caught_up()) cl.todo_failover = 1;
+    if (!cl.todo_failover) return;
+    cl.todo_failover = 0;
+    failover_cron();
 }
 
 void failover_auth_requested(cnode *node, const unsigned char *hdr, uint64_t req_current_epoch,
@@ -173,8 +233,7 @@ int failover_manual(int force, int takeover, const char **err) {
         return 0;
     }
     server_log(LOG_WARNING, force ? "Forced failover user request accepted." : "Manual failover user request accepted.");
-    cl.mf_force = 1;
-    cl.mf_end = mstime() + 5000;
     cl.failover_auth_time = 0;
+    mf_request(force);
     return 0;
 }

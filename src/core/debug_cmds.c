@@ -371,6 +371,8 @@ static void debug_command(client *c) {
             "    Output a hex signature representing the current DB content.",
             "DIGEST-VALUE <key> [<key> ...]",
             "    Output a hex signature of the values of all the specified keys.",
+            "CLUSTERLINK KILL <to|from|all> <node-id>",
+            "    Kills the link based on the direction to/from (both) with the provided node.",
             "CHANGE-REPL-ID",
             "    Change the replication IDs of the instance.",
             "    Dangerous: should be used only for testing the replication subsystem.",
@@ -501,6 +503,12 @@ static void debug_command(client *c) {
         if (!parse_ll(c, c->argv[2], &type)) return;
         cluster_debug_drop_packets((int)type);
         reply_ok(c);
+    } else if (arg_is(sub, "clusterlink") && c->argc == 5 && arg_is(c->argv[2], "kill")) {
+        int r = cluster_debug_kill_links(c->argv[3], c->argv[4], kstr_len(c->argv[4]));
+        if (r == -1) reply_error(c, "ERR Debug option only available for cluster mode enabled setup!");
+        else if (r == -2) reply_errorf(c, "ERR Unknown node %s", c->argv[4]);
+        else if (r == -3) reply_errorf(c, "ERR Unknown direction %s", c->argv[3]);
+        else reply_ok(c);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         long long v;
         if (!parse_ll(c, c->argv[2], &v)) return;

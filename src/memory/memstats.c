@@ -17,6 +17,7 @@
  */
 #include "persist/snapshot.h"
 #include "repl/repl.h"
+#include "cluster/cluster.h"
 #include "memory/mem_internal.h"
 #include "script/script.h"
 #include "memory/memory.h"
@@ -188,7 +189,7 @@ kstr memstats_info_section(kstr s) {
         "mem_total_replication_buffers:%zu\r\n"
         "mem_clients_slaves:%zu\r\n"
         "mem_clients_normal:%zu\r\n"
-        "mem_cluster_links:0\r\n"
+        "mem_cluster_links:%zu\r\n"
         "mem_aof_buffer:%zu\r\n"
         "mem_allocator:%s\r\n"
         "active_defrag_running:%d\r\n"
@@ -207,7 +208,8 @@ kstr memstats_info_section(kstr s) {
         ratio(f.alloc_active, f.alloc_allocated), diff(f.alloc_active, f.alloc_allocated),
         ratio(f.alloc_resident, f.alloc_active), diff(f.alloc_resident, f.alloc_active),
         ratio(f.rss, f.alloc_resident), diff(f.rss, f.alloc_resident), ratio(f.rss, f.used), diff(f.rss, f.used),
-        f.not_counted_for_evict, f.repl_backlog, repl_buffers_memory(), f.clients_slaves, f.clients_normal, f.aof_buffer,
+        f.not_counted_for_evict, f.repl_backlog, repl_buffers_memory(), f.clients_slaves, f.clients_normal,
+        cluster_links_memory(), f.aof_buffer,
         zmalloc_allocator_name(), defrag_running(), lazyfree_pending_objects(), lazyfree_freed_objects(),
         reclaim_purges(), snapshot_buffer_bytes(), memory_growth_rate(1), memory_growth_rate(5),
         memory_growth_rate(60), memory_seconds_to_full());

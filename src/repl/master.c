@@ -58,6 +58,9 @@ long long stat_sync_full, stat_sync_partial_ok, stat_sync_partial_err;
 static char sync_path[128];
 static int sync_running;
 static long long last_ping_ms;
+static int pings_held;
+
+void repl_hold_pings(int hold) { pings_held = hold; }
 
 /* The spill file: the part of the stream that only replicas in a full
  * sync still need, moved out of memory (see "Full sync" at the top). */
@@ -682,7 +685,7 @@ void replconf_command(client *c) {
 
 void master_request_acks(void) {
     /* During FAILOVER the stream must stand still. */
-    if (!RS.head || repl_is_replica() || rfailover_active()) return;
+    if (!RS.head || repl_is_replica() || rfailover_active() || pings_held) return;
     kstr argv[3] = {kstr_new("REPLCONF"), kstr_new("GETACK"), kstr_new("*")};
     rstream_command(-1, 3, argv);
     for (int i = 0; i < 3; i++) kstr_free(argv[i]);
@@ -707,7 +710,7 @@ void master_cron(void) {
         }
     }
     if (!RS.head || repl_is_replica()) return;
-    if (replicas && !rfailover_active() && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
+    if (replicas && !pings_held && !rfailover_active() && now - last_ping_ms >= (long long)cfg_ping_period * 1000) {
         kstr argv[1] = {kstr_new("PING")};
         rstream_command(-1, 1, argv);
         kstr_free(argv[0]);

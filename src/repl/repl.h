@@ -68,6 +68,16 @@ void repl_stop_replicating(void);
 /* The replication offset: the master's stream offset, or the offset a
  * replica applied (also while its link is down; 0 during a full sync). */
 long long repl_offset(void);
+/* Cluster replica validity: milliseconds since this replica last heard
+ * from its master (the link's last read while it is up, else since it
+ * went down; "forever" when it never came up since REPLICAOF), as Redis
+ * measures a replica's data age. */
+long long repl_master_data_age_ms(void);
+/* repl-ping-replica-period, in seconds. */
+int repl_ping_period(void);
+/* While held (a cluster manual failover on this master compares
+ * offsets), the master's stream carries no keepalive PING or GETACK. */
+void repl_hold_pings(int hold);
 
 /* DEBUG REPLICATE: send a command to the replicas (and the backlog)
  * without running it here, in the stream's current database (no SELECT);

@@ -269,6 +269,14 @@ long long repl_offset(void) {
     return RS.offset;
 }
 
+long long repl_master_data_age_ms(void) {
+    long long now = server_mstime();
+    if (link_is_up()) return now - ML.last_io_ms;
+    return ML.down_since_ms ? now - ML.down_since_ms : LLONG_MAX / 4;
+}
+
+int repl_ping_period(void) { return cfg_ping_period; }
+
 static void role_command(client *c) {
     if (repl_is_replica()) {
         reply_array_len(c, 5);
