@@ -457,6 +457,10 @@ static void run_slice(void) {
         if (walk_slot(snap.cur, deadline, &keys_left)) snap.cur++;
         if (now_us() >= deadline) break;
     }
+    /* A scan step writes a whole bucket, so a paced walk may write more
+     * keys than it had credit for: the debt delays the next keys, so that
+     * rdb-key-save-delay paces N keys over N delays, as Redis's does. */
+    if (keys_left < 0) snap.delay_credit += (double)keys_left;
     snap.last_slice_end_us = now_us();
     snap.last_slice_end_cpu = thread_cpu_us();
     if (snap.phase == PHASE_WALK && snap.failed) {
