@@ -967,16 +967,16 @@ static int parse(rd *r) {
     }
 }
 
+/* A parser over nothing yet: the caller points it at memory or a source. */
+static rd reader(const char *name, const rdb_visitor *v, rdb_load_stats *st, char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
+    return (rd){.name = name, .err = err, .errlen = errlen, .v = v, .st = st};
+}
+
 int rdb_parse_source(const char *name, const rdb_source *src, const rdb_visitor *v, rdb_load_stats *st, char *err,
                      size_t errlen) {
-    rd r = {0};
-    r.name = name;
-    r.err = err;
-    r.errlen = errlen;
-    r.v = v;
-    r.st = st;
+    rd r = reader(name, v, st, err, errlen);
     r.src = src;
-    if (err && errlen) err[0] = '\0';
     int rc = parse(&r);
     if (st) st->bytes = (long long)(r.base + r.pos);
     /* What was read past the RDB's end belongs to the caller. */
@@ -994,15 +994,9 @@ int rdb_parse_mem(const unsigned char *buf, size_t len, const rdb_visitor *v, rd
 
 int rdb_parse_named(const char *name, const unsigned char *buf, size_t len, const rdb_visitor *v,
                     rdb_load_stats *st, char *err, size_t errlen) {
-    rd r = {0};
+    rd r = reader(name, v, st, err, errlen);
     r.p = buf;
     r.len = len;
-    r.name = name;
-    r.err = err;
-    r.errlen = errlen;
-    r.v = v;
-    r.st = st;
-    if (err && errlen) err[0] = '\0';
     int rc = parse(&r);
     if (st) st->bytes = (long long)r.pos;
     return rc;
