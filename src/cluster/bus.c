@@ -42,6 +42,7 @@
 #include "cluster/bus_internal.h"
 #include "core/server.h"
 #include "lib/random.h"
+#include "lib/sock.h"
 #include "lib/util.h"
 #include "lib/zmalloc.h"
 #include "net/conn.h"
@@ -413,23 +414,8 @@ void bus_broadcast_publish(const kstr channel, const kstr message, int sharded) 
 /* ---- connecting ---------------------------------------------------------- */
 
 static void connect_node(cnode *n) {
-    char port[16];
-    snprintf(port, sizeof(port), "%d", n->cport);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *res;
-    if (!n->ip[0] || getaddrinfo(n->ip, port, &hints, &res) != 0) return;
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    int r = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (r < 0 && errno != EINPROGRESS) {
-        close(fd);
-        return;
-    }
+    int fd = sock_connect_nonblock(n->ip, n->cport, SOCK_NUMERIC_HOST);
+    if (fd < 0) return;
     bus_link *l = link_new(fd, n, 0);
     n->link = l;
     l->connecting = 1;

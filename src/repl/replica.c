@@ -27,9 +27,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +44,7 @@
 #include "core/multi.h"
 #include "core/server.h"
 #include "lib/zmalloc.h"
+#include "lib/sock.h"
 #include "lib/util.h"
 #include "net/reqparse.h"
 #include "persist/rdb.h"
@@ -201,27 +200,11 @@ static void on_connected(eventloop *el, int fd, void *data, int mask) {
 }
 
 static void link_connect(void) {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", ML.port);
     server_log(LOG_NOTICE, "Connecting to MASTER %s:%d", ML.host, ML.port);
-    if (getaddrinfo(ML.host, port, &hints, &res) != 0 || !res) {
-        server_log(LOG_WARNING, "Unable to connect to MASTER: can't resolve %s", ML.host);
-        return;
-    }
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = sock_connect_nonblock(ML.host, ML.port, SOCK_KEEPALIVE);
     if (fd < 0) {
-        freeaddrinfo(res);
-        return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    int rc = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (rc < 0 && errno != EINPROGRESS) {
-        server_log(LOG_WARNING, "Unable to connect to MASTER: %s", strerror(errno));
-        close(fd);
+        if (fd == SOCK_UNRESOLVED) server_log(LOG_WARNING, "Unable to connect to MASTER: can't resolve %s", ML.host);
+        else server_log(LOG_WARNING, "Unable to connect to MASTER: %s", strerror(errno));
         return;
     }
     ML.fd = fd;

@@ -13,13 +13,12 @@
  */
 #include "sentinel/sentinel_internal.h"
 #include "core/server.h"
+#include "lib/sock.h"
 #include "lib/zmalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,31 +73,13 @@ sconn *sconn_open(const char *ip, int port, void *owner, sconn_push_fn *on_push)
     c->on_push = on_push;
     c->reader = rr_reader_new();
     c->out = kstr_empty();
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    memset(&ss, 0, sizeof(ss));
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        sslen = sizeof(*sin);
-    } else if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        sslen = sizeof(*sin6);
-    } else {
+    /* connected is set when the socket turns writable (conn_event). */
+    c->fd = sock_connect_nonblock(ip, port, SOCK_NUMERIC_HOST | SOCK_KEEPALIVE);
+    if (c->fd < 0) {
+        c->fd = -1;
         c->broken = 1;
         return c;
     }
-    c->fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (c->fd < 0) { c->broken = 1; return c; }
-    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    if (connect(c->fd, (struct sockaddr *)&ss, sslen) == 0) c->connected = 1;
-    else if (errno != EINPROGRESS) { close(c->fd); c->fd = -1; c->broken = 1; return c; }
     if (ev_add_file(server.el, c->fd, EV_READABLE | EV_WRITABLE, conn_event, c) != 0) mark_broken(c);
     return c;
 }
