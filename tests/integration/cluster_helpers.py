@@ -75,3 +75,15 @@ def create_cluster(nodes, replicas=0):
 def myid(srv):
     v = srv.client.execute_command("CLUSTER", "MYID")
     return v.decode() if isinstance(v, bytes) else v
+
+
+def add_replica(replica, master, nodes):
+    """Join replica to the cluster as master's replica (redis-cli --cluster
+    add-node --cluster-slave) and wait until nodes plus it agree; returns
+    that list."""
+    status, out = cli("--cluster", "add-node", addr(replica), addr(master), "--cluster-slave", "--cluster-master-id",
+                      myid(master))
+    assert status == 0, out
+    nodes = nodes + [replica]
+    assert wait_agreed(nodes)
+    return nodes

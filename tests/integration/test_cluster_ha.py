@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from cluster_helpers import (REDIS_SERVER, addr, cli, cluster_info, create_cluster, myid, nodes_view,
-                             start_node, wait_agreed)
+                             add_replica, start_node, wait_agreed)
 from keel_helpers import cmd, running_against_redis, wait_for
 
 
@@ -165,56 +165,37 @@ def test_manual_failover_force_and_takeover_need_no_master(six):
     assert wait_for(lambda: role(master) == "slave", timeout=60)
 
 
+def manual_failover_across_kinds(start_server, master_binary, replica_binary):
+    """A replica of one server kind takes over from a master of the other
+    through the coordinated CLUSTER FAILOVER (MFSTART), both speaking."""
+    masters = [start_node(start_server, binary=master_binary) for _ in range(3)]
+    create_cluster(masters)
+    replica = start_node(start_server, binary=replica_binary)
+    victim = masters[0]
+    nodes = add_replica(replica, victim, masters)
+    key = key_in_slots_of(victim)
+    victim.client.set(key, "before")
+    assert synced(victim, replica)
+    assert cmd(replica.client, "CLUSTER", "FAILOVER") == b"OK"
+    assert wait_for(lambda: role(replica) == "master" and role(victim) == "slave", timeout=30)
+    assert log_has(victim, "Manual failover requested by replica %s" % myid(replica))
+    assert log_has(replica, "All master replication stream processed, manual failover can start.")
+    assert wait_for(lambda: master_of(victim) == myid(replica), timeout=30)
+    assert wait_agreed(nodes)
+    assert replica.client.get(key) == b"before"
+    replica.client.set(key, "after")
+    assert wait_for(lambda: victim.client.info("replication").get("master_link_status") == "up", timeout=30)
+
+
 @pytest.mark.skipif(running_against_redis(), reason="the Keel side of a mixed cluster")
 def test_manual_failover_keel_replica_of_redis_master(start_server):
-    masters = [start_node(start_server, binary=REDIS_SERVER) for _ in range(3)]
-    create_cluster(masters)
-    keel = start_node(start_server)
-    victim = masters[0]
-    status, out = cli("--cluster", "add-node", addr(keel), addr(victim), "--cluster-slave", "--cluster-master-id",
-                      myid(victim))
-    assert status == 0, out
-    nodes = masters + [keel]
-    assert wait_agreed(nodes)
-    key = key_in_slots_of(victim)
-    victim.client.set(key, "from-redis")
-    assert synced(victim, keel)
-    assert cmd(keel.client, "CLUSTER", "FAILOVER") == b"OK"
-    assert wait_for(lambda: role(keel) == "master" and role(victim) == "slave", timeout=30)
-    assert log_has(victim, "Manual failover requested by replica %s" % myid(keel))
-    assert log_has(keel, "All master replication stream processed, manual failover can start.")
-    assert wait_for(lambda: master_of(victim) == myid(keel), timeout=30)
-    assert wait_agreed(nodes)
-    assert keel.client.get(key) == b"from-redis"
-    keel.client.set(key, "from-keel")
-    assert wait_for(lambda: victim.client.info("replication").get("master_link_status") == "up", timeout=30)
+    manual_failover_across_kinds(start_server, REDIS_SERVER, None)
 
 
 @pytest.mark.skipif(running_against_redis(), reason="the Keel side of a mixed cluster")
 def test_manual_failover_redis_replica_of_keel_master(start_server):
-    masters = [start_node(start_server) for _ in range(3)]
-    create_cluster(masters)
-    rds = start_node(start_server, binary=REDIS_SERVER)
-    victim = masters[0]
-    status, out = cli("--cluster", "add-node", addr(rds), addr(victim), "--cluster-slave", "--cluster-master-id",
-                      myid(victim))
-    assert status == 0, out
-    nodes = masters + [rds]
-    assert wait_agreed(nodes)
-    key = key_in_slots_of(victim)
-    victim.client.set(key, "from-keel")
-    assert synced(victim, rds)
-    assert cmd(rds.client, "CLUSTER", "FAILOVER") == b"OK"
-    assert wait_for(lambda: role(rds) == "master" and role(victim) == "slave", timeout=30)
-    assert log_has(victim, "Manual failover requested by replica %s" % myid(rds))
-    assert log_has(rds, "All master replication stream processed, manual failover can start.")
-    assert wait_for(lambda: master_of(victim) == myid(rds), timeout=30)
-    assert wait_agreed(nodes)
-    assert rds.client.get(key) == b"from-keel"
-    assert wait_for(lambda: victim.client.info("replication").get("master_link_status") == "up", timeout=30)
+    manual_failover_across_kinds(start_server, None, REDIS_SERVER)
 
-
-# ---- replica validity ----------------------------------------------------
 
 def cut_replica_off(master, replica, seconds):
     """The replica loses its master's link, sleeps `seconds` (its data

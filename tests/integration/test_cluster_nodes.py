@@ -10,7 +10,7 @@ import redis
 from redis.cluster import ClusterNode, RedisCluster
 
 from cluster_helpers import (REDIS_SERVER, addr, cli, cluster_info, create_cluster, myid, nodes_view,
-                             start_node, wait_agreed)
+                             add_replica, start_node, wait_agreed)
 from keel_helpers import Error, cmd, running_against_redis, wait_for
 
 
@@ -338,11 +338,7 @@ def test_keel_replica_of_a_redis_master_promoted(start_server):
     create_cluster(masters)
     keel = start_node(start_server)
     victim = masters[0]
-    status, out = cli("--cluster", "add-node", addr(keel), addr(victim), "--cluster-slave", "--cluster-master-id",
-                      myid(victim))
-    assert status == 0, out
-    nodes = masters + [keel]
-    assert wait_agreed(nodes)
+    nodes = add_replica(keel, victim, masters)
     rc = cluster_client(masters)
     fill(rc, 200)
     rc.close()
@@ -369,11 +365,7 @@ def test_redis_replica_of_a_keel_master_promoted(start_server):
     create_cluster(masters)
     red = start_node(start_server, binary=REDIS_SERVER)
     victim = masters[0]
-    status, out = cli("--cluster", "add-node", addr(red), addr(victim), "--cluster-slave", "--cluster-master-id",
-                      myid(victim))
-    assert status == 0, out
-    nodes = masters + [red]
-    assert wait_agreed(nodes)
+    nodes = add_replica(red, victim, masters)
     rc = cluster_client(masters)
     fill(rc, 300)
     rc.close()
